@@ -1,0 +1,75 @@
+-- reelq's queue database (SQLite). Documented in docs/queue.md.
+--
+-- The schema is the sequence of sections below. Each "-- version N" section takes a database at
+-- version N-1 to version N inside one transaction; a new database runs them all in order.
+-- PRAGMA user_version holds the version reached. Sections are never edited once released: a
+-- change is a new section at the end. Times are Unix milliseconds (UTC).
+
+-- version 1
+CREATE TABLE batches (
+  name          TEXT PRIMARY KEY,          -- [A-Za-z0-9._-]{1,64}, from the manifest
+  model         TEXT NOT NULL,             -- last path segment of the API endpoints
+  manifest_path TEXT NOT NULL,             -- absolute path of the manifest last enqueued
+  settings_json TEXT NOT NULL DEFAULT '{}',-- the manifest's settings: block
+  created_at    INTEGER NOT NULL,
+  updated_at    INTEGER NOT NULL
+) STRICT;
+
+-- One row per take of a job. The row holds everything needed to (re)submit it exactly.
+CREATE TABLE jobs (
+  id                INTEGER PRIMARY KEY,
+  batch             TEXT NOT NULL REFERENCES batches(name),
+  job_id            TEXT NOT NULL,
+  take              INTEGER NOT NULL CHECK (take >= 1),
+  position          INTEGER NOT NULL,      -- the job's index in the manifest, for stable order
+  input_json        TEXT NOT NULL,         -- the API request's "input" object for this job
+  state             TEXT NOT NULL DEFAULT 'queued' CHECK (state IN
+                      ('queued','submitting','running','downloading','succeeded','failed','cancelled')),
+  task_id           TEXT,                  -- set the moment generateTask answers with one
+  attempts          INTEGER NOT NULL DEFAULT 0,  -- submit attempts that counted (429s do not)
+  request_body      TEXT,                  -- the exact generateTask body last sent (no key)
+  fail_code         TEXT,                  -- the API's failCode (open set) or reelq's own
+  fail_msg          TEXT,
+  next_at           INTEGER,               -- do nothing with this row before then (backoff, polling)
+  submitted_at      INTEGER,
+  completed_at      INTEGER,               -- when the job reached an end state
+  api_create_time   INTEGER,               -- createTime / completeTime / costTime as the API said
+  api_complete_time INTEGER,
+  cost_time_ms      INTEGER,
+  result_urls       TEXT,                  -- JSON array of resultUrls
+  created_at        INTEGER NOT NULL,
+  updated_at        INTEGER NOT NULL,
+  UNIQUE (batch, job_id, take)
+) STRICT;
+CREATE INDEX jobs_by_state ON jobs (batch, state);
+
+-- Every exchange with the API, for the reports' per-job history. job is NULL for batch-level
+-- requests (balance).
+CREATE TABLE events (
+  id          INTEGER PRIMARY KEY,
+  job         INTEGER REFERENCES jobs(id),
+  at          INTEGER NOT NULL,
+  endpoint    TEXT NOT NULL,               -- generateTask | statusTask | balance | download | callback
+  http_status INTEGER,                     -- NULL when no answer came
+  body_code   INTEGER,                     -- the envelope's "code", when there was one
+  message     TEXT,                        -- the envelope's message or reelq's account of the failure
+  task_id     TEXT,
+  outcome     TEXT NOT NULL                -- reelq's classification (ok, rate_limited, transient, ...)
+) STRICT;
+CREATE INDEX events_by_job ON events (job, at);
+
+-- version 2
+-- Results on disk, and a note for what the report must flag (e.g. a possible duplicate charge).
+ALTER TABLE jobs ADD COLUMN note TEXT;
+ALTER TABLE jobs ADD COLUMN ambiguous INTEGER NOT NULL DEFAULT 0;  -- a submit whose fate is unknown happened
+CREATE TABLE files (
+  job         INTEGER NOT NULL REFERENCES jobs(id),
+  idx         INTEGER NOT NULL,            -- position in resultUrls
+  url         TEXT NOT NULL,
+  path        TEXT,                        -- relative to the batch's output directory, once on disk
+  bytes       INTEGER,
+  sha256      TEXT,
+  attempts    INTEGER NOT NULL DEFAULT 0,
+  last_error  TEXT,
+  PRIMARY KEY (job, idx)
+) STRICT;

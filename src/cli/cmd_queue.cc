@@ -1,0 +1,139 @@
+// validate, enqueue, status: the commands that read manifests into the queue and show it.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "util/text.h"
+
+namespace reelq {
+
+int exit_code_for(const Error& error) {
+  switch (error.kind) {
+    case ErrorKind::usage:
+    case ErrorKind::input:
+    case ErrorKind::conflict:
+      return k_exit_usage;
+    case ErrorKind::busy:
+    case ErrorKind::storage:
+    case ErrorKind::io:
+    case ErrorKind::internal:
+      return k_exit_internal;
+  }
+  return k_exit_internal;
+}
+
+namespace {
+
+int count_takes(const Manifest& m) {
+  int n = 0;
+  for (const auto& j : m.jobs) {
+    n += j.takes;
+  }
+  return n;
+}
+
+void print_error(std::ostream& err, const Error& e) {
+  // Manifest errors are already "FILE:LINE:COL: message" lines; others get the program's name.
+  if (e.kind == ErrorKind::input) {
+    err << e.message;
+  } else {
+    err << "reelq: " << e.message << (e.message.ends_with('\n') ? "" : "\n");
+  }
+}
+
+}  // namespace
+
+int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
+  int rc = k_exit_ok;
+  for (const auto& f : files) {
+    auto m = load_manifest(f);
+    if (!m) {
+      print_error(io.err, m.error());
+      rc = k_exit_usage;
+      continue;
+    }
+    fmt::print(io.out, "{}: ok, batch '{}', {} jobs, {} renders\n", f, m->batch, m->jobs.size(), count_takes(*m));
+  }
+  return rc;
+}
+
+int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io) {
+  auto m = load_manifest(manifest);
+  if (!m) {
+    print_error(io.err, m.error());
+    return k_exit_usage;
+  }
+  auto queue = Queue::open(db_path, system_clock());
+  if (!queue) {
+    print_error(io.err, queue.error());
+    return exit_code_for(queue.error());
+  }
+  auto report = queue.value()->enqueue(*m, std::filesystem::absolute(manifest), on_changed);
+  if (!report) {
+    print_error(io.err, report.error());
+    return exit_code_for(report.error());
+  }
+  fmt::print(io.out, "batch '{}': {} added, {} already queued", m->batch, report->added, report->unchanged);
+  if (report->replaced) {
+    fmt::print(io.out, ", {} replaced", report->replaced);
+  }
+  if (report->cancelled) {
+    fmt::print(io.out, ", {} cancelled", report->cancelled);
+  }
+  fmt::print(io.out, " ({})\n", db_path);
+  return k_exit_ok;
+}
+
+int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io) {
+  if (!std::filesystem::exists(db_path)) {
+    io.err << fmt::format("reelq: no queue database at {} (enqueue a manifest first, or pass --db)\n", db_path);
+    return k_exit_usage;
+  }
+  auto queue = Queue::open(db_path, system_clock());
+  if (!queue) {
+    print_error(io.err, queue.error());
+    return exit_code_for(queue.error());
+  }
+  auto summaries = queue.value()->summaries(batch);
+  if (!summaries) {
+    print_error(io.err, summaries.error());
+    return exit_code_for(summaries.error());
+  }
+  if (json) {
+    std::string out = "[";
+    for (const auto& s : *summaries) {
+      out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
+                         json_quote(s.name), json_quote(s.model), s.total());
+      bool first = true;
+      for (const auto& [state, count] : s.counts) {
+        out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
+        first = false;
+      }
+      out += "}}";
+    }
+    io.out << out << "]\n";
+    return k_exit_ok;
+  }
+  if (summaries->empty()) {
+    io.out << "no batches in " << db_path << "\n";
+    return k_exit_ok;
+  }
+  fmt::print(io.out, "{:<24} {:>6}", "BATCH", "TOTAL");
+  for (JobState st : k_all_states) {
+    fmt::print(io.out, " {:>11}", to_string(st));
+  }
+  io.out << "\n";
+  for (const auto& s : *summaries) {
+    fmt::print(io.out, "{:<24} {:>6}", s.name, s.total());
+    for (JobState st : k_all_states) {
+      fmt::print(io.out, " {:>11}", s.counts.at(st));
+    }
+    io.out << "\n";
+  }
+  return k_exit_ok;
+}
+
+}  // namespace reelq

@@ -1,0 +1,88 @@
+#include "manifest/image_check.h"
+
+#include <Poco/Exception.h>
+#include <Poco/URI.h>
+#include <fmt/format.h>
+
+#include <fstream>
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+ImageFormat sniff_image_format(std::string_view head) {
+  if (head.size() >= 3 && head.substr(0, 3) == "\xFF\xD8\xFF") {
+    return ImageFormat::jpeg;
+  }
+  if (head.size() >= 8 && head.substr(0, 8) == "\x89PNG\r\n\x1A\n") {
+    return ImageFormat::png;
+  }
+  if (head.size() >= 12 && head.substr(0, 4) == "RIFF" && head.substr(8, 4) == "WEBP") {
+    return ImageFormat::webp;
+  }
+  return ImageFormat::unknown;
+}
+
+namespace {
+
+ImageCheck check_url(const std::string& entry) {
+  try {
+    Poco::URI uri(entry);
+    if (uri.getHost().empty()) {
+      return {entry, fmt::format("image '{}' is a URL without a host", entry)};
+    }
+    return {entry, ""};
+  } catch (const Poco::Exception&) {
+    return {entry, fmt::format("image '{}' is not a valid URL", entry)};
+  }
+}
+
+ImageCheck check_file(const std::string& entry, const fs::path& base_dir) {
+  fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : base_dir / entry;
+  p = p.lexically_normal();
+  std::string resolved = "file://" + p.string();
+  std::error_code ec;
+  auto status = fs::status(p, ec);
+  if (ec || !fs::exists(status)) {
+    return {resolved, fmt::format("image '{}' not found", entry)};
+  }
+  if (!fs::is_regular_file(status)) {
+    return {resolved, fmt::format("image '{}' is not a file", entry)};
+  }
+  auto bytes = fs::file_size(p, ec);
+  if (ec) {
+    return {resolved, fmt::format("image '{}' cannot be read: {}", entry, ec.message())};
+  }
+  if (bytes > k_max_image_bytes) {
+    return {resolved, fmt::format("image '{}' is {:.1f} MB; the API takes at most 10 MB", entry,
+                                  static_cast<double>(bytes) / (1024.0 * 1024.0))};
+  }
+  std::ifstream in(p, std::ios::binary);
+  char head[12] = {};
+  in.read(head, sizeof head);
+  if (!in && in.gcount() == 0 && bytes > 0) {
+    return {resolved, fmt::format("image '{}' cannot be read", entry)};
+  }
+  if (sniff_image_format({head, static_cast<size_t>(in.gcount())}) == ImageFormat::unknown) {
+    return {resolved, fmt::format("image '{}' is not a JPG, PNG or WebP image (checked by its content)", entry)};
+  }
+  return {resolved, ""};
+}
+
+}  // namespace
+
+ImageCheck check_image(const std::string& entry, const fs::path& base_dir) {
+  std::string lower;
+  for (char c : entry.substr(0, 8)) {
+    lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  if (lower.starts_with("http://") || lower.starts_with("https://")) {
+    return check_url(entry);
+  }
+  if (auto colon = entry.find("://"); colon != std::string::npos) {
+    return {entry, fmt::format("image '{}' must be an http(s) URL or a local file", entry)};
+  }
+  return check_file(entry, base_dir);
+}
+
+}  // namespace reelq

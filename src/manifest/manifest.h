@@ -1,0 +1,50 @@
+#pragma once
+// A validated batch manifest: what `reelq validate` checks and `reelq enqueue` stores.
+// The format is documented in docs/manifest.md and schemas/manifest.schema.json.
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "util/diagnostic.h"
+#include "util/result.h"
+
+namespace reelq {
+
+enum class Mode { text_to_video, image_to_video };
+std::string_view to_string(Mode mode);
+
+// One job of the manifest with defaults applied; each of its `takes` becomes one queue row.
+struct JobSpec {
+  std::string id;
+  Mode mode = Mode::text_to_video;
+  std::string prompt;
+  int duration = 8;
+  std::string size;        // text-to-video only
+  std::string resolution;  // image-to-video only
+  // As the API takes them: http(s) URLs as written; local files as absolute file:// URIs, to be
+  // served to the API by reelq when submitted.
+  std::vector<std::string> images;
+  int takes = 1;
+  SourcePos pos;  // where the job starts in the manifest
+};
+
+struct Manifest {
+  std::string batch;
+  std::string model = "sora-2-pro";
+  std::string settings_json = "{}";  // the `settings:` block as JSON, applied by apply_settings_json
+  std::vector<JobSpec> jobs;
+};
+
+struct ManifestSource {
+  std::string display_name;           // how errors name the file
+  std::filesystem::path base_dir;     // local image paths are relative to this
+};
+
+// Parses and checks a manifest; on failure the Error's message lists every problem, one
+// "FILE:LINE:COL: message" per line, and `diags` (when given) receives them one by one.
+Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& source,
+                                Diagnostics* diags = nullptr);
+Result<Manifest> load_manifest(const std::filesystem::path& path, Diagnostics* diags = nullptr);
+
+}  // namespace reelq

@@ -1,0 +1,364 @@
+#include "manifest/schema.h"
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <cmath>
+#include <map>
+#include <optional>
+#include <regex>
+#include <set>
+#include <stdexcept>
+
+#include "util/embedded.h"
+
+namespace reelq {
+
+namespace {
+
+using Poco::JSON::Array;
+using Poco::JSON::Object;
+
+const std::set<std::string> k_supported_keywords = {
+    "$schema", "$id", "title", "description", "default", "x-expected", "definitions", "$ref",
+    "type", "enum", "pattern", "minLength", "minimum", "maximum", "minItems", "required",
+    "properties", "additionalProperties", "items"};
+
+// One schema node, compiled once from the JSON so validation does no JSON lookups.
+struct Node {
+  std::string type;  // "" = any
+  std::vector<Poco::Dynamic::Var> enum_values;
+  std::optional<std::regex> pattern;
+  std::string expected;  // x-expected: how to word a pattern failure
+  std::optional<size_t> min_length;
+  std::optional<double> minimum;
+  std::optional<double> maximum;
+  std::optional<size_t> min_items;
+  std::vector<std::string> required;
+  std::vector<std::pair<std::string, const Node*>> properties;
+  bool closed = false;  // additionalProperties: false
+  const Node* items = nullptr;
+};
+
+std::string describe_got(const YamlNode& n) {
+  switch (n.kind) {
+    case YamlKind::null:
+      return "nothing";
+    case YamlKind::sequence:
+      return "a list";
+    case YamlKind::mapping:
+      return "a mapping";
+    case YamlKind::scalar:
+      if (n.plain && resolve_plain_scalar(n.text) != ScalarType::string) {
+        return n.text;
+      }
+      return fmt::format("\"{}\"", n.text.size() > 60 ? n.text.substr(0, 57) + "..." : n.text);
+  }
+  return "?";
+}
+
+std::string type_phrase(const std::string& type) {
+  static const std::map<std::string, std::string> k_phrases = {
+      {"string", "text"},          {"integer", "a whole number"}, {"number", "a number"},
+      {"boolean", "true or false"}, {"array", "a list"},          {"object", "a mapping"}};
+  auto it = k_phrases.find(type);
+  return it == k_phrases.end() ? type : it->second;
+}
+
+std::string format_number(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e15) {
+    return fmt::format("{}", static_cast<long long>(v));
+  }
+  return fmt::format("{}", v);
+}
+
+// "4, 8 or 12"
+std::string join_or(const std::vector<Poco::Dynamic::Var>& values) {
+  std::string out;
+  for (size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) {
+      out += i + 1 == values.size() ? " or " : ", ";
+    }
+    out += values[i].toString();
+  }
+  return out;
+}
+
+std::optional<double> scalar_number(const YamlNode& n, bool integer_only) {
+  if (n.kind != YamlKind::scalar || !n.plain) {
+    return std::nullopt;
+  }
+  ScalarType t = resolve_plain_scalar(n.text);
+  if (t == ScalarType::integer || (!integer_only && t == ScalarType::floating)) {
+    try {
+      return std::stod(n.text);
+    } catch (const std::exception&) {
+      return std::nullopt;  // 0x.. forms and out-of-range values: not a usable number here
+    }
+  }
+  return std::nullopt;
+}
+
+bool matches_type(const YamlNode& n, const std::string& type) {
+  if (type.empty()) {
+    return true;
+  }
+  if (type == "object") {
+    return n.kind == YamlKind::mapping;
+  }
+  if (type == "array") {
+    return n.kind == YamlKind::sequence;
+  }
+  if (type == "string") {
+    // Any scalar reads as text where text is wanted: `id: 001` means "001", not 1.
+    return n.kind == YamlKind::scalar;
+  }
+  if (type == "integer" || type == "number") {
+    return scalar_number(n, type == "integer").has_value();
+  }
+  if (type == "boolean") {
+    return n.kind == YamlKind::scalar && n.plain && resolve_plain_scalar(n.text) == ScalarType::boolean;
+  }
+  return false;
+}
+
+bool in_enum(const YamlNode& n, const std::vector<Poco::Dynamic::Var>& values) {
+  if (n.kind != YamlKind::scalar) {
+    return false;
+  }
+  for (const auto& v : values) {
+    if (v.isString()) {
+      if (v.extract<std::string>() == n.text) {
+        return true;
+      }
+    } else if (v.isNumeric()) {
+      auto num = scalar_number(n, false);
+      if (num && *num == v.convert<double>()) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+struct Schema::Impl {
+  std::vector<std::unique_ptr<Node>> nodes;  // owns every node; pointers between them are stable
+  std::map<std::string, const Node*> definitions;
+  const Node* root = nullptr;
+  Object::Ptr json;
+
+  const Node* compile(const Object::Ptr& obj, const std::string& where);
+  void check(const Node& s, const YamlNode& n, const std::string& name, const std::string& file,
+             Diagnostics& out) const;
+  void check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out) const;
+};
+
+const Node* Schema::Impl::compile(const Object::Ptr& obj, const std::string& where) {
+  for (const auto& [key, value] : *obj) {
+    if (!k_supported_keywords.contains(key)) {
+      throw std::invalid_argument(fmt::format("schema {}: keyword '{}' is not supported", where, key));
+    }
+  }
+  if (obj->has("$ref")) {
+    std::string ref = obj->getValue<std::string>("$ref");
+    const std::string prefix = "#/definitions/";
+    if (!ref.starts_with(prefix)) {
+      throw std::invalid_argument(fmt::format("schema {}: only local $ref are supported", where));
+    }
+    std::string name = ref.substr(prefix.size());
+    auto defs = json->getObject("definitions");
+    if (!defs || !defs->has(name)) {
+      throw std::invalid_argument(fmt::format("schema {}: unknown $ref {}", where, ref));
+    }
+    auto it = definitions.find(name);
+    if (it != definitions.end()) {
+      return it->second;
+    }
+    const Node* compiled = compile(defs->getObject(name), ref);
+    definitions[name] = compiled;
+    return compiled;
+  }
+  auto node = std::make_unique<Node>();
+  Node& s = *node;
+  nodes.push_back(std::move(node));
+  s.type = obj->optValue<std::string>("type", "");
+  if (auto e = obj->getArray("enum")) {
+    for (size_t i = 0; i < e->size(); ++i) {
+      s.enum_values.push_back(e->get(i));
+    }
+  }
+  if (obj->has("pattern")) {
+    s.pattern.emplace(obj->getValue<std::string>("pattern"), std::regex::ECMAScript | std::regex::optimize);
+  }
+  s.expected = obj->optValue<std::string>("x-expected", "");
+  if (obj->has("minLength")) {
+    s.min_length = obj->getValue<size_t>("minLength");
+  }
+  if (obj->has("minimum")) {
+    s.minimum = obj->getValue<double>("minimum");
+  }
+  if (obj->has("maximum")) {
+    s.maximum = obj->getValue<double>("maximum");
+  }
+  if (obj->has("minItems")) {
+    s.min_items = obj->getValue<size_t>("minItems");
+  }
+  if (auto r = obj->getArray("required")) {
+    for (size_t i = 0; i < r->size(); ++i) {
+      s.required.push_back(r->getElement<std::string>(i));
+    }
+  }
+  if (auto props = obj->getObject("properties")) {
+    for (const auto& name : props->getNames()) {
+      s.properties.emplace_back(name, compile(props->getObject(name), where + "/" + name));
+    }
+  }
+  if (obj->has("additionalProperties")) {
+    s.closed = !obj->getValue<bool>("additionalProperties");
+  }
+  if (auto items = obj->getObject("items")) {
+    s.items = compile(items, where + "[]");
+  }
+  return &s;
+}
+
+void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& name,
+                         const std::string& file, Diagnostics& out) const {
+  auto fail = [&](std::string message) { out.push_back({file, n.pos, std::move(message)}); };
+  if (!s.enum_values.empty()) {
+    if (!in_enum(n, s.enum_values)) {
+      fail(fmt::format("{} must be {} (got {})", name, join_or(s.enum_values), describe_got(n)));
+    }
+    return;
+  }
+  if (!matches_type(n, s.type)) {
+    fail(fmt::format("{} must be {} (got {})", name, type_phrase(s.type), describe_got(n)));
+    return;
+  }
+  if (s.min_length && n.text.size() < *s.min_length) {
+    fail(fmt::format("{} must not be empty", name));
+    return;
+  }
+  if (s.pattern && n.kind == YamlKind::scalar && !std::regex_search(n.text, *s.pattern)) {
+    fail(fmt::format("{} must be {} (got {})", name, s.expected, describe_got(n)));
+    return;
+  }
+  if (s.minimum || s.maximum) {
+    double v = scalar_number(n, false).value_or(0);
+    if ((s.minimum && v < *s.minimum) || (s.maximum && v > *s.maximum)) {
+      if (s.minimum && s.maximum) {
+        fail(fmt::format("{} must be from {} to {} (got {})", name, format_number(*s.minimum),
+                         format_number(*s.maximum), n.text));
+      } else if (s.minimum) {
+        fail(fmt::format("{} must be at least {} (got {})", name, format_number(*s.minimum), n.text));
+      } else {
+        fail(fmt::format("{} must be at most {} (got {})", name, format_number(*s.maximum), n.text));
+      }
+      return;
+    }
+  }
+  if (n.kind == YamlKind::sequence) {
+    if (s.min_items && n.items.size() < *s.min_items) {
+      fail(fmt::format("{} must list at least {} {}", name, *s.min_items,
+                       *s.min_items == 1 ? "entry" : "entries"));
+    }
+    if (s.items) {
+      for (size_t i = 0; i < n.items.size(); ++i) {
+        check(*s.items, n.items[i], fmt::format("{}[{}]", name, i + 1), file, out);
+      }
+    }
+  }
+  if (n.kind == YamlKind::mapping) {
+    check_object(s, n, file, out);
+  }
+}
+
+void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::string& file,
+                                Diagnostics& out) const {
+  for (const auto& key : s.required) {
+    if (!n.find(key)) {
+      out.push_back({file, n.pos, fmt::format("missing required key '{}'", key)});
+    }
+  }
+  std::vector<std::string> known;
+  for (const auto& [key, sub] : s.properties) {
+    known.push_back(key);
+  }
+  for (const auto& e : n.entries) {
+    auto it = std::find_if(s.properties.begin(), s.properties.end(),
+                           [&](const auto& p) { return p.first == e.key; });
+    if (it != s.properties.end()) {
+      check(*it->second, e.value, e.key, file, out);
+      continue;
+    }
+    if (!s.closed) {
+      continue;
+    }
+    std::string near = nearest_word(e.key, known);
+    if (!near.empty()) {
+      out.push_back({file, e.key_pos, fmt::format("unknown key '{}'; did you mean '{}'?", e.key, near)});
+    } else {
+      std::string list;
+      for (const auto& k : known) {
+        list += (list.empty() ? "" : ", ") + k;
+      }
+      out.push_back({file, e.key_pos, fmt::format("unknown key '{}'; expected one of: {}", e.key, list)});
+    }
+  }
+}
+
+Schema::Schema(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+Schema::Schema(Schema&&) noexcept = default;
+Schema::~Schema() = default;
+
+Schema Schema::parse(std::string_view json) {
+  auto impl = std::make_unique<Impl>();
+  Poco::JSON::Parser parser;
+  impl->json = parser.parse(std::string(json)).extract<Object::Ptr>();
+  impl->root = impl->compile(impl->json, "#");
+  return Schema(std::move(impl));
+}
+
+const Schema& Schema::manifest() {
+  static const Schema k_schema = parse(embedded::manifest_schema_json());
+  return k_schema;
+}
+
+void Schema::validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const {
+  m_impl->check(*m_impl->root, doc, "manifest", file, out);
+}
+
+std::string nearest_word(std::string_view word, const std::vector<std::string>& known) {
+  // Levenshtein distance, allowing about one typo per three letters.
+  auto distance = [](std::string_view a, std::string_view b) {
+    std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
+    for (size_t j = 0; j <= b.size(); ++j) {
+      prev[j] = j;
+    }
+    for (size_t i = 1; i <= a.size(); ++i) {
+      cur[0] = i;
+      for (size_t j = 1; j <= b.size(); ++j) {
+        size_t subst = prev[j - 1] + (std::tolower(a[i - 1]) == std::tolower(b[j - 1]) ? 0 : 1);
+        cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, subst});
+      }
+      std::swap(prev, cur);
+    }
+    return prev[b.size()];
+  };
+  std::string best;
+  size_t best_d = std::max<size_t>(1, word.size() / 3) + 1;
+  for (const auto& k : known) {
+    size_t d = distance(word, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+}  // namespace reelq

@@ -1,0 +1,42 @@
+#pragma once
+// Checks a YAML tree against a JSON Schema (draft-07), reporting each violation at its position.
+//
+// Why not valijson: it decides validity well, but says where only as a JSON path and why only in
+// generic words ("Failed to match against any enum values"); reelq's contract is an exact,
+// positioned, actionable message such as "duration must be 4, 8 or 12 (got 10)". This checker
+// implements the keywords schemas/manifest.schema.json uses -- type, enum, pattern, minLength,
+// minimum, maximum, minItems, required, properties, additionalProperties: false, items and local
+// $ref -- and refuses a schema that uses any other, so the file and the checker cannot drift apart.
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "manifest/yaml_tree.h"
+#include "util/diagnostic.h"
+
+namespace reelq {
+
+class Schema {
+ public:
+  // Parses a schema document; throws std::invalid_argument on a schema this checker cannot honour
+  // (a programming error: the schema ships with the binary).
+  static Schema parse(std::string_view json);
+  // schemas/manifest.schema.json as compiled into the binary, parsed once.
+  static const Schema& manifest();
+
+  // Appends one diagnostic per violation in `doc`; `file` names the document in messages.
+  void validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const;
+
+  Schema(Schema&&) noexcept;
+  ~Schema();
+
+ private:
+  struct Impl;
+  explicit Schema(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> m_impl;
+};
+
+// The known word nearest to `word` by edit distance, or "" when none is near enough to suggest.
+std::string nearest_word(std::string_view word, const std::vector<std::string>& known);
+
+}  // namespace reelq

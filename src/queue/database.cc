@@ -1,0 +1,86 @@
+#include "queue/database.h"
+
+#include <fmt/format.h>
+
+#include <charconv>
+#include <vector>
+
+#include "util/embedded.h"
+
+namespace reelq {
+
+namespace {
+
+struct Section {
+  int version;
+  std::string_view sql;
+};
+
+std::vector<Section> split_sections(std::string_view sql) {
+  std::vector<Section> out;
+  constexpr std::string_view k_marker = "\n-- version ";
+  size_t at = sql.find(k_marker);
+  while (at != std::string_view::npos) {
+    size_t num_start = at + k_marker.size();
+    size_t line_end = sql.find('\n', num_start);
+    int version = 0;
+    std::from_chars(sql.data() + num_start, sql.data() + line_end, version);
+    size_t next = sql.find(k_marker, line_end);
+    out.push_back({version, sql.substr(line_end, next == std::string_view::npos ? next : next - line_end)});
+    at = next;
+  }
+  return out;
+}
+
+}  // namespace
+
+int latest_schema_version() {
+  auto sections = split_sections(embedded::queue_sql());
+  return sections.empty() ? 0 : sections.back().version;
+}
+
+Status migrate(SQLite::Database& db, std::string_view sql, int target) {
+  try {
+    int current = db.execAndGet("PRAGMA user_version").getInt();
+    for (const Section& s : split_sections(sql)) {
+      if (s.version <= current || s.version > target) {
+        continue;
+      }
+      SQLite::Transaction tx(db);
+      db.exec(std::string(s.sql));
+      db.exec(fmt::format("PRAGMA user_version = {}", s.version));
+      tx.commit();
+    }
+    return ok_status();
+  } catch (const SQLite::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("cannot migrate the queue database: {}", e.what())};
+  }
+}
+
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path) {
+  std::unique_ptr<SQLite::Database> db;
+  try {
+    db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    db->setBusyTimeout(5000);
+    db->exec("PRAGMA journal_mode = WAL");
+    // FULL: a committed state change survives a power cut, not only a killed process. The runner
+    // commits a few times a second at most, so the fsyncs cost nothing that matters.
+    db->exec("PRAGMA synchronous = FULL");
+    db->exec("PRAGMA foreign_keys = ON");
+    int version = db->execAndGet("PRAGMA user_version").getInt();
+    if (version > latest_schema_version()) {
+      return Error{ErrorKind::storage,
+                   fmt::format("{}: written by a newer reelq (schema version {}, this reelq knows up to {}); "
+                               "upgrade reelq to open it",
+                               path.string(), version, latest_schema_version())};
+    }
+  } catch (const SQLite::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("{}: cannot open the queue database: {}", path.string(), e.what())};
+  }
+  if (auto st = migrate(*db, embedded::queue_sql(), latest_schema_version()); !st) {
+    return Error{st.error().kind, fmt::format("{}: {}", path.string(), st.error().message)};
+  }
+  return db;
+}
+
+}  // namespace reelq

@@ -1,0 +1,26 @@
+#pragma once
+// Opens the queue database and brings its schema up to date (schemas/queue.sql).
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+#include "util/result.h"
+
+namespace reelq {
+
+// The schema version this build writes: the last "-- version N" section of schemas/queue.sql.
+int latest_schema_version();
+
+// Runs the sections of `sql` whose version is above the database's user_version, each in its own
+// transaction, up to `target` (tests use a lower target to make an old database).
+Status migrate(SQLite::Database& db, std::string_view sql, int target);
+
+// Opens (creating if needed) a queue database in WAL mode with full fsync, migrated to the latest
+// version. A database written by a newer reelq is refused rather than misread.
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path);
+
+}  // namespace reelq

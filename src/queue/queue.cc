@@ -1,0 +1,251 @@
+#include "queue/queue.h"
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <cstdint>
+#include <unordered_map>
+
+#include "api/request.h"
+#include "queue/database.h"
+
+namespace reelq {
+
+namespace {
+
+struct StoredTake {
+  std::int64_t row;
+  JobState state;
+};
+
+struct StoredJob {
+  std::string input_json;
+  std::vector<StoredTake> takes;  // index = take - 1
+};
+
+// The manifest field that differs between two input objects (canonical JSON from input_json()).
+std::string changed_field(const std::string& before, const std::string& after) {
+  Poco::JSON::Parser parser;
+  auto a = parser.parse(before).extract<Poco::JSON::Object::Ptr>();
+  parser.reset();
+  auto b = parser.parse(after).extract<Poco::JSON::Object::Ptr>();
+  static const std::pair<const char*, const char*> k_fields[] = {
+      {"mode", "mode"}, {"prompt", "prompt"}, {"duration", "duration"}, {"size", "size"},
+      {"resolution", "resolution"}, {"image_urls", "images"}};
+  for (const auto& [api_key, manifest_key] : k_fields) {
+    std::string va = a->has(api_key) ? a->get(api_key).toString() : "";
+    std::string vb = b->has(api_key) ? b->get(api_key).toString() : "";
+    if (va != vb) {
+      return manifest_key;
+    }
+  }
+  return "input";
+}
+
+}  // namespace
+
+int BatchSummary::total() const {
+  int n = 0;
+  for (const auto& [state, count] : counts) {
+    n += count;
+  }
+  return n;
+}
+
+Queue::Queue(std::unique_ptr<SQLite::Database> db, Clock& clock) : m_db(std::move(db)), m_clock(clock) {}
+
+Result<std::unique_ptr<Queue>> Queue::open(const std::filesystem::path& path, Clock& clock) {
+  auto db = open_database(path);
+  if (!db) {
+    return db.error();
+  }
+  return std::make_unique<Queue>(std::move(db.value()), clock);
+}
+
+Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::path& manifest_path,
+                                     OnChanged on_changed) {
+  EnqueueReport report;
+  std::vector<std::string> conflicts;
+  TimeMs now = m_clock.now_ms();
+  try {
+    SQLite::Transaction tx(*m_db);
+    SQLite::Statement batch_q(*m_db, "SELECT model FROM batches WHERE name = ?");
+    batch_q.bind(1, m.batch);
+    if (batch_q.executeStep()) {
+      std::string model = batch_q.getColumn(0).getString();
+      if (model != m.model) {
+        conflicts.push_back(fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}",
+                                        m.batch, model, m.model));
+      }
+      SQLite::Statement upd(*m_db,
+                            "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
+      upd.bind(1, manifest_path.string());
+      upd.bind(2, m.settings_json);
+      upd.bind(3, now);
+      upd.bind(4, m.batch);
+      upd.exec();
+    } else {
+      SQLite::Statement ins(*m_db,
+                            "INSERT INTO batches (name, model, manifest_path, settings_json, created_at, updated_at) "
+                            "VALUES (?, ?, ?, ?, ?, ?)");
+      ins.bind(1, m.batch);
+      ins.bind(2, m.model);
+      ins.bind(3, manifest_path.string());
+      ins.bind(4, m.settings_json);
+      ins.bind(5, now);
+      ins.bind(6, now);
+      ins.exec();
+    }
+
+    std::unordered_map<std::string, StoredJob> stored;
+    SQLite::Statement existing(*m_db, "SELECT id, job_id, take, input_json, state FROM jobs WHERE batch = ? ORDER BY take");
+    existing.bind(1, m.batch);
+    while (existing.executeStep()) {
+      StoredJob& j = stored[existing.getColumn(1).getString()];
+      j.input_json = existing.getColumn(3).getString();
+      j.takes.push_back({existing.getColumn(0).getInt64(),
+                         parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued)});
+    }
+
+    SQLite::Statement insert(*m_db,
+                             "INSERT INTO jobs (batch, job_id, take, position, input_json, created_at, updated_at) "
+                             "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    SQLite::Statement requeue(*m_db,
+                              "UPDATE jobs SET input_json = ?, state = 'queued', position = ?, updated_at = ? WHERE id = ?");
+    SQLite::Statement cancel(*m_db,
+                             "UPDATE jobs SET state = 'cancelled', note = 'takes lowered in the manifest', "
+                             "completed_at = ?, updated_at = ? WHERE id = ?");
+    auto insert_take = [&](const JobSpec& spec, int take, int position, const std::string& input) {
+      insert.bind(1, m.batch);
+      insert.bind(2, spec.id);
+      insert.bind(3, take);
+      insert.bind(4, position);
+      insert.bind(5, input);
+      insert.bind(6, now);
+      insert.bind(7, now);
+      insert.exec();
+      insert.reset();
+      ++report.added;
+    };
+
+    for (size_t pos = 0; pos < m.jobs.size(); ++pos) {
+      const JobSpec& spec = m.jobs[pos];
+      std::string input = input_json(spec);
+      auto it = stored.find(spec.id);
+      if (it == stored.end()) {
+        for (int take = 1; take <= spec.takes; ++take) {
+          insert_take(spec, take, static_cast<int>(pos), input);
+        }
+        continue;
+      }
+      StoredJob& job = it->second;
+      int stored_takes = static_cast<int>(job.takes.size());
+      bool spec_changed = job.input_json != input;
+      if (on_changed == OnChanged::refuse) {
+        if (spec_changed) {
+          conflicts.push_back(fmt::format("job '{}' changed since it was enqueued ({} differs); "
+                                          "use --replace-changed to requeue it",
+                                          spec.id, changed_field(job.input_json, input)));
+          continue;
+        }
+        if (spec.takes < stored_takes) {
+          conflicts.push_back(fmt::format("job '{}' changed since it was enqueued (takes lowered from {} to {}); "
+                                          "use --replace-changed to cancel the extra takes",
+                                          spec.id, stored_takes, spec.takes));
+          continue;
+        }
+      }
+      for (int take = 1; take <= std::max(stored_takes, spec.takes); ++take) {
+        if (take > stored_takes) {
+          insert_take(spec, take, static_cast<int>(pos), input);
+          continue;
+        }
+        const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+        bool unsubmitted = t.state == JobState::queued || t.state == JobState::cancelled;
+        if (take > spec.takes) {
+          if (t.state == JobState::queued) {
+            cancel.bind(1, now);
+            cancel.bind(2, now);
+            cancel.bind(3, t.row);
+            cancel.exec();
+            cancel.reset();
+            ++report.cancelled;
+          }
+          continue;
+        }
+        if (!spec_changed) {
+          ++report.unchanged;
+          continue;
+        }
+        if (!unsubmitted) {
+          conflicts.push_back(fmt::format("job '{}' take {} changed ({} differs) but was already submitted ({}); "
+                                          "it cannot be replaced",
+                                          spec.id, take, changed_field(job.input_json, input), to_string(t.state)));
+          continue;
+        }
+        requeue.bind(1, input);
+        requeue.bind(2, static_cast<int>(pos));
+        requeue.bind(3, now);
+        requeue.bind(4, t.row);
+        requeue.exec();
+        requeue.reset();
+        ++report.replaced;
+      }
+    }
+    if (!conflicts.empty()) {
+      std::string message;
+      for (const auto& c : conflicts) {
+        message += c + "\n";
+      }
+      return Error{ErrorKind::conflict, message};  // the transaction rolls back: nothing written
+    }
+    tx.commit();
+  } catch (const SQLite::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("cannot enqueue batch '{}': {}", m.batch, e.what())};
+  }
+  return report;
+}
+
+Result<std::vector<BatchSummary>> Queue::summaries(const std::optional<std::string>& batch) {
+  std::vector<BatchSummary> out;
+  try {
+    SQLite::Statement q(*m_db,
+                        "SELECT name, model, created_at, updated_at FROM batches "
+                        "WHERE ?1 IS NULL OR name = ?1 ORDER BY created_at, name");
+    if (batch) {
+      q.bind(1, *batch);
+    }
+    while (q.executeStep()) {
+      BatchSummary s;
+      s.name = q.getColumn(0).getString();
+      s.model = q.getColumn(1).getString();
+      s.created_at = q.getColumn(2).getInt64();
+      s.updated_at = q.getColumn(3).getInt64();
+      for (JobState st : k_all_states) {
+        s.counts[st] = 0;
+      }
+      out.push_back(std::move(s));
+    }
+    SQLite::Statement c(*m_db,
+                        "SELECT batch, state, count(*) FROM jobs WHERE ?1 IS NULL OR batch = ?1 GROUP BY batch, state");
+    if (batch) {
+      c.bind(1, *batch);
+    }
+    while (c.executeStep()) {
+      std::string name = c.getColumn(0).getString();
+      for (auto& s : out) {
+        if (s.name == name) {
+          s.counts[parse_job_state(c.getColumn(1).getString()).value_or(JobState::queued)] = c.getColumn(2).getInt();
+        }
+      }
+    }
+  } catch (const SQLite::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("cannot read the queue: {}", e.what())};
+  }
+  if (batch && out.empty()) {
+    return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", *batch)};
+  }
+  return out;
+}
+
+}  // namespace reelq

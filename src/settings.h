@@ -1,0 +1,25 @@
+#pragma once
+// Every knob of the runner, with its default. Defaults are filled first, then a manifest's
+// `settings:` block, then environment, then flags (later layers win); nothing else sets them.
+#include <string>
+
+namespace reelq {
+
+enum class OnAmbiguous { resubmit, hold };
+enum class RequestType { async, callback };
+
+struct Settings {
+  std::string api_base = "https://api.apixo.ai";  // --api-base, REELQ_API_BASE
+  int rpm = 60;                                   // API requests per rolling minute (Pro plan)
+  int max_concurrent = 10;                        // tasks pending or processing at the API (Pro plan)
+  double poll_initial = 120;                      // s after submit before the first status poll
+  double poll_interval = 5;                       // s between polls of one task, at the least
+  std::string output_dir;                         // "" = renders/BATCH next to the manifest
+  int download_concurrency = 4;
+  int max_attempts = 5;                           // per job, for transient errors (429s never count)
+  OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
+  RequestType request_type = RequestType::async;
+  double time_scale = 1;                          // multiplies the runner's own time constants
+};
+
+}  // namespace reelq

@@ -1,0 +1,9 @@
+#pragma once
+// Files from schemas/ compiled into the binary by cmake/embed.cmake.
+#include <string_view>
+
+namespace reelq::embedded {
+std::string_view manifest_schema_json();  // schemas/manifest.schema.json
+std::string_view queue_sql();             // schemas/queue.sql
+std::string_view prices_json();           // schemas/prices.json
+}  // namespace reelq::embedded

@@ -1,0 +1,13 @@
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace reelq {
+
+// The byte offset of the first invalid UTF-8 sequence in `s`, or npos when all of it is valid.
+size_t find_invalid_utf8(std::string_view s);
+
+// `s` as a JSON string literal, quotes included.
+std::string json_quote(std::string_view s);
+
+}  // namespace reelq
