@@ -54,8 +54,8 @@ ImageCheck check_file(const std::string& entry, const fs::path& base_dir) {
     return {resolved, fmt::format("image '{}' cannot be read: {}", entry, ec.message())};
   }
   if (bytes > k_max_image_bytes) {
-    return {resolved, fmt::format("image '{}' is {:.1f} MB; the API takes at most 10 MB", entry,
-                                  static_cast<double>(bytes) / (1024.0 * 1024.0))};
+    return {resolved, fmt::format("image '{}' is {} bytes; the API takes at most 10 MB ({} bytes)", entry, bytes,
+                                  k_max_image_bytes)};
   }
   std::ifstream in(p, std::ios::binary);
   char head[12] = {};

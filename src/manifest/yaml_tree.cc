@@ -80,12 +80,14 @@ bool is_float(std::string_view s) {
 // attached to its parent (a sequence item, a mapping key or a mapping value).
 class TreeBuilder : public YAML::EventHandler {
  public:
-  TreeBuilder(const std::string& file, Diagnostics& errors) : m_file(file), m_errors(errors) {}
+  TreeBuilder(std::string_view text, const std::string& file, Diagnostics& errors)
+      : m_text(text), m_file(file), m_errors(errors) {}
 
   YamlNode take_root() { return std::move(m_root); }
   bool has_root() const { return m_has_root; }
 
-  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentStart(const YAML::Mark& mark) override { m_doc_pos = to_pos(mark); }
+  SourcePos document_pos() const { return m_doc_pos; }
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
@@ -108,6 +110,7 @@ class TreeBuilder : public YAML::EventHandler {
     n.pos = to_pos(mark);
     n.text = value;
     n.plain = tag == "?";  // yaml-cpp tags plain scalars "?" and quoted or block ones "!"
+    check_closed_quote(mark);
     finish(std::move(n), anchor);
   }
 
@@ -182,12 +185,38 @@ class TreeBuilder : public YAML::EventHandler {
     }
   }
 
+  // yaml-cpp reads an unclosed quote to the end of the file without complaint, swallowing the
+  // rest of the manifest into one string; find the closing quote ourselves.
+  void check_closed_quote(const YAML::Mark& mark) {
+    if (mark.pos < 0 || static_cast<size_t>(mark.pos) >= m_text.size()) {
+      return;
+    }
+    char q = m_text[static_cast<size_t>(mark.pos)];
+    if (q != '"' && q != '\'') {
+      return;
+    }
+    for (size_t i = static_cast<size_t>(mark.pos) + 1; i < m_text.size(); ++i) {
+      if (q == '"' && m_text[i] == '\\') {
+        ++i;
+      } else if (m_text[i] == q) {
+        if (q == '\'' && i + 1 < m_text.size() && m_text[i + 1] == '\'') {
+          ++i;  // '' is an escaped quote inside single quotes
+          continue;
+        }
+        return;
+      }
+    }
+    error(to_pos(mark), "YAML syntax error: quoted text is never closed");
+  }
+
   void error(SourcePos pos, std::string message) {
     m_errors.push_back({m_file, pos, std::move(message)});
   }
 
+  std::string_view m_text;
   const std::string& m_file;
   Diagnostics& m_errors;
+  SourcePos m_doc_pos;
   std::vector<Frame> m_stack;
   std::map<YAML::anchor_t, YamlNode> m_anchors;
   YamlNode m_root;
@@ -249,15 +278,16 @@ YamlDocument parse_yaml(std::string_view text, const std::string& file, Diagnost
   size_t before = errors.size();
   try {
     YAML::Parser parser(in);
-    TreeBuilder builder(file, errors);
+    TreeBuilder builder(text, file, errors);
     if (!parser.HandleNextDocument(builder)) {
       return doc;
     }
     doc.root = builder.take_root();
     doc.empty = !builder.has_root();
-    TreeBuilder extra(file, errors);
+    Diagnostics ignored;  // the second document's own problems do not matter: it is one too many
+    TreeBuilder extra(text, file, ignored);
     if (parser.HandleNextDocument(extra)) {
-      errors.push_back({file, {}, "more than one YAML document; a manifest is one document"});
+      errors.push_back({file, extra.document_pos(), "more than one YAML document; a manifest is one document"});
     }
   } catch (const YAML::Exception& e) {
     errors.resize(before);  // a half-built tree's complaints would only confuse

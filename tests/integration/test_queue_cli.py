@@ -1,0 +1,85 @@
+"""validate / enqueue / status through the real binary."""
+import json
+import os
+import sqlite3
+
+from harness import SOURCE, TempDirTest, main, run
+
+GOOD = """batch: night
+jobs:
+  - id: a
+    prompt: "first"
+  - id: b
+    prompt: "second"
+    takes: 2
+"""
+
+
+class QueueCli(TempDirTest):
+    def test_validate_ok_and_every_problem_at_once(self):
+        self.write("good.yaml", GOOD)
+        self.write("bad.yaml", "batch: night\njobs:\n  - prompt: x\n    duration: 10\n  - promt: y\n")
+        r = run("validate", "good.yaml", "bad.yaml", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stdout, "good.yaml: ok, batch 'night', 2 jobs, 3 renders\n")
+        self.assertEqual(r.stderr,
+                         "bad.yaml:4:15: duration must be 4, 8 or 12 (got 10)\n"
+                         "bad.yaml:5:5: unknown key 'promt'; did you mean 'prompt'?\n"
+                         "bad.yaml:5:5: job 'job-0002' has no prompt (and defaults give none)\n")
+
+    def test_bad_manifest_writes_nothing(self):
+        self.write("bad.yaml", "batch: night\njobs:\n  - prompt: x\n    duration: 10\n")
+        r = run("enqueue", "bad.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "q.db")))
+
+    def test_enqueue_is_idempotent_and_status_counts(self):
+        self.write("m.yaml", GOOD)
+        r1 = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r1.returncode, 0, r1.stderr)
+        self.assertEqual(r1.stdout, "batch 'night': 3 added, 0 already queued (q.db)\n")
+        r2 = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r2.stdout, "batch 'night': 0 added, 3 already queued (q.db)\n")
+        s = run("status", "--db", "q.db", "--json", cwd=self.dir)
+        self.assertEqual(s.returncode, 0, s.stderr)
+        data = json.loads(s.stdout)
+        self.assertEqual(data[0]["batch"], "night")
+        self.assertEqual(data[0]["total"], 3)
+        self.assertEqual(data[0]["states"]["queued"], 3)
+
+    def test_changed_job_is_refused_then_replaced(self):
+        self.write("m.yaml", GOOD)
+        run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.write("m.yaml", GOOD.replace('"second"', '"second, revised"'))
+        r = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "reelq: job 'b' changed since it was enqueued (prompt differs); "
+                                   "use --replace-changed to requeue it\n")
+        r = run("enqueue", "m.yaml", "--db", "q.db", "--replace-changed", cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        db = sqlite3.connect(os.path.join(self.dir, "q.db"))
+        prompts = {row[0] for row in db.execute("SELECT input_json FROM jobs WHERE job_id = 'b'")}
+        self.assertEqual(len(prompts), 1)
+        self.assertIn("second, revised", prompts.pop())
+
+    def test_status_without_database_says_so(self):
+        r = run("status", "--db", "none.db", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no queue database at none.db", r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "none.db")))
+
+    def test_usage_error_exits_2(self):
+        r = run("enqueue", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        r = run("frobnicate", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+
+    def test_example_manifests_validate(self):
+        jobs = os.path.join(SOURCE, "jobs")
+        files = sorted(os.path.join(jobs, f) for f in os.listdir(jobs) if f.endswith(".yaml"))
+        r = run("validate", *files)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
+if __name__ == "__main__":
+    main()

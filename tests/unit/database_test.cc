@@ -1,0 +1,55 @@
+#include "queue/database.h"
+
+#include <doctest/doctest.h>
+
+#include "support/fakes.h"
+#include "util/embedded.h"
+
+using namespace reelq;
+
+TEST_CASE("a new database is at the latest schema version, in WAL mode") {
+  test::TempDir dir;
+  auto db = open_database(dir / "q.db");
+  REQUIRE(db.ok());
+  CHECK(latest_schema_version() >= 2);
+  CHECK(db.value()->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
+  CHECK(db.value()->execAndGet("PRAGMA journal_mode").getString() == "wal");
+}
+
+TEST_CASE("a version-1 database is migrated forward and keeps its rows") {
+  test::TempDir dir;
+  {
+    SQLite::Database old((dir / "q.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(migrate(old, embedded::queue_sql(), 1).ok());
+    REQUIRE(old.execAndGet("PRAGMA user_version").getInt() == 1);
+    old.exec("INSERT INTO batches VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1)");
+    old.exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, task_id, created_at, updated_at) "
+             "VALUES ('b', 'j', 1, 0, '{}', 'running', 'task_1', 1, 1)");
+    CHECK_THROWS(old.exec("SELECT note FROM jobs"));
+  }
+  auto db = open_database(dir / "q.db");
+  REQUIRE(db.ok());
+  CHECK(db.value()->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
+  CHECK(db.value()->execAndGet("SELECT task_id FROM jobs WHERE job_id = 'j'").getString() == "task_1");
+  CHECK(db.value()->execAndGet("SELECT ambiguous FROM jobs WHERE job_id = 'j'").getInt() == 0);
+  CHECK(db.value()->execAndGet("SELECT count(*) FROM files").getInt() == 0);
+}
+
+TEST_CASE("a database from a newer reelq is refused, not misread") {
+  test::TempDir dir;
+  {
+    SQLite::Database newer((dir / "q.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    newer.exec("PRAGMA user_version = 999");
+  }
+  auto db = open_database(dir / "q.db");
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.error().message.find("written by a newer reelq (schema version 999") != std::string::npos);
+}
+
+TEST_CASE("the state column refuses a state that does not exist") {
+  test::TempDir dir;
+  auto db = open_database(dir / "q.db");
+  db.value()->exec("INSERT INTO batches VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1)");
+  CHECK_THROWS(db.value()->exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, created_at, "
+                                "updated_at) VALUES ('b', 'j', 1, 0, '{}', 'lost', 1, 1)"));
+}

@@ -1,0 +1,119 @@
+#include "manifest/manifest.h"
+
+#include <doctest/doctest.h>
+
+#include "support/fakes.h"
+
+using namespace reelq;
+
+namespace {
+Manifest parse_ok(const std::string& text, const std::filesystem::path& base = ".") {
+  Diagnostics diags;
+  auto m = parse_manifest(text, {"m.yaml", base}, &diags);
+  INFO(to_string(diags));
+  REQUIRE(m.ok());
+  return m.value();
+}
+}  // namespace
+
+TEST_CASE("defaults fill what a job leaves out, and ids default to job-NNNN by position") {
+  Manifest m = parse_ok(R"(
+batch: city-night
+defaults:
+  duration: 12
+  size: 720*1280
+jobs:
+  - prompt: one
+  - id: two
+    prompt: two
+    duration: 4
+  - prompt: three
+    takes: 3
+)");
+  CHECK(m.batch == "city-night");
+  CHECK(m.model == "sora-2-pro");
+  REQUIRE(m.jobs.size() == 3);
+  CHECK(m.jobs[0].id == "job-0001");
+  CHECK(m.jobs[0].duration == 12);
+  CHECK(m.jobs[0].size == "720*1280");
+  CHECK(m.jobs[0].mode == Mode::text_to_video);
+  CHECK(m.jobs[1].id == "two");
+  CHECK(m.jobs[1].duration == 4);
+  CHECK(m.jobs[2].id == "job-0003");
+  CHECK(m.jobs[2].takes == 3);
+  CHECK(m.jobs[2].pos.line == 11);
+}
+
+TEST_CASE("built-in defaults: 8 seconds, 1280*720, 720p, one take") {
+  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: p\n  - prompt: q\n    images: [https://x.test/a.png]\n");
+  CHECK(m.jobs[0].duration == 8);
+  CHECK(m.jobs[0].size == "1280*720");
+  CHECK(m.jobs[0].takes == 1);
+  SUBCASE("a job with images and no mode is image-to-video") {
+    CHECK(m.jobs[1].mode == Mode::image_to_video);
+    CHECK(m.jobs[1].resolution == "720p");
+    CHECK(m.jobs[1].size.empty());
+    CHECK(m.jobs[1].images == std::vector<std::string>{"https://x.test/a.png"});
+  }
+}
+
+TEST_CASE("a default that does not fit a job's mode is not used, rather than refused") {
+  Manifest m = parse_ok(R"(
+batch: b
+defaults: {size: 1792*1024, resolution: 1080p}
+jobs:
+  - prompt: t
+  - {mode: image-to-video, prompt: i, images: ["https://x.test/a.jpg"]}
+)");
+  CHECK(m.jobs[0].size == "1792*1024");
+  CHECK(m.jobs[0].resolution.empty());
+  CHECK(m.jobs[1].resolution == "1080p");
+  CHECK(m.jobs[1].size.empty());
+}
+
+TEST_CASE("local images resolve against the manifest's folder and are checked by content") {
+  test::TempDir dir;
+  test::write_file(dir / "refs/face.png", test::read_file(test::source_dir() / "tests/manifests/fixtures/tiny.png"));
+  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png, ./refs/../refs/face.png]\n",
+                        dir.path());
+  REQUIRE(m.jobs[0].images.size() == 2);
+  CHECK(m.jobs[0].images[0] == "file://" + (dir / "refs/face.png").string());
+  CHECK(m.jobs[0].images[1] == m.jobs[0].images[0]);
+}
+
+TEST_CASE("the settings block is kept as JSON with numbers as numbers") {
+  Manifest m = parse_ok("batch: b\nsettings:\n  rpm: 30\n  poll_interval: 2.5\n  on_ambiguous: hold\njobs:\n  - prompt: p\n");
+  CHECK(m.settings_json == R"({"rpm":30,"poll_interval":2.5,"on_ambiguous":"hold"})");
+}
+
+TEST_CASE("plain scalars read as text where text is wanted; quotes keep text exact") {
+  Manifest m = parse_ok("batch: 2024\njobs:\n  - id: 007\n    prompt: 'yes: \"quoted\", #not a comment'\n");
+  CHECK(m.batch == "2024");
+  CHECK(m.jobs[0].id == "007");
+  CHECK(m.jobs[0].prompt == "yes: \"quoted\", #not a comment");
+}
+
+TEST_CASE("anchors and aliases reuse a value") {
+  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: &p shared words\n  - prompt: *p\n    duration: 4\n");
+  CHECK(m.jobs[1].prompt == "shared words");
+}
+
+TEST_CASE("a missing manifest file is an input error naming the path") {
+  auto m = load_manifest("/nonexistent/reelq/manifest.yaml");
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().kind == ErrorKind::input);
+  CHECK(m.error().message == "/nonexistent/reelq/manifest.yaml: not found\n");
+}
+
+TEST_CASE("every example manifest under jobs/ is valid") {
+  int seen = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::source_dir() / "jobs")) {
+    if (e.path().extension() == ".yaml") {
+      auto m = load_manifest(e.path());
+      INFO(e.path().string(), "\n", m ? "" : m.error().message);
+      CHECK(m.ok());
+      ++seen;
+    }
+  }
+  CHECK(seen >= 2);
+}

@@ -1,0 +1,149 @@
+#include "queue/queue.h"
+
+#include <doctest/doctest.h>
+
+#include "support/fakes.h"
+
+using namespace reelq;
+
+namespace {
+
+Manifest manifest_of(const std::string& text) {
+  auto m = parse_manifest(text, {"m.yaml", "."});
+  INFO((m ? "" : m.error().message));
+  REQUIRE(m.ok());
+  return m.value();
+}
+
+const char* k_base = R"(
+batch: night
+jobs:
+  - id: a
+    prompt: first
+  - id: b
+    prompt: second
+    takes: 2
+)";
+
+int count(Queue& q, const std::string& where = "1") {
+  return q.db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
+}
+
+}  // namespace
+
+TEST_CASE("enqueue writes one queued row per take, and again adds nothing") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.ok());
+  auto r1 = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
+  REQUIRE(r1.ok());
+  CHECK(r1->added == 3);
+  CHECK(count(*q.value(), "state = 'queued'") == 3);
+  auto r2 = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
+  REQUIRE(r2.ok());
+  CHECK(r2->added == 0);
+  CHECK(r2->unchanged == 3);
+  CHECK(count(*q.value()) == 3);
+}
+
+TEST_CASE("the stored input is exactly what the API's input object will be") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  CHECK(q.value()->db().execAndGet("SELECT input_json FROM jobs WHERE job_id = 'a'").getString() ==
+        R"({"mode":"text-to-video","prompt":"first","duration":8,"size":"1280*720"})");
+}
+
+TEST_CASE("jobs and takes added to the manifest are appended") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  std::string more = std::string(k_base) + "    \n  - id: c\n    prompt: third\n";
+  more.replace(more.find("takes: 2"), 8, "takes: 3");
+  auto r = q.value()->enqueue(manifest_of(more), "/m.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->added == 2);
+  CHECK(count(*q.value(), "job_id = 'b'") == 3);
+  CHECK(count(*q.value(), "job_id = 'c'") == 1);
+}
+
+TEST_CASE("a changed spec is refused, naming the job and the field, and nothing is written") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  std::string changed = k_base;
+  changed.replace(changed.find("second"), 6, "SECOND");
+  changed += "  - id: new\n    prompt: would be added\n";
+  auto r = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::refuse);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::conflict);
+  CHECK(r.error().message ==
+        "job 'b' changed since it was enqueued (prompt differs); use --replace-changed to requeue it\n");
+  CHECK(count(*q.value(), "job_id = 'new'") == 0);
+
+  SUBCASE("--replace-changed requeues takes never submitted") {
+    auto rr = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::replace);
+    REQUIRE(rr.ok());
+    CHECK(rr->replaced == 2);
+    CHECK(rr->added == 1);
+    CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 2);
+  }
+  SUBCASE("--replace-changed still refuses a take the API already has") {
+    q.value()->db().exec("UPDATE jobs SET state = 'running', task_id = 't1' WHERE job_id = 'b' AND take = 2");
+    auto rr = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::replace);
+    REQUIRE_FALSE(rr.ok());
+    CHECK(rr.error().message ==
+          "job 'b' take 2 changed (prompt differs) but was already submitted (running); it cannot be replaced\n");
+    CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 0);
+  }
+}
+
+TEST_CASE("lowering takes is a change; with --replace-changed the extra queued takes are cancelled") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  std::string fewer = k_base;
+  fewer.replace(fewer.find("takes: 2"), 8, "takes: 1");
+  auto r = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::refuse);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
+                             "use --replace-changed to cancel the extra takes\n");
+  auto rr = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::replace);
+  REQUIRE(rr.ok());
+  CHECK(rr->cancelled == 1);
+  CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'cancelled'") == 1);
+}
+
+TEST_CASE("a batch cannot change model") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  auto r = q.value()->enqueue(manifest_of(std::string(k_base) + "model: sora-2\n"), "/m.yaml", OnChanged::replace);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "batch 'night' was enqueued for model sora-2-pro; the manifest now says sora-2\n");
+}
+
+TEST_CASE("summaries count every state per batch") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  q.value()->db().exec("UPDATE jobs SET state = 'failed' WHERE job_id = 'a'");
+  auto s = q.value()->summaries(std::nullopt);
+  REQUIRE(s.ok());
+  REQUIRE(s->size() == 1);
+  CHECK(s->at(0).name == "night");
+  CHECK(s->at(0).total() == 3);
+  CHECK(s->at(0).counts.at(JobState::queued) == 2);
+  CHECK(s->at(0).counts.at(JobState::failed) == 1);
+  CHECK(s->at(0).counts.at(JobState::cancelled) == 0);
+  auto missing = q.value()->summaries(std::string("nope"));
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().message == "no batch named 'nope' in this database");
+}
