@@ -1,0 +1,299 @@
+#include "api/answer.h"
+
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeParser.h>
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <regex>
+
+namespace reelq {
+
+using Poco::JSON::Object;
+
+std::string_view to_string(AnswerKind kind) {
+  switch (kind) {
+    case AnswerKind::ok: return "ok";
+    case AnswerKind::rate_limited: return "rate_limited";
+    case AnswerKind::credits_exhausted: return "credits_exhausted";
+    case AnswerKind::content_rejected: return "content_rejected";
+    case AnswerKind::invalid_request: return "invalid_request";
+    case AnswerKind::unauthorized: return "unauthorized";
+    case AnswerKind::not_found: return "not_found";
+    case AnswerKind::transient: return "transient";
+    case AnswerKind::ambiguous: return "ambiguous";
+  }
+  return "?";
+}
+
+namespace {
+
+Object::Ptr parse_object(const std::string& body) {
+  try {
+    Poco::JSON::Parser parser;
+    auto v = parser.parse(body);
+    if (v.type() == typeid(Object::Ptr)) {
+      return v.extract<Object::Ptr>();
+    }
+  } catch (const Poco::Exception&) {
+  } catch (const std::exception&) {
+  }
+  return nullptr;
+}
+
+std::optional<std::int64_t> as_int(const Object::Ptr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) {
+    return std::nullopt;
+  }
+  try {
+    return o->get(key).convert<std::int64_t>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+std::string as_string(const Object::Ptr& o, const std::string& key) {
+  if (!o || !o->has(key) || o->isNull(key)) {
+    return "";
+  }
+  try {
+    return o->get(key).convert<std::string>();
+  } catch (const Poco::Exception&) {
+    return "";
+  }
+}
+
+std::string lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+// A short, single-line excerpt of a body that is not an envelope (an HTML error page, say).
+std::string excerpt(const std::string& body) {
+  std::string out;
+  bool in_tag = false;
+  for (char c : body) {
+    if (c == '<') {
+      in_tag = true;
+    } else if (c == '>') {
+      in_tag = false;
+      out += ' ';
+    } else if (!in_tag) {
+      out += std::isspace(static_cast<unsigned char>(c)) ? ' ' : c;
+    }
+  }
+  out.erase(std::unique(out.begin(), out.end(), [](char a, char b) { return a == ' ' && b == ' '; }), out.end());
+  out.erase(0, out.find_first_not_of(' '));
+  out.erase(out.find_last_not_of(' ') + 1);
+  if (out.size() > 80) {
+    out = out.substr(0, 77) + "...";
+  }
+  return out;
+}
+
+bool either(int http, std::optional<int> body, auto pred) { return pred(http) || (body && pred(*body)); }
+
+// 400-class answers are told apart only by their message (the API page's two 400 samples).
+void classify_client_error(Endpoint endpoint, int code, Answer& a) {
+  std::string m = lower(a.message);
+  if (code == 404 && endpoint == Endpoint::status) {
+    a.kind = AnswerKind::not_found;
+  } else if (m.find("insufficient") != std::string::npos || m.find("credit") != std::string::npos ||
+             m.find("balance") != std::string::npos) {
+    a.kind = AnswerKind::credits_exhausted;
+  } else if (m.find("violat") != std::string::npos || m.find("policy") != std::string::npos) {
+    a.kind = AnswerKind::content_rejected;
+    a.fail_code = "CONTENT_VIOLATION";
+  } else {
+    a.kind = AnswerKind::invalid_request;
+  }
+}
+
+}  // namespace
+
+std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int64_t now_ms) {
+  std::string v = value;
+  v.erase(0, v.find_first_not_of(' '));
+  v.erase(v.find_last_not_of(' ') + 1);
+  if (v.empty()) {
+    return std::nullopt;
+  }
+  if (std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); })) {
+    if (v.size() > 9) {
+      return std::nullopt;
+    }
+    return std::stoll(v) * 1000;
+  }
+  // Poco's parser is lenient (it reads "soon" as a date), so insist on the IMF-fixdate form.
+  static const std::regex k_http_date(R"(^[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT$)");
+  if (!std::regex_match(v, k_http_date)) {
+    return std::nullopt;
+  }
+  try {
+    int tz = 0;
+    Poco::DateTime when = Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, v, tz);
+    std::int64_t at_ms = when.timestamp().epochMicroseconds() / 1000 - tz * 1000LL;
+    return std::max<std::int64_t>(0, at_ms - now_ms);
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
+  Answer a;
+  if (r.wire == WireOutcome::not_sent) {
+    a.kind = AnswerKind::transient;
+    a.sent = false;
+    a.message = fmt::format("request not sent: {}", r.error);
+    return a;
+  }
+  if (r.wire == WireOutcome::no_answer) {
+    a.kind = endpoint == Endpoint::generate ? AnswerKind::ambiguous : AnswerKind::transient;
+    a.message = fmt::format("no answer: {}", r.error);
+    return a;
+  }
+  a.http_status = r.status;
+  Object::Ptr env = parse_object(r.body);
+  if (env && env->has("code")) {
+    if (auto code = as_int(env, "code")) {
+      a.body_code = static_cast<int>(*code);
+    }
+    a.message = as_string(env, "message");
+    auto data = env->has("data") && !env->isNull("data") && env->get("data").type() == typeid(Object::Ptr)
+                    ? env->getObject("data")
+                    : nullptr;
+    if (std::string detail = as_string(data, "error"); !detail.empty()) {
+      a.message += ": " + detail;
+    }
+  } else {
+    env = nullptr;
+    a.message = fmt::format("HTTP {} without an API envelope: {}", r.status, excerpt(r.body));
+  }
+  const int h = r.status;
+  const auto b = a.body_code;
+  if (either(h, b, [](int c) { return c == 429; })) {
+    a.kind = AnswerKind::rate_limited;
+    a.retry_after_ms = parse_retry_after(r.header("Retry-After"), now_ms);
+  } else if (either(h, b, [](int c) { return c == 401 || c == 403; })) {
+    a.kind = AnswerKind::unauthorized;
+  } else if (either(h, b, [](int c) { return c == 402; })) {
+    a.kind = AnswerKind::credits_exhausted;
+  } else if (either(h, b, [](int c) { return c >= 500; })) {
+    // A gateway's 502/504 can come after the API acted on a submit; a 500/503 from the API is a refusal.
+    bool gateway = h == 502 || h == 504 || b == 502 || b == 504;
+    a.kind = endpoint == Endpoint::generate && gateway ? AnswerKind::ambiguous : AnswerKind::transient;
+    a.retry_after_ms = parse_retry_after(r.header("Retry-After"), now_ms);
+  } else if (either(h, b, [](int c) { return c >= 400; })) {
+    classify_client_error(endpoint, h >= 400 ? h : *b, a);
+  } else if (h >= 200 && h < 300 && env && b && *b >= 200 && *b < 300) {
+    a.kind = AnswerKind::ok;
+    if (endpoint == Endpoint::generate && parse_task_id(r.body).empty()) {
+      a.kind = AnswerKind::ambiguous;
+      a.message = "success without a taskId";
+    }
+  } else if (h >= 200 && h < 300 && endpoint == Endpoint::generate) {
+    a.kind = AnswerKind::ambiguous;  // something accepted the submit, but we cannot read what
+  } else {
+    a.kind = AnswerKind::transient;
+    if (env && !b) {
+      a.message = fmt::format("HTTP {} with an unreadable code: {}", h, excerpt(r.body));
+    }
+  }
+  return a;
+}
+
+std::string parse_task_id(const std::string& body) {
+  Object::Ptr env = parse_object(body);
+  if (!env || !env->has("data") || env->get("data").type() != typeid(Object::Ptr)) {
+    return "";
+  }
+  return as_string(env->getObject("data"), "taskId");
+}
+
+std::optional<double> parse_balance(const std::string& body) {
+  Object::Ptr env = parse_object(body);
+  if (!env || !env->has("data") || env->isNull("data")) {
+    return std::nullopt;
+  }
+  try {
+    return env->get("data").convert<double>();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+namespace {
+
+// resultJson is documented as a JSON *string* holding {"resultUrls": [...]}; accept an object too.
+std::vector<std::string> result_urls(const Object::Ptr& data) {
+  std::vector<std::string> urls;
+  if (!data->has("resultJson") || data->isNull("resultJson")) {
+    return urls;
+  }
+  Object::Ptr result;
+  auto v = data->get("resultJson");
+  if (v.type() == typeid(Object::Ptr)) {
+    result = v.extract<Object::Ptr>();
+  } else if (v.isString()) {
+    result = parse_object(v.extract<std::string>());
+  }
+  if (!result || !result->has("resultUrls")) {
+    return urls;
+  }
+  auto arr = result->getArray("resultUrls");
+  for (size_t i = 0; arr && i < arr->size(); ++i) {
+    if (!arr->isNull(i)) {
+      urls.push_back(arr->get(i).convert<std::string>());
+    }
+  }
+  return urls;
+}
+
+}  // namespace
+
+std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why) {
+  auto fail = [&](std::string reason) -> std::optional<TaskStatus> {
+    if (why) {
+      *why = std::move(reason);
+    }
+    return std::nullopt;
+  };
+  Object::Ptr env = parse_object(body);
+  if (!env) {
+    return fail("not a JSON object");
+  }
+  if (!env->has("data") || env->get("data").type() != typeid(Object::Ptr)) {
+    return fail("no data object");
+  }
+  Object::Ptr data = env->getObject("data");
+  TaskStatus s;
+  s.task_id = as_string(data, "taskId");
+  s.raw_state = as_string(data, "state");
+  if (s.raw_state.empty()) {
+    return fail("no state");
+  }
+  std::string st = lower(s.raw_state);
+  s.state = st == "pending"      ? TaskState::pending
+            : st == "processing" ? TaskState::processing
+            : st == "success"    ? TaskState::success
+            : st == "failed"     ? TaskState::failed
+                                 : TaskState::unknown;
+  s.fail_code = as_string(data, "failCode");
+  s.fail_msg = as_string(data, "failMsg");
+  s.create_time = as_int(data, "createTime");
+  s.complete_time = as_int(data, "completeTime");
+  s.cost_time = as_int(data, "costTime");
+  try {
+    s.result_urls = result_urls(data);
+  } catch (const Poco::Exception& e) {
+    return fail(fmt::format("unreadable resultJson: {}", e.message()));
+  }
+  if (s.state == TaskState::success && s.result_urls.empty()) {
+    return fail("success without resultUrls");
+  }
+  return s;
+}
+
+}  // namespace reelq

@@ -1,0 +1,74 @@
+#pragma once
+// What an apixo answer means, decided from the HTTP status and the envelope's code together (a
+// gateway may answer 200 with an error code inside, or an HTML 502 with no envelope at all).
+// This is the one place that reads the API's message text; callers decide on Kind alone.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/transport.h"
+
+namespace reelq {
+
+enum class Endpoint { generate, status, balance };
+
+enum class AnswerKind {
+  ok,
+  rate_limited,       // 429: wait (Retry-After when given) and slow down; never the job's fault
+  credits_exhausted,  // 402, or 400 "Insufficient credits": stop submitting
+  content_rejected,   // 400 "Content violates ...": failed with CONTENT_VIOLATION, not retried
+  invalid_request,    // other 4xx: failed, not retried
+  unauthorized,       // 401 / 403: stop everything
+  not_found,          // 404 on statusTask: the API does not know the taskId
+  transient,          // 5xx, HTML, malformed body, reset, timeout: retry with backoff
+  ambiguous,          // a generateTask that went out and got no usable answer: the task may exist
+};
+
+std::string_view to_string(AnswerKind kind);
+
+struct Answer {
+  AnswerKind kind = AnswerKind::transient;
+  int http_status = 0;              // 0 when no answer came
+  std::optional<int> body_code;     // the envelope's "code", when the body had one
+  std::string message;              // the envelope's message, or reelq's account of what went wrong
+  std::string fail_code;            // for content_rejected: CONTENT_VIOLATION
+  std::optional<std::int64_t> retry_after_ms;  // from a Retry-After header
+  bool sent = true;                 // false: the request never left (safe to resend, even a submit)
+};
+
+// Classifies one exchange. For Endpoint::generate, an answer that leaves open whether a task was
+// made is `ambiguous`: no answer after the request went out, a 2xx without a readable taskId, or
+// a gateway's 502/504 (the API behind it may have acted). A request that never left is `transient`
+// with sent = false, whatever the endpoint.
+Answer classify(Endpoint endpoint, const HttpResponse& response, std::int64_t now_ms);
+
+// Retry-After as milliseconds from now: delta-seconds or an HTTP-date; nullopt when absent or bad.
+std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int64_t now_ms);
+
+// A task's state as statusTask reports it.
+enum class TaskState { pending, processing, success, failed, unknown };
+
+struct TaskStatus {
+  std::string task_id;
+  TaskState state = TaskState::unknown;
+  std::string raw_state;  // as the API spelled it (kept for unknown states, which count as running)
+  std::vector<std::string> result_urls;
+  std::string fail_code;  // an open set: stored as given
+  std::string fail_msg;
+  std::optional<std::int64_t> create_time;    // Unix ms
+  std::optional<std::int64_t> complete_time;
+  std::optional<std::int64_t> cost_time;      // ms
+};
+
+// Parses the "data" of a successful statusTask answer (also the body of a callback). Returns
+// nullopt with `why` set when the data is unusable (no taskId, no state, success without URLs).
+std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why);
+
+// The taskId of a successful generateTask answer, or "" when there is none.
+std::string parse_task_id(const std::string& body);
+
+// The balance of a successful current-balance answer.
+std::optional<double> parse_balance(const std::string& body);
+
+}  // namespace reelq

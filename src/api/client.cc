@@ -1,0 +1,112 @@
+#include "api/client.h"
+
+#include <Poco/URI.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+namespace reelq {
+
+HttpApiClient::HttpApiClient(HttpTransport& transport, std::string base_url, std::string api_key, Clock& clock)
+    : m_transport(transport), m_base(std::move(base_url)), m_key(std::move(api_key)), m_clock(clock) {
+  while (!m_base.empty() && m_base.back() == '/') {
+    m_base.pop_back();
+  }
+}
+
+HttpResponse HttpApiClient::exchange(const std::string& method, const std::string& path, const std::string& body) {
+  HttpRequest req;
+  req.method = method;
+  req.url = m_base + path;
+  req.headers.emplace_back("Authorization", "Bearer " + m_key);
+  req.headers.emplace_back("Accept", "application/json");
+  if (method == "POST") {
+    req.headers.emplace_back("Content-Type", "application/json");
+  }
+  req.body = body;
+  HttpResponse r = m_transport.send(req);
+  r.error = redact(std::move(r.error), m_key);
+  r.body = redact(std::move(r.body), m_key);
+  return r;
+}
+
+SubmitResult HttpApiClient::submit(const std::string& model, const std::string& body) {
+  HttpResponse r = exchange("POST", "/api/v1/generateTask/" + model, body);
+  SubmitResult out;
+  out.answer = classify(Endpoint::generate, r, m_clock.now_ms());
+  if (out.answer.kind == AnswerKind::ok) {
+    out.task_id = parse_task_id(r.body);
+  }
+  return out;
+}
+
+StatusResult HttpApiClient::status(const std::string& model, const std::string& task_id) {
+  std::string encoded;
+  Poco::URI::encode(task_id, "&=?#+/", encoded);
+  HttpResponse r = exchange("GET", "/api/v1/statusTask/" + model + "?taskId=" + encoded, "");
+  StatusResult out;
+  out.answer = classify(Endpoint::status, r, m_clock.now_ms());
+  if (out.answer.kind == AnswerKind::ok) {
+    std::string why;
+    out.status = parse_task_status(r.body, &why);
+    if (!out.status) {
+      out.answer.kind = AnswerKind::transient;
+      out.answer.message = fmt::format("unusable status answer: {}", why);
+    }
+  }
+  return out;
+}
+
+BalanceResult HttpApiClient::balance() {
+  HttpResponse r = exchange("GET", "/api/v1/apikeys/current-balance", "");
+  BalanceResult out;
+  out.answer = classify(Endpoint::balance, r, m_clock.now_ms());
+  if (out.answer.kind == AnswerKind::ok) {
+    out.balance = parse_balance(r.body);
+    if (!out.balance) {
+      out.answer.kind = AnswerKind::transient;
+      out.answer.message = "balance answer without a number";
+    }
+  }
+  return out;
+}
+
+Result<std::string> load_api_key(const std::string& key_file) {
+  std::string key;
+  if (!key_file.empty()) {
+    std::ifstream in(key_file);
+    if (!in) {
+      return Error{ErrorKind::usage, fmt::format("cannot read the API key file {}", key_file)};
+    }
+    std::ostringstream s;
+    s << in.rdbuf();
+    key = s.str();
+  } else if (const char* v = std::getenv("APIXO_API_KEY")) {
+    key = v;
+  }
+  key.erase(0, key.find_first_not_of(" \t\r\n"));
+  key.erase(key.find_last_not_of(" \t\r\n") + 1);
+  if (key.empty()) {
+    return Error{ErrorKind::usage, key_file.empty()
+                                       ? "no API key: set APIXO_API_KEY or pass --api-key-file PATH"
+                                       : fmt::format("the API key file {} is empty", key_file)};
+  }
+  if (key.find_first_of(" \t\r\n") != std::string::npos) {
+    return Error{ErrorKind::usage, "the API key contains white space; expected a single token"};
+  }
+  return key;
+}
+
+std::string redact(std::string text, const std::string& secret) {
+  if (secret.empty()) {
+    return text;
+  }
+  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
+    text.replace(at, secret.size(), "[redacted]");
+  }
+  return text;
+}
+
+}  // namespace reelq

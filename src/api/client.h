@@ -1,0 +1,68 @@
+#pragma once
+// The apixo API as reelq uses it: submit a task, ask its status, read the balance. The scheduler
+// talks to ApiClient; tests give it a fake, the binary gives it HttpApiClient over Poco.
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "api/answer.h"
+#include "api/transport.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace reelq {
+
+struct SubmitResult {
+  Answer answer;
+  std::string task_id;  // set when answer.kind == ok
+};
+
+struct StatusResult {
+  Answer answer;
+  std::optional<TaskStatus> status;  // set when answer.kind == ok
+};
+
+struct BalanceResult {
+  Answer answer;
+  std::optional<double> balance;  // USD
+};
+
+class ApiClient {
+ public:
+  virtual ~ApiClient() = default;
+  // POST /api/v1/generateTask/{model} with `body` exactly as given (see api/request.h).
+  virtual SubmitResult submit(const std::string& model, const std::string& body) = 0;
+  // GET /api/v1/statusTask/{model}?taskId=...
+  virtual StatusResult status(const std::string& model, const std::string& task_id) = 0;
+  // GET /api/v1/apikeys/current-balance
+  virtual BalanceResult balance() = 0;
+};
+
+class HttpApiClient final : public ApiClient {
+ public:
+  // `base_url` without a trailing slash, e.g. https://api.apixo.ai. The key is kept only in memory
+  // and sent only in the Authorization header.
+  HttpApiClient(HttpTransport& transport, std::string base_url, std::string api_key, Clock& clock);
+
+  SubmitResult submit(const std::string& model, const std::string& body) override;
+  StatusResult status(const std::string& model, const std::string& task_id) override;
+  BalanceResult balance() override;
+
+ private:
+  HttpResponse exchange(const std::string& method, const std::string& path, const std::string& body);
+
+  HttpTransport& m_transport;
+  std::string m_base;
+  std::string m_key;
+  Clock& m_clock;
+};
+
+// The API key: from the file named by --api-key-file when given, else from APIXO_API_KEY.
+// Surrounding whitespace is trimmed. Errors never quote the key.
+Result<std::string> load_api_key(const std::string& key_file);
+
+// `text` with every occurrence of `secret` replaced by "[redacted]" (for anything that might echo a
+// request back, such as a proxy's error page).
+std::string redact(std::string text, const std::string& secret);
+
+}  // namespace reelq

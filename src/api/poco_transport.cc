@@ -1,0 +1,250 @@
+#include "api/poco_transport.h"
+
+#include <Poco/Net/AcceptCertificateHandler.h>
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPSClientSession.h>
+#include <Poco/Net/NetException.h>
+#include <Poco/Net/RejectCertificateHandler.h>
+#include <Poco/Net/SSLException.h>
+#include <Poco/Net/SSLManager.h>
+#include <Poco/URI.h>
+#include <fmt/format.h>
+
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <vector>
+
+namespace reelq {
+
+std::string HttpResponse::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k.size() == name.size() &&
+        std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) { return std::tolower(a) == std::tolower(b); })) {
+      return v;
+    }
+  }
+  return "";
+}
+
+namespace {
+
+std::string env(const char* upper, const char* lower) {
+  if (const char* v = std::getenv(upper); v && *v) {
+    return v;
+  }
+  if (const char* v = std::getenv(lower); v && *v) {
+    return v;
+  }
+  return "";
+}
+
+bool no_proxy_matches(const std::string& host) {
+  std::string list = env("NO_PROXY", "no_proxy");
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    std::string item = list.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    item.erase(0, item.find_first_not_of(' '));
+    item.erase(item.find_last_not_of(' ') + 1);
+    if (item == "*") {
+      return true;
+    }
+    if (!item.empty()) {
+      std::string suffix = item[0] == '.' ? item : "." + item;
+      if (host == item || host == item.substr(item[0] == '.' ? 1 : 0) ||
+          (host.size() > suffix.size() && host.ends_with(suffix))) {
+        return true;
+      }
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  return false;
+}
+
+// Errors that mean the request cannot have reached the server.
+bool is_connect_failure(const Poco::Exception& e) {
+  return dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&e) ||
+         dynamic_cast<const Poco::Net::HostNotFoundException*>(&e) ||
+         dynamic_cast<const Poco::Net::NoAddressFoundException*>(&e) ||
+         dynamic_cast<const Poco::Net::DNSException*>(&e) ||
+         dynamic_cast<const Poco::Net::SSLException*>(&e);  // the handshake precedes any request byte
+}
+
+class PocoTransport final : public HttpTransport {
+ public:
+  explicit PocoTransport(TransportOptions options) : m_options(std::move(options)) {}
+
+  HttpResponse send(const HttpRequest& request) override {
+    std::string body;
+    auto r = exchange(request, [&](const char* d, size_t n) {
+      body.append(d, n);
+      return true;
+    });
+    r.body = std::move(body);
+    return r;
+  }
+
+  HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override { return exchange(request, sink); }
+
+ private:
+  using SessionPtr = std::unique_ptr<Poco::Net::HTTPClientSession>;
+
+  HttpResponse exchange(const HttpRequest& request, const BodySink& sink) {
+    HttpResponse out;
+    Poco::URI uri;
+    try {
+      uri = Poco::URI(request.url);
+    } catch (const Poco::Exception& e) {
+      out.wire = WireOutcome::not_sent;
+      out.error = fmt::format("bad URL: {}", e.message());
+      return out;
+    }
+    std::string key = fmt::format("{}://{}:{}", uri.getScheme(), uri.getHost(), uri.getPort());
+    SessionPtr session;
+    try {
+      session = acquire(key, uri);
+    } catch (const Poco::Exception& e) {
+      out.wire = WireOutcome::not_sent;
+      out.error = e.displayText();
+      return out;
+    }
+    bool reuse = false;
+    bool sent = false;
+    try {
+      Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
+      req.set("User-Agent", m_options.user_agent);
+      for (const auto& [k, v] : request.headers) {
+        req.set(k, v);
+      }
+      if (!request.body.empty() || request.method == "POST") {
+        req.setContentLength(static_cast<std::streamsize>(request.body.size()));
+      }
+      req.setKeepAlive(true);
+      std::ostream& os = session->sendRequest(req);
+      os << request.body;
+      os.flush();
+      sent = true;
+      Poco::Net::HTTPResponse resp;
+      std::istream& is = session->receiveResponse(resp);
+      out.status = static_cast<int>(resp.getStatus());
+      for (const auto& [k, v] : resp) {
+        out.headers.emplace_back(k, v);
+      }
+      std::uint64_t received = 0;
+      char buf[64 * 1024];
+      bool aborted = false;
+      while (is) {
+        is.read(buf, sizeof buf);
+        auto n = static_cast<size_t>(is.gcount());
+        if (n == 0) {
+          break;
+        }
+        received += n;
+        if (!sink(buf, n)) {
+          aborted = true;
+          break;
+        }
+      }
+      if (resp.hasContentLength() && !aborted && received < static_cast<std::uint64_t>(resp.getContentLength64())) {
+        out.wire = WireOutcome::no_answer;
+        out.error = fmt::format("answer cut short: {} of {} bytes", received, resp.getContentLength64());
+      } else {
+        out.wire = WireOutcome::answered;
+        reuse = resp.getKeepAlive() && !aborted;
+      }
+    } catch (const Poco::Exception& e) {
+      out.wire = !sent && is_connect_failure(e) ? WireOutcome::not_sent : WireOutcome::no_answer;
+      out.error = e.displayText();
+    } catch (const std::exception& e) {
+      out.wire = sent ? WireOutcome::no_answer : WireOutcome::not_sent;
+      out.error = e.what();
+    }
+    if (reuse) {
+      release(key, std::move(session));
+    }
+    return out;
+  }
+
+  SessionPtr acquire(const std::string& key, const Poco::URI& uri) {
+    {
+      std::lock_guard lock(m_mutex);
+      auto& idle = m_idle[key];
+      if (!idle.empty()) {
+        SessionPtr s = std::move(idle.back());
+        idle.pop_back();
+        return s;
+      }
+    }
+    SessionPtr s;
+    if (uri.getScheme() == "https") {
+      s = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_context());
+    } else {
+      s = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+    }
+    auto to_span = [](double seconds) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(seconds * 1e6)); };
+    s->setTimeout(to_span(m_options.connect_timeout_s), to_span(m_options.read_timeout_s),
+                  to_span(m_options.read_timeout_s));
+    // Shorter than typical server idle timeouts, so a reused connection is rarely one the server
+    // is closing at that moment (which would make a POST's fate unknown).
+    s->setKeepAliveTimeout(Poco::Timespan(4, 0));
+    if (m_options.use_proxy_env) {
+      std::string proxy = proxy_for(uri.getScheme(), uri.getHost());
+      if (!proxy.empty()) {
+        Poco::URI p(proxy.find("://") == std::string::npos ? "http://" + proxy : proxy);
+        s->setProxy(p.getHost(), p.getPort());
+        if (!p.getUserInfo().empty()) {
+          auto colon = p.getUserInfo().find(':');
+          s->setProxyCredentials(p.getUserInfo().substr(0, colon),
+                                 colon == std::string::npos ? "" : p.getUserInfo().substr(colon + 1));
+        }
+      }
+    }
+    return s;
+  }
+
+  void release(const std::string& key, SessionPtr s) {
+    std::lock_guard lock(m_mutex);
+    m_idle[key].push_back(std::move(s));
+  }
+
+  Poco::Net::Context::Ptr tls_context() {
+    std::lock_guard lock(m_mutex);
+    if (!m_context) {
+      // VERIFY_RELAXED on a client verifies the server's chain; the system store is loaded unless
+      // a CA file is given. An invalid certificate is rejected, never waved through.
+      m_context = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "", m_options.ca_file,
+                                         Poco::Net::Context::VERIFY_RELAXED, 9, m_options.ca_file.empty(),
+                                         "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH");
+      Poco::SharedPtr<Poco::Net::InvalidCertificateHandler> reject = new Poco::Net::RejectCertificateHandler(false);
+      Poco::Net::SSLManager::instance().initializeClient(nullptr, reject, m_context);
+    }
+    return m_context;
+  }
+
+  TransportOptions m_options;
+  std::mutex m_mutex;
+  std::map<std::string, std::vector<SessionPtr>> m_idle;
+  Poco::Net::Context::Ptr m_context;
+};
+
+}  // namespace
+
+std::string proxy_for(const std::string& scheme, const std::string& host) {
+  if (no_proxy_matches(host)) {
+    return "";
+  }
+  return scheme == "https" ? env("HTTPS_PROXY", "https_proxy") : env("HTTP_PROXY", "http_proxy");
+}
+
+std::unique_ptr<HttpTransport> make_poco_transport(const TransportOptions& options) {
+  return std::make_unique<PocoTransport>(options);
+}
+
+}  // namespace reelq

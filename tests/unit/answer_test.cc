@@ -1,0 +1,230 @@
+// Classification of every kind of answer, with the API page's samples byte for byte.
+#include "api/answer.h"
+
+#include <doctest/doctest.h>
+
+using namespace reelq;
+
+namespace {
+
+constexpr std::int64_t k_now = 1'767'225'600'000;
+
+HttpResponse answered(int status, std::string body, Headers headers = {}) {
+  HttpResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  r.headers = std::move(headers);
+  return r;
+}
+
+HttpResponse wire(WireOutcome w) {
+  HttpResponse r;
+  r.wire = w;
+  r.error = "Connection reset by peer";
+  return r;
+}
+
+// The vendor page's samples, as published.
+const char* k_page_submit_ok = R"({
+  "code": 200,
+  "message": "success",
+  "data": {
+    "taskId": "task_12345678"
+  }
+})";
+const char* k_page_insufficient = R"({
+  "code": 400,
+  "message": "Insufficient credits",
+  "data": null
+})";
+const char* k_page_violation = R"({
+  "code": 400,
+  "message": "Content violates provider policy, please adjust the prompt",
+  "data": null
+})";
+const char* k_page_status_success = R"({
+  "code": 200,
+  "message": "success",
+  "data": {
+    "taskId": "task_12345678",
+    "state": "success",
+    "resultJson": "{\"resultUrls\":[\"https://r2.apixo.ai/video.mp4\"]}",
+    "createTime": 1767965610929,
+    "completeTime": 1767965730929,
+    "costTime": 120000
+  }
+})";
+const char* k_page_status_failed = R"({
+  "code": 200,
+  "message": "success",
+  "data": {
+    "taskId": "task_12345678",
+    "state": "failed",
+    "failCode": "CONTENT_VIOLATION",
+    "failMsg": "Content does not meet safety guidelines"
+  }
+})";
+
+}  // namespace
+
+TEST_CASE("the page's submit success is ok with its taskId") {
+  Answer a = classify(Endpoint::generate, answered(200, k_page_submit_ok), k_now);
+  CHECK(a.kind == AnswerKind::ok);
+  CHECK(a.body_code == 200);
+  CHECK(parse_task_id(k_page_submit_ok) == "task_12345678");
+}
+
+TEST_CASE("the page's 400 samples: insufficient credits and content violation") {
+  SUBCASE("as HTTP 400") {
+    CHECK(classify(Endpoint::generate, answered(400, k_page_insufficient), k_now).kind ==
+          AnswerKind::credits_exhausted);
+    Answer v = classify(Endpoint::generate, answered(400, k_page_violation), k_now);
+    CHECK(v.kind == AnswerKind::content_rejected);
+    CHECK(v.fail_code == "CONTENT_VIOLATION");
+    CHECK(v.message == "Content violates provider policy, please adjust the prompt");
+  }
+  SUBCASE("as HTTP 200 with the error code only in the body") {
+    CHECK(classify(Endpoint::generate, answered(200, k_page_insufficient), k_now).kind ==
+          AnswerKind::credits_exhausted);
+    CHECK(classify(Endpoint::generate, answered(200, k_page_violation), k_now).kind == AnswerKind::content_rejected);
+  }
+}
+
+TEST_CASE("402 is credits exhausted, whichever of the two codes says it") {
+  CHECK(classify(Endpoint::generate, answered(402, R"({"code":402,"message":"Payment required","data":null})"), k_now)
+            .kind == AnswerKind::credits_exhausted);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":402,"message":"x","data":null})"), k_now).kind ==
+        AnswerKind::credits_exhausted);
+}
+
+TEST_CASE("the page's status samples parse") {
+  Answer a = classify(Endpoint::status, answered(200, k_page_status_success), k_now);
+  CHECK(a.kind == AnswerKind::ok);
+  std::string why;
+  auto s = parse_task_status(k_page_status_success, &why);
+  REQUIRE(s.has_value());
+  CHECK(s->task_id == "task_12345678");
+  CHECK(s->state == TaskState::success);
+  CHECK(s->result_urls == std::vector<std::string>{"https://r2.apixo.ai/video.mp4"});
+  CHECK(s->create_time == 1767965610929);
+  CHECK(s->complete_time == 1767965730929);
+  CHECK(s->cost_time == 120000);
+
+  auto f = parse_task_status(k_page_status_failed, &why);
+  REQUIRE(f.has_value());
+  CHECK(f->state == TaskState::failed);
+  CHECK(f->fail_code == "CONTENT_VIOLATION");
+  CHECK(f->fail_msg == "Content does not meet safety guidelines");
+  CHECK_FALSE(f->cost_time.has_value());
+  CHECK_FALSE(f->create_time.has_value());
+}
+
+TEST_CASE("status parsing tolerates what the notes say real answers do") {
+  std::string why;
+  SUBCASE("resultJson as an object, 32-hex taskId, extra fields, an open failCode") {
+    auto s = parse_task_status(
+        R"({"code":200,"message":"success","data":{"taskId":"0123456789abcdef0123456789abcdef","state":"success",)"
+        R"("resultJson":{"resultUrls":["https://cdn.apixo.ai/a.mp4","https://cdn.apixo.ai/b.mp4"]},)"
+        R"("model":"sora-2-pro","param":"{}","updateTime":1}})",
+        &why);
+    REQUIRE(s.has_value());
+    CHECK(s->task_id == "0123456789abcdef0123456789abcdef");
+    CHECK(s->result_urls.size() == 2);
+  }
+  SUBCASE("an unknown state is kept, and counts as still running") {
+    auto s = parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"queued_upstream"}})", &why);
+    REQUIRE(s.has_value());
+    CHECK(s->state == TaskState::unknown);
+    CHECK(s->raw_state == "queued_upstream");
+  }
+  SUBCASE("pending and processing, with no times") {
+    CHECK(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"pending"}})", &why)->state ==
+          TaskState::pending);
+    CHECK(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"processing"}})", &why)->state ==
+          TaskState::processing);
+  }
+  SUBCASE("a failCode from older pages is stored as given") {
+    auto s = parse_task_status(
+        R"({"code":200,"data":{"taskId":"t","state":"failed","failCode":"IMAGE_DOWNLOAD_FAILED"}})", &why);
+    CHECK(s->fail_code == "IMAGE_DOWNLOAD_FAILED");
+    CHECK(s->fail_msg == "");
+  }
+  SUBCASE("success without URLs is unusable, not a success") {
+    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"success","resultJson":"{}"}})", &why));
+    CHECK(why == "success without resultUrls");
+  }
+  SUBCASE("garbage is unusable") {
+    CHECK_FALSE(parse_task_status("<html>", &why));
+    CHECK(why == "not a JSON object");
+  }
+}
+
+TEST_CASE("429 is rate limited, with Retry-After in seconds or as a date") {
+  Answer a = classify(Endpoint::status, answered(429, R"({"code":429,"message":"Rate limit exceeded","data":null})",
+                                                 {{"Retry-After", "7"}}),
+                      k_now);
+  CHECK(a.kind == AnswerKind::rate_limited);
+  CHECK(a.retry_after_ms == 7000);
+  Answer b = classify(Endpoint::generate, answered(200, R"({"code":429,"message":"slow down","data":null})"), k_now);
+  CHECK(b.kind == AnswerKind::rate_limited);
+  CHECK_FALSE(b.retry_after_ms.has_value());
+  // 2026-01-01T00:00:30Z is 30 s after k_now.
+  CHECK(parse_retry_after("Thu, 01 Jan 2026 00:00:30 GMT", k_now) == 30000);
+  CHECK_FALSE(parse_retry_after("soon", k_now).has_value());
+  CHECK(classify(Endpoint::generate, answered(429, "<html>Too Many Requests</html>"), k_now).kind ==
+        AnswerKind::rate_limited);
+}
+
+TEST_CASE("401 and 403 are the key refused") {
+  CHECK(classify(Endpoint::generate, answered(401, R"({"code":401,"message":"Invalid API key","data":null})"), k_now)
+            .kind == AnswerKind::unauthorized);
+  CHECK(classify(Endpoint::status, answered(403, "Forbidden"), k_now).kind == AnswerKind::unauthorized);
+}
+
+TEST_CASE("other 400s are invalid requests, with the detail from data.error") {
+  Answer a = classify(Endpoint::generate,
+                      answered(400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required field: input.prompt"}})"),
+                      k_now);
+  CHECK(a.kind == AnswerKind::invalid_request);
+  CHECK(a.message == "Invalid request: Missing required field: input.prompt");
+}
+
+TEST_CASE("404 on status is not found; on submit it is an invalid request") {
+  const char* body = R"({"code":404,"message":"Task not found","data":null})";
+  CHECK(classify(Endpoint::status, answered(404, body), k_now).kind == AnswerKind::not_found);
+  CHECK(classify(Endpoint::generate, answered(404, body), k_now).kind == AnswerKind::invalid_request);
+}
+
+TEST_CASE("server errors, HTML pages and broken bodies are transient") {
+  Answer a = classify(Endpoint::status, answered(502, "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"),
+                      k_now);
+  CHECK(a.kind == AnswerKind::transient);
+  CHECK(a.message == "HTTP 502 without an API envelope: 502 Bad Gateway nginx");
+  CHECK(classify(Endpoint::status, answered(500, R"({"code":500,"message":"internal","data":null})"), k_now).kind ==
+        AnswerKind::transient);
+  CHECK(classify(Endpoint::status, answered(200, R"({"code":200,"message":"succ)"), k_now).kind ==
+        AnswerKind::transient);
+  CHECK(classify(Endpoint::balance, answered(200, "OK"), k_now).kind == AnswerKind::transient);
+  CHECK(classify(Endpoint::status, answered(200, R"({"code":503,"message":"busy","data":null})"), k_now).kind ==
+        AnswerKind::transient);
+}
+
+TEST_CASE("a submit whose fate is unknown is ambiguous; one that never left is safe to resend") {
+  Answer not_sent = classify(Endpoint::generate, wire(WireOutcome::not_sent), k_now);
+  CHECK(not_sent.kind == AnswerKind::transient);
+  CHECK_FALSE(not_sent.sent);
+  CHECK(classify(Endpoint::generate, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::status, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::transient);
+  CHECK(classify(Endpoint::generate, answered(504, "<html>Gateway Timeout</html>"), k_now).kind ==
+        AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::generate, answered(503, R"({"code":503,"message":"unavailable","data":null})"), k_now)
+            .kind == AnswerKind::transient);
+  CHECK(classify(Endpoint::generate, answered(200, "<html>ok</html>"), k_now).kind == AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success","data":{}})"), k_now).kind ==
+        AnswerKind::ambiguous);
+}
+
+TEST_CASE("balance parses the page's number") {
+  CHECK(parse_balance(R"({"code":200,"message":"success","data":74.8700})") == doctest::Approx(74.87));
+  CHECK_FALSE(parse_balance(R"({"code":200,"message":"success","data":null})").has_value());
+}
