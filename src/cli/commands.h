@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "queue/queue.h"
+#include "sim/sim_config.h"
 
 namespace reelq {
 
@@ -17,6 +18,8 @@ struct CommandIo {
 int cmd_validate(const std::vector<std::string>& files, CommandIo io);
 int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io);
 int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io);
+
+int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io);
 
 // Maps an Error's kind to the process exit code.
 int exit_code_for(const Error& error);

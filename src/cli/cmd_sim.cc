@@ -1,0 +1,43 @@
+// `reelq sim`: serve the simulated API until SIGINT or SIGTERM.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <csignal>
+#include <fstream>
+#include <ostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "sim/sim_server.h"
+
+namespace reelq {
+
+int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io) {
+  // Block the stop signals before any thread starts, so every thread inherits the mask and the
+  // signal is taken here by sigwait rather than killing a server thread mid-answer.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+
+  SimServer server(config);
+  if (auto st = server.start(); !st) {
+    io.err << "reelq sim: " << st.error().message << "\n";
+    return k_exit_usage;
+  }
+  if (!port_file.empty()) {
+    std::ofstream(port_file) << server.port() << "\n";
+  }
+  fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{})\n",
+             server.base_url(), config.rpm, config.concurrency, config.time_scale, config.keys.size(),
+             config.keys.size() == 1 ? "" : "s");
+  io.out.flush();
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.stop();
+  fmt::print(io.out, "reelq sim stopped ({})\n", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  return k_exit_ok;
+}
+
+}  // namespace reelq

@@ -1,0 +1,40 @@
+#pragma once
+// Everything `reelq sim` can be told. Defaults mimic the Pro plan of the real API.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace reelq {
+
+// Probabilities per request (0..1), drawn from the seeded generator. All off by default.
+struct FaultRates {
+  double server_error = 0;  // 502 with an HTML body, nothing done
+  double drop_before = 0;   // connection closed before anything is done
+  double drop_after = 0;    // generateTask only: the task is created, then the connection is closed
+  double slow = 0;          // the answer comes after slow_seconds (real seconds, not scaled)
+  double truncate = 0;      // result downloads only: half the bytes, then the connection is closed
+  double burst_429 = 0;     // starts a burst: this and the next burst_length requests answer 429
+  double slow_seconds = 2;
+  int burst_length = 5;
+};
+
+struct SimConfig {
+  std::string host = "127.0.0.1";
+  int port = 0;                       // 0 = pick a free port (printed on start)
+  std::vector<std::string> keys = {"sim-key"};
+  double credits = 1000;              // USD per key; a task costs prices.json's rate x duration
+  int rpm = 60;                       // requests per rolling window, per key, every API request counted
+  int concurrency = 10;               // tasks pending or processing, per key
+  double time_scale = 1;              // multiplies every duration and the rate window
+  std::uint64_t seed = 1;
+  double mean_render_seconds = 180;   // an 8 s 720p video; longer for 12 s and for 1080p/large sizes
+  double url_ttl_seconds = 15 * 86400;
+  std::string reject_word = "REJECTME";     // in a prompt: 400 at submit, content violation
+  std::string violation_word = "VIOLATEME"; // in a prompt: the task fails with CONTENT_VIOLATION
+  std::string bad_image_word = "unreachable";  // in an image URL: the task fails with INVALID_IMAGE_URL
+  std::string prices_json;            // "" = the built-in schemas/prices.json
+  std::string ledger_path;            // "" = no ledger; else one JSON line per request
+  FaultRates faults;
+};
+
+}  // namespace reelq

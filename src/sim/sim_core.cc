@@ -1,0 +1,505 @@
+#include "sim/sim_core.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+#include <fmt/format.h>
+
+#include <cmath>
+#include <deque>
+#include <fstream>
+#include <optional>
+#include <unordered_map>
+
+#include "sim/sim_validate.h"
+#include "util/embedded.h"
+#include "util/text.h"
+
+namespace reelq {
+
+namespace {
+
+constexpr const char* k_envelope_error = R"({{"code":{},"message":{},"data":null}})";
+
+struct KeyState {
+  std::string key;
+  double credits = 0;
+  std::deque<TimeMs> window;  // times of this key's requests inside the rolling window
+  int max_window = 0;
+  int max_active = 0;
+};
+
+struct SimTask {
+  std::string id;
+  size_t key = 0;
+  TimeMs created = 0;
+  TimeMs processing_at = 0;
+  TimeMs done_at = 0;
+  TimeMs expires_at = 0;
+  std::string fail_code;  // "" = success
+  std::string fail_msg;
+  double cost = 0;
+  std::string callback_url;
+  bool callback_started = false;
+  bool refunded = false;
+};
+
+SimReply json_reply(int status, std::string body) {
+  SimReply r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+SimReply error_reply(int status, const std::string& message) {
+  return json_reply(status, fmt::format(k_envelope_error, status, json_quote(message)));
+}
+
+std::string query_param(const std::string& query, const std::string& name) {
+  for (const auto& [k, v] : Poco::URI("/?" + query).getQueryParameters()) {
+    if (k == name) {
+      return v;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+struct SimCore::Impl {
+  SimConfig config;
+  Clock& clock;
+  std::string video;
+  std::mutex mutex;
+  std::mt19937_64 fault_rng;
+  std::string public_base;
+  std::function<bool(const std::string&)> image_probe;
+  std::vector<KeyState> keys;
+  std::unordered_map<std::string, SimTask> tasks;
+  std::vector<std::string> task_order;
+  std::map<std::string, std::map<std::string, int>> counts;  // endpoint -> outcome -> n
+  std::map<std::string, int> tasks_by_input;
+  int sent_429 = 0;
+  int burst_left = 0;
+  int callbacks_delivered = 0;
+  int callback_failures = 0;
+  std::vector<CallbackDelivery> retries;
+  std::vector<TimeMs> retry_at;
+  Poco::JSON::Object::Ptr prices;
+  std::ofstream ledger;
+
+  Impl(SimConfig c, Clock& cl, std::string v) : config(std::move(c)), clock(cl), video(std::move(v)) {
+    fault_rng.seed(config.seed ^ 0x5eed5eedULL);
+    for (const auto& k : config.keys) {
+      keys.push_back({k, config.credits, {}, 0, 0});
+    }
+    Poco::JSON::Parser parser;
+    std::string text = config.prices_json.empty() ? std::string(embedded::prices_json()) : config.prices_json;
+    prices = parser.parse(text).extract<Poco::JSON::Object::Ptr>()->getObject("models");
+    if (!config.ledger_path.empty()) {
+      ledger.open(config.ledger_path, std::ios::app);
+    }
+  }
+
+  TimeMs scaled(double seconds) const { return static_cast<TimeMs>(seconds * 1000.0 * config.time_scale); }
+
+  bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng) < p; }
+
+  int active_tasks(size_t key, TimeMs now) const {
+    int n = 0;
+    for (const auto& [id, t] : tasks) {
+      n += t.key == key && now < t.done_at ? 1 : 0;
+    }
+    return n;
+  }
+
+  std::optional<size_t> authenticate(const std::string& authorization) const {
+    const std::string prefix = "Bearer ";
+    if (!authorization.starts_with(prefix)) {
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].key == authorization.substr(prefix.size())) {
+        return i;
+      }
+    }
+    return std::nullopt;
+  }
+
+  // Counts the request in the key's rolling window; returns how many the window now holds.
+  int count_in_window(KeyState& k, TimeMs now) {
+    TimeMs window = scaled(60);
+    while (!k.window.empty() && k.window.front() <= now - window) {
+      k.window.pop_front();
+    }
+    k.window.push_back(now);
+    int n = static_cast<int>(k.window.size());
+    k.max_window = std::max(k.max_window, n);
+    return n;
+  }
+
+  std::optional<double> price(const std::string& model, const ParsedSubmit& s) const {
+    auto m = prices->getObject(model);
+    std::string tier = s.mode == "text-to-video" ? s.size : s.resolution;
+    if (!m || !m->has(tier)) {
+      return std::nullopt;
+    }
+    return m->getValue<double>(tier) * s.duration;
+  }
+
+  // Render time: the configured mean for an 8 s 720p video, scaled by duration and size, with a
+  // seeded log-normal spread so each task's time is fixed by the seed and its sequence number.
+  TimeMs render_time(const ParsedSubmit& s, size_t seq) const {
+    std::mt19937_64 rng(config.seed * 0x9E3779B97F4A7C15ULL + seq);
+    double factor = s.duration == 4 ? 0.7 : s.duration == 12 ? 1.35 : 1.0;
+    if (s.resolution == "1080p" || s.size == "1024*1792" || s.size == "1792*1024") {
+      factor *= 1.25;
+    }
+    double spread = std::exp(std::normal_distribution<double>(0, 0.12)(rng));
+    return scaled(config.mean_render_seconds * factor * spread);
+  }
+
+  std::string task_json(const SimTask& t, TimeMs now) const {
+    if (now < t.done_at) {
+      return fmt::format(R"({{"taskId":{},"state":"{}","createTime":{}}})", json_quote(t.id),
+                         now < t.processing_at ? "pending" : "processing", t.created);
+    }
+    if (!t.fail_code.empty()) {
+      return fmt::format(R"({{"taskId":{},"state":"failed","failCode":{},"failMsg":{},"createTime":{},"completeTime":{}}})",
+                         json_quote(t.id), json_quote(t.fail_code), json_quote(t.fail_msg), t.created, t.done_at);
+    }
+    std::string url = fmt::format("{}/files/{}/0.mp4?expires={}", public_base, t.id, t.expires_at);
+    std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
+    return fmt::format(R"({{"taskId":{},"state":"success","resultJson":{},"createTime":{},"completeTime":{},"costTime":{}}})",
+                       json_quote(t.id), json_quote(result), t.created, t.done_at, t.done_at - t.created);
+  }
+
+  std::string envelope(const std::string& data) const {
+    return fmt::format(R"({{"code":200,"message":"success","data":{}}})", data);
+  }
+
+  void refund_if_failed(SimTask& t, TimeMs now) {
+    if (!t.refunded && now >= t.done_at && !t.fail_code.empty()) {
+      keys[t.key].credits += t.cost;  // failed renders are not charged
+      t.refunded = true;
+    }
+  }
+
+  SimReply generate(size_t key, const std::string& model, const SimRequest& req, TimeMs now, std::string& outcome,
+                    std::string& task_id) {
+    ParsedSubmit s;
+    std::string problem;
+    if (!prices->has(model)) {
+      outcome = "invalid";
+      return error_reply(404, fmt::format("Model not found: {}", model));
+    }
+    if (!parse_submit(req.body, s, problem)) {
+      outcome = "invalid";
+      return json_reply(400, fmt::format(R"({{"code":400,"message":"Invalid request","data":{{"error":{}}}}})",
+                                         json_quote(problem)));
+    }
+    if (!config.reject_word.empty() && s.prompt.find(config.reject_word) != std::string::npos) {
+      outcome = "content_rejected";
+      return error_reply(400, "Content violates provider policy, please adjust the prompt");
+    }
+    int active = active_tasks(key, now);
+    if (active >= config.concurrency) {
+      outcome = "rate_limited";
+      ++sent_429;
+      return error_reply(429, "Concurrent task limit exceeded");
+    }
+    auto cost = price(model, s);
+    if (!cost) {
+      outcome = "invalid";
+      return error_reply(400, "No price for this size or resolution");
+    }
+    for (auto& t : task_order) {
+      refund_if_failed(tasks[t], now);
+    }
+    if (keys[key].credits + 1e-9 < *cost) {
+      outcome = "credits";
+      return error_reply(400, "Insufficient credits");
+    }
+    keys[key].credits -= *cost;
+    size_t seq = task_order.size() + 1;
+    SimTask t;
+    t.id = fmt::format("task_{:08x}{:04x}", static_cast<unsigned>(config.seed * 2654435761u + seq) & 0xffffffffu,
+                       static_cast<unsigned>(seq & 0xffff));
+    t.key = key;
+    t.created = now;
+    TimeMs render = render_time(s, seq);
+    t.processing_at = now + std::min<TimeMs>(scaled(10), render / 20);
+    t.done_at = now + render;
+    t.expires_at = t.done_at + scaled(config.url_ttl_seconds);
+    t.cost = *cost;
+    t.callback_url = s.callback_url;
+    if (!config.violation_word.empty() && s.prompt.find(config.violation_word) != std::string::npos) {
+      t.fail_code = "CONTENT_VIOLATION";
+      t.fail_msg = "Content does not meet safety guidelines";
+    }
+    for (const auto& url : s.image_urls) {
+      if (!t.fail_code.empty()) {
+        break;
+      }
+      bool bad = !config.bad_image_word.empty() && url.find(config.bad_image_word) != std::string::npos;
+      if (!bad && image_probe) {
+        bad = !image_probe(url);
+      }
+      if (bad) {
+        t.fail_code = "INVALID_IMAGE_URL";
+        t.fail_msg = "Cannot access provided image URL";
+      }
+    }
+    keys[key].max_active = std::max(keys[key].max_active, active + 1);
+    ++tasks_by_input[s.input_canonical];
+    task_id = t.id;
+    task_order.push_back(t.id);
+    tasks.emplace(t.id, std::move(t));
+    outcome = "ok";
+    return json_reply(200, envelope(fmt::format(R"({{"taskId":{}}})", json_quote(task_id))));
+  }
+
+  SimReply status(size_t key, const SimRequest& req, TimeMs now, std::string& outcome, std::string& task_id) {
+    task_id = query_param(req.query, "taskId");
+    if (task_id.empty()) {
+      outcome = "invalid";
+      return json_reply(400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required parameter: taskId"}})");
+    }
+    auto it = tasks.find(task_id);
+    if (it == tasks.end() || it->second.key != key) {
+      outcome = "not_found";
+      return error_reply(404, "Task not found");
+    }
+    refund_if_failed(it->second, now);
+    outcome = "ok";
+    return json_reply(200, envelope(task_json(it->second, now)));
+  }
+
+  SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
+    // /files/{taskId}/0.mp4
+    std::string rest = req.path.substr(std::string("/files/").size());
+    std::string id = rest.substr(0, rest.find('/'));
+    auto it = tasks.find(id);
+    if (it == tasks.end() || now < it->second.done_at || !it->second.fail_code.empty() || rest != id + "/0.mp4") {
+      outcome = "not_found";
+      SimReply r = json_reply(404, "Not Found");
+      r.content_type = "text/plain";
+      return r;
+    }
+    if (query_param(req.query, "expires") != std::to_string(it->second.expires_at) || now >= it->second.expires_at) {
+      outcome = "expired";
+      SimReply r = json_reply(403, "Request has expired");
+      r.content_type = "text/plain";
+      return r;
+    }
+    outcome = "ok";
+    SimReply r = json_reply(200, video);
+    r.content_type = "video/mp4";
+    if (chance(config.faults.truncate)) {
+      r.fault = SimFault::truncate;
+      outcome = "fault_truncate";
+    }
+    return r;
+  }
+
+  // Faults that replace the answer. Returns true when `reply` is final.
+  bool inject_fault(const std::string& endpoint, SimReply& reply, std::string& outcome) {
+    const FaultRates& f = config.faults;
+    if (burst_left > 0 || chance(f.burst_429)) {
+      burst_left = burst_left > 0 ? burst_left - 1 : f.burst_length;
+      ++sent_429;
+      outcome = "fault_429";
+      reply = error_reply(429, "Rate limit exceeded");
+      return true;
+    }
+    if (chance(f.drop_before)) {
+      outcome = "fault_drop_before";
+      reply.fault = SimFault::drop_before;
+      return true;
+    }
+    if (chance(f.server_error)) {
+      outcome = "fault_5xx";
+      reply = json_reply(502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+                              "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+      reply.content_type = "text/html";
+      return true;
+    }
+    if (chance(f.slow)) {
+      reply.fault = SimFault::slow;
+    }
+    if (endpoint == "generateTask" && chance(f.drop_after)) {
+      reply.fault = SimFault::drop_after;
+    }
+    return false;
+  }
+
+  SimReply api(const SimRequest& req, TimeMs now, std::string& endpoint, std::string& outcome, std::string& task_id,
+               int& key_no) {
+    const std::string gen = "/api/v1/generateTask/";
+    const std::string st = "/api/v1/statusTask/";
+    endpoint = req.path.starts_with(gen)                  ? "generateTask"
+               : req.path.starts_with(st)                 ? "statusTask"
+               : req.path == "/api/v1/apikeys/current-balance" ? "balance"
+                                                          : "unknown";
+    auto key = authenticate(req.authorization);
+    if (!key) {
+      outcome = "unauthorized";
+      return error_reply(401, "Invalid or missing API Key");
+    }
+    key_no = static_cast<int>(*key) + 1;
+    int in_window = count_in_window(keys[*key], now);
+    SimReply faulted;
+    if (inject_fault(endpoint, faulted, outcome)) {
+      return faulted;
+    }
+    if (in_window > config.rpm) {
+      outcome = "rate_limited";
+      ++sent_429;
+      return error_reply(429, "Rate limit exceeded");
+    }
+    SimReply r;
+    if (endpoint == "generateTask" && req.method == "POST") {
+      r = generate(*key, req.path.substr(gen.size()), req, now, outcome, task_id);
+    } else if (endpoint == "statusTask" && req.method == "GET") {
+      r = status(*key, req, now, outcome, task_id);
+    } else if (endpoint == "balance" && req.method == "GET") {
+      outcome = "ok";
+      r = json_reply(200, envelope(fmt::format("{:.4f}", keys[*key].credits)));
+    } else {
+      outcome = "not_found";
+      r = error_reply(404, "Not found");
+    }
+    r.fault = r.status == 200 || faulted.fault == SimFault::slow ? faulted.fault : SimFault::none;
+    if (r.fault == SimFault::drop_after) {
+      outcome = "fault_drop_after";
+    }
+    return r;
+  }
+
+  void log(const SimRequest& req, const std::string& endpoint, int key_no, int status, const std::string& outcome,
+           const std::string& task_id, TimeMs now) {
+    ++counts[endpoint][outcome];
+    if (ledger.is_open()) {
+      ledger << fmt::format(R"({{"at":{},"method":{},"path":{},"key":{},"status":{},"outcome":{},"task_id":{}}})", now,
+                            json_quote(req.method), json_quote(req.path), key_no, status, json_quote(outcome),
+                            json_quote(task_id))
+             << '\n';
+      ledger.flush();
+    }
+  }
+};
+
+SimCore::SimCore(SimConfig config, Clock& clock, std::string video)
+    : m_impl(std::make_unique<Impl>(std::move(config), clock, std::move(video))) {}
+SimCore::~SimCore() = default;
+
+void SimCore::set_public_base(const std::string& base) {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->public_base = base;
+}
+
+void SimCore::set_image_probe(std::function<bool(const std::string&)> probe) {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->image_probe = std::move(probe);
+}
+
+SimReply SimCore::handle(const SimRequest& req) {
+  std::lock_guard lock(m_impl->mutex);
+  TimeMs now = m_impl->clock.now_ms();
+  std::string endpoint;
+  std::string outcome;
+  std::string task_id;
+  int key_no = 0;
+  SimReply r;
+  if (req.path == "/__sim/stats") {
+    return json_reply(200, "");  // filled by the caller via stats_json(), outside this lock
+  }
+  if (req.path.starts_with("/files/")) {
+    endpoint = "files";
+    r = m_impl->file(req, now, outcome);
+  } else {
+    r = m_impl->api(req, now, endpoint, outcome, task_id, key_no);
+  }
+  m_impl->log(req, endpoint, key_no, r.fault == SimFault::drop_before ? 0 : r.status, outcome, task_id, now);
+  return r;
+}
+
+std::vector<CallbackDelivery> SimCore::due_callbacks() {
+  std::lock_guard lock(m_impl->mutex);
+  TimeMs now = m_impl->clock.now_ms();
+  std::vector<CallbackDelivery> out;
+  for (const auto& id : m_impl->task_order) {
+    SimTask& t = m_impl->tasks[id];
+    if (!t.callback_url.empty() && !t.callback_started && now >= t.done_at) {
+      t.callback_started = true;
+      m_impl->refund_if_failed(t, now);
+      out.push_back({t.id, t.callback_url, m_impl->envelope(m_impl->task_json(t, now)), 1});
+    }
+  }
+  for (size_t i = 0; i < m_impl->retries.size();) {
+    if (m_impl->retry_at[i] <= now) {
+      out.push_back(m_impl->retries[i]);
+      m_impl->retries.erase(m_impl->retries.begin() + static_cast<long>(i));
+      m_impl->retry_at.erase(m_impl->retry_at.begin() + static_cast<long>(i));
+    } else {
+      ++i;
+    }
+  }
+  return out;
+}
+
+void SimCore::callback_done(const CallbackDelivery& d, bool delivered) {
+  std::lock_guard lock(m_impl->mutex);
+  if (delivered) {
+    ++m_impl->callbacks_delivered;
+    return;
+  }
+  ++m_impl->callback_failures;
+  if (d.attempt <= 3) {  // the first delivery and up to 3 retries, with growing delays
+    CallbackDelivery next = d;
+    ++next.attempt;
+    m_impl->retries.push_back(next);
+    m_impl->retry_at.push_back(m_impl->clock.now_ms() + m_impl->scaled(5.0 * (1 << (d.attempt - 1))));
+  }
+}
+
+std::string SimCore::stats_json() {
+  std::lock_guard lock(m_impl->mutex);
+  auto& s = *m_impl;
+  std::string requests = "{";
+  int total = 0;
+  for (const auto& [endpoint, outcomes] : s.counts) {
+    requests += fmt::format("{}{}:{{", requests.size() > 1 ? "," : "", json_quote(endpoint));
+    bool first = true;
+    for (const auto& [outcome, n] : outcomes) {
+      requests += fmt::format("{}{}:{}", first ? "" : ",", json_quote(outcome), n);
+      first = false;
+      total += n;
+    }
+    requests += "}";
+  }
+  requests += "}";
+  int max_window = 0;
+  int max_active = 0;
+  std::string credits = "[";
+  for (const auto& k : s.keys) {
+    max_window = std::max(max_window, k.max_window);
+    max_active = std::max(max_active, k.max_active);
+    credits += fmt::format("{}{:.4f}", credits.size() > 1 ? "," : "", k.credits);
+  }
+  credits += "]";
+  int max_per_input = 0;
+  std::string by_input = "[";
+  for (const auto& [input, n] : s.tasks_by_input) {
+    max_per_input = std::max(max_per_input, n);
+    by_input += fmt::format("{}{{\"input\":{},\"tasks\":{}}}", by_input.size() > 1 ? "," : "", json_quote(input), n);
+  }
+  by_input += "]";
+  return fmt::format(
+      R"({{"requests":{},"total_requests":{},"rate_limited_sent":{},"rpm":{},"concurrency":{},"rate_window_ms":{},)"
+      R"("max_requests_in_window":{},"max_concurrent_tasks":{},"tasks_created":{},"max_tasks_per_input":{},)"
+      R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{}}},"credits_left":{}}})",
+      requests, total, s.sent_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window, max_active,
+      s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures, credits);
+}
+
+}  // namespace reelq

@@ -1,0 +1,70 @@
+#pragma once
+// The simulated apixo API, without the network: requests in, replies out, time from a Clock.
+// SimServer puts it behind Poco's HTTP server; tests drive it directly on a fake clock.
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "api/transport.h"
+#include "sim/sim_config.h"
+#include "util/clock.h"
+
+namespace reelq {
+
+struct SimRequest {
+  std::string method;
+  std::string path;   // without the query
+  std::string query;  // raw, without '?'
+  std::string authorization;
+  std::string body;
+};
+
+// What the server must do besides answering normally.
+enum class SimFault { none, drop_before, drop_after, slow, truncate };
+
+struct SimReply {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  Headers headers;
+  SimFault fault = SimFault::none;
+};
+
+struct CallbackDelivery {
+  std::string task_id;
+  std::string url;
+  std::string body;
+  int attempt = 1;  // 1 = first delivery; the API tries 3 more times at most
+};
+
+class SimCore {
+ public:
+  // `video` is the bytes served for every result file.
+  SimCore(SimConfig config, Clock& clock, std::string video);
+  ~SimCore();
+
+  // Where result URLs point, e.g. http://127.0.0.1:PORT. Set once the port is known.
+  void set_public_base(const std::string& base);
+  // Decides whether an image URL on this machine can be fetched (the server asks over loopback).
+  // URLs on other hosts are never fetched: only bad_image_word makes them fail.
+  void set_image_probe(std::function<bool(const std::string& url)> probe);
+
+  SimReply handle(const SimRequest& request);
+
+  // Callbacks whose time has come (first deliveries and retries), removed from the pending set;
+  // report each one's fate with callback_done.
+  std::vector<CallbackDelivery> due_callbacks();
+  void callback_done(const CallbackDelivery& delivery, bool delivered);
+
+  std::string stats_json();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> m_impl;
+};
+
+}  // namespace reelq
