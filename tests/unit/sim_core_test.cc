@@ -1,0 +1,260 @@
+#include "sim/sim_core.h"
+
+#include <doctest/doctest.h>
+
+#include <Poco/JSON/Parser.h>
+
+#include "api/answer.h"
+#include "support/fakes.h"
+
+using namespace reelq;
+
+namespace {
+
+const char* k_t2v = R"({"request_type":"async","provider":"official","input":{"mode":"text-to-video","prompt":"p","duration":8,"size":"1280*720"}})";
+
+struct SimFixture {
+  test::FakeClock clock;
+  SimConfig config;
+  std::unique_ptr<SimCore> core;
+
+  explicit SimFixture(SimConfig c = {}) : config(std::move(c)) {
+    core = std::make_unique<SimCore>(config, clock, "MP4BYTES");
+    core->set_public_base("http://127.0.0.1:9");
+  }
+
+  SimReply post(const std::string& body, const std::string& key = "sim-key") {
+    return core->handle({"POST", "/api/v1/generateTask/sora-2-pro", "", "Bearer " + key, body});
+  }
+  SimReply status(const std::string& task_id) {
+    return core->handle({"GET", "/api/v1/statusTask/sora-2-pro", "taskId=" + task_id, "Bearer sim-key", ""});
+  }
+  std::string submit_ok(const std::string& body = k_t2v) {
+    SimReply r = post(body);
+    REQUIRE(r.status == 200);
+    return parse_task_id(r.body);
+  }
+  Poco::JSON::Object::Ptr stats() {
+    Poco::JSON::Parser p;
+    return p.parse(core->stats_json()).extract<Poco::JSON::Object::Ptr>();
+  }
+};
+
+SimConfig with(int rpm, int concurrency) {
+  SimConfig c;
+  c.rpm = rpm;
+  c.concurrency = concurrency;
+  return c;
+}
+
+}  // namespace
+
+TEST_CASE("the 61st request inside a rolling minute gets 429, and it counts in the window too") {
+  SimFixture f(with(60, 1000));
+  for (int i = 0; i < 60; ++i) {
+    CHECK(f.status("none").status == 404);
+    f.clock.advance(500);  // 60 requests over 30 s
+  }
+  SimReply r = f.status("none");
+  CHECK(r.status == 429);
+  CHECK(r.body == R"({"code":429,"message":"Rate limit exceeded","data":null})");
+  f.clock.advance(30'001);  // only the first request has left the window; the 429'd one is still in it
+  CHECK(f.status("none").status == 429);
+  f.clock.advance(30'000);  // now everything up to and including the first 429 has left it
+  CHECK(f.status("none").status == 404);
+  CHECK(f.stats()->getValue<int>("rate_limited_sent") == 2);
+  CHECK(f.stats()->getValue<int>("max_requests_in_window") == 61);
+}
+
+TEST_CASE("the 11th concurrent task gets 429; a finished task frees its slot") {
+  SimFixture f(with(1000, 10));
+  for (int i = 0; i < 10; ++i) {
+    f.submit_ok();
+  }
+  SimReply r = f.post(k_t2v);
+  CHECK(r.status == 429);
+  CHECK(r.body == R"({"code":429,"message":"Concurrent task limit exceeded","data":null})");
+  f.clock.advance(10 * 60 * 1000);  // every render is done
+  CHECK(f.post(k_t2v).status == 200);
+  CHECK(f.stats()->getValue<int>("max_concurrent_tasks") == 10);
+}
+
+TEST_CASE("a task goes pending, processing, success, with the page's fields and a file that expires") {
+  SimFixture f;
+  TimeMs t0 = f.clock.now_ms();
+  std::string id = f.submit_ok();
+  std::string why;
+  CHECK(parse_task_status(f.status(id).body, &why)->state == TaskState::pending);
+  f.clock.advance(30'000);
+  CHECK(parse_task_status(f.status(id).body, &why)->state == TaskState::processing);
+  f.clock.advance(10 * 60 * 1000);
+  SimReply done = f.status(id);
+  auto s = parse_task_status(done.body, &why);
+  REQUIRE(s.has_value());
+  CHECK(s->state == TaskState::success);
+  CHECK(s->create_time == t0);
+  REQUIRE(s->cost_time.has_value());
+  CHECK(*s->cost_time > 120'000);  // around the 180 s mean
+  CHECK(*s->cost_time < 260'000);
+  REQUIRE(s->result_urls.size() == 1);
+  std::string url = s->result_urls[0];
+  REQUIRE(url.starts_with("http://127.0.0.1:9/files/" + id + "/0.mp4?expires="));
+  std::string query = url.substr(url.find('?') + 1);
+  SimReply file = f.core->handle({"GET", "/files/" + id + "/0.mp4", query, "", ""});
+  CHECK(file.status == 200);
+  CHECK(file.body == "MP4BYTES");
+  f.clock.advance(16LL * 86400 * 1000);
+  CHECK(f.core->handle({"GET", "/files/" + id + "/0.mp4", query, "", ""}).status == 403);
+}
+
+TEST_CASE("render times are fixed by the seed and grow with duration and resolution") {
+  auto cost_of = [](const std::string& input, std::uint64_t seed) {
+    SimConfig c;
+    c.seed = seed;
+    SimFixture f(c);
+    std::string id = f.submit_ok(std::string(R"({"provider":"official","input":)") + input + "}");
+    f.clock.advance(30 * 60 * 1000);
+    std::string why;
+    return *parse_task_status(f.status(id).body, &why)->cost_time;
+  };
+  const std::string short_clip = R"({"mode":"text-to-video","prompt":"p","duration":4,"size":"1280*720"})";
+  const std::string long_clip = R"({"mode":"text-to-video","prompt":"p","duration":12,"size":"1792*1024"})";
+  CHECK(cost_of(short_clip, 7) == cost_of(short_clip, 7));
+  CHECK(cost_of(short_clip, 7) < cost_of(long_clip, 7));
+}
+
+TEST_CASE("time scale shrinks renders and the rate window alike") {
+  SimConfig c = with(60, 10);
+  c.time_scale = 0.01;
+  SimFixture f(c);
+  std::string id = f.submit_ok();
+  f.clock.advance(6000);  // 6 s is 10 minutes at scale 0.01
+  std::string why;
+  CHECK(parse_task_status(f.status(id).body, &why)->state == TaskState::success);
+  CHECK(f.stats()->getValue<int>("rate_window_ms") == 600);
+}
+
+TEST_CASE("requests are validated as the real API does") {
+  SimFixture f;
+  auto error_of = [&](const std::string& body) {
+    SimReply r = f.post(body);
+    CHECK(r.status == 400);
+    return r.body;
+  };
+  CHECK(error_of(R"({"provider":"official","input":{"mode":"text-to-video","duration":8}})") ==
+        R"({"code":400,"message":"Invalid request","data":{"error":"Missing required field: input.prompt"}})");
+  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":10,"size":"1280*720"}})").find(
+            "input.duration must be 4, 8 or 12") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":8,"size":"1920*1080"}})").find(
+            "input.size must be one of") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8}})").find(
+            "Missing required field: input.image_urls") != std::string::npos);
+  CHECK(error_of(R"({"provider":"fast","input":{"prompt":"p","duration":8}})").find("provider must be official") !=
+        std::string::npos);
+  CHECK(error_of(R"({"request_type":"callback","provider":"official","input":{"prompt":"p","duration":8}})").find(
+            "callback_url is required") != std::string::npos);
+  CHECK(error_of("not json").find("not a JSON object") != std::string::npos);
+}
+
+TEST_CASE("a wrong key gets 401 and another key's task is not found") {
+  SimConfig c;
+  c.keys = {"k1", "k2"};
+  SimFixture f(c);
+  CHECK(f.post(k_t2v, "nope").status == 401);
+  SimReply r = f.post(k_t2v, "k1");
+  std::string id = parse_task_id(r.body);
+  CHECK(f.core->handle({"GET", "/api/v1/statusTask/sora-2-pro", "taskId=" + id, "Bearer k2", ""}).status == 404);
+}
+
+TEST_CASE("configured words and URLs give the documented failures") {
+  SimFixture f;
+  SimReply rejected = f.post(R"({"provider":"official","input":{"prompt":"please REJECTME","duration":8,"size":"1280*720"}})");
+  CHECK(rejected.status == 400);
+  CHECK(rejected.body == R"({"code":400,"message":"Content violates provider policy, please adjust the prompt","data":null})");
+  std::string v = f.submit_ok(R"({"provider":"official","input":{"prompt":"VIOLATEME","duration":4,"size":"1280*720"}})");
+  std::string i = f.submit_ok(
+      R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":4,"resolution":"720p","image_urls":["https://x.test/unreachable.png"]}})");
+  f.clock.advance(30 * 60 * 1000);
+  std::string why;
+  auto vs = parse_task_status(f.status(v).body, &why);
+  CHECK(vs->state == TaskState::failed);
+  CHECK(vs->fail_code == "CONTENT_VIOLATION");
+  CHECK_FALSE(vs->cost_time.has_value());
+  CHECK(parse_task_status(f.status(i).body, &why)->fail_code == "INVALID_IMAGE_URL");
+}
+
+TEST_CASE("credits: each task costs its price, failures are refunded, and too little is 400") {
+  SimConfig c;
+  c.credits = 5.0;  // 1280*720 costs 0.30 per second: an 8 s video is 2.40
+  SimFixture f(c);
+  f.submit_ok();
+  f.submit_ok();
+  SimReply r = f.post(k_t2v);
+  CHECK(r.status == 400);
+  CHECK(r.body == R"({"code":400,"message":"Insufficient credits","data":null})");
+  SimReply bal = f.core->handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer sim-key", ""});
+  CHECK(bal.body == R"({"code":200,"message":"success","data":0.2000})");
+}
+
+TEST_CASE("identical inputs are counted, so a test can prove nothing was submitted twice") {
+  SimFixture f;
+  f.submit_ok();
+  f.submit_ok();
+  f.submit_ok(R"({"provider":"official","input":{"prompt":"other","duration":8,"size":"1280*720"}})");
+  CHECK(f.stats()->getValue<int>("tasks_created") == 3);
+  CHECK(f.stats()->getValue<int>("max_tasks_per_input") == 2);
+}
+
+TEST_CASE("callbacks are delivered when a task ends, retried 3 times, then given up") {
+  SimFixture f;
+  std::string id = f.submit_ok(
+      R"({"request_type":"callback","callback_url":"http://127.0.0.1:1/cb","provider":"official","input":{"prompt":"p","duration":4,"size":"1280*720"}})");
+  CHECK(f.core->due_callbacks().empty());
+  f.clock.advance(30 * 60 * 1000);
+  auto due = f.core->due_callbacks();
+  REQUIRE(due.size() == 1);
+  CHECK(due[0].task_id == id);
+  CHECK(due[0].body.find(R"("state":"success")") != std::string::npos);
+  int deliveries = 1;
+  CallbackDelivery d = due[0];
+  while (true) {
+    f.core->callback_done(d, false);
+    f.clock.advance(60'000);
+    auto again = f.core->due_callbacks();
+    if (again.empty()) {
+      break;
+    }
+    d = again[0];
+    ++deliveries;
+  }
+  CHECK(deliveries == 4);  // the first delivery and 3 retries
+}
+
+TEST_CASE("faults are seeded: the same seed gives the same faults") {
+  auto outcomes = [](std::uint64_t seed) {
+    SimConfig c = with(100000, 100000);
+    c.seed = seed;
+    c.faults.server_error = 0.2;
+    c.faults.drop_before = 0.1;
+    SimFixture f(c);
+    std::string seen;
+    for (int i = 0; i < 50; ++i) {
+      SimReply r = f.status("x");
+      seen += r.fault == SimFault::drop_before ? 'd' : r.status == 502 ? '5' : '.';
+    }
+    return seen;
+  };
+  CHECK(outcomes(3) == outcomes(3));
+  CHECK(outcomes(3) != outcomes(4));
+  CHECK(outcomes(3).find('5') != std::string::npos);
+  CHECK(outcomes(3).find('d') != std::string::npos);
+}
+
+TEST_CASE("a dropped-after-create submit leaves a task the client never heard of") {
+  SimConfig c;
+  c.faults.drop_after = 1.0;
+  SimFixture f(c);
+  SimReply r = f.post(k_t2v);
+  CHECK(r.fault == SimFault::drop_after);
+  CHECK(f.stats()->getValue<int>("tasks_created") == 1);
+}
