@@ -73,3 +73,7 @@ CREATE TABLE files (
   last_error  TEXT,
   PRIMARY KEY (job, idx)
 ) STRICT;
+
+-- version 3
+-- The batch's output folder, resolved when `reelq run` starts, so `reelq resume` needs no manifest.
+ALTER TABLE batches ADD COLUMN output_dir TEXT;

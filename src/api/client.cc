@@ -26,16 +26,14 @@ HttpResponse HttpApiClient::exchange(const std::string& method, const std::strin
     req.headers.emplace_back("Content-Type", "application/json");
   }
   req.body = body;
-  HttpResponse r = m_transport.send(req);
-  r.error = redact(std::move(r.error), m_key);
-  r.body = redact(std::move(r.body), m_key);
-  return r;
+  return m_transport.send(req);
 }
 
 SubmitResult HttpApiClient::submit(const std::string& model, const std::string& body) {
   HttpResponse r = exchange("POST", "/api/v1/generateTask/" + model, body);
   SubmitResult out;
   out.answer = classify(Endpoint::generate, r, m_clock.now_ms());
+  out.answer.message = redact(std::move(out.answer.message), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     out.task_id = parse_task_id(r.body);
   }
@@ -48,9 +46,13 @@ StatusResult HttpApiClient::status(const std::string& model, const std::string& 
   HttpResponse r = exchange("GET", "/api/v1/statusTask/" + model + "?taskId=" + encoded, "");
   StatusResult out;
   out.answer = classify(Endpoint::status, r, m_clock.now_ms());
+  out.answer.message = redact(std::move(out.answer.message), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     std::string why;
     out.status = parse_task_status(r.body, &why);
+    if (out.status) {
+      out.status->fail_msg = redact(std::move(out.status->fail_msg), m_key);
+    }
     if (!out.status) {
       out.answer.kind = AnswerKind::transient;
       out.answer.message = fmt::format("unusable status answer: {}", why);
@@ -63,6 +65,7 @@ BalanceResult HttpApiClient::balance() {
   HttpResponse r = exchange("GET", "/api/v1/apikeys/current-balance", "");
   BalanceResult out;
   out.answer = classify(Endpoint::balance, r, m_clock.now_ms());
+  out.answer.message = redact(std::move(out.answer.message), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     out.balance = parse_balance(r.body);
     if (!out.balance) {

@@ -61,8 +61,9 @@ class HttpApiClient final : public ApiClient {
 // Surrounding whitespace is trimmed. Errors never quote the key.
 Result<std::string> load_api_key(const std::string& key_file);
 
-// `text` with every occurrence of `secret` replaced by "[redacted]" (for anything that might echo a
-// request back, such as a proxy's error page).
+// `text` with every occurrence of `secret` replaced by "[redacted]". Applied to every message meant
+// for people (logs, the database, reports), in case an answer echoes the request back; never to
+// bodies that are parsed.
 std::string redact(std::string text, const std::string& secret);
 
 }  // namespace reelq

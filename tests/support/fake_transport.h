@@ -4,6 +4,7 @@
 #include <stdexcept>
 
 #include "api/transport.h"
+#include "util/clock.h"
 
 namespace reelq::test {
 
@@ -26,6 +27,9 @@ class FakeTransport final : public HttpTransport {
 
   HttpResponse send(const HttpRequest& request) override {
     requests.push_back(request);
+    if (clock) {
+      times.push_back(clock->now_ms());
+    }
     if (m_script.empty()) {
       throw std::logic_error("FakeTransport: no scripted answer for " + request.method + " " + request.url);
     }
@@ -44,6 +48,8 @@ class FakeTransport final : public HttpTransport {
   }
 
   std::vector<HttpRequest> requests;
+  std::vector<TimeMs> times;  // when each request was sent, if `clock` is set
+  Clock* clock = nullptr;
 
  private:
   std::deque<HttpResponse> m_script;

@@ -1,0 +1,80 @@
+#pragma once
+// Fetches a succeeded task's result files into the output folder, off the runner's thread
+// (downloads go to the CDN, not the API, so they do not spend the request budget).
+//
+// Each file is streamed to a hidden temporary file beside its final name, checked (HTTP 200,
+// Content-Length, non-empty, an MP4 'ftyp' box), then renamed into place, so a file under its final
+// name is always whole. A failed or truncated transfer is retried with backoff.
+#include <atomic>
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <filesystem>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "api/transport.h"
+#include "queue/run_store.h"
+#include "util/clock.h"
+
+namespace reelq {
+
+struct DownloadTask {
+  std::int64_t row = 0;
+  std::string job_id;
+  int take = 1;
+  int takes = 1;
+  std::vector<std::string> urls;
+  std::vector<FileRecord> done;  // files already on disk from an earlier run
+};
+
+struct DownloadResult {
+  std::int64_t row = 0;
+  bool ok = false;
+  std::vector<FileRecord> files;  // every file's latest record (written to the files table)
+  std::string error;              // when !ok: the last failure
+  int http_status = 0;
+};
+
+struct DownloadOptions {
+  std::filesystem::path output_dir;
+  int workers = 4;             // 0 = download inline, inside start() (tests on a fake clock)
+  int max_attempts = 5;        // per file
+  TimeMs backoff_base = 1000;  // already time-scaled
+  TimeMs backoff_cap = 60000;
+};
+
+// The work of one file: fetch, verify, rename. Exposed for tests.
+FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
+                         std::string& error, int& http_status);
+
+class Downloader {
+ public:
+  Downloader(HttpTransport& transport, Clock& clock, DownloadOptions options);
+  ~Downloader();
+
+  void start(DownloadTask task);
+  std::vector<DownloadResult> take_finished();
+  size_t in_flight() const;
+  // Asks workers to stop after their current transfer; unfinished tasks are resumed next run.
+  void stop();
+
+ private:
+  DownloadResult run(const DownloadTask& task);
+  void worker();
+
+  HttpTransport& m_transport;
+  Clock& m_clock;
+  DownloadOptions m_options;
+  mutable std::mutex m_mutex;
+  std::condition_variable m_cv;
+  std::deque<DownloadTask> m_queue;
+  std::vector<DownloadResult> m_finished;
+  size_t m_busy = 0;
+  std::atomic<bool> m_stopping{false};
+  std::vector<std::thread> m_threads;
+};
+
+}  // namespace reelq

@@ -1,0 +1,258 @@
+#include "queue/run_store.h"
+
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include <functional>
+
+namespace reelq {
+
+namespace {
+
+Error storage_error(const std::exception& e) {
+  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
+}
+
+}  // namespace
+
+Result<BatchInfo> RunStore::batch(const std::string& name) {
+  try {
+    SQLite::Statement q(m_db,
+                        "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, '') FROM batches "
+                        "WHERE name = ?");
+    q.bind(1, name);
+    if (!q.executeStep()) {
+      return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", name)};
+    }
+    return BatchInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                     q.getColumn(3).getString(), q.getColumn(4).getString()};
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<std::string>> RunStore::batch_names() {
+  try {
+    std::vector<std::string> out;
+    SQLite::Statement q(m_db, "SELECT name FROM batches ORDER BY created_at, name");
+    while (q.executeStep()) {
+      out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status RunStore::set_output_dir(const std::string& batch, const std::string& dir) {
+  try {
+    SQLite::Statement q(m_db, "UPDATE batches SET output_dir = ?, updated_at = ? WHERE name = ?");
+    q.bind(1, dir);
+    q.bind(2, m_clock.now_ms());
+    q.bind(3, batch);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) {
+  try {
+    std::vector<JobRow> out;
+    SQLite::Statement q(m_db,
+                        "SELECT j.id, j.job_id, j.take, j.position, j.input_json, j.state, coalesce(j.task_id, ''), "
+                        "j.attempts, coalesce(j.next_at, 0), coalesce(j.submitted_at, 0), j.ambiguous, "
+                        "coalesce(j.result_urls, ''), (SELECT max(take) FROM jobs t WHERE t.batch = j.batch AND "
+                        "t.job_id = j.job_id) FROM jobs j WHERE j.batch = ? AND j.state NOT IN "
+                        "('succeeded', 'failed', 'cancelled') ORDER BY j.position, j.take");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      JobRow r;
+      r.id = q.getColumn(0).getInt64();
+      r.job_id = q.getColumn(1).getString();
+      r.take = q.getColumn(2).getInt();
+      r.position = q.getColumn(3).getInt();
+      r.input_json = q.getColumn(4).getString();
+      r.state = parse_job_state(q.getColumn(5).getString()).value_or(JobState::queued);
+      r.task_id = q.getColumn(6).getString();
+      r.attempts = q.getColumn(7).getInt();
+      r.next_at = q.getColumn(8).getInt64();
+      r.submitted_at = q.getColumn(9).getInt64();
+      r.ambiguous = q.getColumn(10).getInt() != 0;
+      r.result_urls = q.getColumn(11).getString();
+      r.takes = q.getColumn(12).getInt();
+      out.push_back(std::move(r));
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<std::pair<std::string, TimeMs>>> RunStore::observed_renders() {
+  try {
+    std::vector<std::pair<std::string, TimeMs>> out;
+    SQLite::Statement q(m_db,
+                        "SELECT input_json, coalesce(cost_time_ms, api_complete_time - api_create_time) FROM jobs "
+                        "WHERE state IN ('downloading', 'succeeded') AND coalesce(cost_time_ms, "
+                        "api_complete_time - api_create_time) > 0 ORDER BY completed_at DESC LIMIT 2000");
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
+  try {
+    std::vector<TimeMs> out;
+    SQLite::Statement q(m_db,
+                        "SELECT at FROM events WHERE at > ? AND endpoint IN ('generateTask', 'statusTask', 'balance') "
+                        "ORDER BY at");
+    q.bind(1, since);
+    while (q.executeStep()) {
+      out.push_back(q.getColumn(0).getInt64());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
+  try {
+    Counts c;
+    SQLite::Statement q(m_db, "SELECT state, count(*) FROM jobs WHERE batch = ? GROUP BY state");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      c.by_state[parse_job_state(q.getColumn(0).getString()).value_or(JobState::queued)] = q.getColumn(1).getInt();
+    }
+    SQLite::Statement f(m_db,
+                        "SELECT coalesce(fail_code, 'UNKNOWN'), count(*) FROM jobs WHERE batch = ? AND state = 'failed' "
+                        "GROUP BY 1 ORDER BY 2 DESC");
+    f.bind(1, batch);
+    while (f.executeStep()) {
+      c.failures_by_code[f.getColumn(0).getString()] = f.getColumn(1).getInt();
+    }
+    return c;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord* event) {
+  TimeMs now = m_clock.now_ms();
+  std::string sql = "UPDATE jobs SET updated_at = ?";
+  std::vector<std::function<void(SQLite::Statement&, int)>> binders;
+  auto set = [&](const char* column, const auto& value) {
+    if (value) {
+      sql += fmt::format(", {} = ?", column);
+      binders.push_back([v = *value](SQLite::Statement& s, int i) {
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, bool>) {
+          s.bind(i, v ? 1 : 0);
+        } else if constexpr (std::is_same_v<std::decay_t<decltype(v)>, JobState>) {
+          s.bind(i, std::string(to_string(v)));
+        } else {
+          s.bind(i, v);
+        }
+      });
+    }
+  };
+  set("state", u.state);
+  set("task_id", u.task_id);
+  set("attempts", u.attempts);
+  set("request_body", u.request_body);
+  set("fail_code", u.fail_code);
+  set("fail_msg", u.fail_msg);
+  set("next_at", u.next_at);
+  set("submitted_at", u.submitted_at);
+  set("completed_at", u.completed_at);
+  set("api_create_time", u.api_create_time);
+  set("api_complete_time", u.api_complete_time);
+  set("cost_time_ms", u.cost_time_ms);
+  set("result_urls", u.result_urls);
+  set("note", u.note);
+  set("ambiguous", u.ambiguous);
+  sql += " WHERE id = ?";
+  try {
+    SQLite::Transaction tx(m_db);
+    SQLite::Statement q(m_db, sql);
+    q.bind(1, now);
+    int i = 2;
+    for (auto& b : binders) {
+      b(q, i++);
+    }
+    q.bind(i, row);
+    q.exec();
+    if (event) {
+      SQLite::Statement e(m_db,
+                          "INSERT INTO events (job, at, endpoint, http_status, body_code, message, task_id, outcome) "
+                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      e.bind(1, row);
+      e.bind(2, now);
+      e.bind(3, event->endpoint);
+      if (event->http_status) {
+        e.bind(4, event->http_status);
+      }
+      if (event->body_code) {
+        e.bind(5, *event->body_code);
+      }
+      e.bind(6, event->message);
+      if (!event->task_id.empty()) {
+        e.bind(7, event->task_id);
+      }
+      e.bind(8, event->outcome);
+      e.exec();
+    }
+    tx.commit();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<FileRecord>> RunStore::files(std::int64_t row) {
+  try {
+    std::vector<FileRecord> out;
+    SQLite::Statement q(m_db,
+                        "SELECT idx, url, coalesce(path, ''), coalesce(bytes, 0), coalesce(sha256, ''), attempts "
+                        "FROM files WHERE job = ? ORDER BY idx");
+    q.bind(1, row);
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(),
+                     q.getColumn(3).getInt64(), q.getColumn(4).getString(), q.getColumn(5).getInt()});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status RunStore::record_file(std::int64_t row, const FileRecord& f, const std::string& error) {
+  try {
+    SQLite::Statement q(m_db,
+                        "INSERT INTO files (job, idx, url, path, bytes, sha256, attempts, last_error) "
+                        "VALUES (?, ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, nullif(?, '')) "
+                        "ON CONFLICT (job, idx) DO UPDATE SET url = excluded.url, path = excluded.path, "
+                        "bytes = excluded.bytes, sha256 = excluded.sha256, attempts = excluded.attempts, "
+                        "last_error = excluded.last_error");
+    q.bind(1, row);
+    q.bind(2, f.idx);
+    q.bind(3, f.url);
+    q.bind(4, f.path);
+    q.bind(5, f.bytes);
+    q.bind(6, f.sha256);
+    q.bind(7, f.attempts);
+    q.bind(8, error);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+}  // namespace reelq

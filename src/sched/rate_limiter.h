@@ -1,0 +1,40 @@
+#pragma once
+// The client-side request budget: at most `cap` API requests in any rolling window.
+//
+// Requests are recorded by the time their answer came back. The server counts a request when it
+// arrives, which is no later than that, so if the oldest of the last `cap` answers is a full window
+// before a new send, the server cannot have seen more than `cap` in any of its windows either.
+#include <deque>
+
+#include "util/clock.h"
+
+namespace reelq {
+
+class RateLimiter {
+ public:
+  RateLimiter(int cap, TimeMs window);
+
+  // The earliest time a new request may be sent (`now` when there is room).
+  TimeMs next_allowed(TimeMs now) const;
+  // A request's answer arrived (or it failed) at `at`. Every request counts, 429s included.
+  void record(TimeMs at);
+
+  // After a 429 the run slows down: the effective cap drops by a quarter (at least 1); each
+  // accepted request wins a little back, up to the configured cap.
+  void on_rate_limited();
+  void on_accepted();
+
+  int cap() const { return m_cap; }
+  int effective_cap() const { return static_cast<int>(m_effective); }
+  TimeMs window() const { return m_window; }
+  int used(TimeMs now) const;  // requests recorded in the window ending now
+
+ private:
+  int m_cap;
+  double m_effective;
+  TimeMs m_window;
+  TimeMs m_margin;              // slack for clock granularity between us and the server
+  std::deque<TimeMs> m_recent;  // the last `m_cap` records, oldest first
+};
+
+}  // namespace reelq

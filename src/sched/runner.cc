@@ -1,0 +1,464 @@
+#include "sched/runner.h"
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "api/request.h"
+#include "util/text.h"
+
+namespace reelq {
+
+namespace {
+
+constexpr int k_not_found_limit = 3;  // a task the API keeps not knowing is lost, not pending
+constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
+
+std::string urls_json(const std::vector<std::string>& urls) {
+  std::string out = "[";
+  for (size_t i = 0; i < urls.size(); ++i) {
+    out += (i ? "," : "") + json_quote(urls[i]);
+  }
+  return out + "]";
+}
+
+std::vector<std::string> parse_urls(const std::string& json) {
+  std::vector<std::string> out;
+  try {
+    Poco::JSON::Parser p;
+    auto arr = p.parse(json).extract<Poco::JSON::Array::Ptr>();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      out.push_back(arr->getElement<std::string>(i));
+    }
+  } catch (const std::exception&) {
+  }
+  return out;
+}
+
+EventRecord event_of(const std::string& endpoint, const Answer& a, const std::string& task_id) {
+  return {endpoint, a.http_status, a.body_code, a.message, task_id, std::string(to_string(a.kind))};
+}
+
+std::string describe(const JobRow& j) {
+  return j.takes > 1 ? fmt::format("{} take {}", j.job_id, j.take) : j.job_id;
+}
+
+}  // namespace
+
+Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& clock, RunObserver& observer,
+               RunConfig config, const std::atomic<int>& stop_requests)
+    : m_store(store),
+      m_api(api),
+      m_downloader(downloader),
+      m_clock(clock),
+      m_observer(observer),
+      m_config(std::move(config)),
+      m_stop(stop_requests),
+      m_limiter(m_config.settings.rpm, scaled(60)),
+      m_model(scaled(180)),
+      m_backoff(scaled(1), scaled(60), m_config.seed),
+      m_backoff_429(scaled(1), scaled(60), m_config.seed + 1) {}
+
+TimeMs Runner::scaled(double seconds) const {
+  return static_cast<TimeMs>(seconds * 1000.0 * m_config.settings.time_scale);
+}
+
+bool Runner::write(std::int64_t row, const JobUpdate& update, const EventRecord* event) {
+  if (auto st = m_store.update(row, update, event); !st) {
+    m_storage_failed = true;
+    m_failure_message = st.error().message;
+    return false;
+  }
+  return true;
+}
+
+RunSummary Runner::run() {
+  TimeMs started = m_clock.now_ms();
+  auto jobs = m_store.unfinished_jobs(m_config.batch);
+  if (!jobs) {
+    RunSummary s;
+    s.end = RunEnd::storage_failed;
+    s.message = jobs.error().message;
+    return s;
+  }
+  m_jobs = std::move(jobs.value());
+  if (auto seen = m_store.observed_renders()) {
+    for (const auto& [input, ms] : *seen) {
+      m_model.observe(input, ms);
+    }
+  }
+  if (auto recent = m_store.recent_requests(started - m_limiter.window())) {
+    for (TimeMs t : *recent) {
+      m_limiter.record(t);
+    }
+  }
+  recover();
+  while (!m_storage_failed && !m_key_refused) {
+    absorb_downloads();
+    if (m_stop.load() > 0) {
+      break;
+    }
+    std::vector<PlanJob> snapshot = plan_jobs();
+    PlanInput in;
+    in.now = m_clock.now_ms();
+    in.budget_at = std::max(m_limiter.next_allowed(in.now), m_pause_until);
+    in.may_submit = !m_credits_out;
+    in.max_concurrent = m_config.settings.max_concurrent;
+    in.downloads_pending = m_downloader.in_flight() > 0;
+    in.jobs = &snapshot;
+    Action a = plan_next(in);
+    if (a.kind == ActionKind::done) {
+      break;
+    }
+    if (a.kind == ActionKind::submit) {
+      submit(a.job);
+    } else if (a.kind == ActionKind::poll) {
+      poll(a.job);
+    } else {
+      m_clock.sleep_ms(std::clamp<TimeMs>(a.until - in.now, 1, k_tick_ms));
+    }
+    report_progress();
+  }
+  if (m_stop.load() > 0 || m_storage_failed || m_key_refused) {
+    m_downloader.stop();
+  }
+  return summarize(started);
+}
+
+// Rows left mid-way by an earlier run: a `submitting` row's request may or may not have reached
+// the API; a `running` row is polled soon; a `downloading` row's files are fetched again.
+void Runner::recover() {
+  TimeMs now = m_clock.now_ms();
+  for (size_t i = 0; i < m_jobs.size(); ++i) {
+    JobRow& j = m_jobs[i];
+    if (j.state == JobState::submitting) {
+      Answer a;
+      a.kind = AnswerKind::ambiguous;
+      a.message = "found mid-submit after a restart; the task may exist";
+      JobUpdate u;
+      u.attempts = ++j.attempts;
+      EventRecord e = event_of("recovery", a, "");
+      if (m_config.settings.on_ambiguous == OnAmbiguous::hold) {
+        u.state = j.state = JobState::failed;
+        u.fail_code = "AMBIGUOUS_SUBMIT";
+        u.fail_msg = "submit sent without an answer; held (--on-ambiguous=hold): `reelq retry` resubmits it";
+        u.completed_at = now;
+      } else {
+        u.state = j.state = JobState::queued;
+        u.ambiguous = j.ambiguous = true;
+        u.note = "possible duplicate charge";
+        u.next_at = j.next_at = now;
+      }
+      m_observer.log(LogLevel::warn, fmt::format("{}: {}", describe(j), a.message));
+      write(j.id, u, &e);
+    } else if (j.state == JobState::running) {
+      j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
+    } else if (j.state == JobState::downloading) {
+      start_download(i);
+    }
+  }
+}
+
+std::vector<PlanJob> Runner::plan_jobs() const {
+  std::vector<PlanJob> out;
+  out.reserve(m_jobs.size());
+  for (const auto& j : m_jobs) {
+    out.push_back({j.state, j.next_at, j.submitted_at, std::max<TimeMs>(1, m_model.estimate(j.input_json).median),
+                   j.position, j.take});
+  }
+  return out;
+}
+
+TimeMs Runner::first_poll_at(const JobRow& j) const {
+  RenderEstimate e = m_model.estimate(j.input_json);
+  // Until renders have been seen, follow the setting (the API page says 120 s); then start
+  // polling when the fastest tenth of similar renders would be done.
+  TimeMs wait = e.learned ? e.early : scaled(m_config.settings.poll_initial);
+  return j.submitted_at + std::max(wait, scaled(m_config.settings.poll_interval));
+}
+
+TimeMs Runner::next_poll_at(const JobRow& j) const {
+  TimeMs now = m_clock.now_ms();
+  RenderEstimate e = m_model.estimate(j.input_json);
+  TimeMs interval = scaled(m_config.settings.poll_interval);
+  if (now - j.submitted_at < e.early) {
+    return std::max(now + interval, j.submitted_at + e.early);
+  }
+  if (now - j.submitted_at > e.late) {
+    interval = std::min(interval * 4, std::max(interval, scaled(30)));  // an outlier: look less often
+  }
+  return now + interval;
+}
+
+void Runner::on_answer(const Answer& a) {
+  m_limiter.record(m_clock.now_ms());
+  if (a.kind == AnswerKind::rate_limited) {
+    on_rate_limited(a);
+  } else if (a.sent) {
+    m_consecutive_429 = 0;
+    m_limiter.on_accepted();
+  }
+  if (a.kind == AnswerKind::unauthorized) {
+    m_key_refused = true;
+    m_failure_message = fmt::format("the API refused the key (HTTP {}): {}", a.http_status, a.message);
+    m_observer.log(LogLevel::error, m_failure_message);
+  }
+}
+
+// A 429 slows the whole run: no request until the pause ends, and a lower rate after it.
+void Runner::on_rate_limited(const Answer& a) {
+  ++m_consecutive_429;
+  m_limiter.on_rate_limited();
+  TimeMs wait = a.retry_after_ms ? *a.retry_after_ms : m_backoff_429.delay(m_consecutive_429);
+  m_pause_until = std::max(m_pause_until, m_clock.now_ms() + wait);
+  m_observer.log(LogLevel::warn, fmt::format("rate limited (429): pausing {} ms{}", wait,
+                                             a.retry_after_ms ? " as Retry-After asks" : ""));
+}
+
+void Runner::submit(size_t i) {
+  JobRow& j = m_jobs[i];
+  std::string body = generate_body(j.input_json, m_config.settings.request_type, "");
+  JobUpdate intent;
+  intent.state = JobState::submitting;
+  intent.request_body = body;
+  if (!write(j.id, intent, nullptr)) {
+    return;
+  }
+  j.state = JobState::submitting;
+  SubmitResult r = m_api.submit(m_config.model, body);
+  on_answer(r.answer);
+  TimeMs now = m_clock.now_ms();
+  EventRecord e = event_of("generateTask", r.answer, r.task_id);
+  JobUpdate u;
+  switch (r.answer.kind) {
+    case AnswerKind::ok:
+      j.state = JobState::running;
+      j.task_id = r.task_id;
+      j.submitted_at = now;
+      j.next_at = first_poll_at(j);
+      u.state = j.state;
+      u.task_id = j.task_id;
+      u.submitted_at = now;
+      u.next_at = j.next_at;
+      u.attempts = ++j.attempts;
+      if (!write(j.id, u, &e)) {
+        m_observer.log(LogLevel::error, fmt::format("{}: task {} was created but could not be recorded: {}",
+                                                    describe(j), r.task_id, m_failure_message));
+        return;
+      }
+      m_observer.log(LogLevel::info, fmt::format("{}: submitted as {}", describe(j), j.task_id));
+      return;
+    case AnswerKind::rate_limited:
+    case AnswerKind::unauthorized:
+    case AnswerKind::credits_exhausted:
+      // Not the job's fault: back in the queue, attempt not counted.
+      u.state = j.state = JobState::queued;
+      if (r.answer.kind == AnswerKind::credits_exhausted && !m_credits_out) {
+        m_credits_out = true;
+        m_observer.log(LogLevel::warn, fmt::format("credits exhausted ({}); no more submits, collecting what is "
+                                                   "running", r.answer.message));
+      }
+      write(j.id, u, &e);
+      return;
+    case AnswerKind::content_rejected:
+    case AnswerKind::invalid_request:
+    case AnswerKind::not_found:
+      u.state = j.state = JobState::failed;
+      u.fail_code = r.answer.kind == AnswerKind::content_rejected ? r.answer.fail_code : "INVALID_REQUEST";
+      u.fail_msg = r.answer.message;
+      u.completed_at = now;
+      u.attempts = ++j.attempts;
+      write(j.id, u, &e);
+      m_observer.log(LogLevel::warn, fmt::format("{}: failed at submit: {} ({})", describe(j), *u.fail_code,
+                                                 r.answer.message));
+      return;
+    case AnswerKind::transient:
+    case AnswerKind::ambiguous:
+      break;
+  }
+  u.attempts = ++j.attempts;
+  bool ambiguous = r.answer.kind == AnswerKind::ambiguous;
+  if (ambiguous && m_config.settings.on_ambiguous == OnAmbiguous::hold) {
+    u.state = j.state = JobState::failed;
+    u.fail_code = "AMBIGUOUS_SUBMIT";
+    u.fail_msg = fmt::format("{}; held (--on-ambiguous=hold): `reelq retry` resubmits it", r.answer.message);
+    u.completed_at = now;
+  } else if (j.attempts >= m_config.settings.max_attempts) {
+    u.state = j.state = JobState::failed;
+    u.fail_code = "RETRIES_EXHAUSTED";
+    u.fail_msg = fmt::format("after {} attempts: {}", j.attempts, r.answer.message);
+    u.completed_at = now;
+  } else {
+    u.state = j.state = JobState::queued;
+    u.next_at = j.next_at = now + m_backoff.delay(j.attempts);
+    if (ambiguous) {
+      u.ambiguous = j.ambiguous = true;
+      u.note = "possible duplicate charge";
+    }
+  }
+  write(j.id, u, &e);
+  m_observer.log(LogLevel::warn, fmt::format("{}: submit {} ({}){}", describe(j), to_string(r.answer.kind),
+                                             r.answer.message, j.state == JobState::failed ? ": gave up" : ""));
+}
+
+void Runner::poll(size_t i) {
+  JobRow& j = m_jobs[i];
+  StatusResult r = m_api.status(m_config.model, j.task_id);
+  on_answer(r.answer);
+  TimeMs now = m_clock.now_ms();
+  EventRecord e = event_of("statusTask", r.answer, j.task_id);
+  JobUpdate u;
+  if (r.answer.kind != AnswerKind::ok) {
+    int& errors = m_poll_errors[j.id];
+    ++errors;
+    if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit) {
+      u.state = j.state = JobState::failed;
+      u.fail_code = "TASK_NOT_FOUND";
+      u.fail_msg = fmt::format("the API does not know task {} ({} times)", j.task_id, errors);
+      u.completed_at = now;
+    } else if (r.answer.kind != AnswerKind::rate_limited) {
+      // The task is still the API's: keep asking, more slowly. A poll error never fails a job.
+      u.next_at = j.next_at = now + m_backoff.delay(errors);
+    }
+    write(j.id, u, &e);
+    return;
+  }
+  m_poll_errors.erase(j.id);
+  const TaskStatus& s = *r.status;
+  e.message = s.raw_state;
+  u.api_create_time = s.create_time;
+  u.api_complete_time = s.complete_time;
+  u.cost_time_ms = s.cost_time;
+  if (s.state == TaskState::success) {
+    TimeMs took = s.cost_time ? *s.cost_time
+                  : s.complete_time && s.create_time ? *s.complete_time - *s.create_time
+                                                     : now - j.submitted_at;
+    m_model.observe(j.input_json, took);
+    u.state = j.state = JobState::downloading;
+    u.result_urls = j.result_urls = urls_json(s.result_urls);
+    if (write(j.id, u, &e)) {
+      start_download(i);
+    }
+  } else if (s.state == TaskState::failed) {
+    u.state = j.state = JobState::failed;
+    u.fail_code = s.fail_code.empty() ? "FAILED" : s.fail_code;
+    u.fail_msg = s.fail_msg;
+    u.completed_at = now;
+    write(j.id, u, &e);
+    m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, s.fail_msg));
+  } else {
+    if (s.state == TaskState::unknown) {
+      m_observer.log(LogLevel::warn, fmt::format("{}: unknown state '{}', treated as running", describe(j), s.raw_state));
+    }
+    u.next_at = j.next_at = next_poll_at(j);
+    write(j.id, u, &e);
+  }
+}
+
+void Runner::start_download(size_t i) {
+  const JobRow& j = m_jobs[i];
+  DownloadTask t;
+  t.row = j.id;
+  t.job_id = j.job_id;
+  t.take = j.take;
+  t.takes = j.takes;
+  t.urls = parse_urls(j.result_urls);
+  if (auto done = m_store.files(j.id)) {
+    t.done = std::move(done.value());
+  }
+  m_downloader.start(std::move(t));
+}
+
+void Runner::absorb_downloads() {
+  for (const DownloadResult& r : m_downloader.take_finished()) {
+    auto it = std::find_if(m_jobs.begin(), m_jobs.end(), [&](const JobRow& j) { return j.id == r.row; });
+    if (it == m_jobs.end()) {
+      continue;
+    }
+    for (const FileRecord& f : r.files) {
+      if (auto st = m_store.record_file(r.row, f, r.ok ? "" : r.error); !st) {
+        m_storage_failed = true;
+        m_failure_message = st.error().message;
+        return;
+      }
+    }
+    TimeMs now = m_clock.now_ms();
+    EventRecord e{"download", r.http_status, std::nullopt, r.ok ? "" : r.error, it->task_id, r.ok ? "ok" : "failed"};
+    JobUpdate u;
+    u.completed_at = now;
+    if (r.ok) {
+      u.state = it->state = JobState::succeeded;
+      m_observer.log(LogLevel::info, fmt::format("{}: done ({} file{})", describe(*it), r.files.size(),
+                                                 r.files.size() == 1 ? "" : "s"));
+    } else {
+      u.state = it->state = JobState::failed;
+      u.fail_code = "DOWNLOAD_FAILED";
+      u.fail_msg = fmt::format("{} (`reelq download` tries again while the URL is valid)", r.error);
+      m_observer.log(LogLevel::warn, fmt::format("{}: download failed: {}", describe(*it), r.error));
+    }
+    write(r.row, u, &e);
+  }
+}
+
+void Runner::report_progress() {
+  TimeMs now = m_clock.now_ms();
+  if (now - m_last_progress < 100) {
+    return;
+  }
+  m_last_progress = now;
+  Progress p;
+  TimeMs remaining = 0;
+  for (const auto& j : m_jobs) {
+    switch (j.state) {
+      case JobState::succeeded: ++p.succeeded; break;
+      case JobState::failed:
+      case JobState::cancelled: ++p.failed; break;
+      case JobState::running:
+      case JobState::submitting:
+        ++p.running;
+        remaining += std::max<TimeMs>(0, m_model.estimate(j.input_json).median - (now - j.submitted_at));
+        break;
+      case JobState::downloading: ++p.downloading; break;
+      case JobState::queued:
+        ++p.queued;
+        remaining += m_model.estimate(j.input_json).median;
+        break;
+    }
+  }
+  p.requests_in_window = m_limiter.used(now);
+  p.request_budget = m_limiter.cap();
+  p.eta_ms = remaining / std::max(1, m_config.settings.max_concurrent);
+  m_observer.progress(p);
+}
+
+RunSummary Runner::summarize(TimeMs started) {
+  RunSummary s;
+  s.elapsed_ms = m_clock.now_ms() - started;
+  auto counts = m_store.counts(m_config.batch);
+  if (counts) {
+    s.succeeded = counts->by_state[JobState::succeeded];
+    s.failed = counts->by_state[JobState::failed];
+    s.cancelled = counts->by_state[JobState::cancelled];
+    for (auto [state, n] : counts->by_state) {
+      s.left += is_final(state) ? 0 : n;
+    }
+    s.failures_by_code = counts->failures_by_code;
+  }
+  s.message = m_failure_message;
+  if (m_storage_failed || !counts) {
+    s.end = RunEnd::storage_failed;
+    if (!counts) {
+      s.message = counts.error().message;
+    }
+  } else if (m_key_refused) {
+    s.end = RunEnd::key_refused;
+  } else if (m_stop.load() > 0) {
+    s.end = RunEnd::interrupted;
+  } else if (m_credits_out && s.left > 0) {
+    s.end = RunEnd::credits_exhausted;
+  }
+  return s;
+}
+
+}  // namespace reelq

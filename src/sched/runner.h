@@ -1,0 +1,101 @@
+#pragma once
+// The loop that drains a batch: it asks the planner for the next action, carries it out through
+// the API client, and records every step in the queue before and after it happens.
+//
+// Invariants it keeps (docs/queue.md):
+//  - a job's row says `submitting`, with the exact body, before its request leaves;
+//  - a taskId is written the moment it arrives, and a job with a taskId is only ever polled;
+//  - no more than max_concurrent tasks at the API, counting those found at start-up;
+//  - no more than rpm API requests in any rolling window (RateLimiter);
+//  - a job is `succeeded` only when its files are on disk.
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "api/client.h"
+#include "fetch/downloader.h"
+#include "queue/run_store.h"
+#include "sched/backoff.h"
+#include "sched/planner.h"
+#include "sched/rate_limiter.h"
+#include "sched/render_model.h"
+#include "sched/run_observer.h"
+#include "settings.h"
+
+namespace reelq {
+
+enum class RunEnd {
+  finished,           // every job is in an end state
+  interrupted,        // a stop was asked for (SIGINT/SIGTERM)
+  credits_exhausted,  // submitting stopped; what was running has been collected
+  key_refused,        // 401/403: stopped at once
+  storage_failed,     // the database could not be written: stopped at once
+};
+
+struct RunSummary {
+  RunEnd end = RunEnd::finished;
+  int succeeded = 0;
+  int failed = 0;
+  int cancelled = 0;
+  int left = 0;  // not in an end state
+  std::map<std::string, int> failures_by_code;
+  TimeMs elapsed_ms = 0;
+  std::string message;  // for storage_failed / key_refused
+};
+
+struct RunConfig {
+  std::string batch;
+  std::string model = "sora-2-pro";
+  Settings settings;
+  std::uint64_t seed = 1;  // jitter
+};
+
+class Runner {
+ public:
+  Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& clock, RunObserver& observer,
+         RunConfig config, const std::atomic<int>& stop_requests);
+  RunSummary run();
+
+ private:
+  TimeMs scaled(double seconds) const;
+  bool write(std::int64_t row, const JobUpdate& update, const EventRecord* event);
+  void recover();
+  void submit(size_t i);
+  void poll(size_t i);
+  void absorb_downloads();
+  void start_download(size_t i);
+  void on_rate_limited(const Answer& a);
+  void on_answer(const Answer& a);
+  TimeMs first_poll_at(const JobRow& j) const;
+  TimeMs next_poll_at(const JobRow& j) const;
+  std::vector<PlanJob> plan_jobs() const;
+  void report_progress();
+  RunSummary summarize(TimeMs started);
+
+  RunStore& m_store;
+  ApiClient& m_api;
+  Downloader& m_downloader;
+  Clock& m_clock;
+  RunObserver& m_observer;
+  RunConfig m_config;
+  const std::atomic<int>& m_stop;
+  RateLimiter m_limiter;
+  RenderModel m_model;
+  Backoff m_backoff;
+  Backoff m_backoff_429;
+  std::vector<JobRow> m_jobs;
+  std::map<std::int64_t, int> m_poll_errors;  // consecutive failed polls per row
+  TimeMs m_pause_until = 0;                   // after a 429: no request before then
+  int m_consecutive_429 = 0;
+  bool m_credits_out = false;
+  bool m_key_refused = false;
+  bool m_storage_failed = false;
+  std::string m_failure_message;
+  TimeMs m_last_progress = 0;
+};
+
+}  // namespace reelq

@@ -1,0 +1,360 @@
+// The runner against the simulator core in-process, on a fake clock: whole batches in
+// milliseconds of real time, with the simulator's stats as the witness of caps and duplicates.
+#include "sched/runner.h"
+
+#include <doctest/doctest.h>
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include "api/request.h"
+#include "queue/queue.h"
+#include "sim/sim_core.h"
+#include "support/fake_transport.h"
+#include "support/fakes.h"
+#include "support/recording_observer.h"
+#include "support/sim_transport.h"
+
+using namespace reelq;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_video("\0\0\0\x18" "ftypisom" "fake-video-bytes", 28);
+
+std::string manifest_text(int jobs, const std::string& extra_job = "") {
+  std::string m = "batch: night\ndefaults:\n  duration: 8\njobs:\n";
+  const char* sizes[] = {"1280*720", "720*1280", "1792*1024"};
+  const int durations[] = {4, 8, 12};
+  for (int i = 0; i < jobs; ++i) {
+    m += fmt::format("  - id: shot-{:02}\n    prompt: \"scene {}\"\n    size: {}\n    duration: {}\n", i, i, sizes[i % 3],
+                     durations[(i / 3) % 3]);
+  }
+  return m + extra_job;
+}
+
+struct Harness {
+  test::TempDir dir;
+  test::FakeClock clock;
+  SimConfig sim_config;
+  std::unique_ptr<SimCore> sim;
+  std::unique_ptr<test::SimTransport> transport;
+  std::unique_ptr<HttpApiClient> api;
+  std::unique_ptr<Queue> queue;
+  std::unique_ptr<RunStore> store;
+  test::RecordingObserver observer;
+  std::atomic<int> stop{0};
+  Settings settings;
+  std::string key = "sim-key";
+
+  explicit Harness(SimConfig c = {}) : sim_config(std::move(c)) {
+    sim_config.time_scale = 0.01;
+    settings.time_scale = 0.01;
+    sim = std::make_unique<SimCore>(sim_config, clock, k_video);
+    sim->set_public_base("http://sim");
+    transport = std::make_unique<test::SimTransport>(*sim);
+    queue = std::move(Queue::open(dir / "q.db", clock).value());
+    store = std::make_unique<RunStore>(queue->db(), clock);
+  }
+
+  void enqueue(const std::string& text) {
+    auto m = parse_manifest(text, {"m.yaml", dir.path()});
+    INFO((m ? "" : m.error().message));
+    REQUIRE(m.ok());
+    REQUIRE(queue->enqueue(m.value(), dir / "m.yaml", OnChanged::refuse).ok());
+  }
+
+  RunSummary run() {
+    api = std::make_unique<HttpApiClient>(*transport, "http://sim", key, clock);
+    DownloadOptions d;
+    d.output_dir = dir / "out";
+    d.workers = 0;
+    d.backoff_base = 10;
+    Downloader downloader(*transport, clock, d);
+    RunConfig rc;
+    rc.batch = "night";
+    rc.settings = settings;
+    Runner runner(*store, *api, downloader, clock, observer, rc, stop);
+    return runner.run();
+  }
+
+  Poco::JSON::Object::Ptr stats() {
+    Poco::JSON::Parser p;
+    return p.parse(sim->stats_json()).extract<Poco::JSON::Object::Ptr>();
+  }
+  int count(const std::string& where) {
+    return queue->db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
+  }
+  // The caps and the no-duplicate promise, as the simulator saw them.
+  void check_caps_and_no_duplicates(int max_per_input = 1) {
+    auto s = stats();
+    CHECK(s->getValue<int>("max_requests_in_window") <= settings.rpm);
+    CHECK(s->getValue<int>("max_concurrent_tasks") <= settings.max_concurrent);
+    CHECK(s->getValue<int>("rate_limited_sent") == 0);
+    CHECK(s->getValue<int>("max_tasks_per_input") <= max_per_input);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a 40-job batch completes within both caps, every file on disk, nothing submitted twice") {
+  Harness h;
+  h.enqueue(manifest_text(40));
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 40);
+  CHECK(s.failed == 0);
+  CHECK(s.left == 0);
+  h.check_caps_and_no_duplicates();
+  CHECK(h.stats()->getValue<int>("tasks_created") == 40);
+  CHECK(h.stats()->getValue<int>("max_concurrent_tasks") == 10);  // the slots were kept full
+  for (int i = 0; i < 40; ++i) {
+    CHECK(test::read_file(h.dir / fmt::format("out/shot-{:02}.mp4", i)) == k_video);
+  }
+  CHECK(h.count("state = 'succeeded' AND task_id IS NOT NULL AND completed_at IS NOT NULL") == 40);
+  CHECK(h.queue->db().execAndGet("SELECT count(*) FROM files WHERE sha256 IS NOT NULL AND bytes = 28").getInt() == 40);
+}
+
+TEST_CASE("the Free plan's caps hold too: 10 requests a minute, 3 tasks") {
+  SimConfig c;
+  c.rpm = 10;
+  c.concurrency = 3;
+  Harness h(c);
+  h.settings.rpm = 10;
+  h.settings.max_concurrent = 3;
+  h.enqueue(manifest_text(12));
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 12);
+  h.check_caps_and_no_duplicates();
+}
+
+TEST_CASE("takes render separately and are named -tN") {
+  Harness h;
+  h.enqueue("batch: night\njobs:\n  - id: sky\n    prompt: p\n    takes: 3\n");
+  CHECK(h.run().succeeded == 3);
+  for (int t = 1; t <= 3; ++t) {
+    CHECK(fs::exists(h.dir / fmt::format("out/sky-t{}.mp4", t)));
+  }
+  h.check_caps_and_no_duplicates(3);
+}
+
+TEST_CASE("API failures are recorded with their codes and not retried") {
+  Harness h;
+  h.enqueue(manifest_text(2, "  - id: bad-word\n    prompt: \"VIOLATEME\"\n"
+                             "  - id: rejected\n    prompt: \"REJECTME\"\n"
+                             "  - id: bad-image\n    prompt: p\n    images: [https://x.test/unreachable.jpg]\n"));
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 2);
+  CHECK(s.failed == 3);
+  CHECK(s.failures_by_code == std::map<std::string, int>{{"CONTENT_VIOLATION", 2}, {"INVALID_IMAGE_URL", 1}});
+  CHECK(h.count("job_id = 'rejected' AND fail_msg = 'Content violates provider policy, please adjust the prompt'") == 1);
+  CHECK(h.count("job_id = 'bad-word' AND fail_msg = 'Content does not meet safety guidelines'") == 1);
+  h.check_caps_and_no_duplicates();
+}
+
+TEST_CASE("with server errors, drops and slow answers nothing is lost or submitted twice except ambiguous ones") {
+  SimConfig c;
+  c.seed = 11;
+  c.faults.server_error = 0.1;
+  c.faults.drop_before = 0.05;
+  c.faults.drop_after = 0.05;
+  c.faults.truncate = 0.2;
+  Harness h(c);
+  h.settings.max_attempts = 20;
+  h.enqueue(manifest_text(30));
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 30);
+  auto stats = h.stats();
+  int flagged = h.count("ambiguous = 1 AND note = 'possible duplicate charge'");
+  CHECK(flagged > 0);  // the drops after create happened, and were flagged
+  // Every task beyond one per job belongs to a job flagged as a possible duplicate charge.
+  CHECK(stats->getValue<int>("tasks_created") - 30 <= flagged);
+  CHECK(stats->getValue<int>("max_requests_in_window") <= 60);
+}
+
+TEST_CASE("--on-ambiguous=hold leaves an unanswered submit to the user") {
+  SimConfig c;
+  c.faults.drop_after = 1.0;
+  Harness h(c);
+  h.settings.on_ambiguous = OnAmbiguous::hold;
+  h.enqueue(manifest_text(2));
+  RunSummary s = h.run();
+  CHECK(s.failed == 2);
+  CHECK(s.failures_by_code.at("AMBIGUOUS_SUBMIT") == 2);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 2);  // created, but never resubmitted
+}
+
+TEST_CASE("credits run out: submitting stops, running tasks are collected, queued jobs stay queued") {
+  SimConfig c;
+  c.credits = 10.0;  // 8 s at 0.30/s = 2.40: four jobs
+  Harness h(c);
+  h.enqueue("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n" +
+            [] {
+              std::string s;
+              for (int i = 0; i < 10; ++i) {
+                s += fmt::format("  - prompt: \"p{}\"\n", i);
+              }
+              return s;
+            }());
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::credits_exhausted);
+  CHECK(s.succeeded == 4);
+  CHECK(s.failed == 0);
+  CHECK(s.left == 6);
+  CHECK(h.count("state = 'queued'") == 6);
+  CHECK(h.count("state = 'queued' AND attempts = 0") == 6);  // the refused submit did not count
+}
+
+TEST_CASE("a refused key stops at once and marks nothing failed") {
+  Harness h;
+  h.key = "wrong";
+  h.enqueue(manifest_text(5));
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::key_refused);
+  CHECK(s.failed == 0);
+  CHECK(h.count("state = 'queued'") == 5);
+  CHECK(h.transport->requests == 1);
+}
+
+TEST_CASE("a run stopped part-way resumes and finishes with every job rendered exactly once") {
+  Harness h;
+  h.enqueue(manifest_text(25));
+  h.observer.on_progress = [&](const Progress& p) {
+    if (p.succeeded >= 8) {
+      h.stop = 1;
+    }
+  };
+  RunSummary first = h.run();
+  CHECK(first.end == RunEnd::interrupted);
+  CHECK(first.left > 0);
+  CHECK(h.count("state = 'running'") > 0);  // tasks left at the API, to be polled, not resubmitted
+  h.stop = 0;
+  h.observer.on_progress = nullptr;
+  RunSummary second = h.run();
+  CHECK(second.end == RunEnd::finished);
+  CHECK(second.succeeded == 25);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 25);
+  h.check_caps_and_no_duplicates();
+}
+
+TEST_CASE("a job found mid-submit after a crash is resubmitted and flagged as a possible duplicate charge") {
+  Harness h;
+  h.enqueue(manifest_text(3));
+  h.queue->db().exec("UPDATE jobs SET state = 'submitting' WHERE job_id = 'shot-01'");
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 3);
+  CHECK(h.count("job_id = 'shot-01' AND ambiguous = 1 AND note = 'possible duplicate charge'") == 1);
+  CHECK(h.count("ambiguous = 1") == 1);
+}
+
+TEST_CASE("tasks found running at start-up count against the cap and are polled, never resubmitted") {
+  Harness h;
+  h.enqueue(manifest_text(12));
+  // Ten tasks the API already has, as an earlier run left them.
+  h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", "sim-key", h.clock);
+  auto rows = h.store->unfinished_jobs("night").value();
+  for (int i = 0; i < 10; ++i) {
+    SubmitResult r = h.api->submit("sora-2-pro", generate_body(rows[static_cast<size_t>(i)].input_json, RequestType::async, ""));
+    REQUIRE(r.answer.kind == AnswerKind::ok);
+    h.queue->db().exec(fmt::format("UPDATE jobs SET state = 'running', task_id = '{}', submitted_at = {} WHERE id = {}",
+                                   r.task_id, h.clock.now_ms(), rows[static_cast<size_t>(i)].id));
+  }
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 12);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 12);
+  h.check_caps_and_no_duplicates();
+}
+
+namespace {
+
+// A runner over a scripted transport, at time scale 1, for exact timing checks.
+struct ScriptedHarness {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport transport;
+  std::unique_ptr<Queue> queue;
+  std::unique_ptr<RunStore> store;
+  test::RecordingObserver observer;
+  std::atomic<int> stop{0};
+
+  ScriptedHarness() {
+    transport.clock = &clock;
+    queue = std::move(Queue::open(dir / "q.db", clock).value());
+    store = std::make_unique<RunStore>(queue->db(), clock);
+    auto m = parse_manifest("batch: night\njobs:\n  - id: one\n    prompt: p\n", {"m.yaml", "."});
+    REQUIRE(queue->enqueue(m.value(), "/m.yaml", OnChanged::refuse).ok());
+  }
+  void script_success() {
+    transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+    transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
+                          R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
+    transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
+  }
+  RunSummary run() {
+    HttpApiClient api(transport, "https://api.test", "k", clock);
+    DownloadOptions d;
+    d.output_dir = dir / "out";
+    d.workers = 0;
+    Downloader downloader(transport, clock, d);
+    RunConfig rc;
+    rc.batch = "night";
+    Runner runner(*store, api, downloader, clock, observer, rc, stop);
+    return runner.run();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("Retry-After is honoured as given, and a 429 does not count as an attempt") {
+  ScriptedHarness h;
+  h.transport.answer(429, R"({"code":429,"message":"Rate limit exceeded","data":null})", {{"Retry-After", "7"}});
+  h.script_success();
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 1);
+  REQUIRE(h.transport.times.size() == 4);
+  CHECK(h.transport.times[1] - h.transport.times[0] >= 7000);
+  CHECK(h.transport.times[1] - h.transport.times[0] < 7100);
+  CHECK(h.queue->db().execAndGet("SELECT attempts FROM jobs").getInt() == 1);
+  CHECK(h.observer.saw("pausing 7000 ms as Retry-After asks"));
+}
+
+TEST_CASE("the first poll waits poll_initial until render times are known") {
+  ScriptedHarness h;
+  h.script_success();
+  h.run();
+  REQUIRE(h.transport.times.size() == 3);
+  CHECK(h.transport.times[1] - h.transport.times[0] == 120000);
+}
+
+TEST_CASE("a restarted runner counts the requests an earlier run made in the last minute") {
+  ScriptedHarness h;
+  TimeMs t0 = h.clock.now_ms();
+  for (int i = 0; i < 60; ++i) {
+    h.queue->db().exec(fmt::format("INSERT INTO events (job, at, endpoint, outcome) VALUES (NULL, {}, 'statusTask', 'ok')",
+                                   t0 - 1000 + i));
+  }
+  h.script_success();
+  h.run();
+  REQUIRE_FALSE(h.transport.times.empty());
+  CHECK(h.transport.times[0] >= t0 - 1000 + 60000);
+}
+
+TEST_CASE("transient submit errors back off and give up after max attempts with the last error") {
+  ScriptedHarness h;
+  for (int i = 0; i < 5; ++i) {
+    h.transport.answer(502, "<html><h1>502 Bad Gateway</h1></html>");
+  }
+  RunSummary s = h.run();
+  CHECK(s.failed == 1);
+  CHECK(s.failures_by_code.at("RETRIES_EXHAUSTED") == 1);
+  CHECK(h.queue->db().execAndGet("SELECT fail_msg FROM jobs").getString() ==
+        "after 5 attempts: HTTP 502 without an API envelope: 502 Bad Gateway");
+  REQUIRE(h.transport.times.size() == 5);
+  for (size_t i = 1; i < 5; ++i) {
+    TimeMs gap = h.transport.times[i] - h.transport.times[i - 1];
+    TimeMs full = 1000LL << (i - 1);
+    CHECK(gap >= full / 2);  // jittered within [half, whole] of 1 s, 2 s, 4 s, 8 s
+  }
+}
