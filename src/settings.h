@@ -2,6 +2,7 @@
 // Every knob of the runner, with its default. Defaults are filled first, then a manifest's
 // `settings:` block, then environment, then flags (later layers win); nothing else sets them.
 #include <string>
+#include <vector>
 
 namespace reelq {
 
@@ -21,5 +22,25 @@ struct Settings {
   RequestType request_type = RequestType::async;
   double time_scale = 1;                          // multiplies the runner's own time constants
 };
+
+}  // namespace reelq
+
+#include "util/result.h"
+
+namespace reelq {
+
+// The keys of Settings, as the manifest's settings: block, REELQ_<KEY> variables and --<key>
+// flags (with '-' for '_') name them.
+const std::vector<std::string>& setting_keys();
+
+// Sets one field from text. `source` names where the value came from, for the error message
+// ("--rpm", "REELQ_RPM", "settings.rpm in city.yaml").
+Status apply_setting(Settings& s, const std::string& key, const std::string& value, const std::string& source);
+
+// The manifest layer: the settings: block as stored (Manifest::settings_json).
+Status apply_settings_json(Settings& s, const std::string& json, const std::string& source);
+
+// The environment layer: every REELQ_<KEY> that is set.
+Status apply_settings_env(Settings& s);
 
 }  // namespace reelq

@@ -2,9 +2,15 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <tuple>
 #include <ostream>
+#include <unistd.h>
 
 #include "cli/commands.h"
+#include "settings.h"
 
 namespace reelq {
 
@@ -31,6 +37,45 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   status->add_option("--db", db_path, "Queue database")->capture_default_str();
   status->add_option("--batch", batch, "Only this batch");
   status->add_flag("--json", json, "Machine-readable output");
+
+  RunFlags run_flags;
+  std::map<std::string, std::string> setting_values;
+  std::vector<std::tuple<std::string, CLI::App*, CLI::Option*>> setting_options;
+  bool quiet = false;
+  bool log_json = false;
+  std::string manifest_to_run;
+  std::optional<std::string> resume_batch;
+  auto add_run_flags = [&](CLI::App* cmd) {
+    cmd->add_option("--db", run_flags.db, "Queue database")->capture_default_str();
+    cmd->add_option("--api-key-file", run_flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
+    cmd->add_option("--ca-file", run_flags.ca_file, "Trust this CA bundle instead of the system's");
+    const std::map<std::string, std::string> help = {
+        {"api_base", "API base URL (REELQ_API_BASE)"},
+        {"rpm", "API requests per rolling minute, all endpoints (default 60)"},
+        {"max_concurrent", "Tasks at the API at once (default 10)"},
+        {"poll_initial", "Seconds before a task's first poll until render times are learned (default 120)"},
+        {"poll_interval", "Least seconds between polls of one task (default 5)"},
+        {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
+        {"download_concurrency", "Result downloads at once (default 4)"},
+        {"max_attempts", "Attempts per job for transient errors (default 5)"},
+        {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
+        {"request_type", "async (default)"},
+        {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"}};
+    for (const auto& key : setting_keys()) {
+      std::string flag = "--" + key;
+      std::replace(flag.begin(), flag.end(), '_', '-');
+      setting_options.emplace_back(key, cmd, cmd->add_option(flag, setting_values[cmd->get_name() + key], help.at(key)));
+    }
+    cmd->add_flag("--quiet", quiet, "Print only problems and the summary");
+    cmd->add_flag("--log-json", log_json, "Log as JSON lines");
+  };
+  auto* run = app.add_subcommand("run", "Enqueue a manifest (idempotently) and drain its batch");
+  run->add_option("manifest", manifest_to_run, "Manifest file")->required();
+  run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
+  add_run_flags(run);
+  auto* resume = app.add_subcommand("resume", "Drain what the database holds (after a stop, a crash, a top-up)");
+  resume->add_option("--batch", resume_batch, "Only this batch (default: every unfinished one)");
+  add_run_flags(resume);
 
   auto* sim = app.add_subcommand("sim", "Serve a simulated apixo API on 127.0.0.1 (no credits spent)");
   SimConfig sim_config;
@@ -72,6 +117,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return app.exit(e, out, err) == 0 ? k_exit_ok : k_exit_usage;
   }
   CommandIo io{out, err};
+  if (*run || *resume) {
+    CLI::App* cmd = *run ? run : resume;
+    for (const auto& [key, owner, option] : setting_options) {
+      if (option->count() > 0 && owner == cmd) {
+        run_flags.settings.emplace_back(key, setting_values[cmd->get_name() + key]);
+      }
+    }
+    run_flags.style = log_json ? OutputStyle::json
+                      : quiet  ? OutputStyle::quiet
+                      : isatty(fileno(stdout)) && &out == &std::cout ? OutputStyle::terminal
+                                                                      : OutputStyle::plain;
+    return *run ? cmd_run(manifest_to_run, run_flags, io) : cmd_resume(resume_batch, run_flags, io);
+  }
   if (*sim) {
     sim_config.keys.clear();
     for (size_t start = 0; start <= keys.size();) {

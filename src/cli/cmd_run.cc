@@ -1,0 +1,318 @@
+// `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <ostream>
+#include <thread>
+
+#include "api/poco_transport.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/progress.h"
+#include "queue/run_store.h"
+#include "sched/runner.h"
+#include "util/run_lock.h"
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::atomic<int> g_stop_requests{0};
+
+// First SIGINT/SIGTERM: stop submitting and wind down (the runner checks every 50 ms). Second:
+// leave at once. Both are safe: every state change is already committed.
+void on_stop_signal(int) {
+  if (g_stop_requests.fetch_add(1) >= 1) {
+    ::_exit(k_exit_unfinished);
+  }
+}
+
+// Guarantees the 2 s promise even when a transfer or an answer is slow to come back.
+class StopWatchdog {
+ public:
+  StopWatchdog() : m_thread([this] { watch(); }) {}
+  ~StopWatchdog() {
+    m_done = true;
+    m_thread.join();
+  }
+
+ private:
+  void watch() {
+    while (!m_done && g_stop_requests.load() == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (int i = 0; i < 90 && !m_done; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!m_done) {
+      ::_exit(k_exit_unfinished);
+    }
+  }
+  std::atomic<bool> m_done{false};
+  std::thread m_thread;
+};
+
+void install_signal_handlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = on_stop_signal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+std::string absolute_from(const fs::path& base, const std::string& dir) {
+  fs::path p(dir);
+  return (p.is_absolute() ? p : base / p).lexically_normal().string();
+}
+
+// Settings for a batch: defaults, the manifest's block, environment, flags. A relative output
+// folder is taken from where it was given: the manifest's folder, or the current directory.
+Result<Settings> resolve_settings(const BatchInfo& batch, const RunFlags& flags) {
+  Settings s;
+  fs::path manifest_dir = fs::path(batch.manifest_path).parent_path();
+  s.output_dir = batch.output_dir.empty() ? (manifest_dir / "renders" / batch.name).string() : batch.output_dir;
+  std::string stored_dir = s.output_dir;
+  s.output_dir.clear();
+  if (auto st = apply_settings_json(s, batch.settings_json, batch.manifest_path + ": "); !st) {
+    return st.error();
+  }
+  if (!s.output_dir.empty()) {
+    s.output_dir = absolute_from(manifest_dir, s.output_dir);
+    stored_dir = s.output_dir;
+  }
+  s.output_dir.clear();
+  if (auto st = apply_settings_env(s); !st) {
+    return st.error();
+  }
+  for (const auto& [key, value] : flags.settings) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (auto st = apply_setting(s, key, value, flag); !st) {
+      return st.error();
+    }
+  }
+  s.output_dir = s.output_dir.empty() ? stored_dir : absolute_from(fs::current_path(), s.output_dir);
+  if (s.request_type == RequestType::callback) {
+    return Error{ErrorKind::usage, "request_type callback needs reelq's callback listener, which is not built yet; "
+                                   "use async (polling)"};
+  }
+  return s;
+}
+
+int exit_code_of(const RunSummary& s) {
+  switch (s.end) {
+    case RunEnd::finished:
+      return s.failed > 0 ? k_exit_jobs_failed : k_exit_ok;
+    case RunEnd::key_refused:
+      return k_exit_key_refused;
+    case RunEnd::interrupted:
+    case RunEnd::credits_exhausted:
+    case RunEnd::storage_failed:
+      return k_exit_unfinished;
+  }
+  return k_exit_internal;
+}
+
+void print_summary(const std::string& batch, const RunSummary& s, const Settings& settings, const std::string& db,
+                   std::ostream& out) {
+  fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
+  if (s.cancelled) {
+    fmt::print(out, ", {} cancelled", s.cancelled);
+  }
+  if (s.left) {
+    fmt::print(out, ", {} left", s.left);
+  }
+  fmt::print(out, " in {}\n", format_duration(s.elapsed_ms));
+  if (!s.failures_by_code.empty()) {
+    std::string parts;
+    for (const auto& [code, n] : s.failures_by_code) {
+      parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", code, n);
+    }
+    fmt::print(out, "  failures: {}\n", parts);
+  }
+  if (s.succeeded) {
+    fmt::print(out, "  files: {}\n", settings.output_dir);
+  }
+  std::string resume = fmt::format("reelq resume --db {} --batch {}", db, batch);
+  switch (s.end) {
+    case RunEnd::finished:
+      break;
+    case RunEnd::interrupted:
+      fmt::print(out, "  stopped with {} jobs left; tasks already at the API keep rendering. Continue with: {}\n",
+                 s.left, resume);
+      break;
+    case RunEnd::credits_exhausted:
+      fmt::print(out, "  credits exhausted: {} jobs still queued. Top up your apixo balance, then: {}\n", s.left,
+                 resume);
+      break;
+    case RunEnd::key_refused:
+      fmt::print(out, "  {}\n  nothing was marked failed; fix the key (APIXO_API_KEY or --api-key-file), then: {}\n",
+                 s.message, resume);
+      break;
+    case RunEnd::storage_failed:
+      fmt::print(out, "  the queue database could not be written ({}); fix that, then: {}\n", s.message, resume);
+      break;
+  }
+}
+
+// Drains one batch; the lock and the key are the caller's.
+int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io) {
+  RunStore store(queue.db(), system_clock());
+  auto batch = store.batch(batch_name);
+  if (!batch) {
+    io.err << "reelq: " << batch.error().message << "\n";
+    return k_exit_usage;
+  }
+  auto settings = resolve_settings(*batch, flags);
+  if (!settings) {
+    io.err << "reelq: " << settings.error().message << "\n";
+    return k_exit_usage;
+  }
+  std::error_code ec;
+  fs::create_directories(settings->output_dir, ec);
+  if (ec) {
+    io.err << fmt::format("reelq: cannot create the output folder {}: {}\n", settings->output_dir, ec.message());
+    return k_exit_usage;
+  }
+  if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
+    io.err << "reelq: " << st.error().message << "\n";
+    return k_exit_internal;
+  }
+  TransportOptions topts;
+  topts.user_agent = std::string("reelq/") + REELQ_VERSION;
+  topts.ca_file = flags.ca_file;
+  auto transport = make_poco_transport(topts);
+  auto cdn = make_poco_transport(topts);  // downloads get their own connections
+  HttpApiClient api(*transport, settings->api_base, key, system_clock());
+  DownloadOptions dopts;
+  dopts.output_dir = settings->output_dir;
+  dopts.workers = settings->download_concurrency;
+  dopts.max_attempts = settings->max_attempts;
+  dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
+  dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
+  Downloader downloader(*cdn, system_clock(), dopts);
+  ConsoleObserver observer(io.out, flags.style, system_clock());
+  RunConfig config;
+  config.batch = batch_name;
+  config.model = batch->model;
+  config.settings = *settings;
+  config.seed = static_cast<std::uint64_t>(::getpid());
+  Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
+  if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
+    fmt::print(io.out, "batch {}: draining with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
+               settings->rpm, settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
+               settings->max_concurrent, settings->output_dir);
+  }
+  RunSummary summary = runner.run();
+  observer.finish();
+  print_summary(batch_name, summary, *settings, flags.db, io.out);
+  return exit_code_of(summary);
+}
+
+struct Prepared {
+  std::unique_ptr<Queue> queue;
+  std::optional<RunLock> lock;
+  std::string key;
+};
+
+// The key, the database and its lock: what both run and resume need before anything else.
+std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
+  auto key = load_api_key(flags.api_key_file);
+  if (!key) {
+    io.err << "reelq: " << key.error().message << "\n";
+    rc = k_exit_usage;
+    return std::nullopt;
+  }
+  auto lock = RunLock::acquire(flags.db);
+  if (!lock) {
+    io.err << "reelq: " << lock.error().message << "\n";
+    rc = k_exit_usage;
+    return std::nullopt;
+  }
+  auto queue = Queue::open(flags.db, system_clock());
+  if (!queue) {
+    io.err << "reelq: " << queue.error().message << "\n";
+    rc = exit_code_for(queue.error());
+    return std::nullopt;
+  }
+  Prepared p;
+  p.queue = std::move(queue.value());
+  p.lock.emplace(std::move(lock.value()));
+  p.key = std::move(key.value());
+  return p;
+}
+
+}  // namespace
+
+int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+  auto manifest = load_manifest(manifest_path);
+  if (!manifest) {
+    io.err << manifest.error().message;
+    return k_exit_usage;
+  }
+  int rc = k_exit_ok;
+  auto prepared = prepare(flags, io, rc);
+  if (!prepared) {
+    return rc;
+  }
+  auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),
+                                         flags.replace_changed ? OnChanged::replace : OnChanged::refuse);
+  if (!report) {
+    io.err << "reelq: " << report.error().message;
+    return exit_code_for(report.error());
+  }
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  return drain(*prepared->queue, manifest->batch, flags, prepared->key, io);
+}
+
+int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
+  if (!fs::exists(flags.db)) {
+    io.err << fmt::format("reelq: no queue database at {} (pass --db)\n", flags.db);
+    return k_exit_usage;
+  }
+  int rc = k_exit_ok;
+  auto prepared = prepare(flags, io, rc);
+  if (!prepared) {
+    return rc;
+  }
+  std::vector<std::string> batches;
+  if (batch) {
+    batches.push_back(*batch);
+  } else {
+    auto summaries = prepared->queue->summaries(std::nullopt);
+    if (!summaries) {
+      io.err << "reelq: " << summaries.error().message << "\n";
+      return k_exit_internal;
+    }
+    for (const auto& s : *summaries) {
+      int open = s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) -
+                 s.counts.at(JobState::cancelled);
+      if (open > 0) {
+        batches.push_back(s.name);
+      }
+    }
+    if (batches.empty()) {
+      io.out << "nothing to resume: every batch in " << flags.db << " is finished\n";
+      return k_exit_ok;
+    }
+  }
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  int worst = k_exit_ok;
+  for (const auto& name : batches) {
+    int code = drain(*prepared->queue, name, flags, prepared->key, io);
+    worst = std::max(worst, code);
+    if (code == k_exit_unfinished || code == k_exit_key_refused || g_stop_requests.load() > 0) {
+      return code;
+    }
+  }
+  return worst;
+}
+
+}  // namespace reelq

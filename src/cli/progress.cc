@@ -1,0 +1,104 @@
+#include "cli/progress.h"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <ctime>
+#include <ostream>
+
+#include "util/text.h"
+
+namespace reelq {
+
+std::string format_duration(TimeMs ms) {
+  if (ms < 1000) {
+    return fmt::format("{}ms", ms);
+  }
+  long long s = ms / 1000;
+  if (s >= 3600) {
+    return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
+  }
+  if (s >= 60) {
+    return fmt::format("{}m{:02}s", s / 60, s % 60);
+  }
+  return fmt::format("{}s", s);
+}
+
+std::string ConsoleObserver::timestamp() {
+  std::time_t t = static_cast<std::time_t>(m_clock.now_ms() / 1000);
+  return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(t));
+}
+
+void ConsoleObserver::clear_line() {
+  if (m_line_shown) {
+    m_out << "\r\033[K";
+    m_line_shown = false;
+  }
+}
+
+void ConsoleObserver::log(LogLevel level, const std::string& message) {
+  std::lock_guard lock(m_mutex);
+  const char* name = level == LogLevel::error ? "error" : level == LogLevel::warn ? "warn" : "info";
+  switch (m_style) {
+    case OutputStyle::quiet:
+      if (level != LogLevel::info) {
+        m_out << name << ": " << message << "\n";
+      }
+      break;
+    case OutputStyle::json:
+      m_out << fmt::format(R"({{"at":"{}","level":"{}","message":{}}})", timestamp(), name, json_quote(message)) << "\n";
+      break;
+    case OutputStyle::plain:
+      m_out << timestamp() << " " << name << " " << message << "\n";
+      break;
+    case OutputStyle::terminal:
+      clear_line();
+      m_out << timestamp() << " " << message << "\n";
+      if (!m_last_line.empty()) {
+        m_out << m_last_line << std::flush;
+        m_line_shown = true;
+      }
+      break;
+  }
+  m_out.flush();
+}
+
+void ConsoleObserver::progress(const Progress& p) {
+  std::lock_guard lock(m_mutex);
+  std::string eta = p.eta_ms < 0 ? "?" : format_duration(p.eta_ms);
+  std::string line = fmt::format("{} done, {} failed, {} running, {} downloading, {} queued | budget {}/{} | ETA {}",
+                                 p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window,
+                                 p.request_budget, eta);
+  if (m_style == OutputStyle::terminal) {
+    clear_line();
+    m_last_line = line;
+    m_out << line << std::flush;
+    m_line_shown = true;
+  } else if (m_style == OutputStyle::plain || m_style == OutputStyle::json) {
+    // Off a terminal, a progress line every 30 s is plenty for a log file.
+    TimeMs now = m_clock.now_ms();
+    if (now - m_last_plain_progress >= 30000) {
+      m_last_plain_progress = now;
+      if (m_style == OutputStyle::json) {
+        m_out << fmt::format(
+                     R"({{"at":"{}","level":"progress","succeeded":{},"failed":{},"running":{},"downloading":{},"queued":{},"requests_in_window":{},"eta_ms":{}}})",
+                     timestamp(), p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window, p.eta_ms)
+              << "\n";
+      } else {
+        m_out << timestamp() << " progress " << line << "\n";
+      }
+      m_out.flush();
+    }
+  }
+}
+
+void ConsoleObserver::finish() {
+  std::lock_guard lock(m_mutex);
+  if (m_line_shown) {
+    m_out << "\n";
+    m_line_shown = false;
+  }
+  m_last_line.clear();
+}
+
+}  // namespace reelq

@@ -1,0 +1,38 @@
+#pragma once
+// What `reelq run` shows while it works: one progress line redrawn in place on a terminal;
+// timestamped log lines otherwise; JSON lines with --log-json; only problems with --quiet.
+#include <iosfwd>
+#include <mutex>
+
+#include "sched/run_observer.h"
+
+namespace reelq {
+
+enum class OutputStyle { terminal, plain, json, quiet };
+
+class ConsoleObserver final : public RunObserver {
+ public:
+  ConsoleObserver(std::ostream& out, OutputStyle style, Clock& clock) : m_out(out), m_style(style), m_clock(clock) {}
+  ~ConsoleObserver() override { finish(); }
+
+  void log(LogLevel level, const std::string& message) override;
+  void progress(const Progress& p) override;
+  // Ends the live line so what follows starts on a fresh one.
+  void finish();
+
+ private:
+  std::string timestamp();
+  void clear_line();
+
+  std::ostream& m_out;
+  OutputStyle m_style;
+  Clock& m_clock;
+  std::mutex m_mutex;
+  bool m_line_shown = false;
+  TimeMs m_last_plain_progress = 0;
+  std::string m_last_line;
+};
+
+std::string format_duration(TimeMs ms);  // "2h05m", "3m20s", "45s"
+
+}  // namespace reelq

@@ -1,0 +1,127 @@
+#include "settings.h"
+
+#include <Poco/JSON/Parser.h>
+#include <cmath>
+#include <fmt/format.h>
+
+#include <cstdlib>
+
+namespace reelq {
+
+namespace {
+
+Error bad(const std::string& source, const std::string& expected, const std::string& value) {
+  return Error{ErrorKind::usage, fmt::format("{}: must be {} (got \"{}\")", source, expected, value)};
+}
+
+bool parse_number(const std::string& text, double& out) {
+  try {
+    size_t used = 0;
+    out = std::stod(text, &used);
+    return used == text.size() && std::isfinite(out);
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
+Status set_int(int& field, const std::string& value, const std::string& source, int lo, int hi) {
+  double v = 0;
+  if (!parse_number(value, v) || v != static_cast<int>(v) || v < lo || v > hi) {
+    return bad(source, fmt::format("a whole number from {} to {}", lo, hi), value);
+  }
+  field = static_cast<int>(v);
+  return ok_status();
+}
+
+Status set_seconds(double& field, const std::string& value, const std::string& source, double lo, double hi) {
+  double v = 0;
+  if (!parse_number(value, v) || v < lo || v > hi) {
+    return bad(source, fmt::format("a number from {} to {}", lo, hi), value);
+  }
+  field = v;
+  return ok_status();
+}
+
+}  // namespace
+
+const std::vector<std::string>& setting_keys() {
+  static const std::vector<std::string> k_keys = {
+      "api_base", "rpm", "max_concurrent", "poll_initial", "poll_interval", "output_dir", "download_concurrency",
+      "max_attempts", "on_ambiguous", "request_type", "time_scale"};
+  return k_keys;
+}
+
+Status apply_setting(Settings& s, const std::string& key, const std::string& value, const std::string& source) {
+  if (key == "api_base") {
+    if (!value.starts_with("http://") && !value.starts_with("https://")) {
+      return bad(source, "an http(s) URL", value);
+    }
+    s.api_base = value;
+  } else if (key == "rpm") {
+    return set_int(s.rpm, value, source, 1, 10000);
+  } else if (key == "max_concurrent") {
+    return set_int(s.max_concurrent, value, source, 1, 1000);
+  } else if (key == "download_concurrency") {
+    return set_int(s.download_concurrency, value, source, 1, 64);
+  } else if (key == "max_attempts") {
+    return set_int(s.max_attempts, value, source, 1, 100);
+  } else if (key == "poll_initial") {
+    return set_seconds(s.poll_initial, value, source, 0, 86400);
+  } else if (key == "poll_interval") {
+    return set_seconds(s.poll_interval, value, source, 0.01, 86400);
+  } else if (key == "time_scale") {
+    return set_seconds(s.time_scale, value, source, 0.0001, 100);
+  } else if (key == "output_dir") {
+    if (value.empty()) {
+      return bad(source, "a folder", value);
+    }
+    s.output_dir = value;
+  } else if (key == "on_ambiguous") {
+    if (value != "resubmit" && value != "hold") {
+      return bad(source, "resubmit or hold", value);
+    }
+    s.on_ambiguous = value == "hold" ? OnAmbiguous::hold : OnAmbiguous::resubmit;
+  } else if (key == "request_type") {
+    if (value != "async" && value != "callback") {
+      return bad(source, "async or callback", value);
+    }
+    s.request_type = value == "callback" ? RequestType::callback : RequestType::async;
+  } else {
+    return Error{ErrorKind::usage, fmt::format("{}: unknown setting", source)};
+  }
+  return ok_status();
+}
+
+Status apply_settings_json(Settings& s, const std::string& json, const std::string& source) {
+  try {
+    Poco::JSON::Parser parser;
+    auto obj = parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+    for (const auto& key : setting_keys()) {
+      if (obj->has(key)) {
+        if (auto st = apply_setting(s, key, obj->get(key).toString(), fmt::format("{}settings.{}", source, key)); !st) {
+          return st;
+        }
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("{}: stored settings are unreadable: {}", source, e.displayText())};
+  }
+  return ok_status();
+}
+
+Status apply_settings_env(Settings& s) {
+  for (const auto& key : setting_keys()) {
+    std::string name = "REELQ_";
+    for (char c : key) {
+      name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    }
+    if (const char* v = std::getenv(name.c_str()); v && *v) {
+      if (auto st = apply_setting(s, key, v, name); !st) {
+        return st;
+      }
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace reelq

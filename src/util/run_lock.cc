@@ -1,0 +1,45 @@
+#include "util/run_lock.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+namespace reelq {
+
+Result<RunLock> RunLock::acquire(const std::string& db_path) {
+  std::string path = db_path + ".lock";
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return Error{ErrorKind::io, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    ::close(fd);
+    std::string pid = n > 0 ? std::string(buf, static_cast<size_t>(n)) : "?";
+    pid.erase(pid.find_last_not_of(" \n") + 1);
+    return Error{ErrorKind::busy, fmt::format("another reelq (pid {}) is running batches from {}; wait for it to "
+                                              "finish or stop it (Ctrl-C) first",
+                                              pid, db_path)};
+  }
+  std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    // The lock holds regardless; only the pid in error messages would be missing.
+  }
+  return RunLock(fd);
+}
+
+RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+
+RunLock::~RunLock() {
+  if (m_fd >= 0) {
+    ::close(m_fd);  // releases the flock
+  }
+}
+
+}  // namespace reelq
