@@ -108,7 +108,9 @@ std::vector<DownloadResult> Downloader::take_finished() {
 
 size_t Downloader::in_flight() const {
   std::lock_guard lock(m_mutex);
-  return m_queue.size() + m_busy;
+  // Finished results not yet taken count too: the runner must not conclude it is done between
+  // a worker finishing and its next take_finished().
+  return m_queue.size() + m_busy + m_finished.size();
 }
 
 void Downloader::stop() {

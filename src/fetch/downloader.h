@@ -57,7 +57,7 @@ class Downloader {
 
   void start(DownloadTask task);
   std::vector<DownloadResult> take_finished();
-  size_t in_flight() const;
+  size_t in_flight() const;  // queued, running, or finished but not yet taken
   // Asks workers to stop after their current transfer; unfinished tasks are resumed next run.
   void stop();
 

@@ -457,6 +457,11 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::interrupted;
   } else if (m_credits_out && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
+  } else if (s.left > 0) {
+    // The planner found nothing to do with rows still open: never report that as a success.
+    s.end = RunEnd::interrupted;
+    s.message = fmt::format("{} jobs were left open unexpectedly", s.left);
+    m_observer.log(LogLevel::error, s.message);
   }
   return s;
 }

@@ -3,6 +3,8 @@
 // downloader run against the simulator in-process, on the simulator's (fake) clock.
 #include <Poco/URI.h>
 
+#include <atomic>
+
 #include "api/transport.h"
 #include "sim/sim_core.h"
 
@@ -47,7 +49,7 @@ class SimTransport final : public HttpTransport {
     return r;
   }
 
-  int requests = 0;
+  std::atomic<int> requests{0};
 
  private:
   SimCore& m_core;

@@ -358,3 +358,23 @@ TEST_CASE("transient submit errors back off and give up after max attempts with 
     CHECK(gap >= full / 2);  // jittered within [half, whole] of 1 s, 2 s, 4 s, 8 s
   }
 }
+
+TEST_CASE("a download that finishes between two looks of the runner is still collected") {
+  // Workers on real threads with an in-process simulator: the last download races the loop.
+  for (int round = 0; round < 20; ++round) {
+    Harness h;
+    h.enqueue(manifest_text(3));
+    h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", "sim-key", h.clock);
+    DownloadOptions d;
+    d.output_dir = h.dir / "out";
+    d.workers = 2;
+    Downloader downloader(*h.transport, h.clock, d);
+    RunConfig rc;
+    rc.batch = "night";
+    rc.settings = h.settings;
+    Runner runner(*h.store, *h.api, downloader, h.clock, h.observer, rc, h.stop);
+    RunSummary s = runner.run();
+    REQUIRE(s.end == RunEnd::finished);
+    REQUIRE(s.succeeded == 3);
+  }
+}

@@ -1,0 +1,194 @@
+"""`reelq run` / `resume` end to end against `reelq sim` over HTTP on 127.0.0.1, at a small time scale."""
+import json
+import os
+import random
+import signal
+import sqlite3
+import subprocess
+import time
+import unittest
+
+from harness import REELQ, TempDirTest, main, run
+from simharness import Sim
+
+SCALE = "0.005"  # a 3-minute render takes about 0.9 s; the rate window is 0.3 s
+
+
+def mixed_manifest(n, extra=""):
+    sizes = ["1280*720", "720*1280", "1792*1024", "1024*1792"]
+    lines = ["batch: mixed", "jobs:"]
+    for i in range(n):
+        lines.append(f"  - id: job{i:02d}")
+        lines.append(f"    prompt: \"scene {i}, golden light\"")
+        if i % 7 == 3:
+            lines += ["    mode: image-to-video", "    resolution: 1080p",
+                      "    images: [https://example.com/ref.jpg]"]
+        else:
+            lines.append(f"    size: {sizes[i % 4]}")
+        lines.append(f"    duration: {[4, 8, 12][i % 3]}")
+        if i % 10 == 0:
+            lines.append("    takes: 2")
+    return "\n".join(lines) + "\n" + extra
+
+
+class RunE2E(TempDirTest):
+    def setUp(self):
+        super().setUp()
+        self.sim = None
+
+    def tearDown(self):
+        if self.sim:
+            self.sim.close()
+        super().tearDown()
+
+    def start_sim(self, *args):
+        self.sim = Sim("--time-scale", SCALE, *args)
+        return self.sim
+
+    def reelq_run(self, *args, key="sim-key", cmd="run", timeout=180):
+        return run(cmd, *args, "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
+                   cwd=self.dir, env={"APIXO_API_KEY": key}, timeout=timeout)
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.dir, "q.db"))
+
+    def assert_caps_held(self, stats):
+        self.assertEqual(stats["rate_limited_sent"], 0)
+        self.assertLessEqual(stats["max_requests_in_window"], stats["rpm"])
+        self.assertLessEqual(stats["max_concurrent_tasks"], stats["concurrency"])
+
+    def assert_each_take_rendered_once(self, stats, allow_flagged=True):
+        """Tasks per identical input never exceed that job's takes, plus its flagged resubmits."""
+        db = self.db()
+        takes, flagged = {}, {}
+        for input_json, n, amb in db.execute("SELECT input_json, count(*), sum(ambiguous) FROM jobs GROUP BY input_json"):
+            key = json.dumps(json.loads(input_json), sort_keys=True, separators=(",", ":"))
+            takes[key], flagged[key] = n, amb
+        for entry in stats["tasks_by_input"]:
+            key = json.dumps(json.loads(entry["input"]), sort_keys=True, separators=(",", ":"))
+            allowed = takes[key] + (flagged[key] if allow_flagged else 0)
+            self.assertLessEqual(entry["tasks"], allowed, entry["input"])
+
+    def test_a_40_job_mixed_batch_completes_within_the_caps(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(40))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("batch mixed: 44 succeeded, 0 failed", r.stdout)
+        files = sorted(os.listdir(os.path.join(self.dir, "renders", "mixed")))
+        self.assertEqual(len(files), 44)
+        self.assertIn("job00-t1.mp4", files)
+        self.assertIn("job01.mp4", files)
+        stats = self.sim.stats()
+        self.assert_caps_held(stats)
+        self.assertEqual(stats["tasks_created"], 44)
+        self.assert_each_take_rendered_once(stats, allow_flagged=False)
+        db = self.db()
+        self.assertEqual(db.execute("SELECT count(*) FROM files WHERE sha256 IS NOT NULL").fetchone()[0], 44)
+
+    def test_with_faults_nothing_is_lost_and_only_flagged_jobs_repeat(self):
+        self.start_sim("--faults", "0.15", "--seed", "5")
+        self.write("m.yaml", mixed_manifest(30))
+        r = self.reelq_run("m.yaml", "--max-attempts", "30")
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr)
+        db = self.db()
+        self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'succeeded'").fetchone()[0], 33)
+        stats = self.sim.stats()
+        self.assertLessEqual(stats["max_requests_in_window"], stats["rpm"])
+        self.assertLessEqual(stats["max_concurrent_tasks"], stats["concurrency"])
+        self.assert_each_take_rendered_once(stats)
+        # Every file on disk is whole (truncated downloads were retried, never kept).
+        for name in os.listdir(os.path.join(self.dir, "renders", "mixed")):
+            with open(os.path.join(self.dir, "renders", "mixed", name), "rb") as f:
+                self.assertEqual(len(f.read()), 11296, name)
+
+    def test_kill_9_at_random_moments_then_resume_finishes_every_job(self):
+        self.start_sim("--seed", "9")
+        self.write("m.yaml", mixed_manifest(24))
+        rng = random.Random(1234)
+        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        args = ["--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE, "--quiet"]
+        for i in range(6):
+            cmd = [REELQ, "run", "m.yaml"] if i == 0 else [REELQ, "resume"]
+            p = subprocess.Popen(cmd + args, cwd=self.dir, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(rng.uniform(0.2, 1.2))
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        r = self.reelq_run(cmd="resume")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        db = self.db()
+        self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'succeeded'").fetchone()[0], 27)
+        self.assertEqual(len(os.listdir(os.path.join(self.dir, "renders", "mixed"))), 27)
+        stats = self.sim.stats()
+        self.assert_caps_held(stats)
+        self.assert_each_take_rendered_once(stats)
+
+    def test_sigint_stops_within_2_seconds_and_resume_finishes(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(20))
+        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        p = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
+                              "--time-scale", SCALE], cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        time.sleep(0.8)
+        t0 = time.monotonic()
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        self.assertLess(time.monotonic() - t0, 2.0)
+        self.assertEqual(p.returncode, 3, out + err)
+        self.assertIn("Continue with: reelq resume --db q.db --batch mixed", out)
+        r = self.reelq_run(cmd="resume")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 22)
+
+    def test_a_second_runner_on_the_same_database_is_refused(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(12))
+        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        p = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
+                              "--time-scale", SCALE], cwd=self.dir, env=env, stdout=subprocess.DEVNULL,
+                             stderr=subprocess.DEVNULL)
+        time.sleep(0.4)
+        r = self.reelq_run(cmd="resume")
+        p.wait(timeout=60)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn(f"another reelq (pid {p.pid}) is running batches from q.db", r.stderr)
+
+    def test_exit_codes_failed_jobs_credits_and_refused_key(self):
+        self.start_sim("--credits", "12")
+        self.write("m.yaml", "batch: b\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
+                   "  - prompt: \"VIOLATEME please\"\n" + "".join(f"  - prompt: \"p{i}\"\n" for i in range(8)))
+        r = self.reelq_run("m.yaml", key="wrong-key")
+        self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
+        self.assertIn("nothing was marked failed", r.stdout)
+        self.assertNotIn("wrong-key", r.stdout + r.stderr)
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("credits exhausted: ", r.stdout)
+        self.assertIn("failures: CONTENT_VIOLATION 1", r.stdout)
+        db = self.db()
+        self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0], 4)
+
+    def test_the_key_is_never_written_anywhere(self):
+        self.start_sim("--keys", "sk-live-SECRET123")
+        self.write("m.yaml", mixed_manifest(3))
+        r = self.reelq_run("m.yaml", key="sk-live-SECRET123")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("SECRET123", r.stdout + r.stderr)
+        for name in os.listdir(self.dir):
+            path = os.path.join(self.dir, name)
+            if os.path.isfile(path):
+                with open(path, "rb") as f:
+                    self.assertNotIn(b"SECRET123", f.read(), name)
+
+    def test_no_key_is_a_clear_usage_error(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(1))
+        r = run("run", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "reelq: no API key: set APIXO_API_KEY or pass --api-key-file PATH\n")
+
+
+if __name__ == "__main__":
+    main()
