@@ -27,6 +27,7 @@ struct JobRow {
   int attempts = 0;
   TimeMs next_at = 0;
   TimeMs submitted_at = 0;
+  TimeMs last_poll_at = 0;  // in memory only: when this run last polled it
   bool ambiguous = false;
   std::string result_urls;  // JSON array
 };

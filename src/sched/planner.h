@@ -3,10 +3,15 @@
 // Pure: no I/O, no clock; the runner carries the action out (ninja's Plan beside its Builder).
 //
 // The policy, in order:
-//  1. Keep every slot full: a free slot and a queued job means submit, longest predicted render
-//     first (so the batch's tail is made of short jobs), then manifest order.
-//  2. Otherwise spend the budget on the running task most likely to have finished: the one whose
-//     time since submit is the largest share of its predicted render time, among those due.
+//  1. Keep every slot full: a free slot and a queued job means submit. Which job: the longest
+//     predicted render that still ends by the projected end of the batch (the remaining work,
+//     running and queued, spread over the slots); if none fits, the shortest. Early on every job
+//     fits, so this is longest-first, which leaves short jobs for the tail; near the end it packs
+//     the last jobs so the slots finish together. Ties go by manifest order.
+//  2. Otherwise spend the budget on the due task most likely to have finished since it was last
+//     looked at: (F(now) - F(last)) / (1 - F(last)), F being the task's predicted distribution of
+//     render times (normal around the prediction, with a floor on the spread). So a task that
+//     was just polled yields to one nobody has looked at for a while.
 //  3. Otherwise wait for the earliest moment something can be done.
 #include <cstddef>
 #include <vector>
@@ -21,6 +26,8 @@ struct PlanJob {
   TimeMs next_at = 0;       // queued: not before (backoff); running: next poll
   TimeMs submitted_at = 0;
   TimeMs predicted = 1;     // predicted render time, ms
+  TimeMs spread = 1;        // its standard deviation, ms
+  TimeMs last_poll_at = 0;  // running: when it was last polled (submitted_at if never)
   int position = 0;
   int take = 1;
 };

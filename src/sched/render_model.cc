@@ -67,13 +67,13 @@ RenderEstimate RenderModel::estimate(const std::string& input_json) const {
   RenderEstimate e;
   if (!samples) {
     e.median = static_cast<TimeMs>(prior);
-    e.early = static_cast<TimeMs>(prior * 0.8);
+    e.early = static_cast<TimeMs>(prior * 0.75);
     e.late = static_cast<TimeMs>(prior * 1.3);
     return e;
   }
   e.learned = true;
   e.median = static_cast<TimeMs>(prior * quantile(*samples, 0.5));
-  e.early = static_cast<TimeMs>(prior * quantile(*samples, 0.1));
+  e.early = static_cast<TimeMs>(prior * quantile(*samples, 0.05));
   e.late = static_cast<TimeMs>(prior * quantile(*samples, 0.9));
   return e;
 }

@@ -15,7 +15,7 @@ namespace reelq {
 
 struct RenderEstimate {
   TimeMs median = 0;
-  TimeMs early = 0;  // about the 10th percentile: no point polling before
+  TimeMs early = 0;  // about the 5th percentile: little point polling before
   TimeMs late = 0;   // about the 90th percentile: a task past this is an outlier
   bool learned = false;
 };

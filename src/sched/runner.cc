@@ -164,8 +164,17 @@ std::vector<PlanJob> Runner::plan_jobs() const {
   std::vector<PlanJob> out;
   out.reserve(m_jobs.size());
   for (const auto& j : m_jobs) {
-    out.push_back({j.state, j.next_at, j.submitted_at, std::max<TimeMs>(1, m_model.estimate(j.input_json).median),
-                   j.position, j.take});
+    RenderEstimate e = m_model.estimate(j.input_json);
+    PlanJob p;
+    p.state = j.state;
+    p.next_at = j.next_at;
+    p.submitted_at = j.submitted_at;
+    p.predicted = std::max<TimeMs>(1, e.median);
+    p.spread = std::max<TimeMs>(1, (e.late - e.early) * 10 / 33);  // the 5th-90th percentile span, as a normal's sd
+    p.last_poll_at = std::max(j.last_poll_at, j.submitted_at);
+    p.position = j.position;
+    p.take = j.take;
+    out.push_back(p);
   }
   return out;
 }
@@ -185,9 +194,8 @@ TimeMs Runner::next_poll_at(const JobRow& j) const {
   if (now - j.submitted_at < e.early) {
     return std::max(now + interval, j.submitted_at + e.early);
   }
-  if (now - j.submitted_at > e.late) {
-    interval = std::min(interval * 4, std::max(interval, scaled(30)));  // an outlier: look less often
-  }
+  // Past its expected time a task is more likely done with every look, not less: keep the pace,
+  // and let the planner's ordering decide who gets the budget when it is short.
   return now + interval;
 }
 
@@ -307,6 +315,7 @@ void Runner::poll(size_t i) {
   StatusResult r = m_api.status(m_config.model, j.task_id);
   on_answer(r.answer);
   TimeMs now = m_clock.now_ms();
+  j.last_poll_at = now;
   EventRecord e = event_of("statusTask", r.answer, j.task_id);
   JobUpdate u;
   if (r.answer.kind != AnswerKind::ok) {
