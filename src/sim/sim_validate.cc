@@ -76,7 +76,12 @@ bool check_input(const Object::Ptr& in, ParsedSubmit& out, std::string& error) {
       error = "input.image_urls must be a list of URLs";
       return false;
     }
-    out.image_urls.push_back(urls->get(i).extract<std::string>());
+    std::string url = urls->get(i).extract<std::string>();
+    if (!url.starts_with("http://") && !url.starts_with("https://")) {
+      error = "input.image_urls must be http(s) URLs";
+      return false;
+    }
+    out.image_urls.push_back(url);
   }
   return true;
 }

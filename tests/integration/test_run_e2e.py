@@ -182,6 +182,18 @@ class RunE2E(TempDirTest):
                 with open(path, "rb") as f:
                     self.assertNotIn(b"SECRET123", f.read(), name)
 
+    def test_local_images_are_refused_before_anything_is_sent(self):
+        self.start_sim()
+        with open(os.path.join(os.path.dirname(__file__), "..", "manifests", "fixtures", "tiny.png"), "rb") as f:
+            png = f.read()
+        with open(os.path.join(self.dir, "face.png"), "wb") as f:
+            f.write(png)
+        self.write("m.yaml", "batch: b\njobs:\n  - id: face\n    prompt: p\n    images: [face.png]\n")
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("has jobs with local image files (face)", r.stderr)
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+
     def test_no_key_is_a_clear_usage_error(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(1))

@@ -1,5 +1,9 @@
 #include "api/client.h"
 
+#include <cstdlib>
+
+#include "api/poco_transport.h"
+
 #include <doctest/doctest.h>
 
 #include "support/fake_transport.h"
@@ -67,4 +71,16 @@ TEST_CASE("the key comes from a file or the environment, trimmed, and errors nev
   CHECK(bad.error().message.find("sk-") == std::string::npos);
   auto missing = load_api_key((dir / "nope").string());
   CHECK(missing.error().message == "cannot read the API key file " + (dir / "nope").string());
+}
+
+TEST_CASE("proxies come from the environment unless NO_PROXY matches the host") {
+  setenv("HTTPS_PROXY", "http://proxy.test:3128", 1);
+  setenv("NO_PROXY", "localhost, .internal.test,127.0.0.1", 1);
+  CHECK(proxy_for("https", "api.apixo.ai") == "http://proxy.test:3128");
+  CHECK(proxy_for("https", "127.0.0.1") == "");
+  CHECK(proxy_for("https", "cdn.internal.test") == "");
+  CHECK(proxy_for("https", "internal.test") == "");
+  CHECK(proxy_for("http", "api.apixo.ai") == "");  // HTTP_PROXY is not set
+  unsetenv("HTTPS_PROXY");
+  unsetenv("NO_PROXY");
 }

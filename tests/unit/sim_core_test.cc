@@ -149,6 +149,8 @@ TEST_CASE("requests are validated as the real API does") {
             "input.size must be one of") != std::string::npos);
   CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8}})").find(
             "Missing required field: input.image_urls") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8,"image_urls":["file:///etc/passwd"]}})").find(
+            "input.image_urls must be http(s) URLs") != std::string::npos);
   CHECK(error_of(R"({"provider":"fast","input":{"prompt":"p","duration":8}})").find("provider must be official") !=
         std::string::npos);
   CHECK(error_of(R"({"request_type":"callback","provider":"official","input":{"prompt":"p","duration":8}})").find(
