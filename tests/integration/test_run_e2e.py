@@ -49,6 +49,12 @@ class RunE2E(TempDirTest):
         return run(cmd, *args, "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
                    cwd=self.dir, env={"APIXO_API_KEY": key}, timeout=timeout)
 
+    def spawn_run(self, manifest="m.yaml", **popen):
+        """Starts `reelq run` in the background against the simulator."""
+        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
+                                 "--time-scale", SCALE], cwd=self.dir, env=env, **popen)
+
     def db(self):
         return sqlite3.connect(os.path.join(self.dir, "q.db"))
 
@@ -127,10 +133,7 @@ class RunE2E(TempDirTest):
     def test_sigint_stops_within_2_seconds_and_resume_finishes(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(20))
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
-        p = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
-                              "--time-scale", SCALE], cwd=self.dir, env=env, stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+        p = self.spawn_run(stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.8)
         t0 = time.monotonic()
         p.send_signal(signal.SIGINT)
@@ -145,10 +148,7 @@ class RunE2E(TempDirTest):
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(12))
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
-        p = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
-                              "--time-scale", SCALE], cwd=self.dir, env=env, stdout=subprocess.DEVNULL,
-                             stderr=subprocess.DEVNULL)
+        p = self.spawn_run(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.4)
         r = self.reelq_run(cmd="resume")
         p.wait(timeout=60)
