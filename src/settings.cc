@@ -1,9 +1,9 @@
 #include "settings.h"
 
 #include <Poco/JSON/Parser.h>
-#include <cmath>
 #include <fmt/format.h>
 
+#include <cmath>
 #include <cstdlib>
 
 namespace reelq {
@@ -45,9 +45,17 @@ Status set_seconds(double& field, const std::string& value, const std::string& s
 }  // namespace
 
 const std::vector<std::string>& setting_keys() {
-  static const std::vector<std::string> k_keys = {
-      "api_base", "rpm", "max_concurrent", "poll_initial", "poll_interval", "output_dir", "download_concurrency",
-      "max_attempts", "on_ambiguous", "request_type", "time_scale"};
+  static const std::vector<std::string> k_keys = {"api_base",
+                                                  "rpm",
+                                                  "max_concurrent",
+                                                  "poll_initial",
+                                                  "poll_interval",
+                                                  "output_dir",
+                                                  "download_concurrency",
+                                                  "max_attempts",
+                                                  "on_ambiguous",
+                                                  "request_type",
+                                                  "time_scale"};
   return k_keys;
 }
 

@@ -17,10 +17,10 @@ struct Settings {
   double poll_interval = 5;                       // s between polls of one task, at the least
   std::string output_dir;                         // "" = renders/BATCH next to the manifest
   int download_concurrency = 4;
-  int max_attempts = 5;                           // per job, for transient errors (429s never count)
+  int max_attempts = 5;  // per job, for transient errors (429s never count)
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   RequestType request_type = RequestType::async;
-  double time_scale = 1;                          // multiplies the runner's own time constants
+  double time_scale = 1;  // multiplies the runner's own time constants
 };
 
 }  // namespace reelq

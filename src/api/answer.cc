@@ -15,15 +15,24 @@ using Poco::JSON::Object;
 
 std::string_view to_string(AnswerKind kind) {
   switch (kind) {
-    case AnswerKind::ok: return "ok";
-    case AnswerKind::rate_limited: return "rate_limited";
-    case AnswerKind::credits_exhausted: return "credits_exhausted";
-    case AnswerKind::content_rejected: return "content_rejected";
-    case AnswerKind::invalid_request: return "invalid_request";
-    case AnswerKind::unauthorized: return "unauthorized";
-    case AnswerKind::not_found: return "not_found";
-    case AnswerKind::transient: return "transient";
-    case AnswerKind::ambiguous: return "ambiguous";
+    case AnswerKind::ok:
+      return "ok";
+    case AnswerKind::rate_limited:
+      return "rate_limited";
+    case AnswerKind::credits_exhausted:
+      return "credits_exhausted";
+    case AnswerKind::content_rejected:
+      return "content_rejected";
+    case AnswerKind::invalid_request:
+      return "invalid_request";
+    case AnswerKind::unauthorized:
+      return "unauthorized";
+    case AnswerKind::not_found:
+      return "not_found";
+    case AnswerKind::transient:
+      return "transient";
+    case AnswerKind::ambiguous:
+      return "ambiguous";
   }
   return "?";
 }
@@ -93,7 +102,9 @@ std::string excerpt(const std::string& body) {
   return out;
 }
 
-bool either(int http, std::optional<int> body, auto pred) { return pred(http) || (body && pred(*body)); }
+bool either(int http, std::optional<int> body, auto pred) {
+  return pred(http) || (body && pred(*body));
+}
 
 // 400-class answers are told apart only by their message (the API page's two 400 samples).
 void classify_client_error(Endpoint endpoint, int code, Answer& a) {

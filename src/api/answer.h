@@ -29,12 +29,12 @@ std::string_view to_string(AnswerKind kind);
 
 struct Answer {
   AnswerKind kind = AnswerKind::transient;
-  int http_status = 0;              // 0 when no answer came
-  std::optional<int> body_code;     // the envelope's "code", when the body had one
-  std::string message;              // the envelope's message, or reelq's account of what went wrong
-  std::string fail_code;            // for content_rejected: CONTENT_VIOLATION
+  int http_status = 0;                         // 0 when no answer came
+  std::optional<int> body_code;                // the envelope's "code", when the body had one
+  std::string message;                         // the envelope's message, or reelq's account of what went wrong
+  std::string fail_code;                       // for content_rejected: CONTENT_VIOLATION
   std::optional<std::int64_t> retry_after_ms;  // from a Retry-After header
-  bool sent = true;                 // false: the request never left (safe to resend, even a submit)
+  bool sent = true;                            // false: the request never left (safe to resend, even a submit)
 };
 
 // Classifies one exchange. For Endpoint::generate, an answer that leaves open whether a task was
@@ -56,9 +56,9 @@ struct TaskStatus {
   std::vector<std::string> result_urls;
   std::string fail_code;  // an open set: stored as given
   std::string fail_msg;
-  std::optional<std::int64_t> create_time;    // Unix ms
+  std::optional<std::int64_t> create_time;  // Unix ms
   std::optional<std::int64_t> complete_time;
-  std::optional<std::int64_t> cost_time;      // ms
+  std::optional<std::int64_t> cost_time;  // ms
 };
 
 // Parses the "data" of a successful statusTask answer (also the body of a callback). Returns

@@ -92,9 +92,8 @@ Result<std::string> load_api_key(const std::string& key_file) {
   key.erase(0, key.find_first_not_of(" \t\r\n"));
   key.erase(key.find_last_not_of(" \t\r\n") + 1);
   if (key.empty()) {
-    return Error{ErrorKind::usage, key_file.empty()
-                                       ? "no API key: set APIXO_API_KEY or pass --api-key-file PATH"
-                                       : fmt::format("the API key file {} is empty", key_file)};
+    return Error{ErrorKind::usage, key_file.empty() ? "no API key: set APIXO_API_KEY or pass --api-key-file PATH"
+                                                    : fmt::format("the API key file {} is empty", key_file)};
   }
   if (key.find_first_of(" \t\r\n") != std::string::npos) {
     return Error{ErrorKind::usage, "the API key contains white space; expected a single token"};

@@ -9,11 +9,11 @@
 namespace reelq {
 
 struct TransportOptions {
-  std::string user_agent;       // "reelq/VERSION"
-  std::string ca_file;          // "" = the system's trust store
+  std::string user_agent;  // "reelq/VERSION"
+  std::string ca_file;     // "" = the system's trust store
   double connect_timeout_s = 10;
   double read_timeout_s = 60;
-  bool use_proxy_env = true;    // read HTTPS_PROXY / HTTP_PROXY / NO_PROXY
+  bool use_proxy_env = true;  // read HTTPS_PROXY / HTTP_PROXY / NO_PROXY
 };
 
 std::unique_ptr<HttpTransport> make_poco_transport(const TransportOptions& options);

@@ -1,13 +1,13 @@
 #include "cli/cli.h"
 
-#include <CLI/CLI.hpp>
+#include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
-#include <tuple>
 #include <ostream>
-#include <unistd.h>
+#include <tuple>
 
 #include "cli/commands.h"
 #include "settings.h"
@@ -64,7 +64,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     for (const auto& key : setting_keys()) {
       std::string flag = "--" + key;
       std::replace(flag.begin(), flag.end(), '_', '-');
-      setting_options.emplace_back(key, cmd, cmd->add_option(flag, setting_values[cmd->get_name() + key], help.at(key)));
+      setting_options.emplace_back(key, cmd,
+                                   cmd->add_option(flag, setting_values[cmd->get_name() + key], help.at(key)));
     }
     cmd->add_flag("--quiet", quiet, "Print only problems and the summary");
     cmd->add_flag("--log-json", log_json, "Log as JSON lines");
@@ -86,29 +87,43 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sim->add_option("--port-file", port_file, "Write the port to this file once listening");
   sim->add_option("--keys", keys, "Comma-separated API keys the simulator accepts")->capture_default_str();
   sim->add_option("--credits", sim_config.credits, "USD of credit per key")->capture_default_str();
-  sim->add_option("--rpm", sim_config.rpm, "Requests per rolling minute, per key")->capture_default_str()->check(CLI::PositiveNumber);
+  sim->add_option("--rpm", sim_config.rpm, "Requests per rolling minute, per key")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sim->add_option("--concurrency", sim_config.concurrency, "Tasks pending or processing, per key")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sim->add_option("--time-scale", sim_config.time_scale, "Multiply every duration and the rate window")
-      ->capture_default_str()->check(CLI::Range(0.0001, 100.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 100.0));
   sim->add_option("--seed", sim_config.seed, "Seed for render times and faults")->capture_default_str();
   sim->add_option("--mean-render", sim_config.mean_render_seconds, "Mean seconds to render an 8 s 720p video")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   sim->add_option("--reject-word", sim_config.reject_word, "Prompt word rejected at submit (CONTENT_VIOLATION)")
       ->capture_default_str();
   sim->add_option("--violation-word", sim_config.violation_word, "Prompt word whose task fails with CONTENT_VIOLATION")
       ->capture_default_str();
-  sim->add_option("--bad-image-word", sim_config.bad_image_word, "Image URL word whose task fails with INVALID_IMAGE_URL")
+  sim->add_option("--bad-image-word", sim_config.bad_image_word,
+                  "Image URL word whose task fails with INVALID_IMAGE_URL")
       ->capture_default_str();
-  sim->add_option("--url-ttl", sim_config.url_ttl_seconds, "Seconds a result URL stays valid (scaled)")->capture_default_str();
-  sim->add_option("--faults", faults, "Chance per request of some fault, spread over every kind")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-5xx", sim_config.faults.server_error, "Chance of a 502 HTML page")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-drop-before", sim_config.faults.drop_before, "Chance of closing before acting")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-drop-after", sim_config.faults.drop_after, "Chance of closing after creating a task")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--url-ttl", sim_config.url_ttl_seconds, "Seconds a result URL stays valid (scaled)")
+      ->capture_default_str();
+  sim->add_option("--faults", faults, "Chance per request of some fault, spread over every kind")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-5xx", sim_config.faults.server_error, "Chance of a 502 HTML page")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-drop-before", sim_config.faults.drop_before, "Chance of closing before acting")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-drop-after", sim_config.faults.drop_after, "Chance of closing after creating a task")
+      ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-slow", sim_config.faults.slow, "Chance of a slow answer")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--slow-seconds", sim_config.faults.slow_seconds, "How slow a slow answer is (real seconds)")->capture_default_str();
-  sim->add_option("--fault-truncate", sim_config.faults.truncate, "Chance of a truncated download")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-429", sim_config.faults.burst_429, "Chance of starting a burst of 429s")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--slow-seconds", sim_config.faults.slow_seconds, "How slow a slow answer is (real seconds)")
+      ->capture_default_str();
+  sim->add_option("--fault-truncate", sim_config.faults.truncate, "Chance of a truncated download")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-429", sim_config.faults.burst_429, "Chance of starting a burst of 429s")
+      ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--ledger", sim_config.ledger_path, "Append every request to this file as a JSON line");
 
   try {
@@ -124,10 +139,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         run_flags.settings.emplace_back(key, setting_values[cmd->get_name() + key]);
       }
     }
-    run_flags.style = log_json ? OutputStyle::json
-                      : quiet  ? OutputStyle::quiet
+    run_flags.style = log_json                                       ? OutputStyle::json
+                      : quiet                                        ? OutputStyle::quiet
                       : isatty(fileno(stdout)) && &out == &std::cout ? OutputStyle::terminal
-                                                                      : OutputStyle::plain;
+                                                                     : OutputStyle::plain;
     return *run ? cmd_run(manifest_to_run, run_flags, io) : cmd_resume(resume_batch, run_flags, io);
   }
   if (*sim) {

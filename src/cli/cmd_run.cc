@@ -98,8 +98,9 @@ Result<Settings> resolve_settings(const BatchInfo& batch, const RunFlags& flags)
   }
   s.output_dir = s.output_dir.empty() ? stored_dir : absolute_from(fs::current_path(), s.output_dir);
   if (s.request_type == RequestType::callback) {
-    return Error{ErrorKind::usage, "request_type callback needs reelq's callback listener, which is not built yet; "
-                                   "use async (polling)"};
+    return Error{ErrorKind::usage,
+                 "request_type callback needs reelq's callback listener, which is not built yet; "
+                 "use async (polling)"};
   }
   return s;
 }
@@ -187,9 +188,10 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
       for (const auto& n : local) {
         names += (names.empty() ? "" : ", ") + n;
       }
-      io.err << fmt::format("reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
-                            "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
-                            batch_name, names);
+      io.err << fmt::format(
+          "reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
+          "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
+          batch_name, names);
       return k_exit_usage;
     }
   }
@@ -224,9 +226,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   config.seed = static_cast<std::uint64_t>(::getpid());
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
   if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
-    fmt::print(io.out, "batch {}: draining with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
-               settings->rpm, settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
-               settings->max_concurrent, settings->output_dir);
+    fmt::print(
+        io.out, "batch {}: draining with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
+        settings->rpm,
+        settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
+        settings->max_concurrent, settings->output_dir);
   }
   RunSummary summary = runner.run();
   observer.finish();

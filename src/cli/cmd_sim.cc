@@ -29,9 +29,8 @@ int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io)
   if (!port_file.empty()) {
     std::ofstream(port_file) << server.port() << "\n";
   }
-  fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{})\n",
-             server.base_url(), config.rpm, config.concurrency, config.time_scale, config.keys.size(),
-             config.keys.size() == 1 ? "" : "s");
+  fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{})\n", server.base_url(),
+             config.rpm, config.concurrency, config.time_scale, config.keys.size(), config.keys.size() == 1 ? "" : "s");
   io.out.flush();
   int sig = 0;
   sigwait(&stop_signals, &sig);

@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "queue/queue.h"
 #include "cli/progress.h"
+#include "queue/queue.h"
 #include "sim/sim_config.h"
 
 namespace reelq {

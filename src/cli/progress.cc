@@ -46,7 +46,8 @@ void ConsoleObserver::log(LogLevel level, const std::string& message) {
       }
       break;
     case OutputStyle::json:
-      m_out << fmt::format(R"({{"at":"{}","level":"{}","message":{}}})", timestamp(), name, json_quote(message)) << "\n";
+      m_out << fmt::format(R"({{"at":"{}","level":"{}","message":{}}})", timestamp(), name, json_quote(message))
+            << "\n";
       break;
     case OutputStyle::plain:
       m_out << timestamp() << " " << name << " " << message << "\n";
@@ -66,9 +67,9 @@ void ConsoleObserver::log(LogLevel level, const std::string& message) {
 void ConsoleObserver::progress(const Progress& p) {
   std::lock_guard lock(m_mutex);
   std::string eta = p.eta_ms < 0 ? "?" : format_duration(p.eta_ms);
-  std::string line = fmt::format("{} done, {} failed, {} running, {} downloading, {} queued | budget {}/{} | ETA {}",
-                                 p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window,
-                                 p.request_budget, eta);
+  std::string line =
+      fmt::format("{} done, {} failed, {} running, {} downloading, {} queued | budget {}/{} | ETA {}", p.succeeded,
+                  p.failed, p.running, p.downloading, p.queued, p.requests_in_window, p.request_budget, eta);
   if (m_style == OutputStyle::terminal) {
     clear_line();
     m_last_line = line;
@@ -80,10 +81,12 @@ void ConsoleObserver::progress(const Progress& p) {
     if (now - m_last_plain_progress >= 30000) {
       m_last_plain_progress = now;
       if (m_style == OutputStyle::json) {
-        m_out << fmt::format(
-                     R"({{"at":"{}","level":"progress","succeeded":{},"failed":{},"running":{},"downloading":{},"queued":{},"requests_in_window":{},"eta_ms":{}}})",
-                     timestamp(), p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window, p.eta_ms)
-              << "\n";
+        m_out
+            << fmt::format(
+                   R"({{"at":"{}","level":"progress","succeeded":{},"failed":{},"running":{},"downloading":{},"queued":{},"requests_in_window":{},"eta_ms":{}}})",
+                   timestamp(), p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window,
+                   p.eta_ms)
+            << "\n";
       } else {
         m_out << timestamp() << " progress " << line << "\n";
       }

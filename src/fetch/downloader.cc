@@ -149,8 +149,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
   Backoff backoff(m_options.backoff_base, m_options.backoff_cap, static_cast<std::uint64_t>(task.row));
   for (size_t i = 0; i < task.urls.size(); ++i) {
     FileRecord rec;
-    if (i < task.done.size() && !task.done[i].path.empty() &&
-        fs::exists(m_options.output_dir / task.done[i].path)) {
+    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(m_options.output_dir / task.done[i].path)) {
       result.files.push_back(task.done[i]);
       continue;
     }

@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
-#include <tuple>
 #include <sstream>
+#include <tuple>
 #include <unordered_map>
 
 #include "manifest/image_check.h"
@@ -30,8 +30,7 @@ constexpr const char* k_default_resolution = "720p";
 // mode-dependent fields, unique ids, readable images. Tolerant of shape errors already reported.
 class ManifestBuilder {
  public:
-  ManifestBuilder(const ManifestSource& source, Diagnostics& errors)
-      : m_source(source), m_errors(errors) {}
+  ManifestBuilder(const ManifestSource& source, Diagnostics& errors) : m_source(source), m_errors(errors) {}
 
   Manifest build(const YamlNode& root) {
     Manifest m;
@@ -191,7 +190,8 @@ class ManifestBuilder {
     fs::path normal = p.lexically_normal();
     if (p.is_absolute() || (!normal.empty() && *normal.begin() == "..")) {
       error(v.pos, fmt::format("output_dir must be a folder inside the manifest's folder (got \"{}\"); "
-                               "use --output-dir to write elsewhere", v.text));
+                               "use --output-dir to write elsewhere",
+                               v.text));
     }
   }
 

@@ -37,14 +37,13 @@ struct Manifest {
 };
 
 struct ManifestSource {
-  std::string display_name;           // how errors name the file
-  std::filesystem::path base_dir;     // local image paths are relative to this
+  std::string display_name;        // how errors name the file
+  std::filesystem::path base_dir;  // local image paths are relative to this
 };
 
 // Parses and checks a manifest; on failure the Error's message lists every problem, one
 // "FILE:LINE:COL: message" per line, and `diags` (when given) receives them one by one.
-Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& source,
-                                Diagnostics* diags = nullptr);
+Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& source, Diagnostics* diags = nullptr);
 Result<Manifest> load_manifest(const std::filesystem::path& path, Diagnostics* diags = nullptr);
 
 }  // namespace reelq

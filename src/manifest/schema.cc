@@ -22,9 +22,10 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 const std::set<std::string> k_supported_keywords = {
-    "$schema", "$id", "title", "description", "default", "x-expected", "definitions", "$ref",
-    "type", "enum", "pattern", "minLength", "minimum", "maximum", "minItems", "required",
-    "properties", "additionalProperties", "items"};
+    "$schema",     "$id",     "title",    "description", "default",    "x-expected",
+    "definitions", "$ref",    "type",     "enum",        "pattern",    "minLength",
+    "minimum",     "maximum", "minItems", "required",    "properties", "additionalProperties",
+    "items"};
 
 // One schema node, compiled once from the JSON so validation does no JSON lookups.
 struct Node {
@@ -60,9 +61,9 @@ std::string describe_got(const YamlNode& n) {
 }
 
 std::string type_phrase(const std::string& type) {
-  static const std::map<std::string, std::string> k_phrases = {
-      {"string", "text"},          {"integer", "a whole number"}, {"number", "a number"},
-      {"boolean", "true or false"}, {"array", "a list"},          {"object", "a mapping"}};
+  static const std::map<std::string, std::string> k_phrases = {{"string", "text"},     {"integer", "a whole number"},
+                                                               {"number", "a number"}, {"boolean", "true or false"},
+                                                               {"array", "a list"},    {"object", "a mapping"}};
   auto it = k_phrases.find(type);
   return it == k_phrases.end() ? type : it->second;
 }
@@ -226,8 +227,8 @@ const Node* Schema::Impl::compile(const Object::Ptr& obj, const std::string& whe
   return &s;
 }
 
-void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& name,
-                         const std::string& file, Diagnostics& out) const {
+void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& name, const std::string& file,
+                         Diagnostics& out) const {
   auto fail = [&](std::string message) { out.push_back({file, n.pos, std::move(message)}); };
   if (!s.enum_values.empty()) {
     if (!in_enum(n, s.enum_values)) {
@@ -263,8 +264,7 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
   }
   if (n.kind == YamlKind::sequence) {
     if (s.min_items && n.items.size() < *s.min_items) {
-      fail(fmt::format("{} must list at least {} {}", name, *s.min_items,
-                       *s.min_items == 1 ? "entry" : "entries"));
+      fail(fmt::format("{} must list at least {} {}", name, *s.min_items, *s.min_items == 1 ? "entry" : "entries"));
     }
     if (s.items) {
       for (size_t i = 0; i < n.items.size(); ++i) {
@@ -277,8 +277,7 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
   }
 }
 
-void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::string& file,
-                                Diagnostics& out) const {
+void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out) const {
   for (const auto& key : s.required) {
     if (!n.find(key)) {
       out.push_back({file, n.pos, fmt::format("missing required key '{}'", key)});
@@ -289,8 +288,7 @@ void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::str
     known.push_back(key);
   }
   for (const auto& e : n.entries) {
-    auto it = std::find_if(s.properties.begin(), s.properties.end(),
-                           [&](const auto& p) { return p.first == e.key; });
+    auto it = std::find_if(s.properties.begin(), s.properties.end(), [&](const auto& p) { return p.first == e.key; });
     if (it != s.properties.end()) {
       check(*it->second, e.value, e.key, file, out);
       continue;

@@ -35,7 +35,7 @@ bool all_digits(std::string_view s, int base) {
     return false;
   }
   for (char c : s) {
-    bool ok = base == 16 ? std::isxdigit(static_cast<unsigned char>(c)) != 0
+    bool ok = base == 16  ? std::isxdigit(static_cast<unsigned char>(c)) != 0
               : base == 8 ? (c >= '0' && c <= '7')
                           : (c >= '0' && c <= '9');
     if (!ok) {
@@ -209,9 +209,7 @@ class TreeBuilder : public YAML::EventHandler {
     error(to_pos(mark), "YAML syntax error: quoted text is never closed");
   }
 
-  void error(SourcePos pos, std::string message) {
-    m_errors.push_back({m_file, pos, std::move(message)});
-  }
+  void error(SourcePos pos, std::string message) { m_errors.push_back({m_file, pos, std::move(message)}); }
 
   std::string_view m_text;
   const std::string& m_file;
@@ -259,8 +257,7 @@ ScalarType resolve_plain_scalar(std::string_view s) {
   if (all_digits(digits, 10)) {
     return ScalarType::integer;
   }
-  if ((s.starts_with("0x") && all_digits(s.substr(2), 16)) ||
-      (s.starts_with("0o") && all_digits(s.substr(2), 8))) {
+  if ((s.starts_with("0x") && all_digits(s.substr(2), 16)) || (s.starts_with("0o") && all_digits(s.substr(2), 8))) {
     return ScalarType::integer;
   }
   if (is_float(s) || s == ".nan" || s == ".NaN" || s == ".NAN") {

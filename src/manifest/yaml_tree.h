@@ -19,8 +19,8 @@ struct YamlEntry;
 struct YamlNode {
   YamlKind kind = YamlKind::null;
   SourcePos pos;
-  std::string text;     // scalar text as written (without quotes)
-  bool plain = false;   // an unquoted scalar: its type is resolved by YAML 1.2's core schema
+  std::string text;                // scalar text as written (without quotes)
+  bool plain = false;              // an unquoted scalar: its type is resolved by YAML 1.2's core schema
   std::vector<YamlNode> items;     // sequence
   std::vector<YamlEntry> entries;  // mapping, in document order, duplicates kept
 

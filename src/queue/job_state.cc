@@ -4,13 +4,20 @@ namespace reelq {
 
 std::string_view to_string(JobState state) {
   switch (state) {
-    case JobState::queued: return "queued";
-    case JobState::submitting: return "submitting";
-    case JobState::running: return "running";
-    case JobState::downloading: return "downloading";
-    case JobState::succeeded: return "succeeded";
-    case JobState::failed: return "failed";
-    case JobState::cancelled: return "cancelled";
+    case JobState::queued:
+      return "queued";
+    case JobState::submitting:
+      return "submitting";
+    case JobState::running:
+      return "running";
+    case JobState::downloading:
+      return "downloading";
+    case JobState::succeeded:
+      return "succeeded";
+    case JobState::failed:
+      return "failed";
+    case JobState::cancelled:
+      return "cancelled";
   }
   return "?";
 }

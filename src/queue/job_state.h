@@ -9,9 +9,9 @@ namespace reelq {
 // holds a taskId) -> downloading -> succeeded; or failed / cancelled. docs/queue.md has the diagram.
 enum class JobState { queued, submitting, running, downloading, succeeded, failed, cancelled };
 
-inline constexpr std::array<JobState, 7> k_all_states = {
-    JobState::queued,    JobState::submitting, JobState::running,  JobState::downloading,
-    JobState::succeeded, JobState::failed,     JobState::cancelled};
+inline constexpr std::array<JobState, 7> k_all_states = {JobState::queued,      JobState::submitting, JobState::running,
+                                                         JobState::downloading, JobState::succeeded,  JobState::failed,
+                                                         JobState::cancelled};
 
 std::string_view to_string(JobState state);
 std::optional<JobState> parse_job_state(std::string_view text);

@@ -30,8 +30,8 @@ std::string changed_field(const std::string& before, const std::string& after) {
   parser.reset();
   auto b = parser.parse(after).extract<Poco::JSON::Object::Ptr>();
   static const std::pair<const char*, const char*> k_fields[] = {
-      {"mode", "mode"}, {"prompt", "prompt"}, {"duration", "duration"}, {"size", "size"},
-      {"resolution", "resolution"}, {"image_urls", "images"}};
+      {"mode", "mode"}, {"prompt", "prompt"},         {"duration", "duration"},
+      {"size", "size"}, {"resolution", "resolution"}, {"image_urls", "images"}};
   for (const auto& [api_key, manifest_key] : k_fields) {
     std::string va = a->has(api_key) ? a->get(api_key).toString() : "";
     std::string vb = b->has(api_key) ? b->get(api_key).toString() : "";
@@ -74,8 +74,8 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     if (batch_q.executeStep()) {
       std::string model = batch_q.getColumn(0).getString();
       if (model != m.model) {
-        conflicts.push_back(fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}",
-                                        m.batch, model, m.model));
+        conflicts.push_back(
+            fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}", m.batch, model, m.model));
       }
       SQLite::Statement upd(*m_db,
                             "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
@@ -98,7 +98,8 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     }
 
     std::unordered_map<std::string, StoredJob> stored;
-    SQLite::Statement existing(*m_db, "SELECT id, job_id, take, input_json, state FROM jobs WHERE batch = ? ORDER BY take");
+    SQLite::Statement existing(*m_db,
+                               "SELECT id, job_id, take, input_json, state FROM jobs WHERE batch = ? ORDER BY take");
     existing.bind(1, m.batch);
     while (existing.executeStep()) {
       StoredJob& j = stored[existing.getColumn(1).getString()];
@@ -110,8 +111,8 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     SQLite::Statement insert(*m_db,
                              "INSERT INTO jobs (batch, job_id, take, position, input_json, created_at, updated_at) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)");
-    SQLite::Statement requeue(*m_db,
-                              "UPDATE jobs SET input_json = ?, state = 'queued', position = ?, updated_at = ? WHERE id = ?");
+    SQLite::Statement requeue(
+        *m_db, "UPDATE jobs SET input_json = ?, state = 'queued', position = ?, updated_at = ? WHERE id = ?");
     SQLite::Statement cancel(*m_db,
                              "UPDATE jobs SET state = 'cancelled', note = 'takes lowered in the manifest', "
                              "completed_at = ?, updated_at = ? WHERE id = ?");
@@ -143,15 +144,17 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       bool spec_changed = job.input_json != input;
       if (on_changed == OnChanged::refuse) {
         if (spec_changed) {
-          conflicts.push_back(fmt::format("job '{}' changed since it was enqueued ({} differs); "
-                                          "use --replace-changed to requeue it",
-                                          spec.id, changed_field(job.input_json, input)));
+          conflicts.push_back(
+              fmt::format("job '{}' changed since it was enqueued ({} differs); "
+                          "use --replace-changed to requeue it",
+                          spec.id, changed_field(job.input_json, input)));
           continue;
         }
         if (spec.takes < stored_takes) {
-          conflicts.push_back(fmt::format("job '{}' changed since it was enqueued (takes lowered from {} to {}); "
-                                          "use --replace-changed to cancel the extra takes",
-                                          spec.id, stored_takes, spec.takes));
+          conflicts.push_back(
+              fmt::format("job '{}' changed since it was enqueued (takes lowered from {} to {}); "
+                          "use --replace-changed to cancel the extra takes",
+                          spec.id, stored_takes, spec.takes));
           continue;
         }
       }
@@ -178,9 +181,10 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
           continue;
         }
         if (!unsubmitted) {
-          conflicts.push_back(fmt::format("job '{}' take {} changed ({} differs) but was already submitted ({}); "
-                                          "it cannot be replaced",
-                                          spec.id, take, changed_field(job.input_json, input), to_string(t.state)));
+          conflicts.push_back(
+              fmt::format("job '{}' take {} changed ({} differs) but was already submitted ({}); "
+                          "it cannot be replaced",
+                          spec.id, take, changed_field(job.input_json, input), to_string(t.state)));
           continue;
         }
         requeue.bind(1, input);

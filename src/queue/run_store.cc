@@ -131,9 +131,10 @@ Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
     while (q.executeStep()) {
       c.by_state[parse_job_state(q.getColumn(0).getString()).value_or(JobState::queued)] = q.getColumn(1).getInt();
     }
-    SQLite::Statement f(m_db,
-                        "SELECT coalesce(fail_code, 'UNKNOWN'), count(*) FROM jobs WHERE batch = ? AND state = 'failed' "
-                        "GROUP BY 1 ORDER BY 2 DESC");
+    SQLite::Statement f(
+        m_db,
+        "SELECT coalesce(fail_code, 'UNKNOWN'), count(*) FROM jobs WHERE batch = ? AND state = 'failed' "
+        "GROUP BY 1 ORDER BY 2 DESC");
     f.bind(1, batch);
     while (f.executeStep()) {
       c.failures_by_code[f.getColumn(0).getString()] = f.getColumn(1).getInt();

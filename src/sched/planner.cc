@@ -11,7 +11,9 @@ namespace {
 
 constexpr TimeMs k_never = std::numeric_limits<TimeMs>::max();
 
-double normal_cdf(double x) { return 0.5 * std::erfc(-x / std::sqrt(2.0)); }
+double normal_cdf(double x) {
+  return 0.5 * std::erfc(-x / std::sqrt(2.0));
+}
 
 // The chance that a running task finished between its last poll and now, given it had not then.
 double chance_done_since_last_look(const PlanJob& j, TimeMs now) {

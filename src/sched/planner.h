@@ -23,7 +23,7 @@ namespace reelq {
 
 struct PlanJob {
   JobState state = JobState::queued;
-  TimeMs next_at = 0;       // queued: not before (backoff); running: next poll
+  TimeMs next_at = 0;  // queued: not before (backoff); running: next poll
   TimeMs submitted_at = 0;
   TimeMs predicted = 1;     // predicted render time, ms
   TimeMs spread = 1;        // its standard deviation, ms
@@ -34,8 +34,8 @@ struct PlanJob {
 
 struct PlanInput {
   TimeMs now = 0;
-  TimeMs budget_at = 0;     // the earliest time an API request may be sent
-  bool may_submit = true;   // false once credits ran out or a stop was asked for
+  TimeMs budget_at = 0;    // the earliest time an API request may be sent
+  bool may_submit = true;  // false once credits ran out or a stop was asked for
   int max_concurrent = 10;
   bool downloads_pending = false;
   const std::vector<PlanJob>* jobs = nullptr;
@@ -45,8 +45,8 @@ enum class ActionKind { submit, poll, wait, done };
 
 struct Action {
   ActionKind kind = ActionKind::done;
-  size_t job = 0;     // submit / poll: index into PlanInput::jobs
-  TimeMs until = 0;   // wait: until then (the runner may wake earlier for downloads or signals)
+  size_t job = 0;    // submit / poll: index into PlanInput::jobs
+  TimeMs until = 0;  // wait: until then (the runner may wake earlier for downloads or signals)
 };
 
 Action plan_next(const PlanInput& in);

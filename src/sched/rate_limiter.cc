@@ -24,12 +24,17 @@ void RateLimiter::record(TimeMs at) {
   }
 }
 
-void RateLimiter::on_rate_limited() { m_effective = std::max(1.0, m_effective * 0.75); }
+void RateLimiter::on_rate_limited() {
+  m_effective = std::max(1.0, m_effective * 0.75);
+}
 
-void RateLimiter::on_accepted() { m_effective = std::min<double>(m_cap, m_effective + 0.1); }
+void RateLimiter::on_accepted() {
+  m_effective = std::min<double>(m_cap, m_effective + 0.1);
+}
 
 int RateLimiter::used(TimeMs now) const {
-  return static_cast<int>(std::count_if(m_recent.begin(), m_recent.end(), [&](TimeMs t) { return t > now - m_window; }));
+  return static_cast<int>(
+      std::count_if(m_recent.begin(), m_recent.end(), [&](TimeMs t) { return t > now - m_window; }));
 }
 
 }  // namespace reelq

@@ -9,7 +9,9 @@ namespace {
 constexpr size_t k_min_samples = 3;
 constexpr size_t k_max_samples = 200;
 
-bool contains(const std::string& s, const char* needle) { return s.find(needle) != std::string::npos; }
+bool contains(const std::string& s, const char* needle) {
+  return s.find(needle) != std::string::npos;
+}
 
 // The class of a job: what changes its render time. input_json is canonical (api/request.h).
 std::string class_key(const std::string& input) {

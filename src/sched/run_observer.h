@@ -12,12 +12,12 @@ enum class LogLevel { info, warn, error };
 struct Progress {
   int succeeded = 0;
   int failed = 0;
-  int running = 0;      // at the API (submitting included)
+  int running = 0;  // at the API (submitting included)
   int downloading = 0;
   int queued = 0;
   int requests_in_window = 0;
   int request_budget = 0;
-  TimeMs eta_ms = -1;   // -1 = unknown yet
+  TimeMs eta_ms = -1;  // -1 = unknown yet
 };
 
 class RunObserver {

@@ -265,7 +265,8 @@ void Runner::submit(size_t i) {
       if (r.answer.kind == AnswerKind::credits_exhausted && !m_credits_out) {
         m_credits_out = true;
         m_observer.log(LogLevel::warn, fmt::format("credits exhausted ({}); no more submits, collecting what is "
-                                                   "running", r.answer.message));
+                                                   "running",
+                                                   r.answer.message));
       }
       write(j.id, u, &e);
       return;
@@ -278,8 +279,8 @@ void Runner::submit(size_t i) {
       u.completed_at = now;
       u.attempts = ++j.attempts;
       write(j.id, u, &e);
-      m_observer.log(LogLevel::warn, fmt::format("{}: failed at submit: {} ({})", describe(j), *u.fail_code,
-                                                 r.answer.message));
+      m_observer.log(LogLevel::warn,
+                     fmt::format("{}: failed at submit: {} ({})", describe(j), *u.fail_code, r.answer.message));
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:
@@ -340,7 +341,7 @@ void Runner::poll(size_t i) {
   u.api_complete_time = s.complete_time;
   u.cost_time_ms = s.cost_time;
   if (s.state == TaskState::success) {
-    TimeMs took = s.cost_time ? *s.cost_time
+    TimeMs took = s.cost_time                        ? *s.cost_time
                   : s.complete_time && s.create_time ? *s.complete_time - *s.create_time
                                                      : now - j.submitted_at;
     m_model.observe(j.input_json, took);
@@ -358,7 +359,8 @@ void Runner::poll(size_t i) {
     m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, s.fail_msg));
   } else {
     if (s.state == TaskState::unknown) {
-      m_observer.log(LogLevel::warn, fmt::format("{}: unknown state '{}', treated as running", describe(j), s.raw_state));
+      m_observer.log(LogLevel::warn,
+                     fmt::format("{}: unknown state '{}', treated as running", describe(j), s.raw_state));
     }
     u.next_at = j.next_at = next_poll_at(j);
     write(j.id, u, &e);
@@ -420,15 +422,21 @@ void Runner::report_progress() {
   TimeMs remaining = 0;
   for (const auto& j : m_jobs) {
     switch (j.state) {
-      case JobState::succeeded: ++p.succeeded; break;
+      case JobState::succeeded:
+        ++p.succeeded;
+        break;
       case JobState::failed:
-      case JobState::cancelled: ++p.failed; break;
+      case JobState::cancelled:
+        ++p.failed;
+        break;
       case JobState::running:
       case JobState::submitting:
         ++p.running;
         remaining += std::max<TimeMs>(0, m_model.estimate(j.input_json).median - (now - j.submitted_at));
         break;
-      case JobState::downloading: ++p.downloading; break;
+      case JobState::downloading:
+        ++p.downloading;
+        break;
       case JobState::queued:
         ++p.queued;
         remaining += m_model.estimate(j.input_json).median;

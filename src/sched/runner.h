@@ -56,8 +56,8 @@ struct RunConfig {
 
 class Runner {
  public:
-  Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& clock, RunObserver& observer,
-         RunConfig config, const std::atomic<int>& stop_requests);
+  Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& clock, RunObserver& observer, RunConfig config,
+         const std::atomic<int>& stop_requests);
   RunSummary run();
 
  private:

@@ -20,20 +20,20 @@ struct FaultRates {
 
 struct SimConfig {
   std::string host = "127.0.0.1";
-  int port = 0;                       // 0 = pick a free port (printed on start)
+  int port = 0;  // 0 = pick a free port (printed on start)
   std::vector<std::string> keys = {"sim-key"};
-  double credits = 1000;              // USD per key; a task costs prices.json's rate x duration
-  int rpm = 60;                       // requests per rolling window, per key, every API request counted
-  int concurrency = 10;               // tasks pending or processing, per key
-  double time_scale = 1;              // multiplies every duration and the rate window
+  double credits = 1000;  // USD per key; a task costs prices.json's rate x duration
+  int rpm = 60;           // requests per rolling window, per key, every API request counted
+  int concurrency = 10;   // tasks pending or processing, per key
+  double time_scale = 1;  // multiplies every duration and the rate window
   std::uint64_t seed = 1;
-  double mean_render_seconds = 180;   // an 8 s 720p video; longer for 12 s and for 1080p/large sizes
+  double mean_render_seconds = 180;  // an 8 s 720p video; longer for 12 s and for 1080p/large sizes
   double url_ttl_seconds = 15 * 86400;
-  std::string reject_word = "REJECTME";     // in a prompt: 400 at submit, content violation
-  std::string violation_word = "VIOLATEME"; // in a prompt: the task fails with CONTENT_VIOLATION
+  std::string reject_word = "REJECTME";        // in a prompt: 400 at submit, content violation
+  std::string violation_word = "VIOLATEME";    // in a prompt: the task fails with CONTENT_VIOLATION
   std::string bad_image_word = "unreachable";  // in an image URL: the task fails with INVALID_IMAGE_URL
-  std::string prices_json;            // "" = the built-in schemas/prices.json
-  std::string ledger_path;            // "" = no ledger; else one JSON line per request
+  std::string prices_json;                     // "" = the built-in schemas/prices.json
+  std::string ledger_path;                     // "" = no ledger; else one JSON line per request
   FaultRates faults;
 };
 

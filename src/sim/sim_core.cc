@@ -164,13 +164,15 @@ struct SimCore::Impl {
                          now < t.processing_at ? "pending" : "processing", t.created);
     }
     if (!t.fail_code.empty()) {
-      return fmt::format(R"({{"taskId":{},"state":"failed","failCode":{},"failMsg":{},"createTime":{},"completeTime":{}}})",
-                         json_quote(t.id), json_quote(t.fail_code), json_quote(t.fail_msg), t.created, t.done_at);
+      return fmt::format(
+          R"({{"taskId":{},"state":"failed","failCode":{},"failMsg":{},"createTime":{},"completeTime":{}}})",
+          json_quote(t.id), json_quote(t.fail_code), json_quote(t.fail_msg), t.created, t.done_at);
     }
     std::string url = fmt::format("{}/files/{}/0.mp4?expires={}", public_base, t.id, t.expires_at);
     std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
-    return fmt::format(R"({{"taskId":{},"state":"success","resultJson":{},"createTime":{},"completeTime":{},"costTime":{}}})",
-                       json_quote(t.id), json_quote(result), t.created, t.done_at, t.done_at - t.created);
+    return fmt::format(
+        R"({{"taskId":{},"state":"success","resultJson":{},"createTime":{},"completeTime":{},"costTime":{}}})",
+        json_quote(t.id), json_quote(result), t.created, t.done_at, t.done_at - t.created);
   }
 
   std::string envelope(const std::string& data) const {
@@ -194,8 +196,8 @@ struct SimCore::Impl {
     }
     if (!parse_submit(req.body, s, problem)) {
       outcome = "invalid";
-      return json_reply(400, fmt::format(R"({{"code":400,"message":"Invalid request","data":{{"error":{}}}}})",
-                                         json_quote(problem)));
+      return json_reply(
+          400, fmt::format(R"({{"code":400,"message":"Invalid request","data":{{"error":{}}}}})", json_quote(problem)));
     }
     if (!config.reject_word.empty() && s.prompt.find(config.reject_word) != std::string::npos) {
       outcome = "content_rejected";
@@ -262,7 +264,8 @@ struct SimCore::Impl {
     task_id = query_param(req.query, "taskId");
     if (task_id.empty()) {
       outcome = "invalid";
-      return json_reply(400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required parameter: taskId"}})");
+      return json_reply(
+          400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required parameter: taskId"}})");
     }
     auto it = tasks.find(task_id);
     if (it == tasks.end() || it->second.key != key) {
@@ -318,8 +321,10 @@ struct SimCore::Impl {
     }
     if (chance(f.server_error)) {
       outcome = "fault_5xx";
-      reply = json_reply(502, "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
-                              "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
+      reply = json_reply(
+          502,
+          "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+          "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
       reply.content_type = "text/html";
       return true;
     }
@@ -336,10 +341,10 @@ struct SimCore::Impl {
                int& key_no) {
     const std::string gen = "/api/v1/generateTask/";
     const std::string st = "/api/v1/statusTask/";
-    endpoint = req.path.starts_with(gen)                  ? "generateTask"
-               : req.path.starts_with(st)                 ? "statusTask"
+    endpoint = req.path.starts_with(gen)                       ? "generateTask"
+               : req.path.starts_with(st)                      ? "statusTask"
                : req.path == "/api/v1/apikeys/current-balance" ? "balance"
-                                                          : "unknown";
+                                                               : "unknown";
     auto key = authenticate(req.authorization);
     if (!key) {
       outcome = "unauthorized";

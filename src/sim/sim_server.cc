@@ -107,8 +107,7 @@ struct SimServer::Impl {
   std::atomic<bool> stopping{false};
   int port = 0;
 
-  explicit Impl(SimConfig c)
-      : config(c), core(c, system_clock(), std::string(embedded::sim_result_mp4())) {
+  explicit Impl(SimConfig c) : config(c), core(c, system_clock(), std::string(embedded::sim_result_mp4())) {
     TransportOptions options;
     options.user_agent = "apixo-sim-callback/1";
     options.connect_timeout_s = 5;
@@ -158,11 +157,14 @@ struct SimServer::Impl {
 
 SimServer::SimServer(SimConfig config) : m_impl(std::make_unique<Impl>(std::move(config))) {}
 
-SimServer::~SimServer() { stop(); }
+SimServer::~SimServer() {
+  stop();
+}
 
 Status SimServer::start() {
   try {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(m_impl->config.host, static_cast<Poco::UInt16>(m_impl->config.port)));
+    Poco::Net::ServerSocket socket(
+        Poco::Net::SocketAddress(m_impl->config.host, static_cast<Poco::UInt16>(m_impl->config.port)));
     m_impl->port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(32);
@@ -170,8 +172,8 @@ Status SimServer::start() {
     params->setKeepAlive(true);
     m_impl->core.set_public_base(base_url());
     m_impl->core.set_image_probe([this](const std::string& url) { return m_impl->probe_image(url); });
-    m_impl->server = std::make_unique<Poco::Net::HTTPServer>(
-        new SimHandlerFactory(m_impl->core, m_impl->config.faults), socket, params);
+    m_impl->server = std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(m_impl->core, m_impl->config.faults),
+                                                             socket, params);
     m_impl->server->start();
     m_impl->callback_thread = std::thread([this] { m_impl->deliver_callbacks(); });
   } catch (const Poco::Exception& e) {
@@ -193,8 +195,14 @@ void SimServer::stop() {
   m_impl->server.reset();
 }
 
-int SimServer::port() const { return m_impl->port; }
-std::string SimServer::base_url() const { return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port); }
-SimCore& SimServer::core() { return m_impl->core; }
+int SimServer::port() const {
+  return m_impl->port;
+}
+std::string SimServer::base_url() const {
+  return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port);
+}
+SimCore& SimServer::core() {
+  return m_impl->core;
+}
 
 }  // namespace reelq

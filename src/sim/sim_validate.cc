@@ -113,7 +113,8 @@ bool parse_submit(const std::string& body, ParsedSubmit& out, std::string& error
     error = "request_type must be async or callback";
     return false;
   }
-  if (out.request_type == "callback" && (!get_string(root, "callback_url", out.callback_url) || out.callback_url.empty())) {
+  if (out.request_type == "callback" &&
+      (!get_string(root, "callback_url", out.callback_url) || out.callback_url.empty())) {
     error = "callback_url is required when request_type=callback";
     return false;
   }

@@ -8,12 +8,12 @@
 namespace reelq {
 
 enum class ErrorKind {
-  usage,       // bad command line or settings: exit 2
-  input,       // a manifest or other user file is wrong: exit 2
-  storage,     // the database could not be read or written
-  io,          // a file could not be read or written
-  conflict,    // the request contradicts what is stored (e.g. a changed job spec)
-  busy,        // another process holds what we need (the runner lock)
+  usage,     // bad command line or settings: exit 2
+  input,     // a manifest or other user file is wrong: exit 2
+  storage,   // the database could not be read or written
+  io,        // a file could not be read or written
+  conflict,  // the request contradicts what is stored (e.g. a changed job spec)
+  busy,      // another process holds what we need (the runner lock)
   internal,
 };
 
@@ -25,8 +25,8 @@ struct Error {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : m_v(std::move(value)) {}          // NOLINT: implicit by design
-  Result(Error error) : m_v(std::move(error)) {}      // NOLINT: implicit by design
+  Result(T value) : m_v(std::move(value)) {}      // NOLINT: implicit by design
+  Result(Error error) : m_v(std::move(error)) {}  // NOLINT: implicit by design
   bool ok() const { return std::holds_alternative<T>(m_v); }
   explicit operator bool() const { return ok(); }
   T& value() { return std::get<T>(m_v); }
@@ -43,6 +43,8 @@ class [[nodiscard]] Result {
 // For operations that return nothing but may fail.
 struct Ok {};
 using Status = Result<Ok>;
-inline Status ok_status() { return Ok{}; }
+inline Status ok_status() {
+  return Ok{};
+}
 
 }  // namespace reelq

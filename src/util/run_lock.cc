@@ -34,7 +34,9 @@ Result<RunLock> RunLock::acquire(const std::string& db_path) {
   return RunLock(fd);
 }
 
-RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) { other.m_fd = -1; }
+RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) {
+  other.m_fd = -1;
+}
 
 RunLock::~RunLock() {
   if (m_fd >= 0) {

@@ -52,6 +52,8 @@ inline std::string read_file(const std::filesystem::path& p) {
   return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
 }
 
-inline std::filesystem::path source_dir() { return REELQ_SOURCE_DIR; }
+inline std::filesystem::path source_dir() {
+  return REELQ_SOURCE_DIR;
+}
 
 }  // namespace reelq::test

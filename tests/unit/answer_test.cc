@@ -160,9 +160,9 @@ TEST_CASE("status parsing tolerates what the notes say real answers do") {
 }
 
 TEST_CASE("429 is rate limited, with Retry-After in seconds or as a date") {
-  Answer a = classify(Endpoint::status, answered(429, R"({"code":429,"message":"Rate limit exceeded","data":null})",
-                                                 {{"Retry-After", "7"}}),
-                      k_now);
+  Answer a = classify(
+      Endpoint::status,
+      answered(429, R"({"code":429,"message":"Rate limit exceeded","data":null})", {{"Retry-After", "7"}}), k_now);
   CHECK(a.kind == AnswerKind::rate_limited);
   CHECK(a.retry_after_ms == 7000);
   Answer b = classify(Endpoint::generate, answered(200, R"({"code":429,"message":"slow down","data":null})"), k_now);
@@ -182,9 +182,11 @@ TEST_CASE("401 and 403 are the key refused") {
 }
 
 TEST_CASE("other 400s are invalid requests, with the detail from data.error") {
-  Answer a = classify(Endpoint::generate,
-                      answered(400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required field: input.prompt"}})"),
-                      k_now);
+  Answer a = classify(
+      Endpoint::generate,
+      answered(400,
+               R"({"code":400,"message":"Invalid request","data":{"error":"Missing required field: input.prompt"}})"),
+      k_now);
   CHECK(a.kind == AnswerKind::invalid_request);
   CHECK(a.message == "Invalid request: Missing required field: input.prompt");
 }
@@ -196,8 +198,8 @@ TEST_CASE("404 on status is not found; on submit it is an invalid request") {
 }
 
 TEST_CASE("server errors, HTML pages and broken bodies are transient") {
-  Answer a = classify(Endpoint::status, answered(502, "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"),
-                      k_now);
+  Answer a = classify(Endpoint::status,
+                      answered(502, "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"), k_now);
   CHECK(a.kind == AnswerKind::transient);
   CHECK(a.message == "HTTP 502 without an API envelope: 502 Bad Gateway nginx");
   CHECK(classify(Endpoint::status, answered(500, R"({"code":500,"message":"internal","data":null})"), k_now).kind ==
@@ -217,8 +219,9 @@ TEST_CASE("a submit whose fate is unknown is ambiguous; one that never left is s
   CHECK(classify(Endpoint::status, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::transient);
   CHECK(classify(Endpoint::generate, answered(504, "<html>Gateway Timeout</html>"), k_now).kind ==
         AnswerKind::ambiguous);
-  CHECK(classify(Endpoint::generate, answered(503, R"({"code":503,"message":"unavailable","data":null})"), k_now)
-            .kind == AnswerKind::transient);
+  CHECK(
+      classify(Endpoint::generate, answered(503, R"({"code":503,"message":"unavailable","data":null})"), k_now).kind ==
+      AnswerKind::transient);
   CHECK(classify(Endpoint::generate, answered(200, "<html>ok</html>"), k_now).kind == AnswerKind::ambiguous);
   CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success","data":{}})"), k_now).kind ==
         AnswerKind::ambiguous);

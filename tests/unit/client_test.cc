@@ -1,11 +1,10 @@
 #include "api/client.h"
 
+#include <doctest/doctest.h>
+
 #include <cstdlib>
 
 #include "api/poco_transport.h"
-
-#include <doctest/doctest.h>
-
 #include "support/fake_transport.h"
 #include "support/fakes.h"
 

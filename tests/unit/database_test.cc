@@ -23,8 +23,9 @@ TEST_CASE("a version-1 database is migrated forward and keeps its rows") {
     REQUIRE(migrate(old, embedded::queue_sql(), 1).ok());
     REQUIRE(old.execAndGet("PRAGMA user_version").getInt() == 1);
     old.exec("INSERT INTO batches VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1)");
-    old.exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, task_id, created_at, updated_at) "
-             "VALUES ('b', 'j', 1, 0, '{}', 'running', 'task_1', 1, 1)");
+    old.exec(
+        "INSERT INTO jobs (batch, job_id, take, position, input_json, state, task_id, created_at, updated_at) "
+        "VALUES ('b', 'j', 1, 0, '{}', 'running', 'task_1', 1, 1)");
     CHECK_THROWS(old.exec("SELECT note FROM jobs"));
   }
   auto db = open_database(dir / "q.db");
@@ -49,8 +50,10 @@ TEST_CASE("a database from a newer reelq is refused, not misread") {
 TEST_CASE("the state column refuses a state that does not exist") {
   test::TempDir dir;
   auto db = open_database(dir / "q.db");
-  db.value()->exec("INSERT INTO batches (name, model, manifest_path, settings_json, created_at, updated_at) "
-                   "VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1)");
-  CHECK_THROWS(db.value()->exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, created_at, "
-                                "updated_at) VALUES ('b', 'j', 1, 0, '{}', 'lost', 1, 1)"));
+  db.value()->exec(
+      "INSERT INTO batches (name, model, manifest_path, settings_json, created_at, updated_at) "
+      "VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1)");
+  CHECK_THROWS(
+      db.value()->exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, created_at, "
+                       "updated_at) VALUES ('b', 'j', 1, 0, '{}', 'lost', 1, 1)"));
 }

@@ -22,7 +22,8 @@ TEST_CASE("an image of exactly 10 MB is accepted; one byte more is not") {
   std::filesystem::resize_file(dir / "a.webp", k_max_image_bytes);
   CHECK(check_image("a.webp", dir.path()).problem == "");
   std::filesystem::resize_file(dir / "a.webp", k_max_image_bytes + 1);
-  CHECK(check_image("a.webp", dir.path()).problem == "image 'a.webp' is 10485761 bytes; the API takes at most 10 MB (10485760 bytes)");
+  CHECK(check_image("a.webp", dir.path()).problem ==
+        "image 'a.webp' is 10485761 bytes; the API takes at most 10 MB (10485760 bytes)");
 }
 
 TEST_CASE("URLs need http(s) and a host") {

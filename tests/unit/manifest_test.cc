@@ -74,15 +74,16 @@ jobs:
 TEST_CASE("local images resolve against the manifest's folder and are checked by content") {
   test::TempDir dir;
   test::write_file(dir / "refs/face.png", test::read_file(test::source_dir() / "tests/manifests/fixtures/tiny.png"));
-  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png, ./refs/../refs/face.png]\n",
-                        dir.path());
+  Manifest m =
+      parse_ok("batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png, ./refs/../refs/face.png]\n", dir.path());
   REQUIRE(m.jobs[0].images.size() == 2);
   CHECK(m.jobs[0].images[0] == "file://" + (dir / "refs/face.png").string());
   CHECK(m.jobs[0].images[1] == m.jobs[0].images[0]);
 }
 
 TEST_CASE("the settings block is kept as JSON with numbers as numbers") {
-  Manifest m = parse_ok("batch: b\nsettings:\n  rpm: 30\n  poll_interval: 2.5\n  on_ambiguous: hold\njobs:\n  - prompt: p\n");
+  Manifest m =
+      parse_ok("batch: b\nsettings:\n  rpm: 30\n  poll_interval: 2.5\n  on_ambiguous: hold\njobs:\n  - prompt: p\n");
   CHECK(m.settings_json == R"({"rpm":30,"poll_interval":2.5,"on_ambiguous":"hold"})");
 }
 

@@ -111,8 +111,9 @@ TEST_CASE("lowering takes is a change; with --replace-changed the extra queued t
   fewer.replace(fewer.find("takes: 2"), 8, "takes: 1");
   auto r = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::refuse);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message == "job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
-                             "use --replace-changed to cancel the extra takes\n");
+  CHECK(r.error().message ==
+        "job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
+        "use --replace-changed to cancel the extra takes\n");
   auto rr = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::replace);
   REQUIRE(rr.ok());
   CHECK(rr->cancelled == 1);

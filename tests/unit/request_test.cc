@@ -9,9 +9,10 @@ TEST_CASE("text-to-video body matches the API page's example") {
   spec.prompt = "a cinematic tracking shot of a futuristic city with flying cars";
   spec.duration = 8;
   spec.size = "1280*720";
-  CHECK(generate_body(input_json(spec), RequestType::async, "") ==
-        R"({"request_type":"async","provider":"official","input":{"mode":"text-to-video",)"
-        R"("prompt":"a cinematic tracking shot of a futuristic city with flying cars","duration":8,"size":"1280*720"}})");
+  CHECK(
+      generate_body(input_json(spec), RequestType::async, "") ==
+      R"({"request_type":"async","provider":"official","input":{"mode":"text-to-video",)"
+      R"("prompt":"a cinematic tracking shot of a futuristic city with flying cars","duration":8,"size":"1280*720"}})");
 }
 
 TEST_CASE("image-to-video body with callback matches the API page's example") {

@@ -2,9 +2,8 @@
 // milliseconds of real time, with the simulator's stats as the witness of caps and duplicates.
 #include "sched/runner.h"
 
-#include <doctest/doctest.h>
-
 #include <Poco/JSON/Parser.h>
+#include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include "api/request.h"
@@ -20,15 +19,19 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string k_video("\0\0\0\x18" "ftypisom" "fake-video-bytes", 28);
+const std::string k_video(
+    "\0\0\0\x18"
+    "ftypisom"
+    "fake-video-bytes",
+    28);
 
 std::string manifest_text(int jobs, const std::string& extra_job = "") {
   std::string m = "batch: night\ndefaults:\n  duration: 8\njobs:\n";
   const char* sizes[] = {"1280*720", "720*1280", "1792*1024"};
   const int durations[] = {4, 8, 12};
   for (int i = 0; i < jobs; ++i) {
-    m += fmt::format("  - id: shot-{:02}\n    prompt: \"scene {}\"\n    size: {}\n    duration: {}\n", i, i, sizes[i % 3],
-                     durations[(i / 3) % 3]);
+    m += fmt::format("  - id: shot-{:02}\n    prompt: \"scene {}\"\n    size: {}\n    duration: {}\n", i, i,
+                     sizes[i % 3], durations[(i / 3) % 3]);
   }
   return m + extra_job;
 }
@@ -140,15 +143,17 @@ TEST_CASE("takes render separately and are named -tN") {
 
 TEST_CASE("API failures are recorded with their codes and not retried") {
   Harness h;
-  h.enqueue(manifest_text(2, "  - id: bad-word\n    prompt: \"VIOLATEME\"\n"
-                             "  - id: rejected\n    prompt: \"REJECTME\"\n"
-                             "  - id: bad-image\n    prompt: p\n    images: [https://x.test/unreachable.jpg]\n"));
+  h.enqueue(manifest_text(2,
+                          "  - id: bad-word\n    prompt: \"VIOLATEME\"\n"
+                          "  - id: rejected\n    prompt: \"REJECTME\"\n"
+                          "  - id: bad-image\n    prompt: p\n    images: [https://x.test/unreachable.jpg]\n"));
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::finished);
   CHECK(s.succeeded == 2);
   CHECK(s.failed == 3);
   CHECK(s.failures_by_code == std::map<std::string, int>{{"CONTENT_VIOLATION", 2}, {"INVALID_IMAGE_URL", 1}});
-  CHECK(h.count("job_id = 'rejected' AND fail_msg = 'Content violates provider policy, please adjust the prompt'") == 1);
+  CHECK(h.count("job_id = 'rejected' AND fail_msg = 'Content violates provider policy, please adjust the prompt'") ==
+        1);
   CHECK(h.count("job_id = 'bad-word' AND fail_msg = 'Content does not meet safety guidelines'") == 1);
   h.check_caps_and_no_duplicates();
 }
@@ -190,14 +195,13 @@ TEST_CASE("credits run out: submitting stops, running tasks are collected, queue
   SimConfig c;
   c.credits = 10.0;  // 8 s at 0.30/s = 2.40: four jobs
   Harness h(c);
-  h.enqueue("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n" +
-            [] {
-              std::string s;
-              for (int i = 0; i < 10; ++i) {
-                s += fmt::format("  - prompt: \"p{}\"\n", i);
-              }
-              return s;
-            }());
+  h.enqueue("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n" + [] {
+    std::string s;
+    for (int i = 0; i < 10; ++i) {
+      s += fmt::format("  - prompt: \"p{}\"\n", i);
+    }
+    return s;
+  }());
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::credits_exhausted);
   CHECK(s.succeeded == 4);
@@ -256,7 +260,8 @@ TEST_CASE("tasks found running at start-up count against the cap and are polled,
   h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", "sim-key", h.clock);
   auto rows = h.store->unfinished_jobs("night").value();
   for (int i = 0; i < 10; ++i) {
-    SubmitResult r = h.api->submit("sora-2-pro", generate_body(rows[static_cast<size_t>(i)].input_json, RequestType::async, ""));
+    SubmitResult r =
+        h.api->submit("sora-2-pro", generate_body(rows[static_cast<size_t>(i)].input_json, RequestType::async, ""));
     REQUIRE(r.answer.kind == AnswerKind::ok);
     h.queue->db().exec(fmt::format("UPDATE jobs SET state = 'running', task_id = '{}', submitted_at = {} WHERE id = {}",
                                    r.task_id, h.clock.now_ms(), rows[static_cast<size_t>(i)].id));
@@ -332,8 +337,8 @@ TEST_CASE("a restarted runner counts the requests an earlier run made in the las
   ScriptedHarness h;
   TimeMs t0 = h.clock.now_ms();
   for (int i = 0; i < 60; ++i) {
-    h.queue->db().exec(fmt::format("INSERT INTO events (job, at, endpoint, outcome) VALUES (NULL, {}, 'statusTask', 'ok')",
-                                   t0 - 1000 + i));
+    h.queue->db().exec(fmt::format(
+        "INSERT INTO events (job, at, endpoint, outcome) VALUES (NULL, {}, 'statusTask', 'ok')", t0 - 1000 + i));
   }
   h.script_success();
   h.run();

@@ -1,8 +1,7 @@
 #include "sim/sim_core.h"
 
-#include <doctest/doctest.h>
-
 #include <Poco/JSON/Parser.h>
+#include <doctest/doctest.h>
 
 #include "api/answer.h"
 #include "support/fakes.h"
@@ -11,7 +10,8 @@ using namespace reelq;
 
 namespace {
 
-const char* k_t2v = R"({"request_type":"async","provider":"official","input":{"mode":"text-to-video","prompt":"p","duration":8,"size":"1280*720"}})";
+const char* k_t2v =
+    R"({"request_type":"async","provider":"official","input":{"mode":"text-to-video","prompt":"p","duration":8,"size":"1280*720"}})";
 
 struct SimFixture {
   test::FakeClock clock;
@@ -143,18 +143,20 @@ TEST_CASE("requests are validated as the real API does") {
   };
   CHECK(error_of(R"({"provider":"official","input":{"mode":"text-to-video","duration":8}})") ==
         R"({"code":400,"message":"Invalid request","data":{"error":"Missing required field: input.prompt"}})");
-  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":10,"size":"1280*720"}})").find(
-            "input.duration must be 4, 8 or 12") != std::string::npos);
-  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":8,"size":"1920*1080"}})").find(
-            "input.size must be one of") != std::string::npos);
-  CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8}})").find(
-            "Missing required field: input.image_urls") != std::string::npos);
-  CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8,"image_urls":["file:///etc/passwd"]}})").find(
-            "input.image_urls must be http(s) URLs") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":10,"size":"1280*720"}})")
+            .find("input.duration must be 4, 8 or 12") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"prompt":"p","duration":8,"size":"1920*1080"}})")
+            .find("input.size must be one of") != std::string::npos);
+  CHECK(error_of(R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8}})")
+            .find("Missing required field: input.image_urls") != std::string::npos);
+  CHECK(
+      error_of(
+          R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":8,"image_urls":["file:///etc/passwd"]}})")
+          .find("input.image_urls must be http(s) URLs") != std::string::npos);
   CHECK(error_of(R"({"provider":"fast","input":{"prompt":"p","duration":8}})").find("provider must be official") !=
         std::string::npos);
-  CHECK(error_of(R"({"request_type":"callback","provider":"official","input":{"prompt":"p","duration":8}})").find(
-            "callback_url is required") != std::string::npos);
+  CHECK(error_of(R"({"request_type":"callback","provider":"official","input":{"prompt":"p","duration":8}})")
+            .find("callback_url is required") != std::string::npos);
   CHECK(error_of("not json").find("not a JSON object") != std::string::npos);
 }
 
@@ -170,10 +172,13 @@ TEST_CASE("a wrong key gets 401 and another key's task is not found") {
 
 TEST_CASE("configured words and URLs give the documented failures") {
   SimFixture f;
-  SimReply rejected = f.post(R"({"provider":"official","input":{"prompt":"please REJECTME","duration":8,"size":"1280*720"}})");
+  SimReply rejected =
+      f.post(R"({"provider":"official","input":{"prompt":"please REJECTME","duration":8,"size":"1280*720"}})");
   CHECK(rejected.status == 400);
-  CHECK(rejected.body == R"({"code":400,"message":"Content violates provider policy, please adjust the prompt","data":null})");
-  std::string v = f.submit_ok(R"({"provider":"official","input":{"prompt":"VIOLATEME","duration":4,"size":"1280*720"}})");
+  CHECK(rejected.body ==
+        R"({"code":400,"message":"Content violates provider policy, please adjust the prompt","data":null})");
+  std::string v =
+      f.submit_ok(R"({"provider":"official","input":{"prompt":"VIOLATEME","duration":4,"size":"1280*720"}})");
   std::string i = f.submit_ok(
       R"({"provider":"official","input":{"mode":"image-to-video","prompt":"p","duration":4,"resolution":"720p","image_urls":["https://x.test/unreachable.png"]}})");
   f.clock.advance(30 * 60 * 1000);
