@@ -11,7 +11,7 @@ packages=(
   libfmt-dev                          # formatting
   libcli11-dev                        # command line
   doctest-dev                         # unit tests
-  python3                             # integration tests and benchmarks drive the binary from Python
+  python3 openssl                     # integration tests drive the binary from Python; TLS tests make a cert
 )
 
 missing=()
