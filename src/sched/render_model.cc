@@ -55,11 +55,22 @@ void RenderModel::observe(const std::string& input_json, TimeMs duration) {
   double ratio = static_cast<double>(duration) / prior;
   push_capped(m_ratios, ratio);
   push_capped(m_ratios_by_class[class_key(input_json)], ratio);
+  m_cache.clear();
 }
 
 RenderEstimate RenderModel::estimate(const std::string& input_json) const {
-  double prior = static_cast<double>(m_prior_8s) * class_factor(input_json);
-  auto it = m_ratios_by_class.find(class_key(input_json));
+  std::string key = class_key(input_json);
+  auto cached = m_cache.find(key);
+  if (cached != m_cache.end()) {
+    return cached->second;
+  }
+  RenderEstimate e = compute(key, static_cast<double>(m_prior_8s) * class_factor(input_json));
+  m_cache.emplace(std::move(key), e);
+  return e;
+}
+
+RenderEstimate RenderModel::compute(const std::string& key, double prior) const {
+  auto it = m_ratios_by_class.find(key);
   const std::vector<double>* samples = nullptr;
   if (it != m_ratios_by_class.end() && it->second.size() >= k_min_samples) {
     samples = &it->second;

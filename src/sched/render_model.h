@@ -26,6 +26,8 @@ class RenderModel {
   explicit RenderModel(TimeMs prior_8s) : m_prior_8s(prior_8s) {}
 
   void observe(const std::string& input_json, TimeMs duration);
+  // Cheap: the runner asks for every open job on every turn of its loop, so the quantiles are
+  // computed once per class and kept until the next observation.
   RenderEstimate estimate(const std::string& input_json) const;
 
   // The prior's relative weight of a job (used to start the longest jobs first).
@@ -33,8 +35,11 @@ class RenderModel {
 
  private:
   TimeMs m_prior_8s;
+  RenderEstimate compute(const std::string& key, double prior) const;
+
   std::map<std::string, std::vector<double>> m_ratios_by_class;  // observed / prior
   std::vector<double> m_ratios;
+  mutable std::map<std::string, RenderEstimate> m_cache;  // by class; cleared by observe()
 };
 
 }  // namespace reelq
