@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <algorithm>
 #include <cstdlib>
 
 namespace reelq {
@@ -130,6 +131,44 @@ Status apply_settings_env(Settings& s) {
     }
   }
   return ok_status();
+}
+
+}  // namespace reelq
+
+namespace reelq {
+
+namespace {
+
+std::string absolute_from(const std::filesystem::path& base, const std::string& dir) {
+  std::filesystem::path p(dir);
+  return (p.is_absolute() ? p : base / p).lexically_normal().string();
+}
+
+}  // namespace
+
+Result<Settings> resolve_settings(const SettingsLayers& layers) {
+  namespace fs = std::filesystem;
+  Settings s;
+  fs::path manifest_dir = fs::path(layers.manifest_path).parent_path();
+  if (auto st = apply_settings_json(s, layers.manifest_settings_json, layers.manifest_path + ": "); !st) {
+    return st.error();
+  }
+  std::string dir = !layers.stored_output_dir.empty() ? layers.stored_output_dir
+                    : !s.output_dir.empty()           ? absolute_from(manifest_dir, s.output_dir)
+                                                      : (manifest_dir / "renders" / layers.batch).string();
+  s.output_dir.clear();
+  if (auto st = apply_settings_env(s); !st) {
+    return st.error();
+  }
+  for (const auto& [key, value] : layers.flags) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (auto st = apply_setting(s, key, value, flag); !st) {
+      return st.error();
+    }
+  }
+  s.output_dir = s.output_dir.empty() ? dir : absolute_from(layers.cwd, s.output_dir);
+  return s;
 }
 
 }  // namespace reelq

@@ -1,7 +1,9 @@
 #pragma once
 // Every knob of the runner, with its default. Defaults are filled first, then a manifest's
 // `settings:` block, then environment, then flags (later layers win); nothing else sets them.
+#include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace reelq {
@@ -42,5 +44,20 @@ Status apply_settings_json(Settings& s, const std::string& json, const std::stri
 
 // The environment layer: every REELQ_<KEY> that is set.
 Status apply_settings_env(Settings& s);
+
+// Where a batch's settings come from, lowest precedence first.
+struct SettingsLayers {
+  std::string batch;
+  std::string manifest_path;                 // absolute; relative folders in it are taken from its folder
+  std::string manifest_settings_json = "{}";
+  std::string stored_output_dir;             // the folder an earlier run of the batch resolved ("" = none)
+  std::vector<std::pair<std::string, std::string>> flags;  // (key, value) of the flags given
+  std::filesystem::path cwd;                 // relative folders in flags and environment are taken from here
+};
+
+// Defaults, then the manifest's settings: block, then REELQ_<KEY> variables, then flags. The output
+// folder: flags, then environment, then the one the batch already uses (so a resume never splits a
+// batch across folders), then the manifest's, then renders/BATCH beside the manifest. Always absolute.
+Result<Settings> resolve_settings(const SettingsLayers& layers);
 
 }  // namespace reelq

@@ -65,39 +65,17 @@ void install_signal_handlers() {
   sigaction(SIGTERM, &sa, nullptr);
 }
 
-std::string absolute_from(const fs::path& base, const std::string& dir) {
-  fs::path p(dir);
-  return (p.is_absolute() ? p : base / p).lexically_normal().string();
-}
-
-// Settings for a batch: defaults, the manifest's block, environment, flags. A relative output
-// folder is taken from where it was given: the manifest's folder, or the current directory.
-Result<Settings> resolve_settings(const BatchInfo& batch, const RunFlags& flags) {
-  Settings s;
-  fs::path manifest_dir = fs::path(batch.manifest_path).parent_path();
-  s.output_dir = batch.output_dir.empty() ? (manifest_dir / "renders" / batch.name).string() : batch.output_dir;
-  std::string stored_dir = s.output_dir;
-  s.output_dir.clear();
-  if (auto st = apply_settings_json(s, batch.settings_json, batch.manifest_path + ": "); !st) {
-    return st.error();
-  }
-  if (!s.output_dir.empty()) {
-    s.output_dir = absolute_from(manifest_dir, s.output_dir);
-    stored_dir = s.output_dir;
-  }
-  s.output_dir.clear();
-  if (auto st = apply_settings_env(s); !st) {
-    return st.error();
-  }
-  for (const auto& [key, value] : flags.settings) {
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto st = apply_setting(s, key, value, flag); !st) {
-      return st.error();
-    }
-  }
-  s.output_dir = s.output_dir.empty() ? stored_dir : absolute_from(fs::current_path(), s.output_dir);
-  if (s.request_type == RequestType::callback) {
+// The batch's settings, with the limits of this build checked.
+Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& flags) {
+  SettingsLayers layers;
+  layers.batch = batch.name;
+  layers.manifest_path = batch.manifest_path;
+  layers.manifest_settings_json = batch.settings_json;
+  layers.stored_output_dir = batch.output_dir;
+  layers.flags = flags.settings;
+  layers.cwd = fs::current_path();
+  auto s = resolve_settings(layers);
+  if (s && s->request_type == RequestType::callback) {
     return Error{ErrorKind::usage,
                  "request_type callback needs reelq's callback listener, which is not built yet; "
                  "use async (polling)"};
@@ -169,7 +147,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     io.err << "reelq: " << batch.error().message << "\n";
     return k_exit_usage;
   }
-  auto settings = resolve_settings(*batch, flags);
+  auto settings = resolve_run_settings(*batch, flags);
   if (!settings) {
     io.err << "reelq: " << settings.error().message << "\n";
     return k_exit_usage;

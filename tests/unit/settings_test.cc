@@ -1,0 +1,76 @@
+#include "settings.h"
+
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+
+using namespace reelq;
+
+namespace {
+
+SettingsLayers layers(const std::string& manifest_json = "{}") {
+  SettingsLayers l;
+  l.batch = "night";
+  l.manifest_path = "/jobs/night.yaml";
+  l.manifest_settings_json = manifest_json;
+  l.cwd = "/home/me";
+  return l;
+}
+
+// Sets an environment variable for one test's duration.
+struct Env {
+  Env(const char* name, const char* value) : m_name(name) { setenv(name, value, 1); }
+  ~Env() { unsetenv(m_name); }
+  const char* m_name;
+};
+
+}  // namespace
+
+TEST_CASE("every setting has its documented default") {
+  Settings s = resolve_settings(layers()).value();
+  CHECK(s.api_base == "https://api.apixo.ai");
+  CHECK(s.rpm == 60);
+  CHECK(s.max_concurrent == 10);
+  CHECK(s.poll_initial == 120);
+  CHECK(s.poll_interval == 5);
+  CHECK(s.download_concurrency == 4);
+  CHECK(s.max_attempts == 5);
+  CHECK(s.on_ambiguous == OnAmbiguous::resubmit);
+  CHECK(s.time_scale == 1);
+  CHECK(s.output_dir == "/jobs/renders/night");
+}
+
+TEST_CASE("flags beat the environment, which beats the manifest, which beats the default") {
+  SettingsLayers l = layers(R"({"rpm":30,"max_concurrent":5,"max_attempts":7})");
+  CHECK(resolve_settings(l).value().rpm == 30);
+  Env env("REELQ_RPM", "20");
+  Env env2("REELQ_MAX_CONCURRENT", "4");
+  Settings s = resolve_settings(l).value();
+  CHECK(s.rpm == 20);
+  CHECK(s.max_concurrent == 4);
+  CHECK(s.max_attempts == 7);
+  l.flags = {{"rpm", "10"}};
+  s = resolve_settings(l).value();
+  CHECK(s.rpm == 10);
+  CHECK(s.max_concurrent == 4);
+}
+
+TEST_CASE("output folders: flag from the current directory, manifest's from its folder, the batch's own kept") {
+  SettingsLayers l = layers(R"({"output_dir":"out/night"})");
+  CHECK(resolve_settings(l).value().output_dir == "/jobs/out/night");
+  l.stored_output_dir = "/elsewhere/night";  // an earlier run used this: a resume stays there
+  CHECK(resolve_settings(l).value().output_dir == "/elsewhere/night");
+  l.flags = {{"output_dir", "renders"}};
+  CHECK(resolve_settings(l).value().output_dir == "/home/me/renders");
+}
+
+TEST_CASE("a bad value names where it came from") {
+  SettingsLayers l = layers(R"({"rpm":0})");
+  CHECK(resolve_settings(l).error().message == "/jobs/night.yaml: settings.rpm: must be a whole number from 1 to 10000 (got \"0\")");
+  Env env("REELQ_ON_AMBIGUOUS", "maybe");
+  CHECK(resolve_settings(layers()).error().message == "REELQ_ON_AMBIGUOUS: must be resubmit or hold (got \"maybe\")");
+  SettingsLayers f = layers();
+  f.flags = {{"time_scale", "fast"}};
+  unsetenv("REELQ_ON_AMBIGUOUS");
+  CHECK(resolve_settings(f).error().message == "--time-scale: must be a number from 0.0001 to 100 (got \"fast\")");
+}
