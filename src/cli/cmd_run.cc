@@ -154,24 +154,15 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   }
   // Local reference images reach the API only through a URL reelq would serve; that listener is
   // not built yet, so refuse before anything is submitted rather than send a file:// URL.
-  if (auto open_jobs = store.unfinished_jobs(batch_name)) {
-    std::vector<std::string> local;
-    for (const auto& j : *open_jobs) {
-      if (j.input_json.find("\"file://") != std::string::npos && local.size() < 5) {
-        local.push_back(j.job_id);
-      }
+  if (auto local = store.jobs_with_local_images(batch_name, 5); local && !local->empty()) {
+    std::string names;
+    for (const auto& n : *local) {
+      names += (names.empty() ? "" : ", ") + n;
     }
-    if (!local.empty()) {
-      std::string names;
-      for (const auto& n : local) {
-        names += (names.empty() ? "" : ", ") + n;
-      }
-      io.err << fmt::format(
-          "reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
-          "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
-          batch_name, names);
-      return k_exit_usage;
-    }
+    io.err << fmt::format("reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
+                          "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
+                          batch_name, names);
+    return k_exit_usage;
   }
   std::error_code ec;
   fs::create_directories(settings->output_dir, ec);

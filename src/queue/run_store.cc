@@ -32,10 +32,14 @@ Result<BatchInfo> RunStore::batch(const std::string& name) {
   }
 }
 
-Result<std::vector<std::string>> RunStore::batch_names() {
+Result<std::vector<std::string>> RunStore::jobs_with_local_images(const std::string& batch, int limit) {
   try {
     std::vector<std::string> out;
-    SQLite::Statement q(m_db, "SELECT name FROM batches ORDER BY created_at, name");
+    SQLite::Statement q(m_db,
+                        "SELECT DISTINCT job_id FROM jobs WHERE batch = ? AND state NOT IN ('succeeded', 'failed', "
+                        "'cancelled') AND instr(input_json, '\"file://') > 0 ORDER BY position LIMIT ?");
+    q.bind(1, batch);
+    q.bind(2, limit);
     while (q.executeStep()) {
       out.push_back(q.getColumn(0).getString());
     }

@@ -83,8 +83,10 @@ class RunStore {
   RunStore(SQLite::Database& db, Clock& clock) : m_db(db), m_clock(clock) {}
 
   Result<BatchInfo> batch(const std::string& name);
-  Result<std::vector<std::string>> batch_names();
   Status set_output_dir(const std::string& batch, const std::string& dir);
+
+  // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
+  Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);
 
   // The batch's rows not in an end state, in manifest order.
   Result<std::vector<JobRow>> unfinished_jobs(const std::string& batch);
