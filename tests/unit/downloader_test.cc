@@ -1,0 +1,122 @@
+#include "fetch/downloader.h"
+
+#include <doctest/doctest.h>
+
+#include "fetch/output_paths.h"
+#include "support/fake_transport.h"
+#include "support/fakes.h"
+
+using namespace reelq;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string k_mp4("\0\0\0\x18" "ftypisom" "fake-video-bytes", 28);
+
+Headers length_of(const std::string& body) { return {{"Content-Length", std::to_string(body.size())}}; }
+
+struct Fetch {
+  test::TempDir dir;
+  test::FakeTransport t;
+  std::string error;
+  int status = 0;
+  FileRecord get(const std::string& name = "a.mp4") {
+    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status);
+  }
+  bool no_leftovers() {
+    for (const auto& e : fs::directory_iterator(dir.path())) {
+      if (e.path().filename().string().ends_with(".part")) {
+        return false;
+      }
+    }
+    return true;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a good download lands under its name with its size and SHA-256") {
+  Fetch f;
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(r.path == "a.mp4");
+  CHECK(r.bytes == 28);
+  CHECK(r.sha256 == "12cb1dd7d64fb36b13d955251e2bf6e1890971f15e20131afeecc66db68063e7");
+  CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a download that fails a check leaves nothing under the final name, nor a temporary file") {
+  Fetch f;
+  SUBCASE("cut short of its Content-Length") {
+    f.t.answer(200, k_mp4.substr(0, 20), length_of(k_mp4));
+    f.get();
+    CHECK(f.error == "download cut short: 20 of 28 bytes");
+  }
+  SUBCASE("not an MP4") {
+    std::string html = "<html>oops</html>";
+    f.t.answer(200, html, length_of(html));
+    f.get();
+    CHECK(f.error == "download is not an MP4 file");
+  }
+  SUBCASE("an expired URL") {
+    f.t.answer(403, "Request has expired");
+    f.get();
+    CHECK(f.error == "download answered HTTP 403");
+    CHECK(f.status == 403);
+  }
+  SUBCASE("empty") {
+    f.t.answer(200, "", length_of(""));
+    f.get();
+    CHECK(f.error == "download was empty");
+  }
+  SUBCASE("the connection dropped") {
+    f.t.fail(WireOutcome::no_answer, "Connection reset by peer");
+    f.get();
+    CHECK(f.error == "download failed: Connection reset by peer");
+  }
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a truncated transfer is retried; an expired URL is not") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  DownloadOptions o;
+  o.output_dir = dir.path();
+  o.workers = 0;
+  o.backoff_base = 10;
+  Downloader d(t, clock, o);
+  t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
+  t.answer(200, k_mp4, length_of(k_mp4));
+  d.start({1, "shot", 2, 3, {"https://cdn.test/a.mp4"}, {}});
+  auto done = d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].ok);
+  CHECK(done[0].files[0].attempts == 2);
+  CHECK(done[0].files[0].path == "shot-t2.mp4");
+
+  t.answer(403, "Request has expired");
+  d.start({2, "late", 1, 1, {"https://cdn.test/b.mp4"}, {}});
+  done = d.take_finished();
+  CHECK_FALSE(done[0].ok);
+  CHECK(done[0].files[0].attempts == 1);
+  CHECK(t.requests.size() == 3);
+}
+
+TEST_CASE("result names come from the job id alone and cannot leave the output folder") {
+  CHECK(result_file_name("skyline", 1, 1, 0) == "skyline.mp4");
+  CHECK(result_file_name("skyline", 2, 3, 0) == "skyline-t2.mp4");
+  CHECK(result_file_name("skyline", 1, 1, 1) == "skyline-2.mp4");
+  CHECK(safe_component("../../etc/passwd") == "_.._etc_passwd");
+  CHECK(safe_component("..") == "_");
+  CHECK(safe_component("/abs") == "_abs");
+  CHECK(safe_component("") == "_");
+  CHECK(result_file_name("../x", 1, 1, 0) == "_x.mp4");
+  CHECK(is_inside("/out", "/out/a.mp4"));
+  CHECK_FALSE(is_inside("/out", "/out/../etc/a.mp4"));
+  CHECK_FALSE(is_inside("/out", "/out"));
+  CHECK_FALSE(is_inside("/out", "/outside/a.mp4"));
+}
