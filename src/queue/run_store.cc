@@ -127,6 +127,22 @@ Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
   }
 }
 
+Result<std::vector<std::pair<TimeMs, std::string>>> RunStore::recent_ambiguous_submits(TimeMs since) {
+  try {
+    std::vector<std::pair<TimeMs, std::string>> out;
+    SQLite::Statement q(m_db,
+                        "SELECT e.at, j.input_json FROM events e JOIN jobs j ON e.job = j.id WHERE e.at > ? AND "
+                        "e.outcome = 'ambiguous' AND e.endpoint IN ('generateTask', 'recovery')");
+    q.bind(1, since);
+    while (q.executeStep()) {
+      out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
   try {
     Counts c;

@@ -98,6 +98,9 @@ class RunStore {
   // restarted runner does not burst past the rate cap.
   Result<std::vector<TimeMs>> recent_requests(TimeMs since);
 
+  // Submits whose fate was unknown (ambiguous), recorded since `since`: when, and the job's input.
+  Result<std::vector<std::pair<TimeMs, std::string>>> recent_ambiguous_submits(TimeMs since);
+
   struct Counts {
     std::map<JobState, int> by_state;
     std::map<std::string, int> failures_by_code;

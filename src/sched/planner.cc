@@ -32,7 +32,7 @@ double chance_done_since_last_look(const PlanJob& j, TimeMs now) {
 
 Action plan_next(const PlanInput& in) {
   const auto& jobs = *in.jobs;
-  int active = 0;
+  int active = in.unseen_tasks;
   for (const auto& j : jobs) {
     active += j.state == JobState::running || j.state == JobState::submitting ? 1 : 0;
   }

@@ -93,6 +93,14 @@ RunSummary Runner::run() {
       m_limiter.record(t);
     }
   }
+  // A run that was killed may have had one request on the wire that no event records.
+  m_limiter.record(started);
+  // Tasks an earlier run may have created without learning their taskId still hold API slots.
+  if (auto unseen = m_store.recent_ambiguous_submits(started - scaled(3600))) {
+    for (const auto& [at, input] : *unseen) {
+      hold_unseen_slot(at, input);
+    }
+  }
   recover();
   while (!m_storage_failed && !m_key_refused) {
     absorb_downloads();
@@ -105,6 +113,7 @@ RunSummary Runner::run() {
     in.budget_at = std::max(m_limiter.next_allowed(in.now), m_pause_until);
     in.may_submit = !m_credits_out;
     in.max_concurrent = m_config.settings.max_concurrent;
+    in.unseen_tasks = unseen_tasks(in.now);
     in.downloads_pending = m_downloader.in_flight() > 0;
     in.jobs = &snapshot;
     Action a = plan_next(in);
@@ -152,6 +161,7 @@ void Runner::recover() {
       }
       m_observer.log(LogLevel::warn, fmt::format("{}: {}", describe(j), a.message));
       write(j.id, u, &e);
+      hold_unseen_slot(now, j.input_json);
     } else if (j.state == JobState::running) {
       j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
     } else if (j.state == JobState::downloading) {
@@ -177,6 +187,18 @@ std::vector<PlanJob> Runner::plan_jobs() const {
     out.push_back(p);
   }
   return out;
+}
+
+// The API may be rendering a task we never heard of; until a render like it would surely be done,
+// it counts against the concurrency cap, or the API would answer our next submit with a 429. Such
+// tasks are rare, so the slot is held generously: twice the time by which 90% of renders like it end.
+void Runner::hold_unseen_slot(TimeMs since, const std::string& input_json) {
+  m_unseen_until.push_back(since + 2 * m_model.estimate(input_json).late);
+}
+
+int Runner::unseen_tasks(TimeMs now) {
+  std::erase_if(m_unseen_until, [&](TimeMs until) { return until <= now; });
+  return static_cast<int>(m_unseen_until.size());
 }
 
 TimeMs Runner::first_poll_at(const JobRow& j) const {
@@ -288,6 +310,9 @@ void Runner::submit(size_t i) {
   }
   u.attempts = ++j.attempts;
   bool ambiguous = r.answer.kind == AnswerKind::ambiguous;
+  if (ambiguous) {
+    hold_unseen_slot(now, j.input_json);
+  }
   if (ambiguous && m_config.settings.on_ambiguous == OnAmbiguous::hold) {
     u.state = j.state = JobState::failed;
     u.fail_code = "AMBIGUOUS_SUBMIT";

@@ -70,6 +70,8 @@ class Runner {
   void start_download(size_t i);
   void on_rate_limited(const Answer& a);
   void on_answer(const Answer& a);
+  void hold_unseen_slot(TimeMs since, const std::string& input_json);
+  int unseen_tasks(TimeMs now);
   TimeMs first_poll_at(const JobRow& j) const;
   TimeMs next_poll_at(const JobRow& j) const;
   std::vector<PlanJob> plan_jobs() const;
@@ -89,6 +91,7 @@ class Runner {
   Backoff m_backoff_429;
   std::vector<JobRow> m_jobs;
   std::map<std::int64_t, int> m_poll_errors;  // consecutive failed polls per row
+  std::vector<TimeMs> m_unseen_until;         // per unknown-fate submit: when its task must be done
   TimeMs m_pause_until = 0;                   // after a 429: no request before then
   int m_consecutive_429 = 0;
   bool m_credits_out = false;

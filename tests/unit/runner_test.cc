@@ -383,3 +383,36 @@ TEST_CASE("a download that finishes between two looks of the runner is still col
     REQUIRE(s.succeeded == 3);
   }
 }
+
+TEST_CASE("a task created by a submit whose answer was lost holds its slot: the API never has to say 429") {
+  SimConfig c;
+  c.concurrency = 3;
+  c.seed = 4;
+  c.faults.drop_after = 0.3;
+  Harness h(c);
+  h.settings.max_concurrent = 3;
+  h.settings.max_attempts = 20;
+  h.enqueue(manifest_text(12));
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 12);
+  CHECK(h.count("ambiguous = 1") > 0);
+  CHECK(h.stats()->getValue<int>("rate_limited_sent") == 0);
+  CHECK(h.stats()->getValue<int>("max_concurrent_tasks") <= 3);
+}
+
+TEST_CASE("after a crash mid-submit, the restarted run leaves that task's slot alone") {
+  SimConfig c;
+  c.concurrency = 2;
+  Harness h(c);
+  h.settings.max_concurrent = 2;
+  h.enqueue(manifest_text(4));
+  // The crashed run's submit reached the API (a task exists) but its answer was never recorded.
+  h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", "sim-key", h.clock);
+  auto rows = h.store->unfinished_jobs("night").value();
+  REQUIRE(h.api->submit("sora-2-pro", generate_body(rows[0].input_json, RequestType::async, "")).answer.kind ==
+          AnswerKind::ok);
+  h.queue->db().exec(fmt::format("UPDATE jobs SET state = 'submitting' WHERE id = {}", rows[0].id));
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 4);
+  CHECK(h.stats()->getValue<int>("rate_limited_sent") == 0);
+}
