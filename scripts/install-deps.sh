@@ -12,6 +12,7 @@ packages=(
   libcli11-dev                        # command line
   doctest-dev                         # unit tests
   python3 openssl                     # integration tests drive the binary from Python; TLS tests make a cert
+  chromium fonts-dejavu-core          # the HTML report's test loads it in headless Chromium
 )
 
 missing=()

@@ -3,8 +3,8 @@
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
-#include <cmath>
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace reelq {

@@ -48,11 +48,11 @@ Status apply_settings_env(Settings& s);
 // Where a batch's settings come from, lowest precedence first.
 struct SettingsLayers {
   std::string batch;
-  std::string manifest_path;                 // absolute; relative folders in it are taken from its folder
+  std::string manifest_path;  // absolute; relative folders in it are taken from its folder
   std::string manifest_settings_json = "{}";
-  std::string stored_output_dir;             // the folder an earlier run of the batch resolved ("" = none)
+  std::string stored_output_dir;  // the folder an earlier run of the batch resolved ("" = none)
   std::vector<std::pair<std::string, std::string>> flags;  // (key, value) of the flags given
-  std::filesystem::path cwd;                 // relative folders in flags and environment are taken from here
+  std::filesystem::path cwd;  // relative folders in flags and environment are taken from here
 };
 
 // Defaults, then the manifest's settings: block, then REELQ_<KEY> variables, then flags. The output

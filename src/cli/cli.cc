@@ -67,12 +67,18 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       setting_options.emplace_back(key, cmd,
                                    cmd->add_option(flag, setting_values[cmd->get_name() + key], help.at(key)));
     }
+    cmd->add_flag("--allow-partial", run_flags.allow_partial,
+                  "Start even if the balance cannot pay for every render left");
+    cmd->add_option("--prices", run_flags.prices, "Price table for the balance check (default: built-in)");
     cmd->add_flag("--quiet", quiet, "Print only problems and the summary");
     cmd->add_flag("--log-json", log_json, "Log as JSON lines");
   };
   auto* run = app.add_subcommand("run", "Enqueue a manifest (idempotently) and drain its batch");
   run->add_option("manifest", manifest_to_run, "Manifest file")->required();
   run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
+  bool rehearse = false;
+  run->add_flag("--rehearse", rehearse,
+                "Run the whole batch against the built-in simulator first (about a minute, no credits, own folder)");
   add_run_flags(run);
   auto* resume = app.add_subcommand("resume", "Drain what the database holds (after a stop, a crash, a top-up)");
   resume->add_option("--batch", resume_batch, "Only this batch (default: every unfinished one)");
@@ -126,6 +132,44 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--ledger", sim_config.ledger_path, "Append every request to this file as a JSON line");
 
+  ReportFlags report_flags;
+  auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");
+  report->add_option("--db", report_flags.db, "Queue database")->capture_default_str();
+  report->add_option("--batch", report_flags.batch, "Only this batch (default: every batch)");
+  report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension, else csv)");
+  report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
+
+  auto* batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
+  batches->add_option("--db", db_path, "Queue database")->capture_default_str();
+
+  EstimateFlags estimate_flags;
+  auto* estimate = app.add_subcommand("estimate", "Renders, seconds of video, cost and least wall time of a manifest");
+  estimate->add_option("manifest", estimate_flags.manifest, "Manifest file")->required();
+  estimate->add_option("--prices", estimate_flags.prices, "Price table (JSON like schemas/prices.json)");
+  std::string est_rpm;
+  std::string est_concurrent;
+  auto* est_rpm_opt = estimate->add_option("--rpm", est_rpm, "Requests per minute of the plan (default 60)");
+  auto* est_conc_opt = estimate->add_option("--max-concurrent", est_concurrent, "Tasks at once (default 10)");
+
+  JobSelector selector;
+  auto add_selector = [&](CLI::App* cmd) {
+    cmd->add_option("--db", db_path, "Queue database")->capture_default_str();
+    cmd->add_option("--batch", selector.batch, "Only this batch (default: every batch)");
+    cmd->add_option("--job", selector.job_ids, "Only this job id (repeatable)");
+  };
+  auto* retry = app.add_subcommand("retry", "Requeue failed jobs, keeping their history; `reelq resume` runs them");
+  add_selector(retry);
+  retry->add_option("--fail-code", selector.fail_codes, "Only jobs failed with this code (repeatable)");
+  auto* cancel = app.add_subcommand("cancel", "Cancel queued jobs (tasks already at the API still finish)");
+  add_selector(cancel);
+
+  auto* download = app.add_subcommand("download", "Fetch rendered results that are not on disk");
+  std::optional<std::string> download_batch;
+  std::string download_ca;
+  download->add_option("--db", db_path, "Queue database")->capture_default_str();
+  download->add_option("--batch", download_batch, "Only this batch");
+  download->add_option("--ca-file", download_ca, "Trust this CA bundle instead of the system's");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -143,6 +187,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                       : quiet                                        ? OutputStyle::quiet
                       : isatty(fileno(stdout)) && &out == &std::cout ? OutputStyle::terminal
                                                                      : OutputStyle::plain;
+    if (*run && rehearse) {
+      return cmd_rehearse(manifest_to_run, run_flags, io);
+    }
     return *run ? cmd_run(manifest_to_run, run_flags, io) : cmd_resume(resume_batch, run_flags, io);
   }
   if (*sim) {
@@ -169,6 +216,30 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   }
   if (*status) {
     return cmd_status(db_path, batch, json, io);
+  }
+  if (*report) {
+    return cmd_report(report_flags, io);
+  }
+  if (*batches) {
+    return cmd_batches(db_path, io);
+  }
+  if (*estimate) {
+    if (est_rpm_opt->count() > 0) {
+      estimate_flags.settings.emplace_back("rpm", est_rpm);
+    }
+    if (est_conc_opt->count() > 0) {
+      estimate_flags.settings.emplace_back("max_concurrent", est_concurrent);
+    }
+    return cmd_estimate(estimate_flags, io);
+  }
+  if (*retry) {
+    return cmd_retry(db_path, selector, io);
+  }
+  if (*cancel) {
+    return cmd_cancel(db_path, selector, io);
+  }
+  if (*download) {
+    return cmd_download(db_path, download_batch, download_ca, io);
   }
   return k_exit_usage;
 }

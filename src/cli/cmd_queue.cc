@@ -7,6 +7,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "util/text.h"
+#include "util/time_text.h"
 
 namespace reelq {
 
@@ -25,6 +26,32 @@ int exit_code_for(const Error& error) {
   return k_exit_internal;
 }
 
+int report_error(std::ostream& err, const Error& e) {
+  // Manifest errors are already "FILE:LINE:COL: message" lines; others get the program's name.
+  if (e.kind == ErrorKind::input && e.message.ends_with('\n')) {
+    err << e.message;
+  } else {
+    err << "reelq: " << e.message << (e.message.ends_with('\n') ? "" : "\n");
+  }
+  return exit_code_for(e);
+}
+
+Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path) {
+  if (!std::filesystem::exists(path)) {
+    return Error{ErrorKind::usage,
+                 fmt::format("no queue database at {} (run or enqueue a manifest first, or pass --db)", path)};
+  }
+  return Queue::open(path, system_clock());
+}
+
+std::string prices_path(const std::string& flag) {
+  if (!flag.empty()) {
+    return flag;
+  }
+  const char* env = std::getenv("REELQ_PRICES");
+  return env ? env : "";
+}
+
 namespace {
 
 int count_takes(const Manifest& m) {
@@ -36,12 +63,34 @@ int count_takes(const Manifest& m) {
 }
 
 void print_error(std::ostream& err, const Error& e) {
-  // Manifest errors are already "FILE:LINE:COL: message" lines; others get the program's name.
-  if (e.kind == ErrorKind::input) {
-    err << e.message;
-  } else {
-    err << "reelq: " << e.message << (e.message.ends_with('\n') ? "" : "\n");
+  report_error(err, e);
+}
+
+// Paid-for results whose files are not on disk, with the time their URLs have left.
+void print_missing_results(SQLite::Database& db, const std::optional<std::string>& batch, const std::string& db_path,
+                           std::ostream& out) {
+  auto missing = missing_results(db, batch);
+  if (!missing || missing->empty()) {
+    return;
   }
+  TimeMs now = system_clock().now_ms();
+  fmt::print(out,
+             "\nwarning: {} rendered result{} not on disk (result URLs expire: 24 h by one apixo page, 15 days "
+             "by the sora-2-pro page):\n",
+             missing->size(), missing->size() == 1 ? " is" : "s are");
+  for (const auto& m : *missing) {
+    TimeMs left = m.finished_at + k_result_url_ttl_ms - now;
+    TimeMs left_max = m.finished_at + k_result_url_ttl_max_ms - now;
+    std::string name = m.takes > 1 ? fmt::format("{} take {}", m.job_id, m.take) : m.job_id;
+    std::string why = m.state == JobState::succeeded     ? "file missing from the output folder"
+                      : m.state == JobState::downloading ? "download pending"
+                                                         : "download failed";
+    std::string when = left > 0       ? fmt::format("URL valid for about {} more", format_age(left))
+                       : left_max > 0 ? fmt::format("URL may have expired; at most {} left", format_age(left_max))
+                                      : "URL expired";
+    fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
+  }
+  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", db_path, batch ? " --batch " + *batch : "");
 }
 
 }  // namespace
@@ -133,6 +182,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     }
     io.out << "\n";
   }
+  print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;
 }
 

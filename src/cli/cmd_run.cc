@@ -1,19 +1,27 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
+#include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <csignal>
+#include <fstream>
 #include <ostream>
 #include <thread>
 
 #include "api/poco_transport.h"
+#include "api/request.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "queue/run_store.h"
+#include "report/csv.h"
+#include "report/estimate.h"
+#include "report/html_report.h"
+#include "sched/balance_check.h"
 #include "sched/runner.h"
+#include "sim/sim_server.h"
 #include "util/run_lock.h"
 
 namespace reelq {
@@ -139,6 +147,46 @@ void print_summary(const std::string& batch, const RunSummary& s, const Settings
   }
 }
 
+// Refuses to start a batch the balance cannot pay for (unless --allow-partial). Returns an exit
+// code to stop with, or -1 to go on.
+int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const std::string& model,
+                const Settings& settings, const RunFlags& flags, CommandIo io) {
+  auto prices = load_prices(prices_path(flags.prices));
+  if (!prices) {
+    return report_error(io.err, prices.error());
+  }
+  BalanceVerdict v = check_balance(store, api, system_clock(), batch, model, *prices, settings);
+  switch (v.kind) {
+    case BalanceKind::covered:
+      if (v.renders > 0 && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
+        fmt::print(io.out, "balance ${:.2f} covers the {} renders left (estimated ${:.2f})\n", v.balance, v.renders,
+                   v.cost);
+      }
+      return -1;
+    case BalanceKind::unknown:
+      fmt::print(io.err, "reelq: warning: {}; starting anyway (a run stops submitting when credits run out)\n",
+                 v.message);
+      return -1;
+    case BalanceKind::key_refused:
+      fmt::print(io.err, "reelq: {}; nothing was submitted. Fix the key (APIXO_API_KEY or --api-key-file).\n",
+                 v.message);
+      return k_exit_key_refused;
+    case BalanceKind::short_funds:
+      break;
+  }
+  std::string what = fmt::format("balance ${:.2f} covers {} of the {} renders left (estimated ${:.2f}, prices: {})",
+                                 v.balance, v.affordable, v.renders, v.cost, prices->source);
+  if (flags.allow_partial) {
+    fmt::print(io.err, "reelq: warning: {}; --allow-partial: starting, and stopping when credits run out\n", what);
+    return -1;
+  }
+  fmt::print(io.err,
+             "reelq: {}. Nothing was submitted. Top up, or pass --allow-partial to render what it covers "
+             "(`reelq resume` continues later).\n",
+             what);
+  return k_exit_unfinished;
+}
+
 // Drains one batch; the lock and the key are the caller's.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io) {
   RunStore store(queue.db(), system_clock());
@@ -159,9 +207,10 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     for (const auto& n : *local) {
       names += (names.empty() ? "" : ", ") + n;
     }
-    io.err << fmt::format("reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
-                          "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
-                          batch_name, names);
+    io.err << fmt::format(
+        "reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
+        "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
+        batch_name, names);
     return k_exit_usage;
   }
   std::error_code ec;
@@ -187,6 +236,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
+  if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, io); rc >= 0) {
+    return rc;
+  }
   ConsoleObserver observer(io.out, flags.style, system_clock());
   RunConfig config;
   config.batch = batch_name;
@@ -306,6 +358,126 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
     }
   }
   return worst;
+}
+
+namespace {
+
+// A time scale at which the batch's lower bound on wall time takes about a minute: never slower
+// than real time, never so fast that loopback overheads would distort the schedule.
+double rehearsal_scale(const Manifest& m, const Settings& s) {
+  std::vector<RenderSpec> renders;
+  for (const auto& job : m.jobs) {
+    renders.insert(renders.end(), static_cast<size_t>(job.takes), render_spec_of(input_json(job)));
+  }
+  PriceTable none;
+  Estimate e = estimate_renders(renders, m.model, none, s.max_concurrent, s.rpm, 180000);
+  double scale = 60000.0 / static_cast<double>(std::max<TimeMs>(1, e.wall_lower_bound_ms()));
+  return std::clamp(scale, 0.002, 1.0);
+}
+
+void print_sim_stats(SimServer& sim, std::ostream& out) {
+  try {
+    Poco::JSON::Parser p;
+    auto s = p.parse(sim.core().stats_json()).extract<Poco::JSON::Object::Ptr>();
+    fmt::print(out,
+               "  the simulator saw {} requests, {} answered 429, at most {} in any window (cap {}), at most {} "
+               "tasks at once (cap {}), {} tasks created\n",
+               s->getValue<int>("total_requests"), s->getValue<int>("rate_limited_sent"),
+               s->getValue<int>("max_requests_in_window"), s->getValue<int>("rpm"),
+               s->getValue<int>("max_concurrent_tasks"), s->getValue<int>("concurrency"),
+               s->getValue<int>("tasks_created"));
+  } catch (const Poco::Exception& e) {
+    fmt::print(out, "  (the simulator's figures are unreadable: {})\n", e.displayText());
+  }
+}
+
+Status write_rehearsal_reports(Queue& queue, const std::string& batch, const fs::path& dir) {
+  auto reports = load_reports(queue.db(), batch, WithEvents::no);
+  if (!reports) {
+    return reports.error();
+  }
+  std::ofstream csv(dir / "report.csv", std::ios::binary | std::ios::trunc);
+  write_csv(*reports, csv);
+  std::ofstream html(dir / "report.html", std::ios::binary | std::ios::trunc);
+  HtmlOptions o;
+  o.generated_at = system_clock().now_ms();
+  o.page_dir = dir;
+  write_html(*reports, o, html);
+  if (!csv || !html) {
+    return Error{ErrorKind::io, fmt::format("cannot write the reports in {}", dir.string())};
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+  auto manifest = load_manifest(manifest_path);
+  if (!manifest) {
+    return report_error(io.err, manifest.error());
+  }
+  SettingsLayers layers;
+  layers.batch = manifest->batch;
+  layers.manifest_path = fs::absolute(manifest_path).string();
+  layers.manifest_settings_json = manifest->settings_json;
+  layers.flags = flags.settings;
+  layers.cwd = fs::current_path();
+  auto settings = resolve_settings(layers);
+  if (!settings) {
+    return report_error(io.err, settings.error());
+  }
+  // Its own folder and database beside the real ones: a rehearsal never touches the real queue
+  // and its placeholder videos never land among real renders.
+  fs::path dir = settings->output_dir + ".rehearsal";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm"}) {
+    fs::remove(dir / stale, ec);
+  }
+  SimConfig sim_config;
+  sim_config.keys = {"rehearsal-key"};
+  sim_config.rpm = settings->rpm;
+  sim_config.concurrency = settings->max_concurrent;
+  sim_config.time_scale = rehearsal_scale(*manifest, *settings);
+  sim_config.credits = 1e9;
+  // A few of the faults a real night brings, seeded so a rehearsal is repeatable.
+  sim_config.faults.server_error = 0.01;
+  sim_config.faults.drop_before = 0.01;
+  sim_config.faults.truncate = 0.01;
+  SimServer sim(sim_config);
+  if (auto st = sim.start(); !st) {
+    return report_error(io.err, st.error());
+  }
+  RunFlags rehearsal = flags;
+  rehearsal.db = (dir / "rehearsal.db").string();
+  rehearsal.settings.emplace_back("api_base", sim.base_url());
+  rehearsal.settings.emplace_back("time_scale", fmt::format("{}", sim_config.time_scale));
+  rehearsal.settings.emplace_back("output_dir", dir.string());
+  auto lock = RunLock::acquire(rehearsal.db);
+  if (!lock) {
+    return report_error(io.err, lock.error());
+  }
+  auto queue = Queue::open(rehearsal.db, system_clock());
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  if (auto r = queue.value()->enqueue(*manifest, fs::absolute(manifest_path), OnChanged::refuse); !r) {
+    return report_error(io.err, r.error());
+  }
+  fmt::print(io.out,
+             "rehearsal of {} against the built-in simulator (time scale {:.3g}: a 3-minute render takes {}); "
+             "nothing is sent to apixo\n",
+             manifest->batch, sim_config.time_scale,
+             format_duration(static_cast<TimeMs>(180000 * sim_config.time_scale)));
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io);
+  print_sim_stats(sim, io.out);
+  if (auto st = write_rehearsal_reports(*queue.value(), manifest->batch, dir); !st) {
+    return report_error(io.err, st.error());
+  }
+  fmt::print(io.out, "  reports: {} and {}\n", (dir / "report.html").string(), (dir / "report.csv").string());
+  return rc;
 }
 
 }  // namespace reelq

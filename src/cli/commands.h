@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/progress.h"
+#include "queue/operations.h"
 #include "queue/queue.h"
 #include "sim/sim_config.h"
 
@@ -27,14 +28,51 @@ struct RunFlags {
   std::vector<std::pair<std::string, std::string>> settings;  // (key, value) of the setting flags given
   OutputStyle style = OutputStyle::plain;
   bool replace_changed = false;
+  bool allow_partial = false;  // start even when the balance cannot pay for every render left
+  std::string prices;          // price table for the balance check ("" = REELQ_PRICES, else built-in)
 };
 
 int cmd_run(const std::string& manifest, const RunFlags& flags, CommandIo io);
+// `reelq run --rehearse`: the whole batch against the built-in simulator, in a folder and a
+// database of its own, at a time scale that takes about a minute; then its reports.
+int cmd_rehearse(const std::string& manifest, const RunFlags& flags, CommandIo io);
 int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io);
 
 int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io);
 
+struct ReportFlags {
+  std::string db = "reelq.db";
+  std::optional<std::string> batch;
+  std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
+  std::string output;  // "" = stdout
+};
+int cmd_report(const ReportFlags& flags, CommandIo io);
+int cmd_batches(const std::string& db_path, CommandIo io);
+
+struct EstimateFlags {
+  std::string manifest;
+  std::string prices;                                         // "" = REELQ_PRICES, else the built-in table
+  std::vector<std::pair<std::string, std::string>> settings;  // rpm, max_concurrent given as flags
+};
+int cmd_estimate(const EstimateFlags& flags, CommandIo io);
+
+int cmd_retry(const std::string& db_path, const JobSelector& selector, CommandIo io);
+int cmd_cancel(const std::string& db_path, const JobSelector& selector, CommandIo io);
+int cmd_download(const std::string& db_path, const std::optional<std::string>& batch, const std::string& ca_file,
+                 CommandIo io);
+
 // Maps an Error's kind to the process exit code.
 int exit_code_for(const Error& error);
+
+// Prints an error for people: manifest errors as they are (FILE:LINE:COL lines), others after
+// "reelq: ". Returns the exit code for it.
+int report_error(std::ostream& err, const Error& error);
+
+// The queue database at `path`, which must exist already (commands that only read or change a
+// queue never create one by accident).
+Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path);
+
+// The price table to use: `flag`, else REELQ_PRICES, else the built-in one.
+std::string prices_path(const std::string& flag);
 
 }  // namespace reelq

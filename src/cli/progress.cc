@@ -10,20 +10,6 @@
 
 namespace reelq {
 
-std::string format_duration(TimeMs ms) {
-  if (ms < 1000) {
-    return fmt::format("{}ms", ms);
-  }
-  long long s = ms / 1000;
-  if (s >= 3600) {
-    return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);
-  }
-  if (s >= 60) {
-    return fmt::format("{}m{:02}s", s / 60, s % 60);
-  }
-  return fmt::format("{}s", s);
-}
-
 std::string ConsoleObserver::timestamp() {
   std::time_t t = static_cast<std::time_t>(m_clock.now_ms() / 1000);
   return fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(t));

@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "sched/run_observer.h"
+#include "util/time_text.h"
 
 namespace reelq {
 
@@ -32,7 +33,5 @@ class ConsoleObserver final : public RunObserver {
   TimeMs m_last_plain_progress = 0;
   std::string m_last_line;
 };
-
-std::string format_duration(TimeMs ms);  // "2h05m", "3m20s", "45s"
 
 }  // namespace reelq

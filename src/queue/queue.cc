@@ -213,9 +213,11 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
 Result<std::vector<BatchSummary>> Queue::summaries(const std::optional<std::string>& batch) {
   std::vector<BatchSummary> out;
   try {
-    SQLite::Statement q(*m_db,
-                        "SELECT name, model, created_at, updated_at FROM batches "
-                        "WHERE ?1 IS NULL OR name = ?1 ORDER BY created_at, name");
+    SQLite::Statement q(
+        *m_db,
+        "SELECT b.name, b.model, b.created_at, max(b.updated_at, coalesce((SELECT max(j.updated_at) FROM "
+        "jobs j WHERE j.batch = b.name), 0)) FROM batches b "
+        "WHERE ?1 IS NULL OR b.name = ?1 ORDER BY b.created_at, b.name");
     if (batch) {
       q.bind(1, *batch);
     }

@@ -31,7 +31,7 @@ struct BatchSummary {
   std::string name;
   std::string model;
   TimeMs created_at = 0;
-  TimeMs updated_at = 0;
+  TimeMs updated_at = 0;           // the last change to the batch or any of its jobs
   std::map<JobState, int> counts;  // every state present, zero included
   int total() const;
 };

@@ -165,6 +165,61 @@ Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
   }
 }
 
+void RunStore::insert_event(std::optional<std::int64_t> row, TimeMs at, const EventRecord& event) {
+  SQLite::Statement e(m_db,
+                      "INSERT INTO events (job, at, endpoint, http_status, body_code, message, task_id, outcome) "
+                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  if (row) {
+    e.bind(1, *row);
+  }
+  e.bind(2, at);
+  e.bind(3, event.endpoint);
+  if (event.http_status) {
+    e.bind(4, event.http_status);
+  }
+  if (event.body_code) {
+    e.bind(5, *event.body_code);
+  }
+  e.bind(6, event.message);
+  if (!event.task_id.empty()) {
+    e.bind(7, event.task_id);
+  }
+  e.bind(8, event.outcome);
+  e.exec();
+}
+
+Status RunStore::log_event(const EventRecord& event) {
+  try {
+    insert_event(std::nullopt, m_clock.now_ms(), event);
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<JobState> RunStore::begin_submit(std::int64_t row, const std::string& body) {
+  try {
+    SQLite::Transaction tx(m_db);
+    SQLite::Statement q(m_db,
+                        "UPDATE jobs SET state = 'submitting', request_body = ?, updated_at = ? WHERE id = ? AND "
+                        "state = 'queued'");
+    q.bind(1, body);
+    q.bind(2, m_clock.now_ms());
+    q.bind(3, row);
+    JobState state = JobState::submitting;
+    if (q.exec() == 0) {
+      SQLite::Statement s(m_db, "SELECT state FROM jobs WHERE id = ?");
+      s.bind(1, row);
+      state = s.executeStep() ? parse_job_state(s.getColumn(0).getString()).value_or(JobState::cancelled)
+                              : JobState::cancelled;
+    }
+    tx.commit();
+    return state;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord* event) {
   TimeMs now = m_clock.now_ms();
   std::string sql = "UPDATE jobs SET updated_at = ?";
@@ -198,6 +253,9 @@ Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord*
   set("result_urls", u.result_urls);
   set("note", u.note);
   set("ambiguous", u.ambiguous);
+  if (u.clear_failure) {
+    sql += ", fail_code = NULL, fail_msg = NULL";
+  }
   sql += " WHERE id = ?";
   try {
     SQLite::Transaction tx(m_db);
@@ -210,24 +268,7 @@ Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord*
     q.bind(i, row);
     q.exec();
     if (event) {
-      SQLite::Statement e(m_db,
-                          "INSERT INTO events (job, at, endpoint, http_status, body_code, message, task_id, outcome) "
-                          "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-      e.bind(1, row);
-      e.bind(2, now);
-      e.bind(3, event->endpoint);
-      if (event->http_status) {
-        e.bind(4, event->http_status);
-      }
-      if (event->body_code) {
-        e.bind(5, *event->body_code);
-      }
-      e.bind(6, event->message);
-      if (!event->task_id.empty()) {
-        e.bind(7, event->task_id);
-      }
-      e.bind(8, event->outcome);
-      e.exec();
+      insert_event(row, now, *event);
     }
     tx.commit();
     return ok_status();

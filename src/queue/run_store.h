@@ -67,6 +67,7 @@ struct JobUpdate {
   std::optional<std::string> result_urls;
   std::optional<std::string> note;
   std::optional<bool> ambiguous;
+  bool clear_failure = false;  // fail_code and fail_msg back to NULL (a failed download fetched later)
 };
 
 struct FileRecord {
@@ -83,6 +84,10 @@ class RunStore {
   RunStore(SQLite::Database& db, Clock& clock) : m_db(db), m_clock(clock) {}
 
   Result<BatchInfo> batch(const std::string& name);
+  TimeMs now_ms() { return m_clock.now_ms(); }
+
+  // A batch-level event (no job): the balance check before a run.
+  Status log_event(const EventRecord& event);
   Status set_output_dir(const std::string& batch, const std::string& dir);
 
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
@@ -107,6 +112,11 @@ class RunStore {
   };
   Result<Counts> counts(const std::string& batch);
 
+  // The intent to submit: the row goes from `queued` to `submitting` with the exact body. Returns
+  // the row's state afterwards: `submitting`, or what someone else (`reelq cancel`) made it since
+  // it was read, in which case it must not be submitted.
+  Result<JobState> begin_submit(std::int64_t row, const std::string& body);
+
   // Applies `update` to the row and appends `event` (when given), in one transaction.
   Status update(std::int64_t row, const JobUpdate& update, const EventRecord* event);
 
@@ -114,6 +124,8 @@ class RunStore {
   Status record_file(std::int64_t row, const FileRecord& file, const std::string& error);
 
  private:
+  void insert_event(std::optional<std::int64_t> row, TimeMs at, const EventRecord& event);
+
   SQLite::Database& m_db;
   Clock& m_clock;
 };

@@ -37,8 +37,8 @@ struct PlanInput {
   TimeMs budget_at = 0;    // the earliest time an API request may be sent
   bool may_submit = true;  // false once credits ran out or a stop was asked for
   int max_concurrent = 10;
-  int unseen_tasks = 0;     // slots held by tasks that may exist at the API without our knowing
-                            // their taskId (submits whose fate is unknown): they count as running
+  int unseen_tasks = 0;  // slots held by tasks that may exist at the API without our knowing
+                         // their taskId (submits whose fate is unknown): they count as running
   bool downloads_pending = false;
   const std::vector<PlanJob>* jobs = nullptr;
 };

@@ -6,6 +6,7 @@
 #include <algorithm>
 
 #include "api/request.h"
+#include "fetch/collect.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -249,10 +250,16 @@ void Runner::on_rate_limited(const Answer& a) {
 void Runner::submit(size_t i) {
   JobRow& j = m_jobs[i];
   std::string body = generate_body(j.input_json, m_config.settings.request_type, "");
-  JobUpdate intent;
-  intent.state = JobState::submitting;
-  intent.request_body = body;
-  if (!write(j.id, intent, nullptr)) {
+  auto claimed = m_store.begin_submit(j.id, body);
+  if (!claimed) {
+    m_storage_failed = true;
+    m_failure_message = claimed.error().message;
+    return;
+  }
+  if (*claimed != JobState::submitting) {
+    // Changed under us (`reelq cancel` while this run drains): not ours to submit any more.
+    j.state = *claimed;
+    m_observer.log(LogLevel::info, fmt::format("{}: {} meanwhile; not submitted", describe(j), to_string(j.state)));
     return;
   }
   j.state = JobState::submitting;
@@ -412,28 +419,19 @@ void Runner::absorb_downloads() {
     if (it == m_jobs.end()) {
       continue;
     }
-    for (const FileRecord& f : r.files) {
-      if (auto st = m_store.record_file(r.row, f, r.ok ? "" : r.error); !st) {
-        m_storage_failed = true;
-        m_failure_message = st.error().message;
-        return;
-      }
+    auto state = record_download(m_store, r, it->task_id);
+    if (!state) {
+      m_storage_failed = true;
+      m_failure_message = state.error().message;
+      return;
     }
-    TimeMs now = m_clock.now_ms();
-    EventRecord e{"download", r.http_status, std::nullopt, r.ok ? "" : r.error, it->task_id, r.ok ? "ok" : "failed"};
-    JobUpdate u;
-    u.completed_at = now;
+    it->state = *state;
     if (r.ok) {
-      u.state = it->state = JobState::succeeded;
       m_observer.log(LogLevel::info, fmt::format("{}: done ({} file{})", describe(*it), r.files.size(),
                                                  r.files.size() == 1 ? "" : "s"));
     } else {
-      u.state = it->state = JobState::failed;
-      u.fail_code = "DOWNLOAD_FAILED";
-      u.fail_msg = fmt::format("{} (`reelq download` tries again while the URL is valid)", r.error);
       m_observer.log(LogLevel::warn, fmt::format("{}: download failed: {}", describe(*it), r.error));
     }
-    write(r.row, u, &e);
   }
 }
 

@@ -161,9 +161,17 @@ class RunE2E(TempDirTest):
                    "  - prompt: \"VIOLATEME please\"\n" + "".join(f"  - prompt: \"p{i}\"\n" for i in range(8)))
         r = self.reelq_run("m.yaml", key="wrong-key")
         self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
-        self.assertIn("nothing was marked failed", r.stdout)
+        self.assertIn("the API refused the key (HTTP 401)", r.stderr)
+        self.assertIn("nothing was submitted", r.stderr)
         self.assertNotIn("wrong-key", r.stdout + r.stderr)
+        # $12 pays for five 8-second 720p renders at $0.30/s: the run refuses to start...
         r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("balance $12.00 covers 5 of the 9 renders left (estimated $21.60", r.stderr)
+        self.assertIn("Nothing was submitted", r.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 0)
+        # ...unless told to render what it can.
+        r = self.reelq_run("m.yaml", "--allow-partial")
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("credits exhausted: ", r.stdout)
         self.assertIn("failures: CONTENT_VIOLATION 1", r.stdout)

@@ -11,9 +11,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const std::string k_mp4("\0\0\0\x18" "ftypisom" "fake-video-bytes", 28);
+const std::string k_mp4(
+    "\0\0\0\x18"
+    "ftypisom"
+    "fake-video-bytes",
+    28);
 
-Headers length_of(const std::string& body) { return {{"Content-Length", std::to_string(body.size())}}; }
+Headers length_of(const std::string& body) {
+  return {{"Content-Length", std::to_string(body.size())}};
+}
 
 struct Fetch {
   test::TempDir dir;

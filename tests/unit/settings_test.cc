@@ -66,7 +66,8 @@ TEST_CASE("output folders: flag from the current directory, manifest's from its 
 
 TEST_CASE("a bad value names where it came from") {
   SettingsLayers l = layers(R"({"rpm":0})");
-  CHECK(resolve_settings(l).error().message == "/jobs/night.yaml: settings.rpm: must be a whole number from 1 to 10000 (got \"0\")");
+  CHECK(resolve_settings(l).error().message ==
+        "/jobs/night.yaml: settings.rpm: must be a whole number from 1 to 10000 (got \"0\")");
   Env env("REELQ_ON_AMBIGUOUS", "maybe");
   CHECK(resolve_settings(layers()).error().message == "REELQ_ON_AMBIGUOUS: must be resubmit or hold (got \"maybe\")");
   SettingsLayers f = layers();

@@ -1,0 +1,128 @@
+// retry, cancel, download: what a person does to a batch in the morning.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <map>
+#include <ostream>
+
+#include "api/poco_transport.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "fetch/collect.h"
+#include "util/run_lock.h"
+
+namespace reelq {
+
+namespace {
+
+std::string scope(const JobSelector& sel) {
+  return sel.batch ? fmt::format(" --batch {}", *sel.batch) : "";
+}
+
+}  // namespace
+
+int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) {
+  auto queue = open_existing_queue(db_path);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  // A runner drains the rows it read at its start; requeued rows would be invisible to it and
+  // would end its run in confusion. So retry waits for it.
+  auto lock = RunLock::acquire(db_path);
+  if (!lock) {
+    return report_error(io.err, Error{lock.error().kind, lock.error().message +
+                                                             "; retry after that run ends (its failures are then final)"});
+  }
+  auto out = retry_failed(queue.value()->db(), system_clock(), sel);
+  if (!out) {
+    return report_error(io.err, out.error());
+  }
+  if (out->requeued + out->to_download == 0) {
+    io.out << "nothing to retry: no failed job matches\n";
+    return k_exit_ok;
+  }
+  fmt::print(io.out, "{} requeued for submitting", out->requeued);
+  if (out->to_download) {
+    fmt::print(io.out, ", {} to download again (their renders succeeded; not paid twice)", out->to_download);
+  }
+  if (out->not_failed) {
+    fmt::print(io.out, "; {} named were not failed and were left alone", out->not_failed);
+  }
+  fmt::print(io.out, ".\nRun them with: reelq resume --db {}{}\n", db_path, scope(sel));
+  return k_exit_ok;
+}
+
+int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io) {
+  auto queue = open_existing_queue(db_path);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  // No lock: a cancel may land while a runner drains. Each row changes only from `queued`, the
+  // same condition the runner's claim to submit uses, so exactly one of the two wins.
+  auto out = cancel_jobs(queue.value()->db(), system_clock(), sel);
+  if (!out) {
+    return report_error(io.err, out.error());
+  }
+  fmt::print(io.out, "{} cancelled", out->cancelled);
+  if (out->running) {
+    fmt::print(io.out,
+               "; {} already at the API will finish and be downloaded (the apixo API has no cancel endpoint, so "
+               "they are paid for)",
+               out->running);
+  }
+  io.out << "\n";
+  return k_exit_ok;
+}
+
+int cmd_download(const std::string& db_path, const std::optional<std::string>& batch, const std::string& ca_file,
+                 CommandIo io) {
+  auto queue = open_existing_queue(db_path);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  auto lock = RunLock::acquire(db_path);
+  if (!lock) {
+    return report_error(io.err, Error{lock.error().kind, lock.error().message + "; that run downloads results itself"});
+  }
+  auto missing = missing_results(queue.value()->db(), batch);
+  if (!missing) {
+    return report_error(io.err, missing.error());
+  }
+  if (missing->empty()) {
+    io.out << "every result is on disk\n";
+    return k_exit_ok;
+  }
+  std::map<std::string, std::vector<MissingResult>> by_folder;
+  for (auto& m : *missing) {
+    if (m.output_dir.empty()) {
+      fmt::print(io.err, "reelq: {}: batch {} has no output folder recorded; run `reelq resume` instead\n", m.job_id,
+                 m.batch);
+      continue;
+    }
+    by_folder[m.output_dir].push_back(std::move(m));
+  }
+  TransportOptions topts;
+  topts.user_agent = std::string("reelq/") + REELQ_VERSION;
+  topts.ca_file = ca_file;
+  auto cdn = make_poco_transport(topts);
+  RunStore store(queue.value()->db(), system_clock());
+  CollectOutcome total;
+  for (const auto& [folder, items] : by_folder) {
+    std::error_code ec;
+    std::filesystem::create_directories(folder, ec);
+    DownloadOptions opts;
+    opts.output_dir = folder;
+    Downloader downloader(*cdn, system_clock(), opts);
+    auto out = collect_missing(store, downloader, system_clock(), items,
+                               [&](const std::string& line) { io.out << line << "\n" << std::flush; });
+    if (!out) {
+      return report_error(io.err, out.error());
+    }
+    total.fetched += out->fetched;
+    total.failed += out->failed;
+  }
+  fmt::print(io.out, "{} fetched, {} failed\n", total.fetched, total.failed);
+  return total.failed > 0 || total.fetched < static_cast<int>(missing->size()) ? k_exit_jobs_failed : k_exit_ok;
+}
+
+}  // namespace reelq

@@ -1,0 +1,192 @@
+// report, batches, estimate: the commands that read a batch's outcome or its cost.
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+#include <fstream>
+#include <ostream>
+#include <sstream>
+
+#include "api/request.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "report/csv.h"
+#include "report/estimate.h"
+#include "report/html_report.h"
+#include "report/json_report.h"
+#include "settings.h"
+#include "util/time_text.h"
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Result<std::string> report_format(const ReportFlags& flags) {
+  std::string format = flags.format;
+  if (format.empty()) {
+    std::string ext = fs::path(flags.output).extension().string();
+    format = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : "csv";
+  }
+  if (format != "csv" && format != "json" && format != "html") {
+    return Error{ErrorKind::usage, fmt::format("--format must be csv, json or html (got \"{}\")", format)};
+  }
+  return format;
+}
+
+// Writes beside the target and renames, so a reader never sees half a report and a failed write
+// leaves the previous one intact.
+Status write_atomically(const fs::path& target, const std::string& text) {
+  fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return Error{ErrorKind::io, fmt::format("cannot write {}", target.string())};
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error{ErrorKind::io, fmt::format("cannot write {}: {}", target.string(), ec.message())};
+  }
+  return ok_status();
+}
+
+std::string money(double usd, const std::string& currency) {
+  return currency == "USD" ? fmt::format("${:.2f}", usd) : fmt::format("{:.2f} {}", usd, currency);
+}
+
+}  // namespace
+
+int cmd_report(const ReportFlags& flags, CommandIo io) {
+  auto format = report_format(flags);
+  if (!format) {
+    return report_error(io.err, format.error());
+  }
+  auto queue = open_existing_queue(flags.db);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  auto reports =
+      load_reports(queue.value()->db(), flags.batch, *format == "json" ? WithEvents::yes : WithEvents::no);
+  if (!reports) {
+    return report_error(io.err, reports.error());
+  }
+  TimeMs now = system_clock().now_ms();
+  std::ostringstream text;
+  if (*format == "csv") {
+    write_csv(*reports, text);
+  } else if (*format == "json") {
+    write_json(*reports, now, text);
+  } else {
+    HtmlOptions o;
+    o.generated_at = now;
+    o.page_dir = flags.output.empty() ? fs::current_path() : fs::absolute(flags.output).parent_path();
+    write_html(*reports, o, text);
+  }
+  if (flags.output.empty()) {
+    io.out << text.str();
+    return k_exit_ok;
+  }
+  if (auto st = write_atomically(flags.output, text.str()); !st) {
+    return report_error(io.err, st.error());
+  }
+  size_t rows = 0;
+  for (const auto& b : *reports) {
+    rows += b.rows.size();
+  }
+  fmt::print(io.err, "reelq: wrote {} ({} report, {} renders)\n", flags.output, *format, rows);
+  return k_exit_ok;
+}
+
+int cmd_batches(const std::string& db_path, CommandIo io) {
+  auto queue = open_existing_queue(db_path);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  auto summaries = queue.value()->summaries(std::nullopt);
+  if (!summaries) {
+    return report_error(io.err, summaries.error());
+  }
+  if (summaries->empty()) {
+    io.out << "no batches in " << db_path << "\n";
+    return k_exit_ok;
+  }
+  TimeMs now = system_clock().now_ms();
+  fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9}  {:<10} {:<10}\n", "BATCH", "TOTAL", "SUCCEEDED", "FAILED",
+             "OPEN", "CANCELLED", "CREATED", "LAST CHANGE");
+  for (const auto& s : *summaries) {
+    int done = s.counts.at(JobState::succeeded);
+    int failed = s.counts.at(JobState::failed);
+    int cancelled = s.counts.at(JobState::cancelled);
+    fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9}  {:<10} {:<10}\n", s.name, s.total(), done, failed,
+               s.total() - done - failed - cancelled, cancelled, format_age(now - s.created_at) + " ago",
+               format_age(now - s.updated_at) + " ago");
+  }
+  return k_exit_ok;
+}
+
+int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
+  auto manifest = load_manifest(flags.manifest);
+  if (!manifest) {
+    return report_error(io.err, manifest.error());
+  }
+  Settings settings;
+  if (auto st = apply_settings_json(settings, manifest->settings_json, flags.manifest + ": "); !st) {
+    return report_error(io.err, st.error());
+  }
+  if (auto st = apply_settings_env(settings); !st) {
+    return report_error(io.err, st.error());
+  }
+  for (const auto& [key, value] : flags.settings) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (auto st = apply_setting(settings, key, value, flag); !st) {
+      return report_error(io.err, st.error());
+    }
+  }
+  auto prices = load_prices(prices_path(flags.prices));
+  if (!prices) {
+    return report_error(io.err, prices.error());
+  }
+  std::vector<RenderSpec> renders;
+  for (const auto& job : manifest->jobs) {
+    RenderSpec r = render_spec_of(input_json(job));
+    renders.insert(renders.end(), static_cast<size_t>(job.takes), r);
+  }
+  Estimate e = estimate_renders(renders, manifest->model, *prices, settings.max_concurrent, settings.rpm, 180000);
+  fmt::print(io.out, "batch {}: {} jobs, {} renders, {} s of video ({})\n", manifest->batch, manifest->jobs.size(),
+             e.renders, e.video_seconds, manifest->model);
+  for (const auto& line : e.lines) {
+    fmt::print(io.out, "  {:<10} {:>2} s  x{:<5} {}\n", line.tier, line.duration, line.renders,
+               line.priced ? fmt::format("{} each, {}", money(line.unit_price, prices->currency),
+                                         money(line.unit_price * line.renders, prices->currency))
+                           : "no price in the table");
+  }
+  fmt::print(io.out, "  estimated cost: {} (prices: {})\n", money(e.cost, prices->currency), prices->source);
+  fmt::print(io.out,
+             "  wall time: at least {} ({} renders of ~3 min each for 8 s at 720p, {} at once; {} requests at "
+             "{}/min)\n",
+             format_duration(e.wall_lower_bound_ms()), e.renders, settings.max_concurrent, 2 * e.renders,
+             settings.rpm);
+  if (!e.unpriced.empty()) {
+    std::string tiers;
+    for (const auto& t : e.unpriced) {
+      tiers += (tiers.empty() ? "" : ", ") + t;
+    }
+    fmt::print(io.err,
+               "reelq: {} has no price for {} at {}; the cost above leaves them out. Copy schemas/prices.json, add "
+               "them, and pass --prices FILE\n",
+               prices->source, manifest->model, tiers);
+    return k_exit_usage;
+  }
+  return k_exit_ok;
+}
+
+}  // namespace reelq

@@ -1,0 +1,248 @@
+#include "queue/operations.h"
+
+#include <Poco/JSON/Parser.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <set>
+
+namespace reelq {
+
+namespace {
+
+Error storage_error(const std::exception& e) {
+  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
+}
+
+struct Selected {
+  std::int64_t id = 0;
+  std::string job_id;
+  JobState state = JobState::queued;
+  std::string fail_code;
+  std::string fail_msg;
+  std::string task_id;
+  bool has_results = false;
+};
+
+// The rows `sel` names, checking that every --job and the batch exist.
+Result<std::vector<Selected>> select_rows(SQLite::Database& db, const JobSelector& sel) {
+  if (sel.batch) {
+    SQLite::Statement b(db, "SELECT 1 FROM batches WHERE name = ?");
+    b.bind(1, *sel.batch);
+    if (!b.executeStep()) {
+      return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", *sel.batch)};
+    }
+  }
+  SQLite::Statement q(db,
+                      "SELECT id, job_id, state, coalesce(fail_code, ''), coalesce(fail_msg, ''), "
+                      "coalesce(task_id, ''), coalesce(result_urls, '') NOT IN ('', '[]') FROM jobs "
+                      "WHERE ?1 IS NULL OR batch = ?1 ORDER BY batch, position, take");
+  if (sel.batch) {
+    q.bind(1, *sel.batch);
+  }
+  std::set<std::string> wanted(sel.job_ids.begin(), sel.job_ids.end());
+  std::set<std::string> codes(sel.fail_codes.begin(), sel.fail_codes.end());
+  std::set<std::string> seen;
+  std::vector<Selected> out;
+  while (q.executeStep()) {
+    Selected s;
+    s.id = q.getColumn(0).getInt64();
+    s.job_id = q.getColumn(1).getString();
+    s.state = parse_job_state(q.getColumn(2).getString()).value_or(JobState::queued);
+    s.fail_code = q.getColumn(3).getString();
+    s.fail_msg = q.getColumn(4).getString();
+    s.task_id = q.getColumn(5).getString();
+    s.has_results = q.getColumn(6).getInt() != 0;
+    if (!wanted.empty() && !wanted.contains(s.job_id)) {
+      continue;
+    }
+    seen.insert(s.job_id);
+    if (!codes.empty() && !codes.contains(s.fail_code)) {
+      continue;
+    }
+    out.push_back(std::move(s));
+  }
+  std::string unknown;
+  for (const auto& id : wanted) {
+    if (!seen.contains(id)) {
+      unknown += (unknown.empty() ? "" : ", ") + id;
+    }
+  }
+  if (!unknown.empty()) {
+    return Error{ErrorKind::usage, fmt::format("no job {} in {}; nothing was changed", unknown,
+                                               sel.batch ? "batch '" + *sel.batch + "'" : "this database")};
+  }
+  return out;
+}
+
+void add_event(SQLite::Database& db, std::int64_t row, TimeMs at, const std::string& endpoint,
+               const std::string& message, const std::string& task_id, const std::string& outcome) {
+  SQLite::Statement e(db,
+                      "INSERT INTO events (job, at, endpoint, message, task_id, outcome) VALUES (?, ?, ?, ?, "
+                      "nullif(?, ''), ?)");
+  e.bind(1, row);
+  e.bind(2, at);
+  e.bind(3, endpoint);
+  e.bind(4, message);
+  e.bind(5, task_id);
+  e.bind(6, outcome);
+  e.exec();
+}
+
+std::vector<std::string> parse_urls(const std::string& json) {
+  std::vector<std::string> out;
+  try {
+    Poco::JSON::Parser p;
+    auto arr = p.parse(json).extract<Poco::JSON::Array::Ptr>();
+    for (size_t i = 0; i < arr->size(); ++i) {
+      out.push_back(arr->getElement<std::string>(i));
+    }
+  } catch (const Poco::Exception&) {
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel) {
+  try {
+    SQLite::Transaction tx(db);
+    auto rows = select_rows(db, sel);
+    if (!rows) {
+      return rows.error();
+    }
+    RetryOutcome out;
+    TimeMs now = clock.now_ms();
+    SQLite::Statement to_download(db,
+                                  "UPDATE jobs SET state = 'downloading', fail_code = NULL, fail_msg = NULL, "
+                                  "completed_at = NULL, next_at = NULL, updated_at = ? WHERE id = ?");
+    // A resubmitted take starts over at the API; what it was is kept in the events table.
+    SQLite::Statement requeue(
+        db,
+        "UPDATE jobs SET state = 'queued', task_id = NULL, attempts = 0, fail_code = NULL, fail_msg = NULL, "
+        "next_at = NULL, submitted_at = NULL, completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, "
+        "cost_time_ms = NULL, result_urls = NULL, ambiguous = ambiguous OR ?, "
+        "note = CASE WHEN ? THEN 'possible duplicate charge' ELSE note END, updated_at = ? WHERE id = ?");
+    SQLite::Statement drop_files(db, "DELETE FROM files WHERE job = ?");
+    for (const Selected& s : *rows) {
+      if (s.state != JobState::failed) {
+        out.not_failed += sel.job_ids.empty() ? 0 : 1;
+        continue;
+      }
+      std::string was = fmt::format("was {}: {}", s.fail_code, s.fail_msg);
+      if (s.fail_code == "DOWNLOAD_FAILED" && s.has_results) {
+        to_download.bind(1, now);
+        to_download.bind(2, s.id);
+        to_download.exec();
+        to_download.reset();
+        add_event(db, s.id, now, "retry", was, s.task_id, "download_again");
+        ++out.to_download;
+        continue;
+      }
+      bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";
+      requeue.bind(1, ambiguous ? 1 : 0);
+      requeue.bind(2, ambiguous ? 1 : 0);
+      requeue.bind(3, now);
+      requeue.bind(4, s.id);
+      requeue.exec();
+      requeue.reset();
+      drop_files.bind(1, s.id);
+      drop_files.exec();
+      drop_files.reset();
+      add_event(db, s.id, now, "retry", was, s.task_id, "requeued");
+      ++out.requeued;
+    }
+    tx.commit();
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobSelector& sel) {
+  try {
+    SQLite::Transaction tx(db);
+    auto rows = select_rows(db, sel);
+    if (!rows) {
+      return rows.error();
+    }
+    CancelOutcome out;
+    TimeMs now = clock.now_ms();
+    // Only a row still `queued` is cancelled: the runner claims a row for submitting with the same
+    // condition, so a cancel and a submit can never both win.
+    SQLite::Statement cancel(db,
+                             "UPDATE jobs SET state = 'cancelled', note = 'cancelled by reelq cancel', "
+                             "completed_at = ?, updated_at = ? WHERE id = ? AND state = 'queued'");
+    for (const Selected& s : *rows) {
+      if (s.state == JobState::queued) {
+        cancel.bind(1, now);
+        cancel.bind(2, now);
+        cancel.bind(3, s.id);
+        if (cancel.exec() == 1) {
+          add_event(db, s.id, now, "cancel", "cancelled by reelq cancel", "", "cancelled");
+          ++out.cancelled;
+        }
+        cancel.reset();
+      } else if (is_final(s.state)) {
+        ++out.finished;
+      } else {
+        ++out.running;
+      }
+    }
+    tx.commit();
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const std::optional<std::string>& batch) {
+  try {
+    std::vector<MissingResult> out;
+    SQLite::Statement q(
+        db,
+        "SELECT j.id, j.batch, coalesce(b.output_dir, ''), j.job_id, j.take, (SELECT max(take) FROM jobs t WHERE "
+        "t.batch = j.batch AND t.job_id = j.job_id), j.state, coalesce(j.task_id, ''), j.result_urls, "
+        "coalesce(j.api_complete_time, j.completed_at, j.updated_at) FROM jobs j JOIN batches b ON b.name = j.batch "
+        "WHERE (?1 IS NULL OR j.batch = ?1) AND coalesce(j.result_urls, '') NOT IN ('', '[]') AND (j.state IN "
+        "('downloading', 'succeeded') OR (j.state = 'failed' AND j.fail_code = 'DOWNLOAD_FAILED')) "
+        "ORDER BY j.batch, j.position, j.take");
+    if (batch) {
+      q.bind(1, *batch);
+    }
+    RunStore store(db, system_clock());
+    while (q.executeStep()) {
+      MissingResult m;
+      m.row = q.getColumn(0).getInt64();
+      m.batch = q.getColumn(1).getString();
+      m.output_dir = q.getColumn(2).getString();
+      m.job_id = q.getColumn(3).getString();
+      m.take = q.getColumn(4).getInt();
+      m.takes = q.getColumn(5).getInt();
+      m.state = parse_job_state(q.getColumn(6).getString()).value_or(JobState::downloading);
+      m.task_id = q.getColumn(7).getString();
+      m.urls = parse_urls(q.getColumn(8).getString());
+      m.finished_at = q.getColumn(9).getInt64();
+      auto files = store.files(m.row);
+      if (!files) {
+        return files.error();
+      }
+      m.files = std::move(files.value());
+      bool all_on_disk = m.files.size() >= m.urls.size() && !m.output_dir.empty();
+      for (const auto& f : m.files) {
+        all_on_disk = all_on_disk && !f.path.empty() &&
+                      std::filesystem::exists(std::filesystem::path(m.output_dir) / f.path);
+      }
+      if (m.state != JobState::succeeded || !all_on_disk) {
+        out.push_back(std::move(m));
+      }
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+}  // namespace reelq

@@ -1,0 +1,70 @@
+#pragma once
+// What a person does to a batch between runs: requeue failures, cancel what has not started,
+// find results that are paid for but not on disk. Each is one transaction, and each change of a
+// job leaves an event row, so a report still shows the whole history.
+#include <SQLiteCpp/Database.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "queue/run_store.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace reelq {
+
+// Which jobs a command acts on. Empty lists mean "any".
+struct JobSelector {
+  std::optional<std::string> batch;   // else every batch
+  std::vector<std::string> job_ids;   // --job ID (every take of that job)
+  std::vector<std::string> fail_codes;  // --fail-code CODE (retry only)
+};
+
+struct RetryOutcome {
+  int requeued = 0;       // back to `queued`: the next run submits them again
+  int to_download = 0;    // their task succeeded but the download failed: back to `downloading`
+  int not_failed = 0;     // selected by --job but not failed: left alone
+};
+
+// Failed takes matching `sel` go back to work. A take whose task succeeded and only its download
+// failed is not resubmitted (that would pay twice): it returns to `downloading`. A take held as
+// AMBIGUOUS_SUBMIT is resubmitted and flagged "possible duplicate charge". A --job that names no
+// job of the batch is a usage error and nothing changes.
+Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel);
+
+struct CancelOutcome {
+  int cancelled = 0;  // were queued
+  int running = 0;    // at the API already (submitting, running or downloading): left to finish
+  int finished = 0;   // already in an end state
+};
+
+// Queued takes matching `sel` become `cancelled`. Tasks already at the API cannot be cancelled
+// (the API has no endpoint for it); they finish and their results are still downloaded.
+Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobSelector& sel);
+
+// A take whose task succeeded and whose files are not all on disk.
+struct MissingResult {
+  std::string batch;
+  std::string output_dir;
+  std::int64_t row = 0;
+  std::string job_id;
+  int take = 1;
+  int takes = 1;
+  JobState state = JobState::downloading;
+  std::string task_id;
+  std::vector<std::string> urls;
+  std::vector<FileRecord> files;  // as recorded; a recorded path may have been deleted since
+  TimeMs finished_at = 0;         // when the API finished the task (or when reelq saw it)
+};
+
+// Takes in `downloading`, failed with DOWNLOAD_FAILED, or `succeeded` with a file missing from
+// the output folder.
+Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const std::optional<std::string>& batch);
+
+// Result URLs expire: 15 days by the sora-2-pro page, 24 hours by another apixo page. reelq plans
+// on the shorter one.
+constexpr TimeMs k_result_url_ttl_ms = 24LL * 3600 * 1000;
+constexpr TimeMs k_result_url_ttl_max_ms = 15LL * 24 * 3600 * 1000;
+
+}  // namespace reelq

@@ -1,0 +1,109 @@
+#include "report/estimate.h"
+
+#include <Poco/JSON/Parser.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
+#include "util/embedded.h"
+#include "sched/render_model.h"
+
+namespace reelq {
+
+Result<PriceTable> parse_prices(std::string_view json, const std::string& source) {
+  PriceTable t;
+  t.source = source;
+  try {
+    Poco::JSON::Parser p;
+    auto root = p.parse(std::string(json)).extract<Poco::JSON::Object::Ptr>();
+    t.currency = root->optValue<std::string>("currency", "USD");
+    auto models = root->getObject("models");
+    if (!models) {
+      return Error{ErrorKind::input, fmt::format("{}: no \"models\" object", source)};
+    }
+    for (const auto& [model, tiers_var] : *models) {
+      auto tiers = models->getObject(model);
+      if (!tiers) {
+        return Error{ErrorKind::input, fmt::format("{}: models.{} must be an object of prices", source, model)};
+      }
+      for (const auto& [tier, price] : *tiers) {
+        if (!price.isNumeric() || price.convert<double>() < 0) {
+          return Error{ErrorKind::input, fmt::format("{}: models.{}.{} must be a price per second, a number >= 0 "
+                                                     "(got {})",
+                                                     source, model, tier, price.toString())};
+        }
+        t.per_second[model][tier] = price.convert<double>();
+      }
+    }
+  } catch (const Poco::Exception& e) {
+    return Error{ErrorKind::input, fmt::format("{}: not a price table: {}", source, e.displayText())};
+  }
+  return t;
+}
+
+Result<PriceTable> load_prices(const std::string& path) {
+  if (path.empty()) {
+    return parse_prices(embedded::prices_json(), "built-in prices (schemas/prices.json)");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    return Error{ErrorKind::usage, fmt::format("{}: cannot read the price table", path)};
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_prices(text.str(), path);
+}
+
+RenderSpec render_spec_of(const std::string& input_json) {
+  RenderSpec r;
+  try {
+    Poco::JSON::Parser p;
+    auto o = p.parse(input_json).extract<Poco::JSON::Object::Ptr>();
+    r.duration = o->optValue<int>("duration", 8);
+    r.tier = o->optValue<std::string>("mode", "") == "image-to-video" ? o->optValue<std::string>("resolution", "")
+                                                                       : o->optValue<std::string>("size", "");
+  } catch (const Poco::Exception&) {
+  }
+  r.time_factor = RenderModel::class_factor(input_json);
+  return r;
+}
+
+Estimate estimate_renders(const std::vector<RenderSpec>& renders, const std::string& model, const PriceTable& prices,
+                          int max_concurrent, int rpm, TimeMs typical_render_ms) {
+  Estimate e;
+  std::map<std::pair<std::string, int>, EstimateLine> lines;
+  double render_ms = 0;
+  double longest_ms = 0;
+  auto table = prices.per_second.find(model);
+  for (const RenderSpec& r : renders) {
+    ++e.renders;
+    e.video_seconds += r.duration;
+    render_ms += r.time_factor * static_cast<double>(typical_render_ms);
+    longest_ms = std::max(longest_ms, r.time_factor * static_cast<double>(typical_render_ms));
+    EstimateLine& line = lines[{r.tier, r.duration}];
+    line.tier = r.tier;
+    line.duration = r.duration;
+    ++line.renders;
+    if (table != prices.per_second.end()) {
+      if (auto price = table->second.find(r.tier); price != table->second.end()) {
+        line.priced = true;
+        line.unit_price = price->second * r.duration;
+        e.cost += line.unit_price;
+      }
+    }
+  }
+  for (auto& [key, line] : lines) {
+    if (!line.priced && std::find(e.unpriced.begin(), e.unpriced.end(), line.tier) == e.unpriced.end()) {
+      e.unpriced.push_back(line.tier);
+    }
+    e.lines.push_back(line);
+  }
+  // No schedule beats the slots kept full all the time, nor the longest single render.
+  e.render_bound_ms = static_cast<TimeMs>(std::max(render_ms / std::max(1, max_concurrent), longest_ms));
+  e.request_bound_ms = static_cast<TimeMs>(2.0 * e.renders * 60000.0 / std::max(1, rpm));
+  return e;
+}
+
+}  // namespace reelq

@@ -1,0 +1,100 @@
+#include "report/json_report.h"
+
+#include <fmt/format.h>
+
+#include <map>
+#include <ostream>
+
+#include "util/text.h"
+#include "util/time_text.h"
+
+namespace reelq {
+
+namespace {
+
+std::string str_or_null(const std::string& s) {
+  return s.empty() ? "null" : json_quote(s);
+}
+
+std::string time_or_null(std::optional<TimeMs> at) {
+  return at && *at > 0 ? json_quote(iso_utc(*at)) : "null";
+}
+
+std::string string_array(const std::vector<std::string>& items) {
+  std::string out = "[";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i ? "," : "") + json_quote(items[i]);
+  }
+  return out + "]";
+}
+
+std::string file_json(const ReportFile& f) {
+  return fmt::format(R"({{"index":{},"url":{},"file":{},"bytes":{},"sha256":{},"last_error":{}}})", f.idx,
+                     json_quote(f.url), str_or_null(f.path), f.path.empty() ? "null" : std::to_string(f.bytes),
+                     str_or_null(f.path.empty() ? "" : f.sha256), str_or_null(f.last_error));
+}
+
+std::string event_json(const ReportEvent& e) {
+  return fmt::format(R"({{"at":{},"endpoint":{},"http_status":{},"body_code":{},"message":{},"task_id":{},)"
+                     R"("outcome":{}}})",
+                     json_quote(iso_utc(e.at)), json_quote(e.endpoint),
+                     e.http_status ? std::to_string(e.http_status) : "null",
+                     e.body_code ? std::to_string(*e.body_code) : "null", str_or_null(e.message),
+                     str_or_null(e.task_id), json_quote(e.outcome));
+}
+
+std::string row_json(const ReportRow& r) {
+  auto secs = r.render_seconds();
+  std::string files;
+  for (const auto& f : r.files) {
+    files += (files.empty() ? "" : ",") + file_json(f);
+  }
+  std::string events;
+  for (const auto& e : r.events) {
+    events += (events.empty() ? "" : ",") + event_json(e);
+  }
+  return fmt::format(
+      R"({{"job_id":{},"take":{},"takes":{},"mode":{},"duration":{},"size":{},"resolution":{},"prompt":{},)"
+      R"("images":{},"state":"{}","task_id":{},"fail_code":{},"fail_msg":{},"attempts":{},"submitted_at":{},)"
+      R"("completed_at":{},"render_seconds":{},"result_urls":{},"files":[{}],"note":{},"events":[{}]}})",
+      json_quote(r.job_id), r.take, r.takes, str_or_null(r.mode), r.duration ? std::to_string(r.duration) : "null",
+      str_or_null(r.size), str_or_null(r.resolution), json_quote(r.prompt), string_array(r.images),
+      to_string(r.state), str_or_null(r.task_id), str_or_null(r.fail_code), str_or_null(r.fail_msg), r.attempts,
+      time_or_null(r.submitted_at), time_or_null(r.completed_at), secs ? fmt::format("{:.3f}", *secs) : "null",
+      string_array(r.result_urls), files, str_or_null(r.note), events);
+}
+
+std::string batch_json(const BatchReport& b) {
+  std::map<std::string, int> counts;
+  for (JobState s : k_all_states) {
+    counts[std::string(to_string(s))] = 0;
+  }
+  for (const auto& r : b.rows) {
+    ++counts[std::string(to_string(r.state))];
+  }
+  std::string states;
+  for (const auto& [name, n] : counts) {
+    states += fmt::format("{}\"{}\":{}", states.empty() ? "" : ",", name, n);
+  }
+  std::string rows;
+  for (const auto& r : b.rows) {
+    rows += (rows.empty() ? "\n    " : ",\n    ") + row_json(r);
+  }
+  return fmt::format(
+      R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
+      R"("states":{{{}}},"jobs":[{}]}})",
+      json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, rows);
+}
+
+}  // namespace
+
+void write_json(const std::vector<BatchReport>& batches, TimeMs generated_at, std::ostream& out) {
+  out << fmt::format(R"({{"generated_at":{},"report_version":1,"batches":[)", json_quote(iso_utc(generated_at)));
+  for (size_t i = 0; i < batches.size(); ++i) {
+    out << (i ? ",\n  " : "\n  ") << batch_json(batches[i]);
+  }
+  out << "\n]}\n";
+}
+
+}  // namespace reelq

@@ -1,0 +1,93 @@
+#pragma once
+// What a report shows of a batch, read from the queue database in one pass: every job take with
+// its request, its outcome, its files and (optionally) its event history. The CSV, JSON and HTML
+// writers all take this, so the three formats cannot disagree.
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "queue/job_state.h"
+#include "util/clock.h"
+#include "util/result.h"
+
+namespace reelq {
+
+struct ReportFile {
+  int idx = 0;
+  std::string url;
+  std::string path;  // relative to the batch's output folder; "" until on disk
+  std::int64_t bytes = 0;
+  std::string sha256;
+  std::string last_error;
+};
+
+struct ReportEvent {
+  TimeMs at = 0;
+  std::string endpoint;
+  int http_status = 0;  // 0 = no answer
+  std::optional<int> body_code;
+  std::string message;
+  std::string task_id;
+  std::string outcome;
+};
+
+struct ReportRow {
+  std::string batch;
+  std::string job_id;
+  int take = 1;
+  int takes = 1;
+  int position = 0;
+  std::string mode;
+  int duration = 0;
+  std::string size;
+  std::string resolution;
+  std::string prompt;
+  std::vector<std::string> images;
+  JobState state = JobState::queued;
+  std::string task_id;
+  std::string fail_code;
+  std::string fail_msg;
+  int attempts = 0;
+  TimeMs submitted_at = 0;  // 0 = never
+  TimeMs completed_at = 0;  // 0 = not in an end state
+  std::optional<TimeMs> api_create_time;
+  std::optional<TimeMs> api_complete_time;
+  std::optional<TimeMs> cost_time_ms;
+  std::vector<std::string> result_urls;
+  std::vector<ReportFile> files;
+  std::string note;
+  std::vector<ReportEvent> events;  // oldest first; empty unless asked for
+
+  // costTime, else completeTime - createTime, in seconds; none before the task ended.
+  std::optional<double> render_seconds() const;
+  // When the task was at the API: from createTime (else our submit) to completeTime (else our
+  // completion); `end` stays empty while it runs.
+  std::optional<TimeMs> ran_from() const;
+  std::optional<TimeMs> ran_until() const;
+};
+
+struct BatchReport {
+  std::string name;
+  std::string model;
+  std::string output_dir;  // absolute; "" if no run has resolved it yet
+  std::string manifest_path;
+  int max_concurrent = 10;  // from the batch's settings, for the timeline's slots
+  TimeMs created_at = 0;
+  TimeMs updated_at = 0;
+  std::vector<ReportRow> rows;  // manifest order, then take
+};
+
+enum class WithEvents { no, yes };
+
+// One batch, or every batch in the database when `batch` is empty (oldest first). An unknown batch
+// name is a usage error that lists the batches there are.
+Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::optional<std::string>& batch,
+                                              WithEvents with_events);
+
+// The names of the batches in the database, oldest first.
+Result<std::vector<std::string>> batch_names(SQLite::Database& db);
+
+}  // namespace reelq

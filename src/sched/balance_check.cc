@@ -1,0 +1,75 @@
+#include "sched/balance_check.h"
+
+#include <fmt/format.h>
+
+#include "sched/rate_limiter.h"
+
+namespace reelq {
+
+BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
+                             const std::string& model, const PriceTable& prices, const Settings& settings) {
+  BalanceVerdict v;
+  auto jobs = store.unfinished_jobs(batch);
+  if (!jobs) {
+    v.message = jobs.error().message;
+    return v;
+  }
+  std::vector<RenderSpec> left;
+  for (const JobRow& j : *jobs) {
+    if (j.state == JobState::queued || j.state == JobState::submitting) {
+      left.push_back(render_spec_of(j.input_json));
+    }
+  }
+  v.renders = static_cast<int>(left.size());
+  if (left.empty()) {
+    v.kind = BalanceKind::covered;
+    return v;
+  }
+  Estimate e = estimate_renders(left, model, prices, settings.max_concurrent, settings.rpm, 180000);
+  v.cost = e.cost;
+  if (!e.unpriced.empty()) {
+    v.message = fmt::format("{} has no price for {} at {}: balance not checked", prices.source, model,
+                            e.unpriced.front());
+    return v;
+  }
+  // Requests of a run that just ended still fill the window: wait for room, like the runner does.
+  TimeMs window = static_cast<TimeMs>(60000 * settings.time_scale);
+  RateLimiter limiter(settings.rpm, window);
+  if (auto recent = store.recent_requests(clock.now_ms() - window)) {
+    for (TimeMs t : *recent) {
+      limiter.record(t);
+    }
+  }
+  TimeMs now = clock.now_ms();
+  if (TimeMs at = limiter.next_allowed(now); at > now) {
+    clock.sleep_ms(at - now);
+  }
+  BalanceResult r = api.balance();
+  // If this cannot be written, the runner still counts one unseen request at its start.
+  (void)store.log_event({"balance", r.answer.http_status, r.answer.body_code,
+                   r.balance ? fmt::format("{:.4f}", *r.balance) : r.answer.message, "",
+                   std::string(to_string(r.answer.kind))});
+  if (r.answer.kind == AnswerKind::unauthorized) {
+    v.kind = BalanceKind::key_refused;
+    v.message = fmt::format("the API refused the key (HTTP {}): {}", r.answer.http_status, r.answer.message);
+    return v;
+  }
+  if (r.answer.kind != AnswerKind::ok || !r.balance) {
+    v.message = fmt::format("could not read the balance ({}: {})", to_string(r.answer.kind), r.answer.message);
+    return v;
+  }
+  v.balance = *r.balance;
+  double spent = 0;
+  for (const RenderSpec& s : left) {
+    double price = prices.per_second.at(model).at(s.tier) * s.duration;
+    if (spent + price > v.balance + 1e-9) {
+      break;
+    }
+    spent += price;
+    ++v.affordable;
+  }
+  v.kind = v.affordable == v.renders ? BalanceKind::covered : BalanceKind::short_funds;
+  return v;
+}
+
+}  // namespace reelq

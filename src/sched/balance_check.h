@@ -1,0 +1,32 @@
+#pragma once
+// Before a run submits anything: can the key's balance pay for what is left to submit? One
+// balance request, within the rate budget (it counts like any other API request).
+#include <string>
+
+#include "api/client.h"
+#include "queue/run_store.h"
+#include "report/estimate.h"
+#include "settings.h"
+
+namespace reelq {
+
+enum class BalanceKind {
+  covered,      // the balance pays for every render left to submit (or nothing is left)
+  short_funds,  // it does not: `affordable` of `renders` at most
+  key_refused,  // 401/403
+  unknown,      // no usable answer, or renders the price table cannot price: the run may go on
+};
+
+struct BalanceVerdict {
+  BalanceKind kind = BalanceKind::unknown;
+  double balance = 0;
+  double cost = 0;     // estimated, of the renders left to submit
+  int renders = 0;     // left to submit (queued, or mid-submit and to be resubmitted)
+  int affordable = 0;  // of those, in manifest order, that the balance covers
+  std::string message;
+};
+
+BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
+                             const std::string& model, const PriceTable& prices, const Settings& settings);
+
+}  // namespace reelq

@@ -1,0 +1,221 @@
+// Reports from a real batch run in-process against the simulator: the CSV, JSON and HTML writers
+// read the same rows, so each test checks what a person or a program reading them would rely on.
+#include <Poco/JSON/Parser.h>
+#include <doctest/doctest.h>
+
+#include <sstream>
+
+#include "report/csv.h"
+#include "report/html_report.h"
+#include "report/json_report.h"
+#include "report/report_data.h"
+#include "support/run_harness.h"
+
+using namespace reelq;
+
+namespace {
+
+const char* k_batch = R"(batch: night
+defaults: {duration: 8, size: 1280*720}
+jobs:
+  - id: fine
+    prompt: "a calm sea, \"quoted\", with commas"
+  - id: bad
+    prompt: "VIOLATEME at sea"
+  - id: twice
+    prompt: "two takes"
+    takes: 2
+  - id: i2v
+    mode: image-to-video
+    resolution: 1080p
+    prompt: "move"
+    images: [https://example.com/a.jpg, https://example.com/b.jpg]
+)";
+
+std::vector<BatchReport> reports_of(test::RunHarness& h, WithEvents events = WithEvents::no) {
+  auto r = load_reports(h.queue->db(), std::nullopt, events);
+  REQUIRE(r.ok());
+  return r.value();
+}
+
+// A minimal RFC 4180 reader, to read back what the writer wrote.
+std::vector<std::vector<std::string>> parse_csv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string field;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(std::exchange(field, ""));
+    } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      rows.back().push_back(std::exchange(field, ""));
+      rows.emplace_back();
+      ++i;
+    } else {
+      field += c;
+    }
+  }
+  rows.pop_back();  // after the last CRLF
+  return rows;
+}
+
+}  // namespace
+
+TEST_CASE("csv_field quotes exactly what RFC 4180 needs quoted") {
+  CHECK(csv_field("plain text") == "plain text");
+  CHECK(csv_field("a,b") == "\"a,b\"");
+  CHECK(csv_field("say \"hi\"") == "\"say \"\"hi\"\"\"");
+  CHECK(csv_field("two\nlines") == "\"two\nlines\"");
+  CHECK(csv_field("cr\r") == "\"cr\r\"");
+  CHECK(csv_field("日本語 🎬") == "日本語 🎬");
+  CHECK(csv_field("") == "");
+}
+
+TEST_CASE("the CSV has the documented columns and one row per take, in manifest order") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  std::ostringstream out;
+  write_csv(reports_of(h), out);
+  auto rows = parse_csv(out.str());
+  REQUIRE(rows.size() == 6);
+  CHECK(rows[0] == std::vector<std::string>(csv_columns().begin(), csv_columns().end()));
+  CHECK(rows[0].size() == 22);
+  auto col = [&](const char* name) {
+    auto it = std::find(csv_columns().begin(), csv_columns().end(), name);
+    REQUIRE(it != csv_columns().end());
+    return static_cast<size_t>(it - csv_columns().begin());
+  };
+  std::vector<std::string> ids;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    REQUIRE(rows[i].size() == 22);
+    ids.push_back(rows[i][col("job_id")] + "/" + rows[i][col("take")]);
+  }
+  CHECK(ids == std::vector<std::string>{"fine/1", "bad/1", "twice/1", "twice/2", "i2v/1"});
+  const auto& fine = rows[1];
+  CHECK(fine[col("prompt")] == "a calm sea, \"quoted\", with commas");
+  CHECK(fine[col("state")] == "succeeded");
+  CHECK(fine[col("file")] == "fine.mp4");
+  CHECK(fine[col("bytes")] == "28");
+  CHECK(fine[col("sha256")].size() == 64);
+  CHECK(fine[col("submitted_at")].ends_with("Z"));
+  CHECK(fine[col("submitted_at")].size() == 20);
+  CHECK(std::stod(fine[col("render_seconds")]) > 0);
+  CHECK(fine[col("result_url")].starts_with("http://sim/"));
+  const auto& bad = rows[2];
+  CHECK(bad[col("state")] == "failed");
+  CHECK(bad[col("fail_code")] == "CONTENT_VIOLATION");
+  CHECK(bad[col("file")] == "");
+  CHECK(rows[4][col("file")] == "twice-t2.mp4");
+  CHECK(rows[5][col("images")] == "https://example.com/a.jpg https://example.com/b.jpg");
+  CHECK(rows[5][col("resolution")] == "1080p");
+  CHECK(rows[5][col("size")] == "");
+  CHECK(out.str().find("\r\n") != std::string::npos);
+}
+
+TEST_CASE("a report of a batch still queued lists every row with empty outcome fields") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  std::ostringstream out;
+  write_csv(reports_of(h), out);
+  auto rows = parse_csv(out.str());
+  REQUIRE(rows.size() == 6);
+  for (size_t i = 1; i < rows.size(); ++i) {
+    CHECK(rows[i][9] == "queued");
+    CHECK(rows[i][14] == "");  // submitted_at
+  }
+}
+
+TEST_CASE("the JSON report parses and carries each take's history") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  std::ostringstream out;
+  write_json(reports_of(h, WithEvents::yes), 1'767'225'600'000, out);
+  Poco::JSON::Parser p;
+  auto root = p.parse(out.str()).extract<Poco::JSON::Object::Ptr>();
+  CHECK(root->getValue<std::string>("generated_at") == "2026-01-01T00:00:00Z");
+  auto batch = root->getArray("batches")->getObject(0);
+  CHECK(batch->getValue<std::string>("batch") == "night");
+  CHECK(batch->getObject("states")->getValue<int>("succeeded") == 4);
+  CHECK(batch->getObject("states")->getValue<int>("failed") == 1);
+  auto jobs = batch->getArray("jobs");
+  REQUIRE(jobs->size() == 5);
+  auto fine = jobs->getObject(0);
+  CHECK(fine->getValue<std::string>("prompt") == "a calm sea, \"quoted\", with commas");
+  CHECK(fine->isNull("fail_code"));
+  CHECK(fine->getArray("files")->getObject(0)->getValue<int>("bytes") == 28);
+  auto events = fine->getArray("events");
+  REQUIRE(events->size() >= 3);  // submit, at least one poll, the download
+  CHECK(events->getObject(0)->getValue<std::string>("endpoint") == "generateTask");
+  CHECK(events->getObject(events->size() - 1)->getValue<std::string>("endpoint") == "download");
+  auto i2v = jobs->getObject(4);
+  CHECK(i2v->getArray("images")->size() == 2);
+  CHECK(i2v->getValue<int>("duration") == 8);
+}
+
+TEST_CASE("the HTML report puts failures first, escapes prompts and links videos relative to the page") {
+  test::RunHarness h;
+  h.enqueue(std::string(k_batch) + "  - id: xss\n    prompt: \"<script>alert(1)</script> & more\"\n");
+  REQUIRE(h.run().end == RunEnd::finished);
+  auto reports = reports_of(h);
+  reports[0].output_dir = (h.dir / "out").string();
+  std::ostringstream out;
+  HtmlOptions o;
+  o.generated_at = h.clock.now_ms();
+  o.page_dir = h.dir.path();
+  write_html(reports, o, out);
+  std::string html = out.str();
+  CHECK(html.starts_with("<!doctype html>"));
+  CHECK(html.find("<script>") == std::string::npos);
+  CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more") != std::string::npos);
+  size_t bad = html.find("id=\"bad-t1\"");
+  size_t fine = html.find("id=\"fine-t1\"");
+  REQUIRE(bad != std::string::npos);
+  REQUIRE(fine != std::string::npos);
+  CHECK(bad < fine);
+  CHECK(html.find("CONTENT_VIOLATION") != std::string::npos);
+  CHECK(html.find(R"(<video src="out/fine.mp4")") != std::string::npos);
+  CHECK(html.find(R"(<video src="out/twice-t2.mp4")") != std::string::npos);
+  CHECK(html.find("<svg") != std::string::npos);
+}
+
+TEST_CASE("file links are relative, percent-encoded, and absolute file:// URLs only when they must be") {
+  CHECK(file_link("/home/me/night", "/home/me/night/renders/a.mp4") == "renders/a.mp4");
+  CHECK(file_link("/home/me/report", "/home/me/night/a b#1.mp4") == "../night/a%20b%231.mp4");
+  CHECK(file_link("/srv", "/srv/x/\"<y>.mp4") == "x/%22%3Cy%3E.mp4");
+}
+
+TEST_CASE("assign_lanes never puts two overlapping tasks in one lane and reuses freed lanes") {
+  std::vector<std::pair<TimeMs, TimeMs>> spans = {{0, 10}, {0, 5}, {5, 12}, {10, 20}, {1, 3}, {12, 13}};
+  auto lanes = assign_lanes(spans);
+  REQUIRE(lanes.size() == spans.size());
+  for (size_t i = 0; i < spans.size(); ++i) {
+    for (size_t j = i + 1; j < spans.size(); ++j) {
+      bool overlap = spans[i].first < spans[j].second && spans[j].first < spans[i].second;
+      if (overlap) {
+        CHECK(lanes[i] != lanes[j]);
+      }
+    }
+  }
+  CHECK(*std::max_element(lanes.begin(), lanes.end()) == 2);  // at most 3 at once: {0,10},{0,5},{1,3}
+}
+
+TEST_CASE("an unknown batch is an error naming the batches there are") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  auto r = load_reports(h.queue->db(), std::string("nigth"), WithEvents::no);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "no batch named 'nigth' in this database (batches: night)");
+}
