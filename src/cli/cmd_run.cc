@@ -438,7 +438,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   sim_config.keys = {"rehearsal-key"};
   sim_config.rpm = settings->rpm;
   sim_config.concurrency = settings->max_concurrent;
-  sim_config.time_scale = rehearsal_scale(*manifest, *settings);
+  bool scale_given = std::any_of(flags.settings.begin(), flags.settings.end(),
+                                 [](const auto& kv) { return kv.first == "time_scale"; });
+  sim_config.time_scale = scale_given ? settings->time_scale : rehearsal_scale(*manifest, *settings);
   sim_config.credits = 1e9;
   // A few of the faults a real night brings, seeded so a rehearsal is repeatable.
   sim_config.faults.server_error = 0.01;

@@ -32,11 +32,12 @@ double chance_done_since_last_look(const PlanJob& j, TimeMs now) {
 
 Action plan_next(const PlanInput& in) {
   const auto& jobs = *in.jobs;
-  int active = in.unseen_tasks;
+  int active = 0;
   for (const auto& j : jobs) {
     active += j.state == JobState::running || j.state == JobState::submitting ? 1 : 0;
   }
-  const bool slot_free = active < in.max_concurrent;
+  // Tasks that may exist unseen take slots from submits, but are no work of ours to wait for.
+  const bool slot_free = active + in.unseen_tasks < in.max_concurrent;
 
   // The projected end: all remaining work, spread evenly over the slots.
   double remaining = 0;

@@ -1,0 +1,109 @@
+#include "report/estimate.h"
+
+#include <doctest/doctest.h>
+
+#include "sched/balance_check.h"
+#include "support/run_harness.h"
+
+using namespace reelq;
+
+namespace {
+
+PriceTable table() {
+  auto t = parse_prices(R"({"currency":"USD","models":{"m":{"1280*720":0.5,"1080p":1}}})", "t.json");
+  REQUIRE(t.ok());
+  return t.value();
+}
+
+}  // namespace
+
+TEST_CASE("the built-in price table loads and prices every size and resolution the manifest allows") {
+  auto t = load_prices("");
+  REQUIRE(t.ok());
+  for (const char* tier : {"720*1280", "1280*720", "1024*1792", "1792*1024", "720p", "1080p"}) {
+    CHECK(t->per_second.at("sora-2-pro").contains(tier));
+  }
+}
+
+TEST_CASE("a bad price table is refused with its name and the place of the problem") {
+  CHECK(parse_prices("{", "p.json").error().message.starts_with("p.json: not a price table: "));
+  CHECK(parse_prices(R"({"x":1})", "p.json").error().message == "p.json: no \"models\" object");
+  CHECK(parse_prices(R"({"models":{"m":{"720p":-1}}})", "p.json").error().message ==
+        "p.json: models.m.720p must be a price per second, a number >= 0 (got -1)");
+  CHECK(parse_prices(R"({"models":{"m":{"720p":"cheap"}}})", "p.json").error().message ==
+        "p.json: models.m.720p must be a price per second, a number >= 0 (got cheap)");
+  CHECK(load_prices("/nonexistent/p.json").error().message == "/nonexistent/p.json: cannot read the price table");
+}
+
+TEST_CASE("an estimate prices each render by tier and duration and lists what it cannot price") {
+  std::vector<RenderSpec> renders = {{"1280*720", 8, 1.0}, {"1280*720", 8, 1.0}, {"1080p", 12, 1.6875},
+                                     {"4k", 4, 0.7}};
+  Estimate e = estimate_renders(renders, "m", table(), 10, 60, 180000);
+  CHECK(e.renders == 4);
+  CHECK(e.video_seconds == 32);
+  CHECK(e.cost == doctest::Approx(4 + 4 + 12));
+  CHECK(e.unpriced == std::vector<std::string>{"4k"});
+  REQUIRE(e.lines.size() == 3);
+  // Fewer renders than slots: the longest render is the bound.
+  CHECK(e.render_bound_ms == static_cast<TimeMs>(180000 * 1.6875));
+  CHECK(e.request_bound_ms == 8000);  // 8 requests at 60 a minute
+}
+
+TEST_CASE("with more renders than slots the bound is their total time over the slots") {
+  std::vector<RenderSpec> renders(30, RenderSpec{"1280*720", 8, 1.0});
+  Estimate e = estimate_renders(renders, "m", table(), 10, 60, 180000);
+  CHECK(e.render_bound_ms == 3 * 180000);
+  Estimate free_plan = estimate_renders(renders, "m", table(), 3, 10, 180000);
+  CHECK(free_plan.render_bound_ms == 10 * 180000);
+  CHECK(free_plan.request_bound_ms == 6 * 60000);
+  CHECK(free_plan.wall_lower_bound_ms() == 10 * 180000);
+}
+
+TEST_CASE("the balance check: covered, short, refused, and no request when nothing is left to submit") {
+  const char* batch = "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
+                      "  - prompt: a\n  - prompt: b\n  - prompt: c\n";
+  auto prices = load_prices("");
+  REQUIRE(prices.ok());
+  SUBCASE("covered, and the request is in the events table so the runner counts it") {
+    test::RunHarness h;
+    h.enqueue(batch);
+    h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", h.key, h.clock);
+    BalanceVerdict v = check_balance(*h.store, *h.api, h.clock, "night", "sora-2-pro", *prices, h.settings);
+    CHECK(v.kind == BalanceKind::covered);
+    CHECK(v.renders == 3);
+    CHECK(v.cost == doctest::Approx(7.2));
+    CHECK(v.balance == doctest::Approx(1000));
+    CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events WHERE job IS NULL AND endpoint = 'balance' AND "
+                                   "outcome = 'ok'")
+              .getInt() == 1);
+  }
+  SUBCASE("short: says how many renders the balance covers") {
+    SimConfig c;
+    c.credits = 5;
+    test::RunHarness h(c);
+    h.enqueue(batch);
+    h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", h.key, h.clock);
+    BalanceVerdict v = check_balance(*h.store, *h.api, h.clock, "night", "sora-2-pro", *prices, h.settings);
+    CHECK(v.kind == BalanceKind::short_funds);
+    CHECK(v.affordable == 2);
+    CHECK(v.renders == 3);
+  }
+  SUBCASE("a refused key") {
+    test::RunHarness h;
+    h.enqueue(batch);
+    h.api = std::make_unique<HttpApiClient>(*h.transport, "http://sim", "wrong", h.clock);
+    BalanceVerdict v = check_balance(*h.store, *h.api, h.clock, "night", "sora-2-pro", *prices, h.settings);
+    CHECK(v.kind == BalanceKind::key_refused);
+    CHECK(v.message.find("wrong") == std::string::npos);
+  }
+  SUBCASE("nothing left: no request at all") {
+    test::RunHarness h;
+    h.enqueue(batch);
+    REQUIRE(h.run().end == RunEnd::finished);
+    int before = h.stats()->getValue<int>("total_requests");
+    BalanceVerdict v = check_balance(*h.store, *h.api, h.clock, "night", "sora-2-pro", *prices, h.settings);
+    CHECK(v.kind == BalanceKind::covered);
+    CHECK(v.renders == 0);
+    CHECK(h.stats()->getValue<int>("total_requests") == before);
+  }
+}
