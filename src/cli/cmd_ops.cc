@@ -30,8 +30,9 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
   // would end its run in confusion. So retry waits for it.
   auto lock = RunLock::acquire(db_path);
   if (!lock) {
-    return report_error(io.err, Error{lock.error().kind, lock.error().message +
-                                                             "; retry after that run ends (its failures are then final)"});
+    return report_error(
+        io.err,
+        Error{lock.error().kind, lock.error().message + "; retry after that run ends (its failures are then final)"});
   }
   auto out = retry_failed(queue.value()->db(), system_clock(), sel);
   if (!out) {
@@ -113,8 +114,9 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
     DownloadOptions opts;
     opts.output_dir = folder;
     Downloader downloader(*cdn, system_clock(), opts);
-    auto out = collect_missing(store, downloader, system_clock(), items,
-                               [&](const std::string& line) { io.out << line << "\n" << std::flush; });
+    auto out = collect_missing(store, downloader, system_clock(), items, [&](const std::string& line) {
+      io.out << line << "\n" << std::flush;
+    });
     if (!out) {
       return report_error(io.err, out.error());
     }

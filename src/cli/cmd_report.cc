@@ -73,8 +73,7 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   if (!queue) {
     return report_error(io.err, queue.error());
   }
-  auto reports =
-      load_reports(queue.value()->db(), flags.batch, *format == "json" ? WithEvents::yes : WithEvents::no);
+  auto reports = load_reports(queue.value()->db(), flags.batch, *format == "json" ? WithEvents::yes : WithEvents::no);
   if (!reports) {
     return report_error(io.err, reports.error());
   }
@@ -173,8 +172,7 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   fmt::print(io.out,
              "  wall time: at least {} ({} renders of ~3 min each for 8 s at 720p, {} at once; {} requests at "
              "{}/min)\n",
-             format_duration(e.wall_lower_bound_ms()), e.renders, settings.max_concurrent, 2 * e.renders,
-             settings.rpm);
+             format_duration(e.wall_lower_bound_ms()), e.renders, settings.max_concurrent, 2 * e.renders, settings.rpm);
   if (!e.unpriced.empty()) {
     std::string tiers;
     for (const auto& t : e.unpriced) {

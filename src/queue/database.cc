@@ -46,7 +46,7 @@ Status migrate(SQLite::Database& db, std::string_view sql, int target) {
       if (s.version <= current || s.version > target) {
         continue;
       }
-      SQLite::Transaction tx(db);
+      SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
       db.exec(std::string(s.sql));
       db.exec(fmt::format("PRAGMA user_version = {}", s.version));
       tx.commit();

@@ -108,7 +108,9 @@ std::vector<std::string> parse_urls(const std::string& json) {
 
 Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel) {
   try {
-    SQLite::Transaction tx(db);
+    // IMMEDIATE: these transactions read, then write, possibly while a runner writes too; a
+    // deferred one would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     auto rows = select_rows(db, sel);
     if (!rows) {
       return rows.error();
@@ -163,7 +165,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
 
 Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobSelector& sel) {
   try {
-    SQLite::Transaction tx(db);
+    SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     auto rows = select_rows(db, sel);
     if (!rows) {
       return rows.error();
@@ -232,8 +234,8 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       m.files = std::move(files.value());
       bool all_on_disk = m.files.size() >= m.urls.size() && !m.output_dir.empty();
       for (const auto& f : m.files) {
-        all_on_disk = all_on_disk && !f.path.empty() &&
-                      std::filesystem::exists(std::filesystem::path(m.output_dir) / f.path);
+        all_on_disk =
+            all_on_disk && !f.path.empty() && std::filesystem::exists(std::filesystem::path(m.output_dir) / f.path);
       }
       if (m.state != JobState::succeeded || !all_on_disk) {
         out.push_back(std::move(m));

@@ -16,15 +16,15 @@ namespace reelq {
 
 // Which jobs a command acts on. Empty lists mean "any".
 struct JobSelector {
-  std::optional<std::string> batch;   // else every batch
-  std::vector<std::string> job_ids;   // --job ID (every take of that job)
+  std::optional<std::string> batch;     // else every batch
+  std::vector<std::string> job_ids;     // --job ID (every take of that job)
   std::vector<std::string> fail_codes;  // --fail-code CODE (retry only)
 };
 
 struct RetryOutcome {
-  int requeued = 0;       // back to `queued`: the next run submits them again
-  int to_download = 0;    // their task succeeded but the download failed: back to `downloading`
-  int not_failed = 0;     // selected by --job but not failed: left alone
+  int requeued = 0;     // back to `queued`: the next run submits them again
+  int to_download = 0;  // their task succeeded but the download failed: back to `downloading`
+  int not_failed = 0;   // selected by --job but not failed: left alone
 };
 
 // Failed takes matching `sel` go back to work. A take whose task succeeded and only its download

@@ -68,7 +68,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
   std::vector<std::string> conflicts;
   TimeMs now = m_clock.now_ms();
   try {
-    SQLite::Transaction tx(*m_db);
+    SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement batch_q(*m_db, "SELECT model FROM batches WHERE name = ?");
     batch_q.bind(1, m.batch);
     if (batch_q.executeStep()) {

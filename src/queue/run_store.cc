@@ -199,7 +199,7 @@ Status RunStore::log_event(const EventRecord& event) {
 
 Result<JobState> RunStore::begin_submit(std::int64_t row, const std::string& body) {
   try {
-    SQLite::Transaction tx(m_db);
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement q(m_db,
                         "UPDATE jobs SET state = 'submitting', request_body = ?, updated_at = ? WHERE id = ? AND "
                         "state = 'queued'");
@@ -258,7 +258,7 @@ Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord*
   }
   sql += " WHERE id = ?";
   try {
-    SQLite::Transaction tx(m_db);
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement q(m_db, sql);
     q.bind(1, now);
     int i = 2;

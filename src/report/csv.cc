@@ -67,10 +67,9 @@ void write_record(const std::vector<std::string>& fields, std::ostream& out) {
 
 const std::vector<std::string_view>& csv_columns() {
   static const std::vector<std::string_view> k_columns = {
-      "batch",     "job_id",       "take",         "mode",         "duration",       "size",
-      "resolution", "prompt",      "images",       "state",        "task_id",        "fail_code",
-      "fail_msg",  "attempts",     "submitted_at", "completed_at", "render_seconds", "result_url",
-      "file",      "bytes",        "sha256",       "note"};
+      "batch",          "job_id",     "take",    "mode",      "duration", "size",     "resolution",   "prompt",
+      "images",         "state",      "task_id", "fail_code", "fail_msg", "attempts", "submitted_at", "completed_at",
+      "render_seconds", "result_url", "file",    "bytes",     "sha256",   "note"};
   return k_columns;
 }
 

@@ -7,8 +7,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "util/embedded.h"
 #include "sched/render_model.h"
+#include "util/embedded.h"
 
 namespace reelq {
 
@@ -63,7 +63,7 @@ RenderSpec render_spec_of(const std::string& input_json) {
     auto o = p.parse(input_json).extract<Poco::JSON::Object::Ptr>();
     r.duration = o->optValue<int>("duration", 8);
     r.tier = o->optValue<std::string>("mode", "") == "image-to-video" ? o->optValue<std::string>("resolution", "")
-                                                                       : o->optValue<std::string>("size", "");
+                                                                      : o->optValue<std::string>("size", "");
   } catch (const Poco::Exception&) {
   }
   r.time_factor = RenderModel::class_factor(input_json);

@@ -16,7 +16,7 @@
 namespace reelq {
 
 struct PriceTable {
-  std::string source;    // "built-in" or the file's path, for messages
+  std::string source;  // "built-in" or the file's path, for messages
   std::string currency = "USD";
   std::map<std::string, std::map<std::string, double>> per_second;  // model -> tier -> price
 };
@@ -44,11 +44,11 @@ struct EstimateLine {
 struct Estimate {
   int renders = 0;
   int video_seconds = 0;
-  double cost = 0;                       // of the priced renders
-  std::vector<EstimateLine> lines;       // by tier and duration
-  std::vector<std::string> unpriced;     // tiers the table has no price for
-  TimeMs render_bound_ms = 0;            // typical render times / concurrency, or the longest one
-  TimeMs request_bound_ms = 0;           // two requests per render (submit, one poll) / rpm
+  double cost = 0;                    // of the priced renders
+  std::vector<EstimateLine> lines;    // by tier and duration
+  std::vector<std::string> unpriced;  // tiers the table has no price for
+  TimeMs render_bound_ms = 0;         // typical render times / concurrency, or the longest one
+  TimeMs request_bound_ms = 0;        // two requests per render (submit, one poll) / rpm
   TimeMs wall_lower_bound_ms() const { return std::max(render_bound_ms, request_bound_ms); }
 };
 

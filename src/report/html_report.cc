@@ -113,8 +113,8 @@ std::string card(const ReportRow& r, const BatchReport& b, const HtmlOptions& o)
   for (const auto& f : facts) {
     fact_text += (fact_text.empty() ? "" : " · ") + html_escape(f);
   }
-  std::string out = fmt::format(R"(<article class="card {}" id="{}">)", state,
-                                html_escape(fmt::format("{}-t{}", r.job_id, r.take)));
+  std::string out =
+      fmt::format(R"(<article class="card {}" id="{}">)", state, html_escape(fmt::format("{}-t{}", r.job_id, r.take)));
   out += media(r, b, o);
   out += fmt::format(R"(<div class="body"><h3>{}{}</h3><span class="badge {}">{}</span>)", html_escape(r.job_id),
                      take_label(r), state, state);
@@ -162,8 +162,8 @@ std::string totals(const BatchReport& b) {
   out += fmt::format(R"(<div class="tile"><b>{}</b>of rendering</div>)",
                      format_duration(static_cast<TimeMs>(render_seconds * 1000)));
   if (first && last && *last > *first) {
-    out += fmt::format(R"(<div class="tile"><b>{}</b>first submit to last result</div>)",
-                       format_duration(*last - *first));
+    out +=
+        fmt::format(R"(<div class="tile"><b>{}</b>first submit to last result</div>)", format_duration(*last - *first));
   }
   out += "</section>\n";
   if (!codes.empty()) {
@@ -200,7 +200,9 @@ std::string timeline(const BatchReport& b, TimeMs now) {
   TimeMs span = std::max<TimeMs>(1, t1 - t0);
   const int left = 60, width = 1100, lane_h = 20, top = 10;
   int height = top + lane_count * lane_h + 30;
-  auto x = [&](TimeMs t) { return left + static_cast<double>(t - t0) * (width - left - 10) / static_cast<double>(span); };
+  auto x = [&](TimeMs t) {
+    return left + static_cast<double>(t - t0) * (width - left - 10) / static_cast<double>(span);
+  };
   std::string svg = fmt::format(
       R"(<svg viewBox="0 0 {} {}" role="img" aria-label="tasks over time against the {} concurrency slots">)", width,
       height, b.max_concurrent);
@@ -215,11 +217,11 @@ std::string timeline(const BatchReport& b, TimeMs now) {
     const ReportRow& r = *rows[i];
     double x0 = x(spans[i].first);
     double w = std::max(2.0, x(spans[i].second) - x0);
-    svg += fmt::format(
-        R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" rx="3" fill="{}"><title>{}</title></rect>)", x0,
-        top + lanes[i] * lane_h + 2, w, lane_h - 4, state_color(r.state),
-        html_escape(fmt::format("{} take {}: {}, {} to {}", r.job_id, r.take, to_string(r.state),
-                                iso_utc(spans[i].first), iso_utc(spans[i].second))));
+    svg +=
+        fmt::format(R"(<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" rx="3" fill="{}"><title>{}</title></rect>)",
+                    x0, top + lanes[i] * lane_h + 2, w, lane_h - 4, state_color(r.state),
+                    html_escape(fmt::format("{} take {}: {}, {} to {}", r.job_id, r.take, to_string(r.state),
+                                            iso_utc(spans[i].first), iso_utc(spans[i].second))));
   }
   int axis_y = top + lane_count * lane_h + 18;
   for (int k = 0; k <= 5; ++k) {

@@ -28,8 +28,8 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
   Estimate e = estimate_renders(left, model, prices, settings.max_concurrent, settings.rpm, 180000);
   v.cost = e.cost;
   if (!e.unpriced.empty()) {
-    v.message = fmt::format("{} has no price for {} at {}: balance not checked", prices.source, model,
-                            e.unpriced.front());
+    v.message =
+        fmt::format("{} has no price for {} at {}: balance not checked", prices.source, model, e.unpriced.front());
     return v;
   }
   // Requests of a run that just ended still fill the window: wait for room, like the runner does.
@@ -47,8 +47,8 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
   BalanceResult r = api.balance();
   // If this cannot be written, the runner still counts one unseen request at its start.
   (void)store.log_event({"balance", r.answer.http_status, r.answer.body_code,
-                   r.balance ? fmt::format("{:.4f}", *r.balance) : r.answer.message, "",
-                   std::string(to_string(r.answer.kind))});
+                         r.balance ? fmt::format("{:.4f}", *r.balance) : r.answer.message, "",
+                         std::string(to_string(r.answer.kind))});
   if (r.answer.kind == AnswerKind::unauthorized) {
     v.kind = BalanceKind::key_refused;
     v.message = fmt::format("the API refused the key (HTTP {}): {}", r.answer.http_status, r.answer.message);

@@ -1,13 +1,14 @@
 """Starts `reelq sim` on a free port for a test and talks to it over HTTP (127.0.0.1 only)."""
 import json
 import os
+import sqlite3
 import subprocess
 import tempfile
 import time
 import urllib.error
 import urllib.request
 
-from harness import REELQ
+from harness import REELQ, TempDirTest, run
 
 
 def _read(path):
@@ -62,3 +63,41 @@ class Sim:
         except subprocess.TimeoutExpired:
             self.proc.kill()
         self._dir.cleanup()
+
+
+SCALE = "0.005"  # a 3-minute render takes about 0.9 s; the rate window is 0.3 s
+
+
+class SimRunTest(TempDirTest):
+    """A temporary folder and a `reelq sim` per test; runs reelq against it with the queue q.db."""
+
+    def setUp(self):
+        super().setUp()
+        self.sim = None
+
+    def tearDown(self):
+        if self.sim:
+            self.sim.close()
+        super().tearDown()
+
+    def start_sim(self, *args):
+        self.sim = Sim("--time-scale", SCALE, *args)
+        return self.sim
+
+    def reelq_run(self, *args, key="sim-key", cmd="run", timeout=180):
+        """`reelq run|resume ARGS` against the simulator, with the key in the environment."""
+        return run(cmd, *args, "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
+                   cwd=self.dir, env={"APIXO_API_KEY": key}, timeout=timeout)
+
+    def reelq(self, *args, timeout=120):
+        """Any other command on the same queue."""
+        return run(*args, "--db", "q.db", cwd=self.dir, timeout=timeout)
+
+    def spawn_run(self, manifest="m.yaml", *args, **popen):
+        """Starts `reelq run` in the background against the simulator."""
+        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
+                                 "--time-scale", SCALE, *args], cwd=self.dir, env=env, **popen)
+
+    def db(self):
+        return sqlite3.connect(os.path.join(self.dir, "q.db"))

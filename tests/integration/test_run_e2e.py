@@ -3,15 +3,13 @@ import json
 import os
 import random
 import signal
-import sqlite3
 import subprocess
 import time
 import unittest
 
-from harness import REELQ, TempDirTest, main, run
-from simharness import Sim
+from harness import REELQ, main, run
+from simharness import SCALE, SimRunTest
 
-SCALE = "0.005"  # a 3-minute render takes about 0.9 s; the rate window is 0.3 s
 
 
 def mixed_manifest(n, extra=""):
@@ -31,33 +29,7 @@ def mixed_manifest(n, extra=""):
     return "\n".join(lines) + "\n" + extra
 
 
-class RunE2E(TempDirTest):
-    def setUp(self):
-        super().setUp()
-        self.sim = None
-
-    def tearDown(self):
-        if self.sim:
-            self.sim.close()
-        super().tearDown()
-
-    def start_sim(self, *args):
-        self.sim = Sim("--time-scale", SCALE, *args)
-        return self.sim
-
-    def reelq_run(self, *args, key="sim-key", cmd="run", timeout=180):
-        return run(cmd, *args, "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
-                   cwd=self.dir, env={"APIXO_API_KEY": key}, timeout=timeout)
-
-    def spawn_run(self, manifest="m.yaml", **popen):
-        """Starts `reelq run` in the background against the simulator."""
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
-        return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
-                                 "--time-scale", SCALE], cwd=self.dir, env=env, **popen)
-
-    def db(self):
-        return sqlite3.connect(os.path.join(self.dir, "q.db"))
-
+class RunE2E(SimRunTest):
     def assert_caps_held(self, stats):
         self.assertEqual(stats["rate_limited_sent"], 0)
         self.assertLessEqual(stats["max_requests_in_window"], stats["rpm"])

@@ -36,8 +36,7 @@ TEST_CASE("a bad price table is refused with its name and the place of the probl
 }
 
 TEST_CASE("an estimate prices each render by tier and duration and lists what it cannot price") {
-  std::vector<RenderSpec> renders = {{"1280*720", 8, 1.0}, {"1280*720", 8, 1.0}, {"1080p", 12, 1.6875},
-                                     {"4k", 4, 0.7}};
+  std::vector<RenderSpec> renders = {{"1280*720", 8, 1.0}, {"1280*720", 8, 1.0}, {"1080p", 12, 1.6875}, {"4k", 4, 0.7}};
   Estimate e = estimate_renders(renders, "m", table(), 10, 60, 180000);
   CHECK(e.renders == 4);
   CHECK(e.video_seconds == 32);
@@ -60,8 +59,9 @@ TEST_CASE("with more renders than slots the bound is their total time over the s
 }
 
 TEST_CASE("the balance check: covered, short, refused, and no request when nothing is left to submit") {
-  const char* batch = "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
-                      "  - prompt: a\n  - prompt: b\n  - prompt: c\n";
+  const char* batch =
+      "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
+      "  - prompt: a\n  - prompt: b\n  - prompt: c\n";
   auto prices = load_prices("");
   REQUIRE(prices.ok());
   SUBCASE("covered, and the request is in the events table so the runner counts it") {
@@ -73,8 +73,9 @@ TEST_CASE("the balance check: covered, short, refused, and no request when nothi
     CHECK(v.renders == 3);
     CHECK(v.cost == doctest::Approx(7.2));
     CHECK(v.balance == doctest::Approx(1000));
-    CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events WHERE job IS NULL AND endpoint = 'balance' AND "
-                                   "outcome = 'ok'")
+    CHECK(h.queue->db()
+              .execAndGet("SELECT count(*) FROM events WHERE job IS NULL AND endpoint = 'balance' AND "
+                          "outcome = 'ok'")
               .getInt() == 1);
   }
   SUBCASE("short: says how many renders the balance covers") {

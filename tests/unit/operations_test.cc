@@ -58,12 +58,14 @@ TEST_CASE("retry requeues failed jobs by code, keeps their history, and the next
   CHECK(out->requeued == 2);  // the task that failed and the submit that was refused
   CHECK(out->to_download == 0);
   CHECK(h.count("state = 'queued' AND task_id IS NULL AND attempts = 0 AND fail_code IS NULL") == 2);
-  CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events WHERE endpoint = 'retry' AND message LIKE "
-                                 "'was CONTENT_VIOLATION: %' AND outcome = 'requeued'")
+  CHECK(h.queue->db()
+            .execAndGet("SELECT count(*) FROM events WHERE endpoint = 'retry' AND message LIKE "
+                        "'was CONTENT_VIOLATION: %' AND outcome = 'requeued'")
             .getInt() == 2);
   // The first task's id stays in the history.
-  CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events e JOIN jobs j ON e.job = j.id WHERE j.job_id = "
-                                 "'violates' AND e.endpoint = 'generateTask' AND e.task_id IS NOT NULL")
+  CHECK(h.queue->db()
+            .execAndGet("SELECT count(*) FROM events e JOIN jobs j ON e.job = j.id WHERE j.job_id = "
+                        "'violates' AND e.endpoint = 'generateTask' AND e.task_id IS NOT NULL")
             .getInt() == 1);
 
   REQUIRE(h.run().end == RunEnd::finished);
@@ -76,8 +78,9 @@ TEST_CASE("retry sends a take whose download failed back to downloading, never t
   test::RunHarness h;
   h.enqueue(k_batch);
   REQUIRE(h.run().end == RunEnd::finished);
-  h.queue->db().exec("UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'cut' "
-                     "WHERE job_id = 'ok1'");
+  h.queue->db().exec(
+      "UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'cut' "
+      "WHERE job_id = 'ok1'");
   fs::remove(h.dir / "out/ok1.mp4");
   int before = tasks_created(h);
   JobSelector sel;
@@ -179,8 +182,9 @@ TEST_CASE("missing results: a deleted file and a failed download are found, and 
 
   fs::remove(h.dir / "out/ok1.mp4");
   fs::remove(h.dir / "out/ok2.mp4");
-  h.queue->db().exec("UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'x' "
-                     "WHERE job_id = 'ok2'");
+  h.queue->db().exec(
+      "UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'x' "
+      "WHERE job_id = 'ok2'");
   auto missing = missing_results(h.queue->db(), std::string("night"));
   REQUIRE(missing.ok());
   REQUIRE(missing->size() == 2);
