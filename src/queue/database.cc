@@ -57,6 +57,10 @@ Status migrate(SQLite::Database& db, std::string_view sql, int target) {
   }
 }
 
+Error storage_error(const std::exception& e) {
+  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
+}
+
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path) {
   std::unique_ptr<SQLite::Database> db;
   try {

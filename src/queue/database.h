@@ -12,6 +12,9 @@
 
 namespace reelq {
 
+// A SQLite (or SQLiteCpp) exception as reelq's error: the boundary where they become values.
+Error storage_error(const std::exception& e);
+
 // The schema version this build writes: the last "-- version N" section of schemas/queue.sql.
 int latest_schema_version();
 

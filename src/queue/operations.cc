@@ -1,6 +1,5 @@
 #include "queue/operations.h"
 
-#include <Poco/JSON/Parser.h>
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
@@ -8,13 +7,12 @@
 #include <filesystem>
 #include <set>
 
+#include "queue/database.h"
+#include "util/json_strings.h"
+
 namespace reelq {
 
 namespace {
-
-Error storage_error(const std::exception& e) {
-  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
-}
 
 struct Selected {
   std::int64_t id = 0;
@@ -89,19 +87,6 @@ void add_event(SQLite::Database& db, std::int64_t row, TimeMs at, const std::str
   e.bind(5, task_id);
   e.bind(6, outcome);
   e.exec();
-}
-
-std::vector<std::string> parse_urls(const std::string& json) {
-  std::vector<std::string> out;
-  try {
-    Poco::JSON::Parser p;
-    auto arr = p.parse(json).extract<Poco::JSON::Array::Ptr>();
-    for (size_t i = 0; i < arr->size(); ++i) {
-      out.push_back(arr->getElement<std::string>(i));
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return out;
 }
 
 }  // namespace
@@ -225,7 +210,7 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       m.takes = q.getColumn(5).getInt();
       m.state = parse_job_state(q.getColumn(6).getString()).value_or(JobState::downloading);
       m.task_id = q.getColumn(7).getString();
-      m.urls = parse_urls(q.getColumn(8).getString());
+      m.urls = parse_json_string_array(q.getColumn(8).getString());
       m.finished_at = q.getColumn(9).getInt64();
       auto files = store.files(m.row);
       if (!files) {

@@ -6,15 +6,9 @@
 
 #include <functional>
 
+#include "queue/database.h"
+
 namespace reelq {
-
-namespace {
-
-Error storage_error(const std::exception& e) {
-  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
-}
-
-}  // namespace
 
 Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {

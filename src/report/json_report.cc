@@ -5,6 +5,7 @@
 #include <map>
 #include <ostream>
 
+#include "util/json_strings.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -18,14 +19,6 @@ std::string str_or_null(const std::string& s) {
 
 std::string time_or_null(std::optional<TimeMs> at) {
   return at && *at > 0 ? json_quote(iso_utc(*at)) : "null";
-}
-
-std::string string_array(const std::vector<std::string>& items) {
-  std::string out = "[";
-  for (size_t i = 0; i < items.size(); ++i) {
-    out += (i ? "," : "") + json_quote(items[i]);
-  }
-  return out + "]";
 }
 
 std::string file_json(const ReportFile& f) {
@@ -58,10 +51,10 @@ std::string row_json(const ReportRow& r) {
       R"("images":{},"state":"{}","task_id":{},"fail_code":{},"fail_msg":{},"attempts":{},"submitted_at":{},)"
       R"("completed_at":{},"render_seconds":{},"result_urls":{},"files":[{}],"note":{},"events":[{}]}})",
       json_quote(r.job_id), r.take, r.takes, str_or_null(r.mode), r.duration ? std::to_string(r.duration) : "null",
-      str_or_null(r.size), str_or_null(r.resolution), json_quote(r.prompt), string_array(r.images), to_string(r.state),
-      str_or_null(r.task_id), str_or_null(r.fail_code), str_or_null(r.fail_msg), r.attempts,
+      str_or_null(r.size), str_or_null(r.resolution), json_quote(r.prompt), json_string_array(r.images),
+      to_string(r.state), str_or_null(r.task_id), str_or_null(r.fail_code), str_or_null(r.fail_msg), r.attempts,
       time_or_null(r.submitted_at), time_or_null(r.completed_at), secs ? fmt::format("{:.3f}", *secs) : "null",
-      string_array(r.result_urls), files, str_or_null(r.note), events);
+      json_string_array(r.result_urls), files, str_or_null(r.note), events);
 }
 
 std::string batch_json(const BatchReport& b) {

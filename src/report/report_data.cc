@@ -6,15 +6,13 @@
 
 #include <unordered_map>
 
+#include "queue/database.h"
 #include "settings.h"
+#include "util/json_strings.h"
 
 namespace reelq {
 
 namespace {
-
-Error storage_error(const std::exception& e) {
-  return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
-}
 
 std::optional<TimeMs> optional_int(const SQLite::Column& c) {
   return c.isNull() ? std::nullopt : std::optional<TimeMs>(c.getInt64());
@@ -38,22 +36,6 @@ void read_input(const std::string& json, ReportRow& r) {
   } catch (const Poco::Exception&) {
     // A row is never dropped from a report: an unreadable input shows as empty fields.
   }
-}
-
-std::vector<std::string> read_urls(const std::string& json) {
-  std::vector<std::string> out;
-  if (json.empty()) {
-    return out;
-  }
-  try {
-    Poco::JSON::Parser p;
-    auto arr = p.parse(json).extract<Poco::JSON::Array::Ptr>();
-    for (size_t i = 0; i < arr->size(); ++i) {
-      out.push_back(arr->getElement<std::string>(i));
-    }
-  } catch (const Poco::Exception&) {
-  }
-  return out;
 }
 
 BatchReport read_batch(SQLite::Statement& q) {
@@ -98,7 +80,7 @@ void load_rows(SQLite::Database& db, BatchReport& b, WithEvents with_events) {
     r.api_create_time = optional_int(q.getColumn(12));
     r.api_complete_time = optional_int(q.getColumn(13));
     r.cost_time_ms = optional_int(q.getColumn(14));
-    r.result_urls = read_urls(q.getColumn(15).getString());
+    r.result_urls = parse_json_string_array(q.getColumn(15).getString());
     r.note = q.getColumn(16).getString();
     r.takes = q.getColumn(17).getInt();
     by_id[q.getColumn(0).getInt64()] = b.rows.size();

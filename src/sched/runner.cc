@@ -7,6 +7,7 @@
 
 #include "api/request.h"
 #include "fetch/collect.h"
+#include "util/json_strings.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -15,27 +16,6 @@ namespace {
 
 constexpr int k_not_found_limit = 3;  // a task the API keeps not knowing is lost, not pending
 constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
-
-std::string urls_json(const std::vector<std::string>& urls) {
-  std::string out = "[";
-  for (size_t i = 0; i < urls.size(); ++i) {
-    out += (i ? "," : "") + json_quote(urls[i]);
-  }
-  return out + "]";
-}
-
-std::vector<std::string> parse_urls(const std::string& json) {
-  std::vector<std::string> out;
-  try {
-    Poco::JSON::Parser p;
-    auto arr = p.parse(json).extract<Poco::JSON::Array::Ptr>();
-    for (size_t i = 0; i < arr->size(); ++i) {
-      out.push_back(arr->getElement<std::string>(i));
-    }
-  } catch (const std::exception&) {
-  }
-  return out;
-}
 
 EventRecord event_of(const std::string& endpoint, const Answer& a, const std::string& task_id) {
   return {endpoint, a.http_status, a.body_code, a.message, task_id, std::string(to_string(a.kind))};
@@ -378,7 +358,7 @@ void Runner::poll(size_t i) {
                                                      : now - j.submitted_at;
     m_model.observe(j.input_json, took);
     u.state = j.state = JobState::downloading;
-    u.result_urls = j.result_urls = urls_json(s.result_urls);
+    u.result_urls = j.result_urls = json_string_array(s.result_urls);
     if (write(j.id, u, &e)) {
       start_download(i);
     }
@@ -406,7 +386,7 @@ void Runner::start_download(size_t i) {
   t.job_id = j.job_id;
   t.take = j.take;
   t.takes = j.takes;
-  t.urls = parse_urls(j.result_urls);
+  t.urls = parse_json_string_array(j.result_urls);
   if (auto done = m_store.files(j.id)) {
     t.done = std::move(done.value());
   }
