@@ -160,8 +160,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* retry = app.add_subcommand("retry", "Requeue failed jobs, keeping their history; `reelq resume` runs them");
   add_selector(retry);
   retry->add_option("--fail-code", selector.fail_codes, "Only jobs failed with this code (repeatable)");
+  retry->add_flag("--cancelled", selector.include_cancelled, "Requeue cancelled jobs too");
   auto* cancel = app.add_subcommand("cancel", "Cancel queued jobs (tasks already at the API still finish)");
   add_selector(cancel);
+  bool cancel_all = false;
+  cancel->add_flag("--all", cancel_all, "Every queued job of every batch");
 
   auto* download = app.add_subcommand("download", "Fetch rendered results that are not on disk");
   std::optional<std::string> download_batch;
@@ -236,6 +239,11 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return cmd_retry(db_path, selector, io);
   }
   if (*cancel) {
+    // A bare `reelq cancel` would stop every batch in the database: make that a deliberate act.
+    if (!selector.batch && selector.job_ids.empty() && !cancel_all) {
+      err << "reelq cancel: say what to cancel: --batch NAME, --job ID, or --all\n";
+      return k_exit_usage;
+    }
     return cmd_cancel(db_path, selector, io);
   }
   if (*download) {

@@ -39,7 +39,7 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
     return report_error(io.err, out.error());
   }
   if (out->requeued + out->to_download == 0) {
-    io.out << "nothing to retry: no failed job matches\n";
+    io.out << fmt::format("nothing to retry: no failed{} job matches\n", sel.include_cancelled ? " or cancelled" : "");
     return k_exit_ok;
   }
   fmt::print(io.out, "{} requeued for submitting", out->requeued);
@@ -71,7 +71,7 @@ int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io)
                "they are paid for)",
                out->running);
   }
-  io.out << "\n";
+  io.out << fmt::format(". `reelq retry --cancelled{}` brings cancelled jobs back.\n", scope(sel));
   return k_exit_ok;
 }
 

@@ -111,14 +111,16 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         "UPDATE jobs SET state = 'queued', task_id = NULL, attempts = 0, fail_code = NULL, fail_msg = NULL, "
         "next_at = NULL, submitted_at = NULL, completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, "
         "cost_time_ms = NULL, result_urls = NULL, ambiguous = ambiguous OR ?, "
-        "note = CASE WHEN ? THEN 'possible duplicate charge' ELSE note END, updated_at = ? WHERE id = ?");
+        "note = CASE WHEN ? THEN 'possible duplicate charge' WHEN state = 'cancelled' THEN NULL ELSE note END, "
+        "updated_at = ? WHERE id = ?");
     SQLite::Statement drop_files(db, "DELETE FROM files WHERE job = ?");
     for (const Selected& s : *rows) {
-      if (s.state != JobState::failed) {
+      bool cancelled = s.state == JobState::cancelled && sel.include_cancelled && sel.fail_codes.empty();
+      if (s.state != JobState::failed && !cancelled) {
         out.not_failed += sel.job_ids.empty() ? 0 : 1;
         continue;
       }
-      std::string was = fmt::format("was {}: {}", s.fail_code, s.fail_msg);
+      std::string was = cancelled ? "was cancelled" : fmt::format("was {}: {}", s.fail_code, s.fail_msg);
       if (s.fail_code == "DOWNLOAD_FAILED" && s.has_results) {
         to_download.bind(1, now);
         to_download.bind(2, s.id);

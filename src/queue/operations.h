@@ -19,6 +19,7 @@ struct JobSelector {
   std::optional<std::string> batch;     // else every batch
   std::vector<std::string> job_ids;     // --job ID (every take of that job)
   std::vector<std::string> fail_codes;  // --fail-code CODE (retry only)
+  bool include_cancelled = false;       // --cancelled (retry only): cancelled takes come back too
 };
 
 struct RetryOutcome {
@@ -29,8 +30,9 @@ struct RetryOutcome {
 
 // Failed takes matching `sel` go back to work. A take whose task succeeded and only its download
 // failed is not resubmitted (that would pay twice): it returns to `downloading`. A take held as
-// AMBIGUOUS_SUBMIT is resubmitted and flagged "possible duplicate charge". A --job that names no
-// job of the batch is a usage error and nothing changes.
+// AMBIGUOUS_SUBMIT is resubmitted and flagged "possible duplicate charge". With include_cancelled,
+// cancelled takes (which never reached the API) are requeued too. A --job that names no job of the
+// batch is a usage error and nothing changes.
 Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel);
 
 struct CancelOutcome {

@@ -135,6 +135,9 @@ class ReportsAndOperations(SimRunTest):
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline and self.count_succeeded() < 1:
             time.sleep(0.05)
+        r = self.reelq("cancel")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "reelq cancel: say what to cancel: --batch NAME, --job ID, or --all\n")
         r = self.reelq("cancel", "--batch", "c")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertRegex(r.stdout, r"^\d+ cancelled")

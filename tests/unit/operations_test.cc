@@ -202,3 +202,19 @@ TEST_CASE("missing results: a deleted file and a failed download are found, and 
   CHECK(h.count("state = 'succeeded' AND fail_code IS NULL") == 2);
   CHECK(missing_results(h.queue->db(), std::nullopt)->empty());
 }
+
+TEST_CASE("retry --cancelled brings cancelled takes back to the queue; without it they stay cancelled") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  JobSelector sel;
+  sel.job_ids = {"ok2"};
+  REQUIRE(cancel_jobs(h.queue->db(), h.clock, sel)->cancelled == 1);
+  CHECK(retry_failed(h.queue->db(), h.clock, sel)->requeued == 0);
+  sel.include_cancelled = true;
+  auto out = retry_failed(h.queue->db(), h.clock, sel);
+  REQUIRE(out.ok());
+  CHECK(out->requeued == 1);
+  CHECK(text(h, "SELECT state || coalesce(note, '-') FROM jobs WHERE job_id = 'ok2'") == "queued-");
+  REQUIRE(h.run().end == RunEnd::finished);
+  CHECK(text(h, "SELECT state FROM jobs WHERE job_id = 'ok2'") == "succeeded");
+}
