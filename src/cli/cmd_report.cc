@@ -4,8 +4,8 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
 #include <ostream>
-#include <sstream>
 
 #include "api/request.h"
 #include "cli/cli.h"
@@ -36,12 +36,15 @@ Result<std::string> report_format(const ReportFlags& flags) {
 }
 
 // Writes beside the target and renames, so a reader never sees half a report and a failed write
-// leaves the previous one intact.
-Status write_atomically(const fs::path& target, const std::string& text) {
+// leaves the previous one intact. The report streams into the file: a big batch is never held
+// twice in memory.
+Status write_atomically(const fs::path& target, const std::function<void(std::ostream&)>& write) {
   fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out << text;
+    if (out) {
+      write(out);
+    }
     out.close();
     if (!out) {
       std::error_code ec;
@@ -78,22 +81,23 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
     return report_error(io.err, reports.error());
   }
   TimeMs now = system_clock().now_ms();
-  std::ostringstream text;
-  if (*format == "csv") {
-    write_csv(*reports, text);
-  } else if (*format == "json") {
-    write_json(*reports, now, text);
-  } else {
-    HtmlOptions o;
-    o.generated_at = now;
-    o.page_dir = flags.output.empty() ? fs::current_path() : fs::absolute(flags.output).parent_path();
-    write_html(*reports, o, text);
-  }
+  auto write = [&](std::ostream& out) {
+    if (*format == "csv") {
+      write_csv(*reports, out);
+    } else if (*format == "json") {
+      write_json(*reports, now, out);
+    } else {
+      HtmlOptions o;
+      o.generated_at = now;
+      o.page_dir = flags.output.empty() ? fs::current_path() : fs::absolute(flags.output).parent_path();
+      write_html(*reports, o, out);
+    }
+  };
   if (flags.output.empty()) {
-    io.out << text.str();
+    write(io.out);
     return k_exit_ok;
   }
-  if (auto st = write_atomically(flags.output, text.str()); !st) {
+  if (auto st = write_atomically(flags.output, write); !st) {
     return report_error(io.err, st.error());
   }
   size_t rows = 0;

@@ -57,7 +57,8 @@ std::string row_json(const ReportRow& r) {
       json_string_array(r.result_urls), files, str_or_null(r.note), events);
 }
 
-std::string batch_json(const BatchReport& b) {
+// Row by row into `out`: a batch of 100,000 takes is never one string in memory.
+void write_batch_json(const BatchReport& b, std::ostream& out) {
   std::map<std::string, int> counts;
   for (JobState s : k_all_states) {
     counts[std::string(to_string(s))] = 0;
@@ -69,15 +70,15 @@ std::string batch_json(const BatchReport& b) {
   for (const auto& [name, n] : counts) {
     states += fmt::format("{}\"{}\":{}", states.empty() ? "" : ",", name, n);
   }
-  std::string rows;
-  for (const auto& r : b.rows) {
-    rows += (rows.empty() ? "\n    " : ",\n    ") + row_json(r);
-  }
-  return fmt::format(
+  out << fmt::format(
       R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
-      R"("states":{{{}}},"jobs":[{}]}})",
+      R"("states":{{{}}},"jobs":[)",
       json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
-      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, rows);
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states);
+  for (size_t i = 0; i < b.rows.size(); ++i) {
+    out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
+  }
+  out << "]}";
 }
 
 }  // namespace
@@ -85,7 +86,8 @@ std::string batch_json(const BatchReport& b) {
 void write_json(const std::vector<BatchReport>& batches, TimeMs generated_at, std::ostream& out) {
   out << fmt::format(R"({{"generated_at":{},"report_version":1,"batches":[)", json_quote(iso_utc(generated_at)));
   for (size_t i = 0; i < batches.size(); ++i) {
-    out << (i ? ",\n  " : "\n  ") << batch_json(batches[i]);
+    out << (i ? ",\n  " : "\n  ");
+    write_batch_json(batches[i], out);
   }
   out << "\n]}\n";
 }
