@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <map>
 #include <ostream>
 
 #include "cli/cli.h"
@@ -152,6 +153,12 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     return exit_code_for(summaries.error());
   }
   if (json) {
+    std::map<std::string, int> not_on_disk;  // rendered results whose files are missing, per batch
+    if (auto missing = missing_results(queue.value()->db(), batch)) {
+      for (const auto& m : *missing) {
+        ++not_on_disk[m.batch];
+      }
+    }
     std::string out = "[";
     for (const auto& s : *summaries) {
       out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
@@ -161,7 +168,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out += "}}";
+      out += fmt::format("}},\"not_on_disk\":{}}}", not_on_disk[s.name]);
     }
     io.out << out << "]\n";
     return k_exit_ok;

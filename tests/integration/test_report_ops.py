@@ -161,6 +161,8 @@ class ReportsAndOperations(SimRunTest):
         self.assertIn("warning: 1 rendered result is not on disk", r.stdout)
         self.assertRegex(r.stdout, r"d two: file missing from the output folder; URL valid for about 2[34]h\d\dm more")
         self.assertIn("reelq download --db q.db", r.stdout)
+        r = self.reelq("status", "--json")
+        self.assertEqual(json.loads(r.stdout)[0]["not_on_disk"], 1)
         r = self.reelq("download")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("two: on disk (1 file)", r.stdout)
