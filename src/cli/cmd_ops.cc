@@ -71,7 +71,10 @@ int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io)
                "they are paid for)",
                out->running);
   }
-  io.out << fmt::format(". `reelq retry --cancelled{}` brings cancelled jobs back.\n", scope(sel));
+  if (out->finished) {
+    fmt::print(io.out, "; {} already finished, left as they are", out->finished);
+  }
+  io.out << (out->cancelled ? fmt::format(". `reelq retry --cancelled{}` brings them back.\n", scope(sel)) : ".\n");
   return k_exit_ok;
 }
 
