@@ -219,3 +219,22 @@ TEST_CASE("an unknown batch is an error naming the batches there are") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message == "no batch named 'nigth' in this database (batches: night)");
 }
+
+TEST_CASE("a possible duplicate charge is flagged in every format") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  h.queue->db().exec("UPDATE jobs SET note = 'possible duplicate charge', ambiguous = 1 WHERE job_id = 'fine'");
+  auto reports = reports_of(h);
+  std::ostringstream csv;
+  write_csv(reports, csv);
+  auto rows = parse_csv(csv.str());
+  CHECK(rows[1].back() == "possible duplicate charge");
+  CHECK(rows[2].back() == "");
+  std::ostringstream html;
+  write_html(reports, HtmlOptions{h.clock.now_ms(), h.dir.path()}, html);
+  CHECK(html.str().find(R"(<p class="note">possible duplicate charge</p>)") != std::string::npos);
+  std::ostringstream json;
+  write_json(reports, h.clock.now_ms(), json);
+  CHECK(json.str().find(R"("note":"possible duplicate charge")") != std::string::npos);
+}
