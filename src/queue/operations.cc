@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <set>
+#include <unordered_map>
 
 #include "queue/database.h"
 #include "util/json_strings.h"
@@ -189,7 +190,6 @@ Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobS
 
 Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const std::optional<std::string>& batch) {
   try {
-    std::vector<MissingResult> out;
     SQLite::Statement q(
         db,
         "SELECT j.id, j.batch, coalesce(b.output_dir, ''), j.job_id, j.take, (SELECT max(take) FROM jobs t WHERE "
@@ -201,7 +201,8 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
     if (batch) {
       q.bind(1, *batch);
     }
-    RunStore store(db, system_clock());
+    std::vector<MissingResult> candidates;
+    std::unordered_map<std::int64_t, size_t> by_row;
     while (q.executeStep()) {
       MissingResult m;
       m.row = q.getColumn(0).getInt64();
@@ -214,15 +215,30 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       m.task_id = q.getColumn(7).getString();
       m.urls = parse_json_string_array(q.getColumn(8).getString());
       m.finished_at = q.getColumn(9).getInt64();
-      auto files = store.files(m.row);
-      if (!files) {
-        return files.error();
+      by_row[m.row] = candidates.size();
+      candidates.push_back(std::move(m));
+    }
+    // Every candidate's files in one query, not one query per take.
+    SQLite::Statement f(db,
+                        "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
+                        "coalesce(f.sha256, ''), f.attempts FROM files f JOIN jobs j ON f.job = j.id "
+                        "WHERE ?1 IS NULL OR j.batch = ?1 ORDER BY f.job, f.idx");
+    if (batch) {
+      f.bind(1, *batch);
+    }
+    while (f.executeStep()) {
+      if (auto it = by_row.find(f.getColumn(0).getInt64()); it != by_row.end()) {
+        candidates[it->second].files.push_back({f.getColumn(1).getInt(), f.getColumn(2).getString(),
+                                                f.getColumn(3).getString(), f.getColumn(4).getInt64(),
+                                                f.getColumn(5).getString(), f.getColumn(6).getInt()});
       }
-      m.files = std::move(files.value());
+    }
+    std::vector<MissingResult> out;
+    for (auto& m : candidates) {
       bool all_on_disk = m.files.size() >= m.urls.size() && !m.output_dir.empty();
-      for (const auto& f : m.files) {
-        all_on_disk =
-            all_on_disk && !f.path.empty() && std::filesystem::exists(std::filesystem::path(m.output_dir) / f.path);
+      for (const auto& file : m.files) {
+        all_on_disk = all_on_disk && !file.path.empty() &&
+                      std::filesystem::exists(std::filesystem::path(m.output_dir) / file.path);
       }
       if (m.state != JobState::succeeded || !all_on_disk) {
         out.push_back(std::move(m));
