@@ -2,18 +2,17 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <algorithm>
 #include <fstream>
 #include <functional>
 #include <ostream>
 
-#include "api/request.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "report/csv.h"
 #include "report/estimate.h"
 #include "report/html_report.h"
 #include "report/json_report.h"
+#include "sched/render_model.h"
 #include "settings.h"
 #include "util/time_text.h"
 
@@ -140,30 +139,22 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   if (!manifest) {
     return report_error(io.err, manifest.error());
   }
-  Settings settings;
-  if (auto st = apply_settings_json(settings, manifest->settings_json, flags.manifest + ": "); !st) {
-    return report_error(io.err, st.error());
-  }
-  if (auto st = apply_settings_env(settings); !st) {
-    return report_error(io.err, st.error());
-  }
-  for (const auto& [key, value] : flags.settings) {
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto st = apply_setting(settings, key, value, flag); !st) {
-      return report_error(io.err, st.error());
-    }
+  SettingsLayers layers;
+  layers.batch = manifest->batch;
+  layers.manifest_path = fs::absolute(flags.manifest).string();
+  layers.manifest_settings_json = manifest->settings_json;
+  layers.flags = flags.settings;
+  layers.cwd = fs::current_path();
+  auto settings = resolve_settings(layers);
+  if (!settings) {
+    return report_error(io.err, settings.error());
   }
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {
     return report_error(io.err, prices.error());
   }
-  std::vector<RenderSpec> renders;
-  for (const auto& job : manifest->jobs) {
-    RenderSpec r = render_spec_of(input_json(job));
-    renders.insert(renders.end(), static_cast<size_t>(job.takes), r);
-  }
-  Estimate e = estimate_renders(renders, manifest->model, *prices, settings.max_concurrent, settings.rpm, 180000);
+  Estimate e = estimate_renders(render_specs_of(*manifest), manifest->model, *prices, settings->max_concurrent,
+                                settings->rpm, k_prior_render_ms);
   fmt::print(io.out, "batch {}: {} jobs, {} renders, {} s of video ({})\n", manifest->batch, manifest->jobs.size(),
              e.renders, e.video_seconds, manifest->model);
   for (const auto& line : e.lines) {
@@ -176,7 +167,8 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   fmt::print(io.out,
              "  wall time: at least {} ({} renders of ~3 min each for 8 s at 720p, {} at once; {} requests at "
              "{}/min)\n",
-             format_duration(e.wall_lower_bound_ms()), e.renders, settings.max_concurrent, 2 * e.renders, settings.rpm);
+             format_duration(e.wall_lower_bound_ms()), e.renders, settings->max_concurrent, 2 * e.renders,
+             settings->rpm);
   if (!e.unpriced.empty()) {
     std::string tiers;
     for (const auto& t : e.unpriced) {

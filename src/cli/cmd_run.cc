@@ -20,6 +20,7 @@
 #include "report/estimate.h"
 #include "report/html_report.h"
 #include "sched/balance_check.h"
+#include "sched/render_model.h"
 #include "sched/runner.h"
 #include "sim/sim_server.h"
 #include "util/run_lock.h"
@@ -362,19 +363,6 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
 
 namespace {
 
-// A time scale at which the batch's lower bound on wall time takes about a minute: never slower
-// than real time, never so fast that loopback overheads would distort the schedule.
-double rehearsal_scale(const Manifest& m, const Settings& s) {
-  std::vector<RenderSpec> renders;
-  for (const auto& job : m.jobs) {
-    renders.insert(renders.end(), static_cast<size_t>(job.takes), render_spec_of(input_json(job)));
-  }
-  PriceTable none;
-  Estimate e = estimate_renders(renders, m.model, none, s.max_concurrent, s.rpm, 180000);
-  double scale = 60000.0 / static_cast<double>(std::max<TimeMs>(1, e.wall_lower_bound_ms()));
-  return std::clamp(scale, 0.002, 1.0);
-}
-
 void print_sim_stats(SimServer& sim, std::ostream& out) {
   try {
     Poco::JSON::Parser p;
@@ -440,7 +428,7 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   sim_config.concurrency = settings->max_concurrent;
   bool scale_given = std::any_of(flags.settings.begin(), flags.settings.end(),
                                  [](const auto& kv) { return kv.first == "time_scale"; });
-  sim_config.time_scale = scale_given ? settings->time_scale : rehearsal_scale(*manifest, *settings);
+  sim_config.time_scale = scale_given ? settings->time_scale : rehearsal_time_scale(*manifest, *settings, 60000);
   sim_config.credits = 1e9;
   // A few of the faults a real night brings, seeded so a rehearsal is repeatable.
   sim_config.faults.server_error = 0.01;
@@ -470,7 +458,7 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
              "rehearsal of {} against the built-in simulator (time scale {:.3g}: a 3-minute render takes {}); "
              "nothing is sent to apixo\n",
              manifest->batch, sim_config.time_scale,
-             format_duration(static_cast<TimeMs>(180000 * sim_config.time_scale)));
+             format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
   install_signal_handlers();
   StopWatchdog watchdog;
   int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io);

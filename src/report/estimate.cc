@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/request.h"
 #include "sched/render_model.h"
 #include "util/embedded.h"
 
@@ -70,28 +71,46 @@ RenderSpec render_spec_of(const std::string& input_json) {
   return r;
 }
 
+std::vector<RenderSpec> render_specs_of(const Manifest& manifest) {
+  std::vector<RenderSpec> out;
+  for (const auto& job : manifest.jobs) {
+    out.insert(out.end(), static_cast<size_t>(job.takes), render_spec_of(input_json(job)));
+  }
+  return out;
+}
+
+std::optional<double> price_of(const RenderSpec& render, const std::string& model, const PriceTable& prices) {
+  auto table = prices.per_second.find(model);
+  if (table == prices.per_second.end()) {
+    return std::nullopt;
+  }
+  auto price = table->second.find(render.tier);
+  if (price == table->second.end()) {
+    return std::nullopt;
+  }
+  return price->second * render.duration;
+}
+
 Estimate estimate_renders(const std::vector<RenderSpec>& renders, const std::string& model, const PriceTable& prices,
                           int max_concurrent, int rpm, TimeMs typical_render_ms) {
   Estimate e;
   std::map<std::pair<std::string, int>, EstimateLine> lines;
   double render_ms = 0;
   double longest_ms = 0;
-  auto table = prices.per_second.find(model);
   for (const RenderSpec& r : renders) {
     ++e.renders;
     e.video_seconds += r.duration;
-    render_ms += r.time_factor * static_cast<double>(typical_render_ms);
-    longest_ms = std::max(longest_ms, r.time_factor * static_cast<double>(typical_render_ms));
+    double ms = r.time_factor * static_cast<double>(typical_render_ms);
+    render_ms += ms;
+    longest_ms = std::max(longest_ms, ms);
     EstimateLine& line = lines[{r.tier, r.duration}];
     line.tier = r.tier;
     line.duration = r.duration;
     ++line.renders;
-    if (table != prices.per_second.end()) {
-      if (auto price = table->second.find(r.tier); price != table->second.end()) {
-        line.priced = true;
-        line.unit_price = price->second * r.duration;
-        e.cost += line.unit_price;
-      }
+    if (auto price = price_of(r, model, prices)) {
+      line.priced = true;
+      line.unit_price = *price;
+      e.cost += *price;
     }
   }
   for (auto& [key, line] : lines) {
@@ -104,6 +123,13 @@ Estimate estimate_renders(const std::vector<RenderSpec>& renders, const std::str
   e.render_bound_ms = static_cast<TimeMs>(std::max(render_ms / std::max(1, max_concurrent), longest_ms));
   e.request_bound_ms = static_cast<TimeMs>(2.0 * e.renders * 60000.0 / std::max(1, rpm));
   return e;
+}
+
+double rehearsal_time_scale(const Manifest& manifest, const Settings& settings, TimeMs target_ms) {
+  Estimate e = estimate_renders(render_specs_of(manifest), manifest.model, PriceTable{}, settings.max_concurrent,
+                                settings.rpm, k_prior_render_ms);
+  double scale = static_cast<double>(target_ms) / static_cast<double>(std::max<TimeMs>(1, e.wall_lower_bound_ms()));
+  return std::clamp(scale, 0.002, 1.0);
 }
 
 }  // namespace reelq

@@ -6,10 +6,13 @@
 // (text-to-video) or resolution (image-to-video), because apixo's prices change and differ by
 // model and resolution.
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "manifest/manifest.h"
+#include "settings.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -32,6 +35,11 @@ struct RenderSpec {
   double time_factor = 1;  // RenderModel::class_factor: how long it renders next to an 8 s 720p one
 };
 RenderSpec render_spec_of(const std::string& input_json);
+// One per take of every job of the manifest, in manifest order.
+std::vector<RenderSpec> render_specs_of(const Manifest& manifest);
+
+// What one render costs by the table; nullopt when the table has no price for it.
+std::optional<double> price_of(const RenderSpec& render, const std::string& model, const PriceTable& prices);
 
 struct EstimateLine {
   std::string tier;
@@ -52,8 +60,13 @@ struct Estimate {
   TimeMs wall_lower_bound_ms() const { return std::max(render_bound_ms, request_bound_ms); }
 };
 
-// `typical_render_ms` is the time of an 8 s 720p render (the API page says about 3 minutes).
+// `typical_render_ms` is the time of an 8 s 720p render (k_prior_render_ms unless learned).
 Estimate estimate_renders(const std::vector<RenderSpec>& renders, const std::string& model, const PriceTable& prices,
                           int max_concurrent, int rpm, TimeMs typical_render_ms);
+
+// The time scale at which `manifest`'s least wall time under `settings`' caps lasts about
+// `target_ms` (a rehearsal's minute): never above 1 (slower than real), never below 0.002 (so fast
+// that loopback overheads would distort the schedule).
+double rehearsal_time_scale(const Manifest& manifest, const Settings& settings, TimeMs target_ms);
 
 }  // namespace reelq

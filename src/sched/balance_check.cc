@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "sched/rate_limiter.h"
+#include "sched/render_model.h"
 
 namespace reelq {
 
@@ -25,7 +26,7 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
     v.kind = BalanceKind::covered;
     return v;
   }
-  Estimate e = estimate_renders(left, model, prices, settings.max_concurrent, settings.rpm, 180000);
+  Estimate e = estimate_renders(left, model, prices, settings.max_concurrent, settings.rpm, k_prior_render_ms);
   v.cost = e.cost;
   if (!e.unpriced.empty()) {
     v.message =
@@ -61,7 +62,7 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
   v.balance = *r.balance;
   double spent = 0;
   for (const RenderSpec& s : left) {
-    double price = prices.per_second.at(model).at(s.tier) * s.duration;
+    double price = price_of(s, model, prices).value_or(0);  // every tier is priced: checked above
     if (spent + price > v.balance + 1e-9) {
       break;
     }

@@ -13,6 +13,9 @@
 
 namespace reelq {
 
+// The API page's "about 3 minutes" for an 8 s video at 720p: the prior before any render is seen.
+constexpr TimeMs k_prior_render_ms = 180000;
+
 struct RenderEstimate {
   TimeMs median = 0;
   TimeMs early = 0;  // about the 5th percentile: little point polling before

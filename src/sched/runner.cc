@@ -37,7 +37,7 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_config(std::move(config)),
       m_stop(stop_requests),
       m_limiter(m_config.settings.rpm, scaled(60)),
-      m_model(scaled(180)),
+      m_model(scaled(k_prior_render_ms / 1000.0)),
       m_backoff(scaled(1), scaled(60), m_config.seed),
       m_backoff_429(scaled(1), scaled(60), m_config.seed + 1) {}
 

@@ -1,6 +1,7 @@
 #include "report/estimate.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "sched/balance_check.h"
 #include "support/run_harness.h"
@@ -107,4 +108,35 @@ TEST_CASE("the balance check: covered, short, refused, and no request when nothi
     CHECK(v.renders == 0);
     CHECK(h.stats()->getValue<int>("total_requests") == before);
   }
+}
+
+TEST_CASE("a rehearsal's time scale makes the batch's least wall time last the target, within limits") {
+  auto manifest_of = [](int jobs, const char* size, int duration) {
+    std::string text = fmt::format("batch: r\ndefaults: {{duration: {}, size: \"{}\"}}\njobs:\n", duration, size);
+    for (int i = 0; i < jobs; ++i) {
+      text += fmt::format("  - prompt: p{}\n", i);
+    }
+    auto m = parse_manifest(text, {"m.yaml", "."});
+    REQUIRE(m.ok());
+    return m.value();
+  };
+  Settings pro;
+  // One 8 s 720p render: 3 minutes at the least, so a minute needs a third of real time.
+  CHECK(rehearsal_time_scale(manifest_of(1, "1280*720", 8), pro, 60000) == doctest::Approx(1.0 / 3));
+  // Forty over ten slots: four rounds of 3 minutes.
+  CHECK(rehearsal_time_scale(manifest_of(40, "1280*720", 8), pro, 60000) == doctest::Approx(60.0 / 720));
+  Settings free_plan;
+  free_plan.max_concurrent = 3;
+  free_plan.rpm = 10;
+  CHECK(rehearsal_time_scale(manifest_of(40, "1280*720", 8), free_plan, 60000) ==
+        doctest::Approx(60.0 / (40 * 180.0 / 3)));
+  // Never slower than real time, never faster than 0.002.
+  CHECK(rehearsal_time_scale(manifest_of(1, "1280*720", 4), pro, 3'600'000) == 1.0);
+  CHECK(rehearsal_time_scale(manifest_of(3000, "1280*720", 8), pro, 60000) == 0.002);
+}
+
+TEST_CASE("price_of: duration times the per-second price of the tier, none when unpriced") {
+  CHECK(*price_of({"1080p", 12, 1}, "m", table()) == doctest::Approx(12));
+  CHECK_FALSE(price_of({"4k", 4, 1}, "m", table()).has_value());
+  CHECK_FALSE(price_of({"1080p", 4, 1}, "other-model", table()).has_value());
 }
