@@ -2,16 +2,12 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
-#include <fstream>
-#include <functional>
 #include <ostream>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "report/csv.h"
 #include "report/estimate.h"
-#include "report/html_report.h"
-#include "report/json_report.h"
+#include "report/report_file.h"
 #include "sched/render_model.h"
 #include "settings.h"
 #include "util/time_text.h"
@@ -22,44 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-Result<std::string> report_format(const ReportFlags& flags) {
-  std::string format = flags.format;
-  if (format.empty()) {
-    std::string ext = fs::path(flags.output).extension().string();
-    format = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : "csv";
-  }
-  if (format != "csv" && format != "json" && format != "html") {
-    return Error{ErrorKind::usage, fmt::format("--format must be csv, json or html (got \"{}\")", format)};
-  }
-  return format;
-}
-
-// Writes beside the target and renames, so a reader never sees half a report and a failed write
-// leaves the previous one intact. The report streams into the file: a big batch is never held
-// twice in memory.
-Status write_atomically(const fs::path& target, const std::function<void(std::ostream&)>& write) {
-  fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (out) {
-      write(out);
-    }
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      return Error{ErrorKind::io, fmt::format("cannot write {}", target.string())};
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Error{ErrorKind::io, fmt::format("cannot write {}: {}", target.string(), ec.message())};
-  }
-  return ok_status();
-}
-
 std::string money(double usd, const std::string& currency) {
   return currency == "USD" ? fmt::format("${:.2f}", usd) : fmt::format("{:.2f} {}", usd, currency);
 }
@@ -67,7 +25,7 @@ std::string money(double usd, const std::string& currency) {
 }  // namespace
 
 int cmd_report(const ReportFlags& flags, CommandIo io) {
-  auto format = report_format(flags);
+  auto format = parse_report_format(flags.format, flags.output);
   if (!format) {
     return report_error(io.err, format.error());
   }
@@ -75,35 +33,23 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   if (!queue) {
     return report_error(io.err, queue.error());
   }
-  auto reports = load_reports(queue.value()->db(), flags.batch, *format == "json" ? WithEvents::yes : WithEvents::no);
+  auto reports = load_reports(queue.value()->db(), flags.batch, events_needed(*format));
   if (!reports) {
     return report_error(io.err, reports.error());
   }
   TimeMs now = system_clock().now_ms();
-  auto write = [&](std::ostream& out) {
-    if (*format == "csv") {
-      write_csv(*reports, out);
-    } else if (*format == "json") {
-      write_json(*reports, now, out);
-    } else {
-      HtmlOptions o;
-      o.generated_at = now;
-      o.page_dir = flags.output.empty() ? fs::current_path() : fs::absolute(flags.output).parent_path();
-      write_html(*reports, o, out);
-    }
-  };
   if (flags.output.empty()) {
-    write(io.out);
+    write_report(*reports, *format, now, fs::current_path(), io.out);
     return k_exit_ok;
   }
-  if (auto st = write_atomically(flags.output, write); !st) {
+  if (auto st = write_report_file(*reports, *format, now, flags.output); !st) {
     return report_error(io.err, st.error());
   }
   size_t rows = 0;
   for (const auto& b : *reports) {
     rows += b.rows.size();
   }
-  fmt::print(io.err, "reelq: wrote {} ({} report, {} renders)\n", flags.output, *format, rows);
+  fmt::print(io.err, "reelq: wrote {} ({} report, {} renders)\n", flags.output, to_string(*format), rows);
   return k_exit_ok;
 }
 

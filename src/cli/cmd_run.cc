@@ -6,19 +6,16 @@
 
 #include <atomic>
 #include <csignal>
-#include <fstream>
 #include <ostream>
 #include <thread>
 
 #include "api/poco_transport.h"
-#include "api/request.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/progress.h"
 #include "queue/run_store.h"
-#include "report/csv.h"
 #include "report/estimate.h"
-#include "report/html_report.h"
+#include "report/report_file.h"
 #include "sched/balance_check.h"
 #include "sched/render_model.h"
 #include "sched/runner.h"
@@ -379,20 +376,17 @@ void print_sim_stats(SimServer& sim, std::ostream& out) {
   }
 }
 
+// The rehearsal's folder gets its page and its spreadsheet, from one read of the database.
 Status write_rehearsal_reports(Queue& queue, const std::string& batch, const fs::path& dir) {
   auto reports = load_reports(queue.db(), batch, WithEvents::no);
   if (!reports) {
     return reports.error();
   }
-  std::ofstream csv(dir / "report.csv", std::ios::binary | std::ios::trunc);
-  write_csv(*reports, csv);
-  std::ofstream html(dir / "report.html", std::ios::binary | std::ios::trunc);
-  HtmlOptions o;
-  o.generated_at = system_clock().now_ms();
-  o.page_dir = dir;
-  write_html(*reports, o, html);
-  if (!csv || !html) {
-    return Error{ErrorKind::io, fmt::format("cannot write the reports in {}", dir.string())};
+  TimeMs now = system_clock().now_ms();
+  for (ReportFormat format : {ReportFormat::csv, ReportFormat::html}) {
+    if (auto st = write_report_file(*reports, format, now, dir / fmt::format("report.{}", to_string(format))); !st) {
+      return st;
+    }
   }
   return ok_status();
 }

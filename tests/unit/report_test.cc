@@ -9,9 +9,11 @@
 #include "report/html_report.h"
 #include "report/json_report.h"
 #include "report/report_data.h"
+#include "report/report_file.h"
 #include "support/run_harness.h"
 
 using namespace reelq;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -237,4 +239,28 @@ TEST_CASE("a possible duplicate charge is flagged in every format") {
   std::ostringstream json;
   write_json(reports, h.clock.now_ms(), json);
   CHECK(json.str().find(R"("note":"possible duplicate charge")") != std::string::npos);
+}
+
+TEST_CASE("the report format comes from --format, else from the file's extension, else csv") {
+  CHECK(*parse_report_format("", "night.html") == ReportFormat::html);
+  CHECK(*parse_report_format("", "night.json") == ReportFormat::json);
+  CHECK(*parse_report_format("", "night.txt") == ReportFormat::csv);
+  CHECK(*parse_report_format("", "") == ReportFormat::csv);
+  CHECK(*parse_report_format("json", "night.html") == ReportFormat::json);
+  CHECK(parse_report_format("pdf", "").error().message == "--format must be csv, json or html (got \"pdf\")");
+}
+
+TEST_CASE("a report file appears whole under its name, and a failed write leaves nothing behind") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  auto reports = reports_of(h);
+  fs::path target = h.dir / "r.csv";
+  REQUIRE(write_report_file(reports, ReportFormat::csv, 0, target).ok());
+  std::ostringstream expected;
+  write_csv(reports, expected);
+  CHECK(test::read_file(target) == expected.str());
+  CHECK_FALSE(fs::exists(h.dir / ".r.csv.tmp"));
+  auto failed = write_report_file(reports, ReportFormat::csv, 0, h.dir / "no-such-folder" / "r.csv");
+  REQUIRE_FALSE(failed.ok());
+  CHECK(failed.error().message == "cannot write " + (h.dir / "no-such-folder" / "r.csv").string());
 }

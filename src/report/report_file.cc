@@ -1,0 +1,85 @@
+#include "report/report_file.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+
+#include "report/csv.h"
+#include "report/html_report.h"
+#include "report/json_report.h"
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+std::string_view to_string(ReportFormat format) {
+  switch (format) {
+    case ReportFormat::csv:
+      return "csv";
+    case ReportFormat::json:
+      return "json";
+    case ReportFormat::html:
+      return "html";
+  }
+  return "?";
+}
+
+Result<ReportFormat> parse_report_format(const std::string& format, const fs::path& output) {
+  std::string name = format;
+  if (name.empty()) {
+    std::string ext = output.extension().string();
+    name = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : "csv";
+  }
+  for (ReportFormat f : {ReportFormat::csv, ReportFormat::json, ReportFormat::html}) {
+    if (to_string(f) == name) {
+      return f;
+    }
+  }
+  return Error{ErrorKind::usage, fmt::format("--format must be csv, json or html (got \"{}\")", name)};
+}
+
+WithEvents events_needed(ReportFormat format) {
+  return format == ReportFormat::json ? WithEvents::yes : WithEvents::no;
+}
+
+void write_report(const std::vector<BatchReport>& batches, ReportFormat format, TimeMs now, const fs::path& page_dir,
+                  std::ostream& out) {
+  switch (format) {
+    case ReportFormat::csv:
+      write_csv(batches, out);
+      break;
+    case ReportFormat::json:
+      write_json(batches, now, out);
+      break;
+    case ReportFormat::html:
+      write_html(batches, HtmlOptions{now, page_dir}, out);
+      break;
+  }
+}
+
+Status write_report_file(const std::vector<BatchReport>& batches, ReportFormat format, TimeMs now,
+                         const fs::path& path) {
+  fs::path target = fs::absolute(path);
+  fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (out) {
+      write_report(batches, format, now, target.parent_path(), out);
+    }
+    out.close();
+    if (!out) {
+      std::error_code ec;
+      fs::remove(tmp, ec);
+      return Error{ErrorKind::io, fmt::format("cannot write {}", path.string())};
+    }
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), ec.message())};
+  }
+  return ok_status();
+}
+
+}  // namespace reelq
