@@ -63,10 +63,6 @@ int count_takes(const Manifest& m) {
   return n;
 }
 
-void print_error(std::ostream& err, const Error& e) {
-  report_error(err, e);
-}
-
 // Paid-for results whose files are not on disk, with the time their URLs have left.
 void print_missing_results(SQLite::Database& db, const std::optional<std::string>& batch, const std::string& db_path,
                            std::ostream& out) {
@@ -101,7 +97,7 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
   for (const auto& f : files) {
     auto m = load_manifest(f);
     if (!m) {
-      print_error(io.err, m.error());
+      report_error(io.err, m.error());
       rc = k_exit_usage;
       continue;
     }
@@ -113,17 +109,17 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
 int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io) {
   auto m = load_manifest(manifest);
   if (!m) {
-    print_error(io.err, m.error());
+    report_error(io.err, m.error());
     return k_exit_usage;
   }
   auto queue = Queue::open(db_path, system_clock());
   if (!queue) {
-    print_error(io.err, queue.error());
+    report_error(io.err, queue.error());
     return exit_code_for(queue.error());
   }
   auto report = queue.value()->enqueue(*m, std::filesystem::absolute(manifest), on_changed);
   if (!report) {
-    print_error(io.err, report.error());
+    report_error(io.err, report.error());
     return exit_code_for(report.error());
   }
   fmt::print(io.out, "batch '{}': {} added, {} already queued", m->batch, report->added, report->unchanged);
@@ -144,12 +140,12 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
   }
   auto queue = Queue::open(db_path, system_clock());
   if (!queue) {
-    print_error(io.err, queue.error());
+    report_error(io.err, queue.error());
     return exit_code_for(queue.error());
   }
   auto summaries = queue.value()->summaries(batch);
   if (!summaries) {
-    print_error(io.err, summaries.error());
+    report_error(io.err, summaries.error());
     return exit_code_for(summaries.error());
   }
   if (json) {

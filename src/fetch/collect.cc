@@ -6,7 +6,8 @@
 
 namespace reelq {
 
-Result<JobState> record_download(RunStore& store, const DownloadResult& r, const std::string& task_id) {
+Result<JobState> record_download(RunStore& store, const DownloadResult& r, const std::string& task_id,
+                                 TimeMs now) {
   for (const FileRecord& f : r.files) {
     if (auto st = store.record_file(r.row, f, r.ok ? "" : r.error); !st) {
       return st.error();
@@ -14,7 +15,7 @@ Result<JobState> record_download(RunStore& store, const DownloadResult& r, const
   }
   EventRecord e{"download", r.http_status, std::nullopt, r.ok ? "" : r.error, task_id, r.ok ? "ok" : "failed"};
   JobUpdate u;
-  u.completed_at = store.now_ms();
+  u.completed_at = now;
   if (r.ok) {
     u.state = JobState::succeeded;
     u.clear_failure = true;
@@ -48,7 +49,7 @@ Result<CollectOutcome> collect_missing(RunStore& store, Downloader& downloader, 
   while (true) {
     for (const DownloadResult& r : downloader.take_finished()) {
       const MissingResult& m = *by_row.at(r.row);
-      auto state = record_download(store, r, m.task_id);
+      auto state = record_download(store, r, m.task_id, clock.now_ms());
       if (!state) {
         return state.error();
       }

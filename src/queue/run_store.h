@@ -84,7 +84,6 @@ class RunStore {
   RunStore(SQLite::Database& db, Clock& clock) : m_db(db), m_clock(clock) {}
 
   Result<BatchInfo> batch(const std::string& name);
-  TimeMs now_ms() { return m_clock.now_ms(); }
 
   // A batch-level event (no job): the balance check before a run.
   Status log_event(const EventRecord& event);

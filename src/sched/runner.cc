@@ -399,7 +399,7 @@ void Runner::absorb_downloads() {
     if (it == m_jobs.end()) {
       continue;
     }
-    auto state = record_download(m_store, r, it->task_id);
+    auto state = record_download(m_store, r, it->task_id, m_clock.now_ms());
     if (!state) {
       m_storage_failed = true;
       m_failure_message = state.error().message;
