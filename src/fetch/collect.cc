@@ -6,8 +6,7 @@
 
 namespace reelq {
 
-Result<JobState> record_download(RunStore& store, const DownloadResult& r, const std::string& task_id,
-                                 TimeMs now) {
+Result<JobState> record_download(RunStore& store, const DownloadResult& r, const std::string& task_id, TimeMs now) {
   for (const FileRecord& f : r.files) {
     if (auto st = store.record_file(r.row, f, r.ok ? "" : r.error); !st) {
       return st.error();

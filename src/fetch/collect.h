@@ -13,8 +13,7 @@ namespace reelq {
 
 // Records a finished download: every file's record, then the take's state (`succeeded`, or
 // `failed` with DOWNLOAD_FAILED) as of `now`, with a `download` event.
-Result<JobState> record_download(RunStore& store, const DownloadResult& result, const std::string& task_id,
-                                 TimeMs now);
+Result<JobState> record_download(RunStore& store, const DownloadResult& result, const std::string& task_id, TimeMs now);
 
 struct CollectOutcome {
   int fetched = 0;

@@ -152,6 +152,17 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'cancelled' AND "
                                     "request_body IS NOT NULL").fetchone()[0], 0)
 
+    def test_cancel_says_that_tasks_already_at_the_api_finish_and_are_paid_for(self):
+        self.write("m.yaml", manifest("k", {"a": "x", "b": "y", "c": "z"}))
+        self.assertEqual(self.reelq("enqueue", "m.yaml").returncode, 0)
+        with self.db() as db:
+            db.execute("UPDATE jobs SET state = 'running', task_id = 'task_1' WHERE job_id = 'a'")
+        r = self.reelq("cancel", "--batch", "k")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout, "2 cancelled; 1 already at the API will finish and be downloaded (the apixo API "
+                                   "has no cancel endpoint, so they are paid for). `reelq retry --cancelled --batch k` "
+                                   "brings them back.\n")
+
     def test_status_warns_of_results_not_on_disk_and_download_fetches_them(self):
         self.start_sim()
         self.run_batch(manifest("d", {"one": "a", "two": "b"}))

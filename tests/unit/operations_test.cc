@@ -218,3 +218,23 @@ TEST_CASE("retry --cancelled brings cancelled takes back to the queue; without i
   REQUIRE(h.run().end == RunEnd::finished);
   CHECK(text(h, "SELECT state FROM jobs WHERE job_id = 'ok2'") == "succeeded");
 }
+
+TEST_CASE("collect_missing records an expired URL as a failed download, and the take stays findable") {
+  SimConfig c;
+  c.url_ttl_seconds = 60;  // scaled by the harness's 0.01: 600 ms
+  test::RunHarness h(c);
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  h.queue->db().exec("UPDATE batches SET output_dir = '" + (h.dir / "out").string() + "'");
+  fs::remove(h.dir / "out/ok1.mp4");
+  h.clock.advance(10'000);
+  auto missing = missing_results(h.queue->db(), std::nullopt);
+  REQUIRE(missing->size() == 1);
+  auto out = collect(h, *missing);
+  REQUIRE(out.ok());
+  CHECK(out->fetched == 0);
+  CHECK(out->failed == 1);
+  CHECK_FALSE(fs::exists(h.dir / "out/ok1.mp4"));
+  CHECK(text(h, "SELECT state || ' ' || fail_code FROM jobs WHERE job_id = 'ok1'") == "failed DOWNLOAD_FAILED");
+  CHECK(missing_results(h.queue->db(), std::nullopt)->size() == 1);  // still listed for the user
+}
