@@ -45,6 +45,17 @@ Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path) {
   return Queue::open(path, system_clock());
 }
 
+Result<Settings> manifest_settings(const Manifest& manifest, const std::string& manifest_path,
+                                   const std::vector<std::pair<std::string, std::string>>& flags) {
+  SettingsLayers layers;
+  layers.batch = manifest.batch;
+  layers.manifest_path = std::filesystem::absolute(manifest_path).string();
+  layers.manifest_settings_json = manifest.settings_json;
+  layers.flags = flags;
+  layers.cwd = std::filesystem::current_path();
+  return resolve_settings(layers);
+}
+
 std::string prices_path(const std::string& flag) {
   if (!flag.empty()) {
     return flag;

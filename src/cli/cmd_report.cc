@@ -85,13 +85,7 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   if (!manifest) {
     return report_error(io.err, manifest.error());
   }
-  SettingsLayers layers;
-  layers.batch = manifest->batch;
-  layers.manifest_path = fs::absolute(flags.manifest).string();
-  layers.manifest_settings_json = manifest->settings_json;
-  layers.flags = flags.settings;
-  layers.cwd = fs::current_path();
-  auto settings = resolve_settings(layers);
+  auto settings = manifest_settings(*manifest, flags.manifest, flags.settings);
   if (!settings) {
     return report_error(io.err, settings.error());
   }

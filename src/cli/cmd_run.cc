@@ -398,13 +398,7 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   if (!manifest) {
     return report_error(io.err, manifest.error());
   }
-  SettingsLayers layers;
-  layers.batch = manifest->batch;
-  layers.manifest_path = fs::absolute(manifest_path).string();
-  layers.manifest_settings_json = manifest->settings_json;
-  layers.flags = flags.settings;
-  layers.cwd = fs::current_path();
-  auto settings = resolve_settings(layers);
+  auto settings = manifest_settings(*manifest, manifest_path, flags.settings);
   if (!settings) {
     return report_error(io.err, settings.error());
   }

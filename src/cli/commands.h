@@ -8,6 +8,7 @@
 #include "cli/progress.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
+#include "settings.h"
 #include "sim/sim_config.h"
 
 namespace reelq {
@@ -71,6 +72,11 @@ int report_error(std::ostream& err, const Error& error);
 // The queue database at `path`, which must exist already (commands that only read or change a
 // queue never create one by accident).
 Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path);
+
+// A manifest's settings before anything is enqueued (estimate, rehearse): its settings: block,
+// then REELQ_* variables, then `flags`, as resolve_settings layers them.
+Result<Settings> manifest_settings(const Manifest& manifest, const std::string& manifest_path,
+                                   const std::vector<std::pair<std::string, std::string>>& flags);
 
 // The price table to use: `flag`, else REELQ_PRICES, else the built-in one.
 std::string prices_path(const std::string& flag);
