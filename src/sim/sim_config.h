@@ -28,6 +28,7 @@ struct SimConfig {
   double time_scale = 1;  // multiplies every duration and the rate window
   std::uint64_t seed = 1;
   double mean_render_seconds = 180;  // an 8 s 720p video; longer for 12 s and for 1080p/large sizes
+  double render_spread = 0.12;       // sd of log(render time): about 12% either way
   double url_ttl_seconds = 15 * 86400;
   std::string reject_word = "REJECTME";        // in a prompt: 400 at submit, content violation
   std::string violation_word = "VIOLATEME";    // in a prompt: the task fails with CONTENT_VIOLATION

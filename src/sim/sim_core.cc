@@ -154,7 +154,7 @@ struct SimCore::Impl {
     if (s.resolution == "1080p" || s.size == "1024*1792" || s.size == "1792*1024") {
       factor *= 1.25;
     }
-    double spread = std::exp(std::normal_distribution<double>(0, 0.12)(rng));
+    double spread = std::exp(std::normal_distribution<double>(0, config.render_spread)(rng));
     return scaled(config.mean_render_seconds * factor * spread);
   }
 

@@ -10,7 +10,7 @@
 // round trip; everything else is the shipped code (planner, render model, limiter, client, sim).
 //
 // Usage: build/makespan-lab [--seeds N] [--first-seed S] [--jobs N] [--latency-ms MS] [--rpm N]
-//                            [--poll-interval S] [--verbose]
+//                            [--poll-interval S] [--spread SD] [--verbose]
 // --verbose prints a line per seed, and with --seeds 1 a line per task.
 #include <fmt/format.h>
 
@@ -41,8 +41,9 @@ struct LabOptions {
   int concurrency = 10;
   int rpm = 60;
   double time_scale = 0.05;
-  double latency_ms = 20;  // per request, unscaled
+  double latency_ms = 20;    // per request, unscaled
   double poll_interval = 0;  // 0 = the default setting
+  double spread = 0.12;      // the simulator's render-time spread (sd of the log)
   bool verbose = false;
 };
 
@@ -70,16 +71,19 @@ std::string bench_manifest(int jobs) {
   std::string m = "batch: bench\njobs:\n";
   for (int i = 0; i < jobs; ++i) {
     m += fmt::format("  - id: j{:04d}\n    prompt: \"benchmark scene {}\"\n    duration: {}\n    size: {}\n", i, i,
-                     (i % 3 == 0 ? 4 : i % 3 == 1 ? 8 : 12), sizes[(i / 3) % 4]);
+                     (i % 3 == 0   ? 4
+                      : i % 3 == 1 ? 8
+                                   : 12),
+                     sizes[(i / 3) % 4]);
   }
   return m;
 }
 
 struct SeedResult {
-  double ratio = 0;          // makespan / (sum T_i / C)
+  double ratio = 0;  // makespan / (sum T_i / C)
   double requests_per_job = 0;
-  double detect_s = 0;       // mean time from a task's completion to reelq seeing it, unscaled
-  double tail_pct = 0;       // idle slot time after the last submit, % of C x makespan
+  double detect_s = 0;  // mean time from a task's completion to reelq seeing it, unscaled
+  double tail_pct = 0;  // idle slot time after the last submit, % of C x makespan
   int rate_limited = 0;
 };
 
@@ -92,7 +96,12 @@ SeedResult run_seed(const LabOptions& o, int seed) {
   sc.concurrency = o.concurrency;
   sc.time_scale = o.time_scale;
   sc.credits = 1e9;
-  std::string video("\0\0\0\x18" "ftypisom" "lab", 15);
+  sc.render_spread = o.spread;
+  std::string video(
+      "\0\0\0\x18"
+      "ftypisom"
+      "lab",
+      15);
   SimCore sim(sc, clock, video);
   sim.set_public_base("http://sim");
   test::SimTransport direct(sim);
@@ -138,9 +147,10 @@ SeedResult run_seed(const LabOptions& o, int seed) {
                                                "WHERE api_complete_time > {}",
                                                last_submit, last_submit))
                          .getDouble();
-  double detect = db.execAndGet("SELECT avg(seen - done) FROM (SELECT min(e.at) AS seen, j.api_complete_time AS done "
-                                "FROM events e JOIN jobs j ON e.job = j.id WHERE e.endpoint = 'statusTask' AND "
-                                "e.message = 'success' GROUP BY j.id)")
+  double detect = db.execAndGet(
+                        "SELECT avg(seen - done) FROM (SELECT min(e.at) AS seen, j.api_complete_time AS done "
+                        "FROM events e JOIN jobs j ON e.job = j.id WHERE e.endpoint = 'statusTask' AND "
+                        "e.message = 'success' GROUP BY j.id)")
                       .getDouble();
   if (o.verbose && o.seeds == 1) {
     // One line per task, in submit order, times in unscaled seconds from the first submit.
@@ -194,6 +204,8 @@ int lab_main(int argc, char** argv) {
       o.rpm = std::atoi(next());
     } else if (a == "--poll-interval") {
       o.poll_interval = std::atof(next());
+    } else if (a == "--spread") {
+      o.spread = std::atof(next());
     } else if (a == "--verbose") {
       o.verbose = true;
     } else {
@@ -215,16 +227,18 @@ int lab_main(int argc, char** argv) {
     }
   }
   auto row = [&](const char* name, const std::vector<double>& v, const char* f) {
-    fmt::print("{:<16} mean {:>7}  p50 {:>7}  p90 {:>7}  max {:>7}\n", name, fmt::format(fmt::runtime(f), [&] {
-                 double m = 0;
-                 for (double x : v) m += x;
-                 return m / static_cast<double>(v.size());
-               }()),
+    fmt::print("{:<16} mean {:>7}  p50 {:>7}  p90 {:>7}  max {:>7}\n", name,
+               fmt::format(fmt::runtime(f),
+                           [&] {
+                             double m = 0;
+                             for (double x : v) m += x;
+                             return m / static_cast<double>(v.size());
+                           }()),
                fmt::format(fmt::runtime(f), quantile(v, 0.5)), fmt::format(fmt::runtime(f), quantile(v, 0.9)),
                fmt::format(fmt::runtime(f), quantile(v, 1.0)));
   };
-  fmt::print("{} seeds from {}, {} jobs, {} slots, {} rpm, {} ms per request\n", o.seeds, o.first_seed, o.jobs,
-             o.concurrency, o.rpm, o.latency_ms);
+  fmt::print("{} seeds from {}, {} jobs, {} slots, {} rpm, {} ms per request, render spread {}\n", o.seeds,
+             o.first_seed, o.jobs, o.concurrency, o.rpm, o.latency_ms, o.spread);
   row("makespan/bound", ratio, "{:.3f}");
   row("requests/job", reqs, "{:.2f}");
   row("seen after (s)", detect, "{:.1f}");
