@@ -16,7 +16,7 @@ struct Settings {
   int rpm = 60;                                   // API requests per rolling minute (Pro plan)
   int max_concurrent = 10;                        // tasks pending or processing at the API (Pro plan)
   double poll_initial = 120;                      // s after submit before the first status poll
-  double poll_interval = 5;                       // s between polls of one task, at the least
+  double poll_interval = 2;                       // s between polls of one task, at the least
   std::string output_dir;                         // "" = renders/BATCH next to the manifest
   int download_concurrency = 4;
   int max_attempts = 5;  // per job, for transient errors (429s never count)

@@ -54,7 +54,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         {"rpm", "API requests per rolling minute, all endpoints (default 60)"},
         {"max_concurrent", "Tasks at the API at once (default 10)"},
         {"poll_initial", "Seconds before a task's first poll until render times are learned (default 120)"},
-        {"poll_interval", "Least seconds between polls of one task (default 5)"},
+        {"poll_interval", "Least seconds between polls of one task (default 2)"},
         {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
         {"download_concurrency", "Result downloads at once (default 4)"},
         {"max_attempts", "Attempts per job for transient errors (default 5)"},

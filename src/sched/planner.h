@@ -4,14 +4,15 @@
 //
 // The policy, in order:
 //  1. Keep every slot full: a free slot and a queued job means submit. Which job: the longest
-//     predicted render that still ends by the projected end of the batch (the remaining work,
-//     running and queued, spread over the slots); if none fits, the shortest. Early on every job
-//     fits, so this is longest-first, which leaves short jobs for the tail; near the end it packs
-//     the last jobs so the slots finish together. Ties go by manifest order.
+//     predicted render (ties in manifest order), until four rounds of jobs are left; from then on
+//     the remainder is planned as a whole at every submit so the slots end together
+//     (src/sched/endgame.h).
 //  2. Otherwise spend the budget on the due task most likely to have finished since it was last
 //     looked at: (F(now) - F(last)) / (1 - F(last)), F being the task's predicted distribution of
-//     render times (normal around the prediction, with a floor on the spread). So a task that
-//     was just polled yields to one nobody has looked at for a while.
+//     render times (log-normal around the prediction, with a floor on the spread). So a task that
+//     was just polled yields to one nobody has looked at for a while. Polls wait for `poll_at`,
+//     which paces them evenly and keeps part of the window for submits; submits wait only for
+//     `budget_at`.
 //  3. Otherwise wait for the earliest moment something can be done.
 #include <cstddef>
 #include <vector>
@@ -26,7 +27,7 @@ struct PlanJob {
   TimeMs next_at = 0;  // queued: not before (backoff); running: next poll
   TimeMs submitted_at = 0;
   TimeMs predicted = 1;     // predicted render time, ms
-  TimeMs spread = 1;        // its standard deviation, ms
+  double sigma = 0.1;       // the spread of log(render time): log-normal around `predicted`
   TimeMs last_poll_at = 0;  // running: when it was last polled (submitted_at if never)
   int position = 0;
   int take = 1;
@@ -35,6 +36,7 @@ struct PlanJob {
 struct PlanInput {
   TimeMs now = 0;
   TimeMs budget_at = 0;    // the earliest time an API request may be sent
+  TimeMs poll_at = 0;      // the earliest time a status poll may be sent (RateLimiter::next_deferrable)
   bool may_submit = true;  // false once credits ran out or a stop was asked for
   int max_concurrent = 10;
   int unseen_tasks = 0;  // slots held by tasks that may exist at the API without our knowing

@@ -17,6 +17,18 @@ TimeMs RateLimiter::next_allowed(TimeMs now) const {
   return std::max(now, oldest_that_matters + m_window + m_margin);
 }
 
+TimeMs RateLimiter::next_deferrable(TimeMs now, int reserve) const {
+  int cap = std::max(1, effective_cap() - std::max(0, reserve));
+  TimeMs at = now;
+  if (m_recent.size() >= static_cast<size_t>(cap)) {
+    at = std::max(at, m_recent[m_recent.size() - static_cast<size_t>(cap)] + m_window + m_margin);
+  }
+  if (!m_recent.empty()) {
+    at = std::max(at, m_recent.back() + m_window / std::max(1, effective_cap()));
+  }
+  return at;
+}
+
 void RateLimiter::record(TimeMs at) {
   m_recent.push_back(at);
   while (m_recent.size() > static_cast<size_t>(m_cap)) {

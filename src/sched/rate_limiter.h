@@ -16,6 +16,11 @@ class RateLimiter {
 
   // The earliest time a new request may be sent (`now` when there is room).
   TimeMs next_allowed(TimeMs now) const;
+  // The earliest time a request that can wait (a status poll) may be sent. It leaves `reserve`
+  // of the window to requests that cannot (submits), and comes at least window/cap after the
+  // previous request: spent as fast as allowed, a budget goes in a burst and the burst comes
+  // back a window later, leaving most of every minute with no request at all, submits included.
+  TimeMs next_deferrable(TimeMs now, int reserve) const;
   // A request's answer arrived (or it failed) at `at`. Every request counts, 429s included.
   void record(TimeMs at);
 

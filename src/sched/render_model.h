@@ -2,10 +2,18 @@
 // How long a render is likely to take, learned from the renders already seen.
 //
 // Prior: the API page's "about 3 minutes" for an 8 s video, longer for 12 s and for 1080p or the
-// large sizes, shorter for 4 s. Every finished render teaches one number: how its time compares
-// to the prior for its class. With a few samples the whole prior is rescaled by their median; a
-// class with enough samples of its own uses its own.
+// large sizes, shorter for 4 s. Every finished render teaches one number: the log of its time over
+// the prior for its class. The model is log-normal:
+//  - location: the mean of all renders' log ratios (how fast the API is today), moved towards a
+//    class's own mean as far as the evidence says that class differs (an empirical-Bayes shrink:
+//    two samples of a class that agrees with the prior factors barely move it, twenty samples of a
+//    class that renders twice as slow as the prior says move it all the way);
+//  - spread: the pooled within-class standard deviation of the log ratios, blended with a prior
+//    spread while few are seen, widened by the uncertainty of the location.
+// Pooling matters: a class's 5th percentile from its own three samples is just its fastest one,
+// and polls timed by it missed every render faster than that (seen up to 20 s late).
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +28,7 @@ struct RenderEstimate {
   TimeMs median = 0;
   TimeMs early = 0;  // about the 5th percentile: little point polling before
   TimeMs late = 0;   // about the 90th percentile: a task past this is an outlier
+  double sigma = 0;  // the spread of log(render time): the distribution is log-normal(median, sigma)
   bool learned = false;
 };
 
@@ -29,7 +38,7 @@ class RenderModel {
   explicit RenderModel(TimeMs prior_8s) : m_prior_8s(prior_8s) {}
 
   void observe(const std::string& input_json, TimeMs duration);
-  // Cheap: the runner asks for every open job on every turn of its loop, so the quantiles are
+  // Cheap: the runner asks for every open job on every turn of its loop, so estimates are
   // computed once per class and kept until the next observation.
   RenderEstimate estimate(const std::string& input_json) const;
 
@@ -37,12 +46,19 @@ class RenderModel {
   static double class_factor(const std::string& input_json);
 
  private:
-  TimeMs m_prior_8s;
+  struct Pooled {
+    double mean = 0;      // of every sample's log ratio
+    double sigma2 = 0;    // within-class variance of log ratios, blended with the prior's
+    double between2 = 0;  // how far class means stray from the pooled mean, beyond noise
+    size_t count = 0;
+  };
   RenderEstimate compute(const std::string& key, double prior) const;
+  const Pooled& pooled() const;
 
-  std::map<std::string, std::vector<double>> m_ratios_by_class;  // observed / prior
-  std::vector<double> m_ratios;
-  mutable std::map<std::string, RenderEstimate> m_cache;  // by class; cleared by observe()
+  TimeMs m_prior_8s;
+  std::map<std::string, std::vector<double>> m_log_ratios_by_class;  // log(observed / prior), newest last
+  mutable std::map<std::string, RenderEstimate> m_cache;             // by class; cleared by observe()
+  mutable std::optional<Pooled> m_pooled;                            // cleared by observe()
 };
 
 }  // namespace reelq

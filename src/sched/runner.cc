@@ -92,6 +92,7 @@ RunSummary Runner::run() {
     PlanInput in;
     in.now = m_clock.now_ms();
     in.budget_at = std::max(m_limiter.next_allowed(in.now), m_pause_until);
+    in.poll_at = std::max(m_limiter.next_deferrable(in.now, submit_reserve()), m_pause_until);
     in.may_submit = !m_credits_out;
     in.max_concurrent = m_config.settings.max_concurrent;
     in.unseen_tasks = unseen_tasks(in.now);
@@ -161,7 +162,7 @@ std::vector<PlanJob> Runner::plan_jobs() const {
     p.next_at = j.next_at;
     p.submitted_at = j.submitted_at;
     p.predicted = std::max<TimeMs>(1, e.median);
-    p.spread = std::max<TimeMs>(1, (e.late - e.early) * 10 / 33);  // the 5th-90th percentile span, as a normal's sd
+    p.sigma = e.sigma;
     p.last_poll_at = std::max(j.last_poll_at, j.submitted_at);
     p.position = j.position;
     p.take = j.take;
@@ -175,6 +176,12 @@ std::vector<PlanJob> Runner::plan_jobs() const {
 // tasks are rare, so the slot is held generously: twice the time by which 90% of renders like it end.
 void Runner::hold_unseen_slot(TimeMs since, const std::string& input_json) {
   m_unseen_until.push_back(since + 2 * m_model.estimate(input_json).late);
+}
+
+// Requests of the window kept for submits, so a slot seen free is filled at once: one per slot,
+// up to a tenth of the budget.
+int Runner::submit_reserve() const {
+  return std::min(m_config.settings.max_concurrent, m_limiter.cap() / 10);
 }
 
 int Runner::unseen_tasks(TimeMs now) {

@@ -72,6 +72,7 @@ class Runner {
   void on_answer(const Answer& a);
   void hold_unseen_slot(TimeMs since, const std::string& input_json);
   int unseen_tasks(TimeMs now);
+  int submit_reserve() const;
   TimeMs first_poll_at(const JobRow& j) const;
   TimeMs next_poll_at(const JobRow& j) const;
   std::vector<PlanJob> plan_jobs() const;

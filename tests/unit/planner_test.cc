@@ -10,7 +10,7 @@ PlanJob job(JobState state, TimeMs predicted = 1000, int position = 0) {
   PlanJob j;
   j.state = state;
   j.predicted = predicted;
-  j.spread = predicted / 10;
+  j.sigma = 0.1;
   j.position = position;
   return j;
 }
@@ -25,15 +25,53 @@ PlanInput input(const std::vector<PlanJob>& jobs, TimeMs now = 10000) {
 
 }  // namespace
 
-TEST_CASE("a free slot and a queued job: submit the longest that fits, else the shortest") {
-  std::vector<PlanJob> jobs = {job(JobState::queued, 1000, 0), job(JobState::queued, 3000, 1)};
+TEST_CASE("until the last rounds, a free slot starts the longest job, ties in manifest order") {
+  std::vector<PlanJob> jobs;
+  for (TimeMs len : {1000, 3000, 3000, 2000, 1000, 1000, 1000}) {
+    jobs.push_back(job(JobState::queued, len, static_cast<int>(jobs.size())));
+  }
   PlanInput in = input(jobs);
-  in.max_concurrent = 1;  // the batch ends after 4000 ms of work: both fit
+  in.max_concurrent = 1;  // seven queued, more than six rounds: not yet the end game
   Action a = plan_next(in);
   CHECK(a.kind == ActionKind::submit);
   CHECK(a.job == 1);
-  in.max_concurrent = 10;  // 400 ms per slot: neither fits, the tail gets the short one
-  CHECK(plan_next(in).job == 0);
+}
+
+TEST_CASE("in the last rounds the remainder is planned: the free slot starts what ends the batch soonest") {
+  // One slot is free now and the other's task should end in about 10 s. Longest-first would start
+  // the 60 s job now and end at 110 s (60 now, 50 + 50 on the other slot... or 60 | 50, 50: 110);
+  // two 50s here and the 60 there end at 100 s and 70 s.
+  std::vector<PlanJob> jobs = {job(JobState::queued, 60000, 0), job(JobState::queued, 50000, 1),
+                               job(JobState::queued, 50000, 2), job(JobState::running, 100000, 3)};
+  PlanInput in = input(jobs, 1'000'000);
+  jobs[3].submitted_at = in.now - 90000;
+  jobs[3].last_poll_at = in.now;
+  jobs[3].next_at = in.now + 5000;
+  in.max_concurrent = 2;
+  Action a = plan_next(in);
+  CHECK(a.kind == ActionKind::submit);
+  CHECK(a.job == 1);
+
+  SUBCASE("the planned job backing off: the longest ready one goes instead") {
+    jobs[1].next_at = jobs[2].next_at = in.now + 1000;
+    CHECK(plan_next(in).job == 0);
+  }
+}
+
+TEST_CASE("a poll waits for the paced budget; a submit does not") {
+  std::vector<PlanJob> jobs = {job(JobState::running, 1000, 0), job(JobState::queued, 1000, 1)};
+  PlanInput in = input(jobs);
+  jobs[0].submitted_at = in.now - 2000;  // surely done: due and worth a poll
+  jobs[0].last_poll_at = jobs[0].submitted_at;
+  in.max_concurrent = 2;
+  in.poll_at = in.now + 700;
+  CHECK(plan_next(in).kind == ActionKind::submit);
+  in.max_concurrent = 1;  // no free slot: only the poll is left, and it waits
+  Action a = plan_next(in);
+  CHECK(a.kind == ActionKind::wait);
+  CHECK(a.until == in.now + 700);
+  in.poll_at = in.now;
+  CHECK(plan_next(in).kind == ActionKind::poll);
 }
 
 TEST_CASE("tasks that may exist unseen take slots from submits") {

@@ -32,7 +32,7 @@ TEST_CASE("every setting has its documented default") {
   CHECK(s.rpm == 60);
   CHECK(s.max_concurrent == 10);
   CHECK(s.poll_initial == 120);
-  CHECK(s.poll_interval == 5);
+  CHECK(s.poll_interval == 2);
   CHECK(s.download_concurrency == 4);
   CHECK(s.max_attempts == 5);
   CHECK(s.on_ambiguous == OnAmbiguous::resubmit);
