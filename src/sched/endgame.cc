@@ -1,8 +1,8 @@
 #include "sched/endgame.h"
 
 #include <algorithm>
-#include <map>
 #include <limits>
+#include <map>
 #include <numeric>
 #include <optional>
 
@@ -52,7 +52,8 @@ Plan longest_first(TimeMs now, const std::vector<TimeMs>& busy_until, const std:
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
   for (size_t i = 0; i < order.size(); ++i) {
     // The free slot gets the first (longest) job whatever: it starts something now.
-    size_t slot = i == 0 ? 0 : static_cast<size_t>(std::min_element(p.finish.begin(), p.finish.end()) - p.finish.begin());
+    size_t slot =
+        i == 0 ? 0 : static_cast<size_t>(std::min_element(p.finish.begin(), p.finish.end()) - p.finish.begin());
     p.jobs[slot].push_back(order[i]);
     p.finish[slot] += static_cast<double>(lengths[order[i]]);
   }

@@ -9,7 +9,7 @@
 // Fidelity: every request advances the clock by --latency-ms (unscaled), standing in for the
 // round trip; everything else is the shipped code (planner, render model, limiter, client, sim).
 //
-// Usage: build/makespan-lab [--seeds N] [--first-seed S] [--jobs N] [--latency-ms MS] [--rpm N]
+// Usage: build/makespan-lab [--seeds N] [--first-seed S] [--jobs N] [--latency-ms MS] [--rpm N] [--concurrency N]
 //                            [--poll-interval S] [--spread SD] [--verbose]
 // --verbose prints a line per seed, and with --seeds 1 a line per task.
 #include <fmt/format.h>
@@ -204,6 +204,8 @@ int lab_main(int argc, char** argv) {
       o.rpm = std::atoi(next());
     } else if (a == "--poll-interval") {
       o.poll_interval = std::atof(next());
+    } else if (a == "--concurrency") {
+      o.concurrency = std::atoi(next());
     } else if (a == "--spread") {
       o.spread = std::atof(next());
     } else if (a == "--verbose") {

@@ -20,7 +20,7 @@ TEST_CASE("rate limiter: polls are paced one window/cap apart and leave the rese
   CHECK(r.next_deferrable(0, 6) == 0);
   r.record(0);
   CHECK(r.next_deferrable(1, 6) == 1000);  // 60 a minute: one a second
-  CHECK(r.next_allowed(1) == 1);            // a submit goes at once
+  CHECK(r.next_allowed(1) == 1);           // a submit goes at once
   // 54 requests in the window: polls must wait for the oldest to leave; submits need not.
   for (int i = 1; i < 54; ++i) {
     r.record(i * 1000);
