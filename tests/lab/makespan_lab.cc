@@ -6,30 +6,17 @@
 // four sizes) in-process, where a whole batch takes a fraction of a second, so a scheduling change
 // can be judged on the spread over a hundred seeds before it is measured for real.
 //
-// Fidelity: every request advances the clock by --latency-ms (unscaled), standing in for the
-// round trip; everything else is the shipped code (planner, render model, limiter, client, sim).
-//
-// Usage: build/makespan-lab [--seeds N] [--first-seed S] [--jobs N] [--latency-ms MS] [--rpm N] [--concurrency N]
-//                            [--poll-interval S] [--spread SD] [--verbose]
-// --verbose prints a line per seed, and with --seeds 1 a line per task.
+// Fidelity: the wiring is the unit tests' own (tests/support/sim_run.h), so everything is the
+// shipped code (planner, render model, limiter, client, sim); every API request advances the
+// clock by --latency-ms (unscaled), standing in for the round trip. Options: build/makespan-lab --help.
 #include <fmt/format.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
-#include <atomic>
-#include <cmath>
-#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "api/client.h"
-#include "manifest/manifest.h"
-#include "queue/queue.h"
-#include "queue/run_store.h"
-#include "sched/runner.h"
-#include "sim/sim_core.h"
-#include "support/fakes.h"
-#include "support/recording_observer.h"
-#include "support/sim_transport.h"
+#include "support/sim_run.h"
 
 namespace reelq {
 namespace {
@@ -45,25 +32,6 @@ struct LabOptions {
   double poll_interval = 0;  // 0 = the default setting
   double spread = 0.12;      // the simulator's render-time spread (sd of the log)
   bool verbose = false;
-};
-
-// Every request takes `latency` of the fake clock's time, as a round trip would.
-class SlowTransport final : public HttpTransport {
- public:
-  SlowTransport(HttpTransport& inner, test::FakeClock& clock, TimeMs latency)
-      : m_inner(inner), m_clock(clock), m_latency(latency) {}
-  HttpResponse send(const HttpRequest& r) override {
-    m_clock.advance(m_latency / 2);
-    HttpResponse out = m_inner.send(r);
-    m_clock.advance(m_latency - m_latency / 2);
-    return out;
-  }
-  HttpResponse fetch(const HttpRequest& r, const BodySink& sink) override { return m_inner.fetch(r, sink); }
-
- private:
-  HttpTransport& m_inner;
-  test::FakeClock& m_clock;
-  TimeMs m_latency;
 };
 
 std::string bench_manifest(int jobs) {
@@ -88,57 +56,28 @@ struct SeedResult {
 };
 
 SeedResult run_seed(const LabOptions& o, int seed) {
-  test::TempDir dir;
-  test::FakeClock clock;
   SimConfig sc;
   sc.seed = static_cast<std::uint64_t>(seed);
   sc.rpm = o.rpm;
   sc.concurrency = o.concurrency;
-  sc.time_scale = o.time_scale;
   sc.credits = 1e9;
   sc.render_spread = o.spread;
-  std::string video(
-      "\0\0\0\x18"
-      "ftypisom"
-      "lab",
-      15);
-  SimCore sim(sc, clock, video);
-  sim.set_public_base("http://sim");
-  test::SimTransport direct(sim);
-  SlowTransport transport(direct, clock, static_cast<TimeMs>(o.latency_ms * o.time_scale));
-
-  auto queue = Queue::open(dir / "q.db", clock);
-  if (!queue) {
-    throw std::runtime_error(queue.error().message);
+  test::SimRun lab(sc, o.time_scale, static_cast<TimeMs>(o.latency_ms * o.time_scale));
+  if (std::string error = lab.try_enqueue(bench_manifest(o.jobs)); !error.empty()) {
+    throw std::runtime_error("could not enqueue the lab manifest: " + error);
   }
-  auto manifest = parse_manifest(bench_manifest(o.jobs), {"m.yaml", dir.path()});
-  if (!manifest || !queue.value()->enqueue(manifest.value(), dir / "m.yaml", OnChanged::refuse)) {
-    throw std::runtime_error("could not enqueue the lab manifest");
-  }
-  RunStore store(queue.value()->db(), clock);
-  HttpApiClient api(transport, "http://sim", "sim-key", clock);
-  DownloadOptions d;
-  d.output_dir = dir / "out";
-  d.workers = 0;
-  Downloader downloader(transport, clock, d);
-  RunConfig rc;
-  rc.batch = "bench";
-  rc.settings.time_scale = o.time_scale;
-  rc.settings.rpm = o.rpm;
-  rc.settings.max_concurrent = o.concurrency;
+  lab.batch = "bench";
+  lab.settings.rpm = o.rpm;
+  lab.settings.max_concurrent = o.concurrency;
   if (o.poll_interval > 0) {
-    rc.settings.poll_interval = o.poll_interval;
+    lab.settings.poll_interval = o.poll_interval;
   }
-  rc.seed = static_cast<std::uint64_t>(seed);
-  test::RecordingObserver observer;
-  std::atomic<int> stop{0};
-  Runner runner(store, api, downloader, clock, observer, rc, stop);
-  RunSummary summary = runner.run();
+  RunSummary summary = lab.run();
   if (summary.end != RunEnd::finished || summary.succeeded != o.jobs) {
     throw std::runtime_error(fmt::format("seed {}: run ended with {} succeeded", seed, summary.succeeded));
   }
 
-  auto& db = queue.value()->db();
+  auto& db = lab.queue->db();
   double sum_cost = db.execAndGet("SELECT sum(cost_time_ms) FROM jobs").getDouble();
   double first = db.execAndGet("SELECT min(api_create_time) FROM jobs").getDouble();
   double last = db.execAndGet("SELECT max(api_complete_time) FROM jobs").getDouble();
@@ -166,14 +105,14 @@ SeedResult run_seed(const LabOptions& o, int seed) {
                  s(q.getColumn(3).getDouble() - first), s(q.getColumn(4).getDouble()), q.getColumn(5).getInt());
     }
   }
-  auto stats = sim.stats_json();
+  auto stats = lab.stats();
   SeedResult r;
   double makespan = last - first;
   r.ratio = makespan / (sum_cost / o.concurrency);
-  r.requests_per_job = static_cast<double>(direct.requests.load()) / o.jobs;
+  r.requests_per_job = stats->getValue<double>("total_requests") / o.jobs;
   r.detect_s = detect / 1000.0 / o.time_scale;
   r.tail_pct = 100.0 * ((last - last_submit) * o.concurrency - tail_busy) / (makespan * o.concurrency);
-  r.rate_limited = stats.find("\"rate_limited_sent\":0") == std::string::npos ? 1 : 0;
+  r.rate_limited = stats->getValue<int>("rate_limited_sent") > 0 ? 1 : 0;
   return r;
 }
 
@@ -184,36 +123,19 @@ double quantile(std::vector<double> v, double q) {
 
 int lab_main(int argc, char** argv) {
   LabOptions o;
-  for (int i = 1; i < argc; ++i) {
-    std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) {
-        throw std::runtime_error(a + " needs a value");
-      }
-      return argv[++i];
-    };
-    if (a == "--seeds") {
-      o.seeds = std::atoi(next());
-    } else if (a == "--first-seed") {
-      o.first_seed = std::atoi(next());
-    } else if (a == "--jobs") {
-      o.jobs = std::atoi(next());
-    } else if (a == "--latency-ms") {
-      o.latency_ms = std::atof(next());
-    } else if (a == "--rpm") {
-      o.rpm = std::atoi(next());
-    } else if (a == "--poll-interval") {
-      o.poll_interval = std::atof(next());
-    } else if (a == "--concurrency") {
-      o.concurrency = std::atoi(next());
-    } else if (a == "--spread") {
-      o.spread = std::atof(next());
-    } else if (a == "--verbose") {
-      o.verbose = true;
-    } else {
-      throw std::runtime_error("unknown option " + a + " (see the comment at the top of tests/lab/makespan_lab.cc)");
-    }
-  }
+  CLI::App app{"makespan-lab: the shipped scheduler against the simulator on a fake clock, over many seeds"};
+  app.add_option("--seeds", o.seeds, "How many seeds")->check(CLI::Range(1, 1000000));
+  app.add_option("--first-seed", o.first_seed, "The first seed");
+  app.add_option("--jobs", o.jobs, "Jobs in the batch (4/8/12 s, four sizes)")->check(CLI::Range(1, 1000000));
+  app.add_option("--latency-ms", o.latency_ms, "What each API request takes, unscaled ms")->check(CLI::Range(0.0, 1e6));
+  app.add_option("--rpm", o.rpm, "Requests per minute, for reelq and the simulator")->check(CLI::Range(1, 1000000));
+  app.add_option("--concurrency", o.concurrency, "Slots, for reelq and the simulator")->check(CLI::Range(1, 1000000));
+  app.add_option("--poll-interval", o.poll_interval, "reelq's poll_interval, s (default: the setting's)");
+  app.add_option("--spread", o.spread, "The simulator's render-time spread (sd of the log)")
+      ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--verbose", o.verbose, "A line per seed; with --seeds 1, a line per task");
+  CLI11_PARSE(app, argc, argv);
+
   std::vector<double> ratio, reqs, detect, tail;
   int limited = 0;
   for (int s = o.first_seed; s < o.first_seed + o.seeds; ++s) {

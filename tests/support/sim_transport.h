@@ -1,6 +1,8 @@
 #pragma once
 // An HttpTransport that hands requests straight to a SimCore: the real client, classifier and
-// downloader run against the simulator in-process, on the simulator's (fake) clock.
+// downloader run against the simulator in-process, on the simulator's (fake) clock. Given a clock
+// and a latency, each API request takes that long on it (half before the sim sees it, half after),
+// standing in for the round trip; downloads take none (they happen off the run loop's clock).
 #include <Poco/URI.h>
 
 #include <atomic>
@@ -12,9 +14,32 @@ namespace reelq::test {
 
 class SimTransport final : public HttpTransport {
  public:
-  explicit SimTransport(SimCore& core) : m_core(core) {}
+  explicit SimTransport(SimCore& core, Clock* clock = nullptr, TimeMs latency = 0)
+      : m_core(core), m_clock(clock), m_latency(latency) {}
 
   HttpResponse send(const HttpRequest& request) override {
+    if (m_clock && m_latency > 0) {
+      m_clock->sleep_ms(m_latency / 2);
+      HttpResponse r = answer(request);
+      m_clock->sleep_ms(m_latency - m_latency / 2);
+      return r;
+    }
+    return answer(request);
+  }
+
+  HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override {
+    HttpResponse r = answer(request);
+    if (!r.body.empty()) {
+      sink(r.body.data(), r.body.size());
+    }
+    r.body.clear();
+    return r;
+  }
+
+  std::atomic<int> requests{0};
+
+ private:
+  HttpResponse answer(const HttpRequest& request) {
     Poco::URI uri(request.url);
     SimRequest req{request.method, uri.getPath(), uri.getRawQuery(), "", request.body};
     for (const auto& [k, v] : request.headers) {
@@ -40,19 +65,9 @@ class SimTransport final : public HttpTransport {
     return r;
   }
 
-  HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override {
-    HttpResponse r = send(request);
-    if (!r.body.empty()) {
-      sink(r.body.data(), r.body.size());
-    }
-    r.body.clear();
-    return r;
-  }
-
-  std::atomic<int> requests{0};
-
- private:
   SimCore& m_core;
+  Clock* m_clock;
+  TimeMs m_latency;
 };
 
 }  // namespace reelq::test

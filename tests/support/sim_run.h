@@ -1,0 +1,93 @@
+#pragma once
+// A whole run in-process: the real Runner, client and downloader against SimCore, on a fake
+// clock, with a queue in a temporary folder. Batches finish in milliseconds of real time.
+// Free of doctest, so the makespan lab (tests/lab) runs exactly what the tests run; RunHarness
+// (run_harness.h) adds the tests' checks.
+#include <Poco/JSON/Parser.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "api/client.h"
+#include "queue/queue.h"
+#include "queue/run_store.h"
+#include "sched/runner.h"
+#include "sim/sim_core.h"
+#include "support/fakes.h"
+#include "support/recording_observer.h"
+#include "support/sim_transport.h"
+
+namespace reelq::test {
+
+// What the simulator serves for every result: an 'ftyp' box, so the downloader's MP4 check passes.
+inline const std::string k_video(
+    "\0\0\0\x18"
+    "ftypisom"
+    "fake-video-bytes",
+    28);
+
+struct SimRun {
+  TempDir dir;
+  FakeClock clock;
+  SimConfig sim_config;
+  std::unique_ptr<SimCore> sim;
+  std::unique_ptr<SimTransport> transport;
+  std::unique_ptr<HttpApiClient> api;
+  std::unique_ptr<Queue> queue;
+  std::unique_ptr<RunStore> store;
+  RecordingObserver observer;
+  std::atomic<int> stop{0};
+  Settings settings;
+  std::string key = "sim-key";
+  std::string batch = "night";
+
+  // `latency`: what each API request takes on the fake clock (already time-scaled).
+  explicit SimRun(SimConfig c = {}, double time_scale = 0.01, TimeMs latency = 0) : sim_config(std::move(c)) {
+    sim_config.time_scale = time_scale;
+    settings.time_scale = time_scale;
+    sim = std::make_unique<SimCore>(sim_config, clock, k_video);
+    sim->set_public_base("http://sim");
+    transport = std::make_unique<SimTransport>(*sim, &clock, latency);
+    queue = std::move(Queue::open(dir / "q.db", clock).value());
+    store = std::make_unique<RunStore>(queue->db(), clock);
+  }
+
+  Result<Manifest> parse(const std::string& text) { return parse_manifest(text, {"m.yaml", dir.path()}); }
+  Result<EnqueueReport> enqueue_manifest(const Manifest& m) {
+    return queue->enqueue(m, dir / "m.yaml", OnChanged::refuse);
+  }
+  // "" when the manifest was enqueued, else why not.
+  std::string try_enqueue(const std::string& text) {
+    auto m = parse(text);
+    if (!m) {
+      return m.error().message;
+    }
+    auto r = enqueue_manifest(m.value());
+    return r ? "" : r.error().message;
+  }
+
+  RunSummary run() {
+    api = std::make_unique<HttpApiClient>(*transport, "http://sim", key, clock);
+    DownloadOptions d;
+    d.output_dir = dir / "out";
+    d.workers = 0;
+    d.backoff_base = 10;
+    Downloader downloader(*transport, clock, d);
+    RunConfig rc;
+    rc.batch = batch;
+    rc.settings = settings;
+    Runner runner(*store, *api, downloader, clock, observer, rc, stop);
+    return runner.run();
+  }
+
+  Poco::JSON::Object::Ptr stats() {
+    Poco::JSON::Parser p;
+    return p.parse(sim->stats_json()).extract<Poco::JSON::Object::Ptr>();
+  }
+  int count(const std::string& where) {
+    return queue->db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
+  }
+};
+
+}  // namespace reelq::test
