@@ -54,6 +54,29 @@ TEST_CASE("a 40-job batch completes within both caps, every file on disk, nothin
   CHECK(h.queue->db().execAndGet("SELECT count(*) FROM files WHERE sha256 IS NOT NULL AND bytes = 28").getInt() == 40);
 }
 
+TEST_CASE("status polls are paced: each comes a window/rpm after the request before it, never in a burst") {
+  Harness h;
+  h.enqueue(manifest_text(40));
+  REQUIRE(h.run().succeeded == 40);
+  // Events are written as answers arrive, which is when the limiter records a request.
+  const TimeMs spacing = static_cast<TimeMs>(60000 * h.settings.time_scale) / h.settings.rpm;
+  SQLite::Statement q(h.queue->db(),
+                      "SELECT endpoint, at FROM events WHERE endpoint IN ('generateTask', 'statusTask') ORDER BY id");
+  TimeMs previous = -1;
+  int polls = 0;
+  int too_soon = 0;
+  while (q.executeStep()) {
+    TimeMs at = q.getColumn(1).getInt64();
+    if (q.getColumn(0).getString() == "statusTask" && previous >= 0) {
+      ++polls;
+      too_soon += at - previous < spacing ? 1 : 0;
+    }
+    previous = at;
+  }
+  CHECK(polls > 40);
+  CHECK(too_soon == 0);
+}
+
 TEST_CASE("the Free plan's caps hold too: 10 requests a minute, 3 tasks") {
   SimConfig c;
   c.rpm = 10;
