@@ -14,6 +14,9 @@ namespace {
 constexpr TimeMs k_never = std::numeric_limits<TimeMs>::max();
 // How many rounds before the end the remainder is planned as a whole (src/sched/endgame.h).
 constexpr int k_endgame_rounds = 4;
+// The least spread assumed for a render time (log sd): a model that has seen only identical
+// renders must not claim to know the next one to the millisecond.
+constexpr double k_min_sigma = 0.03;
 
 double normal_cdf(double x) {
   return 0.5 * std::erfc(-x / std::sqrt(2.0));
@@ -24,7 +27,7 @@ double done_by(const PlanJob& j, TimeMs elapsed) {
   if (elapsed <= 0) {
     return 0;
   }
-  double sigma = std::max(j.sigma, 0.03);
+  double sigma = std::max(j.sigma, k_min_sigma);
   return normal_cdf(std::log(static_cast<double>(elapsed) / static_cast<double>(j.predicted)) / sigma);
 }
 
@@ -44,7 +47,7 @@ double chance_done_since_last_look(const PlanJob& j, TimeMs now) {
 TimeMs expected_end(const PlanJob& j, TimeMs now) {
   double elapsed = static_cast<double>(std::max<TimeMs>(1, now - j.submitted_at));
   double median = static_cast<double>(j.predicted);
-  double sigma = std::max(j.sigma, 0.03);
+  double sigma = std::max(j.sigma, k_min_sigma);
   double a = std::log(elapsed / median) / sigma;
   double beyond = 1.0 - normal_cdf(a);
   double mean_beyond = beyond < 1e-9 ? elapsed : median * std::exp(sigma * sigma / 2) * normal_cdf(sigma - a) / beyond;
