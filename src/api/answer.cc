@@ -33,6 +33,8 @@ std::string_view to_string(AnswerKind kind) {
       return "transient";
     case AnswerKind::ambiguous:
       return "ambiguous";
+    case AnswerKind::unusable:
+      return "unusable";
   }
   return "?";
 }
@@ -180,7 +182,7 @@ Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
     }
   } else {
     env = nullptr;
-    a.message = fmt::format("HTTP {} without an API envelope: {}", r.status, excerpt(r.body));
+    a.message = fmt::format("HTTP {} without an API envelope: {}", r.status, r.error.empty() ? excerpt(r.body) : r.error);
   }
   const int h = r.status;
   const auto b = a.body_code;
@@ -202,7 +204,7 @@ Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
     a.kind = AnswerKind::ok;
     if (endpoint == Endpoint::generate && parse_task_id(r.body).empty()) {
       a.kind = AnswerKind::ambiguous;
-      a.message = "success without a taskId";
+      a.message = "success without a usable taskId (none, or not a short printable id)";
     }
   } else if (h >= 200 && h < 300 && endpoint == Endpoint::generate) {
     a.kind = AnswerKind::ambiguous;  // something accepted the submit, but we cannot read what
@@ -215,12 +217,25 @@ Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
   return a;
 }
 
+namespace {
+
+// A taskId is stored, logged and sent back in a query: printable ASCII without spaces, and short.
+// One with NUL, control bytes or kilobytes of text is not an id reelq can keep.
+bool usable_task_id(const std::string& id) {
+  constexpr size_t k_max_task_id = 256;
+  return !id.empty() && id.size() <= k_max_task_id &&
+         std::all_of(id.begin(), id.end(), [](unsigned char c) { return c > 0x20 && c < 0x7f; });
+}
+
+}  // namespace
+
 std::string parse_task_id(const std::string& body) {
   Object::Ptr env = parse_object(body);
   if (!env || !env->has("data") || env->get("data").type() != typeid(Object::Ptr)) {
     return "";
   }
-  return as_string(env->getObject("data"), "taskId");
+  std::string id = as_string(env->getObject("data"), "taskId");
+  return usable_task_id(id) ? id : "";
 }
 
 std::optional<double> parse_balance(const std::string& body) {
@@ -238,9 +253,11 @@ std::optional<double> parse_balance(const std::string& body) {
 namespace {
 
 // resultJson is documented as a JSON *string* holding {"resultUrls": [...]}; accept an object too.
-std::vector<std::string> result_urls(const Object::Ptr& data) {
+// Empty, with `why` set, when there is no URL to be had.
+std::vector<std::string> result_urls(const Object::Ptr& data, std::string& why) {
   std::vector<std::string> urls;
   if (!data->has("resultJson") || data->isNull("resultJson")) {
+    why = "success without a resultJson";
     return urls;
   }
   Object::Ptr result;
@@ -250,40 +267,76 @@ std::vector<std::string> result_urls(const Object::Ptr& data) {
   } else if (v.isString()) {
     result = parse_object(v.extract<std::string>());
   }
-  if (!result || !result->has("resultUrls")) {
+  if (!result) {
+    why = "success with a resultJson that is not a JSON object";
     return urls;
   }
-  auto arr = result->getArray("resultUrls");
+  auto arr = result->has("resultUrls") ? result->getArray("resultUrls") : nullptr;
   for (size_t i = 0; arr && i < arr->size(); ++i) {
     if (!arr->isNull(i)) {
       urls.push_back(arr->get(i).convert<std::string>());
     }
+  }
+  if (urls.empty()) {
+    why = "success without resultUrls";
   }
   return urls;
 }
 
 }  // namespace
 
-std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why) {
-  auto fail = [&](std::string reason) -> std::optional<TaskStatus> {
+std::string printable_excerpt(const std::string& text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, std::min(text.size(), max))) {
+    auto u = static_cast<unsigned char>(c);
+    out += u < 0x20 || u == 0x7f ? '?' : c;
+  }
+  if (text.size() > max) {
+    out += "...";
+  }
+  return out;
+}
+
+namespace {
+
+bool is_http_url(const std::string& url) {
+  std::string l = lower(url.substr(0, 8));
+  return l.starts_with("http://") || l.starts_with("https://");
+}
+
+}  // namespace
+
+std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
+                                            const std::string& expected_task_id, StatusProblem* problem) {
+  auto fail = [&](StatusProblem kind, std::string reason) -> std::optional<TaskStatus> {
     if (why) {
       *why = std::move(reason);
+    }
+    if (problem) {
+      *problem = kind;
     }
     return std::nullopt;
   };
   Object::Ptr env = parse_object(body);
   if (!env) {
-    return fail("not a JSON object");
+    return fail(StatusProblem::garbled, "not a JSON object");
   }
   if (!env->has("data") || env->get("data").type() != typeid(Object::Ptr)) {
-    return fail("no data object");
+    return fail(StatusProblem::garbled, "no data object");
   }
   Object::Ptr data = env->getObject("data");
   TaskStatus s;
   s.task_id = as_string(data, "taskId");
+  // An answer about another task must never settle this one (its result would be another
+  // job's video); one that names no task cannot be trusted to be about this one either.
+  if (!expected_task_id.empty() && s.task_id != expected_task_id) {
+    return fail(StatusProblem::foreign_task,
+                s.task_id.empty() ? "the answer names no taskId"
+                                  : fmt::format("the answer is about task '{}'", printable_excerpt(s.task_id)));
+  }
   s.raw_state = as_string(data, "state");
   if (s.raw_state.empty()) {
-    return fail("no state");
+    return fail(StatusProblem::garbled, "no state");
   }
   std::string st = lower(s.raw_state);
   s.state = st == "pending"      ? TaskState::pending
@@ -296,13 +349,25 @@ std::optional<TaskStatus> parse_task_status(const std::string& body, std::string
   s.create_time = as_int(data, "createTime");
   s.complete_time = as_int(data, "completeTime");
   s.cost_time = as_int(data, "costTime");
-  try {
-    s.result_urls = result_urls(data);
-  } catch (const Poco::Exception& e) {
-    return fail(fmt::format("unreadable resultJson: {}", e.message()));
+  if (s.state != TaskState::success) {
+    return s;
   }
-  if (s.state == TaskState::success && s.result_urls.empty()) {
-    return fail("success without resultUrls");
+  std::string no_urls;
+  try {
+    s.result_urls = result_urls(data, no_urls);
+  } catch (const Poco::Exception& e) {
+    return fail(StatusProblem::no_result, fmt::format("success with an unreadable resultJson: {}", e.message()));
+  }
+  if (s.result_urls.empty()) {
+    return fail(StatusProblem::no_result, no_urls);
+  }
+  // Only http(s) results are fetched: file:, ftp: or data: URLs are refused here, before a
+  // download could be tried.
+  for (const std::string& url : s.result_urls) {
+    if (!is_http_url(url)) {
+      return fail(StatusProblem::no_result, fmt::format("success with a result URL that is not http(s): '{}'",
+                                                        printable_excerpt(url)));
+    }
   }
   return s;
 }

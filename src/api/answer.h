@@ -23,6 +23,9 @@ enum class AnswerKind {
   not_found,          // 404 on statusTask: the API does not know the taskId
   transient,          // 5xx, HTML, malformed body, reset, timeout: retry with backoff
   ambiguous,          // a generateTask that went out and got no usable answer: the task may exist
+  unusable,           // a 2xx statusTask answer that does not say what was asked: it names another
+                      // task, or reports success without a readable http(s) result URL. Asked
+                      // again a few times, then the take fails with the taskId kept (never resubmitted)
 };
 
 std::string_view to_string(AnswerKind kind);
@@ -32,7 +35,8 @@ struct Answer {
   int http_status = 0;                         // 0 when no answer came
   std::optional<int> body_code;                // the envelope's "code", when the body had one
   std::string message;                         // the envelope's message, or reelq's account of what went wrong
-  std::string fail_code;                       // for content_rejected: CONTENT_VIOLATION
+  std::string fail_code;                       // content_rejected: CONTENT_VIOLATION; unusable:
+                                               // STATUS_MISMATCH or RESULT_UNREADABLE
   std::optional<std::int64_t> retry_after_ms;  // from a Retry-After header
   bool sent = true;                            // false: the request never left (safe to resend, even a submit)
 };
@@ -61,9 +65,20 @@ struct TaskStatus {
   std::optional<std::int64_t> cost_time;  // ms
 };
 
+// Why a status answer could not be used, so the caller can tell a garbled envelope (transient)
+// from one that reads fine but does not answer the question (unusable).
+enum class StatusProblem { none, garbled, foreign_task, no_result };
+
 // Parses the "data" of a successful statusTask answer (also the body of a callback). Returns
-// nullopt with `why` set when the data is unusable (no taskId, no state, success without URLs).
-std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why);
+// nullopt with `why` (and `problem`) set when the data is unusable: no taskId, no state, a taskId
+// other than `expected_task_id` (when that is not empty), or success without an http(s) result URL.
+std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
+                                            const std::string& expected_task_id = "",
+                                            StatusProblem* problem = nullptr);
+
+// `text` cut to at most `max` bytes with "..." and made printable (control bytes as '?'), for
+// echoing values an answer chose (a 10 KB taskId, one with NUL) into messages and logs.
+std::string printable_excerpt(const std::string& text, size_t max = 64);
 
 // The taskId of a successful generateTask answer, or "" when there is none.
 std::string parse_task_id(const std::string& body);

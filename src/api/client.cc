@@ -49,13 +49,18 @@ StatusResult HttpApiClient::status(const std::string& model, const std::string& 
   out.answer.message = redact(std::move(out.answer.message), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     std::string why;
-    out.status = parse_task_status(r.body, &why);
+    StatusProblem problem = StatusProblem::none;
+    out.status = parse_task_status(r.body, &why, task_id, &problem);
     if (out.status) {
       out.status->fail_msg = redact(std::move(out.status->fail_msg), m_key);
-    }
-    if (!out.status) {
-      out.answer.kind = AnswerKind::transient;
-      out.answer.message = fmt::format("unusable status answer: {}", why);
+    } else {
+      // A garbled envelope is the network's or a gateway's doing: ask again. One that reads fine
+      // but does not answer (another task, a success without a result) is the API's: see runner.
+      out.answer.kind = problem == StatusProblem::garbled ? AnswerKind::transient : AnswerKind::unusable;
+      out.answer.fail_code = problem == StatusProblem::foreign_task ? "STATUS_MISMATCH"
+                             : problem == StatusProblem::no_result  ? "RESULT_UNREADABLE"
+                                                                    : "";
+      out.answer.message = redact(fmt::format("unusable status answer: {}", why), m_key);
     }
   }
   return out;

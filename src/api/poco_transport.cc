@@ -32,6 +32,9 @@ std::string HttpResponse::header(std::string_view name) const {
 
 namespace {
 
+// An API answer is a small JSON envelope; a body beyond this is not one, and is not held in memory.
+constexpr size_t k_max_answer_bytes = 4 * 1024 * 1024;
+
 std::string env(const char* upper, const char* lower) {
   if (const char* v = std::getenv(upper); v && *v) {
     return v;
@@ -83,10 +86,21 @@ class PocoTransport final : public HttpTransport {
 
   HttpResponse send(const HttpRequest& request) override {
     std::string body;
+    bool too_big = false;
     auto r = exchange(request, [&](const char* d, size_t n) {
+      if (body.size() + n > k_max_answer_bytes) {
+        too_big = true;
+        return false;
+      }
       body.append(d, n);
       return true;
     });
+    if (too_big) {
+      // What was read is no envelope: answered, but unreadable, so the caller classifies it as it
+      // would any garbled answer (transient; ambiguous for a submit).
+      body.clear();
+      r.error = fmt::format("answer over {} bytes, not read further", k_max_answer_bytes);
+    }
     r.body = std::move(body);
     return r;
   }

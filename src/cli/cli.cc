@@ -131,6 +131,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   sim->add_option("--fault-429", sim_config.faults.burst_429, "Chance of starting a burst of 429s")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--ledger", sim_config.ledger_path, "Append every request to this file as a JSON line");
+  sim->add_option_function<std::string>(
+         "--hostile", [&](const std::string& name) { sim_config.hostile = *parse_sim_hostile(name); },
+         "One hostile answer about the first task or request (docs/reliability.md)")
+      ->check(CLI::IsMember(sim_hostile_names()));
 
   ReportFlags report_flags;
   auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");

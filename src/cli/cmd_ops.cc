@@ -38,13 +38,16 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
   if (!out) {
     return report_error(io.err, out.error());
   }
-  if (out->requeued + out->to_download == 0) {
+  if (out->requeued + out->to_download + out->to_poll == 0) {
     io.out << fmt::format("nothing to retry: no failed{} job matches\n", sel.include_cancelled ? " or cancelled" : "");
     return k_exit_ok;
   }
   fmt::print(io.out, "{} requeued for submitting", out->requeued);
   if (out->to_download) {
     fmt::print(io.out, ", {} to download again (their renders succeeded; not paid twice)", out->to_download);
+  }
+  if (out->to_poll) {
+    fmt::print(io.out, ", {} to ask the API about again (same task; not paid twice)", out->to_poll);
   }
   if (out->not_failed) {
     fmt::print(io.out, "; {} named were not failed and were left alone", out->not_failed);

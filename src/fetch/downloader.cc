@@ -14,7 +14,7 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status) {
+                         int& http_status, std::int64_t max_bytes) {
   FileRecord rec;
   rec.url = url;
   fs::path part = target.parent_path() / ("." + target.filename().string() + ".part");
@@ -37,7 +37,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
       head.append(data, std::min(n, 12 - head.size()));
     }
     bytes += static_cast<std::int64_t>(n);
-    return static_cast<bool>(out);
+    return static_cast<bool>(out) && bytes <= max_bytes;
   });
   out.close();
   http_status = r.status;
@@ -54,6 +54,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   }
   if (!out) {
     return fail(fmt::format("cannot write {}", part.string()));
+  }
+  if (bytes > max_bytes) {
+    return fail(fmt::format("download over {} bytes, stopped: not a video", max_bytes));
   }
   std::string length = r.header("Content-Length");
   if (!length.empty() && length != std::to_string(bytes)) {

@@ -46,9 +46,13 @@ struct DownloadOptions {
   TimeMs backoff_cap = 60000;
 };
 
+// A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
+// or without a Content-Length): the download stops before it can fill the disk.
+inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
+
 // The work of one file: fetch, verify, rename. Exposed for tests.
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
-                         std::string& error, int& http_status);
+                         std::string& error, int& http_status, std::int64_t max_bytes = k_max_result_bytes);
 
 class Downloader {
  public:

@@ -19,4 +19,11 @@ inline bool is_final(JobState s) {
   return s == JobState::succeeded || s == JobState::failed || s == JobState::cancelled;
 }
 
+// Fail codes reelq gives a take whose task is still the API's, with a result that may yet be
+// collected: `reelq retry` sends such a take back to `running` (polled again under the same taskId)
+// instead of resubmitting it, which would pay for the render twice.
+inline bool fail_keeps_task(std::string_view fail_code) {
+  return fail_code == "STATUS_MISMATCH" || fail_code == "RESULT_UNREADABLE";
+}
+
 }  // namespace reelq

@@ -106,6 +106,9 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
     SQLite::Statement to_download(db,
                                   "UPDATE jobs SET state = 'downloading', fail_code = NULL, fail_msg = NULL, "
                                   "completed_at = NULL, next_at = NULL, updated_at = ? WHERE id = ?");
+    SQLite::Statement to_poll(db,
+                              "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, "
+                              "completed_at = NULL, next_at = NULL, updated_at = ? WHERE id = ?");
     // A resubmitted take starts over at the API; what it was is kept in the events table.
     SQLite::Statement requeue(
         db,
@@ -129,6 +132,15 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         to_download.reset();
         add_event(db, s.id, now, "retry", was, s.task_id, "download_again");
         ++out.to_download;
+        continue;
+      }
+      if (fail_keeps_task(s.fail_code) && !s.task_id.empty()) {
+        to_poll.bind(1, now);
+        to_poll.bind(2, s.id);
+        to_poll.exec();
+        to_poll.reset();
+        add_event(db, s.id, now, "retry", was, s.task_id, "ask_again");
+        ++out.to_poll;
         continue;
       }
       bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";

@@ -25,11 +25,13 @@ struct JobSelector {
 struct RetryOutcome {
   int requeued = 0;     // back to `queued`: the next run submits them again
   int to_download = 0;  // their task succeeded but the download failed: back to `downloading`
+  int to_poll = 0;      // their task's answers were unusable (fail_keeps_task): back to `running`
   int not_failed = 0;   // selected by --job but not failed: left alone
 };
 
 // Failed takes matching `sel` go back to work. A take whose task succeeded and only its download
-// failed is not resubmitted (that would pay twice): it returns to `downloading`. A take held as
+// failed is not resubmitted (that would pay twice): it returns to `downloading`; one whose status
+// answers were unusable (fail_keeps_task) returns to `running` and is asked again. A take held as
 // AMBIGUOUS_SUBMIT is resubmitted and flagged "possible duplicate charge". With include_cancelled,
 // cancelled takes (which never reached the API) are requeued too. A --job that names no job of the
 // batch is a usage error and nothing changes.

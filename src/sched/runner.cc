@@ -15,6 +15,10 @@ namespace reelq {
 namespace {
 
 constexpr int k_not_found_limit = 3;  // a task the API keeps not knowing is lost, not pending
+constexpr int k_unusable_limit = 3;   // answers that do not answer, before the take stops waiting
+// The longest pause a Retry-After can impose, in the API's time (scaled like every other
+// constant): one bad header must not stop a night's run for a day.
+constexpr double k_max_retry_after_s = 300;
 constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
 
 EventRecord event_of(const std::string& endpoint, const Answer& a, const std::string& task_id) {
@@ -229,6 +233,14 @@ void Runner::on_rate_limited(const Answer& a) {
   ++m_consecutive_429;
   m_limiter.on_rate_limited();
   TimeMs wait = a.retry_after_ms ? *a.retry_after_ms : m_backoff_429.delay(m_consecutive_429);
+  const TimeMs cap = scaled(k_max_retry_after_s);
+  if (a.retry_after_ms && wait > cap) {
+    m_pause_until = std::max(m_pause_until, m_clock.now_ms() + cap);
+    m_observer.log(LogLevel::warn, fmt::format("rate limited (429): Retry-After asks {} ms; pausing {} ms, the most "
+                                               "reelq waits, then going on at a lower rate",
+                                               wait, cap));
+    return;
+  }
   m_pause_until = std::max(m_pause_until, m_clock.now_ms() + wait);
   m_observer.log(LogLevel::warn, fmt::format("rate limited (429): pausing {} ms{}", wait,
                                              a.retry_after_ms ? " as Retry-After asks" : ""));
@@ -300,6 +312,7 @@ void Runner::submit(size_t i) {
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:
+    case AnswerKind::unusable:  // only status answers are; listed so a new kind cannot slip through
       break;
   }
   u.attempts = ++j.attempts;
@@ -337,6 +350,10 @@ void Runner::poll(size_t i) {
   TimeMs now = m_clock.now_ms();
   j.last_poll_at = now;
   EventRecord e = event_of("statusTask", r.answer, j.task_id);
+  if (r.answer.kind == AnswerKind::unusable) {
+    on_unusable_status(j, r.answer, e, now);
+    return;
+  }
   JobUpdate u;
   if (r.answer.kind != AnswerKind::ok) {
     int& errors = m_poll_errors[j.id];
@@ -354,6 +371,7 @@ void Runner::poll(size_t i) {
     return;
   }
   m_poll_errors.erase(j.id);
+  m_unusable_polls.erase(j.id);
   const TaskStatus& s = *r.status;
   e.message = s.raw_state;
   u.api_create_time = s.create_time;
@@ -384,6 +402,31 @@ void Runner::poll(size_t i) {
     u.next_at = j.next_at = next_poll_at(j);
     write(j.id, u, &e);
   }
+}
+
+// An answer about another task, or a success without a result that can be fetched, is asked again
+// (a gateway may have crossed two answers; a result may be written late). When it stays so, the
+// take stops waiting with its taskId kept: it never keeps a run alive, never settles the take with
+// what the answer said, and `reelq retry` asks again instead of paying for a new render.
+void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now) {
+  int& count = m_unusable_polls[j.id];
+  ++count;
+  JobUpdate u;
+  if (count < k_unusable_limit) {
+    u.next_at = j.next_at = now + m_backoff.delay(count);
+    write(j.id, u, &e);
+    m_observer.log(LogLevel::warn, fmt::format("{}: {}; asking again", describe(j), a.message));
+    return;
+  }
+  m_unusable_polls.erase(j.id);
+  u.state = j.state = JobState::failed;
+  u.fail_code = a.fail_code;
+  u.fail_msg = fmt::format("{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
+                           "resubmitting",
+                           a.message, count, j.task_id, a.fail_code);
+  u.completed_at = now;
+  write(j.id, u, &e);
+  m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, *u.fail_msg));
 }
 
 void Runner::start_download(size_t i) {

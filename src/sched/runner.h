@@ -66,6 +66,7 @@ class Runner {
   void recover();
   void submit(size_t i);
   void poll(size_t i);
+  void on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now);
   void absorb_downloads();
   void start_download(size_t i);
   void on_rate_limited(const Answer& a);
@@ -92,6 +93,7 @@ class Runner {
   Backoff m_backoff_429;
   std::vector<JobRow> m_jobs;
   std::map<std::int64_t, int> m_poll_errors;  // consecutive failed polls per row
+  std::map<std::int64_t, int> m_unusable_polls;  // consecutive unusable status answers per row
   std::vector<TimeMs> m_unseen_until;         // per unknown-fate submit: when its task must be done
   TimeMs m_pause_until = 0;                   // after a 429: no request before then
   int m_consecutive_429 = 0;

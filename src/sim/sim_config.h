@@ -1,6 +1,7 @@
 #pragma once
 // Everything `reelq sim` can be told. Defaults mimic the Pro plan of the real API.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,27 @@ struct FaultRates {
   double slow_seconds = 2;
   int burst_length = 5;
 };
+
+// One hostile answer the simulator gives, for the reliability tests (docs/reliability.md). Each
+// touches only the first task created, or the first submit or status request, so a batch shows it beside
+// normal jobs.
+enum class SimHostile {
+  none,
+  result_not_json,    // task 1's success carries a resultJson that is not JSON
+  no_result_urls,     // task 1's success carries resultJson "{}"
+  file_result_url,    // task 1's success points at file:///etc/passwd
+  foreign_task,       // every status answer about task 1 is another task's (or a made-up one)
+  flip_state,         // task 1 says success once, then processing again
+  unknown_state,      // task 1 is in state "queued_for_gpu" until it is done
+  bad_task_id,        // the first submit creates a task but answers with a 10 KB taskId holding NUL
+  retry_after_day,    // the first submit/status request answers 429 with Retry-After: 86400
+  code_429_in_200,    // the first submit/status request answers HTTP 200 with {"code":429,...}
+  huge_body,          // the first status answer is 100 MB long
+};
+
+// "result-not-json" and so on; nullopt for an unknown name.
+std::optional<SimHostile> parse_sim_hostile(const std::string& name);
+const std::vector<std::string>& sim_hostile_names();
 
 struct SimConfig {
   std::string host = "127.0.0.1";
@@ -36,6 +58,7 @@ struct SimConfig {
   std::string prices_json;                     // "" = the built-in schemas/prices.json
   std::string ledger_path;                     // "" = no ledger; else one JSON line per request
   FaultRates faults;
+  SimHostile hostile = SimHostile::none;
 };
 
 }  // namespace reelq

@@ -63,7 +63,44 @@ std::string query_param(const std::string& query, const std::string& name) {
   return "";
 }
 
+const std::vector<std::pair<std::string, SimHostile>>& hostile_table() {
+  static const std::vector<std::pair<std::string, SimHostile>> table = {
+      {"none", SimHostile::none},
+      {"result-not-json", SimHostile::result_not_json},
+      {"no-result-urls", SimHostile::no_result_urls},
+      {"file-result-url", SimHostile::file_result_url},
+      {"foreign-task", SimHostile::foreign_task},
+      {"flip-state", SimHostile::flip_state},
+      {"unknown-state", SimHostile::unknown_state},
+      {"bad-task-id", SimHostile::bad_task_id},
+      {"retry-after-day", SimHostile::retry_after_day},
+      {"code-429-in-200", SimHostile::code_429_in_200},
+      {"huge-body", SimHostile::huge_body},
+  };
+  return table;
+}
+
 }  // namespace
+
+std::optional<SimHostile> parse_sim_hostile(const std::string& name) {
+  for (const auto& [n, h] : hostile_table()) {
+    if (n == name) {
+      return h;
+    }
+  }
+  return std::nullopt;
+}
+
+const std::vector<std::string>& sim_hostile_names() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> out;
+    for (const auto& [n, h] : hostile_table()) {
+      out.push_back(n);
+    }
+    return out;
+  }();
+  return names;
+}
 
 struct SimCore::Impl {
   SimConfig config;
@@ -78,8 +115,11 @@ struct SimCore::Impl {
   std::vector<std::string> task_order;
   std::map<std::string, std::map<std::string, int>> counts;  // endpoint -> outcome -> n
   std::map<std::string, int> tasks_by_input;
-  int sent_429 = 0;
+  int sent_429 = 0;  // answered because a cap was exceeded (or a fault burst), never a hostile one
   int burst_left = 0;
+  bool hostile_request_done = false;  // the first-request hostile answers are given once
+  bool hostile_status_done = false;
+  int first_task_successes = 0;  // success answers given about task 1 (flip_state)
   int callbacks_delivered = 0;
   int callback_failures = 0;
   std::vector<CallbackDelivery> retries;
@@ -158,10 +198,17 @@ struct SimCore::Impl {
     return scaled(config.mean_render_seconds * factor * spread);
   }
 
+  bool is_first_task(const std::string& id) const { return !task_order.empty() && task_order.front() == id; }
+  bool hostile_on_first(const std::string& id, SimHostile h) const {
+    return config.hostile == h && is_first_task(id);
+  }
+
   std::string task_json(const SimTask& t, TimeMs now) const {
     if (now < t.done_at) {
-      return fmt::format(R"({{"taskId":{},"state":"{}","createTime":{}}})", json_quote(t.id),
-                         now < t.processing_at ? "pending" : "processing", t.created);
+      const char* state = hostile_on_first(t.id, SimHostile::unknown_state) ? "queued_for_gpu"
+                          : now < t.processing_at                            ? "pending"
+                                                                             : "processing";
+      return fmt::format(R"({{"taskId":{},"state":"{}","createTime":{}}})", json_quote(t.id), state, t.created);
     }
     if (!t.fail_code.empty()) {
       return fmt::format(
@@ -170,6 +217,13 @@ struct SimCore::Impl {
     }
     std::string url = fmt::format("{}/files/{}/0.mp4?expires={}", public_base, t.id, t.expires_at);
     std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
+    if (hostile_on_first(t.id, SimHostile::result_not_json)) {
+      result = "resultUrls: not JSON {";
+    } else if (hostile_on_first(t.id, SimHostile::no_result_urls)) {
+      result = "{}";
+    } else if (hostile_on_first(t.id, SimHostile::file_result_url)) {
+      result = R"({"resultUrls":["file:///etc/passwd"]})";
+    }
     return fmt::format(
         R"({{"taskId":{},"state":"success","resultJson":{},"createTime":{},"completeTime":{},"costTime":{}}})",
         json_quote(t.id), json_quote(result), t.created, t.done_at, t.done_at - t.created);
@@ -257,6 +311,11 @@ struct SimCore::Impl {
     task_order.push_back(t.id);
     tasks.emplace(t.id, std::move(t));
     outcome = "ok";
+    if (config.hostile == SimHostile::bad_task_id && task_order.size() == 1) {
+      // The task exists and is charged; the answer names it with an id no client can keep.
+      outcome = "hostile_bad_task_id";
+      return json_reply(200, envelope(fmt::format(R"({{"taskId":"task_\u0000/../{}"}})", std::string(10240, 'x'))));
+    }
     return json_reply(200, envelope(fmt::format(R"({{"taskId":{}}})", json_quote(task_id))));
   }
 
@@ -274,7 +333,62 @@ struct SimCore::Impl {
     }
     refund_if_failed(it->second, now);
     outcome = "ok";
+    if (auto hostile = hostile_status(it->second, now, outcome)) {
+      return *hostile;
+    }
     return json_reply(200, envelope(task_json(it->second, now)));
+  }
+
+  // The status answers of SimConfig::hostile, or nullopt for a normal answer.
+  std::optional<SimReply> hostile_status(const SimTask& t, TimeMs now, std::string& outcome) {
+    if (config.hostile == SimHostile::huge_body && !hostile_status_done) {
+      hostile_status_done = true;
+      outcome = "hostile_huge_body";
+      std::string data = task_json(t, now);
+      data.insert(data.size() - 1, fmt::format(R"(,"padding":"{}")", std::string(100 * 1024 * 1024, 'x')));
+      return json_reply(200, envelope(data));
+    }
+    if (hostile_on_first(t.id, SimHostile::foreign_task)) {
+      outcome = "hostile_foreign_task";
+      // The most recent other task, whatever its state: the answer a crossed gateway would give.
+      for (auto other = task_order.rbegin(); other != task_order.rend(); ++other) {
+        if (*other != t.id) {
+          return json_reply(200, envelope(task_json(tasks.at(*other), now)));
+        }
+      }
+      SimTask made_up = t;
+      made_up.id = t.id + "-other";
+      return json_reply(200, envelope(task_json(made_up, now)));
+    }
+    if (hostile_on_first(t.id, SimHostile::flip_state) && now >= t.done_at && t.fail_code.empty() &&
+        first_task_successes++ > 0) {
+      outcome = "hostile_flip_state";
+      return json_reply(
+          200, envelope(fmt::format(R"({{"taskId":{},"state":"processing","createTime":{}}})", json_quote(t.id),
+                                    t.created)));
+    }
+    return std::nullopt;
+  }
+
+  // The first-request answers of SimConfig::hostile, or nullopt. The balance check is left alone,
+  // so the answer reaches the run's loop.
+  std::optional<SimReply> hostile_request(const std::string& endpoint, std::string& outcome) {
+    if (hostile_request_done || endpoint == "balance") {
+      return std::nullopt;
+    }
+    if (config.hostile == SimHostile::retry_after_day) {
+      hostile_request_done = true;
+      outcome = "hostile_retry_after_day";
+      SimReply r = error_reply(429, "Rate limit exceeded");
+      r.headers.emplace_back("Retry-After", "86400");
+      return r;
+    }
+    if (config.hostile == SimHostile::code_429_in_200) {
+      hostile_request_done = true;
+      outcome = "hostile_code_429_in_200";
+      return json_reply(200, fmt::format(k_envelope_error, 429, json_quote("Rate limit exceeded")));
+    }
+    return std::nullopt;
   }
 
   SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
@@ -352,6 +466,9 @@ struct SimCore::Impl {
     }
     key_no = static_cast<int>(*key) + 1;
     int in_window = count_in_window(keys[*key], now);
+    if (auto hostile = hostile_request(endpoint, outcome)) {
+      return *hostile;
+    }
     SimReply faulted;
     if (inject_fault(endpoint, faulted, outcome)) {
       return faulted;

@@ -150,8 +150,39 @@ TEST_CASE("status parsing tolerates what the notes say real answers do") {
     CHECK(s->fail_msg == "");
   }
   SUBCASE("success without URLs is unusable, not a success") {
-    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"success","resultJson":"{}"}})", &why));
+    StatusProblem problem = StatusProblem::none;
+    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"success","resultJson":"{}"}})", &why,
+                                  "t", &problem));
     CHECK(why == "success without resultUrls");
+    CHECK(problem == StatusProblem::no_result);
+    CHECK_FALSE(parse_task_status(
+        R"({"code":200,"data":{"taskId":"t","state":"success","resultJson":"resultUrls: not JSON {"}})", &why));
+    CHECK(why == "success with a resultJson that is not a JSON object");
+    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"success"}})", &why));
+    CHECK(why == "success without a resultJson");
+  }
+  SUBCASE("a result URL that is not http(s) is never taken") {
+    StatusProblem problem = StatusProblem::none;
+    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"success",)"
+                                  R"("resultJson":{"resultUrls":["https://cdn.test/a.mp4","file:///etc/passwd"]}}})",
+                                  &why, "t", &problem));
+    CHECK(why == "success with a result URL that is not http(s): 'file:///etc/passwd'");
+    CHECK(problem == StatusProblem::no_result);
+  }
+  SUBCASE("an answer about another task, or about none, is not about the task asked") {
+    StatusProblem problem = StatusProblem::none;
+    std::string other = R"({"code":200,"data":{"taskId":"task_2","state":"success",)"
+                        R"("resultJson":{"resultUrls":["https://cdn.test/2.mp4"]}}})";
+    CHECK_FALSE(parse_task_status(other, &why, "task_1", &problem));
+    CHECK(why == "the answer is about task 'task_2'");
+    CHECK(problem == StatusProblem::foreign_task);
+    CHECK(parse_task_status(other, &why, "task_2").has_value());
+    CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"state":"pending"}})", &why, "task_1", &problem));
+    CHECK(why == "the answer names no taskId");
+  }
+  SUBCASE("a state that flips is reported as given; only the first success counts (the runner's rule)") {
+    CHECK(parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"processing"}})", &why, "t")->state ==
+          TaskState::processing);
   }
   SUBCASE("garbage is unusable") {
     CHECK_FALSE(parse_task_status("<html>", &why));
@@ -230,4 +261,21 @@ TEST_CASE("a submit whose fate is unknown is ambiguous; one that never left is s
 TEST_CASE("balance parses the page's number") {
   CHECK(parse_balance(R"({"code":200,"message":"success","data":74.8700})") == doctest::Approx(74.87));
   CHECK_FALSE(parse_balance(R"({"code":200,"message":"success","data":null})").has_value());
+}
+
+TEST_CASE("a taskId that cannot be kept (NUL, control bytes, 10 KB) makes a submit ambiguous") {
+  std::string nul = std::string(R"({"code":200,"message":"success","data":{"taskId":"task_\u0000x"}})");
+  CHECK(parse_task_id(nul) == "");
+  CHECK(classify(Endpoint::generate, answered(200, nul), k_now).kind == AnswerKind::ambiguous);
+  std::string huge = R"({"code":200,"message":"success","data":{"taskId":")" + std::string(10240, 'x') + R"("}})";
+  CHECK(parse_task_id(huge) == "");
+  CHECK(classify(Endpoint::generate, answered(200, huge), k_now).kind == AnswerKind::ambiguous);
+  // '/' and '..' are harmless: a taskId is only ever sent back URL-encoded, never used as a path.
+  CHECK(parse_task_id(R"({"code":200,"data":{"taskId":"a/../b"}})") == "a/../b");
+}
+
+TEST_CASE("values an answer chose are cut and made printable before they reach a message") {
+  CHECK(printable_excerpt("task_1") == "task_1");
+  CHECK(printable_excerpt(std::string("a\0b\nc", 5)) == "a?b?c");
+  CHECK(printable_excerpt(std::string(100, 'x'), 8) == "xxxxxxxx...");
 }

@@ -60,6 +60,25 @@ TEST_CASE("a status answer without a usable state is transient, not a result") {
   CHECK_FALSE(st.status.has_value());
 }
 
+TEST_CASE("a status answer that reads fine but does not answer is unusable, with reelq's fail code") {
+  test::FakeTransport t;
+  test::FakeClock clock;
+  HttpApiClient client(t, "http://127.0.0.1:1", "sk-test", clock);
+  t.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_2","state":"success",)"
+                R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/2.mp4\"]}"}})");
+  StatusResult other = client.status("sora-2-pro", "task_1");
+  CHECK(other.answer.kind == AnswerKind::unusable);
+  CHECK(other.answer.fail_code == "STATUS_MISMATCH");
+  CHECK(other.answer.message == "unusable status answer: the answer is about task 'task_2'");
+  CHECK_FALSE(other.status.has_value());
+
+  t.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success","resultJson":"oops"}})");
+  StatusResult empty = client.status("sora-2-pro", "task_1");
+  CHECK(empty.answer.kind == AnswerKind::unusable);
+  CHECK(empty.answer.fail_code == "RESULT_UNREADABLE");
+  CHECK(empty.answer.message == "unusable status answer: success with a resultJson that is not a JSON object");
+}
+
 TEST_CASE("the key comes from a file or the environment, trimmed, and errors never quote it") {
   test::TempDir dir;
   test::write_file(dir / "key", "  sk-from-file\n");

@@ -26,8 +26,8 @@ struct Fetch {
   test::FakeTransport t;
   std::string error;
   int status = 0;
-  FileRecord get(const std::string& name = "a.mp4") {
-    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status);
+  FileRecord get(const std::string& name = "a.mp4", std::int64_t max_bytes = k_max_result_bytes) {
+    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, max_bytes);
   }
   bool no_leftovers() {
     for (const auto& e : fs::directory_iterator(dir.path())) {
@@ -125,4 +125,14 @@ TEST_CASE("result names come from the job id alone and cannot leave the output f
   CHECK_FALSE(is_inside("/out", "/out/../etc/a.mp4"));
   CHECK_FALSE(is_inside("/out", "/out"));
   CHECK_FALSE(is_inside("/out", "/outside/a.mp4"));
+}
+
+TEST_CASE("a download that does not end is stopped at the size cap, leaving nothing behind") {
+  Fetch f;
+  f.t.answer(200, k_mp4 + std::string(1000, 'x'));  // no Content-Length: only the cap can stop it
+  FileRecord r = f.get("a.mp4", 512);
+  CHECK(r.path.empty());
+  CHECK(f.error == "download over 512 bytes, stopped: not a video");
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
+  CHECK(f.no_leftovers());
 }

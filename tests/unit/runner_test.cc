@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "api/request.h"
+#include "queue/operations.h"
 #include "queue/queue.h"
 #include "sim/sim_core.h"
 #include "support/fake_transport.h"
@@ -256,8 +257,15 @@ struct ScriptedHarness {
                           R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
     transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
   }
+  int count(const std::string& where) {
+    return queue->db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
+  }
+  int submits() const {
+    return static_cast<int>(std::count_if(transport.requests.begin(), transport.requests.end(),
+                                          [](const HttpRequest& r) { return r.url.find("generateTask") != std::string::npos; }));
+  }
   RunSummary run() {
-    HttpApiClient api(transport, "https://api.test", "k", clock);
+    HttpApiClient api(transport, "https://api.test", "sk-test", clock);
     DownloadOptions d;
     d.output_dir = dir / "out";
     d.workers = 0;
@@ -282,6 +290,63 @@ TEST_CASE("Retry-After is honoured as given, and a 429 does not count as an atte
   CHECK(h.transport.times[1] - h.transport.times[0] < 7100);
   CHECK(h.queue->db().execAndGet("SELECT attempts FROM jobs").getInt() == 1);
   CHECK(h.observer.saw("pausing 7000 ms as Retry-After asks"));
+}
+
+TEST_CASE("a Retry-After of a day pauses the run for five minutes at most, and says so") {
+  ScriptedHarness h;
+  h.transport.answer(429, R"({"code":429,"message":"Rate limit exceeded","data":null})", {{"Retry-After", "86400"}});
+  h.script_success();
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 1);
+  REQUIRE(h.transport.times.size() == 4);
+  CHECK(h.transport.times[1] - h.transport.times[0] == 300000);
+  CHECK(h.observer.saw("Retry-After asks 86400000 ms; pausing 300000 ms, the most reelq waits"));
+}
+
+TEST_CASE("a success without a usable result is asked again, then fails with its taskId kept; retry asks again") {
+  ScriptedHarness h;
+  const std::string no_urls = R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
+                              R"("resultJson":"not json"}})";
+  h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+  for (int i = 0; i < 3; ++i) {
+    h.transport.answer(200, no_urls);
+  }
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.failures_by_code == std::map<std::string, int>{{"RESULT_UNREADABLE", 1}});
+  CHECK(h.transport.requests.size() == 4);
+  CHECK(h.count("task_id = 'task_1' AND state = 'failed' AND fail_msg LIKE "
+                "'unusable status answer: success with a resultJson that is not a JSON object (3 times)%'") == 1);
+
+  // retry puts it back to polling under the same task; the next run asks once and collects it.
+  auto out = retry_failed(h.queue->db(), h.clock, JobSelector{});
+  REQUIRE(out.ok());
+  CHECK(out->to_poll == 1);
+  CHECK(out->requeued == 0);
+  h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
+                          R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
+  h.transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
+  RunSummary again = h.run();
+  CHECK(again.succeeded == 1);
+  CHECK(h.transport.requests.size() == 6);
+  CHECK(h.submits() == 1);
+}
+
+TEST_CASE("a status answer about another task never settles the take asked about") {
+  ScriptedHarness h;
+  const std::string other = R"({"code":200,"message":"success","data":{"taskId":"task_2","state":"success",)"
+                            R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/other.mp4\"]}"}})";
+  h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+  h.transport.answer(200, other);
+  h.transport.answer(200, other);
+  h.transport.answer(200, other);
+  RunSummary s = h.run();
+  CHECK(s.failures_by_code == std::map<std::string, int>{{"STATUS_MISMATCH", 1}});
+  CHECK(h.count("task_id = 'task_1' AND result_urls IS NULL") == 1);
+  CHECK(h.observer.saw("unusable status answer: the answer is about task 'task_2'; asking again"));
+  for (const auto& r : h.transport.requests) {
+    CHECK(r.url.find("other.mp4") == std::string::npos);
+  }
 }
 
 TEST_CASE("the first poll waits poll_initial until render times are known") {

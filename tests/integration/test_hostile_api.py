@@ -1,0 +1,126 @@
+"""`reelq run` against `reelq sim --hostile KIND`: every hostile answer of docs/reliability.md gets
+its defined behaviour, and none crashes the run, hangs it, pays twice or writes outside the output
+folder."""
+import os
+import time
+
+from harness import main
+from simharness import SimRunTest
+
+MANIFEST = """batch: hostile
+jobs:
+  - id: alpha
+    prompt: "a lighthouse at dusk"
+  - id: beta
+    prompt: "a fox in the snow"
+  - id: gamma
+    prompt: "rain on a tin roof"
+"""
+
+
+class HostileApi(SimRunTest):
+    def run_hostile(self, kind):
+        self.start_sim("--hostile", kind)
+        self.write("m.yaml", MANIFEST)
+        started = time.monotonic()
+        r = self.reelq_run("m.yaml", timeout=90)
+        self.elapsed = time.monotonic() - started
+        self.out = r.stdout + r.stderr
+        return r
+
+    def states(self):
+        return dict(self.db().execute("SELECT job_id, state || coalesce(':' || fail_code, '') FROM jobs"))
+
+    def files(self):
+        return sorted(os.listdir(os.path.join(self.dir, "renders", "hostile")))
+
+    def assert_nothing_outside_the_output_folder(self):
+        left = sorted(n for n in os.listdir(self.dir) if n not in ("m.yaml", "renders") and not n.startswith("q.db"))
+        self.assertEqual(left, [])
+
+    def assert_all_succeeded(self, r):
+        self.assertEqual(r.returncode, 0, self.out)
+        self.assertEqual(set(self.states().values()), {"succeeded"})
+        self.assertEqual(self.files(), ["alpha.mp4", "beta.mp4", "gamma.mp4"])
+        self.assert_nothing_outside_the_output_folder()
+
+    def assert_one_failed_with(self, r, code, message):
+        """One take stops waiting with `code`, its taskId kept; the others finish; no task is made twice."""
+        self.assertEqual(r.returncode, 1, self.out)
+        states = self.states()
+        failed = [j for j, s in states.items() if s == "failed:" + code]
+        self.assertEqual(len(failed), 1, states)
+        self.assertEqual(sorted(s for s in states.values() if s != "failed:" + code), ["succeeded", "succeeded"])
+        self.assertEqual(len(self.files()), 2)
+        task_id, msg = self.db().execute("SELECT task_id, fail_msg FROM jobs WHERE job_id = ?", failed).fetchone()
+        self.assertTrue(task_id.startswith("task_"))
+        self.assertIn(message, msg)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        self.assert_nothing_outside_the_output_folder()
+        # `retry` asks the API again about the same task: it never pays for a second render.
+        retry = self.reelq("retry", "--fail-code", code)
+        self.assertEqual(retry.returncode, 0, retry.stderr)
+        self.assertIn("1 to ask the API about again", retry.stdout)
+        again = self.reelq_run("--batch", "hostile", cmd="resume", timeout=90)
+        self.assertEqual(again.returncode, 1, again.stdout + again.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        return failed[0]
+
+    def test_a_success_whose_result_json_is_not_json_fails_its_take_and_the_run_ends(self):
+        r = self.run_hostile("result-not-json")
+        self.assert_one_failed_with(r, "RESULT_UNREADABLE", "resultJson that is not a JSON object")
+
+    def test_a_success_without_result_urls_fails_its_take_and_the_run_ends(self):
+        r = self.run_hostile("no-result-urls")
+        self.assert_one_failed_with(r, "RESULT_UNREADABLE", "success without resultUrls")
+
+    def test_a_file_url_result_is_never_fetched(self):
+        r = self.run_hostile("file-result-url")
+        self.assert_one_failed_with(r, "RESULT_UNREADABLE", "not http(s): 'file:///etc/passwd'")
+
+    def test_a_status_answer_about_another_task_never_settles_a_take(self):
+        r = self.run_hostile("foreign-task")
+        self.assert_one_failed_with(r, "STATUS_MISMATCH", "the answer is about task 'task_")
+        # Each succeeded take holds its own task's video, recorded under its own taskId.
+        rows = self.db().execute("SELECT task_id, result_urls FROM jobs WHERE state = 'succeeded'").fetchall()
+        for task_id, urls in rows:
+            self.assertIn("/files/" + task_id + "/", urls)
+
+    def test_a_state_flipping_back_from_success_changes_nothing(self):
+        self.assert_all_succeeded(self.run_hostile("flip-state"))
+
+    def test_an_unknown_state_counts_as_running(self):
+        r = self.run_hostile("unknown-state")
+        self.assert_all_succeeded(r)
+        self.assertIn("unknown state 'queued_for_gpu', treated as running", self.out)
+
+    def test_a_task_id_no_client_can_keep_is_an_ambiguous_submit(self):
+        r = self.run_hostile("bad-task-id")
+        self.assert_all_succeeded(r)
+        flagged = self.db().execute("SELECT count(*) FROM jobs WHERE note = 'possible duplicate charge'").fetchone()[0]
+        self.assertEqual(flagged, 1)
+        self.assertEqual(self.sim.stats()["tasks_created"], 4)
+        self.assertNotIn("xxxxxxxxxx", self.out)
+
+    def test_retry_after_of_a_day_is_capped(self):
+        r = self.run_hostile("retry-after-day")
+        self.assert_all_succeeded(r)
+        self.assertIn("Retry-After asks 86400000 ms; pausing 1500 ms, the most reelq waits", self.out)
+        self.assertLess(self.elapsed, 60)
+
+    def test_http_200_with_code_429_in_the_body_is_a_429(self):
+        r = self.run_hostile("code-429-in-200")
+        self.assert_all_succeeded(r)
+        self.assertIn("rate limited (429)", self.out)
+        attempts = [a for (a,) in self.db().execute("SELECT attempts FROM jobs")]
+        self.assertEqual(attempts, [1, 1, 1])
+
+    def test_a_100_mb_answer_is_not_read_and_is_asked_again(self):
+        r = self.run_hostile("huge-body")
+        self.assert_all_succeeded(r)
+        events = self.db().execute("SELECT count(*) FROM events WHERE message LIKE '%answer over 4194304 bytes%'")
+        self.assertEqual(events.fetchone()[0], 1)
+
+
+if __name__ == "__main__":
+    main()
