@@ -3,16 +3,45 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 #include <map>
+#include <optional>
 #include <ostream>
 #include <tuple>
 
 #include "cli/commands.h"
 #include "settings.h"
+#include "util/text.h"
 
 namespace reelq {
+
+namespace {
+
+// `reelq stats`: CLI11 would answer "A subcommand is required"; name the command meant instead.
+std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* const* argv) {
+  if (argc < 2 || argv[1][0] == '-') {
+    return std::nullopt;
+  }
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    names.push_back(sub->get_name());
+  }
+  if (std::find(names.begin(), names.end(), argv[1]) != names.end()) {
+    return std::nullopt;
+  }
+  std::string near = nearest_word(argv[1], names);
+  std::string all;
+  for (const auto& n : names) {
+    all += (all.empty() ? "" : ", ") + n;
+  }
+  return "reelq: unknown command '" + std::string(argv[1]) + "'" +
+         (near.empty() ? "" : "; did you mean '" + near + "'?") + "\nThe commands: " + all +
+         ". `reelq COMMAND --help` says more.\n";
+}
+
+}  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"reelq: run batches of apixo video renders within the API's caps, resumably"};
@@ -177,6 +206,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   download->add_option("--batch", download_batch, "Only this batch");
   download->add_option("--ca-file", download_ca, "Trust this CA bundle instead of the system's");
 
+  if (auto unknown = unknown_command(app, argc, argv)) {
+    err << *unknown;
+    return k_exit_usage;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

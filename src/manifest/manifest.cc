@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <tuple>
@@ -235,10 +236,12 @@ Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& sou
 }
 
 Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
+  std::error_code ec;
   std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    std::string why = fs::exists(path, ec) ? "cannot be read" : "not found";
+  if (!in || fs::is_directory(path, ec)) {
+    std::string why = fs::is_directory(path, ec) ? "is a directory; give the manifest's file (FOLDER/NAME.yaml)"
+                      : fs::exists(path, ec)     ? fmt::format("cannot be read: {}", std::strerror(errno))
+                                                 : "not found";
     if (diags) {
       diags->push_back({path.string(), {}, why});
     }

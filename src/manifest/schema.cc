@@ -13,6 +13,7 @@
 #include <stdexcept>
 
 #include "util/embedded.h"
+#include "util/text.h"
 
 namespace reelq {
 
@@ -85,6 +86,35 @@ std::string join_or(const std::vector<Poco::Dynamic::Var>& values) {
     out += values[i].toString();
   }
   return out;
+}
+
+std::optional<double> scalar_number(const YamlNode& n, bool integer_only);
+
+// What to write instead, for the two slips seen most: a number in quotes (duration: "8") and a
+// size written with an x (1280x720).
+std::string enum_hint(const YamlNode& n, const std::string& name, const std::vector<Poco::Dynamic::Var>& values) {
+  if (n.kind != YamlKind::scalar) {
+    return "";
+  }
+  for (const auto& v : values) {
+    if (v.isNumeric() && !n.plain) {
+      YamlNode plain = n;
+      plain.plain = true;
+      if (scalar_number(plain, false) == v.convert<double>()) {
+        return fmt::format("; write it without quotes: {}: {}", name, n.text);
+      }
+    }
+    if (v.isString()) {
+      std::string wanted = v.extract<std::string>();
+      std::string typed = n.text;
+      std::replace_if(typed.begin(), typed.end(), [](char c) { return c == 'x' || c == 'X'; }, '*');
+      std::erase(typed, ' ');
+      if (typed != n.text && typed == wanted) {
+        return fmt::format("; did you mean {}?", wanted);
+      }
+    }
+  }
+  return "";
 }
 
 std::optional<double> scalar_number(const YamlNode& n, bool integer_only) {
@@ -232,7 +262,8 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
   auto fail = [&](std::string message) { out.push_back({file, n.pos, std::move(message)}); };
   if (!s.enum_values.empty()) {
     if (!in_enum(n, s.enum_values)) {
-      fail(fmt::format("{} must be {} (got {})", name, join_or(s.enum_values), describe_got(n)));
+      fail(fmt::format("{} must be {} (got {}){}", name, join_or(s.enum_values), describe_got(n),
+                       enum_hint(n, name, s.enum_values)));
     }
     return;
   }
@@ -328,40 +359,6 @@ const Schema& Schema::manifest() {
 
 void Schema::validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const {
   m_impl->check(*m_impl->root, doc, "manifest", file, out);
-}
-
-std::string nearest_word(std::string_view word, const std::vector<std::string>& known) {
-  // Edit distance counting a swap of neighbours as one edit (jbos -> jobs), allowing about one
-  // typo per three letters.
-  auto distance = [](std::string_view a, std::string_view b) {
-    auto same = [](char x, char y) { return std::tolower(x) == std::tolower(y); };
-    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
-    for (size_t i = 0; i <= a.size(); ++i) {
-      d[i][0] = i;
-    }
-    for (size_t j = 0; j <= b.size(); ++j) {
-      d[0][j] = j;
-    }
-    for (size_t i = 1; i <= a.size(); ++i) {
-      for (size_t j = 1; j <= b.size(); ++j) {
-        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
-        if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
-          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
-        }
-      }
-    }
-    return d[a.size()][b.size()];
-  };
-  std::string best;
-  size_t best_d = std::max<size_t>(1, word.size() / 3) + 1;
-  for (const auto& k : known) {
-    size_t d = distance(word, k);
-    if (d < best_d) {
-      best_d = d;
-      best = k;
-    }
-  }
-  return best;
 }
 
 }  // namespace reelq

@@ -36,7 +36,4 @@ class Schema {
   std::unique_ptr<Impl> m_impl;
 };
 
-// The known word nearest to `word` by edit distance, or "" when none is near enough to suggest.
-std::string nearest_word(std::string_view word, const std::vector<std::string>& known);
-
 }  // namespace reelq

@@ -7,6 +7,7 @@
 #include <yaml-cpp/parser.h>
 
 #include <map>
+#include <optional>
 #include <sstream>
 #include <unordered_map>
 
@@ -93,6 +94,12 @@ class TreeBuilder : public YAML::EventHandler {
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
     YamlNode n;
     n.pos = to_pos(mark);
+    // `prompt: # note` has no value, and yaml-cpp marks the token after it, on a later line: put
+    // the missing value where the reader looks, just after its key.
+    if (!m_stack.empty() && m_stack.back().have_key && m_stack.back().key_pos.line < n.pos.line) {
+      const Frame& top = m_stack.back();
+      n.pos = {top.key_pos.line, top.key_pos.col + static_cast<int>(top.key.size()) + 2};
+    }
     finish(std::move(n), anchor);
   }
 
@@ -244,6 +251,101 @@ bool check_tabs(std::string_view text, const std::string& file, Diagnostics& err
   return found;
 }
 
+std::string_view line_at(std::string_view text, int line) {
+  size_t start = 0;
+  for (int l = 1; l < line && start != std::string_view::npos; ++l) {
+    start = text.find('\n', start);
+    start = start == std::string_view::npos ? start : start + 1;
+  }
+  if (start == std::string_view::npos || start > text.size()) {
+    return {};
+  }
+  size_t end = text.find('\n', start);
+  std::string_view l = text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
+  return l.ends_with('\r') ? l.substr(0, l.size() - 1) : l;
+}
+
+int indent_of(std::string_view line) {
+  size_t i = line.find_first_not_of(' ');
+  return i == std::string_view::npos ? -1 : static_cast<int>(i);
+}
+
+// The column (1-based) where a line's key starts: after its indentation and any "- ".
+int key_column(std::string_view line) {
+  size_t i = line.find_first_not_of(' ');
+  while (i != std::string_view::npos && line.substr(i).starts_with("- ")) {
+    i = line.find_first_not_of(' ', i + 1);
+  }
+  return i == std::string_view::npos ? -1 : static_cast<int>(i) + 1;
+}
+
+// `key: value` of a line, without its indentation and "- ", or nullopt.
+std::optional<std::pair<std::string, std::string>> key_and_value(std::string_view line) {
+  int col = key_column(line);
+  if (col < 1) {
+    return std::nullopt;
+  }
+  std::string_view rest = line.substr(static_cast<size_t>(col - 1));
+  size_t colon = rest.find(": ");
+  if (colon == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string value(rest.substr(colon + 2));
+  value.erase(0, value.find_first_not_of(' '));
+  return std::pair{std::string(rest.substr(0, colon)), value};
+}
+
+// `value` as a single-quoted YAML scalar ('' stands for ').
+std::string single_quoted(const std::string& value) {
+  std::string out = "'";
+  for (char c : value) {
+    out += c == '\'' ? std::string("''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
+// yaml-cpp's words for the syntax errors a person makes most, turned into what to write instead.
+// The position stays yaml-cpp's; only the message changes.
+std::string explain_syntax_error(std::string_view text, const YAML::Exception& e) {
+  const int line_no = e.mark.line + 1;
+  std::string_view line = line_at(text, line_no);
+  auto kv = key_and_value(line);
+  if (e.msg == "illegal map value" && kv) {
+    return fmt::format("a value that contains \": \" must be quoted: write {}: {}", kv->first,
+                       kv->second.find('"') == std::string::npos ? "\"" + kv->second + "\"" : single_quoted(kv->second));
+  }
+  if ((e.msg == "end of map not found" || e.msg == "end of sequence not found") && kv && !kv->second.empty() &&
+      (kv->second[0] == '"' || kv->second[0] == '\'')) {
+    std::string value = kv->second;
+    if (value.size() >= 2 && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);  // "she says "hello"": the outer quotes were meant as quotes
+    }
+    return fmt::format("text after the closing quote; to keep quotes inside a value, put the whole value in single "
+                       "quotes: {}: {}",
+                       kv->first, single_quoted(value));
+  }
+  if (e.msg == "end of map not found" || e.msg == "end of sequence not found") {
+    // The line before with text on it sets the column its item's keys must keep.
+    for (int prev = line_no - 1; prev >= 1; --prev) {
+      std::string_view above = line_at(text, prev);
+      if (indent_of(above) < 0 || above.substr(static_cast<size_t>(indent_of(above))).starts_with("#")) {
+        continue;
+      }
+      int want = key_column(above);
+      int got = key_column(line);
+      if (want > 0 && got > 0 && want != got) {
+        std::string word(line.substr(static_cast<size_t>(got - 1)));
+        word = word.substr(0, word.find_first_of(": "));
+        return fmt::format("indentation: '{}' starts at column {}, but the keys on line {} start at column {}; the "
+                           "keys of one item must line up",
+                           word, got, prev, want);
+      }
+      break;
+    }
+  }
+  return e.msg;
+}
+
 }  // namespace
 
 ScalarType resolve_plain_scalar(std::string_view s) {
@@ -288,7 +390,7 @@ YamlDocument parse_yaml(std::string_view text, const std::string& file, Diagnost
     }
   } catch (const YAML::Exception& e) {
     errors.resize(before);  // a half-built tree's complaints would only confuse
-    errors.push_back({file, to_pos(e.mark), fmt::format("YAML syntax error: {}", e.msg)});
+    errors.push_back({file, to_pos(e.mark), fmt::format("YAML syntax error: {}", explain_syntax_error(text, e))});
   }
   return doc;
 }

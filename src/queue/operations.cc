@@ -5,11 +5,14 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <set>
 #include <unordered_map>
 
 #include "queue/database.h"
 #include "util/json_strings.h"
+#include "util/text.h"
 
 namespace reelq {
 
@@ -90,6 +93,34 @@ void add_event(SQLite::Database& db, std::int64_t row, TimeMs at, const std::str
   e.exec();
 }
 
+// A --fail-code that no failed take has is most likely a typo (CONTENT-VIOLATION): a usage error
+// naming the codes there are, rather than "nothing to retry". `all` are the selection's rows before
+// the fail-code filter.
+std::optional<Error> unknown_fail_code(const JobSelector& sel, const std::vector<Selected>& all) {
+  std::map<std::string, int> present;
+  for (const Selected& s : all) {
+    if (s.state == JobState::failed) {
+      ++present[s.fail_code];
+    }
+  }
+  for (const std::string& code : sel.fail_codes) {
+    if (present.contains(code) || present.empty()) {
+      continue;
+    }
+    std::vector<std::string> known;
+    std::string listed;
+    for (const auto& [c, n] : present) {
+      known.push_back(c);
+      listed += fmt::format("{}{} ({})", listed.empty() ? "" : ", ", c, n);
+    }
+    std::string near = nearest_word(code, known);
+    return Error{ErrorKind::usage,
+                 fmt::format("no failed take has fail code '{}'{}; the failed takes have: {}. Nothing was changed",
+                             code, near.empty() ? "" : fmt::format(" (did you mean '{}'?)", near), listed)};
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel) {
@@ -97,6 +128,17 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
     // IMMEDIATE: these transactions read, then write, possibly while a runner writes too; a
     // deferred one would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (!sel.fail_codes.empty()) {
+      JobSelector any_code = sel;
+      any_code.fail_codes.clear();
+      auto all = select_rows(db, any_code);
+      if (!all) {
+        return all.error();
+      }
+      if (auto typo = unknown_fail_code(sel, *all)) {
+        return *typo;
+      }
+    }
     auto rows = select_rows(db, sel);
     if (!rows) {
       return rows.error();

@@ -1,5 +1,9 @@
 #include "util/text.h"
 
+#include <algorithm>
+#include <cctype>
+#include <vector>
+
 #include <fmt/format.h>
 
 namespace reelq {
@@ -61,6 +65,40 @@ std::string json_quote(std::string_view s) {
   }
   out += '"';
   return out;
+}
+
+std::string nearest_word(std::string_view word, const std::vector<std::string>& known) {
+  // Edit distance counting a swap of neighbours as one edit (jbos -> jobs), allowing about one
+  // typo per three letters.
+  auto distance = [](std::string_view a, std::string_view b) {
+    auto same = [](char x, char y) { return std::tolower(x) == std::tolower(y); };
+    std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+    for (size_t i = 0; i <= a.size(); ++i) {
+      d[i][0] = i;
+    }
+    for (size_t j = 0; j <= b.size(); ++j) {
+      d[0][j] = j;
+    }
+    for (size_t i = 1; i <= a.size(); ++i) {
+      for (size_t j = 1; j <= b.size(); ++j) {
+        d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (same(a[i - 1], b[j - 1]) ? 0 : 1)});
+        if (i > 1 && j > 1 && same(a[i - 1], b[j - 2]) && same(a[i - 2], b[j - 1])) {
+          d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+        }
+      }
+    }
+    return d[a.size()][b.size()];
+  };
+  std::string best;
+  size_t best_d = std::max<size_t>(1, word.size() / 3) + 1;
+  for (const auto& k : known) {
+    size_t d = distance(word, k);
+    if (d < best_d) {
+      best_d = d;
+      best = k;
+    }
+  }
+  return best;
 }
 
 }  // namespace reelq

@@ -1,6 +1,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace reelq {
 
@@ -9,5 +10,9 @@ size_t find_invalid_utf8(std::string_view s);
 
 // `s` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
+
+// The known word nearest to `word` by edit distance, or "" when none is near enough to suggest
+// (manifest keys, commands, fail codes).
+std::string nearest_word(std::string_view word, const std::vector<std::string>& known);
 
 }  // namespace reelq

@@ -80,6 +80,17 @@ class QueueCli(TempDirTest):
         r = run("validate", *files)
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_a_mistyped_command_names_the_one_meant(self):
+        r = run("stats", cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertTrue(r.stderr.startswith("reelq: unknown command 'stats'; did you mean 'status'?\n"), r.stderr)
+        self.assertEqual(os.listdir(self.dir), [])
+
+    def test_a_folder_given_as_the_manifest_is_named_as_one(self):
+        r = run("validate", self.dir, cwd=self.dir)
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, f"{self.dir}: is a directory; give the manifest's file (FOLDER/NAME.yaml)\n")
+
 
 if __name__ == "__main__":
     main()

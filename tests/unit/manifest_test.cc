@@ -118,3 +118,11 @@ TEST_CASE("every example manifest under jobs/ is valid") {
   }
   CHECK(seen >= 2);
 }
+
+TEST_CASE("a folder given as the manifest says so, instead of calling it empty") {
+  test::TempDir dir;
+  auto m = load_manifest(dir.path());
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().kind == ErrorKind::input);
+  CHECK(m.error().message == dir.path().string() + ": is a directory; give the manifest's file (FOLDER/NAME.yaml)\n");
+}

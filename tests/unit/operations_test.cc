@@ -238,3 +238,18 @@ TEST_CASE("collect_missing records an expired URL as a failed download, and the 
   CHECK(text(h, "SELECT state || ' ' || fail_code FROM jobs WHERE job_id = 'ok1'") == "failed DOWNLOAD_FAILED");
   CHECK(missing_results(h.queue->db(), std::nullopt)->size() == 1);  // still listed for the user
 }
+
+TEST_CASE("retry --fail-code with a code no failed take has is a usage error that names the codes there are") {
+  test::RunHarness h;
+  REQUIRE(h.try_enqueue(k_batch).empty());
+  h.run();
+  JobSelector sel;
+  sel.fail_codes = {"CONTENT-VIOLATION"};
+  auto out = retry_failed(h.queue->db(), h.clock, sel);
+  REQUIRE_FALSE(out.ok());
+  CHECK(out.error().kind == ErrorKind::usage);
+  CHECK(out.error().message ==
+        "no failed take has fail code 'CONTENT-VIOLATION' (did you mean 'CONTENT_VIOLATION'?); the failed takes "
+        "have: CONTENT_VIOLATION (2). Nothing was changed");
+  CHECK(h.count("state = 'failed'") == 2);
+}

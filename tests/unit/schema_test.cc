@@ -4,6 +4,8 @@
 
 #include <stdexcept>
 
+#include "util/text.h"
+
 using namespace reelq;
 
 TEST_CASE("nearest_word suggests close keys, swaps included, and nothing for far ones") {
