@@ -140,6 +140,9 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChang
   if (report->cancelled) {
     fmt::print(io.out, ", {} cancelled", report->cancelled);
   }
+  if (report->restored) {
+    fmt::print(io.out, ", {} cancelled take{} back in the queue", report->restored, report->restored == 1 ? "" : "s");
+  }
   fmt::print(io.out, " ({})\n", db_path);
   return k_exit_ok;
 }

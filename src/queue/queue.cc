@@ -16,7 +16,19 @@ namespace {
 struct StoredTake {
   std::int64_t row;
   JobState state;
+  std::string fail_code;
+  std::string note;
+  bool has_results = false;  // the API rendered it (resultUrls known): a paid render
 };
+
+constexpr const char* k_note_takes_lowered = "takes lowered in the manifest";
+
+// Whether a take whose spec changed may be reset to render the new spec. Never one at the API now
+// (its render would be reported as the new spec's), nor one already rendered and paid for.
+bool replaceable(const StoredTake& t) {
+  return t.state == JobState::queued || t.state == JobState::cancelled ||
+         (t.state == JobState::failed && !t.has_results);
+}
 
 struct StoredJob {
   std::string input_json;
@@ -99,23 +111,34 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
 
     std::unordered_map<std::string, StoredJob> stored;
     SQLite::Statement existing(*m_db,
-                               "SELECT id, job_id, take, input_json, state FROM jobs WHERE batch = ? ORDER BY take");
+                               "SELECT id, job_id, take, input_json, state, coalesce(fail_code, ''), "
+                               "coalesce(note, ''), coalesce(result_urls, '') NOT IN ('', '[]') "
+                               "FROM jobs WHERE batch = ? ORDER BY take");
     existing.bind(1, m.batch);
     while (existing.executeStep()) {
       StoredJob& j = stored[existing.getColumn(1).getString()];
       j.input_json = existing.getColumn(3).getString();
       j.takes.push_back({existing.getColumn(0).getInt64(),
-                         parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued)});
+                         parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued),
+                         existing.getColumn(5).getString(), existing.getColumn(6).getString(),
+                         existing.getColumn(7).getInt() != 0});
     }
 
     SQLite::Statement insert(*m_db,
                              "INSERT INTO jobs (batch, job_id, take, position, input_json, created_at, updated_at) "
                              "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    // A take that starts over: what it was (task, failure) stays in the events table.
     SQLite::Statement requeue(
-        *m_db, "UPDATE jobs SET input_json = ?, state = 'queued', position = ?, updated_at = ? WHERE id = ?");
+        *m_db,
+        "UPDATE jobs SET input_json = ?, state = 'queued', position = ?, task_id = NULL, attempts = 0, "
+        "request_body = NULL, fail_code = NULL, fail_msg = NULL, next_at = NULL, submitted_at = NULL, "
+        "completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, cost_time_ms = NULL, "
+        "result_urls = NULL, note = NULL, ambiguous = 0, updated_at = ? WHERE id = ?");
+    SQLite::Statement history(*m_db,
+                              "INSERT INTO events (job, at, endpoint, message, outcome) VALUES (?, ?, 'enqueue', ?, ?)");
     SQLite::Statement cancel(*m_db,
-                             "UPDATE jobs SET state = 'cancelled', note = 'takes lowered in the manifest', "
-                             "completed_at = ?, updated_at = ? WHERE id = ?");
+                             "UPDATE jobs SET state = 'cancelled', note = ?, completed_at = ?, updated_at = ? "
+                             "WHERE id = ?");
     auto insert_take = [&](const JobSpec& spec, int take, int position, const std::string& input) {
       insert.bind(1, m.batch);
       insert.bind(2, spec.id);
@@ -127,6 +150,24 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       insert.exec();
       insert.reset();
       ++report.added;
+    };
+
+    auto start_over = [&](const StoredTake& t, const std::string& input, int position, const std::string& why) {
+      requeue.bind(1, input);
+      requeue.bind(2, position);
+      requeue.bind(3, now);
+      requeue.bind(4, t.row);
+      requeue.exec();
+      requeue.reset();
+      history.bind(1, t.row);
+      history.bind(2, now);
+      history.bind(3, why);
+      history.bind(4, "requeued");
+      history.exec();
+      history.reset();
+    };
+    auto place = [&](const JobSpec& spec) {
+      return fmt::format("{}:{}:{}", manifest_path.string(), spec.pos.line, spec.pos.col);
     };
 
     for (size_t pos = 0; pos < m.jobs.size(); ++pos) {
@@ -145,16 +186,16 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       if (on_changed == OnChanged::refuse) {
         if (spec_changed) {
           conflicts.push_back(
-              fmt::format("job '{}' changed since it was enqueued ({} differs); "
-                          "use --replace-changed to requeue it",
-                          spec.id, changed_field(job.input_json, input)));
+              fmt::format("{}: job '{}' changed since it was enqueued ({} differs); "
+                          "add --replace-changed to render the new spec in place of takes not yet rendered",
+                          place(spec), spec.id, changed_field(job.input_json, input)));
           continue;
         }
         if (spec.takes < stored_takes) {
           conflicts.push_back(
-              fmt::format("job '{}' changed since it was enqueued (takes lowered from {} to {}); "
-                          "use --replace-changed to cancel the extra takes",
-                          spec.id, stored_takes, spec.takes));
+              fmt::format("{}: job '{}' changed since it was enqueued (takes lowered from {} to {}); "
+                          "add --replace-changed to cancel the extra takes",
+                          place(spec), spec.id, stored_takes, spec.takes));
           continue;
         }
       }
@@ -164,12 +205,12 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
           continue;
         }
         const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
-        bool unsubmitted = t.state == JobState::queued || t.state == JobState::cancelled;
         if (take > spec.takes) {
           if (t.state == JobState::queued) {
-            cancel.bind(1, now);
+            cancel.bind(1, k_note_takes_lowered);
             cancel.bind(2, now);
-            cancel.bind(3, t.row);
+            cancel.bind(3, now);
+            cancel.bind(4, t.row);
             cancel.exec();
             cancel.reset();
             ++report.cancelled;
@@ -177,22 +218,29 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
           continue;
         }
         if (!spec_changed) {
-          ++report.unchanged;
+          // Takes cancelled because `takes` was lowered come back when it is raised again; a take
+          // cancelled with `reelq cancel` stays cancelled (`reelq retry --cancelled` brings it back).
+          if (t.state == JobState::cancelled && t.note == k_note_takes_lowered) {
+            start_over(t, input, static_cast<int>(pos), "takes raised again in the manifest");
+            ++report.restored;
+          } else {
+            ++report.unchanged;
+          }
           continue;
         }
-        if (!unsubmitted) {
-          conflicts.push_back(
-              fmt::format("job '{}' take {} changed ({} differs) but was already submitted ({}); "
-                          "it cannot be replaced",
-                          spec.id, take, changed_field(job.input_json, input), to_string(t.state)));
+        if (!replaceable(t)) {
+          conflicts.push_back(fmt::format(
+              "{}: job '{}' take {} changed ({} differs) but {}; it cannot be replaced. To render the new spec "
+              "as well, give it another id or raise takes",
+              place(spec), spec.id, take, changed_field(job.input_json, input),
+              t.state == JobState::succeeded || t.has_results
+                  ? "it was already rendered and paid for"
+                  : fmt::format("it is at the API now ({})", to_string(t.state))));
           continue;
         }
-        requeue.bind(1, input);
-        requeue.bind(2, static_cast<int>(pos));
-        requeue.bind(3, now);
-        requeue.bind(4, t.row);
-        requeue.exec();
-        requeue.reset();
+        start_over(t, input, static_cast<int>(pos),
+                   fmt::format("replaced: {} changed in the manifest{}", changed_field(job.input_json, input),
+                               t.state == JobState::failed ? fmt::format(" (was failed: {})", t.fail_code) : ""));
         ++report.replaced;
       }
     }

@@ -23,7 +23,9 @@ enum class OnChanged { refuse, replace };  // --replace-changed
 struct EnqueueReport {
   int added = 0;      // new takes
   int unchanged = 0;  // takes already queued with the same spec
-  int replaced = 0;   // takes requeued with a changed spec (OnChanged::replace)
+  int replaced = 0;   // takes requeued with a changed spec (OnChanged::replace): unsubmitted, or
+                      // failed without a render
+  int restored = 0;   // takes cancelled by lowering `takes`, back in the queue as it was raised again
   int cancelled = 0;  // unsubmitted takes beyond a lowered `takes` (OnChanged::replace)
 };
 

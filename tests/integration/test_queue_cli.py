@@ -53,8 +53,9 @@ class QueueCli(TempDirTest):
         self.write("m.yaml", GOOD.replace('"second"', '"second, revised"'))
         r = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
         self.assertEqual(r.returncode, 2)
-        self.assertEqual(r.stderr, "reelq: job 'b' changed since it was enqueued (prompt differs); "
-                                   "use --replace-changed to requeue it\n")
+        self.assertEqual(r.stderr, f"reelq: {self.dir}/m.yaml:5:5: job 'b' changed since it was enqueued (prompt "
+                                   "differs); add --replace-changed to render the new spec in place of takes not yet "
+                                   "rendered\n")
         r = run("enqueue", "m.yaml", "--db", "q.db", "--replace-changed", cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         db = sqlite3.connect(os.path.join(self.dir, "q.db"))

@@ -82,7 +82,8 @@ TEST_CASE("a changed spec is refused, naming the job and the field, and nothing 
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind == ErrorKind::conflict);
   CHECK(r.error().message ==
-        "job 'b' changed since it was enqueued (prompt differs); use --replace-changed to requeue it\n");
+        "/m.yaml:6:5: job 'b' changed since it was enqueued (prompt differs); add --replace-changed to render the "
+        "new spec in place of takes not yet rendered\n");
   CHECK(count(*q.value(), "job_id = 'new'") == 0);
 
   SUBCASE("--replace-changed requeues takes never submitted") {
@@ -97,7 +98,8 @@ TEST_CASE("a changed spec is refused, naming the job and the field, and nothing 
     auto rr = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::replace);
     REQUIRE_FALSE(rr.ok());
     CHECK(rr.error().message ==
-          "job 'b' take 2 changed (prompt differs) but was already submitted (running); it cannot be replaced\n");
+          "/m.yaml:6:5: job 'b' take 2 changed (prompt differs) but it is at the API now (running); it cannot be "
+          "replaced. To render the new spec as well, give it another id or raise takes\n");
     CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 0);
   }
 }
@@ -112,12 +114,65 @@ TEST_CASE("lowering takes is a change; with --replace-changed the extra queued t
   auto r = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::refuse);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message ==
-        "job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
-        "use --replace-changed to cancel the extra takes\n");
+        "/m.yaml:6:5: job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
+        "add --replace-changed to cancel the extra takes\n");
   auto rr = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::replace);
   REQUIRE(rr.ok());
   CHECK(rr->cancelled == 1);
   CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'cancelled'") == 1);
+
+  SUBCASE("raising takes again brings the cancelled take back, without its note") {
+    auto back = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(back->restored == 1);
+    CHECK(back->added == 0);
+    CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'queued' AND note IS NULL") == 1);
+  }
+  SUBCASE("a take cancelled with reelq cancel stays cancelled") {
+    q.value()->db().exec("UPDATE jobs SET note = 'cancelled by reelq cancel' WHERE job_id = 'b' AND take = 2");
+    auto back = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(back->restored == 0);
+    CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'cancelled'") == 1);
+  }
+}
+
+TEST_CASE("a failed take whose spec changed can be replaced, its history kept; a rendered one cannot") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  auto& db = q.value()->db();
+  db.exec("UPDATE jobs SET state = 'failed', task_id = 'task_1', attempts = 1, fail_code = 'CONTENT_VIOLATION', "
+          "fail_msg = 'please adjust the prompt' WHERE job_id = 'a'");
+  db.exec("INSERT INTO events (job, at, endpoint, task_id, outcome) SELECT id, 1, 'generateTask', 'task_1', 'ok' "
+          "FROM jobs WHERE job_id = 'a'");
+  std::string fixed = k_base;
+  fixed.replace(fixed.find("first"), 5, "first, gently");
+
+  auto refused = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::refuse);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message ==
+        "/m.yaml:4:5: job 'a' changed since it was enqueued (prompt differs); add --replace-changed to render the "
+        "new spec in place of takes not yet rendered\n");
+
+  auto replaced = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
+  REQUIRE(replaced.ok());
+  CHECK(replaced->replaced == 1);
+  CHECK(count(*q.value(), "job_id = 'a' AND state = 'queued' AND task_id IS NULL AND attempts = 0 AND "
+                          "fail_code IS NULL AND input_json GLOB '*gently*'") == 1);
+  CHECK(db.execAndGet("SELECT count(*) FROM events WHERE task_id = 'task_1'").getInt() == 1);
+  CHECK(db.execAndGet("SELECT message FROM events WHERE endpoint = 'enqueue'").getString() ==
+        "replaced: prompt changed in the manifest (was failed: CONTENT_VIOLATION)");
+
+  db.exec("UPDATE jobs SET state = 'succeeded', task_id = 'task_2', result_urls = '[\"https://x/v.mp4\"]' "
+          "WHERE job_id = 'a'");
+  fixed.replace(fixed.find("gently"), 6, "softly");
+  auto rendered = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
+  REQUIRE_FALSE(rendered.ok());
+  CHECK(rendered.error().message ==
+        "/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it was already rendered and paid for; it cannot be "
+        "replaced. To render the new spec as well, give it another id or raise takes\n");
 }
 
 TEST_CASE("a batch cannot change model") {
