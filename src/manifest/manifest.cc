@@ -247,6 +247,17 @@ Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
     }
     return Error{ErrorKind::input, fmt::format("{}: {}\n", path.string(), why)};
   }
+  // A manifest of 100,000 jobs is about 12 MB; past the cap it is refused before it is read, so a
+  // runaway file cannot exhaust memory.
+  if (auto size = fs::file_size(path, ec); !ec && size > k_max_manifest_bytes) {
+    std::string why = fmt::format("is {} MB; reelq reads manifests of up to {} MB (about 500,000 jobs): split it into "
+                                  "batches",
+                                  size >> 20, k_max_manifest_bytes >> 20);
+    if (diags) {
+      diags->push_back({path.string(), {}, why});
+    }
+    return Error{ErrorKind::input, fmt::format("{}: {}\n", path.string(), why)};
+  }
   std::ostringstream text;
   text << in.rdbuf();
   ManifestSource source{path.string(), fs::absolute(path).parent_path()};

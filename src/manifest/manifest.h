@@ -1,6 +1,7 @@
 #pragma once
 // A validated batch manifest: what `reelq validate` checks and `reelq enqueue` stores.
 // The format is documented in docs/manifest.md and schemas/manifest.schema.json.
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -44,6 +45,10 @@ struct ManifestSource {
 // Parses and checks a manifest; on failure the Error's message lists every problem, one
 // "FILE:LINE:COL: message" per line, and `diags` (when given) receives them one by one.
 Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& source, Diagnostics* diags = nullptr);
+
+// The largest manifest file load_manifest reads.
+inline constexpr std::uintmax_t k_max_manifest_bytes = std::uintmax_t{64} << 20;
+
 Result<Manifest> load_manifest(const std::filesystem::path& path, Diagnostics* diags = nullptr);
 
 }  // namespace reelq

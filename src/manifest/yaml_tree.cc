@@ -77,6 +77,16 @@ bool is_float(std::string_view s) {
   return i == s.size();
 }
 
+// More values than 100,000 jobs of a generous manifest hold; past it the tree is refused.
+constexpr size_t k_max_yaml_nodes = 2'000'000;
+// Aliases save typing a prompt twice; nested ones ("billion laughs") multiply. What they may add.
+constexpr size_t k_max_alias_nodes = 100'000;
+
+struct TooManyNodes {
+  SourcePos pos;
+  bool aliases = false;
+};
+
 // Builds the tree from parser events. Containers in progress live on a stack; a finished value is
 // attached to its parent (a sequence item, a mapping key or a mapping value).
 class TreeBuilder : public YAML::EventHandler {
@@ -92,6 +102,7 @@ class TreeBuilder : public YAML::EventHandler {
   void OnDocumentEnd() override {}
 
   void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    count(mark, 1);
     YamlNode n;
     n.pos = to_pos(mark);
     // `prompt: # note` has no value, and yaml-cpp marks the token after it, on a later line: put
@@ -107,11 +118,18 @@ class TreeBuilder : public YAML::EventHandler {
     auto it = m_anchors.find(anchor);
     YamlNode n = it != m_anchors.end() ? it->second : YamlNode{};
     n.pos = to_pos(mark);
+    size_t size = it != m_anchors.end() ? m_anchor_sizes[anchor] : 1;
+    m_alias_nodes += size;
+    if (m_alias_nodes > k_max_alias_nodes) {
+      throw TooManyNodes{to_pos(mark), true};
+    }
+    count(mark, size);
     finish(std::move(n), 0);
   }
 
   void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t anchor,
                 const std::string& value) override {
+    count(mark, 1);
     YamlNode n;
     n.kind = YamlKind::scalar;
     n.pos = to_pos(mark);
@@ -144,6 +162,7 @@ class TreeBuilder : public YAML::EventHandler {
   };
 
   void open(YamlKind kind, const YAML::Mark& mark, YAML::anchor_t anchor) {
+    count(mark, 1);
     Frame f;
     f.node.kind = kind;
     f.node.pos = to_pos(mark);
@@ -157,8 +176,29 @@ class TreeBuilder : public YAML::EventHandler {
     finish(std::move(f.node), f.anchor);
   }
 
+  // Every value the tree will hold, aliases counted at their full expanded size: a few lines of
+  // nested aliases ("billion laughs") would otherwise expand into gigabytes.
+  void count(const YAML::Mark& mark, size_t nodes) {
+    m_nodes += nodes;
+    if (m_nodes > k_max_yaml_nodes) {
+      throw TooManyNodes{to_pos(mark)};
+    }
+  }
+
+  static size_t size_of(const YamlNode& n) {
+    size_t size = 1;
+    for (const auto& item : n.items) {
+      size += size_of(item);
+    }
+    for (const auto& e : n.entries) {
+      size += 1 + size_of(e.value);
+    }
+    return size;
+  }
+
   void finish(YamlNode n, YAML::anchor_t anchor) {
     if (anchor != 0) {
+      m_anchor_sizes[anchor] = size_of(n);
       m_anchors[anchor] = n;
     }
     if (m_stack.empty()) {
@@ -224,6 +264,9 @@ class TreeBuilder : public YAML::EventHandler {
   SourcePos m_doc_pos;
   std::vector<Frame> m_stack;
   std::map<YAML::anchor_t, YamlNode> m_anchors;
+  std::map<YAML::anchor_t, size_t> m_anchor_sizes;
+  size_t m_nodes = 0;
+  size_t m_alias_nodes = 0;
   YamlNode m_root;
   bool m_has_root = false;
 };
@@ -388,6 +431,13 @@ YamlDocument parse_yaml(std::string_view text, const std::string& file, Diagnost
     if (parser.HandleNextDocument(extra)) {
       errors.push_back({file, extra.document_pos(), "more than one YAML document; a manifest is one document"});
     }
+  } catch (const TooManyNodes& e) {
+    errors.resize(before);
+    errors.push_back(
+        {file, e.pos,
+         e.aliases ? fmt::format("YAML aliases here expand to more than {} values (nested anchors?); it is refused",
+                                 k_max_alias_nodes)
+                   : fmt::format("the manifest holds more than {} values; split it into batches", k_max_yaml_nodes)});
   } catch (const YAML::Exception& e) {
     errors.resize(before);  // a half-built tree's complaints would only confuse
     errors.push_back({file, to_pos(e.mark), fmt::format("YAML syntax error: {}", explain_syntax_error(text, e))});

@@ -5,6 +5,7 @@
 #include "support/fakes.h"
 
 using namespace reelq;
+namespace fs = std::filesystem;
 
 namespace {
 Manifest parse_ok(const std::string& text, const std::filesystem::path& base = ".") {
@@ -125,4 +126,15 @@ TEST_CASE("a folder given as the manifest says so, instead of calling it empty")
   REQUIRE_FALSE(m.ok());
   CHECK(m.error().kind == ErrorKind::input);
   CHECK(m.error().message == dir.path().string() + ": is a directory; give the manifest's file (FOLDER/NAME.yaml)\n");
+}
+
+TEST_CASE("a manifest file over the size cap is refused before it is read") {
+  test::TempDir dir;
+  fs::path big = dir / "big.yaml";
+  test::write_file(big, "batch: b\n");
+  fs::resize_file(big, k_max_manifest_bytes + 1);  // sparse: no disk is used
+  auto m = load_manifest(big);
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().message ==
+        big.string() + ": is 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
 }
