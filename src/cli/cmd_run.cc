@@ -137,8 +137,8 @@ std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batc
                              "refusing {}. Run the real batch with `reelq run {}` (its own database), or {}",
                              db, settings.api_base, batch.manifest_path, again)};
   }
-  bool base_given = std::any_of(flags.settings.begin(), flags.settings.end(),
-                                [](const auto& kv) { return kv.first == "api_base"; });
+  bool base_given =
+      std::any_of(flags.settings.begin(), flags.settings.end(), [](const auto& kv) { return kv.first == "api_base"; });
   if (settings.api_base == batch.api_base && !base_given) {
     return Error{ErrorKind::usage,
                  fmt::format("{} is a rehearsal's database; the built-in simulator it ran against ({}) ended with "

@@ -27,13 +27,13 @@ struct DownloadTask {
   int take = 1;
   int takes = 1;
   std::vector<std::string> urls;
-  std::vector<FileRecord> done;  // files already on disk from an earlier run (and earlier attempts)
+  std::vector<FileRecord> done;      // files already on disk from an earlier run (and earlier attempts)
   std::filesystem::path output_dir;  // "" = DownloadOptions::output_dir (another batch's task: its own)
 };
 
 struct DownloadResult {
   std::int64_t row = 0;
-  bool ok = false;  // every file of the task is on disk under its final name
+  bool ok = false;                // every file of the task is on disk under its final name
   std::vector<FileRecord> files;  // every file's latest record (written to the files table)
   std::string error;              // when !ok: the last failure
   int http_status = 0;

@@ -140,10 +140,11 @@ Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) 
 
 Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& batch, const std::string& api_base) {
   try {
-    SQLite::Statement q(m_db, std::string(k_job_row_columns) +
-                                  ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
-                                  "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
-                                  "(b.api_base IS NULL OR b.api_base = ?2) ORDER BY j.batch, j.position, j.take");
+    SQLite::Statement q(m_db,
+                        std::string(k_job_row_columns) +
+                            ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
+                            "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
+                            "(b.api_base IS NULL OR b.api_base = ?2) ORDER BY j.batch, j.position, j.take");
     q.bind(1, batch);
     q.bind(2, api_base);
     return read_job_rows(q);
@@ -153,7 +154,7 @@ Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& bat
 }
 
 Result<std::vector<std::pair<std::string, TimeMs>>> RunStore::observed_renders(const std::string& api_base,
-                                                                                double time_scale) {
+                                                                               double time_scale) {
   try {
     std::vector<std::pair<std::string, TimeMs>> out;
     SQLite::Statement q(m_db,

@@ -119,8 +119,7 @@ class RunStore {
   // batch's time scale and is returned at `time_scale` (ms / its scale * time_scale), so a real
   // run never learns a simulator's 2-second renders. Batches of other APIs, and of no recorded
   // API, teach nothing: another API's pace says nothing about this one's.
-  Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders(const std::string& api_base,
-                                                                       double time_scale);
+  Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders(const std::string& api_base, double time_scale);
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
   // restarted runner does not burst past the rate cap.

@@ -22,7 +22,8 @@ EventRecord event_of(const std::string& endpoint, const Answer& a, const std::st
 }
 
 std::string describe(const JobRow& j) {
-  return j.takes > 1 ? fmt::format("{} take {}", j.job_id, j.take) : j.job_id;
+  std::string name = j.takes > 1 ? fmt::format("{} take {}", j.job_id, j.take) : j.job_id;
+  return j.foreign() ? fmt::format("{} of batch {}", name, j.foreign_batch) : name;
 }
 
 }  // namespace
@@ -179,8 +180,8 @@ void Runner::adopt_foreign_tasks() {
       continue;
     }
     j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
-    m_observer.log(LogLevel::info, fmt::format("{} of batch {}: task {} holds one of the API's slots; polling it",
-                                               describe(j), j.foreign_batch, j.task_id));
+    m_observer.log(LogLevel::info,
+                   fmt::format("{}: task {} holds one of the API's slots; polling it", describe(j), j.task_id));
     m_jobs.push_back(std::move(j));
   }
 }
@@ -376,11 +377,11 @@ void Runner::poll(size_t i) {
     int& errors = m_poll_errors[j.id];
     ++errors;
     if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit && j.foreign()) {
-      // Not at this API after all (a batch of an older reelq records no API): it holds no slot
-      // here. Its row is its own batch's to settle, against its own API.
+      // Not at this API (a batch of an older reelq records none): it holds no slot here. Its row
+      // is its own batch's to settle, by its own run against its own API.
       j.state = JobState::cancelled;  // in memory only: no longer counted nor polled
-      m_observer.log(LogLevel::info, fmt::format("{} of batch {}: task {} is not at this API; not counted",
-                                                 describe(j), j.foreign_batch, j.task_id));
+      m_observer.log(LogLevel::info,
+                     fmt::format("{}: task {} is not at this API; not counted", describe(j), j.task_id));
     } else if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit) {
       u.state = j.state = JobState::failed;
       u.fail_code = "TASK_NOT_FOUND";

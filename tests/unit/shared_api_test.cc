@@ -102,3 +102,20 @@ TEST_CASE("render times learned from a simulator's batch do not set a real run's
     CHECK(first_poll_delay(h, "real") < 180000);
   }
 }
+
+TEST_CASE("an older batch's task that this API does not know stops holding a slot and is left to its batch") {
+  test::RunHarness h;
+  h.enqueue(batch_text("old", 1));
+  // As a reelq before schema 4 left it: running, and no API recorded for its batch.
+  h.queue->db().exec(
+      "UPDATE jobs SET state = 'running', task_id = 'task_elsewhere', submitted_at = 1 "
+      "WHERE batch = 'old'");
+  h.enqueue(batch_text("b", 12));
+  h.batch = "b";
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 12);
+  CHECK(h.observer.saw("old-00 of batch old: task task_elsewhere is not at this API; not counted"));
+  CHECK(h.count("batch = 'old' AND state = 'running' AND fail_code IS NULL") == 1);
+  CHECK(h.stats()->getValue<int>("max_concurrent_tasks") == 10);  // its slot came back
+  h.check_caps_and_no_duplicates();
+}
