@@ -77,3 +77,17 @@ CREATE TABLE files (
 -- version 3
 -- The batch's output folder, resolved when `reelq run` starts, so `reelq resume` needs no manifest.
 ALTER TABLE batches ADD COLUMN output_dir TEXT;
+
+-- version 4
+-- Where each batch's tasks live and at what time scale it ran, written when a run starts, so
+-- `resume` goes back to the same API (and its caps, render times and time constants stay that
+-- API's). NULL for batches no run of version 4 or later has started.
+ALTER TABLE batches ADD COLUMN api_base TEXT;    -- the API base URL, without a trailing '/'
+ALTER TABLE batches ADD COLUMN time_scale REAL;  -- the runner's time scale (1 = real time)
+-- Facts about the database as a whole. key 'rehearsal' = '1': made by `reelq run --rehearse`,
+-- whose built-in simulator is gone once that command ends; such a database refuses any API base
+-- that is not on this machine (the real, paid API).
+CREATE TABLE database_info (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string_view>
 
 namespace reelq {
 
@@ -66,6 +67,10 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
       return bad(source, "an http(s) URL", value);
     }
     s.api_base = value;
+    // One spelling per API, so batches that used the same one compare equal (docs/scheduler.md).
+    while (s.api_base.ends_with('/') && s.api_base.size() > std::string_view("https://").size()) {
+      s.api_base.pop_back();
+    }
   } else if (key == "rpm") {
     return set_int(s.rpm, value, source, 1, 10000);
   } else if (key == "max_concurrent") {
@@ -157,6 +162,11 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
                     : !s.output_dir.empty()           ? absolute_from(manifest_dir, s.output_dir)
                                                       : (manifest_dir / "renders" / layers.batch).string();
   s.output_dir.clear();
+  const double manifest_scale = s.time_scale;
+  if (!layers.stored_api_base.empty()) {
+    s.api_base = layers.stored_api_base;
+    s.time_scale = layers.stored_time_scale > 0 ? layers.stored_time_scale : s.time_scale;
+  }
   if (auto st = apply_settings_env(s); !st) {
     return st.error();
   }
@@ -168,6 +178,13 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
     }
   }
   s.output_dir = s.output_dir.empty() ? dir : absolute_from(layers.cwd, s.output_dir);
+  bool scale_given = std::getenv("REELQ_TIME_SCALE") && *std::getenv("REELQ_TIME_SCALE");
+  for (const auto& [key, value] : layers.flags) {
+    scale_given = scale_given || key == "time_scale";
+  }
+  if (!layers.stored_api_base.empty() && s.api_base != layers.stored_api_base && !scale_given) {
+    s.time_scale = manifest_scale;
+  }
   return s;
 }
 

@@ -51,6 +51,8 @@ struct SettingsLayers {
   std::string manifest_path;  // absolute; relative folders in it are taken from its folder
   std::string manifest_settings_json = "{}";
   std::string stored_output_dir;  // the folder an earlier run of the batch resolved ("" = none)
+  std::string stored_api_base;    // the API an earlier run sent the batch to ("" = none recorded)
+  double stored_time_scale = 0;   // ... and the time scale it ran at
   std::vector<std::pair<std::string, std::string>> flags;  // (key, value) of the flags given
   std::filesystem::path cwd;  // relative folders in flags and environment are taken from here
 };
@@ -58,6 +60,10 @@ struct SettingsLayers {
 // Defaults, then the manifest's settings: block, then REELQ_<KEY> variables, then flags. The output
 // folder: flags, then environment, then the one the batch already uses (so a resume never splits a
 // batch across folders), then the manifest's, then renders/BATCH beside the manifest. Always absolute.
+// The API base and time scale likewise: flags, then environment, then the pair an earlier run
+// recorded (its tasks can only be polled there), then the manifest's. The stored scale belongs to
+// the stored API: a batch pointed at another API without a scale of its own takes the manifest's
+// (or the default), never a simulator's 0.01 against the real API.
 Result<Settings> resolve_settings(const SettingsLayers& layers);
 
 }  // namespace reelq

@@ -119,6 +119,11 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
     std::filesystem::create_directories(folder, ec);
     DownloadOptions opts;
     opts.output_dir = folder;
+    // At the time scale the batch ran at, so a simulator's batch is not fetched at real-time pace.
+    if (auto info = store.batch(items.front().batch); info && info->time_scale > 0) {
+      opts.backoff_base = static_cast<TimeMs>(static_cast<double>(opts.backoff_base) * info->time_scale);
+      opts.backoff_cap = static_cast<TimeMs>(static_cast<double>(opts.backoff_cap) * info->time_scale);
+    }
     Downloader downloader(*cdn, system_clock(), opts);
     auto out = collect_missing(store, downloader, system_clock(), items, [&](const std::string& line) {
       io.out << line << "\n" << std::flush;

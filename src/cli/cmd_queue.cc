@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -17,8 +18,8 @@ int exit_code_for(const Error& error) {
     case ErrorKind::usage:
     case ErrorKind::input:
     case ErrorKind::conflict:
+    case ErrorKind::busy:  // another reelq holds the database (docs/cli.md: exit 2)
       return k_exit_usage;
-    case ErrorKind::busy:
     case ErrorKind::storage:
     case ErrorKind::io:
     case ErrorKind::internal:
@@ -122,6 +123,13 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChang
   if (!m) {
     report_error(io.err, m.error());
     return k_exit_usage;
+  }
+  // A runner drains the rows it read when it started: a row replaced under it would be rendered
+  // from the old prompt while the database and every report show the new one, and rows added
+  // under it would be left for no one. So enqueue waits for the database to be free.
+  auto lock = RunLock::acquire(db_path);
+  if (!lock) {
+    return report_error(io.err, Error{lock.error().kind, lock.error().message + "; nothing was enqueued"});
   }
   auto queue = Queue::open(db_path, system_clock());
   if (!queue) {

@@ -1,5 +1,6 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
@@ -78,6 +79,8 @@ Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& fl
   layers.manifest_path = batch.manifest_path;
   layers.manifest_settings_json = batch.settings_json;
   layers.stored_output_dir = batch.output_dir;
+  layers.stored_api_base = batch.api_base;
+  layers.stored_time_scale = batch.time_scale;
   layers.flags = flags.settings;
   layers.cwd = fs::current_path();
   auto s = resolve_settings(layers);
@@ -103,7 +106,50 @@ int exit_code_of(const RunSummary& s) {
   return k_exit_internal;
 }
 
-void print_summary(const std::string& batch, const RunSummary& s, const Settings& settings, const std::string& db,
+// A run of the batch, or the rehearsal: which decides what its database may talk to and how it
+// is continued.
+enum class DrainMode { run, rehearsal };
+
+bool is_loopback_base(const std::string& api_base) {
+  try {
+    std::string host = Poco::URI(api_base).getHost();
+    return host == "localhost" || host == "::1" || host.starts_with("127.");
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+// A rehearsal's database talks only to a simulator on this machine: never to the real, paid API,
+// and not to its own built-in simulator once that is gone (it lived inside `run --rehearse`).
+std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                          const RunFlags& flags, const std::string& db) {
+  auto rehearsal = store.is_rehearsal();
+  if (!rehearsal) {
+    return rehearsal.error();
+  }
+  if (!*rehearsal) {
+    return std::nullopt;
+  }
+  std::string again = fmt::format("rehearse again with `reelq run --rehearse {}`", batch.manifest_path);
+  if (!is_loopback_base(settings.api_base)) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "
+                             "refusing {}. Run the real batch with `reelq run {}` (its own database), or {}",
+                             db, settings.api_base, batch.manifest_path, again)};
+  }
+  bool base_given =
+      std::any_of(flags.settings.begin(), flags.settings.end(), [](const auto& kv) { return kv.first == "api_base"; });
+  if (settings.api_base == batch.api_base && !base_given) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} is a rehearsal's database; the built-in simulator it ran against ({}) ended with "
+                             "it. {}, or point it at a `reelq sim` with --api-base http://127.0.0.1:PORT",
+                             db, batch.api_base, again)};
+  }
+  return std::nullopt;
+}
+
+// `resume` is the command that continues the batch.
+void print_summary(const std::string& batch, const RunSummary& s, const Settings& settings, const std::string& resume,
                    std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
@@ -123,7 +169,6 @@ void print_summary(const std::string& batch, const RunSummary& s, const Settings
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", settings.output_dir);
   }
-  std::string resume = fmt::format("reelq resume --db {} --batch {}", db, batch);
   switch (s.end) {
     case RunEnd::finished:
       break;
@@ -186,7 +231,8 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
 }
 
 // Drains one batch; the lock and the key are the caller's.
-int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io) {
+int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
+          DrainMode mode = DrainMode::run) {
   RunStore store(queue.db(), system_clock());
   auto batch = store.batch(batch_name);
   if (!batch) {
@@ -197,6 +243,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   if (!settings) {
     io.err << "reelq: " << settings.error().message << "\n";
     return k_exit_usage;
+  }
+  if (mode == DrainMode::run) {
+    if (auto refusal = refuse_for_rehearsal(store, *batch, *settings, flags, flags.db)) {
+      return report_error(io.err, *refusal);
+    }
   }
   // Local reference images reach the API only through a URL reelq would serve; that listener is
   // not built yet, so refuse before anything is submitted rather than send a file:// URL.
@@ -253,7 +304,10 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   }
   RunSummary summary = runner.run();
   observer.finish();
-  print_summary(batch_name, summary, *settings, flags.db, io.out);
+  std::string resume = mode == DrainMode::rehearsal
+                           ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
+                           : fmt::format("reelq resume --db {} --batch {}", flags.db, batch_name);
+  print_summary(batch_name, summary, *settings, resume, io.out);
   return exit_code_of(summary);
 }
 
@@ -407,6 +461,14 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   fs::path dir = settings->output_dir + ".rehearsal";
   std::error_code ec;
   fs::create_directories(dir, ec);
+  // The lock before anything is deleted: a rehearsal of this manifest may be running from it.
+  std::string db_path = (dir / "rehearsal.db").string();
+  auto lock = RunLock::acquire(db_path);
+  if (!lock) {
+    return report_error(io.err, Error{lock.error().kind, fmt::format("a rehearsal of {} is running already ({}); "
+                                                                     "nothing was changed",
+                                                                     manifest->batch, lock.error().message)});
+  }
   for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm"}) {
     fs::remove(dir / stale, ec);
   }
@@ -427,17 +489,16 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
     return report_error(io.err, st.error());
   }
   RunFlags rehearsal = flags;
-  rehearsal.db = (dir / "rehearsal.db").string();
+  rehearsal.db = db_path;
   rehearsal.settings.emplace_back("api_base", sim.base_url());
   rehearsal.settings.emplace_back("time_scale", fmt::format("{}", sim_config.time_scale));
   rehearsal.settings.emplace_back("output_dir", dir.string());
-  auto lock = RunLock::acquire(rehearsal.db);
-  if (!lock) {
-    return report_error(io.err, lock.error());
-  }
   auto queue = Queue::open(rehearsal.db, system_clock());
   if (!queue) {
     return report_error(io.err, queue.error());
+  }
+  if (auto st = RunStore(queue.value()->db(), system_clock()).mark_rehearsal(); !st) {
+    return report_error(io.err, st.error());
   }
   if (auto r = queue.value()->enqueue(*manifest, fs::absolute(manifest_path), OnChanged::refuse); !r) {
     return report_error(io.err, r.error());
@@ -449,7 +510,7 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
              format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
   install_signal_handlers();
   StopWatchdog watchdog;
-  int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io);
+  int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io, DrainMode::rehearsal);
   print_sim_stats(sim, io.out);
   if (auto st = write_rehearsal_reports(*queue.value(), manifest->batch, dir); !st) {
     return report_error(io.err, st.error());

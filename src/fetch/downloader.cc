@@ -149,22 +149,26 @@ DownloadResult Downloader::run(const DownloadTask& task) {
   DownloadResult result;
   result.row = task.row;
   result.ok = true;
+  const fs::path& dir = task.output_dir.empty() ? m_options.output_dir : task.output_dir;
   Backoff backoff(m_options.backoff_base, m_options.backoff_cap, static_cast<std::uint64_t>(task.row));
   for (size_t i = 0; i < task.urls.size(); ++i) {
     FileRecord rec;
-    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(m_options.output_dir / task.done[i].path)) {
+    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(dir / task.done[i].path)) {
       result.files.push_back(task.done[i]);
       continue;
     }
     std::string name = result_file_name(task.job_id, task.take, task.takes, static_cast<int>(i));
-    fs::path target = m_options.output_dir / name;
-    if (!is_inside(m_options.output_dir, target)) {  // cannot happen with safe names; refuse if it does
+    fs::path target = dir / name;
+    if (!is_inside(dir, target)) {  // cannot happen with safe names; refuse if it does
       result.ok = false;
       result.error = fmt::format("refusing to write outside the output folder: {}", name);
       return result;
     }
-    int attempts = i < task.done.size() ? task.done[i].attempts : 0;
-    std::string error;
+    // Attempts made before (by an earlier run or download) are history, not a budget spent: each
+    // start gets max_attempts of its own, or a take that failed once could never be fetched again.
+    int earlier = i < task.done.size() ? task.done[i].attempts : 0;
+    int attempts = 0;
+    std::string error = "stopped before any attempt";
     while (!m_stopping && attempts < m_options.max_attempts) {
       ++attempts;
       error.clear();
@@ -185,8 +189,12 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     }
     rec.idx = static_cast<int>(i);
     rec.url = task.urls[i];
-    rec.attempts = attempts;
+    rec.attempts = earlier + attempts;
     result.files.push_back(rec);
+    // On disk under its final name, or the take is not done: never `ok` on a file that is not there.
+    if (error.empty() && (rec.path.empty() || !fs::exists(dir / rec.path))) {
+      error = "the downloaded file is not in the output folder";
+    }
     if (!error.empty() || m_stopping) {
       result.ok = false;
       result.error = error.empty() ? "stopped" : error;

@@ -27,12 +27,13 @@ struct DownloadTask {
   int take = 1;
   int takes = 1;
   std::vector<std::string> urls;
-  std::vector<FileRecord> done;  // files already on disk from an earlier run
+  std::vector<FileRecord> done;      // files already on disk from an earlier run (and earlier attempts)
+  std::filesystem::path output_dir;  // "" = DownloadOptions::output_dir (another batch's task: its own)
 };
 
 struct DownloadResult {
   std::int64_t row = 0;
-  bool ok = false;
+  bool ok = false;                // every file of the task is on disk under its final name
   std::vector<FileRecord> files;  // every file's latest record (written to the files table)
   std::string error;              // when !ok: the last failure
   int http_status = 0;
@@ -41,7 +42,8 @@ struct DownloadResult {
 struct DownloadOptions {
   std::filesystem::path output_dir;
   int workers = 4;             // 0 = download inline, inside start() (tests on a fake clock)
-  int max_attempts = 5;        // per file
+  int max_attempts = 5;        // per file, afresh for each task started: a take that failed its
+                               // attempts earlier is tried again when it is started again
   TimeMs backoff_base = 1000;  // already time-scaled
   TimeMs backoff_cap = 60000;
 };

@@ -13,14 +13,15 @@ namespace reelq {
 Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {
     SQLite::Statement q(m_db,
-                        "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, '') FROM batches "
-                        "WHERE name = ?");
+                        "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, ''), "
+                        "coalesce(api_base, ''), coalesce(time_scale, 0) FROM batches WHERE name = ?");
     q.bind(1, name);
     if (!q.executeStep()) {
       return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", name)};
     }
     return BatchInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                     q.getColumn(3).getString(), q.getColumn(4).getString()};
+                     q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
+                     q.getColumn(6).getDouble()};
   } catch (const std::exception& e) {
     return storage_error(e);
   }
@@ -56,48 +57,115 @@ Status RunStore::set_output_dir(const std::string& batch, const std::string& dir
   }
 }
 
-Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) {
+Status RunStore::record_api(const std::string& batch, const std::string& api_base, double time_scale) {
   try {
-    std::vector<JobRow> out;
-    SQLite::Statement q(m_db,
-                        "SELECT j.id, j.job_id, j.take, j.position, j.input_json, j.state, coalesce(j.task_id, ''), "
-                        "j.attempts, coalesce(j.next_at, 0), coalesce(j.submitted_at, 0), j.ambiguous, "
-                        "coalesce(j.result_urls, ''), (SELECT max(take) FROM jobs t WHERE t.batch = j.batch AND "
-                        "t.job_id = j.job_id) FROM jobs j WHERE j.batch = ? AND j.state NOT IN "
-                        "('succeeded', 'failed', 'cancelled') ORDER BY j.position, j.take");
-    q.bind(1, batch);
-    while (q.executeStep()) {
-      JobRow r;
-      r.id = q.getColumn(0).getInt64();
-      r.job_id = q.getColumn(1).getString();
-      r.take = q.getColumn(2).getInt();
-      r.position = q.getColumn(3).getInt();
-      r.input_json = q.getColumn(4).getString();
-      r.state = parse_job_state(q.getColumn(5).getString()).value_or(JobState::queued);
-      r.task_id = q.getColumn(6).getString();
-      r.attempts = q.getColumn(7).getInt();
-      r.next_at = q.getColumn(8).getInt64();
-      r.submitted_at = q.getColumn(9).getInt64();
-      r.ambiguous = q.getColumn(10).getInt() != 0;
-      r.result_urls = q.getColumn(11).getString();
-      r.takes = q.getColumn(12).getInt();
-      out.push_back(std::move(r));
-    }
-    return out;
+    SQLite::Statement q(m_db, "UPDATE batches SET api_base = ?, time_scale = ?, updated_at = ? WHERE name = ?");
+    q.bind(1, api_base);
+    q.bind(2, time_scale);
+    q.bind(3, m_clock.now_ms());
+    q.bind(4, batch);
+    q.exec();
+    return ok_status();
   } catch (const std::exception& e) {
     return storage_error(e);
   }
 }
 
-Result<std::vector<std::pair<std::string, TimeMs>>> RunStore::observed_renders() {
+Result<bool> RunStore::is_rehearsal() {
+  try {
+    SQLite::Statement q(m_db, "SELECT 1 FROM database_info WHERE key = 'rehearsal' AND value = '1'");
+    return q.executeStep();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status RunStore::mark_rehearsal() {
+  try {
+    m_db.exec("INSERT OR REPLACE INTO database_info (key, value) VALUES ('rehearsal', '1')");
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+namespace {
+
+// The columns read_job_rows() reads, from `jobs j` (and `batches b` for foreign rows).
+constexpr const char* k_job_row_columns =
+    "SELECT j.id, j.job_id, j.take, j.position, j.input_json, j.state, coalesce(j.task_id, ''), j.attempts, "
+    "coalesce(j.next_at, 0), coalesce(j.submitted_at, 0), j.ambiguous, coalesce(j.result_urls, ''), (SELECT "
+    "max(take) FROM jobs t WHERE t.batch = j.batch AND t.job_id = j.job_id) ";
+
+std::vector<JobRow> read_job_rows(SQLite::Statement& q) {
+  std::vector<JobRow> out;
+  while (q.executeStep()) {
+    JobRow r;
+    r.id = q.getColumn(0).getInt64();
+    r.job_id = q.getColumn(1).getString();
+    r.take = q.getColumn(2).getInt();
+    r.position = q.getColumn(3).getInt();
+    r.input_json = q.getColumn(4).getString();
+    r.state = parse_job_state(q.getColumn(5).getString()).value_or(JobState::queued);
+    r.task_id = q.getColumn(6).getString();
+    r.attempts = q.getColumn(7).getInt();
+    r.next_at = q.getColumn(8).getInt64();
+    r.submitted_at = q.getColumn(9).getInt64();
+    r.ambiguous = q.getColumn(10).getInt() != 0;
+    r.result_urls = q.getColumn(11).getString();
+    r.takes = q.getColumn(12).getInt();
+    if (q.getColumnCount() > 15) {
+      r.foreign_batch = q.getColumn(13).getString();
+      r.foreign_model = q.getColumn(14).getString();
+      r.foreign_output_dir = q.getColumn(15).getString();
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) {
+  try {
+    SQLite::Statement q(m_db, std::string(k_job_row_columns) +
+                                  "FROM jobs j WHERE j.batch = ? AND j.state NOT IN ('succeeded', 'failed', "
+                                  "'cancelled') ORDER BY j.position, j.take");
+    q.bind(1, batch);
+    return read_job_rows(q);
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& batch, const std::string& api_base) {
+  try {
+    SQLite::Statement q(m_db,
+                        std::string(k_job_row_columns) +
+                            ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
+                            "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
+                            "(b.api_base IS NULL OR b.api_base = ?2) ORDER BY j.batch, j.position, j.take");
+    q.bind(1, batch);
+    q.bind(2, api_base);
+    return read_job_rows(q);
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<std::pair<std::string, TimeMs>>> RunStore::observed_renders(const std::string& api_base,
+                                                                               double time_scale) {
   try {
     std::vector<std::pair<std::string, TimeMs>> out;
     SQLite::Statement q(m_db,
-                        "SELECT input_json, coalesce(cost_time_ms, api_complete_time - api_create_time) FROM jobs "
-                        "WHERE state IN ('downloading', 'succeeded') AND coalesce(cost_time_ms, "
-                        "api_complete_time - api_create_time) > 0 ORDER BY completed_at DESC LIMIT 2000");
+                        "SELECT j.input_json, coalesce(j.cost_time_ms, j.api_complete_time - j.api_create_time), "
+                        "b.time_scale FROM jobs j JOIN batches b ON b.name = j.batch WHERE b.api_base = ? AND "
+                        "b.time_scale > 0 AND j.state IN ('downloading', 'succeeded') AND coalesce(j.cost_time_ms, "
+                        "j.api_complete_time - j.api_create_time) > 0 ORDER BY j.completed_at DESC LIMIT 2000");
+    q.bind(1, api_base);
     while (q.executeStep()) {
-      out.emplace_back(q.getColumn(0).getString(), q.getColumn(1).getInt64());
+      double at_scale = static_cast<double>(q.getColumn(1).getInt64()) / q.getColumn(2).getDouble() * time_scale;
+      out.emplace_back(q.getColumn(0).getString(), static_cast<TimeMs>(at_scale));
     }
     return out;
   } catch (const std::exception& e) {

@@ -30,6 +30,12 @@ struct JobRow {
   TimeMs last_poll_at = 0;  // in memory only: when this run last polled it
   bool ambiguous = false;
   std::string result_urls;  // JSON array
+  // Set for another batch's task at the same API, which this run polls because it holds one of
+  // the key's slots (docs/scheduler.md): that batch's name and output folder.
+  std::string foreign_batch;
+  std::string foreign_model;
+  std::string foreign_output_dir;
+  bool foreign() const { return !foreign_batch.empty(); }
 };
 
 struct BatchInfo {
@@ -38,6 +44,8 @@ struct BatchInfo {
   std::string manifest_path;
   std::string settings_json;
   std::string output_dir;  // "" until a run has resolved it
+  std::string api_base;    // "" until a run (schema 4 or later) has recorded where it sent the batch
+  double time_scale = 0;   // 0 when api_base is ""
 };
 
 // One API exchange (or download), as the events table keeps it.
@@ -88,15 +96,30 @@ class RunStore {
   // A batch-level event (no job): the balance check before a run.
   Status log_event(const EventRecord& event);
   Status set_output_dir(const std::string& batch, const std::string& dir);
+  // Where the batch's tasks are sent from now on, and the runner's time scale: written when a run
+  // starts, so resume goes back to the same API and render times are read at their own scale.
+  Status record_api(const std::string& batch, const std::string& api_base, double time_scale);
+
+  // A rehearsal's database (`reelq run --rehearse`) is marked so; it never talks to the real API.
+  Result<bool> is_rehearsal();
+  Status mark_rehearsal();
 
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
   Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);
 
   // The batch's rows not in an end state, in manifest order.
   Result<std::vector<JobRow>> unfinished_jobs(const std::string& batch);
-  // Durations (ms) of the batch's and earlier batches' finished renders, by input class, for
-  // learning when to poll: (input_json, api cost_time or observed time).
-  Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders();
+  // Tasks of the database's other batches that hold a slot of the same API key: `running` or
+  // `submitting` rows of batches whose recorded API base is `api_base` or unknown (recorded by no
+  // run yet: an older reelq's). Marked foreign(), in manifest order per batch.
+  Result<std::vector<JobRow>> foreign_active_jobs(const std::string& batch, const std::string& api_base);
+
+  // Durations of the finished renders of every batch run against `api_base`, by input class, for
+  // learning when to poll: (input_json, api cost_time or observed time). Each was measured at its
+  // batch's time scale and is returned at `time_scale` (ms / its scale * time_scale), so a real
+  // run never learns a simulator's 2-second renders. Batches of other APIs, and of no recorded
+  // API, teach nothing: another API's pace says nothing about this one's.
+  Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders(const std::string& api_base, double time_scale);
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
   // restarted runner does not burst past the rate cap.

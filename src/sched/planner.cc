@@ -87,10 +87,13 @@ std::optional<size_t> endgame_choice(const PlanInput& in, int free_slots) {
 
 Action plan_next(const PlanInput& in) {
   const auto& jobs = *in.jobs;
-  int active = 0;
+  int active = 0;       // slots held, whoever's task holds them
+  int active_ours = 0;  // of them, this batch's: the run ends when these have
   int queued = 0;
   for (const auto& j : jobs) {
-    active += j.state == JobState::running || j.state == JobState::submitting ? 1 : 0;
+    bool at_api = j.state == JobState::running || j.state == JobState::submitting;
+    active += at_api ? 1 : 0;
+    active_ours += at_api && j.ours ? 1 : 0;
     queued += j.state == JobState::queued ? 1 : 0;
   }
   // Tasks that may exist unseen take slots from submits, but are no work of ours to wait for.
@@ -105,11 +108,13 @@ Action plan_next(const PlanInput& in) {
   std::optional<size_t> poll;    // best running task due now
   double best_poll_score = -1;
   TimeMs next_event = k_never;
-  bool work_left = in.downloads_pending || active > 0;
+  const bool work_left = in.downloads_pending || active_ours > 0 || (queued > 0 && in.may_submit);
   for (size_t i = 0; i < jobs.size(); ++i) {
     const PlanJob& j = jobs[i];
+    if (!j.ours && !work_left) {
+      continue;  // another batch's task is polled only while it stands between us and a slot
+    }
     if (j.state == JobState::queued && in.may_submit) {
-      work_left = true;
       if (!slot_free) {
         continue;  // a poll will free a slot first
       }

@@ -31,6 +31,9 @@ struct PlanJob {
   TimeMs last_poll_at = 0;  // running: when it was last polled (submitted_at if never)
   int position = 0;
   int take = 1;
+  // false for another batch's task at the same API: it holds a slot and is polled so the slot is
+  // freed when it ends, but this run does not wait for it to end.
+  bool ours = true;
 };
 
 struct PlanInput {

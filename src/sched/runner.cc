@@ -26,7 +26,8 @@ EventRecord event_of(const std::string& endpoint, const Answer& a, const std::st
 }
 
 std::string describe(const JobRow& j) {
-  return j.takes > 1 ? fmt::format("{} take {}", j.job_id, j.take) : j.job_id;
+  std::string name = j.takes > 1 ? fmt::format("{} take {}", j.job_id, j.take) : j.job_id;
+  return j.foreign() ? fmt::format("{} of batch {}", name, j.foreign_batch) : name;
 }
 
 }  // namespace
@@ -68,7 +69,15 @@ RunSummary Runner::run() {
     return s;
   }
   m_jobs = std::move(jobs.value());
-  if (auto seen = m_store.observed_renders()) {
+  // Recorded before anything is sent: `resume` comes back to this API, and what this run learns of
+  // render times is read at this run's scale.
+  if (auto st = m_store.record_api(m_config.batch, m_config.settings.api_base, m_config.settings.time_scale); !st) {
+    RunSummary s;
+    s.end = RunEnd::storage_failed;
+    s.message = st.error().message;
+    return s;
+  }
+  if (auto seen = m_store.observed_renders(m_config.settings.api_base, m_config.settings.time_scale)) {
     for (const auto& [input, ms] : *seen) {
       m_model.observe(input, ms);
     }
@@ -87,6 +96,7 @@ RunSummary Runner::run() {
     }
   }
   recover();
+  adopt_foreign_tasks();
   while (!m_storage_failed && !m_key_refused) {
     absorb_downloads();
     if (m_stop.load() > 0) {
@@ -156,6 +166,30 @@ void Runner::recover() {
   }
 }
 
+// The concurrency cap is the key's, not the batch's: tasks another batch of this database left at
+// the same API (stopped with tasks running) hold slots too. They are polled like ours, so their
+// slots free when they end, and collected into their own batch's rows and folder; a task whose
+// fate is unknown (their row mid-submit) holds a slot as ours do.
+void Runner::adopt_foreign_tasks() {
+  auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base);
+  if (!foreign) {
+    m_storage_failed = true;
+    m_failure_message = foreign.error().message;
+    return;
+  }
+  TimeMs now = m_clock.now_ms();
+  for (JobRow& j : *foreign) {
+    if (j.state == JobState::submitting) {
+      hold_unseen_slot(now, j.input_json);
+      continue;
+    }
+    j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
+    m_observer.log(LogLevel::info,
+                   fmt::format("{}: task {} holds one of the API's slots; polling it", describe(j), j.task_id));
+    m_jobs.push_back(std::move(j));
+  }
+}
+
 std::vector<PlanJob> Runner::plan_jobs() const {
   std::vector<PlanJob> out;
   out.reserve(m_jobs.size());
@@ -170,6 +204,7 @@ std::vector<PlanJob> Runner::plan_jobs() const {
     p.last_poll_at = std::max(j.last_poll_at, j.submitted_at);
     p.position = j.position;
     p.take = j.take;
+    p.ours = !j.foreign();
     out.push_back(p);
   }
   return out;
@@ -345,7 +380,7 @@ void Runner::submit(size_t i) {
 
 void Runner::poll(size_t i) {
   JobRow& j = m_jobs[i];
-  StatusResult r = m_api.status(m_config.model, j.task_id);
+  StatusResult r = m_api.status(j.foreign() ? j.foreign_model : m_config.model, j.task_id);
   on_answer(r.answer);
   TimeMs now = m_clock.now_ms();
   j.last_poll_at = now;
@@ -358,7 +393,13 @@ void Runner::poll(size_t i) {
   if (r.answer.kind != AnswerKind::ok) {
     int& errors = m_poll_errors[j.id];
     ++errors;
-    if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit) {
+    if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit && j.foreign()) {
+      // Not at this API (a batch of an older reelq records none): it holds no slot here. Its row
+      // is its own batch's to settle, by its own run against its own API.
+      j.state = JobState::cancelled;  // in memory only: no longer counted nor polled
+      m_observer.log(LogLevel::info,
+                     fmt::format("{}: task {} is not at this API; not counted", describe(j), j.task_id));
+    } else if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit) {
       u.state = j.state = JobState::failed;
       u.fail_code = "TASK_NOT_FOUND";
       u.fail_msg = fmt::format("the API does not know task {} ({} times)", j.task_id, errors);
@@ -437,6 +478,12 @@ void Runner::start_download(size_t i) {
   t.take = j.take;
   t.takes = j.takes;
   t.urls = parse_json_string_array(j.result_urls);
+  if (j.foreign()) {
+    if (j.foreign_output_dir.empty()) {
+      return;  // no folder recorded for it: left `downloading` for its batch's resume or `reelq download`
+    }
+    t.output_dir = j.foreign_output_dir;
+  }
   if (auto done = m_store.files(j.id)) {
     t.done = std::move(done.value());
   }
@@ -474,6 +521,9 @@ void Runner::report_progress() {
   Progress p;
   TimeMs remaining = 0;
   for (const auto& j : m_jobs) {
+    if (j.foreign()) {
+      continue;  // the progress line is this batch's
+    }
     switch (j.state) {
       case JobState::succeeded:
         ++p.succeeded;

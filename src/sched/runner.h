@@ -64,6 +64,7 @@ class Runner {
   TimeMs scaled(double seconds) const;
   bool write(std::int64_t row, const JobUpdate& update, const EventRecord* event);
   void recover();
+  void adopt_foreign_tasks();
   void submit(size_t i);
   void poll(size_t i);
   void on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now);

@@ -109,9 +109,11 @@ class ReportsAndOperations(SimRunTest):
         self.start_sim()
         self.run_batch(manifest("r", {"ok": "fine", "bad": "VIOLATEME now", "refused": "REJECTME"}), expect=1)
         created = self.sim.stats()["tasks_created"]
-        r = self.reelq("retry", "--batch", "r", "--fail-code", "NO_SUCH_CODE")
-        self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn("nothing to retry", r.stdout)
+        r = self.reelq("retry", "--batch", "r", "--fail-code", "CONTENT-VIOLATION")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: no failed take has fail code 'CONTENT-VIOLATION' (did you mean "
+                                   "'CONTENT_VIOLATION'?); the failed takes have: CONTENT_VIOLATION (2). Nothing was "
+                                   "changed\n")
         r = self.reelq("retry", "--batch", "r", "--job", "nope")
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stderr, "reelq: no job nope in batch 'r'; nothing was changed\n")

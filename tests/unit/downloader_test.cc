@@ -97,7 +97,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   Downloader d(t, clock, o);
   t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
   t.answer(200, k_mp4, length_of(k_mp4));
-  d.start({1, "shot", 2, 3, {"https://cdn.test/a.mp4"}, {}});
+  d.start({1, "shot", 2, 3, {"https://cdn.test/a.mp4"}, {}, {}});
   auto done = d.take_finished();
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok);
@@ -105,7 +105,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   CHECK(done[0].files[0].path == "shot-t2.mp4");
 
   t.answer(403, "Request has expired");
-  d.start({2, "late", 1, 1, {"https://cdn.test/b.mp4"}, {}});
+  d.start({2, "late", 1, 1, {"https://cdn.test/b.mp4"}, {}, {}});
   done = d.take_finished();
   CHECK_FALSE(done[0].ok);
   CHECK(done[0].files[0].attempts == 1);
@@ -135,4 +135,62 @@ TEST_CASE("a download that does not end is stopped at the size cap, leaving noth
   CHECK(f.error == "download over 512 bytes, stopped: not a video");
   CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
   CHECK(f.no_leftovers());
+}
+
+// Issue 12 item 2: a take whose download had used up its attempts was started again (by
+// `reelq download`, or `retry` then `resume`) and came back `ok` with no file and no request made.
+TEST_CASE("a download started again after its attempts ran out gets a fresh set, and is ok only with its file") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  DownloadOptions o;
+  o.output_dir = dir.path();
+  o.workers = 0;
+  o.backoff_base = 10;
+  Downloader d(t, clock, o);
+  FileRecord spent;
+  spent.url = "https://cdn.test/a.mp4";
+  spent.attempts = o.max_attempts;  // what the files table holds after a DOWNLOAD_FAILED
+  DownloadTask task{7, "shot", 1, 1, {"https://cdn.test/a.mp4"}, {spent}, {}};
+
+  SUBCASE("the CDN still cuts it short: tried max_attempts times again, and not ok") {
+    for (int i = 0; i < o.max_attempts; ++i) {
+      t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
+    }
+    d.start(task);
+    auto done = d.take_finished();
+    REQUIRE(done.size() == 1);
+    CHECK_FALSE(done[0].ok);
+    CHECK(done[0].error == "download cut short: 10 of 28 bytes");
+    CHECK(t.requests.size() == static_cast<size_t>(o.max_attempts));
+    CHECK(done[0].files[0].attempts == 2 * o.max_attempts);  // the history adds up
+    CHECK(done[0].files[0].path == "");
+    CHECK_FALSE(fs::exists(dir / "shot.mp4"));
+  }
+  SUBCASE("the CDN serves it now: on disk and ok") {
+    t.answer(200, k_mp4, length_of(k_mp4));
+    d.start(task);
+    auto done = d.take_finished();
+    REQUIRE(done.size() == 1);
+    CHECK(done[0].ok);
+    CHECK(done[0].files[0].path == "shot.mp4");
+    CHECK(test::read_file(dir / "shot.mp4") == k_mp4);
+  }
+}
+
+TEST_CASE("a task can name its own output folder (another batch's task collected by this run)") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  DownloadOptions o;
+  o.output_dir = dir / "mine";
+  o.workers = 0;
+  Downloader d(t, clock, o);
+  t.answer(200, k_mp4, length_of(k_mp4));
+  d.start({3, "other", 1, 1, {"https://cdn.test/o.mp4"}, {}, dir / "theirs"});
+  auto done = d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].ok);
+  CHECK(fs::exists(dir / "theirs" / "other.mp4"));
+  CHECK_FALSE(fs::exists(dir / "mine" / "other.mp4"));
 }

@@ -108,3 +108,18 @@ TEST_CASE("no request before the budget allows one") {
   CHECK(a.kind == ActionKind::wait);
   CHECK(a.until == in.now + 500);
 }
+
+TEST_CASE("another batch's running task holds a slot and is polled, but the batch does not wait for it") {
+  PlanJob theirs = job(JobState::running, 1000, 0);
+  theirs.ours = false;
+  theirs.submitted_at = 0;
+  std::vector<PlanJob> jobs = {theirs, job(JobState::queued, 1000, 1)};
+  PlanInput in = input(jobs);
+  in.max_concurrent = 1;
+  Action a = plan_next(in);
+  CHECK(a.kind == ActionKind::poll);  // the only slot is theirs: no submit, find out when it frees
+  CHECK(a.job == 0);
+
+  jobs[1].state = JobState::succeeded;  // our batch is done: their task is no reason to stay
+  CHECK(plan_next(in).kind == ActionKind::done);
+}

@@ -75,3 +75,33 @@ TEST_CASE("a bad value names where it came from") {
   unsetenv("REELQ_ON_AMBIGUOUS");
   CHECK(resolve_settings(f).error().message == "--time-scale: must be a number from 0.0001 to 100 (got \"fast\")");
 }
+
+// Issue 12 item 11: `resume` after Ctrl-C went to the default API, not the one the batch used.
+TEST_CASE("the API base and time scale an earlier run recorded are used again unless a flag says otherwise") {
+  SettingsLayers l = layers(R"({"time_scale": 0.5})");
+  l.stored_api_base = "http://127.0.0.1:4100";
+  l.stored_time_scale = 0.01;
+  SUBCASE("a resume with no flags goes back to the same API at the same scale") {
+    Settings s = resolve_settings(l).value();
+    CHECK(s.api_base == "http://127.0.0.1:4100");
+    CHECK(s.time_scale == 0.01);
+  }
+  SUBCASE("a flag moves the batch to another API; the stored scale stays with the stored API") {
+    l.flags = {{"api_base", "https://api.apixo.ai/"}};
+    Settings s = resolve_settings(l).value();
+    CHECK(s.api_base == "https://api.apixo.ai");  // one spelling: no trailing '/'
+    CHECK(s.time_scale == 0.5);                   // the manifest's, never the simulator's 0.01
+  }
+  SUBCASE("both given as flags") {
+    l.flags = {{"api_base", "http://127.0.0.1:4200"}, {"time_scale", "0.02"}};
+    Settings s = resolve_settings(l).value();
+    CHECK(s.api_base == "http://127.0.0.1:4200");
+    CHECK(s.time_scale == 0.02);
+  }
+  SUBCASE("the environment overrides the stored base as a flag does") {
+    Env e("REELQ_API_BASE", "https://proxy.example");
+    Settings s = resolve_settings(l).value();
+    CHECK(s.api_base == "https://proxy.example");
+    CHECK(s.time_scale == 0.5);
+  }
+}
