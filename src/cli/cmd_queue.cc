@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -98,7 +99,7 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
                                       : "URL expired";
     fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
   }
-  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", db_path, batch ? " --batch " + *batch : "");
+  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path), batch ? " --batch " + *batch : "");
 }
 
 }  // namespace
@@ -117,12 +118,17 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
   return rc;
 }
 
-int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io) {
+int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io) {
   auto m = load_manifest(manifest);
   if (!m) {
     report_error(io.err, m.error());
     return k_exit_usage;
   }
+  auto db = db_for_manifest(db_flag, manifest, m->batch, std::filesystem::current_path());
+  if (!db) {
+    return report_error(io.err, db.error());
+  }
+  std::string db_path = db->path.string();
   auto queue = Queue::open(db_path, system_clock());
   if (!queue) {
     report_error(io.err, queue.error());
@@ -184,6 +190,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     io.out << "no batches in " << db_path << "\n";
     return k_exit_ok;
   }
+  fmt::print(io.out, "queue: {}\n", db_path);
   fmt::print(io.out, "{:<24} {:>6}", "BATCH", "TOTAL");
   for (JobState st : k_all_states) {
     fmt::print(io.out, " {:>11}", to_string(st));

@@ -12,7 +12,10 @@
 #include "api/poco_transport.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "cli/progress.h"
+#include "fetch/folder_claim.h"
+#include "queue/database.h"
 #include "queue/run_store.h"
 #include "report/estimate.h"
 #include "report/report_file.h"
@@ -123,7 +126,7 @@ void print_summary(const std::string& batch, const RunSummary& s, const Settings
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", settings.output_dir);
   }
-  std::string resume = fmt::format("reelq resume --db {} --batch {}", db, batch);
+  std::string resume = fmt::format("reelq resume --db {} --batch {}", shell_word(db), batch);
   switch (s.end) {
     case RunEnd::finished:
       break;
@@ -185,6 +188,16 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
   return k_exit_unfinished;
 }
 
+// The output folder must not hold another queue's results for this batch (the same manifest run
+// with another database would render it all again). `queue_id` "" is a queue not created yet.
+// Returns an exit code to stop with, or -1 to go on.
+int check_output_folder(const std::string& batch, const std::string& queue_id, const fs::path& dir, CommandIo io) {
+  if (auto owner = foreign_claim(read_claims(dir), batch, queue_id)) {
+    return report_error(io.err, foreign_claim_error(dir, *owner));
+  }
+  return -1;
+}
+
 // Drains one batch; the lock and the key are the caller's.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io) {
   RunStore store(queue.db(), system_clock());
@@ -211,11 +224,21 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
         batch_name, names);
     return k_exit_usage;
   }
+  auto id = queue_id(queue.db());
+  if (!id) {
+    return report_error(io.err, id.error());
+  }
+  if (int rc = check_output_folder(batch_name, *id, settings->output_dir, io); rc >= 0) {
+    return rc;
+  }
   std::error_code ec;
   fs::create_directories(settings->output_dir, ec);
   if (ec) {
     io.err << fmt::format("reelq: cannot create the output folder {}: {}\n", settings->output_dir, ec.message());
     return k_exit_usage;
+  }
+  if (auto st = claim_folder(settings->output_dir, {*id, batch_name, flags.db}); !st) {
+    return report_error(io.err, st.error());
   }
   if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
     io.err << "reelq: " << st.error().message << "\n";
@@ -290,13 +313,54 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
   return p;
 }
 
+// Before the queue is created or written: the folder this run would fill must not hold another
+// queue's results for the batch. Returns an exit code to stop with, or -1 to go on.
+int precheck_output_folder(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
+                           CommandIo io) {
+  std::string id;
+  BatchInfo stored;
+  std::error_code ec;
+  if (fs::exists(flags.db, ec)) {
+    auto queue = Queue::open(flags.db, system_clock());
+    if (!queue) {
+      return report_error(io.err, queue.error());
+    }
+    auto qid = queue_id(queue.value()->db());
+    if (!qid) {
+      return report_error(io.err, qid.error());
+    }
+    id = *qid;
+    RunStore store(queue.value()->db(), system_clock());
+    if (auto b = store.batch(manifest.batch)) {
+      stored = *b;
+    }
+  }
+  stored.name = manifest.batch;
+  stored.manifest_path = fs::absolute(manifest_path).string();
+  stored.settings_json = manifest.settings_json;
+  auto settings = resolve_run_settings(stored, flags);
+  if (!settings) {
+    return report_error(io.err, settings.error());
+  }
+  return check_output_folder(manifest.batch, id, settings->output_dir, io);
+}
+
 }  // namespace
 
-int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
   auto manifest = load_manifest(manifest_path);
   if (!manifest) {
     io.err << manifest.error().message;
     return k_exit_usage;
+  }
+  auto db = db_for_manifest(given.db, manifest_path, manifest->batch, fs::current_path());
+  if (!db) {
+    return report_error(io.err, db.error());
+  }
+  RunFlags flags = given;
+  flags.db = db->path.string();
+  if (int rc = precheck_output_folder(*manifest, manifest_path, flags, io); rc >= 0) {
+    return rc;
   }
   int rc = k_exit_ok;
   auto prepared = prepare(flags, io, rc);
@@ -407,7 +471,8 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   fs::path dir = settings->output_dir + ".rehearsal";
   std::error_code ec;
   fs::create_directories(dir, ec);
-  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm"}) {
+  // The claim file goes with the old database: the new rehearsal queue owns the folder.
+  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm", k_claim_file}) {
     fs::remove(dir / stale, ec);
   }
   SimConfig sim_config;

@@ -61,6 +61,29 @@ Error storage_error(const std::exception& e) {
   return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
 }
 
+Result<std::string> queue_id(SQLite::Database& db) {
+  try {
+    return db.execAndGet("SELECT id FROM queue_identity LIMIT 1").getString();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+bool database_holds_batch(const std::filesystem::path& path, const std::string& batch) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return false;
+  }
+  try {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT 1 FROM batches WHERE name = ?");
+    q.bind(1, batch);
+    return q.executeStep();
+  } catch (const std::exception&) {
+    return false;
+  }
+}
+
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path) {
   std::unique_ptr<SQLite::Database> db;
   try {

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "fetch/output_paths.h"
 #include "support/fake_transport.h"
 #include "support/fakes.h"
@@ -97,7 +99,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   Downloader d(t, clock, o);
   t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
   t.answer(200, k_mp4, length_of(k_mp4));
-  d.start({1, "shot", 2, 3, {"https://cdn.test/a.mp4"}, {}});
+  d.start({1, "shot", 2, {"https://cdn.test/a.mp4"}, {}});
   auto done = d.take_finished();
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok);
@@ -105,7 +107,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   CHECK(done[0].files[0].path == "shot-t2.mp4");
 
   t.answer(403, "Request has expired");
-  d.start({2, "late", 1, 1, {"https://cdn.test/b.mp4"}, {}});
+  d.start({2, "late", 1, {"https://cdn.test/b.mp4"}, {}});
   done = d.take_finished();
   CHECK_FALSE(done[0].ok);
   CHECK(done[0].files[0].attempts == 1);
@@ -113,16 +115,81 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
 }
 
 TEST_CASE("result names come from the job id alone and cannot leave the output folder") {
-  CHECK(result_file_name("skyline", 1, 1, 0) == "skyline.mp4");
-  CHECK(result_file_name("skyline", 2, 3, 0) == "skyline-t2.mp4");
-  CHECK(result_file_name("skyline", 1, 1, 1) == "skyline-2.mp4");
+  CHECK(result_file_name("skyline", 1, 0) == "skyline-t1.mp4");
+  CHECK(result_file_name("skyline", 2, 0) == "skyline-t2.mp4");
+  CHECK(result_file_name("skyline", 1, 1) == "skyline-t1-2.mp4");
+  CHECK(kept_aside_name("skyline-t1.mp4", 2) == "skyline-t1~2.mp4");
   CHECK(safe_component("../../etc/passwd") == "_.._etc_passwd");
   CHECK(safe_component("..") == "_");
   CHECK(safe_component("/abs") == "_abs");
   CHECK(safe_component("") == "_");
-  CHECK(result_file_name("../x", 1, 1, 0) == "_x.mp4");
+  CHECK(result_file_name("../x", 1, 0) == "_x-t1.mp4");
   CHECK(is_inside("/out", "/out/a.mp4"));
   CHECK_FALSE(is_inside("/out", "/out/../etc/a.mp4"));
   CHECK_FALSE(is_inside("/out", "/out"));
   CHECK_FALSE(is_inside("/out", "/outside/a.mp4"));
+}
+
+TEST_CASE("take names cannot collide: a take of one job is never another job's file") {
+  // Issue 12: job `clip` with takes: 2 and a job `clip-t1` once wrote one file.
+  std::set<std::string> names;
+  for (std::string id : {"clip", "clip-t1", "clip-t1-2", "clip-2", "clip-t", "clip-t12"}) {
+    for (int take = 1; take <= 12; ++take) {
+      for (int url = 0; url < 3; ++url) {
+        CHECK_MESSAGE(names.insert(result_file_name(id, take, url)).second, id, " ", take, " ", url);
+      }
+    }
+  }
+}
+
+TEST_CASE("a file reelq did not write is kept, and the result saved beside it and recorded so") {
+  Fetch f;
+  test::write_file(f.dir / "a.mp4", "someone's keeper");
+  test::write_file(f.dir / "a~2.mp4", "another keeper");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(test::read_file(f.dir / "a.mp4") == "someone's keeper");
+  CHECK(test::read_file(f.dir / "a~2.mp4") == "another keeper");
+  CHECK(test::read_file(f.dir / "a~3.mp4") == k_mp4);
+  CHECK(r.path == "a~3.mp4");
+  CHECK(r.dir == f.dir.path().string());
+  CHECK(r.note ==
+        "a.mp4 was already in the output folder and reelq did not write it; kept it and saved this result as a~3.mp4");
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a file with the very bytes of the result is that result: recorded, not duplicated") {
+  // A run stopped between moving a file into place and recording it finds it again.
+  Fetch f;
+  test::write_file(f.dir / "a.mp4", k_mp4);
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(r.path == "a.mp4");
+  CHECK(r.note == "");
+  CHECK_FALSE(fs::exists(f.dir / "a~2.mp4"));
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a file already downloaded stays where it was written when the batch's folder changes") {
+  test::TempDir old_dir;
+  test::TempDir new_dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  test::write_file(old_dir / "shot-t1.mp4", k_mp4);
+  DownloadOptions o;
+  o.output_dir = new_dir.path();
+  o.workers = 0;
+  Downloader d(t, clock, o);
+  FileRecord done;
+  done.path = "shot-t1.mp4";
+  done.dir = old_dir.path().string();
+  d.start({1, "shot", 1, {"https://cdn.test/a.mp4"}, {done}});
+  auto out = d.take_finished();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ok);
+  CHECK(out[0].files[0].dir == old_dir.path().string());
+  CHECK(t.requests.empty());
+  CHECK_FALSE(fs::exists(new_dir / "shot-t1.mp4"));
 }
