@@ -99,7 +99,8 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
                                       : "URL expired";
     fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
   }
-  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path), batch ? " --batch " + *batch : "");
+  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path),
+             batch ? " --batch " + *batch : "");
 }
 
 }  // namespace

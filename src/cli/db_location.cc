@@ -85,8 +85,9 @@ Result<DbLocation> db_without_manifest(const std::string& flag, const fs::path& 
 }
 
 std::string shell_word(const std::string& path) {
-  bool plain = !path.empty() && path.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                                       "0123456789/._-+:,@%=") == std::string::npos;
+  bool plain = !path.empty() && path.find_first_not_of(
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789/._-+:,@%=") == std::string::npos;
   if (plain) {
     return path;
   }

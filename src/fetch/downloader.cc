@@ -3,7 +3,6 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 #include <fmt/format.h>
-
 #include <unistd.h>
 
 #include <cerrno>

@@ -47,6 +47,11 @@ Status migrate(SQLite::Database& db, std::string_view sql, int target) {
         continue;
       }
       SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+      // Another process opening the same new database (a `report` beside a starting run) may have
+      // migrated it meanwhile: read the version again under the write lock.
+      if (db.execAndGet("PRAGMA user_version").getInt() >= s.version) {
+        continue;
+      }
       db.exec(std::string(s.sql));
       db.exec(fmt::format("PRAGMA user_version = {}", s.version));
       tx.commit();

@@ -219,19 +219,24 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       candidates.push_back(std::move(m));
     }
     // Every candidate's files in one query, not one query per take.
-    SQLite::Statement f(db,
-                        "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
-                        "coalesce(f.sha256, ''), f.attempts, coalesce(f.dir, '') FROM files f JOIN jobs j ON f.job = j.id "
-                        "WHERE ?1 IS NULL OR j.batch = ?1 ORDER BY f.job, f.idx");
+    SQLite::Statement f(
+        db,
+        "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
+        "coalesce(f.sha256, ''), f.attempts, coalesce(f.dir, '') FROM files f JOIN jobs j ON f.job = j.id "
+        "WHERE ?1 IS NULL OR j.batch = ?1 ORDER BY f.job, f.idx");
     if (batch) {
       f.bind(1, *batch);
     }
     while (f.executeStep()) {
       if (auto it = by_row.find(f.getColumn(0).getInt64()); it != by_row.end()) {
-        candidates[it->second].files.push_back({f.getColumn(1).getInt(), f.getColumn(2).getString(),
-                                                f.getColumn(3).getString(), f.getColumn(4).getInt64(),
-                                                f.getColumn(5).getString(), f.getColumn(6).getInt(),
-                                                f.getColumn(7).getString(), {}});
+        candidates[it->second].files.push_back({f.getColumn(1).getInt(),
+                                                f.getColumn(2).getString(),
+                                                f.getColumn(3).getString(),
+                                                f.getColumn(4).getInt64(),
+                                                f.getColumn(5).getString(),
+                                                f.getColumn(6).getInt(),
+                                                f.getColumn(7).getString(),
+                                                {}});
       }
     }
     std::vector<MissingResult> out;

@@ -283,9 +283,14 @@ Result<std::vector<FileRecord>> RunStore::files(std::int64_t row) {
                         "coalesce(dir, '') FROM files WHERE job = ? ORDER BY idx");
     q.bind(1, row);
     while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                     q.getColumn(3).getInt64(), q.getColumn(4).getString(), q.getColumn(5).getInt(),
-                     q.getColumn(6).getString(), {}});
+      out.push_back({q.getColumn(0).getInt(),
+                     q.getColumn(1).getString(),
+                     q.getColumn(2).getString(),
+                     q.getColumn(3).getInt64(),
+                     q.getColumn(4).getString(),
+                     q.getColumn(5).getInt(),
+                     q.getColumn(6).getString(),
+                     {}});
     }
     return out;
   } catch (const std::exception& e) {

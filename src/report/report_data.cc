@@ -87,11 +87,12 @@ void load_rows(SQLite::Database& db, BatchReport& b, WithEvents with_events) {
     by_id[q.getColumn(0).getInt64()] = b.rows.size();
     b.rows.push_back(std::move(r));
   }
-  SQLite::Statement f(db,
-                      "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
-                      "coalesce(f.sha256, ''), coalesce(f.last_error, ''), coalesce(f.dir, '') FROM files f JOIN jobs j "
-                      "ON f.job = j.id "
-                      "WHERE j.batch = ? ORDER BY f.job, f.idx");
+  SQLite::Statement f(
+      db,
+      "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
+      "coalesce(f.sha256, ''), coalesce(f.last_error, ''), coalesce(f.dir, '') FROM files f JOIN jobs j "
+      "ON f.job = j.id "
+      "WHERE j.batch = ? ORDER BY f.job, f.idx");
   f.bind(1, b.name);
   while (f.executeStep()) {
     auto it = by_id.find(f.getColumn(0).getInt64());

@@ -113,6 +113,14 @@ class BatchFiles(SimRunTest):
         self.assertEqual(self.sim.stats()["total_requests"], 0)
         self.assertFalse(os.path.exists(os.path.join(self.night, "reelq.db")))
 
+    def test_a_second_rehearsal_owns_the_rehearsal_folder_and_duplicates_nothing(self):
+        for _ in range(2):
+            r = run("run", "--rehearse", "t.yaml", "--time-scale", "0.01", cwd=self.night, timeout=120)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        folder = os.path.join(self.night, "renders", "night.rehearsal")
+        self.assertEqual(sorted(n for n in os.listdir(folder) if n.endswith(".mp4")),
+                         [f"shot{i}-t1.mp4" for i in range(4)])
+
     # Item 3 ------------------------------------------------------------------------------------
 
     def test_a_take_and_a_job_named_like_it_get_a_file_each(self):
