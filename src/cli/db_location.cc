@@ -84,18 +84,4 @@ Result<DbLocation> db_without_manifest(const std::string& flag, const fs::path& 
                            here.string())};
 }
 
-std::string shell_word(const std::string& path) {
-  bool plain = !path.empty() && path.find_first_not_of(
-                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-                                    "0123456789/._-+:,@%=") == std::string::npos;
-  if (plain) {
-    return path;
-  }
-  std::string out = "'";
-  for (char c : path) {
-    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  }
-  return out + "'";
-}
-
 }  // namespace reelq

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "util/result.h"
+#include "util/text.h"
 
 namespace reelq {
 
@@ -29,8 +30,5 @@ Result<DbLocation> db_for_manifest(const std::string& flag, const std::filesyste
 // folder that is an output folder of reelq's (its .reelq-queue names the database) or holds a
 // reelq.db. Not found is a usage error that says what to pass.
 Result<DbLocation> db_without_manifest(const std::string& flag, const std::filesystem::path& cwd);
-
-// `path` as one shell word, for the commands reelq suggests (quoted only when it must be).
-std::string shell_word(const std::string& path);
 
 }  // namespace reelq

@@ -5,6 +5,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/text.h"
+
 namespace reelq {
 
 namespace fs = std::filesystem;
@@ -54,7 +56,7 @@ Error foreign_claim_error(const fs::path& dir, const FolderClaim& owner) {
                            "sent. Continue the batch with that queue (--db {}), or send this run's results "
                            "elsewhere with --output-dir. If that queue is gone for good, delete {} to let this one "
                            "write there (files already there are never overwritten).",
-                           dir.string(), owner.batch, owner.db_path, gone, owner.queue_id, owner.db_path,
+                           dir.string(), owner.batch, owner.db_path, gone, owner.queue_id, shell_word(owner.db_path),
                            (dir / k_claim_file).string())};
 }
 

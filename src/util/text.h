@@ -10,4 +10,7 @@ size_t find_invalid_utf8(std::string_view s);
 // `s` as a JSON string literal, quotes included.
 std::string json_quote(std::string_view s);
 
+// `path` as one shell word, for the commands reelq suggests (quoted only when it must be).
+std::string shell_word(const std::string& path);
+
 }  // namespace reelq
