@@ -47,9 +47,11 @@ Result<DbLocation> db_for_manifest(const std::string& flag, const fs::path& mani
   if (auto g = given(flag, cwd)) {
     return *g;
   }
-  fs::path beside = absolute_from(cwd, manifest).parent_path() / k_default_db_name;
-  fs::path legacy = absolute_from(cwd, k_default_db_name);
   std::error_code ec;
+  fs::path folder = absolute_from(cwd, manifest).parent_path();
+  fs::path canonical = fs::weakly_canonical(folder, ec);
+  fs::path beside = (ec ? folder : canonical) / k_default_db_name;
+  fs::path legacy = absolute_from(cwd, k_default_db_name);
   if (legacy != beside && !fs::exists(beside, ec) && database_holds_batch(legacy, batch)) {
     return Error{ErrorKind::usage,
                  fmt::format("reelq.db in the current folder already holds batch {} (older reelq kept the queue "

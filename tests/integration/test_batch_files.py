@@ -40,6 +40,7 @@ class BatchFiles(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         r = self.reelq_at(self.elsewhere, "run", "../night/t.yaml")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"files to {os.path.join(self.night, 'renders', 'night')}\n", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 4)
         self.assertFalse(os.path.exists(os.path.join(self.elsewhere, "reelq.db")))
         self.assertTrue(os.path.exists(os.path.join(self.night, "reelq.db")))
