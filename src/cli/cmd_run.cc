@@ -238,7 +238,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     return k_exit_usage;
   }
   if (auto st = claim_folder(settings->output_dir, {*id, batch_name, flags.db}); !st) {
-    return report_error(io.err, st.error());
+    io.err << fmt::format("reelq: the output folder cannot be written: {}\n", st.error().message);
+    return k_exit_usage;  // like a folder that cannot be created: nothing was sent
   }
   if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
     io.err << "reelq: " << st.error().message << "\n";
