@@ -106,7 +106,21 @@ int exit_code_of(const RunSummary& s) {
   return k_exit_internal;
 }
 
-void print_summary(const std::string& batch, const RunSummary& s, const Settings& settings, const std::string& db,
+// The batch's output folder, and any folder that holds files it downloaded before it moved.
+std::string files_line(RunStore& store, const std::string& batch, const std::string& output_dir) {
+  std::string earlier;
+  if (auto folders = store.file_folders(batch)) {
+    for (const auto& f : *folders) {
+      if (f != output_dir) {
+        earlier += (earlier.empty() ? "" : ", ") + f;
+      }
+    }
+  }
+  return earlier.empty() ? output_dir : fmt::format("{} (and, downloaded before the batch moved there, {})", output_dir,
+                                                    earlier);
+}
+
+void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& db,
                    std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
@@ -124,7 +138,7 @@ void print_summary(const std::string& batch, const RunSummary& s, const Settings
     fmt::print(out, "  failures: {}\n", parts);
   }
   if (s.succeeded) {
-    fmt::print(out, "  files: {}\n", settings.output_dir);
+    fmt::print(out, "  files: {}\n", files);
   }
   std::string resume = fmt::format("reelq resume --db {} --batch {}", shell_word(db), batch);
   switch (s.end) {
@@ -241,6 +255,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     io.err << fmt::format("reelq: the output folder cannot be written: {}\n", st.error().message);
     return k_exit_usage;  // like a folder that cannot be created: nothing was sent
   }
+  if (!batch->output_dir.empty() && batch->output_dir != settings->output_dir) {
+    // Say it once, where it is decided: files already downloaded are not moved, nor fetched again.
+    fmt::print(io.err, "reelq: batch {} now sends its results to {}; the files already downloaded stay in {}\n",
+               batch_name, settings->output_dir, batch->output_dir);
+  }
   if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
     io.err << "reelq: " << st.error().message << "\n";
     return k_exit_internal;
@@ -277,7 +296,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   }
   RunSummary summary = runner.run();
   observer.finish();
-  print_summary(batch_name, summary, *settings, flags.db, io.out);
+  print_summary(batch_name, summary, files_line(store, batch_name, settings->output_dir), flags.db, io.out);
   return exit_code_of(summary);
 }
 

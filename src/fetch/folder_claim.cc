@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -73,7 +75,7 @@ Status claim_folder(const fs::path& dir, const FolderClaim& claim) {
     std::ofstream out(tmp, std::ios::trunc);
     out << text;
     if (!out.flush()) {
-      return Error{ErrorKind::io, fmt::format("cannot write {}", tmp.string())};
+      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", tmp.string(), std::strerror(errno))};
     }
   }
   std::error_code ec;

@@ -60,6 +60,23 @@ Status RunStore::set_output_dir(const std::string& batch, const std::string& dir
   }
 }
 
+Result<std::vector<std::string>> RunStore::file_folders(const std::string& batch) {
+  try {
+    std::vector<std::string> out;
+    SQLite::Statement q(m_db,
+                        "SELECT DISTINCT coalesce(f.dir, b.output_dir) FROM files f JOIN jobs j ON f.job = j.id "
+                        "JOIN batches b ON b.name = j.batch WHERE j.batch = ? AND f.path IS NOT NULL "
+                        "AND coalesce(f.dir, b.output_dir) IS NOT NULL ORDER BY 1");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      out.push_back(q.getColumn(0).getString());
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) {
   try {
     std::vector<JobRow> out;

@@ -94,6 +94,8 @@ class RunStore {
   // A batch-level event (no job): the balance check before a run.
   Status log_event(const EventRecord& event);
   Status set_output_dir(const std::string& batch, const std::string& dir);
+  // The folders holding the batch's downloaded files: more than one once `--output-dir` moved it.
+  Result<std::vector<std::string>> file_folders(const std::string& batch);
 
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
   Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);

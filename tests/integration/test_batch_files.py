@@ -178,6 +178,10 @@ class BatchFiles(SimRunTest):
         moved = os.path.join(self.dir, "big-disk")
         r = self.reelq_at(self.night, "resume", "--output-dir", moved)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        old = os.path.join(self.night, "renders", "night")
+        self.assertIn(f"reelq: batch night now sends its results to {moved}; the files already downloaded stay "
+                      f"in {old}\n", r.stderr)
+        self.assertIn(f"files: {moved} (and, downloaded before the batch moved there, {old})\n", r.stdout)
         self.assertEqual(self.renders(), first, "files already downloaded stay where they are")
         later = sorted(n for n in os.listdir(moved) if n.endswith(".mp4"))
         self.assertEqual(len(later) + len(first), 16, later)
@@ -190,7 +194,6 @@ class BatchFiles(SimRunTest):
         r = self.reelq_at(self.night, "report", "--format", "json")
         files = [f["file"] for take in json.loads(r.stdout)["batches"][0]["jobs"] for f in take["files"]]
         # Relative to the batch's folder (now big-disk), or absolute where written before the move.
-        old = os.path.join(self.night, "renders", "night")
         self.assertEqual(sorted(f for f in files if os.path.isabs(f)), [os.path.join(old, n) for n in first])
         self.assertEqual(sorted(f for f in files if not os.path.isabs(f)), later)
 
