@@ -116,8 +116,8 @@ std::string files_line(RunStore& store, const std::string& batch, const std::str
       }
     }
   }
-  return earlier.empty() ? output_dir : fmt::format("{} (and, downloaded before the batch moved there, {})", output_dir,
-                                                    earlier);
+  return earlier.empty() ? output_dir
+                         : fmt::format("{} (and, downloaded before the batch moved there, {})", output_dir, earlier);
 }
 
 void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& db,
