@@ -70,7 +70,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
                          int& http_status) {
   FileRecord rec;
   rec.url = url;
-  fs::path part = target.parent_path() / ("." + target.filename().string() + ".part");
+  // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
+  // each other's temporary files; each then moves its own whole file into place, never over another.
+  fs::path part = target.parent_path() / fmt::format(".{}.{}.part", target.filename().string(), ::getpid());
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   std::ofstream out(part, std::ios::binary | std::ios::trunc);

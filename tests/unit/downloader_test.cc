@@ -193,3 +193,14 @@ TEST_CASE("a file already downloaded stays where it was written when the batch's
   CHECK(t.requests.empty());
   CHECK_FALSE(fs::exists(new_dir / "shot-t1.mp4"));
 }
+
+TEST_CASE("a download does not touch another writer's temporary file beside the same name") {
+  // Two reelqs filling one folder (two batches sharing --output-dir): each has its own.
+  Fetch f;
+  test::write_file(f.dir / ".a.mp4.part", "another reelq, mid-transfer");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  f.get();
+  CHECK(f.error == "");
+  CHECK(test::read_file(f.dir / ".a.mp4.part") == "another reelq, mid-transfer");
+  CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
+}
