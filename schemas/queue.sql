@@ -91,3 +91,18 @@ CREATE TABLE database_info (
   key   TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) STRICT;
+
+-- version 5
+-- Which queue this database is, so an output folder can say which queue's results it holds
+-- (the .reelq-queue file reelq writes there names this id and the database's path).
+CREATE TABLE queue_identity (
+  id TEXT NOT NULL                         -- 32 hex digits, random, made once with the database
+) STRICT;
+INSERT INTO queue_identity (id) VALUES (lower(hex(randomblob(16))));
+-- The folder each result file was written to. A batch's output folder can change (`resume
+-- --output-dir); files already downloaded stay recorded where they are. Older rows were written
+-- to their batch's folder.
+ALTER TABLE files ADD COLUMN dir TEXT;     -- absolute; path is the file's name inside it
+UPDATE files SET dir = (SELECT b.output_dir FROM jobs j JOIN batches b ON b.name = j.batch
+                        WHERE j.id = files.job)
+  WHERE path IS NOT NULL;

@@ -154,7 +154,13 @@ std::string absolute_from(const std::filesystem::path& base, const std::string& 
 Result<Settings> resolve_settings(const SettingsLayers& layers) {
   namespace fs = std::filesystem;
   Settings s;
-  fs::path manifest_dir = fs::path(layers.manifest_path).parent_path();
+  // Resolved through symlinks ("../night" from a linked folder means what the kernel says): the
+  // folder is stored with the batch and shown in every hint.
+  std::error_code ec;
+  fs::path manifest_dir = fs::weakly_canonical(fs::path(layers.manifest_path).parent_path(), ec);
+  if (ec) {
+    manifest_dir = fs::path(layers.manifest_path).parent_path().lexically_normal();
+  }
   if (auto st = apply_settings_json(s, layers.manifest_settings_json, layers.manifest_path + ": "); !st) {
     return st.error();
   }

@@ -12,6 +12,7 @@
 #include <tuple>
 
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "settings.h"
 #include "util/text.h"
 
@@ -41,13 +42,16 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* 
          ". `reelq COMMAND --help` says more.\n";
 }
 
+constexpr const char* k_db_help =
+    "Queue database (else REELQ_DB; else reelq.db beside the manifest, or found from the current folder up)";
+
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
   CLI::App app{"reelq: run batches of apixo video renders within the API's caps, resumably"};
   app.set_version_flag("--version", std::string("reelq ") + REELQ_VERSION);
   app.require_subcommand(1);
-  std::string db_path = "reelq.db";
+  std::string db_path;  // "" = not given: see cli/db_location.h
 
   auto* validate = app.add_subcommand("validate", "Check manifests; report every problem as FILE:LINE:COL");
   std::vector<std::string> files;
@@ -57,13 +61,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::string manifest;
   bool replace_changed = false;
   enqueue->add_option("manifest", manifest, "Manifest file")->required();
-  enqueue->add_option("--db", db_path, "Queue database")->capture_default_str();
+  enqueue->add_option("--db", db_path, k_db_help);
   enqueue->add_flag("--replace-changed", replace_changed, "Requeue unsubmitted jobs whose spec changed");
 
   auto* status = app.add_subcommand("status", "Counts per state for each batch");
   std::optional<std::string> batch;
   bool json = false;
-  status->add_option("--db", db_path, "Queue database")->capture_default_str();
+  status->add_option("--db", db_path, k_db_help);
   status->add_option("--batch", batch, "Only this batch");
   status->add_flag("--json", json, "Machine-readable output");
 
@@ -75,7 +79,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   std::string manifest_to_run;
   std::optional<std::string> resume_batch;
   auto add_run_flags = [&](CLI::App* cmd) {
-    cmd->add_option("--db", run_flags.db, "Queue database")->capture_default_str();
+    cmd->add_option("--db", run_flags.db, k_db_help);
     cmd->add_option("--api-key-file", run_flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
     cmd->add_option("--ca-file", run_flags.ca_file, "Trust this CA bundle instead of the system's");
     const std::map<std::string, std::string> help = {
@@ -167,13 +171,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   ReportFlags report_flags;
   auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");
-  report->add_option("--db", report_flags.db, "Queue database")->capture_default_str();
+  report->add_option("--db", report_flags.db, k_db_help);
   report->add_option("--batch", report_flags.batch, "Only this batch (default: every batch)");
   report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension, else csv)");
   report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
 
   auto* batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
-  batches->add_option("--db", db_path, "Queue database")->capture_default_str();
+  batches->add_option("--db", db_path, k_db_help);
 
   EstimateFlags estimate_flags;
   auto* estimate = app.add_subcommand("estimate", "Renders, seconds of video, cost and least wall time of a manifest");
@@ -186,7 +190,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
 
   JobSelector selector;
   auto add_selector = [&](CLI::App* cmd) {
-    cmd->add_option("--db", db_path, "Queue database")->capture_default_str();
+    cmd->add_option("--db", db_path, k_db_help);
     cmd->add_option("--batch", selector.batch, "Only this batch (default: every batch)");
     cmd->add_option("--job", selector.job_ids, "Only this job id (repeatable)");
   };
@@ -202,7 +206,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* download = app.add_subcommand("download", "Fetch rendered results that are not on disk");
   std::optional<std::string> download_batch;
   std::string download_ca;
-  download->add_option("--db", db_path, "Queue database")->capture_default_str();
+  download->add_option("--db", db_path, k_db_help);
   download->add_option("--batch", download_batch, "Only this batch");
   download->add_option("--ca-file", download_ca, "Trust this CA bundle instead of the system's");
 
@@ -216,6 +220,15 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return app.exit(e, out, err) == 0 ? k_exit_ok : k_exit_usage;
   }
   CommandIo io{out, err};
+  // Commands without a manifest find the queue from where the user stands (cli/db_location.h).
+  auto locate = [&](std::string& db) {
+    auto found = db_without_manifest(db, std::filesystem::current_path());
+    if (!found) {
+      return report_error(err, found.error());
+    }
+    db = found->path.string();
+    return -1;
+  };
   if (*run || *resume) {
     CLI::App* cmd = *run ? run : resume;
     for (const auto& [key, owner, option] : setting_options) {
@@ -230,7 +243,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (*run && rehearse) {
       return cmd_rehearse(manifest_to_run, run_flags, io);
     }
-    return *run ? cmd_run(manifest_to_run, run_flags, io) : cmd_resume(resume_batch, run_flags, io);
+    if (*run) {
+      return cmd_run(manifest_to_run, run_flags, io);
+    }
+    if (int rc = locate(run_flags.db); rc >= 0) {
+      return rc;
+    }
+    return cmd_resume(resume_batch, run_flags, io);
   }
   if (*sim) {
     sim_config.keys.clear();
@@ -254,11 +273,19 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (*enqueue) {
     return cmd_enqueue(manifest, db_path, replace_changed ? OnChanged::replace : OnChanged::refuse, io);
   }
+  if (*report) {
+    if (int rc = locate(report_flags.db); rc >= 0) {
+      return rc;
+    }
+    return cmd_report(report_flags, io);
+  }
+  if (*status || *batches || *retry || *cancel || *download) {
+    if (int rc = locate(db_path); rc >= 0) {
+      return rc;
+    }
+  }
   if (*status) {
     return cmd_status(db_path, batch, json, io);
-  }
-  if (*report) {
-    return cmd_report(report_flags, io);
   }
   if (*batches) {
     return cmd_batches(db_path, io);

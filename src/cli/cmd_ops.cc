@@ -8,6 +8,7 @@
 #include "api/poco_transport.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "fetch/collect.h"
 #include "util/run_lock.h"
 
@@ -52,7 +53,7 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
   if (out->not_failed) {
     fmt::print(io.out, "; {} named were not failed and were left alone", out->not_failed);
   }
-  fmt::print(io.out, ".\nRun them with: reelq resume --db {}{}\n", db_path, scope(sel));
+  fmt::print(io.out, ".\nRun them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
   return k_exit_ok;
 }
 

@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "util/run_lock.h"
+#include "cli/db_location.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -99,7 +100,8 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
                                       : "URL expired";
     fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
   }
-  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", db_path, batch ? " --batch " + *batch : "");
+  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path),
+             batch ? " --batch " + *batch : "");
 }
 
 }  // namespace
@@ -118,12 +120,17 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
   return rc;
 }
 
-int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io) {
+int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io) {
   auto m = load_manifest(manifest);
   if (!m) {
     report_error(io.err, m.error());
     return k_exit_usage;
   }
+  auto db = db_for_manifest(db_flag, manifest, m->batch, std::filesystem::current_path());
+  if (!db) {
+    return report_error(io.err, db.error());
+  }
+  std::string db_path = db->path.string();
   // A runner drains the rows it read when it started: a row replaced under it would be rendered
   // from the old prompt while the database and every report show the new one, and rows added
   // under it would be left for no one. So enqueue waits for the database to be free.
@@ -195,6 +202,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     io.out << "no batches in " << db_path << "\n";
     return k_exit_ok;
   }
+  fmt::print(io.out, "queue: {}\n", db_path);
   fmt::print(io.out, "{:<24} {:>6}", "BATCH", "TOTAL");
   for (JobState st : k_all_states) {
     fmt::print(io.out, " {:>11}", to_string(st));

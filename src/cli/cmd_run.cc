@@ -13,7 +13,10 @@
 #include "api/poco_transport.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "cli/progress.h"
+#include "fetch/folder_claim.h"
+#include "queue/database.h"
 #include "queue/run_store.h"
 #include "report/estimate.h"
 #include "report/report_file.h"
@@ -148,8 +151,22 @@ std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batc
   return std::nullopt;
 }
 
+// The batch's output folder, and any folder that holds files it downloaded before it moved.
+std::string files_line(RunStore& store, const std::string& batch, const std::string& output_dir) {
+  std::string earlier;
+  if (auto folders = store.file_folders(batch)) {
+    for (const auto& f : *folders) {
+      if (f != output_dir) {
+        earlier += (earlier.empty() ? "" : ", ") + f;
+      }
+    }
+  }
+  return earlier.empty() ? output_dir
+                         : fmt::format("{} (and, downloaded before the batch moved there, {})", output_dir, earlier);
+}
+
 // `resume` is the command that continues the batch.
-void print_summary(const std::string& batch, const RunSummary& s, const Settings& settings, const std::string& resume,
+void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& resume,
                    std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
@@ -167,7 +184,7 @@ void print_summary(const std::string& batch, const RunSummary& s, const Settings
     fmt::print(out, "  failures: {}\n", parts);
   }
   if (s.succeeded) {
-    fmt::print(out, "  files: {}\n", settings.output_dir);
+    fmt::print(out, "  files: {}\n", files);
   }
   switch (s.end) {
     case RunEnd::finished:
@@ -230,6 +247,16 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
   return k_exit_unfinished;
 }
 
+// The output folder must not hold another queue's results for this batch (the same manifest run
+// with another database would render it all again). `queue_id` "" is a queue not created yet.
+// Returns an exit code to stop with, or -1 to go on.
+int check_output_folder(const std::string& batch, const std::string& queue_id, const fs::path& dir, CommandIo io) {
+  if (auto owner = foreign_claim(read_claims(dir), batch, queue_id)) {
+    return report_error(io.err, foreign_claim_error(dir, *owner));
+  }
+  return -1;
+}
+
 // Drains one batch; the lock and the key are the caller's.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
           DrainMode mode = DrainMode::run) {
@@ -262,11 +289,27 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
         batch_name, names);
     return k_exit_usage;
   }
+  auto id = queue_id(queue.db());
+  if (!id) {
+    return report_error(io.err, id.error());
+  }
+  if (int rc = check_output_folder(batch_name, *id, settings->output_dir, io); rc >= 0) {
+    return rc;
+  }
   std::error_code ec;
   fs::create_directories(settings->output_dir, ec);
   if (ec) {
     io.err << fmt::format("reelq: cannot create the output folder {}: {}\n", settings->output_dir, ec.message());
     return k_exit_usage;
+  }
+  if (auto st = claim_folder(settings->output_dir, {*id, batch_name, flags.db}); !st) {
+    io.err << fmt::format("reelq: the output folder cannot be written: {}\n", st.error().message);
+    return k_exit_usage;  // like a folder that cannot be created: nothing was sent
+  }
+  if (!batch->output_dir.empty() && batch->output_dir != settings->output_dir) {
+    // Say it once, where it is decided: files already downloaded are not moved, nor fetched again.
+    fmt::print(io.err, "reelq: batch {} now sends its results to {}; the files already downloaded stay in {}\n",
+               batch_name, settings->output_dir, batch->output_dir);
   }
   if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
     io.err << "reelq: " << st.error().message << "\n";
@@ -306,8 +349,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   observer.finish();
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
-                           : fmt::format("reelq resume --db {} --batch {}", flags.db, batch_name);
-  print_summary(batch_name, summary, *settings, resume, io.out);
+                           : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
+  print_summary(batch_name, summary, files_line(store, batch_name, settings->output_dir), resume, io.out);
   return exit_code_of(summary);
 }
 
@@ -344,13 +387,54 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
   return p;
 }
 
+// Before the queue is created or written: the folder this run would fill must not hold another
+// queue's results for the batch. Returns an exit code to stop with, or -1 to go on.
+int precheck_output_folder(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
+                           CommandIo io) {
+  std::string id;
+  BatchInfo stored;
+  std::error_code ec;
+  if (fs::exists(flags.db, ec)) {
+    auto queue = Queue::open(flags.db, system_clock());
+    if (!queue) {
+      return report_error(io.err, queue.error());
+    }
+    auto qid = queue_id(queue.value()->db());
+    if (!qid) {
+      return report_error(io.err, qid.error());
+    }
+    id = *qid;
+    RunStore store(queue.value()->db(), system_clock());
+    if (auto b = store.batch(manifest.batch)) {
+      stored = *b;
+    }
+  }
+  stored.name = manifest.batch;
+  stored.manifest_path = fs::absolute(manifest_path).string();
+  stored.settings_json = manifest.settings_json;
+  auto settings = resolve_run_settings(stored, flags);
+  if (!settings) {
+    return report_error(io.err, settings.error());
+  }
+  return check_output_folder(manifest.batch, id, settings->output_dir, io);
+}
+
 }  // namespace
 
-int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
   auto manifest = load_manifest(manifest_path);
   if (!manifest) {
     io.err << manifest.error().message;
     return k_exit_usage;
+  }
+  auto db = db_for_manifest(given.db, manifest_path, manifest->batch, fs::current_path());
+  if (!db) {
+    return report_error(io.err, db.error());
+  }
+  RunFlags flags = given;
+  flags.db = db->path.string();
+  if (int rc = precheck_output_folder(*manifest, manifest_path, flags, io); rc >= 0) {
+    return rc;
   }
   int rc = k_exit_ok;
   auto prepared = prepare(flags, io, rc);
@@ -469,7 +553,8 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
                                                                      "nothing was changed",
                                                                      manifest->batch, lock.error().message)});
   }
-  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm"}) {
+  // The claim file goes with the old database: the new rehearsal queue owns the folder.
+  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm", k_claim_file}) {
     fs::remove(dir / stale, ec);
   }
   SimConfig sim_config;

@@ -19,11 +19,12 @@ struct CommandIo {
 };
 
 int cmd_validate(const std::vector<std::string>& files, CommandIo io);
-int cmd_enqueue(const std::string& manifest, const std::string& db_path, OnChanged on_changed, CommandIo io);
+// `db_flag`: --db as given ("" = REELQ_DB, else reelq.db beside the manifest).
+int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io);
 int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io);
 
 struct RunFlags {
-  std::string db = "reelq.db";
+  std::string db;  // --db; "" = REELQ_DB, else beside the manifest (run) or found (resume)
   std::string api_key_file;
   std::string ca_file;
   std::vector<std::pair<std::string, std::string>> settings;  // (key, value) of the setting flags given
@@ -42,7 +43,7 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
 int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io);
 
 struct ReportFlags {
-  std::string db = "reelq.db";
+  std::string db;
   std::optional<std::string> batch;
   std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
   std::string output;  // "" = stdout

@@ -12,7 +12,11 @@ Result<JobState> record_download(RunStore& store, const DownloadResult& r, const
       return st.error();
     }
   }
-  EventRecord e{"download", r.http_status, std::nullopt, r.ok ? "" : r.error, task_id, r.ok ? "ok" : "failed"};
+  std::string message = r.ok ? "" : r.error;
+  for (const std::string& note : r.notes) {
+    message += (message.empty() ? "" : "; ") + note;
+  }
+  EventRecord e{"download", r.http_status, std::nullopt, message, task_id, r.ok ? "ok" : "failed"};
   JobUpdate u;
   u.completed_at = now;
   if (r.ok) {
@@ -39,7 +43,6 @@ Result<CollectOutcome> collect_missing(RunStore& store, Downloader& downloader, 
     t.row = m.row;
     t.job_id = m.job_id;
     t.take = m.take;
-    t.takes = m.takes;
     t.urls = m.urls;
     t.done = m.files;  // the downloader keeps only those still on disk
     downloader.start(std::move(t));
@@ -53,6 +56,9 @@ Result<CollectOutcome> collect_missing(RunStore& store, Downloader& downloader, 
         return state.error();
       }
       std::string name = m.takes > 1 ? fmt::format("{} take {}", m.job_id, m.take) : m.job_id;
+      for (const std::string& note : r.notes) {
+        log(fmt::format("{}: {}", name, note));
+      }
       if (r.ok) {
         ++out.fetched;
         log(fmt::format("{}: on disk ({} file{})", name, r.files.size(), r.files.size() == 1 ? "" : "s"));

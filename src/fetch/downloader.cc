@@ -3,7 +3,9 @@
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
 #include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <fstream>
 
 #include "fetch/output_paths.h"
@@ -13,11 +15,64 @@ namespace reelq {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+constexpr int k_max_kept_aside = 1000;  // NAME~2 ... NAME~1000, then give up with an error
+
+std::string sha256_of_file(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  char buf[65536];
+  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
+    sha.update(buf, static_cast<size_t>(in.gcount()));
+  }
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
+// Whether `path` already holds exactly these bytes (then there is nothing to write).
+bool holds_same_bytes(const fs::path& path, std::int64_t bytes, const std::string& sha256) {
+  std::error_code ec;
+  auto size = fs::file_size(path, ec);
+  return !ec && static_cast<std::int64_t>(size) == bytes && sha256_of_file(path) == sha256;
+}
+
+enum class Placed { moved, already_there, taken, failed };
+
+// Moves `part` to `target` only if no file is there, atomically: link() fails with EEXIST rather
+// than replace, so even another program writing the same name at the same moment is not
+// overwritten. Filesystems without hard links get a check-then-rename.
+Placed place_if_free(const fs::path& part, const fs::path& target, std::int64_t bytes, const std::string& sha256,
+                     std::string& error) {
+  std::error_code ec;
+  if (::link(part.c_str(), target.c_str()) == 0) {
+    fs::remove(part, ec);
+    return Placed::moved;
+  }
+  int err = errno;
+  if (err != EEXIST && !fs::exists(target, ec)) {
+    fs::rename(part, target, ec);
+    if (ec) {
+      error = fmt::format("cannot move the file into place: {}", ec.message());
+      return Placed::failed;
+    }
+    return Placed::moved;
+  }
+  if (holds_same_bytes(target, bytes, sha256)) {
+    fs::remove(part, ec);
+    return Placed::already_there;
+  }
+  return Placed::taken;
+}
+
+}  // namespace
+
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
                          int& http_status, std::int64_t max_bytes) {
   FileRecord rec;
   rec.url = url;
-  fs::path part = target.parent_path() / ("." + target.filename().string() + ".part");
+  // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
+  // each other's temporary files; each then moves its own whole file into place, never over another.
+  fs::path part = target.parent_path() / fmt::format(".{}.{}.part", target.filename().string(), ::getpid());
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
   std::ofstream out(part, std::ios::binary | std::ios::trunc);
@@ -68,14 +123,32 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   if (head.size() < 8 || head.substr(4, 4) != "ftyp") {
     return fail("download is not an MP4 file");
   }
-  fs::rename(part, target, ec);
-  if (ec) {
-    return fail(fmt::format("cannot move the file into place: {}", ec.message()));
+  std::string sha256 = Poco::DigestEngine::digestToHex(sha.digest());
+  // Never replace a file reelq did not write for this result: keep it, and save beside it. A file
+  // with these very bytes is this result already (a run stopped between the rename and its record).
+  std::string name = target.filename().string();
+  for (int n = 1; n <= k_max_kept_aside; ++n) {
+    fs::path candidate = n == 1 ? target : target.parent_path() / kept_aside_name(name, n);
+    Placed placed = place_if_free(part, candidate, bytes, sha256, error);
+    if (placed == Placed::failed) {
+      return fail(error);
+    }
+    if (placed == Placed::taken) {
+      continue;
+    }
+    rec.path = candidate.filename().string();
+    rec.dir = target.parent_path().string();
+    rec.bytes = bytes;
+    rec.sha256 = sha256;
+    if (n > 1) {
+      rec.note = fmt::format(
+          "{} was already in the output folder and reelq did not write it; kept it and saved this result as {}", name,
+          rec.path);
+    }
+    return rec;
   }
-  rec.path = target.filename().string();
-  rec.bytes = bytes;
-  rec.sha256 = Poco::DigestEngine::digestToHex(sha.digest());
-  return rec;
+  return fail(fmt::format("{} and {} other names for it are taken in {}", name, k_max_kept_aside - 1,
+                          target.parent_path().string()));
 }
 
 Downloader::Downloader(HttpTransport& transport, Clock& clock, DownloadOptions options)
@@ -153,11 +226,12 @@ DownloadResult Downloader::run(const DownloadTask& task) {
   Backoff backoff(m_options.backoff_base, m_options.backoff_cap, static_cast<std::uint64_t>(task.row));
   for (size_t i = 0; i < task.urls.size(); ++i) {
     FileRecord rec;
-    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(dir / task.done[i].path)) {
+    // A file already downloaded stays where it was written, even if the batch's folder changed.
+    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(file_location(task.done[i], dir))) {
       result.files.push_back(task.done[i]);
       continue;
     }
-    std::string name = result_file_name(task.job_id, task.take, task.takes, static_cast<int>(i));
+    std::string name = result_file_name(task.job_id, task.take, static_cast<int>(i));
     fs::path target = dir / name;
     if (!is_inside(dir, target)) {  // cannot happen with safe names; refuse if it does
       result.ok = false;
@@ -190,9 +264,12 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     rec.idx = static_cast<int>(i);
     rec.url = task.urls[i];
     rec.attempts = earlier + attempts;
+    if (!rec.note.empty()) {
+      result.notes.push_back(rec.note);
+    }
     result.files.push_back(rec);
     // On disk under its final name, or the take is not done: never `ok` on a file that is not there.
-    if (error.empty() && (rec.path.empty() || !fs::exists(dir / rec.path))) {
+    if (error.empty() && (rec.path.empty() || !fs::exists(file_location(rec, dir)))) {
       error = "the downloaded file is not in the output folder";
     }
     if (!error.empty() || m_stopping) {

@@ -3,8 +3,10 @@
 // (downloads go to the CDN, not the API, so they do not spend the request budget).
 //
 // Each file is streamed to a hidden temporary file beside its final name, checked (HTTP 200,
-// Content-Length, non-empty, an MP4 'ftyp' box), then renamed into place, so a file under its final
-// name is always whole. A failed or truncated transfer is retried with backoff.
+// Content-Length, non-empty, an MP4 'ftyp' box), then moved into place, so a file under its final
+// name is always whole. A failed or truncated transfer is retried with backoff. A file already
+// under the final name is never replaced: the result is saved beside it (NAME~2.mp4) unless it
+// holds the very same bytes.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -25,7 +27,6 @@ struct DownloadTask {
   std::int64_t row = 0;
   std::string job_id;
   int take = 1;
-  int takes = 1;
   std::vector<std::string> urls;
   std::vector<FileRecord> done;      // files already on disk from an earlier run (and earlier attempts)
   std::filesystem::path output_dir;  // "" = DownloadOptions::output_dir (another batch's task: its own)
@@ -36,6 +37,7 @@ struct DownloadResult {
   bool ok = false;                // every file of the task is on disk under its final name
   std::vector<FileRecord> files;  // every file's latest record (written to the files table)
   std::string error;              // when !ok: the last failure
+  std::vector<std::string> notes;  // what was done differently, for the log (a result saved beside a file)
   int http_status = 0;
 };
 

@@ -17,15 +17,17 @@ std::string safe_component(const std::string& name) {
   return out.empty() ? "_" : out;
 }
 
-std::string result_file_name(const std::string& job_id, int take, int takes, int url_index) {
-  std::string base = safe_component(job_id);
-  if (takes > 1) {
-    base += fmt::format("-t{}", take);
-  }
+std::string result_file_name(const std::string& job_id, int take, int url_index) {
+  std::string base = safe_component(job_id) + fmt::format("-t{}", take);
   if (url_index > 0) {
     base += fmt::format("-{}", url_index + 1);
   }
   return base + ".mp4";
+}
+
+std::string kept_aside_name(const std::string& name, int n) {
+  std::filesystem::path p(name);
+  return p.stem().string() + fmt::format("~{}", n) + p.extension().string();
 }
 
 bool is_inside(const std::filesystem::path& dir, const std::filesystem::path& path) {

@@ -111,6 +111,18 @@ class ManifestBuilder {
     auto [it, inserted] = m_id_lines.emplace(spec.id, pos.line);
     if (!inserted) {
       error(pos, fmt::format("duplicate job id '{}' (first at line {})", spec.id, it->second));
+      return;
+    }
+    // Files are named after ids; on a case-insensitive disk (macOS, Windows, most USB drives)
+    // 'Clip' and 'clip' would write one file.
+    std::string folded = spec.id;
+    std::transform(folded.begin(), folded.end(), folded.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    auto [first, fresh] = m_folded_ids.emplace(folded, std::make_pair(spec.id, pos.line));
+    if (!fresh) {
+      error(pos, fmt::format("job id '{}' differs from '{}' (line {}) only in case; their files would be one file "
+                             "on a case-insensitive disk",
+                             spec.id, first->second.first, first->second.second));
     }
   }
 
@@ -199,6 +211,7 @@ class ManifestBuilder {
   const ManifestSource& m_source;
   Diagnostics& m_errors;
   std::unordered_map<std::string, int> m_id_lines;
+  std::unordered_map<std::string, std::pair<std::string, int>> m_folded_ids;  // lower-cased id -> (id, line)
   std::unordered_map<std::string, ImageCheck> m_image_cache;
 };
 

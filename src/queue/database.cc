@@ -47,6 +47,11 @@ Status migrate(SQLite::Database& db, std::string_view sql, int target) {
         continue;
       }
       SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
+      // Another process opening the same new database (a `report` beside a starting run) may have
+      // migrated it meanwhile: read the version again under the write lock.
+      if (db.execAndGet("PRAGMA user_version").getInt() >= s.version) {
+        continue;
+      }
       db.exec(std::string(s.sql));
       db.exec(fmt::format("PRAGMA user_version = {}", s.version));
       tx.commit();
@@ -59,6 +64,29 @@ Status migrate(SQLite::Database& db, std::string_view sql, int target) {
 
 Error storage_error(const std::exception& e) {
   return Error{ErrorKind::storage, fmt::format("queue database: {}", e.what())};
+}
+
+Result<std::string> queue_id(SQLite::Database& db) {
+  try {
+    return db.execAndGet("SELECT id FROM queue_identity LIMIT 1").getString();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+bool database_holds_batch(const std::filesystem::path& path, const std::string& batch) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) {
+    return false;
+  }
+  try {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    SQLite::Statement q(db, "SELECT 1 FROM batches WHERE name = ?");
+    q.bind(1, batch);
+    return q.executeStep();
+  } catch (const std::exception&) {
+    return false;
+  }
 }
 
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path) {

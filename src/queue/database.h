@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include "util/result.h"
@@ -21,6 +22,13 @@ int latest_schema_version();
 // Runs the sections of `sql` whose version is above the database's user_version, each in its own
 // transaction, up to `target` (tests use a lower target to make an old database).
 Status migrate(SQLite::Database& db, std::string_view sql, int target);
+
+// The database's own id (schema version 5): what an output folder's .reelq-queue names.
+Result<std::string> queue_id(SQLite::Database& db);
+
+// Whether the database at `path` exists and holds `batch`, read without changing it (not even a
+// migration). Any problem reading it counts as "no".
+bool database_holds_batch(const std::filesystem::path& path, const std::string& batch);
 
 // Opens (creating if needed) a queue database in WAL mode with full fsync, migrated to the latest
 // version. A database written by a newer reelq is refused rather than misread.

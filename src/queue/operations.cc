@@ -273,26 +273,32 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       candidates.push_back(std::move(m));
     }
     // Every candidate's files in one query, not one query per take.
-    SQLite::Statement f(db,
-                        "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
-                        "coalesce(f.sha256, ''), f.attempts FROM files f JOIN jobs j ON f.job = j.id "
-                        "WHERE ?1 IS NULL OR j.batch = ?1 ORDER BY f.job, f.idx");
+    SQLite::Statement f(
+        db,
+        "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
+        "coalesce(f.sha256, ''), f.attempts, coalesce(f.dir, '') FROM files f JOIN jobs j ON f.job = j.id "
+        "WHERE ?1 IS NULL OR j.batch = ?1 ORDER BY f.job, f.idx");
     if (batch) {
       f.bind(1, *batch);
     }
     while (f.executeStep()) {
       if (auto it = by_row.find(f.getColumn(0).getInt64()); it != by_row.end()) {
-        candidates[it->second].files.push_back({f.getColumn(1).getInt(), f.getColumn(2).getString(),
-                                                f.getColumn(3).getString(), f.getColumn(4).getInt64(),
-                                                f.getColumn(5).getString(), f.getColumn(6).getInt()});
+        candidates[it->second].files.push_back({f.getColumn(1).getInt(),
+                                                f.getColumn(2).getString(),
+                                                f.getColumn(3).getString(),
+                                                f.getColumn(4).getInt64(),
+                                                f.getColumn(5).getString(),
+                                                f.getColumn(6).getInt(),
+                                                f.getColumn(7).getString(),
+                                                {}});
       }
     }
     std::vector<MissingResult> out;
     for (auto& m : candidates) {
+      // Each file where it was written: a batch whose folder changed since still has them.
       bool all_on_disk = m.files.size() >= m.urls.size() && !m.output_dir.empty();
       for (const auto& file : m.files) {
-        all_on_disk = all_on_disk && !file.path.empty() &&
-                      std::filesystem::exists(std::filesystem::path(m.output_dir) / file.path);
+        all_on_disk = all_on_disk && !file.path.empty() && std::filesystem::exists(file_location(file, m.output_dir));
       }
       if (m.state != JobState::succeeded || !all_on_disk) {
         out.push_back(std::move(m));

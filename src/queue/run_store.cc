@@ -10,6 +10,10 @@
 
 namespace reelq {
 
+std::filesystem::path file_location(const FileRecord& file, const std::filesystem::path& batch_dir) {
+  return (file.dir.empty() ? batch_dir : std::filesystem::path(file.dir)) / file.path;
+}
+
 Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {
     SQLite::Statement q(m_db,
@@ -52,6 +56,23 @@ Status RunStore::set_output_dir(const std::string& batch, const std::string& dir
     q.bind(3, batch);
     q.exec();
     return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<std::string>> RunStore::file_folders(const std::string& batch) {
+  try {
+    std::vector<std::string> out;
+    SQLite::Statement q(m_db,
+                        "SELECT DISTINCT coalesce(f.dir, b.output_dir) FROM files f JOIN jobs j ON f.job = j.id "
+                        "JOIN batches b ON b.name = j.batch WHERE j.batch = ? AND f.path IS NOT NULL "
+                        "AND coalesce(f.dir, b.output_dir) IS NOT NULL ORDER BY 1");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      out.push_back(q.getColumn(0).getString());
+    }
+    return out;
   } catch (const std::exception& e) {
     return storage_error(e);
   }
@@ -343,12 +364,18 @@ Result<std::vector<FileRecord>> RunStore::files(std::int64_t row) {
   try {
     std::vector<FileRecord> out;
     SQLite::Statement q(m_db,
-                        "SELECT idx, url, coalesce(path, ''), coalesce(bytes, 0), coalesce(sha256, ''), attempts "
-                        "FROM files WHERE job = ? ORDER BY idx");
+                        "SELECT idx, url, coalesce(path, ''), coalesce(bytes, 0), coalesce(sha256, ''), attempts, "
+                        "coalesce(dir, '') FROM files WHERE job = ? ORDER BY idx");
     q.bind(1, row);
     while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getInt(), q.getColumn(1).getString(), q.getColumn(2).getString(),
-                     q.getColumn(3).getInt64(), q.getColumn(4).getString(), q.getColumn(5).getInt()});
+      out.push_back({q.getColumn(0).getInt(),
+                     q.getColumn(1).getString(),
+                     q.getColumn(2).getString(),
+                     q.getColumn(3).getInt64(),
+                     q.getColumn(4).getString(),
+                     q.getColumn(5).getInt(),
+                     q.getColumn(6).getString(),
+                     {}});
     }
     return out;
   } catch (const std::exception& e) {
@@ -359,11 +386,11 @@ Result<std::vector<FileRecord>> RunStore::files(std::int64_t row) {
 Status RunStore::record_file(std::int64_t row, const FileRecord& f, const std::string& error) {
   try {
     SQLite::Statement q(m_db,
-                        "INSERT INTO files (job, idx, url, path, bytes, sha256, attempts, last_error) "
-                        "VALUES (?, ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, nullif(?, '')) "
-                        "ON CONFLICT (job, idx) DO UPDATE SET url = excluded.url, path = excluded.path, "
-                        "bytes = excluded.bytes, sha256 = excluded.sha256, attempts = excluded.attempts, "
-                        "last_error = excluded.last_error");
+                        "INSERT INTO files (job, idx, url, path, bytes, sha256, attempts, last_error, dir) "
+                        "VALUES (?, ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, nullif(?, ''), "
+                        "nullif(?, '')) ON CONFLICT (job, idx) DO UPDATE SET url = excluded.url, "
+                        "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
+                        "attempts = excluded.attempts, last_error = excluded.last_error, dir = excluded.dir");
     q.bind(1, row);
     q.bind(2, f.idx);
     q.bind(3, f.url);
@@ -372,6 +399,7 @@ Status RunStore::record_file(std::int64_t row, const FileRecord& f, const std::s
     q.bind(6, f.sha256);
     q.bind(7, f.attempts);
     q.bind(8, error);
+    q.bind(9, f.path.empty() ? std::string() : f.dir);
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <string>
@@ -81,11 +82,16 @@ struct JobUpdate {
 struct FileRecord {
   int idx = 0;
   std::string url;
-  std::string path;  // relative to the output folder; "" until downloaded
+  std::string path;  // the file's name inside `dir`; "" until downloaded
   std::int64_t bytes = 0;
   std::string sha256;
   int attempts = 0;
+  std::string dir;   // absolute folder the file was written to (a batch's folder can change later)
+  std::string note;  // in memory only: what the download had to do differently (a name kept aside)
 };
+
+// Where a recorded file is: its own folder, else (a record without one) the batch's.
+std::filesystem::path file_location(const FileRecord& file, const std::filesystem::path& batch_dir);
 
 class RunStore {
  public:
@@ -103,6 +109,9 @@ class RunStore {
   // A rehearsal's database (`reelq run --rehearse`) is marked so; it never talks to the real API.
   Result<bool> is_rehearsal();
   Status mark_rehearsal();
+
+  // The folders holding the batch's downloaded files: more than one once `--output-dir` moved it.
+  Result<std::vector<std::string>> file_folders(const std::string& batch);
 
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
   Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);

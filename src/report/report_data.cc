@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <unordered_map>
 
 #include "queue/database.h"
@@ -86,17 +87,24 @@ void load_rows(SQLite::Database& db, BatchReport& b, WithEvents with_events) {
     by_id[q.getColumn(0).getInt64()] = b.rows.size();
     b.rows.push_back(std::move(r));
   }
-  SQLite::Statement f(db,
-                      "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
-                      "coalesce(f.sha256, ''), coalesce(f.last_error, '') FROM files f JOIN jobs j ON f.job = j.id "
-                      "WHERE j.batch = ? ORDER BY f.job, f.idx");
+  SQLite::Statement f(
+      db,
+      "SELECT f.job, f.idx, f.url, coalesce(f.path, ''), coalesce(f.bytes, 0), "
+      "coalesce(f.sha256, ''), coalesce(f.last_error, ''), coalesce(f.dir, '') FROM files f JOIN jobs j "
+      "ON f.job = j.id "
+      "WHERE j.batch = ? ORDER BY f.job, f.idx");
   f.bind(1, b.name);
   while (f.executeStep()) {
     auto it = by_id.find(f.getColumn(0).getInt64());
     if (it != by_id.end()) {
-      b.rows[it->second].files.push_back({f.getColumn(1).getInt(), f.getColumn(2).getString(),
-                                          f.getColumn(3).getString(), f.getColumn(4).getInt64(),
-                                          f.getColumn(5).getString(), f.getColumn(6).getString()});
+      std::string path = f.getColumn(3).getString();
+      std::string dir = f.getColumn(7).getString();
+      if (!path.empty() && !dir.empty() && !b.output_dir.empty() && dir != b.output_dir) {
+        path = (std::filesystem::path(dir) / path).string();
+      }
+      b.rows[it->second].files.push_back({f.getColumn(1).getInt(), f.getColumn(2).getString(), path,
+                                          f.getColumn(4).getInt64(), f.getColumn(5).getString(),
+                                          f.getColumn(6).getString()});
     }
   }
   if (with_events == WithEvents::no) {

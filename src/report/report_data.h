@@ -18,7 +18,9 @@ namespace reelq {
 struct ReportFile {
   int idx = 0;
   std::string url;
-  std::string path;  // relative to the batch's output folder; "" until on disk
+  // Relative to the batch's output folder, or absolute when the file was written to a folder the
+  // batch used before (`resume --output-dir`); "" until on disk.
+  std::string path;
   std::int64_t bytes = 0;
   std::string sha256;
   std::string last_error;

@@ -476,7 +476,6 @@ void Runner::start_download(size_t i) {
   t.row = j.id;
   t.job_id = j.job_id;
   t.take = j.take;
-  t.takes = j.takes;
   t.urls = parse_json_string_array(j.result_urls);
   if (j.foreign()) {
     if (j.foreign_output_dir.empty()) {
@@ -503,6 +502,9 @@ void Runner::absorb_downloads() {
       return;
     }
     it->state = *state;
+    for (const std::string& note : r.notes) {
+      m_observer.log(LogLevel::warn, fmt::format("{}: {}", describe(*it), note));
+    }
     if (r.ok) {
       m_observer.log(LogLevel::info, fmt::format("{}: done ({} file{})", describe(*it), r.files.size(),
                                                  r.files.size() == 1 ? "" : "s"));

@@ -101,4 +101,18 @@ std::string nearest_word(std::string_view word, const std::vector<std::string>& 
   return best;
 }
 
+std::string shell_word(const std::string& path) {
+  bool plain = !path.empty() && path.find_first_not_of(
+                                    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                    "0123456789/._-+:,@%=") == std::string::npos;
+  if (plain) {
+    return path;
+  }
+  std::string out = "'";
+  for (char c : path) {
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  }
+  return out + "'";
+}
+
 }  // namespace reelq

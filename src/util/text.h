@@ -15,4 +15,7 @@ std::string json_quote(std::string_view s);
 // (manifest keys, commands, fail codes).
 std::string nearest_word(std::string_view word, const std::vector<std::string>& known);
 
+// `path` as one shell word, for the commands reelq suggests (quoted only when it must be).
+std::string shell_word(const std::string& path);
+
 }  // namespace reelq

@@ -56,7 +56,7 @@ class BatchTruth(SimRunTest):
         r = self.reelq("download")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("0 fetched, 1 failed", r.stdout)
-        self.assertEqual(os.listdir(os.path.join(self.dir, "out")), [])
+        self.assertEqual([n for n in os.listdir(os.path.join(self.dir, "out")) if n.endswith(".mp4")], [])
         self.assertEqual(self.query("SELECT state, fail_code FROM jobs"), [("failed", "DOWNLOAD_FAILED")])
         self.assertEqual(self.query("SELECT attempts FROM files"), [(10,)])  # five fresh attempts were made
 
@@ -85,7 +85,7 @@ class BatchTruth(SimRunTest):
             out, err = p.communicate(timeout=120)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertEqual(r.stdout, "")
-        self.assertIn(f"another reelq (pid {p.pid}) is running batches from q.db", r.stderr)
+        self.assertIn(f"another reelq (pid {p.pid}) is running batches from {self.dir}/q.db", r.stderr)
         self.assertIn("nothing was enqueued", r.stderr)
         self.assertEqual(p.returncode, 0, out + err)
         # What was rendered is what the database and the report say was rendered.
@@ -116,7 +116,8 @@ class BatchTruth(SimRunTest):
         self.assertLessEqual(stats["max_concurrent_tasks"], 10)
         self.assertEqual(stats["tasks_created"], 12)
         self.assertEqual(self.query("SELECT count(*) FROM jobs WHERE batch = 'a' AND state = 'succeeded'"), [(3,)])
-        self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "renders", "a"))), ["a0.mp4", "a1.mp4", "a2.mp4"])
+        self.assertEqual(sorted(n for n in os.listdir(os.path.join(self.dir, "renders", "a")) if n.endswith(".mp4")),
+                         ["a0-t1.mp4", "a1-t1.mp4", "a2-t1.mp4"])
 
     # Item 11: the hint after Ctrl-C sent the next run to the default API.
     def test_resume_goes_back_to_the_api_and_time_scale_the_batch_ran_with(self):
@@ -127,7 +128,7 @@ class BatchTruth(SimRunTest):
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)
         self.assertEqual(p.returncode, 3, out + err)
-        self.assertIn("Continue with: reelq resume --db q.db --batch night", out)
+        self.assertIn(f"Continue with: reelq resume --db {self.dir}/q.db --batch night", out)
         self.assertEqual(self.query("SELECT api_base, time_scale FROM batches"), [(self.sim.base, float(SCALE))])
         # Exactly the hint, with no --api-base and no --time-scale.
         t0 = time.monotonic()
@@ -149,7 +150,7 @@ class BatchTruth(SimRunTest):
         self.assertIn("1 requeued", r.stdout)
         r = self.reelq_env("resume", "--db", db, "--api-base", "https://api.apixo.ai", timeout=60)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertIn(f"reelq: {db} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "
+        self.assertIn(f"reelq: {os.path.join(self.dir, db)} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "
                       "refusing https://api.apixo.ai.", r.stderr)
         r = self.reelq_env("resume", "--db", db, timeout=60)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)

@@ -32,7 +32,7 @@ class HostileApi(SimRunTest):
         return dict(self.db().execute("SELECT job_id, state || coalesce(':' || fail_code, '') FROM jobs"))
 
     def files(self):
-        return sorted(os.listdir(os.path.join(self.dir, "renders", "hostile")))
+        return sorted(n for n in os.listdir(os.path.join(self.dir, "renders", "hostile")) if n.endswith(".mp4"))
 
     def assert_nothing_outside_the_output_folder(self):
         left = sorted(n for n in os.listdir(self.dir) if n not in ("m.yaml", "renders") and not n.startswith("q.db"))
@@ -41,7 +41,7 @@ class HostileApi(SimRunTest):
     def assert_all_succeeded(self, r):
         self.assertEqual(r.returncode, 0, self.out)
         self.assertEqual(set(self.states().values()), {"succeeded"})
-        self.assertEqual(self.files(), ["alpha.mp4", "beta.mp4", "gamma.mp4"])
+        self.assertEqual(self.files(), ["alpha-t1.mp4", "beta-t1.mp4", "gamma-t1.mp4"])
         self.assert_nothing_outside_the_output_folder()
 
     def assert_one_failed_with(self, r, code, message):

@@ -37,9 +37,10 @@ class QueueCli(TempDirTest):
         self.write("m.yaml", GOOD)
         r1 = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
         self.assertEqual(r1.returncode, 0, r1.stderr)
-        self.assertEqual(r1.stdout, "batch 'night': 3 added, 0 already queued (q.db)\n")
+        db = os.path.join(self.dir, "q.db")
+        self.assertEqual(r1.stdout, f"batch 'night': 3 added, 0 already queued ({db})\n")
         r2 = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
-        self.assertEqual(r2.stdout, "batch 'night': 0 added, 3 already queued (q.db)\n")
+        self.assertEqual(r2.stdout, f"batch 'night': 0 added, 3 already queued ({db})\n")
         s = run("status", "--db", "q.db", "--json", cwd=self.dir)
         self.assertEqual(s.returncode, 0, s.stderr)
         data = json.loads(s.stdout)
@@ -66,7 +67,7 @@ class QueueCli(TempDirTest):
     def test_status_without_database_says_so(self):
         r = run("status", "--db", "none.db", cwd=self.dir)
         self.assertEqual(r.returncode, 2)
-        self.assertIn("no queue database at none.db", r.stderr)
+        self.assertIn(f"no queue database at {os.path.join(self.dir, 'none.db')}", r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "none.db")))
 
     def test_usage_error_exits_2(self):

@@ -53,10 +53,10 @@ class RunE2E(SimRunTest):
         r = self.reelq_run("m.yaml")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("batch mixed: 44 succeeded, 0 failed", r.stdout)
-        files = sorted(os.listdir(os.path.join(self.dir, "renders", "mixed")))
+        files = sorted(n for n in os.listdir(os.path.join(self.dir, "renders", "mixed")) if n.endswith(".mp4"))
         self.assertEqual(len(files), 44)
         self.assertIn("job00-t1.mp4", files)
-        self.assertIn("job01.mp4", files)
+        self.assertIn("job01-t1.mp4", files)
         stats = self.sim.stats()
         self.assert_caps_held(stats)
         self.assertEqual(stats["tasks_created"], 44)
@@ -76,7 +76,7 @@ class RunE2E(SimRunTest):
         self.assertLessEqual(stats["max_concurrent_tasks"], stats["concurrency"])
         self.assert_each_take_rendered_once(stats)
         # Every file on disk is whole (truncated downloads were retried, never kept).
-        for name in os.listdir(os.path.join(self.dir, "renders", "mixed")):
+        for name in [n for n in os.listdir(os.path.join(self.dir, "renders", "mixed")) if n.endswith(".mp4")]:
             with open(os.path.join(self.dir, "renders", "mixed", name), "rb") as f:
                 self.assertEqual(len(f.read()), 11296, name)
 
@@ -97,7 +97,7 @@ class RunE2E(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         db = self.db()
         self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'succeeded'").fetchone()[0], 27)
-        self.assertEqual(len(os.listdir(os.path.join(self.dir, "renders", "mixed"))), 27)
+        self.assertEqual(len([n for n in os.listdir(os.path.join(self.dir, "renders", "mixed")) if n.endswith(".mp4")]), 27)
         stats = self.sim.stats()
         self.assert_caps_held(stats)
         self.assert_each_take_rendered_once(stats)
@@ -112,7 +112,7 @@ class RunE2E(SimRunTest):
         out, err = p.communicate(timeout=10)
         self.assertLess(time.monotonic() - t0, 2.0)
         self.assertEqual(p.returncode, 3, out + err)
-        self.assertIn("Continue with: reelq resume --db q.db --batch mixed", out)
+        self.assertIn(f"Continue with: reelq resume --db {os.path.join(self.dir, 'q.db')} --batch mixed", out)
         r = self.reelq_run(cmd="resume")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], 22)
@@ -125,7 +125,7 @@ class RunE2E(SimRunTest):
         r = self.reelq_run(cmd="resume")
         p.wait(timeout=60)
         self.assertEqual(r.returncode, 2)
-        self.assertIn(f"another reelq (pid {p.pid}) is running batches from q.db", r.stderr)
+        self.assertIn(f"another reelq (pid {p.pid}) is running batches from {os.path.join(self.dir, 'q.db')}", r.stderr)
 
     def test_exit_codes_failed_jobs_credits_and_refused_key(self):
         self.start_sim("--credits", "12")

@@ -36,6 +36,28 @@ TEST_CASE("a version-1 database is migrated forward and keeps its rows") {
   CHECK(db.value()->execAndGet("SELECT count(*) FROM files").getInt() == 0);
 }
 
+TEST_CASE("version 5: the queue gets an id, and files downloaded before it are recorded in their batch's folder") {
+  test::TempDir dir;
+  {
+    SQLite::Database old((dir / "q.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(migrate(old, embedded::queue_sql(), 3).ok());
+    old.exec("INSERT INTO batches VALUES ('b', 'sora-2-pro', '/m.yaml', '{}', 1, 1, '/night/renders/b')");
+    old.exec(
+        "INSERT INTO jobs (batch, job_id, take, position, input_json, state, created_at, updated_at) "
+        "VALUES ('b', 'j', 1, 0, '{}', 'succeeded', 1, 1), ('b', 'k', 1, 1, '{}', 'downloading', 1, 1)");
+    old.exec("INSERT INTO files (job, idx, url, path, attempts) VALUES (1, 0, 'u', 'j.mp4', 1), (2, 0, 'v', NULL, 5)");
+  }
+  auto db = open_database(dir / "q.db");
+  REQUIRE(db.ok());
+  CHECK(db.value()->execAndGet("SELECT dir FROM files WHERE job = 1").getString() == "/night/renders/b");
+  CHECK(db.value()->execAndGet("SELECT dir IS NULL FROM files WHERE job = 2").getInt() == 1);
+  auto id = queue_id(*db.value());
+  REQUIRE(id.ok());
+  CHECK(id->size() == 32);
+  auto other = open_database(dir / "other.db");
+  CHECK(queue_id(*other.value()).value() != *id);
+}
+
 TEST_CASE("a database from a newer reelq is refused, not misread") {
   test::TempDir dir;
   {

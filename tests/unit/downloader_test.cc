@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "fetch/output_paths.h"
 #include "support/fake_transport.h"
 #include "support/fakes.h"
@@ -97,7 +99,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   Downloader d(t, clock, o);
   t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
   t.answer(200, k_mp4, length_of(k_mp4));
-  d.start({1, "shot", 2, 3, {"https://cdn.test/a.mp4"}, {}, {}});
+  d.start({1, "shot", 2, {"https://cdn.test/a.mp4"}, {}});
   auto done = d.take_finished();
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok);
@@ -105,7 +107,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   CHECK(done[0].files[0].path == "shot-t2.mp4");
 
   t.answer(403, "Request has expired");
-  d.start({2, "late", 1, 1, {"https://cdn.test/b.mp4"}, {}, {}});
+  d.start({2, "late", 1, {"https://cdn.test/b.mp4"}, {}});
   done = d.take_finished();
   CHECK_FALSE(done[0].ok);
   CHECK(done[0].files[0].attempts == 1);
@@ -113,14 +115,15 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
 }
 
 TEST_CASE("result names come from the job id alone and cannot leave the output folder") {
-  CHECK(result_file_name("skyline", 1, 1, 0) == "skyline.mp4");
-  CHECK(result_file_name("skyline", 2, 3, 0) == "skyline-t2.mp4");
-  CHECK(result_file_name("skyline", 1, 1, 1) == "skyline-2.mp4");
+  CHECK(result_file_name("skyline", 1, 0) == "skyline-t1.mp4");
+  CHECK(result_file_name("skyline", 2, 0) == "skyline-t2.mp4");
+  CHECK(result_file_name("skyline", 1, 1) == "skyline-t1-2.mp4");
+  CHECK(kept_aside_name("skyline-t1.mp4", 2) == "skyline-t1~2.mp4");
   CHECK(safe_component("../../etc/passwd") == "_.._etc_passwd");
   CHECK(safe_component("..") == "_");
   CHECK(safe_component("/abs") == "_abs");
   CHECK(safe_component("") == "_");
-  CHECK(result_file_name("../x", 1, 1, 0) == "_x.mp4");
+  CHECK(result_file_name("../x", 1, 0) == "_x-t1.mp4");
   CHECK(is_inside("/out", "/out/a.mp4"));
   CHECK_FALSE(is_inside("/out", "/out/../etc/a.mp4"));
   CHECK_FALSE(is_inside("/out", "/out"));
@@ -151,7 +154,7 @@ TEST_CASE("a download started again after its attempts ran out gets a fresh set,
   FileRecord spent;
   spent.url = "https://cdn.test/a.mp4";
   spent.attempts = o.max_attempts;  // what the files table holds after a DOWNLOAD_FAILED
-  DownloadTask task{7, "shot", 1, 1, {"https://cdn.test/a.mp4"}, {spent}, {}};
+  DownloadTask task{7, "shot", 1, {"https://cdn.test/a.mp4"}, {spent}, {}};
 
   SUBCASE("the CDN still cuts it short: tried max_attempts times again, and not ok") {
     for (int i = 0; i < o.max_attempts; ++i) {
@@ -165,7 +168,7 @@ TEST_CASE("a download started again after its attempts ran out gets a fresh set,
     CHECK(t.requests.size() == static_cast<size_t>(o.max_attempts));
     CHECK(done[0].files[0].attempts == 2 * o.max_attempts);  // the history adds up
     CHECK(done[0].files[0].path == "");
-    CHECK_FALSE(fs::exists(dir / "shot.mp4"));
+    CHECK_FALSE(fs::exists(dir / "shot-t1.mp4"));
   }
   SUBCASE("the CDN serves it now: on disk and ok") {
     t.answer(200, k_mp4, length_of(k_mp4));
@@ -173,8 +176,8 @@ TEST_CASE("a download started again after its attempts ran out gets a fresh set,
     auto done = d.take_finished();
     REQUIRE(done.size() == 1);
     CHECK(done[0].ok);
-    CHECK(done[0].files[0].path == "shot.mp4");
-    CHECK(test::read_file(dir / "shot.mp4") == k_mp4);
+    CHECK(done[0].files[0].path == "shot-t1.mp4");
+    CHECK(test::read_file(dir / "shot-t1.mp4") == k_mp4);
   }
 }
 
@@ -187,10 +190,85 @@ TEST_CASE("a task can name its own output folder (another batch's task collected
   o.workers = 0;
   Downloader d(t, clock, o);
   t.answer(200, k_mp4, length_of(k_mp4));
-  d.start({3, "other", 1, 1, {"https://cdn.test/o.mp4"}, {}, dir / "theirs"});
+  d.start({3, "other", 1, {"https://cdn.test/o.mp4"}, {}, dir / "theirs"});
   auto done = d.take_finished();
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok);
-  CHECK(fs::exists(dir / "theirs" / "other.mp4"));
-  CHECK_FALSE(fs::exists(dir / "mine" / "other.mp4"));
+  CHECK(fs::exists(dir / "theirs" / "other-t1.mp4"));
+  CHECK_FALSE(fs::exists(dir / "mine" / "other-t1.mp4"));
+}
+
+TEST_CASE("take names cannot collide: a take of one job is never another job's file") {
+  // Issue 12: job `clip` with takes: 2 and a job `clip-t1` once wrote one file.
+  std::set<std::string> names;
+  for (std::string id : {"clip", "clip-t1", "clip-t1-2", "clip-2", "clip-t", "clip-t12"}) {
+    for (int take = 1; take <= 12; ++take) {
+      for (int url = 0; url < 3; ++url) {
+        CHECK_MESSAGE(names.insert(result_file_name(id, take, url)).second, id, " ", take, " ", url);
+      }
+    }
+  }
+}
+
+TEST_CASE("a file reelq did not write is kept, and the result saved beside it and recorded so") {
+  Fetch f;
+  test::write_file(f.dir / "a.mp4", "someone's keeper");
+  test::write_file(f.dir / "a~2.mp4", "another keeper");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(test::read_file(f.dir / "a.mp4") == "someone's keeper");
+  CHECK(test::read_file(f.dir / "a~2.mp4") == "another keeper");
+  CHECK(test::read_file(f.dir / "a~3.mp4") == k_mp4);
+  CHECK(r.path == "a~3.mp4");
+  CHECK(r.dir == f.dir.path().string());
+  CHECK(r.note ==
+        "a.mp4 was already in the output folder and reelq did not write it; kept it and saved this result as a~3.mp4");
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a file with the very bytes of the result is that result: recorded, not duplicated") {
+  // A run stopped between moving a file into place and recording it finds it again.
+  Fetch f;
+  test::write_file(f.dir / "a.mp4", k_mp4);
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(r.path == "a.mp4");
+  CHECK(r.note == "");
+  CHECK_FALSE(fs::exists(f.dir / "a~2.mp4"));
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a file already downloaded stays where it was written when the batch's folder changes") {
+  test::TempDir old_dir;
+  test::TempDir new_dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  test::write_file(old_dir / "shot-t1.mp4", k_mp4);
+  DownloadOptions o;
+  o.output_dir = new_dir.path();
+  o.workers = 0;
+  Downloader d(t, clock, o);
+  FileRecord done;
+  done.path = "shot-t1.mp4";
+  done.dir = old_dir.path().string();
+  d.start({1, "shot", 1, {"https://cdn.test/a.mp4"}, {done}});
+  auto out = d.take_finished();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].ok);
+  CHECK(out[0].files[0].dir == old_dir.path().string());
+  CHECK(t.requests.empty());
+  CHECK_FALSE(fs::exists(new_dir / "shot-t1.mp4"));
+}
+
+TEST_CASE("a download does not touch another writer's temporary file beside the same name") {
+  // Two reelqs filling one folder (two batches sharing --output-dir): each has its own.
+  Fetch f;
+  test::write_file(f.dir / ".a.mp4.part", "another reelq, mid-transfer");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  f.get();
+  CHECK(f.error == "");
+  CHECK(test::read_file(f.dir / ".a.mp4.part") == "another reelq, mid-transfer");
+  CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
 }

@@ -81,7 +81,7 @@ TEST_CASE("retry sends a take whose download failed back to downloading, never t
   h.queue->db().exec(
       "UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'cut' "
       "WHERE job_id = 'ok1'");
-  fs::remove(h.dir / "out/ok1.mp4");
+  fs::remove(h.dir / "out/ok1-t1.mp4");
   int before = tasks_created(h);
   JobSelector sel;
   sel.job_ids = {"ok1"};
@@ -92,7 +92,7 @@ TEST_CASE("retry sends a take whose download failed back to downloading, never t
   CHECK(text(h, "SELECT state FROM jobs WHERE job_id = 'ok1'") == "downloading");
   REQUIRE(h.run().end == RunEnd::finished);
   CHECK(tasks_created(h) == before);
-  CHECK(test::read_file(h.dir / "out/ok1.mp4") == test::k_video);
+  CHECK(test::read_file(h.dir / "out/ok1-t1.mp4") == test::k_video);
   CHECK(text(h, "SELECT state || coalesce(fail_code, '-') FROM jobs WHERE job_id = 'ok1'") == "succeeded-");
 }
 
@@ -180,8 +180,8 @@ TEST_CASE("missing results: a deleted file and a failed download are found, and 
   REQUIRE(none.ok());
   CHECK(none->empty());
 
-  fs::remove(h.dir / "out/ok1.mp4");
-  fs::remove(h.dir / "out/ok2.mp4");
+  fs::remove(h.dir / "out/ok1-t1.mp4");
+  fs::remove(h.dir / "out/ok2-t1.mp4");
   h.queue->db().exec(
       "UPDATE jobs SET state = 'failed', fail_code = 'DOWNLOAD_FAILED', fail_msg = 'x' "
       "WHERE job_id = 'ok2'");
@@ -197,8 +197,8 @@ TEST_CASE("missing results: a deleted file and a failed download are found, and 
   REQUIRE(out.ok());
   CHECK(out->fetched == 2);
   CHECK(out->failed == 0);
-  CHECK(test::read_file(h.dir / "out/ok1.mp4") == test::k_video);
-  CHECK(test::read_file(h.dir / "out/ok2.mp4") == test::k_video);
+  CHECK(test::read_file(h.dir / "out/ok1-t1.mp4") == test::k_video);
+  CHECK(test::read_file(h.dir / "out/ok2-t1.mp4") == test::k_video);
   CHECK(h.count("state = 'succeeded' AND fail_code IS NULL") == 2);
   CHECK(missing_results(h.queue->db(), std::nullopt)->empty());
 }
@@ -226,7 +226,7 @@ TEST_CASE("collect_missing records an expired URL as a failed download, and the 
   h.enqueue(k_batch);
   REQUIRE(h.run().end == RunEnd::finished);
   h.queue->db().exec("UPDATE batches SET output_dir = '" + (h.dir / "out").string() + "'");
-  fs::remove(h.dir / "out/ok1.mp4");
+  fs::remove(h.dir / "out/ok1-t1.mp4");
   h.clock.advance(10'000);
   auto missing = missing_results(h.queue->db(), std::nullopt);
   REQUIRE(missing->size() == 1);
@@ -234,7 +234,7 @@ TEST_CASE("collect_missing records an expired URL as a failed download, and the 
   REQUIRE(out.ok());
   CHECK(out->fetched == 0);
   CHECK(out->failed == 1);
-  CHECK_FALSE(fs::exists(h.dir / "out/ok1.mp4"));
+  CHECK_FALSE(fs::exists(h.dir / "out/ok1-t1.mp4"));
   CHECK(text(h, "SELECT state || ' ' || fail_code FROM jobs WHERE job_id = 'ok1'") == "failed DOWNLOAD_FAILED");
   CHECK(missing_results(h.queue->db(), std::nullopt)->size() == 1);  // still listed for the user
 }

@@ -108,7 +108,7 @@ TEST_CASE("the CSV has the documented columns and one row per take, in manifest 
   const auto& fine = rows[1];
   CHECK(fine[col("prompt")] == "a calm sea, \"quoted\", with commas");
   CHECK(fine[col("state")] == "succeeded");
-  CHECK(fine[col("file")] == "fine.mp4");
+  CHECK(fine[col("file")] == "fine-t1.mp4");
   CHECK(fine[col("bytes")] == "28");
   CHECK(fine[col("sha256")].size() == 64);
   CHECK(fine[col("submitted_at")].ends_with("Z"));
@@ -188,7 +188,7 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
   REQUIRE(fine != std::string::npos);
   CHECK(bad < fine);
   CHECK(html.find("CONTENT_VIOLATION") != std::string::npos);
-  CHECK(html.find(R"(<video src="out/fine.mp4")") != std::string::npos);
+  CHECK(html.find(R"(<video src="out/fine-t1.mp4")") != std::string::npos);
   CHECK(html.find(R"(<video src="out/twice-t2.mp4")") != std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
 }

@@ -49,7 +49,7 @@ TEST_CASE("a 40-job batch completes within both caps, every file on disk, nothin
   CHECK(h.stats()->getValue<int>("tasks_created") == 40);
   CHECK(h.stats()->getValue<int>("max_concurrent_tasks") == 10);  // the slots were kept full
   for (int i = 0; i < 40; ++i) {
-    CHECK(test::read_file(h.dir / fmt::format("out/shot-{:02}.mp4", i)) == k_video);
+    CHECK(test::read_file(h.dir / fmt::format("out/shot-{:02}-t1.mp4", i)) == k_video);
   }
   CHECK(h.count("state = 'succeeded' AND task_id IS NOT NULL AND completed_at IS NOT NULL") == 40);
   CHECK(h.queue->db().execAndGet("SELECT count(*) FROM files WHERE sha256 IS NOT NULL AND bytes = 28").getInt() == 40);

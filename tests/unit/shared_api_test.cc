@@ -54,7 +54,7 @@ TEST_CASE("tasks another batch left running at the same API hold slots, and are 
   // a's tasks were polled to their end and collected into a's rows and a's folder.
   CHECK(h.count("batch = 'a' AND state = 'succeeded'") == 3);
   for (int i = 0; i < 3; ++i) {
-    CHECK(test::read_file(h.dir / fmt::format("out-a/a-{:02}.mp4", i)) == test::k_video);
+    CHECK(test::read_file(h.dir / fmt::format("out-a/a-{:02}-t1.mp4", i)) == test::k_video);
   }
   CHECK(h.observer.saw("of batch a: task"));
 }
