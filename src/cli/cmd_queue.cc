@@ -104,6 +104,29 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
              batch ? " --batch " + *batch : "");
 }
 
+// Who is working on the batches: the runner's pid, or how to continue the ones with work left.
+void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long> runner, const std::string& db_path,
+                  std::ostream& out) {
+  if (runner) {
+    fmt::print(out, "runner: pid {} active on this database\n", *runner);
+    return;
+  }
+  std::vector<std::string> unfinished;
+  for (const auto& s : summaries) {
+    int open = s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) -
+               s.counts.at(JobState::cancelled);
+    if (open > 0) {
+      unfinished.push_back(s.name);
+    }
+  }
+  if (unfinished.empty()) {
+    return;
+  }
+  fmt::print(out, "no runner active: `reelq resume --db {}{}` continues {}\n", shell_word(db_path),
+             unfinished.size() == 1 ? " --batch " + unfinished[0] : "",
+             unfinished.size() == 1 ? "it" : fmt::format("the {} unfinished batches", unfinished.size()));
+}
+
 }  // namespace
 
 int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
@@ -177,6 +200,8 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     report_error(io.err, summaries.error());
     return exit_code_for(summaries.error());
   }
+  // Whether someone drains this database now: "running 10" means something else after a Ctrl-C.
+  std::optional<long> runner = RunLock::holder(db_path);
   if (json) {
     std::map<std::string, int> not_on_disk;  // rendered results whose files are missing, per batch
     if (auto missing = missing_results(queue.value()->db(), batch)) {
@@ -193,7 +218,8 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out += fmt::format("}},\"not_on_disk\":{}}}", not_on_disk[s.name]);
+      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{}}}", not_on_disk[s.name],
+                         runner ? std::to_string(*runner) : "null");
     }
     io.out << out << "]\n";
     return k_exit_ok;
@@ -215,6 +241,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     }
     io.out << "\n";
   }
+  print_runner(*summaries, runner, db_path, io.out);
   print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;
 }

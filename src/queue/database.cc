@@ -1,6 +1,7 @@
 #include "queue/database.h"
 
 #include <fmt/format.h>
+#include <sqlite3.h>
 
 #include <charconv>
 #include <vector>
@@ -107,6 +108,12 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::p
                                path.string(), version, latest_schema_version())};
     }
   } catch (const SQLite::Exception& e) {
+    // `--db night.yaml`: a file that is not a database is the caller's mistake, not a storage failure.
+    if (e.getErrorCode() == SQLITE_NOTADB) {
+      return Error{ErrorKind::usage, fmt::format("{} is not a reelq queue database ({}); --db takes the queue's "
+                                                 "database file, e.g. reelq.db beside the manifest",
+                                                 path.string(), e.what())};
+    }
     return Error{ErrorKind::storage, fmt::format("{}: cannot open the queue database: {}", path.string(), e.what())};
   }
   if (auto st = migrate(*db, embedded::queue_sql(), latest_schema_version()); !st) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "report/csv.h"
@@ -60,20 +62,31 @@ void write_report(const std::vector<BatchReport>& batches, ReportFormat format, 
 Status write_report_file(const std::vector<BatchReport>& batches, ReportFormat format, TimeMs now,
                          const fs::path& path) {
   fs::path target = fs::absolute(path);
+  std::error_code ec;
+  // A missing folder or a folder given as the file is the caller's to fix: say so, exit 2.
+  if (!fs::is_directory(target.parent_path(), ec)) {
+    return Error{ErrorKind::usage, fmt::format("cannot write {}: the folder {} does not exist", path.string(),
+                                               target.parent_path().string())};
+  }
+  if (fs::is_directory(target, ec)) {
+    return Error{ErrorKind::usage, fmt::format("cannot write {}: it is a folder; give a file name, e.g. "
+                                               "{}/report.html",
+                                               path.string(), path.string())};
+  }
   fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (out) {
-      write_report(batches, format, now, target.parent_path(), out);
+    if (!out) {
+      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), std::strerror(errno))};
     }
+    write_report(batches, format, now, target.parent_path(), out);
     out.close();
     if (!out) {
-      std::error_code ec;
+      int why = errno;
       fs::remove(tmp, ec);
-      return Error{ErrorKind::io, fmt::format("cannot write {}", path.string())};
+      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), std::strerror(why))};
     }
   }
-  std::error_code ec;
   fs::rename(tmp, target, ec);
   if (ec) {
     fs::remove(tmp, ec);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 
@@ -32,6 +33,22 @@ Result<RunLock> RunLock::acquire(const std::string& db_path) {
     // The lock holds regardless; only the pid in error messages would be missing.
   }
   return RunLock(fd);
+}
+
+std::optional<long> RunLock::holder(const std::string& db_path) {
+  std::string path = db_path + ".lock";
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return std::nullopt;  // never locked
+  }
+  std::optional<long> pid;
+  if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {
+    char buf[32] = {};
+    ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    pid = n > 0 ? std::strtol(buf, nullptr, 10) : 0;
+  }
+  ::close(fd);  // releases a shared lock taken by the probe
+  return pid;
 }
 
 RunLock::RunLock(RunLock&& other) noexcept : m_fd(other.m_fd) {

@@ -79,3 +79,15 @@ TEST_CASE("the state column refuses a state that does not exist") {
       db.value()->exec("INSERT INTO jobs (batch, job_id, take, position, input_json, state, created_at, "
                        "updated_at) VALUES ('b', 'j', 1, 0, '{}', 'lost', 1, 1)"));
 }
+
+TEST_CASE("a file that is not a database (--db night.yaml) is a usage error that says what --db takes") {
+  test::TempDir dir;
+  test::write_file(dir / "night.yaml", "batch: night\njobs:\n  - prompt: a long enough text to not be a header\n");
+  auto db = open_database(dir / "night.yaml");
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.error().kind == ErrorKind::usage);
+  CHECK(db.error().message == (dir / "night.yaml").string() +
+                                  " is not a reelq queue database (file is not a database); --db takes the queue's "
+                                  "database file, e.g. reelq.db beside the manifest");
+  CHECK(test::read_file(dir / "night.yaml").starts_with("batch: night"));
+}

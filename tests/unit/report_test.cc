@@ -262,5 +262,12 @@ TEST_CASE("a report file appears whole under its name, and a failed write leaves
   CHECK_FALSE(fs::exists(h.dir / ".r.csv.tmp"));
   auto failed = write_report_file(reports, ReportFormat::csv, 0, h.dir / "no-such-folder" / "r.csv");
   REQUIRE_FALSE(failed.ok());
-  CHECK(failed.error().message == "cannot write " + (h.dir / "no-such-folder" / "r.csv").string());
+  CHECK(failed.error().kind == ErrorKind::usage);
+  CHECK(failed.error().message == "cannot write " + (h.dir / "no-such-folder" / "r.csv").string() +
+                                      ": the folder " + (h.dir / "no-such-folder").string() + " does not exist");
+  auto folder = write_report_file(reports, ReportFormat::csv, 0, h.dir.path());
+  REQUIRE_FALSE(folder.ok());
+  CHECK(folder.error().kind == ErrorKind::usage);
+  CHECK(folder.error().message.ends_with(": it is a folder; give a file name, e.g. " + h.dir.path().string() +
+                                         "/report.html"));
 }
