@@ -26,6 +26,7 @@ h2{font-size:16px;margin:18px 0 8px}.meta{color:#666;margin:0}
 .timeline svg{width:100%;height:auto;background:var(--card);border-radius:8px;box-shadow:0 1px 2px #0002}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
 .card{background:var(--card);border-radius:8px;overflow:hidden;box-shadow:0 1px 2px #0002;border-top:4px solid var(--wait)}
+.refs img{max-height:72px;max-width:128px;border-radius:4px;vertical-align:middle;margin-left:4px}.why code.url{word-break:break-all}
 .card.succeeded{border-color:var(--ok)}.card.failed{border-color:var(--bad)}.card.running,.card.submitting,.card.downloading{border-color:var(--run)}
 .media{aspect-ratio:16/9;background:#111;display:flex;align-items:center;justify-content:center;color:#bbb}
 .media video{width:100%;height:100%;object-fit:contain;background:#000}
@@ -93,6 +94,38 @@ std::string media(const ReportRow& r, const BatchReport& b, const HtmlOptions& o
   return "<div class=\"media\">" + out + "</div>";
 }
 
+// The reference images of an image-to-video take, each a small picture linking to itself. Only
+// http(s) URLs and local files become links; anything else is shown as text.
+std::string reference_images(const ReportRow& r, const HtmlOptions& o) {
+  if (r.images.empty()) {
+    return "";
+  }
+  std::string out = R"(<p class="refs">reference )";
+  for (const auto& url : r.images) {
+    std::string href = url.starts_with("file://")                               ? file_link(o.page_dir, url.substr(7))
+                       : url.starts_with("https://") || url.starts_with("http://") ? url
+                                                                                 : "";
+    if (href.empty()) {
+      out += html_escape(url) + " ";
+      continue;
+    }
+    out += fmt::format(R"(<a href="{0}"><img src="{0}" alt="reference image {1}" loading="lazy"></a>)",
+                       html_escape(href), html_escape(url));
+  }
+  return out + "</p>";
+}
+
+// Why a take failed; for INVALID_IMAGE_URL the API does not say which image, so name them.
+std::string failure(const ReportRow& r) {
+  std::string out = fmt::format(R"(<p class="why"><b>{}</b> {})", html_escape(r.fail_code), html_escape(r.fail_msg));
+  if (r.fail_code == "INVALID_IMAGE_URL") {
+    for (const auto& url : r.images) {
+      out += fmt::format(R"( <code class="url">{}</code>)", html_escape(url));
+    }
+  }
+  return out + "</p>";
+}
+
 std::string card(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
   std::string state(to_string(r.state));
   std::vector<std::string> facts;
@@ -119,8 +152,9 @@ std::string card(const ReportRow& r, const BatchReport& b, const HtmlOptions& o)
   out += fmt::format(R"(<div class="body"><h3>{}{}</h3><span class="badge {}">{}</span>)", html_escape(r.job_id),
                      take_label(r), state, state);
   out += fmt::format(R"(<p class="prompt">{}</p><p class="facts">{}</p>)", html_escape(r.prompt), fact_text);
+  out += reference_images(r, o);
   if (!r.fail_code.empty() || !r.fail_msg.empty()) {
-    out += fmt::format(R"(<p class="why"><b>{}</b> {}</p>)", html_escape(r.fail_code), html_escape(r.fail_msg));
+    out += failure(r);
   }
   if (!r.note.empty()) {
     out += fmt::format(R"(<p class="note">{}</p>)", html_escape(r.note));

@@ -1,8 +1,10 @@
 """The HTML report in a real browser (Debian's headless Chromium): the demo batch's page loads
 with no console errors, every succeeded render plays from its downloaded file, and a screenshot
 shows the videos' frames, not black boxes."""
+import http.server
 import os
 import shutil
+import threading
 import unittest
 
 from chromium import Chromium, read_png
@@ -30,12 +32,53 @@ WAIT_FOR_VIDEOS = """new Promise(done => {
 CARDS = """[...document.querySelectorAll("article.card")].map(c => [c.id, c.className])"""
 
 
+class ImageServer:
+    """Serves one small PNG at every path on 127.0.0.1: the reference images of the test batch."""
+
+    def __init__(self, png):
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                self.send_response(200)
+                self.send_header("Content-Type", "image/png")
+                self.send_header("Content-Length", str(len(png)))
+                self.end_headers()
+                self.wfile.write(png)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+IMAGE_JOBS = """  - id: portrait-ref
+    mode: image-to-video
+    prompt: "the reference comes alive"
+    resolution: 720p
+    images: [{base}/ref.png]
+  - id: broken-ref
+    mode: image-to-video
+    prompt: "a reference the API cannot read"
+    resolution: 720p
+    images: [{base}/unreachable.png]
+"""
+
+
 class HtmlReportInChromium(SimRunTest):
     def test_the_demo_batch_report_loads_cleanly_and_shows_its_videos(self):
         self.start_sim("--violation-word", "graffiti")  # as `make demo` does: its 'subway' job fails
+        with open(os.path.join(SOURCE, "tests", "manifests", "fixtures", "tiny.png"), "rb") as f:
+            images = ImageServer(f.read())
+        self.addCleanup(images.close)
         shutil.copy(os.path.join(SOURCE, "jobs", "demo.yaml"), os.path.join(self.dir, "m.yaml"))
         with open(os.path.join(self.dir, "m.yaml"), "a", encoding="utf-8") as f:
             f.write('  - id: refused\n    prompt: "graffiti <b>not bold</b>"\n')
+            f.write(IMAGE_JOBS.format(base=images.base))
         r = self.reelq_run("m.yaml")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         os.makedirs(os.path.join(self.dir, "reports"))
@@ -50,6 +93,11 @@ class HtmlReportInChromium(SimRunTest):
             title = browser.evaluate("document.title")
             prompt = browser.evaluate("document.querySelector('#refused-t1 .prompt').textContent")
             bars = browser.evaluate("document.querySelectorAll('.timeline svg rect').length")
+            # The pictures load lazily (a page may hold thousands): ask for them now, then look.
+            refs = browser.evaluate("Promise.all([...document.querySelectorAll('.refs img')].map(i => "
+                                    "{ i.loading = 'eager'; return i.decode().catch(() => null).then(() => "
+                                    "[i.closest('article').id, i.getAttribute('src'), i.naturalWidth]); }))")
+            broken_why = browser.evaluate("document.querySelector('#broken-ref-t1 .why').textContent")
             shot = os.path.join(self.dir, "report.png")
             browser.screenshot(shot)
             problems = browser.problems()
@@ -58,16 +106,24 @@ class HtmlReportInChromium(SimRunTest):
 
         self.assertEqual(problems, [])
         self.assertEqual(title, "reelq report: demo")
-        self.assertEqual(len(videos), 7)  # every succeeded render of the demo batch
+        self.assertEqual(len(videos), 8)  # every succeeded render of the batch
         for v in videos:
             self.assertTrue(v["src"].startswith("../renders/demo/"), v)
             self.assertIsNone(v["error"], v)
             self.assertGreaterEqual(v["ready"], 2, v)
             self.assertGreater(v["width"], 0, v)
-        self.assertEqual(cards[:2], [["subway-t1", "card failed"], ["refused-t1", "card failed"]])  # failures first
-        self.assertEqual(len(cards), 9)
+        self.assertEqual([c for c in cards if c[1] == "card failed"][:1], [["subway-t1", "card failed"]])
+        self.assertEqual(sorted(c[0] for c in cards[:3]), ["broken-ref-t1", "refused-t1", "subway-t1"])  # failures first
+        self.assertEqual(len(cards), 11)
         self.assertEqual(prompt, "graffiti <b>not bold</b>")  # shown as text, never as markup
-        self.assertEqual(bars, 9)  # one bar per task at the API
+        self.assertEqual(bars, 11)  # one bar per task at the API
+        # An image-to-video card shows its reference image; a failed one names the URL the API could not read.
+        self.assertEqual(sorted(r[0] for r in refs), ["broken-ref-t1", "portrait-ref-t1"])
+        for card_id, src, natural_width in refs:
+            self.assertTrue(src.startswith(images.base), src)
+            self.assertGreater(natural_width, 0, card_id)
+        self.assertIn("INVALID_IMAGE_URL", broken_why)
+        self.assertIn(images.base + "/unreachable.png", broken_why)
 
         # The screenshot shows frames: each player's area holds the test card's colours, not black.
         width, height, rows = read_png(shot)

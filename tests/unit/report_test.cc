@@ -190,6 +190,8 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
   CHECK(html.find("CONTENT_VIOLATION") != std::string::npos);
   CHECK(html.find(R"(<video src="out/fine-t1.mp4")") != std::string::npos);
   CHECK(html.find(R"(<video src="out/twice-t2.mp4")") != std::string::npos);
+  CHECK(html.find(R"(<p class="refs">reference <a href="https://example.com/a.jpg"><img src="https://example.com/a.jpg")") !=
+        std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
 }
 
