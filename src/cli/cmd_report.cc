@@ -6,9 +6,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "report/estimate.h"
+#include "cost/estimate.h"
 #include "report/report_file.h"
-#include "sched/render_model.h"
+#include "cost/render_prior.h"
 #include "settings.h"
 #include "util/time_text.h"
 

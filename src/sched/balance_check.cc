@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "sched/rate_limiter.h"
-#include "sched/render_model.h"
+#include "cost/render_prior.h"
 
 namespace reelq {
 

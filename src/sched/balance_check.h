@@ -5,7 +5,7 @@
 
 #include "api/client.h"
 #include "queue/run_store.h"
-#include "report/estimate.h"
+#include "cost/estimate.h"
 #include "settings.h"
 
 namespace reelq {

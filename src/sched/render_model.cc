@@ -38,19 +38,11 @@ double mean_of(const std::vector<double>& v) {
 
 }  // namespace
 
-double RenderModel::class_factor(const std::string& input) {
-  double f = contains(input, "\"duration\":12") ? 1.35 : contains(input, "\"duration\":4") ? 0.7 : 1.0;
-  if (contains(input, "1080p") || contains(input, "1024*1792") || contains(input, "1792*1024")) {
-    f *= 1.25;
-  }
-  return f;
-}
-
 void RenderModel::observe(const std::string& input_json, TimeMs duration) {
   if (duration <= 0) {
     return;
   }
-  double prior = static_cast<double>(m_prior_8s) * class_factor(input_json);
+  double prior = static_cast<double>(m_prior_8s) * render_class_factor(input_json);
   auto& v = m_log_ratios_by_class[class_key(input_json)];
   v.push_back(std::log(static_cast<double>(duration) / prior));
   if (v.size() > k_max_samples) {
@@ -66,7 +58,7 @@ RenderEstimate RenderModel::estimate(const std::string& input_json) const {
   if (cached != m_cache.end()) {
     return cached->second;
   }
-  RenderEstimate e = compute(key, static_cast<double>(m_prior_8s) * class_factor(input_json));
+  RenderEstimate e = compute(key, static_cast<double>(m_prior_8s) * render_class_factor(input_json));
   m_cache.emplace(std::move(key), e);
   return e;
 }

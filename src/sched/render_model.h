@@ -17,12 +17,10 @@
 #include <string>
 #include <vector>
 
+#include "cost/render_prior.h"
 #include "util/clock.h"
 
 namespace reelq {
-
-// The API page's "about 3 minutes" for an 8 s video at 720p: the prior before any render is seen.
-constexpr TimeMs k_prior_render_ms = 180000;
 
 struct RenderEstimate {
   TimeMs median = 0;
@@ -41,9 +39,6 @@ class RenderModel {
   // Cheap: the runner asks for every open job on every turn of its loop, so estimates are
   // computed once per class and kept until the next observation.
   RenderEstimate estimate(const std::string& input_json) const;
-
-  // The prior's relative weight of a job (used to start the longest jobs first).
-  static double class_factor(const std::string& input_json);
 
  private:
   struct Pooled {

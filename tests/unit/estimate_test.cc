@@ -1,4 +1,4 @@
-#include "report/estimate.h"
+#include "cost/estimate.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>

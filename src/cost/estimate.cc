@@ -1,4 +1,4 @@
-#include "report/estimate.h"
+#include "cost/estimate.h"
 
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
@@ -8,7 +8,7 @@
 #include <sstream>
 
 #include "api/request.h"
-#include "sched/render_model.h"
+#include "cost/render_prior.h"
 #include "util/embedded.h"
 
 namespace reelq {
@@ -67,7 +67,7 @@ RenderSpec render_spec_of(const std::string& input_json) {
                                                                       : o->optValue<std::string>("size", "");
   } catch (const Poco::Exception&) {
   }
-  r.time_factor = RenderModel::class_factor(input_json);
+  r.time_factor = render_class_factor(input_json);
   return r;
 }
 

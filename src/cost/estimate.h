@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "manifest/manifest.h"
+#include "cost/render_prior.h"
 #include "settings.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -32,7 +33,7 @@ Result<PriceTable> load_prices(const std::string& path);
 struct RenderSpec {
   std::string tier;  // size for text-to-video, resolution for image-to-video
   int duration = 8;
-  double time_factor = 1;  // RenderModel::class_factor: how long it renders next to an 8 s 720p one
+  double time_factor = 1;  // render_class_factor: how long it renders next to an 8 s 720p one
 };
 RenderSpec render_spec_of(const std::string& input_json);
 // One per take of every job of the manifest, in manifest order.
