@@ -14,7 +14,7 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status) {
+                         int& http_status, WireOutcome* wire) {
   FileRecord rec;
   rec.url = url;
   fs::path part = target.parent_path() / ("." + target.filename().string() + ".part");
@@ -41,6 +41,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   });
   out.close();
   http_status = r.status;
+  if (wire) {
+    *wire = r.wire;
+  }
   auto fail = [&](std::string why) {
     error = std::move(why);
     fs::remove(part, ec);
@@ -162,10 +165,21 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     }
     int attempts = i < task.done.size() ? task.done[i].attempts : 0;
     std::string error;
+    int unreachable = 0;
     while (!m_stopping && attempts < m_options.max_attempts) {
-      ++attempts;
       error.clear();
-      rec = download_file(m_transport, task.urls[i], target, error, result.http_status);
+      WireOutcome wire = WireOutcome::answered;
+      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire);
+      if (wire == WireOutcome::not_sent && !error.empty()) {
+        // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so
+        // no attempt is spent. Wait for it, longer each time, for as long as the run goes on.
+        for (TimeMs left = backoff.delay(std::min(++unreachable, 16)); left > 0 && !m_stopping; left -= 50) {
+          m_clock.sleep_ms(std::min<TimeMs>(left, 50));
+        }
+        continue;
+      }
+      unreachable = 0;
+      ++attempts;
       if (error.empty()) {
         break;
       }

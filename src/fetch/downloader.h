@@ -46,9 +46,10 @@ struct DownloadOptions {
   TimeMs backoff_cap = 60000;
 };
 
-// The work of one file: fetch, verify, rename. Exposed for tests.
+// The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
+// what became of the request (not_sent: the host could not be reached, nothing was fetched).
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
-                         std::string& error, int& http_status);
+                         std::string& error, int& http_status, WireOutcome* wire = nullptr);
 
 class Downloader {
  public:

@@ -92,6 +92,11 @@ class RunStore {
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
   Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);
 
+  // Takes given up on at their render deadline (failed, RENDER_TIMEOUT, taskId kept) go back to
+  // `running`, so the run about to start asks the API about them again and collects a late result.
+  // One transaction, with a `recovery` event each. Returns how many.
+  Result<int> reopen_timed_out(const std::string& batch);
+
   // The batch's rows not in an end state, in manifest order.
   Result<std::vector<JobRow>> unfinished_jobs(const std::string& batch);
   // Durations (ms) of the batch's and earlier batches' finished renders, by input class, for
