@@ -168,6 +168,21 @@ Result<int> RunStore::reopen_timed_out(const std::string& batch) {
   }
 }
 
+Result<int> RunStore::count_timed_out(const std::optional<std::string>& batch) {
+  try {
+    SQLite::Statement q(m_db,
+                        "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR batch = ?1) AND state = 'failed' AND "
+                        "fail_code = 'RENDER_TIMEOUT' AND coalesce(task_id, '') != ''");
+    if (batch) {
+      q.bind(1, *batch);
+    }
+    q.executeStep();
+    return q.getColumn(0).getInt();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
   try {
     Counts c;

@@ -96,6 +96,8 @@ class RunStore {
   // `running`, so the run about to start asks the API about them again and collects a late result.
   // One transaction, with a `recovery` event each. Returns how many.
   Result<int> reopen_timed_out(const std::string& batch);
+  // How many takes wait for that (of `batch`, or of every batch).
+  Result<int> count_timed_out(const std::optional<std::string>& batch);
 
   // The batch's rows not in an end state, in manifest order.
   Result<std::vector<JobRow>> unfinished_jobs(const std::string& batch);

@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/poco_transport.h"
@@ -149,6 +150,7 @@ struct SimServer::Impl {
   SimCore core;
   std::unique_ptr<HttpTransport> transport;  // for callbacks and image probes, loopback only
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::optional<Poco::Net::ServerSocket> listener;  // the server's, shared: closing it refuses at once
   std::thread callback_thread;
   std::thread outage_thread;
   std::mutex server_mutex;  // `server` is replaced by an outage's thread
@@ -198,6 +200,7 @@ struct SimServer::Impl {
     params->setKeepAlive(true);
     OutageStarter outage = [this, &owner](double seconds) { return owner.begin_outage(seconds); };
     std::lock_guard lock(server_mutex);
+    listener = socket;
     server =
         std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(core, config.faults, outage), socket, params);
     server->start();
@@ -206,8 +209,15 @@ struct SimServer::Impl {
   // The outage itself: new connections are refused at once; connections already open may finish
   // what they carry for a moment, then are closed, so no answer is cut short by the outage's start.
   void run_outage(std::chrono::milliseconds length, SimServer& owner) {
+    auto until = std::chrono::steady_clock::now() + length;
     {
+      // Poco 1.11's stop() keeps the socket listening (the kernel would still complete
+      // connections nobody answers): close it first, so a connect is refused at once.
       std::lock_guard lock(server_mutex);
+      if (listener) {
+        listener->close();
+        listener.reset();
+      }
       if (server) {
         server->stop();
       }
@@ -220,7 +230,6 @@ struct SimServer::Impl {
         server.reset();
       }
     }
-    auto until = std::chrono::steady_clock::now() + length;
     while (!stopping && std::chrono::steady_clock::now() < until) {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }

@@ -3,6 +3,7 @@
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -30,8 +31,14 @@ class Network(SimRunTest):
         return self.db().execute(f"SELECT count(*) FROM jobs WHERE {where}").fetchone()[0]
 
     def wait_for(self, predicate, timeout=60):
+        """Until predicate() holds; a database still being created counts as not yet."""
+        def holds():
+            try:
+                return predicate()
+            except sqlite3.Error:
+                return False
         deadline = time.monotonic() + timeout
-        while not predicate():
+        while not holds():
             if time.monotonic() > deadline:
                 self.fail("timed out waiting")
             time.sleep(0.05)
@@ -101,6 +108,10 @@ class Network(SimRunTest):
         self.assertEqual(self.count("fail_code = 'RENDER_TIMEOUT' AND task_id IS NOT NULL"), 2)
         polls = self.db().execute("SELECT count(*) FROM events WHERE endpoint = 'statusTask'").fetchone()[0]
         self.assertLess(polls, 200)  # every poll_interval for the whole deadline would be 400
+        r = self.reelq("download")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("2 renders timed out at the API (RENDER_TIMEOUT) with their taskId kept: "
+                      "`reelq resume --db q.db` asks the API again", r.stdout)
         r = self.reelq_run("--render-deadline", "400", cmd="resume")
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertIn("2 tasks that timed out earlier: asking the API again", r.stdout)
