@@ -4,9 +4,11 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <mutex>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -370,6 +372,12 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
   return p;
 }
 
+bool has_local_images(const Manifest& m) {
+  return std::any_of(m.jobs.begin(), m.jobs.end(), [](const JobSpec& j) {
+    return std::any_of(j.images.begin(), j.images.end(), [](const std::string& i) { return i.starts_with("file://"); });
+  });
+}
+
 BalanceResult read_balance_of(Prepared& p, const Settings& settings, const RunFlags& flags) {
   TransportOptions topts;
   topts.user_agent = std::string("reelq/") + REELQ_VERSION;
@@ -411,11 +419,15 @@ int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo i
   if (!settings) {
     return report_error(io.err, settings.error());
   }
-  BalanceResult balance = read_balance_of(*prepared, *settings, flags);
-  if (balance.answer.kind == AnswerKind::unreachable) {
-    fmt::print(io.err, "{}\n",
-               unreachable_message(settings->api_base, balance.answer.message, "nothing was enqueued or submitted"));
-    return k_exit_unfinished;
+  // (Unless drain is going to refuse the batch's local images anyway, before sending anything.)
+  std::optional<BalanceResult> balance;
+  if (!has_local_images(*manifest)) {
+    balance = read_balance_of(*prepared, *settings, flags);
+    if (balance->answer.kind == AnswerKind::unreachable) {
+      fmt::print(io.err, "{}\n",
+                 unreachable_message(settings->api_base, balance->answer.message, "nothing was enqueued or submitted"));
+      return k_exit_unfinished;
+    }
   }
   auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),
                                          flags.replace_changed ? OnChanged::replace : OnChanged::refuse);
@@ -425,7 +437,7 @@ int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo i
   }
   install_signal_handlers();
   StopWatchdog watchdog;
-  return drain(*prepared->queue, manifest->batch, flags, prepared->key, io, &balance);
+  return drain(*prepared->queue, manifest->batch, flags, prepared->key, io, balance ? &*balance : nullptr);
 }
 
 int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
