@@ -110,7 +110,7 @@ Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
     std::vector<TimeMs> out;
     SQLite::Statement q(m_db,
                         "SELECT at FROM events WHERE at > ? AND endpoint IN ('generateTask', 'statusTask', 'balance') "
-                        "ORDER BY at");
+                        "AND outcome != 'unreachable' ORDER BY at");  // those never reached the server
     q.bind(1, since);
     while (q.executeStep()) {
       out.push_back(q.getColumn(0).getInt64());

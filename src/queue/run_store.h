@@ -106,7 +106,8 @@ class RunStore {
   Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders();
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
-  // restarted runner does not burst past the rate cap.
+  // restarted runner does not burst past the rate cap. Requests that never left the machine
+  // (outcome `unreachable`) are not among them.
   Result<std::vector<TimeMs>> recent_requests(TimeMs since);
 
   // Submits whose fate was unknown (ambiguous), recorded since `since`: when, and the job's input.

@@ -305,6 +305,20 @@ TEST_CASE("a restarted runner counts the requests an earlier run made in the las
   CHECK(h.transport.times[0] >= t0 - 1000 + 60000);
 }
 
+TEST_CASE("requests an earlier run could not send do not fill the restarted runner's window") {
+  ScriptedHarness h;
+  TimeMs t0 = h.clock.now_ms();
+  for (int i = 0; i < 60; ++i) {
+    h.queue->db().exec(
+        fmt::format("INSERT INTO events (job, at, endpoint, outcome) VALUES (NULL, {}, 'statusTask', 'unreachable')",
+                    t0 - 1000 + i));
+  }
+  h.script_success();
+  h.run();
+  REQUIRE_FALSE(h.transport.times.empty());
+  CHECK(h.transport.times[0] < t0 + 1000);
+}
+
 TEST_CASE("transient submit errors back off and give up after max attempts with the last error") {
   ScriptedHarness h;
   for (int i = 0; i < 5; ++i) {
