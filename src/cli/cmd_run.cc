@@ -51,19 +51,29 @@ class StopNoteScope {
     g_stop_note.resume = std::move(resume);
     g_stop_note.out = &out;
   }
-  void watch(ConsoleObserver& observer, const Downloader& downloader) {
-    std::lock_guard lock(g_stop_note.mutex);
-    g_stop_note.observer = &observer;
-    g_stop_note.downloader = &downloader;
-  }
   ~StopNoteScope() {
     std::lock_guard lock(g_stop_note.mutex);
-    g_stop_note.observer = nullptr;
-    g_stop_note.downloader = nullptr;
     g_stop_note.out = nullptr;
   }
   StopNoteScope(const StopNoteScope&) = delete;
   StopNoteScope& operator=(const StopNoteScope&) = delete;
+};
+
+// Lends the note the run's observer and downloader; declared after both, so it lets go first.
+class StopNoteWatch {
+ public:
+  StopNoteWatch(ConsoleObserver& observer, const Downloader& downloader) {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.observer = &observer;
+    g_stop_note.downloader = &downloader;
+  }
+  ~StopNoteWatch() {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.observer = nullptr;
+    g_stop_note.downloader = nullptr;
+  }
+  StopNoteWatch(const StopNoteWatch&) = delete;
+  StopNoteWatch& operator=(const StopNoteWatch&) = delete;
 };
 
 // First SIGINT/SIGTERM/SIGHUP: stop submitting and wind down (the runner checks every 50 ms). Second:
@@ -319,7 +329,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     return rc;
   }
   ConsoleObserver observer(io.out, flags.style, system_clock());
-  stop_note.watch(observer, downloader);
+  StopNoteWatch watch(observer, downloader);
   RunConfig config;
   config.batch = batch_name;
   config.model = batch->model;

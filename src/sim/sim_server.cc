@@ -156,7 +156,7 @@ struct SimServer::Impl {
   std::mutex server_mutex;  // `server` is replaced by an outage's thread
   std::atomic<bool> stopping{false};
   std::atomic<bool> in_outage{false};
-  int port = 0;
+  std::atomic<int> port{0};  // rewritten (to the same value) when an outage ends
 
   explicit Impl(SimConfig c) : config(c), core(c, system_clock(), std::string(embedded::sim_result_mp4())) {
     TransportOptions options;
@@ -192,7 +192,7 @@ struct SimServer::Impl {
 
   // Listens on `port` (0: any free one, then remembered) and serves. Throws Poco exceptions.
   void listen(SimServer& owner) {
-    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(port)));
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(port.load())));
     port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(32);
@@ -246,7 +246,7 @@ struct SimServer::Impl {
   bool probe_image(const std::string& url) {
     try {
       Poco::URI uri(url);
-      if (!is_loopback_host(uri.getHost()) || url.starts_with(fmt::format("http://127.0.0.1:{}/", port))) {
+      if (!is_loopback_host(uri.getHost()) || url.starts_with(fmt::format("http://127.0.0.1:{}/", port.load()))) {
         return true;  // never fetched: only the bad-image word decides
       }
       HttpRequest req;
@@ -312,7 +312,7 @@ int SimServer::port() const {
   return m_impl->port;
 }
 std::string SimServer::base_url() const {
-  return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port);
+  return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port.load());
 }
 SimCore& SimServer::core() {
   return m_impl->core;
