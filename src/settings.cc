@@ -57,7 +57,8 @@ const std::vector<std::string>& setting_keys() {
                                                   "max_attempts",
                                                   "on_ambiguous",
                                                   "request_type",
-                                                  "time_scale"};
+                                                  "time_scale",
+                                                  "render_deadline"};
   return k_keys;
 }
 
@@ -83,6 +84,8 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
     return set_seconds(s.poll_initial, value, source, 0, 86400);
   } else if (key == "poll_interval") {
     return set_seconds(s.poll_interval, value, source, 0.01, 86400);
+  } else if (key == "render_deadline") {
+    return set_seconds(s.render_deadline, value, source, 1, 7 * 86400);
   } else if (key == "time_scale") {
     return set_seconds(s.time_scale, value, source, 0.0001, 100);
   } else if (key == "output_dir") {

@@ -23,6 +23,9 @@ struct Settings {
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   RequestType request_type = RequestType::async;
   double time_scale = 1;  // multiplies the runner's own time constants
+  // s after submit before a task still rendering is given up on (RENDER_TIMEOUT, taskId kept for
+  // `reelq resume`); scaled like the other times. Renders take about 3 minutes, rarely 10.
+  double render_deadline = 3600;
 };
 
 }  // namespace reelq

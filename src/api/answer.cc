@@ -35,6 +35,8 @@ std::string_view to_string(AnswerKind kind) {
       return "ambiguous";
     case AnswerKind::unusable:
       return "unusable";
+    case AnswerKind::unreachable:
+      return "unreachable";
   }
   return "?";
 }
@@ -157,9 +159,9 @@ std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int
 Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
   Answer a;
   if (r.wire == WireOutcome::not_sent) {
-    a.kind = AnswerKind::transient;
+    a.kind = AnswerKind::unreachable;
     a.sent = false;
-    a.message = fmt::format("request not sent: {}", r.error);
+    a.message = r.error;
     return a;
   }
   if (r.wire == WireOutcome::no_answer) {

@@ -26,6 +26,8 @@ enum class AnswerKind {
   unusable,           // a 2xx statusTask answer that does not say what was asked: it names another
                       // task, or reports success without a readable http(s) result URL. Asked
                       // again a few times, then the take fails with the taskId kept (never resubmitted)
+  unreachable,        // the request never left this machine (refused, DNS, connect timeout): pause
+                      // the whole run; no job's fault, and safe to send again, even a submit
 };
 
 std::string_view to_string(AnswerKind kind);
@@ -43,8 +45,8 @@ struct Answer {
 
 // Classifies one exchange. For Endpoint::generate, an answer that leaves open whether a task was
 // made is `ambiguous`: no answer after the request went out, a 2xx without a readable taskId, or
-// a gateway's 502/504 (the API behind it may have acted). A request that never left is `transient`
-// with sent = false, whatever the endpoint.
+// a gateway's 502/504 (the API behind it may have acted). A request that never left is
+// `unreachable` with sent = false, whatever the endpoint; its message is the transport's reason.
 Answer classify(Endpoint endpoint, const HttpResponse& response, std::int64_t now_ms);
 
 // Retry-After as milliseconds from now: delta-seconds or an HTTP-date; nullopt when absent or bad.

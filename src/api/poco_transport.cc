@@ -13,6 +13,7 @@
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -71,13 +72,28 @@ bool no_proxy_matches(const std::string& host) {
   return false;
 }
 
-// Errors that mean the request cannot have reached the server.
-bool is_connect_failure(const Poco::Exception& e) {
-  return dynamic_cast<const Poco::Net::ConnectionRefusedException*>(&e) ||
-         dynamic_cast<const Poco::Net::HostNotFoundException*>(&e) ||
-         dynamic_cast<const Poco::Net::NoAddressFoundException*>(&e) ||
-         dynamic_cast<const Poco::Net::DNSException*>(&e) ||
-         dynamic_cast<const Poco::Net::SSLException*>(&e);  // the handshake precedes any request byte
+// A session that can open its connection (TCP, proxy tunnel, TLS handshake) before any byte of the
+// request is written. Whatever goes wrong there, the server cannot have seen the request: that is
+// what makes "unreachable" safe to resend, even for a submit.
+template <class Base>
+class OpeningSession final : public Base {
+ public:
+  using Base::Base;
+  void open() {
+    if (!this->connected()) {
+      this->reconnect();
+    }
+  }
+};
+
+// An idle kept-alive connection the server has closed (or written to) since: reading it would give
+// EOF at once. Sending on it would look like "sent, no answer", which is ambiguous for a submit.
+bool closed_by_peer(Poco::Net::HTTPClientSession& s) {
+  try {
+    return !s.connected() || s.socket().poll(Poco::Timespan(0), Poco::Net::Socket::SELECT_READ);
+  } catch (const Poco::Exception&) {
+    return true;
+  }
 }
 
 class PocoTransport final : public HttpTransport {
@@ -109,6 +125,13 @@ class PocoTransport final : public HttpTransport {
 
  private:
   using SessionPtr = std::unique_ptr<Poco::Net::HTTPClientSession>;
+  struct Idle {
+    SessionPtr session;
+    std::chrono::steady_clock::time_point since;  // its last request went out
+  };
+  // Kept-alive connections are reused for less than the 4 s keep-alive timeout set on them, so
+  // Poco never reconnects inside sendRequest, where a failure could no longer be told apart.
+  static constexpr auto k_idle_reuse = std::chrono::milliseconds(3000);
 
   HttpResponse exchange(const HttpRequest& request, const BodySink& sink) {
     HttpResponse out;
@@ -128,9 +151,13 @@ class PocoTransport final : public HttpTransport {
       out.wire = WireOutcome::not_sent;
       out.error = e.displayText();
       return out;
+    } catch (const std::exception& e) {
+      out.wire = WireOutcome::not_sent;
+      out.error = e.what();
+      return out;
     }
     bool reuse = false;
-    bool sent = false;
+    auto sent_at = std::chrono::steady_clock::now();
     try {
       Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
       req.set("User-Agent", m_options.user_agent);
@@ -144,7 +171,6 @@ class PocoTransport final : public HttpTransport {
       std::ostream& os = session->sendRequest(req);
       os << request.body;
       os.flush();
-      sent = true;
       Poco::Net::HTTPResponse resp;
       std::istream& is = session->receiveResponse(resp);
       out.status = static_cast<int>(resp.getStatus());
@@ -174,58 +200,79 @@ class PocoTransport final : public HttpTransport {
         reuse = resp.getKeepAlive() && !aborted;
       }
     } catch (const Poco::Exception& e) {
-      out.wire = !sent && is_connect_failure(e) ? WireOutcome::not_sent : WireOutcome::no_answer;
+      // Only a failure before the first request byte (in acquire's open) is known not to have
+      // reached the server; past that point a write may have gone out in part.
+      out.wire = WireOutcome::no_answer;
       out.error = e.displayText();
     } catch (const std::exception& e) {
-      out.wire = sent ? WireOutcome::no_answer : WireOutcome::not_sent;
+      out.wire = WireOutcome::no_answer;
       out.error = e.what();
     }
     if (reuse) {
-      release(key, std::move(session));
+      release(key, std::move(session), sent_at);
     }
     return out;
   }
 
+  // A connected session for `key`: a recent idle one the server has not closed, else a new one,
+  // opened here. Throws on any failure, before anything of the request was written.
   SessionPtr acquire(const std::string& key, const Poco::URI& uri) {
-    {
-      std::lock_guard lock(m_mutex);
-      auto& idle = m_idle[key];
-      if (!idle.empty()) {
-        SessionPtr s = std::move(idle.back());
-        idle.pop_back();
-        return s;
-      }
+    if (SessionPtr s = reuse_idle(key)) {
+      return s;
     }
-    SessionPtr s;
     if (uri.getScheme() == "https") {
-      s = std::make_unique<Poco::Net::HTTPSClientSession>(uri.getHost(), uri.getPort(), tls_context());
-    } else {
-      s = std::make_unique<Poco::Net::HTTPClientSession>(uri.getHost(), uri.getPort());
+      auto s =
+          std::make_unique<OpeningSession<Poco::Net::HTTPSClientSession>>(uri.getHost(), uri.getPort(), tls_context());
+      configure(*s, uri);
+      s->open();
+      return s;
     }
+    auto s = std::make_unique<OpeningSession<Poco::Net::HTTPClientSession>>(uri.getHost(), uri.getPort());
+    configure(*s, uri);
+    s->open();
+    return s;
+  }
+
+  void configure(Poco::Net::HTTPClientSession& s, const Poco::URI& uri) const {
     auto to_span = [](double seconds) { return Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(seconds * 1e6)); };
-    s->setTimeout(to_span(m_options.connect_timeout_s), to_span(m_options.read_timeout_s),
-                  to_span(m_options.read_timeout_s));
+    s.setTimeout(to_span(m_options.connect_timeout_s), to_span(m_options.read_timeout_s),
+                 to_span(m_options.read_timeout_s));
     // Shorter than typical server idle timeouts, so a reused connection is rarely one the server
     // is closing at that moment (which would make a POST's fate unknown).
-    s->setKeepAliveTimeout(Poco::Timespan(4, 0));
+    s.setKeepAliveTimeout(Poco::Timespan(4, 0));
+    // Else sendRequest closes the connection open() just made and connects again inside itself.
+    s.setKeepAlive(true);
     if (m_options.use_proxy_env) {
       std::string proxy = proxy_for(uri.getScheme(), uri.getHost());
       if (!proxy.empty()) {
         Poco::URI p(proxy.find("://") == std::string::npos ? "http://" + proxy : proxy);
-        s->setProxy(p.getHost(), p.getPort());
+        s.setProxy(p.getHost(), p.getPort());
         if (!p.getUserInfo().empty()) {
           auto colon = p.getUserInfo().find(':');
-          s->setProxyCredentials(p.getUserInfo().substr(0, colon),
-                                 colon == std::string::npos ? "" : p.getUserInfo().substr(colon + 1));
+          s.setProxyCredentials(p.getUserInfo().substr(0, colon),
+                                colon == std::string::npos ? "" : p.getUserInfo().substr(colon + 1));
         }
       }
     }
-    return s;
   }
 
-  void release(const std::string& key, SessionPtr s) {
+  SessionPtr reuse_idle(const std::string& key) {
     std::lock_guard lock(m_mutex);
-    m_idle[key].push_back(std::move(s));
+    auto& idle = m_idle[key];
+    while (!idle.empty()) {
+      Idle i = std::move(idle.back());
+      idle.pop_back();
+      if (std::chrono::steady_clock::now() - i.since < k_idle_reuse && !closed_by_peer(*i.session)) {
+        return std::move(i.session);
+      }
+    }
+    return nullptr;
+  }
+
+  // `sent_at`: when its last request went out, which is what Poco's keep-alive timeout counts from.
+  void release(const std::string& key, SessionPtr s, std::chrono::steady_clock::time_point sent_at) {
+    std::lock_guard lock(m_mutex);
+    m_idle[key].push_back({std::move(s), sent_at});
   }
 
   Poco::Net::Context::Ptr tls_context() {
@@ -244,7 +291,7 @@ class PocoTransport final : public HttpTransport {
 
   TransportOptions m_options;
   std::mutex m_mutex;
-  std::map<std::string, std::vector<SessionPtr>> m_idle;
+  std::map<std::string, std::vector<Idle>> m_idle;
   Poco::Net::Context::Ptr m_context;
 };
 

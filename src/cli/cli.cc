@@ -93,7 +93,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
         {"max_attempts", "Attempts per job for transient errors (default 5)"},
         {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
         {"request_type", "async (default)"},
-        {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"}};
+        {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"},
+        {"render_deadline", "Seconds after submit before a task still rendering is given up on (default 3600)"}};
     for (const auto& key : setting_keys()) {
       std::string flag = "--" + key;
       std::replace(flag.begin(), flag.end(), '_', '-');

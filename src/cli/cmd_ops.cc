@@ -96,6 +96,15 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
   if (!missing) {
     return report_error(io.err, missing.error());
   }
+  // Renders given up on at their deadline have no result URL yet; only the API can say whether
+  // they ended since, and that is resume's work (download holds no key).
+  if (auto late = RunStore(queue.value()->db(), system_clock()).count_timed_out(batch); late && *late > 0) {
+    fmt::print(io.out,
+               "{} render{} timed out at the API (RENDER_TIMEOUT) with {} taskId kept: `reelq resume --db {}{}` asks "
+               "the API again and downloads what has ended since\n",
+               *late, *late == 1 ? "" : "s", *late == 1 ? "its" : "their", db_path,
+               batch ? fmt::format(" --batch {}", *batch) : "");
+  }
   if (missing->empty()) {
     io.out << "every result is on disk\n";
     return k_exit_ok;

@@ -5,8 +5,11 @@
 #include <fmt/ostream.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <mutex>
+#include <optional>
 #include <ostream>
 #include <thread>
 
@@ -34,7 +37,50 @@ namespace {
 
 std::atomic<int> g_stop_requests{0};
 
-// First SIGINT/SIGTERM: stop submitting and wind down (the runner checks every 50 ms). Second:
+// What the watchdog says when it must cut a stop short: the batch being drained registers it.
+struct StopNote {
+  std::mutex mutex;
+  ConsoleObserver* observer = nullptr;  // knows the request on the wire
+  const Downloader* downloader = nullptr;
+  std::string resume;  // "Continue with: reelq resume ..."
+  std::ostream* out = nullptr;
+};
+StopNote g_stop_note;
+
+// Registers one drain's part of the note for as long as it lives.
+class StopNoteScope {
+ public:
+  StopNoteScope(std::string resume, std::ostream& out) {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.resume = std::move(resume);
+    g_stop_note.out = &out;
+  }
+  ~StopNoteScope() {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.out = nullptr;
+  }
+  StopNoteScope(const StopNoteScope&) = delete;
+  StopNoteScope& operator=(const StopNoteScope&) = delete;
+};
+
+// Lends the note the run's observer and downloader; declared after both, so it lets go first.
+class StopNoteWatch {
+ public:
+  StopNoteWatch(ConsoleObserver& observer, const Downloader& downloader) {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.observer = &observer;
+    g_stop_note.downloader = &downloader;
+  }
+  ~StopNoteWatch() {
+    std::lock_guard lock(g_stop_note.mutex);
+    g_stop_note.observer = nullptr;
+    g_stop_note.downloader = nullptr;
+  }
+  StopNoteWatch(const StopNoteWatch&) = delete;
+  StopNoteWatch& operator=(const StopNoteWatch&) = delete;
+};
+
+// First SIGINT/SIGTERM/SIGHUP: stop submitting and wind down (the runner checks every 50 ms). Second:
 // leave at once. Both are safe: every state change is already committed.
 void on_stop_signal(int) {
   if (g_stop_requests.fetch_add(1) >= 1) {
@@ -60,7 +106,21 @@ class StopWatchdog {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!m_done) {
+      say_what_is_left();
       ::_exit(k_exit_unfinished);
+    }
+  }
+
+  static void say_what_is_left() {
+    std::unique_lock lock(g_stop_note.mutex, std::try_to_lock);
+    if (!lock.owns_lock() || !g_stop_note.out) {
+      return;
+    }
+    int downloads = g_stop_note.downloader ? static_cast<int>(g_stop_note.downloader->in_flight()) : 0;
+    if (g_stop_note.observer) {
+      g_stop_note.observer->cut_short(downloads, g_stop_note.resume);
+    } else {
+      *g_stop_note.out << "\nstop took over 2 s; exiting\n" << g_stop_note.resume << "\n" << std::flush;
     }
   }
   std::atomic<bool> m_done{false};
@@ -73,6 +133,17 @@ void install_signal_handlers() {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  // A dropped SSH session: wind down like SIGTERM, unless started under nohup, which asked for
+  // the run to outlive its terminal.
+  struct sigaction hup = {};
+  if (sigaction(SIGHUP, nullptr, &hup) == 0 && hup.sa_handler != SIG_IGN) {
+    sigaction(SIGHUP, &sa, nullptr);
+  }
+  // The same drop kills a `| tee` reader; a write to its pipe must not kill the run mid-way.
+  struct sigaction ignore = {};
+  ignore.sa_handler = SIG_IGN;
+  sigemptyset(&ignore.sa_mask);
+  sigaction(SIGPIPE, &ignore, nullptr);
 }
 
 // The batch's settings, with the limits of this build checked.
@@ -186,6 +257,13 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", files);
   }
+  if (auto t = s.failures_by_code.find("RENDER_TIMEOUT"); t != s.failures_by_code.end()) {
+    fmt::print(out,
+               "  {} render{} passed render_deadline and {} given up on; the taskId{} {} kept: {} asks the API "
+               "again and collects a late result\n",
+               t->second, t->second == 1 ? "" : "s", t->second == 1 ? "was" : "were", t->second == 1 ? "" : "s",
+               t->second == 1 ? "is" : "are", resume);
+  }
   switch (s.end) {
     case RunEnd::finished:
       break;
@@ -207,15 +285,22 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
   }
 }
 
+std::string unreachable_message(const std::string& api_base, const std::string& reason, const std::string& done) {
+  return fmt::format(
+      "reelq: cannot reach the API at {} ({}); {}. Check the network (and --api-base), then run the "
+      "same command again.",
+      api_base, reason, done);
+}
+
 // Refuses to start a batch the balance cannot pay for (unless --allow-partial). Returns an exit
 // code to stop with, or -1 to go on.
 int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const std::string& model,
-                const Settings& settings, const RunFlags& flags, CommandIo io) {
+                const Settings& settings, const RunFlags& flags, const BalanceResult* already_read, CommandIo io) {
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {
     return report_error(io.err, prices.error());
   }
-  BalanceVerdict v = check_balance(store, api, system_clock(), batch, model, *prices, settings);
+  BalanceVerdict v = check_balance(store, api, system_clock(), batch, model, *prices, settings, already_read);
   switch (v.kind) {
     case BalanceKind::covered:
       if (v.renders > 0 && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
@@ -227,6 +312,9 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
       fmt::print(io.err, "reelq: warning: {}; starting anyway (a run stops submitting when credits run out)\n",
                  v.message);
       return -1;
+    case BalanceKind::unreachable:
+      fmt::print(io.err, "{}\n", unreachable_message(settings.api_base, v.message, "nothing was submitted"));
+      return k_exit_unfinished;
     case BalanceKind::key_refused:
       fmt::print(io.err, "reelq: {}; nothing was submitted. Fix the key (APIXO_API_KEY or --api-key-file).\n",
                  v.message);
@@ -257,9 +345,14 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
   return -1;
 }
 
-// Drains one batch; the lock and the key are the caller's.
+// Drains one batch; the lock and the key are the caller's. `balance`: read just before, or nullptr.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
-          DrainMode mode = DrainMode::run) {
+          DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr) {
+  StopNoteScope stop_note(mode == DrainMode::rehearsal
+                              ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
+                              : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db),
+                                            batch_name),
+                          io.out);
   RunStore store(queue.db(), system_clock());
   auto batch = store.batch(batch_name);
   if (!batch) {
@@ -328,10 +421,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
-  if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, io); rc >= 0) {
+  if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io); rc >= 0) {
     return rc;
   }
   ConsoleObserver observer(io.out, flags.style, system_clock());
+  StopNoteWatch watch(observer, downloader);
   RunConfig config;
   config.batch = batch_name;
   config.model = batch->model;
@@ -419,6 +513,35 @@ int precheck_output_folder(const Manifest& manifest, const std::string& manifest
   return check_output_folder(manifest.batch, id, settings->output_dir, io);
 }
 
+bool has_local_images(const Manifest& m) {
+  return std::any_of(m.jobs.begin(), m.jobs.end(), [](const JobSpec& j) {
+    return std::any_of(j.images.begin(), j.images.end(), [](const std::string& i) { return i.starts_with("file://"); });
+  });
+}
+
+BalanceResult read_balance_of(Prepared& p, const Settings& settings, const RunFlags& flags) {
+  TransportOptions topts;
+  topts.user_agent = std::string("reelq/") + REELQ_VERSION;
+  topts.ca_file = flags.ca_file;
+  auto transport = make_poco_transport(topts);
+  HttpApiClient api(*transport, settings.api_base, p.key, system_clock());
+  RunStore store(p.queue->db(), system_clock());
+  return read_balance(store, api, system_clock(), settings);
+}
+
+// A batch `reelq resume` should drain: one with takes not in an end state, or with renders given
+// up on at their deadline whose taskId it can ask about again.
+bool resumable(Queue& queue, const BatchSummary& s) {
+  int open =
+      s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) - s.counts.at(JobState::cancelled);
+  if (open > 0) {
+    return true;
+  }
+  RunStore store(queue.db(), system_clock());
+  auto counts = store.counts(s.name);
+  return counts && counts->failures_by_code.contains("RENDER_TIMEOUT");
+}
+
 }  // namespace
 
 int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
@@ -441,6 +564,21 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   if (!prepared) {
     return rc;
   }
+  // The balance first: an API that cannot be reached stops the run before anything is written.
+  auto settings = manifest_settings(*manifest, manifest_path, flags.settings);
+  if (!settings) {
+    return report_error(io.err, settings.error());
+  }
+  // (Unless drain is going to refuse the batch's local images anyway, before sending anything.)
+  std::optional<BalanceResult> balance;
+  if (!has_local_images(*manifest)) {
+    balance = read_balance_of(*prepared, *settings, flags);
+    if (balance->answer.kind == AnswerKind::unreachable) {
+      fmt::print(io.err, "{}\n",
+                 unreachable_message(settings->api_base, balance->answer.message, "nothing was enqueued or submitted"));
+      return k_exit_unfinished;
+    }
+  }
   auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),
                                          flags.replace_changed ? OnChanged::replace : OnChanged::refuse);
   if (!report) {
@@ -449,7 +587,8 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   }
   install_signal_handlers();
   StopWatchdog watchdog;
-  return drain(*prepared->queue, manifest->batch, flags, prepared->key, io);
+  return drain(*prepared->queue, manifest->batch, flags, prepared->key, io, DrainMode::run,
+               balance ? &*balance : nullptr);
 }
 
 int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
@@ -472,9 +611,7 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
       return k_exit_internal;
     }
     for (const auto& s : *summaries) {
-      int open = s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) -
-                 s.counts.at(JobState::cancelled);
-      if (open > 0) {
+      if (resumable(*prepared->queue, s)) {
         batches.push_back(s.name);
       }
     }

@@ -50,12 +50,35 @@ void ConsoleObserver::log(LogLevel level, const std::string& message) {
   m_out.flush();
 }
 
+void ConsoleObserver::in_flight(const std::string& what) {
+  std::lock_guard lock(m_mutex);
+  m_in_flight = what;
+}
+
+void ConsoleObserver::cut_short(int downloads, const std::string& then) {
+  std::unique_lock lock(m_mutex, std::try_to_lock);
+  std::string left;
+  if (!m_in_flight.empty()) {
+    left = m_in_flight + " (no answer yet; resume sorts it out)";
+  }
+  if (downloads > 0) {
+    left += fmt::format("{}{} download{} (resume fetches again)", left.empty() ? "" : "; ", downloads,
+                        downloads == 1 ? "" : "s");
+  }
+  clear_line();
+  m_out << "\nstop took over 2 s; exiting with " << (left.empty() ? "nothing in flight" : "in flight: " + left) << "\n"
+        << then << "\n"
+        << std::flush;
+}
+
 void ConsoleObserver::progress(const Progress& p) {
   std::lock_guard lock(m_mutex);
   std::string eta = p.eta_ms < 0 ? "?" : format_duration(p.eta_ms);
+  std::string running = p.overdue > 0 ? fmt::format("{} running ({} overdue)", p.running, p.overdue)
+                                      : fmt::format("{} running", p.running);
   std::string line =
-      fmt::format("{} done, {} failed, {} running, {} downloading, {} queued | budget {}/{} | ETA {}", p.succeeded,
-                  p.failed, p.running, p.downloading, p.queued, p.requests_in_window, p.request_budget, eta);
+      fmt::format("{} done, {} failed, {}, {} downloading, {} queued | budget {}/{} | ETA {}", p.succeeded, p.failed,
+                  running, p.downloading, p.queued, p.requests_in_window, p.request_budget, eta);
   if (m_style == OutputStyle::terminal) {
     clear_line();
     m_last_line = line;

@@ -18,8 +18,13 @@ class ConsoleObserver final : public RunObserver {
 
   void log(LogLevel level, const std::string& message) override;
   void progress(const Progress& p) override;
+  void in_flight(const std::string& what) override;
   // Ends the live line so what follows starts on a fresh one.
   void finish();
+  // For a stop that cannot wait any longer (another thread): says what is left in flight (the
+  // request on the wire, downloads), then `then` (the resume line). Does not wait for a lock the
+  // stuck thread might hold.
+  void cut_short(int downloads, const std::string& then);
 
  private:
   std::string timestamp();
@@ -32,6 +37,7 @@ class ConsoleObserver final : public RunObserver {
   bool m_line_shown = false;
   TimeMs m_last_plain_progress = 0;
   std::string m_last_line;
+  std::string m_in_flight;
 };
 
 }  // namespace reelq

@@ -67,7 +67,7 @@ Placed place_if_free(const fs::path& part, const fs::path& target, std::int64_t 
 }  // namespace
 
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status, std::int64_t max_bytes) {
+                         int& http_status, WireOutcome* wire, std::int64_t max_bytes) {
   FileRecord rec;
   rec.url = url;
   // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
@@ -96,6 +96,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   });
   out.close();
   http_status = r.status;
+  if (wire) {
+    *wire = r.wire;
+  }
   auto fail = [&](std::string why) {
     error = std::move(why);
     fs::remove(part, ec);
@@ -243,10 +246,21 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     int earlier = i < task.done.size() ? task.done[i].attempts : 0;
     int attempts = 0;
     std::string error = "stopped before any attempt";
+    int unreachable = 0;
     while (!m_stopping && attempts < m_options.max_attempts) {
-      ++attempts;
       error.clear();
-      rec = download_file(m_transport, task.urls[i], target, error, result.http_status);
+      WireOutcome wire = WireOutcome::answered;
+      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire);
+      if (wire == WireOutcome::not_sent && !error.empty()) {
+        // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so
+        // no attempt is spent. Wait for it, longer each time, for as long as the run goes on.
+        for (TimeMs left = backoff.delay(std::min(++unreachable, 16)); left > 0 && !m_stopping; left -= 50) {
+          m_clock.sleep_ms(std::min<TimeMs>(left, 50));
+        }
+        continue;
+      }
+      unreachable = 0;
+      ++attempts;
       if (error.empty()) {
         break;
       }

@@ -54,9 +54,11 @@ struct DownloadOptions {
 // or without a Content-Length): the download stops before it can fill the disk.
 inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
 
-// The work of one file: fetch, verify, rename. Exposed for tests.
+// The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
+// what became of the request (not_sent: the host could not be reached, nothing was fetched).
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
-                         std::string& error, int& http_status, std::int64_t max_bytes = k_max_result_bytes);
+                         std::string& error, int& http_status, WireOutcome* wire = nullptr,
+                         std::int64_t max_bytes = k_max_result_bytes);
 
 class Downloader {
  public:

@@ -23,7 +23,7 @@ inline bool is_final(JobState s) {
 // collected: `reelq retry` sends such a take back to `running` (polled again under the same taskId)
 // instead of resubmitting it, which would pay for the render twice.
 inline bool fail_keeps_task(std::string_view fail_code) {
-  return fail_code == "STATUS_MISMATCH" || fail_code == "RESULT_UNREADABLE";
+  return fail_code == "STATUS_MISMATCH" || fail_code == "RESULT_UNREADABLE" || fail_code == "RENDER_TIMEOUT";
 }
 
 }  // namespace reelq

@@ -199,7 +199,7 @@ Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
     std::vector<TimeMs> out;
     SQLite::Statement q(m_db,
                         "SELECT at FROM events WHERE at > ? AND endpoint IN ('generateTask', 'statusTask', 'balance') "
-                        "ORDER BY at");
+                        "AND outcome != 'unreachable' ORDER BY at");  // those never reached the server
     q.bind(1, since);
     while (q.executeStep()) {
       out.push_back(q.getColumn(0).getInt64());
@@ -221,6 +221,52 @@ Result<std::vector<std::pair<TimeMs, std::string>>> RunStore::recent_ambiguous_s
       out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
     }
     return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<int> RunStore::reopen_timed_out(const std::string& batch) {
+  try {
+    TimeMs now = m_clock.now_ms();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::pair<std::int64_t, std::string>> rows;
+    SQLite::Statement q(m_db,
+                        "SELECT id, task_id FROM jobs WHERE batch = ? AND state = 'failed' AND fail_code = "
+                        "'RENDER_TIMEOUT' AND coalesce(task_id, '') != ''");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+    }
+    for (const auto& [row, task_id] : rows) {
+      SQLite::Statement u(m_db,
+                          "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
+                          "next_at = ?, updated_at = ? WHERE id = ?");
+      u.bind(1, now);
+      u.bind(2, now);
+      u.bind(3, row);
+      u.exec();
+      insert_event(row, now,
+                   {"recovery", 0, std::nullopt, "timed out earlier (RENDER_TIMEOUT); asking the API again", task_id,
+                    "reopened"});
+    }
+    tx.commit();
+    return static_cast<int>(rows.size());
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<int> RunStore::count_timed_out(const std::optional<std::string>& batch) {
+  try {
+    SQLite::Statement q(m_db,
+                        "SELECT count(*) FROM jobs WHERE (?1 IS NULL OR batch = ?1) AND state = 'failed' AND "
+                        "fail_code = 'RENDER_TIMEOUT' AND coalesce(task_id, '') != ''");
+    if (batch) {
+      q.bind(1, *batch);
+    }
+    q.executeStep();
+    return q.getColumn(0).getInt();
   } catch (const std::exception& e) {
     return storage_error(e);
   }

@@ -116,6 +116,13 @@ class RunStore {
   // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
   Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);
 
+  // Takes given up on at their render deadline (failed, RENDER_TIMEOUT, taskId kept) go back to
+  // `running`, so the run about to start asks the API about them again and collects a late result.
+  // One transaction, with a `recovery` event each. Returns how many.
+  Result<int> reopen_timed_out(const std::string& batch);
+  // How many takes wait for that (of `batch`, or of every batch).
+  Result<int> count_timed_out(const std::optional<std::string>& batch);
+
   // The batch's rows not in an end state, in manifest order.
   Result<std::vector<JobRow>> unfinished_jobs(const std::string& batch);
   // Tasks of the database's other batches that hold a slot of the same API key: `running` or
@@ -131,7 +138,8 @@ class RunStore {
   Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders(const std::string& api_base, double time_scale);
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
-  // restarted runner does not burst past the rate cap.
+  // restarted runner does not burst past the rate cap. Requests that never left the machine
+  // (outcome `unreachable`) are not among them.
   Result<std::vector<TimeMs>> recent_requests(TimeMs since);
 
   // Submits whose fate was unknown (ambiguous), recorded since `since`: when, and the job's input.

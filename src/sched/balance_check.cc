@@ -7,8 +7,30 @@
 
 namespace reelq {
 
+BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const Settings& settings) {
+  // Requests of a run that just ended still fill the window: wait for room, like the runner does.
+  TimeMs window = static_cast<TimeMs>(60000 * settings.time_scale);
+  RateLimiter limiter(settings.rpm, window);
+  if (auto recent = store.recent_requests(clock.now_ms() - window)) {
+    for (TimeMs t : *recent) {
+      limiter.record(t);
+    }
+  }
+  TimeMs now = clock.now_ms();
+  if (TimeMs at = limiter.next_allowed(now); at > now) {
+    clock.sleep_ms(at - now);
+  }
+  BalanceResult r = api.balance();
+  // If this cannot be written, the runner still counts one unseen request at its start.
+  (void)store.log_event({"balance", r.answer.http_status, r.answer.body_code,
+                         r.balance ? fmt::format("{:.4f}", *r.balance) : r.answer.message, "",
+                         std::string(to_string(r.answer.kind))});
+  return r;
+}
+
 BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
-                             const std::string& model, const PriceTable& prices, const Settings& settings) {
+                             const std::string& model, const PriceTable& prices, const Settings& settings,
+                             const BalanceResult* already_read) {
   BalanceVerdict v;
   auto jobs = store.unfinished_jobs(batch);
   if (!jobs) {
@@ -33,23 +55,12 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
         fmt::format("{} has no price for {} at {}: balance not checked", prices.source, model, e.unpriced.front());
     return v;
   }
-  // Requests of a run that just ended still fill the window: wait for room, like the runner does.
-  TimeMs window = static_cast<TimeMs>(60000 * settings.time_scale);
-  RateLimiter limiter(settings.rpm, window);
-  if (auto recent = store.recent_requests(clock.now_ms() - window)) {
-    for (TimeMs t : *recent) {
-      limiter.record(t);
-    }
+  BalanceResult r = already_read ? *already_read : read_balance(store, api, clock, settings);
+  if (r.answer.kind == AnswerKind::unreachable) {
+    v.kind = BalanceKind::unreachable;
+    v.message = r.answer.message;
+    return v;
   }
-  TimeMs now = clock.now_ms();
-  if (TimeMs at = limiter.next_allowed(now); at > now) {
-    clock.sleep_ms(at - now);
-  }
-  BalanceResult r = api.balance();
-  // If this cannot be written, the runner still counts one unseen request at its start.
-  (void)store.log_event({"balance", r.answer.http_status, r.answer.body_code,
-                         r.balance ? fmt::format("{:.4f}", *r.balance) : r.answer.message, "",
-                         std::string(to_string(r.answer.kind))});
   if (r.answer.kind == AnswerKind::unauthorized) {
     v.kind = BalanceKind::key_refused;
     v.message = fmt::format("the API refused the key (HTTP {}): {}", r.answer.http_status, r.answer.message);

@@ -14,6 +14,8 @@ enum class BalanceKind {
   covered,      // the balance pays for every render left to submit (or nothing is left)
   short_funds,  // it does not: `affordable` of `renders` at most
   key_refused,  // 401/403
+  unreachable,  // the request could not leave this machine (refused, DNS, connect timeout): a run
+                // must not start, it could do nothing but wait
   unknown,      // no usable answer, or renders the price table cannot price: the run may go on
 };
 
@@ -26,7 +28,13 @@ struct BalanceVerdict {
   std::string message;
 };
 
+// Asks the API for the balance, once the request budget has room, and records the event.
+BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const Settings& settings);
+
+// `already_read`: an answer read_balance gave moments ago (`reelq run` asks before it enqueues,
+// so that an unreachable API stops it before anything is written); nullptr asks now.
 BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
-                             const std::string& model, const PriceTable& prices, const Settings& settings);
+                             const std::string& model, const PriceTable& prices, const Settings& settings,
+                             const BalanceResult* already_read = nullptr);
 
 }  // namespace reelq

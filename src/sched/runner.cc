@@ -9,6 +9,7 @@
 #include "fetch/collect.h"
 #include "util/json_strings.h"
 #include "util/text.h"
+#include "util/time_text.h"
 
 namespace reelq {
 
@@ -20,6 +21,13 @@ constexpr int k_unusable_limit = 3;   // answers that do not answer, before the 
 // constant): one bad header must not stop a night's run for a day.
 constexpr double k_max_retry_after_s = 300;
 constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
+// Scaled seconds. An outage is said once a minute; the pause between tries grows to half a minute
+// (a try that cannot leave the machine costs the API nothing, so the return is seen soon).
+constexpr double k_outage_note_s = 60;
+constexpr double k_outage_backoff_cap_s = 30;
+// An overdue task is polled after a quarter of the time it is late, and at least every 5 minutes.
+constexpr TimeMs k_overdue_divisor = 4;
+constexpr double k_overdue_poll_cap_s = 300;
 
 EventRecord event_of(const std::string& endpoint, const Answer& a, const std::string& task_id) {
   return {endpoint, a.http_status, a.body_code, a.message, task_id, std::string(to_string(a.kind))};
@@ -44,7 +52,8 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_limiter(m_config.settings.rpm, scaled(60)),
       m_model(scaled(k_prior_render_ms / 1000.0)),
       m_backoff(scaled(1), scaled(60), m_config.seed),
-      m_backoff_429(scaled(1), scaled(60), m_config.seed + 1) {}
+      m_backoff_429(scaled(1), scaled(60), m_config.seed + 1),
+      m_backoff_unreachable(scaled(1), scaled(k_outage_backoff_cap_s), m_config.seed + 2) {}
 
 TimeMs Runner::scaled(double seconds) const {
   return static_cast<TimeMs>(seconds * 1000.0 * m_config.settings.time_scale);
@@ -61,6 +70,11 @@ bool Runner::write(std::int64_t row, const JobUpdate& update, const EventRecord*
 
 RunSummary Runner::run() {
   TimeMs started = m_clock.now_ms();
+  // Tasks given up on by an earlier run may have ended since: look again (their taskId was kept).
+  if (auto reopened = m_store.reopen_timed_out(m_config.batch); reopened && *reopened > 0) {
+    m_observer.log(LogLevel::info, fmt::format("{} task{} that timed out earlier: asking the API again", *reopened,
+                                               *reopened == 1 ? "" : "s"));
+  }
   auto jobs = m_store.unfinished_jobs(m_config.batch);
   if (!jobs) {
     RunSummary s;
@@ -109,7 +123,7 @@ RunSummary Runner::run() {
     in.poll_at = std::max(m_limiter.next_deferrable(in.now, submit_reserve()), m_pause_until);
     in.may_submit = !m_credits_out;
     in.max_concurrent = m_config.settings.max_concurrent;
-    in.unseen_tasks = unseen_tasks(in.now);
+    in.unseen_tasks = held_slots(in.now);
     in.downloads_pending = m_downloader.in_flight() > 0;
     in.jobs = &snapshot;
     Action a = plan_next(in);
@@ -123,6 +137,7 @@ RunSummary Runner::run() {
     } else {
       m_clock.sleep_ms(std::clamp<TimeMs>(a.until - in.now, 1, k_tick_ms));
     }
+    note_outage();
     report_progress();
   }
   if (m_stop.load() > 0 || m_storage_failed || m_key_refused) {
@@ -228,6 +243,18 @@ int Runner::unseen_tasks(TimeMs now) {
   return static_cast<int>(m_unseen_until.size());
 }
 
+// Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API may still
+// be rendering. The latter never take the last slot, or a run with one slot would wait forever; if
+// the API does still count them, its 429 pauses the run without charging anyone.
+int Runner::held_slots(TimeMs now) {
+  int unseen = unseen_tasks(now);
+  return unseen + std::min(m_timed_out, std::max(0, m_config.settings.max_concurrent - 1 - unseen));
+}
+
+TimeMs Runner::deadline_of(const JobRow& j) const {
+  return j.submitted_at + scaled(m_config.settings.render_deadline);
+}
+
 TimeMs Runner::first_poll_at(const JobRow& j) const {
   RenderEstimate e = m_model.estimate(j.input_json);
   // Until renders have been seen, follow the setting (the API page says 120 s); then start
@@ -240,15 +267,35 @@ TimeMs Runner::next_poll_at(const JobRow& j) const {
   TimeMs now = m_clock.now_ms();
   RenderEstimate e = m_model.estimate(j.input_json);
   TimeMs interval = scaled(m_config.settings.poll_interval);
-  if (now - j.submitted_at < e.early) {
-    return std::max(now + interval, j.submitted_at + e.early);
+  TimeMs elapsed = now - j.submitted_at;
+  TimeMs next = now + interval;
+  if (elapsed < e.early) {
+    next = std::max(now + interval, j.submitted_at + e.early);
+  } else if (elapsed > e.late) {
+    // Overdue (past the time by which 90% of such renders end): an outlier, perhaps stuck. Each
+    // look comes later than the last, from the predicted end, so it cannot take the budget of
+    // healthy tasks, whose polls the planner ranks below its "long overdue" score.
+    next = now + std::clamp((elapsed - e.late) / k_overdue_divisor, interval,
+                            std::max(interval, scaled(k_overdue_poll_cap_s)));
   }
-  // Past its expected time a task is more likely done with every look, not less: keep the pace,
-  // and let the planner's ordering decide who gets the budget when it is short.
-  return now + interval;
+  // Between these two a task is more likely done with every look, not less: keep the pace, and
+  // let the planner's ordering decide who gets the budget when it is short. Whatever the pace,
+  // one last look at the deadline.
+  return std::min(next, std::max(now, deadline_of(j)));
 }
 
 void Runner::on_answer(const Answer& a) {
+  m_observer.in_flight("");
+  if (a.kind == AnswerKind::unreachable) {
+    on_unreachable(a);
+    return;  // it never reached the server: no budget spent, nothing learned about the rate
+  }
+  if (m_outage.not_sent > 0) {
+    Reachability back = reachability();
+    back.reachable = true;
+    m_outage = {};
+    m_observer.reachability(back);
+  }
   m_limiter.record(m_clock.now_ms());
   if (a.kind == AnswerKind::rate_limited) {
     on_rate_limited(a);
@@ -281,6 +328,41 @@ void Runner::on_rate_limited(const Answer& a) {
                                              a.retry_after_ms ? " as Retry-After asks" : ""));
 }
 
+// Nothing could leave this machine: the whole run pauses, longer each time, as for a 429; the
+// request that failed is nobody's attempt.
+void Runner::on_unreachable(const Answer& a) {
+  TimeMs now = m_clock.now_ms();
+  if (m_outage.not_sent++ == 0) {
+    m_outage.since = now;
+    m_outage.noted_at = now;
+    m_outage.reason = a.message;
+    m_observer.reachability(reachability());
+  }
+  m_outage.reason = a.message;
+  m_pause_until = std::max(m_pause_until, now + m_backoff_unreachable.delay(m_outage.not_sent));
+}
+
+// About once a minute while the API stays away.
+void Runner::note_outage() {
+  TimeMs now = m_clock.now_ms();
+  if (m_outage.not_sent > 0 && now - m_outage.noted_at >= scaled(k_outage_note_s)) {
+    m_outage.noted_at = now;
+    m_observer.reachability(reachability());
+  }
+}
+
+Reachability Runner::reachability() const {
+  Reachability r;
+  r.down_for = m_outage.not_sent > 0 ? m_clock.now_ms() - m_outage.since : 0;
+  r.reason = m_outage.reason;
+  r.requests_not_sent = m_outage.not_sent;
+  for (const auto& j : m_jobs) {
+    r.running += j.state == JobState::running ? 1 : 0;
+    r.queued += j.state == JobState::queued || j.state == JobState::submitting ? 1 : 0;  // mid-submit: back soon
+  }
+  return r;
+}
+
 void Runner::submit(size_t i) {
   JobRow& j = m_jobs[i];
   std::string body = generate_body(j.input_json, m_config.settings.request_type, "");
@@ -297,6 +379,7 @@ void Runner::submit(size_t i) {
     return;
   }
   j.state = JobState::submitting;
+  m_observer.in_flight(fmt::format("the submit of {}", describe(j)));
   SubmitResult r = m_api.submit(m_config.model, body);
   on_answer(r.answer);
   TimeMs now = m_clock.now_ms();
@@ -321,6 +404,7 @@ void Runner::submit(size_t i) {
       m_observer.log(LogLevel::info, fmt::format("{}: submitted as {}", describe(j), j.task_id));
       return;
     case AnswerKind::rate_limited:
+    case AnswerKind::unreachable:
     case AnswerKind::unauthorized:
     case AnswerKind::credits_exhausted:
       // Not the job's fault: back in the queue, attempt not counted.
@@ -380,30 +464,43 @@ void Runner::submit(size_t i) {
 
 void Runner::poll(size_t i) {
   JobRow& j = m_jobs[i];
+  m_observer.in_flight(fmt::format("a status poll of {} ({})", describe(j), j.task_id));
   StatusResult r = m_api.status(j.foreign() ? j.foreign_model : m_config.model, j.task_id);
   on_answer(r.answer);
   TimeMs now = m_clock.now_ms();
-  j.last_poll_at = now;
   EventRecord e = event_of("statusTask", r.answer, j.task_id);
   if (r.answer.kind == AnswerKind::unusable) {
     on_unusable_status(j, r.answer, e, now);
     return;
   }
   JobUpdate u;
+  if (r.answer.kind == AnswerKind::unreachable) {
+    write(j.id, u, &e);  // not a look at the task: the run pauses; no counter moves
+    return;
+  }
+  j.last_poll_at = now;
+  // Only 404s in a row mean the API lost the task; any other answer shows it still answers for it.
+  int not_found = r.answer.kind == AnswerKind::not_found ? ++m_not_found[j.id] : 0;
+  if (not_found == 0) {
+    m_not_found.erase(j.id);
+  }
   if (r.answer.kind != AnswerKind::ok) {
     int& errors = m_poll_errors[j.id];
     ++errors;
-    if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit && j.foreign()) {
+    if (not_found >= k_not_found_limit && j.foreign()) {
       // Not at this API (a batch of an older reelq records none): it holds no slot here. Its row
       // is its own batch's to settle, by its own run against its own API.
       j.state = JobState::cancelled;  // in memory only: no longer counted nor polled
       m_observer.log(LogLevel::info,
                      fmt::format("{}: task {} is not at this API; not counted", describe(j), j.task_id));
-    } else if (r.answer.kind == AnswerKind::not_found && errors >= k_not_found_limit) {
+    } else if (not_found >= k_not_found_limit) {
       u.state = j.state = JobState::failed;
       u.fail_code = "TASK_NOT_FOUND";
-      u.fail_msg = fmt::format("the API does not know task {} ({} times)", j.task_id, errors);
+      u.fail_msg = fmt::format("the API does not know task {} ({} times in a row)", j.task_id, not_found);
       u.completed_at = now;
+    } else if (r.answer.kind != AnswerKind::rate_limited && !j.foreign() && now >= deadline_of(j)) {
+      time_out(j, fmt::format("its status could not be read ({})", r.answer.message), e);
+      return;
     } else if (r.answer.kind != AnswerKind::rate_limited) {
       // The task is still the API's: keep asking, more slowly. A poll error never fails a job.
       u.next_at = j.next_at = now + m_backoff.delay(errors);
@@ -440,6 +537,11 @@ void Runner::poll(size_t i) {
       m_observer.log(LogLevel::warn,
                      fmt::format("{}: unknown state '{}', treated as running", describe(j), s.raw_state));
     }
+    // Another batch's task is its own run's to give up on; here it only holds its slot.
+    if (!j.foreign() && now >= deadline_of(j)) {
+      time_out(j, fmt::format("still {}", s.raw_state), e);
+      return;
+    }
     u.next_at = j.next_at = next_poll_at(j);
     write(j.id, u, &e);
   }
@@ -460,6 +562,13 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
     return;
   }
   m_unusable_polls.erase(j.id);
+  if (j.foreign()) {
+    // Another batch's row is its own run's to settle; this run stops counting and polling it.
+    j.state = JobState::cancelled;  // in memory only
+    write(j.id, u, &e);
+    m_observer.log(LogLevel::warn, fmt::format("{}: {}; not counted", describe(j), a.message));
+    return;
+  }
   u.state = j.state = JobState::failed;
   u.fail_code = a.fail_code;
   u.fail_msg = fmt::format("{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
@@ -468,6 +577,24 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
   u.completed_at = now;
   write(j.id, u, &e);
   m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, *u.fail_msg));
+}
+
+// The render deadline passed: stop waiting for the task. Its taskId stays, so `reelq resume`
+// asks the API again and a late result is still collected.
+void Runner::time_out(JobRow& j, const std::string& why, const EventRecord& e) {
+  TimeMs now = m_clock.now_ms();
+  JobUpdate u;
+  u.state = j.state = JobState::failed;
+  u.fail_code = "RENDER_TIMEOUT";
+  u.fail_msg = fmt::format("{} {} after submit (render_deadline); task {} kept: `reelq resume` asks the API again", why,
+                           format_duration(now - j.submitted_at), j.task_id);
+  u.completed_at = now;
+  ++m_timed_out;
+  m_poll_errors.erase(j.id);
+  m_not_found.erase(j.id);
+  if (write(j.id, u, &e)) {
+    m_observer.log(LogLevel::warn, fmt::format("{}: RENDER_TIMEOUT: {}", describe(j), *u.fail_msg));
+  }
 }
 
 void Runner::start_download(size_t i) {
@@ -535,10 +662,16 @@ void Runner::report_progress() {
         ++p.failed;
         break;
       case JobState::running:
-      case JobState::submitting:
+      case JobState::submitting: {
         ++p.running;
-        remaining += std::max<TimeMs>(0, m_model.estimate(j.input_json).median - (now - j.submitted_at));
+        RenderEstimate e = m_model.estimate(j.input_json);
+        if (j.state == JobState::running && now - j.submitted_at > e.late) {
+          ++p.overdue;  // no honest guess of its end: it counts towards "?" below, not "0"
+        } else {
+          remaining += std::max<TimeMs>(0, e.median - (now - j.submitted_at));
+        }
         break;
+      }
       case JobState::downloading:
         ++p.downloading;
         break;
@@ -550,7 +683,7 @@ void Runner::report_progress() {
   }
   p.requests_in_window = m_limiter.used(now);
   p.request_budget = m_limiter.cap();
-  p.eta_ms = remaining / std::max(1, m_config.settings.max_concurrent);
+  p.eta_ms = remaining == 0 && p.overdue > 0 ? -1 : remaining / std::max(1, m_config.settings.max_concurrent);
   m_observer.progress(p);
 }
 

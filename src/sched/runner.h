@@ -72,6 +72,12 @@ class Runner {
   void start_download(size_t i);
   void on_rate_limited(const Answer& a);
   void on_answer(const Answer& a);
+  void on_unreachable(const Answer& a);
+  void note_outage();
+  Reachability reachability() const;
+  TimeMs deadline_of(const JobRow& j) const;
+  void time_out(JobRow& j, const std::string& why, const EventRecord& e);
+  int held_slots(TimeMs now);
   void hold_unseen_slot(TimeMs since, const std::string& input_json);
   int unseen_tasks(TimeMs now);
   int submit_reserve() const;
@@ -92,12 +98,22 @@ class Runner {
   RenderModel m_model;
   Backoff m_backoff;
   Backoff m_backoff_429;
+  Backoff m_backoff_unreachable;
   std::vector<JobRow> m_jobs;
   std::map<std::int64_t, int> m_poll_errors;  // consecutive failed polls per row
   std::map<std::int64_t, int> m_unusable_polls;  // consecutive unusable status answers per row
+  std::map<std::int64_t, int> m_not_found;    // consecutive 404s per row (any other answer resets)
   std::vector<TimeMs> m_unseen_until;         // per unknown-fate submit: when its task must be done
   TimeMs m_pause_until = 0;                   // after a 429: no request before then
   int m_consecutive_429 = 0;
+  // While the API cannot be reached: the run is paused with growing backoff, and said so.
+  struct Outage {
+    int not_sent = 0;     // requests that could not leave this machine, in a row; 0 = reachable
+    TimeMs since = 0;     // when the first of them failed
+    TimeMs noted_at = 0;  // when it was last said
+    std::string reason;
+  } m_outage;
+  int m_timed_out = 0;  // tasks given up on (RENDER_TIMEOUT) this run: the API may still count them
   bool m_credits_out = false;
   bool m_key_refused = false;
   bool m_storage_failed = false;

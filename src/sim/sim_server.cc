@@ -14,6 +14,9 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "api/poco_transport.h"
@@ -37,12 +40,36 @@ void drop_connection(Poco::Net::HTTPServerRequest& request) {
   }
 }
 
+// Starts an outage of `seconds` (scaled); returns its length in real milliseconds.
+using OutageStarter = std::function<std::int64_t(double seconds)>;
+
+// The query's seconds=N, or a negative number when absent or bad.
+double outage_seconds(const std::string& query) {
+  for (const auto& [k, v] : Poco::URI("/?" + query).getQueryParameters()) {
+    if (k == "seconds") {
+      try {
+        size_t used = 0;
+        double s = std::stod(v, &used);
+        return used == v.size() && s >= 0 && s <= 86400 ? s : -1;
+      } catch (const std::exception&) {
+        return -1;
+      }
+    }
+  }
+  return -1;
+}
+
 class SimHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  SimHandler(SimCore& core, const FaultRates& faults) : m_core(core), m_faults(faults) {}
+  SimHandler(SimCore& core, const FaultRates& faults, OutageStarter outage)
+      : m_core(core), m_faults(faults), m_outage(std::move(outage)) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     Poco::URI uri(request.getURI());
+    if (uri.getPath() == "/__sim/outage") {
+      answer_outage(request, response, uri.getRawQuery());
+      return;
+    }
     SimRequest req;
     req.method = request.getMethod();
     req.path = uri.getPath();
@@ -80,20 +107,40 @@ class SimHandler final : public Poco::Net::HTTPRequestHandler {
   }
 
  private:
+  // POST /__sim/outage?seconds=N: answers, then the network goes away for N scaled seconds.
+  void answer_outage(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response,
+                     const std::string& query) {
+    double seconds = outage_seconds(query);
+    std::string body;
+    if (request.getMethod() != "POST" || seconds < 0) {
+      response.setStatus(Poco::Net::HTTPResponse::HTTP_BAD_REQUEST);
+      body = R"x({"error":"POST /__sim/outage?seconds=N (0 to 86400, scaled)"})x";
+    } else {
+      body = fmt::format(R"({{"down_for_ms":{}}})", m_outage(seconds));
+    }
+    response.setContentType("application/json");
+    response.setKeepAlive(false);
+    response.setContentLength(static_cast<std::streamsize>(body.size()));
+    response.send() << body;
+  }
+
   SimCore& m_core;
   const FaultRates& m_faults;
+  OutageStarter m_outage;
 };
 
 class SimHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  SimHandlerFactory(SimCore& core, const FaultRates& faults) : m_core(core), m_faults(faults) {}
+  SimHandlerFactory(SimCore& core, const FaultRates& faults, OutageStarter outage)
+      : m_core(core), m_faults(faults), m_outage(std::move(outage)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new SimHandler(m_core, m_faults);
+    return new SimHandler(m_core, m_faults, m_outage);
   }
 
  private:
   SimCore& m_core;
   const FaultRates& m_faults;
+  OutageStarter m_outage;
 };
 
 }  // namespace
@@ -103,9 +150,13 @@ struct SimServer::Impl {
   SimCore core;
   std::unique_ptr<HttpTransport> transport;  // for callbacks and image probes, loopback only
   std::unique_ptr<Poco::Net::HTTPServer> server;
+  std::optional<Poco::Net::ServerSocket> listener;  // the server's, shared: closing it refuses at once
   std::thread callback_thread;
+  std::thread outage_thread;
+  std::mutex server_mutex;  // `server` is replaced by an outage's thread
   std::atomic<bool> stopping{false};
-  int port = 0;
+  std::atomic<bool> in_outage{false};
+  std::atomic<int> port{0};  // rewritten (to the same value) when an outage ends
 
   explicit Impl(SimConfig c) : config(c), core(c, system_clock(), std::string(embedded::sim_result_mp4())) {
     TransportOptions options;
@@ -139,10 +190,63 @@ struct SimServer::Impl {
     }
   }
 
+  // Listens on `port` (0: any free one, then remembered) and serves. Throws Poco exceptions.
+  void listen(SimServer& owner) {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(port.load())));
+    port = socket.address().port();
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setMaxThreads(32);
+    params->setMaxQueued(256);
+    params->setKeepAlive(true);
+    OutageStarter outage = [this, &owner](double seconds) { return owner.begin_outage(seconds); };
+    std::lock_guard lock(server_mutex);
+    listener = socket;
+    server =
+        std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(core, config.faults, outage), socket, params);
+    server->start();
+  }
+
+  // The outage itself: new connections are refused at once; connections already open may finish
+  // what they carry for a moment, then are closed, so no answer is cut short by the outage's start.
+  void run_outage(std::chrono::milliseconds length, SimServer& owner) {
+    auto until = std::chrono::steady_clock::now() + length;
+    {
+      // Poco 1.11's stop() keeps the socket listening (the kernel would still complete
+      // connections nobody answers): close it first, so a connect is refused at once.
+      std::lock_guard lock(server_mutex);
+      if (listener) {
+        listener->close();
+        listener.reset();
+      }
+      if (server) {
+        server->stop();
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    {
+      std::lock_guard lock(server_mutex);
+      if (server) {
+        server->stopAll(true);
+        server.reset();
+      }
+    }
+    while (!stopping && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!stopping) {
+      try {
+        listen(owner);
+      } catch (const Poco::Exception&) {
+        // The port was taken meanwhile: the outage simply never ends, as a test will notice.
+      }
+    }
+    in_outage = false;
+  }
+
   bool probe_image(const std::string& url) {
     try {
       Poco::URI uri(url);
-      if (!is_loopback_host(uri.getHost()) || url.starts_with(fmt::format("http://127.0.0.1:{}/", port))) {
+      if (!is_loopback_host(uri.getHost()) || url.starts_with(fmt::format("http://127.0.0.1:{}/", port.load()))) {
         return true;  // never fetched: only the bad-image word decides
       }
       HttpRequest req;
@@ -163,18 +267,10 @@ SimServer::~SimServer() {
 
 Status SimServer::start() {
   try {
-    Poco::Net::ServerSocket socket(
-        Poco::Net::SocketAddress(m_impl->config.host, static_cast<Poco::UInt16>(m_impl->config.port)));
-    m_impl->port = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(32);
-    params->setMaxQueued(256);
-    params->setKeepAlive(true);
+    m_impl->port = m_impl->config.port;
+    m_impl->listen(*this);
     m_impl->core.set_public_base(base_url());
     m_impl->core.set_image_probe([this](const std::string& url) { return m_impl->probe_image(url); });
-    m_impl->server = std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(m_impl->core, m_impl->config.faults),
-                                                             socket, params);
-    m_impl->server->start();
     m_impl->callback_thread = std::thread([this] { m_impl->deliver_callbacks(); });
   } catch (const Poco::Exception& e) {
     return Error{ErrorKind::io, fmt::format("sim cannot listen on {}:{}: {}", m_impl->config.host, m_impl->config.port,
@@ -183,23 +279,40 @@ Status SimServer::start() {
   return ok_status();
 }
 
+std::int64_t SimServer::begin_outage(double seconds) {
+  auto length = std::chrono::milliseconds(static_cast<std::int64_t>(seconds * 1000 * m_impl->config.time_scale));
+  if (m_impl->in_outage.exchange(true)) {
+    return 0;  // one at a time
+  }
+  if (m_impl->outage_thread.joinable()) {
+    m_impl->outage_thread.join();  // the previous one, long over
+  }
+  m_impl->outage_thread = std::thread([this, length] { m_impl->run_outage(length, *this); });
+  return length.count();
+}
+
 void SimServer::stop() {
-  if (!m_impl->server) {
+  if (m_impl->stopping.exchange(true)) {
     return;
   }
-  m_impl->stopping = true;
   if (m_impl->callback_thread.joinable()) {
     m_impl->callback_thread.join();
   }
-  m_impl->server->stopAll(true);
-  m_impl->server.reset();
+  if (m_impl->outage_thread.joinable()) {
+    m_impl->outage_thread.join();
+  }
+  std::lock_guard lock(m_impl->server_mutex);
+  if (m_impl->server) {
+    m_impl->server->stopAll(true);
+    m_impl->server.reset();
+  }
 }
 
 int SimServer::port() const {
   return m_impl->port;
 }
 std::string SimServer::base_url() const {
-  return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port);
+  return fmt::format("http://{}:{}", m_impl->config.host, m_impl->port.load());
 }
 SimCore& SimServer::core() {
   return m_impl->core;

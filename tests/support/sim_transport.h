@@ -18,6 +18,9 @@ class SimTransport final : public HttpTransport {
       : m_core(core), m_clock(clock), m_latency(latency) {}
 
   HttpResponse send(const HttpRequest& request) override {
+    if (down()) {
+      return refused();
+    }
     if (m_clock && m_latency > 0) {
       m_clock->sleep_ms(m_latency / 2);
       HttpResponse r = answer(request);
@@ -28,6 +31,9 @@ class SimTransport final : public HttpTransport {
   }
 
   HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override {
+    if (down()) {
+      return refused();
+    }
     HttpResponse r = answer(request);
     if (!r.body.empty()) {
       sink(r.body.data(), r.body.size());
@@ -37,8 +43,22 @@ class SimTransport final : public HttpTransport {
   }
 
   std::atomic<int> requests{0};
+  // An outage on the clock: from `down_from` until `down_until`, nothing can be sent (the
+  // simulator never hears of it), as when its host refuses connections.
+  TimeMs down_from = 0;
+  TimeMs down_until = 0;
+  std::atomic<int> refused_requests{0};
 
  private:
+  bool down() const { return m_clock && m_clock->now_ms() >= down_from && m_clock->now_ms() < down_until; }
+  HttpResponse refused() {
+    ++refused_requests;
+    HttpResponse r;
+    r.wire = WireOutcome::not_sent;
+    r.error = "Connection refused";
+    return r;
+  }
+
   HttpResponse answer(const HttpRequest& request) {
     Poco::URI uri(request.url);
     SimRequest req{request.method, uri.getPath(), uri.getRawQuery(), "", request.body};

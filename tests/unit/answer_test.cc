@@ -243,9 +243,11 @@ TEST_CASE("server errors, HTML pages and broken bodies are transient") {
 }
 
 TEST_CASE("a submit whose fate is unknown is ambiguous; one that never left is safe to resend") {
-  Answer not_sent = classify(Endpoint::generate, wire(WireOutcome::not_sent), k_now);
-  CHECK(not_sent.kind == AnswerKind::transient);
-  CHECK_FALSE(not_sent.sent);
+  for (Endpoint e : {Endpoint::generate, Endpoint::status, Endpoint::balance}) {
+    Answer not_sent = classify(e, wire(WireOutcome::not_sent), k_now);
+    CHECK(not_sent.kind == AnswerKind::unreachable);
+    CHECK_FALSE(not_sent.sent);
+  }
   CHECK(classify(Endpoint::generate, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::ambiguous);
   CHECK(classify(Endpoint::status, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::transient);
   CHECK(classify(Endpoint::generate, answered(504, "<html>Gateway Timeout</html>"), k_now).kind ==

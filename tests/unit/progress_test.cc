@@ -47,3 +47,42 @@ TEST_CASE("durations read as people write them") {
   CHECK(format_duration(200'000) == "3m20s");
   CHECK(format_duration(7'500'000) == "2h05m");
 }
+
+TEST_CASE("overdue tasks show on the progress line, and the ETA says it does not know") {
+  std::ostringstream out;
+  test::FakeClock clock;
+  ConsoleObserver o(out, OutputStyle::terminal, clock);
+  Progress p;
+  p.running = 2;
+  p.overdue = 1;
+  p.request_budget = 60;
+  o.progress(p);
+  CHECK(out.str() == "0 done, 0 failed, 2 running (1 overdue), 0 downloading, 0 queued | budget 0/60 | ETA ?");
+}
+
+TEST_CASE("an outage is said in one line: how long, why, and what the run still does") {
+  Reachability r;
+  r.down_for = 90'000;
+  r.reason = "Connection refused";
+  r.running = 3;
+  CHECK(describe(r) == "API unreachable for 1m30s (Connection refused); still polling");
+  r.running = 0;
+  r.queued = 4;
+  CHECK(describe(r) == "API unreachable for 1m30s (Connection refused); submitting resumes when it answers");
+  r.reachable = true;
+  r.requests_not_sent = 12;
+  CHECK(describe(r) ==
+        "API reachable again after 1m30s (12 requests could not be sent; no job was charged an attempt)");
+}
+
+TEST_CASE("a stop cut short by the watchdog names the request in flight and the downloads, then the resume line") {
+  std::ostringstream out;
+  test::FakeClock clock;
+  ConsoleObserver o(out, OutputStyle::plain, clock);
+  o.in_flight("the submit of shot-03");
+  o.cut_short(2, "  Continue with: reelq resume --db q.db --batch b");
+  CHECK(out.str() ==
+        "\nstop took over 2 s; exiting with in flight: the submit of shot-03 (no answer yet; resume sorts it out); "
+        "2 downloads (resume fetches again)\n  Continue with: reelq resume --db q.db --batch b\n");
+  o.in_flight("");
+}

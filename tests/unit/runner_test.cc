@@ -370,6 +370,20 @@ TEST_CASE("a restarted runner counts the requests an earlier run made in the las
   CHECK(h.transport.times[0] >= t0 - 1000 + 60000);
 }
 
+TEST_CASE("requests an earlier run could not send do not fill the restarted runner's window") {
+  ScriptedHarness h;
+  TimeMs t0 = h.clock.now_ms();
+  for (int i = 0; i < 60; ++i) {
+    h.queue->db().exec(
+        fmt::format("INSERT INTO events (job, at, endpoint, outcome) VALUES (NULL, {}, 'statusTask', 'unreachable')",
+                    t0 - 1000 + i));
+  }
+  h.script_success();
+  h.run();
+  REQUIRE_FALSE(h.transport.times.empty());
+  CHECK(h.transport.times[0] < t0 + 1000);
+}
+
 TEST_CASE("transient submit errors back off and give up after max attempts with the last error") {
   ScriptedHarness h;
   for (int i = 0; i < 5; ++i) {
@@ -439,4 +453,114 @@ TEST_CASE("after a crash mid-submit, the restarted run leaves that task's slot a
   RunSummary s = h.run();
   CHECK(s.succeeded == 4);
   CHECK(h.stats()->getValue<int>("rate_limited_sent") == 0);
+}
+
+TEST_CASE("an API unreachable for 10 minutes mid-batch pauses the run: every job succeeds, no attempt counted") {
+  Harness h;
+  h.enqueue(manifest_text(30));
+  const TimeMs minute = static_cast<TimeMs>(60000 * h.settings.time_scale);
+  h.transport->down_from = h.clock.now_ms() + 3 * minute;  // mid-batch: tasks running, jobs queued
+  h.transport->down_until = h.transport->down_from + 10 * minute;
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 30);
+  CHECK(h.transport->refused_requests > 0);
+  CHECK(h.count("attempts = 1") == 30);  // nothing that could not be sent counted
+  CHECK(h.count("ambiguous = 1") == 0);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 30);
+  h.check_caps_and_no_duplicates();
+  int notes = 0;
+  for (const auto& line : h.observer.lines) {
+    notes += line.starts_with("API unreachable for ") && line.ends_with("(Connection refused); still polling") ? 1 : 0;
+  }
+  CHECK(h.observer.saw("API unreachable (Connection refused); "));  // said at once
+  CHECK(notes >= 9);                                                // then about once a minute
+  CHECK(notes <= 11);
+  CHECK(h.observer.saw("API reachable again after 6s"));  // 10 minutes at time scale 0.01
+}
+
+TEST_CASE("a submit that cannot leave the machine is nobody's attempt; the run pauses longer each time") {
+  ScriptedHarness h;
+  for (int i = 0; i < 4; ++i) {
+    h.transport.fail(WireOutcome::not_sent, "Connection refused");
+  }
+  h.script_success();
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 1);
+  CHECK(h.queue->db().execAndGet("SELECT attempts FROM jobs").getInt() == 1);
+  REQUIRE(h.transport.times.size() == 7);
+  for (size_t i = 1; i < 5; ++i) {
+    TimeMs gap = h.transport.times[i] - h.transport.times[i - 1];
+    CHECK(gap >= (1000LL << (i - 1)) / 2);   // 1 s, 2 s, 4 s, 8 s, jittered within [half, whole]
+    CHECK(gap <= (1000LL << (i - 1)) + 50);  // the loop looks again at least every 50 ms
+  }
+  CHECK(h.observer.saw("API unreachable (Connection refused); submitting resumes when it answers"));
+  CHECK(h.observer.saw("API reachable again after"));
+  CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events WHERE outcome = 'unreachable'").getInt() == 4);
+}
+
+TEST_CASE("only 404s in a row fail a take as TASK_NOT_FOUND: other poll errors reset the count") {
+  const char* k_404 = R"({"code":404,"message":"Task not found","data":null})";
+  SUBCASE("two 5xx and a 404 are no loss") {
+    ScriptedHarness h;
+    h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+    h.transport.answer(502, "<html>502 Bad Gateway</html>");
+    h.transport.answer(502, "<html>502 Bad Gateway</html>");
+    h.transport.answer(404, k_404);
+    h.transport.answer(404, k_404);
+    h.transport.answer(503, R"({"code":503,"message":"busy","data":null})");
+    h.transport.answer(404, k_404);
+    h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
+                            R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
+    h.transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
+    RunSummary s = h.run();
+    CHECK(s.succeeded == 1);
+    CHECK(s.failed == 0);
+  }
+  SUBCASE("three 404s in a row are") {
+    ScriptedHarness h;
+    h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+    for (int i = 0; i < 3; ++i) {
+      h.transport.answer(404, k_404);
+    }
+    RunSummary s = h.run();
+    CHECK(s.failures_by_code == std::map<std::string, int>{{"TASK_NOT_FOUND", 1}});
+    CHECK(h.queue->db().execAndGet("SELECT fail_msg FROM jobs").getString() ==
+          "the API does not know task task_1 (3 times in a row)");
+  }
+}
+
+TEST_CASE("a render past its deadline is given up on with its taskId kept; resume collects it when it ends late") {
+  SimConfig c;
+  c.mean_render_seconds = 100000;  // never, as far as one run is concerned
+  Harness h(c);
+  h.enqueue("batch: night\njobs:\n  - id: stuck\n    prompt: p\n");
+  bool saw_overdue_eta = false;
+  h.observer.on_progress = [&](const Progress& p) { saw_overdue_eta |= p.overdue == 1 && p.eta_ms == -1; };
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.failures_by_code == std::map<std::string, int>{{"RENDER_TIMEOUT", 1}});
+  CHECK(h.count("job_id = 'stuck' AND state = 'failed' AND task_id IS NOT NULL AND fail_msg LIKE '%kept%'") == 1);
+  CHECK(saw_overdue_eta);
+  // Polled less and less often once overdue: the last half of the hour saw only a handful of polls.
+  const TimeMs deadline = static_cast<TimeMs>(3600000 * h.settings.time_scale);
+  SQLite::Statement q(h.queue->db(),
+                      "SELECT e.at - j.submitted_at FROM events e JOIN jobs j ON e.job = j.id WHERE j.job_id = "
+                      "'stuck' AND e.endpoint = 'statusTask'");
+  int polls = 0;
+  int late_polls = 0;
+  while (q.executeStep()) {
+    ++polls;
+    late_polls += q.getColumn(0).getInt64() > deadline / 2 ? 1 : 0;
+  }
+  CHECK(polls < 150);      // every 2 s (scaled) for the hour would be 1,800
+  CHECK(late_polls <= 7);  // at most one per 5 minutes, and one at the deadline
+  // Long after, the render has ended at the API: resume asks again and collects it, unpaid again.
+  h.clock.advance(static_cast<TimeMs>(100000 * 3 * 1000 * h.settings.time_scale));
+  RunSummary again = h.run();
+  CHECK(again.end == RunEnd::finished);
+  CHECK(again.succeeded == 1);
+  CHECK(again.failed == 0);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 1);
+  CHECK(h.observer.saw("1 task that timed out earlier: asking the API again"));
 }

@@ -1,0 +1,84 @@
+// The real transport against `reelq sim` on 127.0.0.1: what became of a request on the wire, which
+// decides whether a submit is safe to send again (never sent) or ambiguous (sent, no answer).
+#include "api/poco_transport.h"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api/answer.h"
+#include "sim/sim_server.h"
+
+using namespace reelq;
+
+namespace {
+
+std::unique_ptr<HttpTransport> local_transport() {
+  TransportOptions o;
+  o.user_agent = "reelq-test";
+  o.connect_timeout_s = 2;
+  o.read_timeout_s = 5;
+  o.use_proxy_env = false;
+  return make_poco_transport(o);
+}
+
+}  // namespace
+
+TEST_CASE("a host that refuses connections: never sent, unreachable; then served again on a fresh connection") {
+  SimConfig c;
+  c.time_scale = 0.01;
+  SimServer sim(c);
+  REQUIRE(sim.start().ok());
+  auto transport = local_transport();
+  HttpRequest stats;
+  stats.url = sim.base_url() + "/__sim/stats";
+  REQUIRE(transport->send(stats).wire == WireOutcome::answered);  // leaves a kept-alive connection
+
+  REQUIRE(sim.begin_outage(100) == 1000);  // 100 s at time scale 0.01
+  // Open connections may finish what they carry for a moment (up to Poco's 250 ms accept poll).
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  HttpResponse down = transport->send(stats);
+  CHECK(down.wire == WireOutcome::not_sent);
+  CHECK(down.error.starts_with("Connection refused"));
+  Answer a = classify(Endpoint::generate, down, 0);
+  CHECK(a.kind == AnswerKind::unreachable);
+  CHECK_FALSE(a.sent);
+
+  HttpResponse back = down;
+  for (int i = 0; i < 40 && back.wire != WireOutcome::answered; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    back = transport->send(stats);
+  }
+  CHECK(back.wire == WireOutcome::answered);
+}
+
+TEST_CASE("a kept-alive connection the server closed is not reused: the next request is answered") {
+  SimConfig c;
+  c.time_scale = 0.001;
+  SimServer sim(c);
+  REQUIRE(sim.start().ok());
+  auto transport = local_transport();
+  HttpRequest stats;
+  stats.url = sim.base_url() + "/__sim/stats";
+  REQUIRE(transport->send(stats).wire == WireOutcome::answered);
+  REQUIRE(sim.begin_outage(50) == 50);  // closes every open connection, serves again soon after
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  CHECK(transport->send(stats).wire == WireOutcome::answered);
+}
+
+TEST_CASE("a connection dropped after the request went out is 'no answer': ambiguous for a submit") {
+  SimConfig c;
+  c.faults.drop_before = 1.0;
+  SimServer sim(c);
+  REQUIRE(sim.start().ok());
+  auto transport = local_transport();
+  HttpRequest submit;
+  submit.method = "POST";
+  submit.url = sim.base_url() + "/api/v1/generateTask/sora-2-pro";
+  submit.headers = {{"Authorization", "Bearer sim-key"}, {"Content-Type", "application/json"}};
+  submit.body = "{}";
+  HttpResponse r = transport->send(submit);
+  CHECK(r.wire == WireOutcome::no_answer);
+  CHECK(classify(Endpoint::generate, r, 0).kind == AnswerKind::ambiguous);
+}
