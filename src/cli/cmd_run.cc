@@ -20,6 +20,7 @@
 #include "cli/progress.h"
 #include "fetch/folder_claim.h"
 #include "queue/database.h"
+#include "queue/operations.h"
 #include "queue/run_store.h"
 #include "cost/estimate.h"
 #include "report/report_file.h"
@@ -345,6 +346,30 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
   return -1;
 }
 
+// A take `succeeded` whose file has gone from disk since (deleted, moved) would make the run's
+// "all done" a lie: it goes back to `downloading`, and the run fetches it again from its result
+// URL (or fails it DOWNLOAD_FAILED if that URL has expired).
+Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std::string& batch, CommandIo io) {
+  auto missing = missing_results(db, batch);
+  if (!missing) {
+    return missing.error();
+  }
+  for (const MissingResult& m : *missing) {
+    if (m.state != JobState::succeeded) {
+      continue;
+    }
+    JobUpdate u;
+    u.state = JobState::downloading;
+    EventRecord e{"download", 0, std::nullopt, "a result file is no longer on disk; fetching it again", m.task_id,
+                  "refetch"};
+    if (auto st = store.update(m.row, u, &e); !st) {
+      return st;
+    }
+    fmt::print(io.out, "{} take {}: a result file is no longer on disk; fetching it again\n", m.job_id, m.take);
+  }
+  return ok_status();
+}
+
 // Drains one batch; the lock and the key are the caller's. `balance`: read just before, or nullptr.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
           DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr) {
@@ -407,6 +432,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   if (auto st = store.set_output_dir(batch_name, settings->output_dir); !st) {
     io.err << "reelq: " << st.error().message << "\n";
     return k_exit_internal;
+  }
+  if (auto st = refetch_deleted_results(queue.db(), store, batch_name, io); !st) {
+    return report_error(io.err, st.error());
   }
   TransportOptions topts;
   topts.user_agent = std::string("reelq/") + REELQ_VERSION;

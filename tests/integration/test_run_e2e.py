@@ -122,6 +122,19 @@ class RunE2E(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], 22)
 
+    def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(3))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        gone = os.path.join(self.dir, "renders", "mixed", "job01-t1.mp4")
+        os.remove(gone)
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("job01 take 1: a result file is no longer on disk; fetching it again", r.stdout)
+        self.assertTrue(os.path.exists(gone))
+        self.assertEqual(self.sim.stats()["tasks_created"], 4)  # fetched again, never rendered again
+
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(12))
