@@ -99,7 +99,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   Downloader d(t, clock, o);
   t.answer(200, k_mp4.substr(0, 10), length_of(k_mp4));
   t.answer(200, k_mp4, length_of(k_mp4));
-  d.start({1, "shot", 2, {"https://cdn.test/a.mp4"}, {}});
+  d.start({1, "shot", 2, {"https://cdn.test/a.mp4"}, {}, {}});
   auto done = d.take_finished();
   REQUIRE(done.size() == 1);
   CHECK(done[0].ok);
@@ -107,7 +107,7 @@ TEST_CASE("a truncated transfer is retried; an expired URL is not") {
   CHECK(done[0].files[0].path == "shot-t2.mp4");
 
   t.answer(403, "Request has expired");
-  d.start({2, "late", 1, {"https://cdn.test/b.mp4"}, {}});
+  d.start({2, "late", 1, {"https://cdn.test/b.mp4"}, {}, {}});
   done = d.take_finished();
   CHECK_FALSE(done[0].ok);
   CHECK(done[0].files[0].attempts == 1);
@@ -253,7 +253,7 @@ TEST_CASE("a file already downloaded stays where it was written when the batch's
   FileRecord done;
   done.path = "shot-t1.mp4";
   done.dir = old_dir.path().string();
-  d.start({1, "shot", 1, {"https://cdn.test/a.mp4"}, {done}});
+  d.start({1, "shot", 1, {"https://cdn.test/a.mp4"}, {done}, {}});
   auto out = d.take_finished();
   REQUIRE(out.size() == 1);
   CHECK(out[0].ok);
