@@ -176,6 +176,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   report->add_option("--batch", report_flags.batch, "Only this batch (default: every batch)");
   report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension, else csv)");
   report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
+  report->add_option("--prices", report_flags.prices, "Price table for the spend shown (default: built-in)");
 
   auto* batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
   batches->add_option("--db", db_path, k_db_help);

@@ -104,6 +104,22 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
              batch ? " --batch " + *batch : "");
 }
 
+// What each batch has cost so far, with its possible duplicate charges (the built-in price table,
+// or REELQ_PRICES).
+void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::ostream& out) {
+  auto prices = load_prices(prices_path(""));
+  if (!prices) {
+    return;
+  }
+  for (const auto& s : summaries) {
+    auto submitted = submitted_renders(db, s.name);
+    if (submitted && !submitted->empty()) {
+      fmt::print(out, "spent on {}: {}\n", s.name,
+                 describe_spend(price_submitted(*submitted, s.model, *prices), prices->currency));
+    }
+  }
+}
+
 // Who is working on the batches: the runner's pid, or how to continue the ones with work left.
 void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long> runner, const std::string& db_path,
                   std::ostream& out) {
@@ -242,6 +258,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     io.out << "\n";
   }
   print_runner(*summaries, runner, db_path, io.out);
+  print_spend(queue.value()->db(), *summaries, io.out);
   print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;
 }

@@ -4,11 +4,15 @@
 
 #include <ostream>
 
+#include "api/request.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/db_location.h"
 #include "cost/estimate.h"
-#include "report/report_file.h"
 #include "cost/render_prior.h"
+#include "queue/operations.h"
+#include "queue/queue.h"
+#include "report/report_file.h"
 #include "settings.h"
 #include "util/time_text.h"
 
@@ -19,7 +23,49 @@ namespace fs = std::filesystem;
 namespace {
 
 std::string money(double usd, const std::string& currency) {
-  return currency == "USD" ? fmt::format("${:.2f}", usd) : fmt::format("{:.2f} {}", usd, currency);
+  return format_money(usd, currency);
+}
+
+// For a manifest whose batch is already in its queue: what is left to render (takes not in the
+// queue yet, or queued) and what the batch has cost so far. Says nothing when there is no queue.
+void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, const Settings& settings,
+                          const PriceTable& prices, std::ostream& out) {
+  auto db = db_for_manifest("", flags.manifest, manifest.batch, fs::current_path());
+  std::error_code ec;
+  if (!db || !fs::exists(db->path, ec)) {
+    return;
+  }
+  auto queue = Queue::open(db->path, system_clock());
+  if (!queue) {
+    return;
+  }
+  auto states = take_states(queue.value()->db(), manifest.batch);
+  if (!states || states->empty()) {
+    return;
+  }
+  std::vector<RenderSpec> left;
+  for (const JobSpec& spec : manifest.jobs) {
+    RenderSpec render = render_spec_of(input_json(spec));
+    for (int take = 1; take <= spec.takes; ++take) {
+      auto it = states->find({spec.id, take});
+      if (it == states->end() || it->second == JobState::queued) {
+        left.push_back(render);
+      }
+    }
+  }
+  Estimate e = estimate_renders(left, manifest.model, prices, settings.max_concurrent, settings.rpm,
+                                k_prior_render_ms);
+  if (e.renders == 0) {
+    fmt::print(out, "  left to render: nothing; every take is rendered or at the API (queue {})\n", db->path.string());
+  } else {
+    fmt::print(out, "  left to render: {} render{}, {} s of video, {}; at least {} (queue {})\n", e.renders,
+               e.renders == 1 ? "" : "s", e.video_seconds, money(e.cost, prices.currency),
+               format_duration(e.wall_lower_bound_ms()), db->path.string());
+  }
+  if (auto submitted = submitted_renders(queue.value()->db(), manifest.batch); submitted && !submitted->empty()) {
+    fmt::print(out, "  spent so far: {}\n",
+               describe_spend(price_submitted(*submitted, manifest.model, prices), prices.currency));
+  }
 }
 
 }  // namespace
@@ -36,6 +82,13 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   auto reports = load_reports(queue.value()->db(), flags.batch, events_needed(*format));
   if (!reports) {
     return report_error(io.err, reports.error());
+  }
+  auto prices = load_prices(prices_path(flags.prices));
+  if (!prices) {
+    return report_error(io.err, prices.error());
+  }
+  if (auto st = attach_spend(queue.value()->db(), *prices, *reports); !st) {
+    return report_error(io.err, st.error());
   }
   TimeMs now = system_clock().now_ms();
   if (flags.output.empty()) {
@@ -109,6 +162,7 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
              "{}/min)\n",
              format_duration(e.wall_lower_bound_ms()), e.renders, settings->max_concurrent, 2 * e.renders,
              settings->rpm);
+  print_left_to_render(*manifest, flags, *settings, *prices, io.out);
   if (!e.unpriced.empty()) {
     std::string tiers;
     for (const auto& t : e.unpriced) {

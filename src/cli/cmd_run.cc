@@ -238,8 +238,8 @@ std::string files_line(RunStore& store, const std::string& batch, const std::str
 }
 
 // `resume` is the command that continues the batch.
-void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& resume,
-                   std::ostream& out) {
+void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& spend,
+                   const std::string& resume, std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
     fmt::print(out, ", {} cancelled", s.cancelled);
@@ -257,6 +257,9 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
   }
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", files);
+  }
+  if (!spend.empty()) {
+    fmt::print(out, "  spent: {}\n", spend);
   }
   if (auto t = s.failures_by_code.find("RENDER_TIMEOUT"); t != s.failures_by_code.end()) {
     fmt::print(out,
@@ -344,6 +347,19 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
     return report_error(io.err, foreign_claim_error(dir, *owner));
   }
   return -1;
+}
+
+// What the batch has cost so far, every run of it counted, for the summary; "" when it cannot be
+// priced (the run's outcome matters more than a price table that cannot be read).
+std::string spend_line(SQLite::Database& db, const std::string& batch, const std::string& model, const RunFlags& flags,
+                       DrainMode mode) {
+  auto prices = load_prices(prices_path(flags.prices));
+  auto submitted = submitted_renders(db, batch);
+  if (!prices || !submitted) {
+    return "";
+  }
+  std::string line = describe_spend(price_submitted(*submitted, model, *prices), prices->currency);
+  return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;
 }
 
 // A take `succeeded` whose file has gone from disk since (deleted, moved) would make the run's
@@ -472,7 +488,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
                            : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
-  print_summary(batch_name, summary, files_line(store, batch_name, settings->output_dir), resume, io.out);
+  print_summary(batch_name, summary, files_line(store, batch_name, settings->output_dir),
+                spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, io.out);
   return exit_code_of(summary);
 }
 

@@ -47,6 +47,7 @@ struct ReportFlags {
   std::optional<std::string> batch;
   std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
   std::string output;  // "" = stdout
+  std::string prices;  // price table for the spend shown ("" = REELQ_PRICES, else built-in)
 };
 int cmd_report(const ReportFlags& flags, CommandIo io);
 int cmd_batches(const std::string& db_path, CommandIo io);

@@ -79,6 +79,10 @@ std::vector<RenderSpec> render_specs_of(const Manifest& manifest) {
   return out;
 }
 
+std::string format_money(double amount, const std::string& currency) {
+  return currency == "USD" ? fmt::format("${:.2f}", amount) : fmt::format("{:.2f} {}", amount, currency);
+}
+
 std::optional<double> price_of(const RenderSpec& render, const std::string& model, const PriceTable& prices) {
   auto table = prices.per_second.find(model);
   if (table == prices.per_second.end()) {

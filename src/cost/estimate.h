@@ -39,6 +39,9 @@ RenderSpec render_spec_of(const std::string& input_json);
 // One per take of every job of the manifest, in manifest order.
 std::vector<RenderSpec> render_specs_of(const Manifest& manifest);
 
+// "$20.80" for USD, "20.80 EUR" for another currency.
+std::string format_money(double amount, const std::string& currency);
+
 // What one render costs by the table; nullopt when the table has no price for it.
 std::optional<double> price_of(const RenderSpec& render, const std::string& model, const PriceTable& prices);
 

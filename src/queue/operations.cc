@@ -242,6 +242,43 @@ Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobS
   }
 }
 
+Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch) {
+  try {
+    SQLite::Statement q(db, "SELECT job_id, take, state FROM jobs WHERE batch = ?");
+    q.bind(1, batch);
+    std::map<std::pair<std::string, int>, JobState> out;
+    while (q.executeStep()) {
+      out[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] =
+          parse_job_state(q.getColumn(2).getString()).value_or(JobState::queued);
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch) {
+  try {
+    // The events keep every submit, also those of a take requeued or replaced since; the price is
+    // that of the take's input now (a replaced take may have changed tier: rare, and then approximate).
+    SQLite::Statement q(db,
+                        "SELECT j.input_json, e.outcome = 'ok' FROM events e JOIN jobs j ON e.job = j.id "
+                        "WHERE (?1 IS NULL OR j.batch = ?1) AND ((e.endpoint = 'generateTask' AND e.outcome IN "
+                        "('ok', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
+                        "ORDER BY e.id");
+    if (batch) {
+      q.bind(1, *batch);
+    }
+    std::vector<SubmittedRender> out;
+    while (q.executeStep()) {
+      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt() != 0});
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const std::optional<std::string>& batch) {
   try {
     SQLite::Statement q(

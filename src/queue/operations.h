@@ -4,10 +4,12 @@
 // job leaves an event row, so a report still shows the whole history.
 #include <SQLiteCpp/Database.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "cost/spend.h"
 #include "queue/run_store.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -48,6 +50,14 @@ struct CancelOutcome {
 Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobSelector& sel);
 
 // A take whose task succeeded and whose files are not all on disk.
+// Every submit of `batch` (every batch when empty) that created a task (certain) or may have
+// (a submit that went out with no answer, or was found mid-submit after a crash), with the input
+// it sent, for pricing what the batch has cost so far (cost/spend.h).
+Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch);
+
+// The state of every take of `batch` in the queue, by (job id, take).
+Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch);
+
 struct MissingResult {
   std::string batch;
   std::string output_dir;

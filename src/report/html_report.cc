@@ -26,7 +26,7 @@ h2{font-size:16px;margin:18px 0 8px}.meta{color:#666;margin:0}
 .timeline svg{width:100%;height:auto;background:var(--card);border-radius:8px;box-shadow:0 1px 2px #0002}
 .cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
 .card{background:var(--card);border-radius:8px;overflow:hidden;box-shadow:0 1px 2px #0002;border-top:4px solid var(--wait)}
-.refs img{max-height:72px;max-width:128px;border-radius:4px;vertical-align:middle;margin-left:4px}.why code.url{word-break:break-all}
+.tile.dup{border-left:4px solid var(--warn)}.refs img{max-height:72px;max-width:128px;border-radius:4px;vertical-align:middle;margin-left:4px}.why code.url{word-break:break-all}
 .card.succeeded{border-color:var(--ok)}.card.failed{border-color:var(--bad)}.card.running,.card.submitting,.card.downloading{border-color:var(--run)}
 .media{aspect-ratio:16/9;background:#111;display:flex;align-items:center;justify-content:center;color:#bbb}
 .media video{width:100%;height:100%;object-fit:contain;background:#000}
@@ -198,6 +198,17 @@ std::string totals(const BatchReport& b) {
   if (first && last && *last > *first) {
     out +=
         fmt::format(R"(<div class="tile"><b>{}</b>first submit to last result</div>)", format_duration(*last - *first));
+  }
+  if (b.spend) {
+    // Money first among the warnings: a possible duplicate charge is what a user must check.
+    out += fmt::format(R"(<div class="tile spend"><b>{}</b>spent: {} task{} created</div>)",
+                       html_escape(format_money(b.spend->cost, b.currency)), b.spend->tasks,
+                       b.spend->tasks == 1 ? "" : "s");
+    if (b.spend->possible > 0) {
+      out += fmt::format(R"(<div class="tile dup"><b>{}</b>possible duplicate charge{} (up to {})</div>)",
+                         b.spend->possible, b.spend->possible == 1 ? "" : "s",
+                         html_escape(format_money(b.spend->possible_cost, b.currency)));
+    }
   }
   out += "</section>\n";
   if (!codes.empty()) {

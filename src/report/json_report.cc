@@ -70,11 +70,18 @@ void write_batch_json(const BatchReport& b, std::ostream& out) {
   for (const auto& [name, n] : counts) {
     states += fmt::format("{}\"{}\":{}", states.empty() ? "" : ",", name, n);
   }
+  std::string spend = "null";
+  if (b.spend) {
+    spend = fmt::format(R"({{"tasks_created":{},"cost":{:.2f},"possible_duplicate_charges":{},)"
+                        R"("possible_cost":{:.2f},"unpriced":{},"currency":{}}})",
+                        b.spend->tasks, b.spend->cost, b.spend->possible, b.spend->possible_cost, b.spend->unpriced,
+                        json_quote(b.currency));
+  }
   out << fmt::format(
       R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
-      R"("states":{{{}}},"jobs":[)",
+      R"("states":{{{}}},"spend":{},"jobs":[)",
       json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
-      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states);
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend);
   for (size_t i = 0; i < b.rows.size(); ++i) {
     out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
   }

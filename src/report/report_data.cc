@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "queue/database.h"
+#include "queue/operations.h"
 #include "settings.h"
 #include "util/json_strings.h"
 
@@ -211,6 +212,18 @@ Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::o
   } catch (const std::exception& e) {
     return storage_error(e);
   }
+}
+
+Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports) {
+  for (BatchReport& b : reports) {
+    auto submitted = submitted_renders(db, b.name);
+    if (!submitted) {
+      return submitted.error();
+    }
+    b.spend = price_submitted(*submitted, b.model, prices);
+    b.currency = prices.currency;
+  }
+  return ok_status();
 }
 
 }  // namespace reelq

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "cost/spend.h"
 #include "queue/job_state.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -80,7 +81,14 @@ struct BatchReport {
   TimeMs created_at = 0;
   TimeMs updated_at = 0;
   std::vector<ReportRow> rows;  // manifest order, then take
+  // What the batch has cost so far (tasks created, priced; possible duplicate charges), when the
+  // caller priced it (attach_spend); the page and the JSON show it.
+  std::optional<Spend> spend;
+  std::string currency = "USD";
 };
+
+// Prices what each batch's submits created (cost/spend.h) into `reports`.
+Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports);
 
 enum class WithEvents { no, yes };
 

@@ -63,6 +63,9 @@ class RunE2E(SimRunTest):
         self.assert_each_take_rendered_once(stats, allow_flagged=False)
         db = self.db()
         self.assertEqual(db.execute("SELECT count(*) FROM files WHERE sha256 IS NOT NULL").fetchone()[0], 44)
+        # What it cost is in the summary and in status, priced by the built-in table.
+        self.assertRegex(r.stdout, r"\n  spent: 44 tasks created, \$[0-9]+\.[0-9]{2}\n")
+        self.assertRegex(self.reelq("status").stdout, r"spent on mixed: 44 tasks created, \$")
 
     def test_with_faults_nothing_is_lost_and_only_flagged_jobs_repeat(self):
         self.start_sim("--faults", "0.15", "--seed", "5")
@@ -75,6 +78,11 @@ class RunE2E(SimRunTest):
         self.assertLessEqual(stats["max_requests_in_window"], stats["rpm"])
         self.assertLessEqual(stats["max_concurrent_tasks"], stats["concurrency"])
         self.assert_each_take_rendered_once(stats)
+        # Every submit whose answer was lost is counted as a possible duplicate charge, and said so.
+        lost = db.execute("SELECT count(*) FROM events WHERE endpoint IN ('generateTask', 'recovery') "
+                          "AND outcome = 'ambiguous'").fetchone()[0]
+        if lost:
+            self.assertIn(f"{lost} possible duplicate charge", r.stdout)
         # Every file on disk is whole (truncated downloads were retried, never kept).
         for name in [n for n in os.listdir(os.path.join(self.dir, "renders", "mixed")) if n.endswith(".mp4")]:
             with open(os.path.join(self.dir, "renders", "mixed", name), "rb") as f:

@@ -1,4 +1,5 @@
 #include "cost/estimate.h"
+#include "cost/spend.h"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -139,4 +140,21 @@ TEST_CASE("price_of: duration times the per-second price of the tier, none when 
   CHECK(*price_of({"1080p", 12, 1}, "m", table()) == doctest::Approx(12));
   CHECK_FALSE(price_of({"4k", 4, 1}, "m", table()).has_value());
   CHECK_FALSE(price_of({"1080p", 4, 1}, "other-model", table()).has_value());
+}
+
+TEST_CASE("spend: tasks created are priced, submits of unknown fate are counted apart") {
+  auto prices = load_prices("");
+  REQUIRE(prices.ok());
+  std::vector<SubmittedRender> submitted = {
+      {R"({"duration":8,"mode":"text-to-video","prompt":"a","size":"1280*720"})", true},
+      {R"({"duration":12,"mode":"text-to-video","prompt":"b","size":"1280*720"})", true},
+      {R"({"duration":8,"mode":"text-to-video","prompt":"a","size":"1280*720"})", false},
+  };
+  Spend s = price_submitted(submitted, "sora-2-pro", *prices);
+  CHECK(s.tasks == 2);
+  CHECK(s.cost == doctest::Approx(6.00));
+  CHECK(s.possible == 1);
+  CHECK(s.possible_cost == doctest::Approx(2.40));
+  CHECK(describe_spend(s, "USD") == "2 tasks created, $6.00; 1 possible duplicate charge (up to $2.40 more)");
+  CHECK(describe_spend(Spend{}, "EUR") == "0 tasks created, 0.00 EUR");
 }

@@ -273,3 +273,32 @@ TEST_CASE("a report file appears whole under its name, and a failed write leaves
   CHECK(folder.error().message.ends_with(": it is a folder; give a file name, e.g. " + h.dir.path().string() +
                                          "/report.html"));
 }
+
+TEST_CASE("the page and the JSON show what the batch cost, and its possible duplicate charges, in the totals") {
+  test::SimRun h;
+  h.enqueue_manifest(h.parse("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
+                             "  - id: a\n    prompt: one\n  - id: b\n    prompt: two\n")
+                         .value());
+  REQUIRE(h.run().end == RunEnd::finished);
+  // One more submit whose answer was lost: a task may exist that no take knows of.
+  h.queue->db().exec(
+      "INSERT INTO events (job, at, endpoint, outcome) SELECT id, 1, 'generateTask', 'ambiguous' FROM jobs "
+      "WHERE job_id = 'a'");
+  auto reports = load_reports(h.queue->db(), std::nullopt, WithEvents::no);
+  REQUIRE(reports.ok());
+  auto prices = load_prices("");
+  REQUIRE(prices.ok());
+  REQUIRE(attach_spend(h.queue->db(), *prices, *reports).ok());
+  REQUIRE(reports->at(0).spend.has_value());
+  CHECK(reports->at(0).spend->tasks == 2);
+  CHECK(reports->at(0).spend->possible == 1);
+  std::ostringstream html;
+  write_html(*reports, HtmlOptions{h.clock.now_ms(), h.dir.path()}, html);
+  CHECK(html.str().find(R"(<div class="tile spend"><b>$4.80</b>spent: 2 tasks created</div>)") != std::string::npos);
+  CHECK(html.str().find(R"(<div class="tile dup"><b>1</b>possible duplicate charge (up to $2.40)</div>)") !=
+        std::string::npos);
+  std::ostringstream json;
+  write_json(*reports, h.clock.now_ms(), json);
+  CHECK(json.str().find(R"("spend":{"tasks_created":2,"cost":4.80,"possible_duplicate_charges":1,"possible_cost":2.40,)"
+                        R"("unpriced":0,"currency":"USD"})") != std::string::npos);
+}
