@@ -112,7 +112,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
   bool rehearse = false;
   run->add_flag("--rehearse", rehearse,
-                "Run the whole batch against the built-in simulator first (about a minute, no credits, own folder)");
+                "Run the whole batch against the built-in simulator instead of the API (about a minute, no key, "
+                "no credits, its own folder and database); then run without it for real");
   add_run_flags(run);
   auto* resume = app.add_subcommand("resume", "Drain what the database holds (after a stop, a crash, a top-up)");
   resume->add_option("--batch", resume_batch, "Only this batch (default: every unfinished one)");
@@ -193,7 +194,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   JobSelector selector;
   auto add_selector = [&](CLI::App* cmd) {
     cmd->add_option("--db", db_path, k_db_help);
-    cmd->add_option("--batch", selector.batch, "Only this batch (default: every batch)");
+    cmd->add_option("--batch", selector.batch, "Only this batch (retry: default every batch; cancel: say "
+                                               "--batch, --job or --all)");
     cmd->add_option("--job", selector.job_ids, "Only this job id (repeatable)");
   };
   auto* retry = app.add_subcommand("retry", "Requeue failed jobs, keeping their history; `reelq resume` runs them");

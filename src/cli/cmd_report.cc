@@ -14,6 +14,7 @@
 #include "queue/queue.h"
 #include "report/report_file.h"
 #include "settings.h"
+#include "util/text.h"
 #include "util/time_text.h"
 
 namespace reelq {
@@ -102,7 +103,8 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   for (const auto& b : *reports) {
     rows += b.rows.size();
   }
-  fmt::print(io.err, "reelq: wrote {} ({} report, {} renders)\n", flags.output, to_string(*format), rows);
+  fmt::print(io.err, "reelq: wrote {} ({} report, {})\n", flags.output, to_string(*format),
+             count_of(static_cast<long long>(rows), "render"));
   return k_exit_ok;
 }
 
@@ -148,8 +150,9 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   }
   Estimate e = estimate_renders(render_specs_of(*manifest), manifest->model, *prices, settings->max_concurrent,
                                 settings->rpm, k_prior_render_ms);
-  fmt::print(io.out, "batch {}: {} jobs, {} renders, {} s of video ({})\n", manifest->batch, manifest->jobs.size(),
-             e.renders, e.video_seconds, manifest->model);
+  fmt::print(io.out, "batch {}: {}, {}, {} s of video ({})\n", manifest->batch,
+             count_of(static_cast<long long>(manifest->jobs.size()), "job"), count_of(e.renders, "render"),
+             e.video_seconds, manifest->model);
   for (const auto& line : e.lines) {
     fmt::print(io.out, "  {:<10} {:>2} s  x{:<5} {}\n", line.tier, line.duration, line.renders,
                line.priced ? fmt::format("{} each, {}", money(line.unit_price, prices->currency),

@@ -272,11 +272,11 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
     case RunEnd::finished:
       break;
     case RunEnd::interrupted:
-      fmt::print(out, "  stopped with {} jobs left; tasks already at the API keep rendering. Continue with: {}\n",
-                 s.left, resume);
+      fmt::print(out, "  stopped with {} left; tasks already at the API keep rendering. Continue with: {}\n",
+                 count_of(s.left, "job"), resume);
       break;
     case RunEnd::credits_exhausted:
-      fmt::print(out, "  credits exhausted: {} jobs still queued. Top up your apixo balance, then: {}\n", s.left,
+      fmt::print(out, "  credits exhausted: {} still queued. Top up your apixo balance, then: {}\n", count_of(s.left, "job"),
                  resume);
       break;
     case RunEnd::key_refused:
@@ -308,8 +308,8 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
   switch (v.kind) {
     case BalanceKind::covered:
       if (v.renders > 0 && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
-        fmt::print(io.out, "balance ${:.2f} covers the {} renders left (estimated ${:.2f})\n", v.balance, v.renders,
-                   v.cost);
+        fmt::print(io.out, "balance ${:.2f} covers the {} left (estimated ${:.2f})\n", v.balance,
+                   count_of(v.renders, "render"), v.cost);
       }
       return -1;
     case BalanceKind::unknown:
@@ -326,8 +326,8 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
     case BalanceKind::short_funds:
       break;
   }
-  std::string what = fmt::format("balance ${:.2f} covers {} of the {} renders left (estimated ${:.2f}, prices: {})",
-                                 v.balance, v.affordable, v.renders, v.cost, prices->source);
+  std::string what = fmt::format("balance ${:.2f} covers {} of the {} left (estimated ${:.2f}, prices: {})",
+                                 v.balance, v.affordable, count_of(v.renders, "render"), v.cost, prices->source);
   if (flags.allow_partial) {
     fmt::print(io.err, "reelq: warning: {}; --allow-partial: starting, and stopping when credits run out\n", what);
     return -1;
@@ -465,8 +465,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
-  if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io); rc >= 0) {
-    return rc;
+  // A rehearsal's simulator holds a billion dollars: its balance says nothing worth printing.
+  if (mode == DrainMode::run) {
+    if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io); rc >= 0) {
+      return rc;
+    }
   }
   ConsoleObserver observer(io.out, flags.style, system_clock());
   StopNoteWatch watch(observer, downloader);

@@ -15,6 +15,9 @@ std::string json_quote(std::string_view s);
 // (manifest keys, commands, fail codes).
 std::string nearest_word(std::string_view word, const std::vector<std::string>& known);
 
+// "1 render", "3 renders": a count with its noun, plural by a trailing s.
+std::string count_of(long long n, std::string_view noun);
+
 // `path` as one shell word, for the commands reelq suggests (quoted only when it must be).
 std::string shell_word(const std::string& path);
 

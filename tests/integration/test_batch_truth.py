@@ -144,6 +144,8 @@ class BatchTruth(SimRunTest):
         self.write("m.yaml", manifest("city", {"ok": "fine", "bad": "REJECTME please"}))
         r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir, timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertNotIn("balance $", r.stdout)  # the simulator's billion is not the user's balance
+        self.assertIn("(simulated: nothing was charged)", r.stdout)
         db = os.path.join("renders", "city.rehearsal", "rehearsal.db")
         r = self.reelq_env("retry", "--db", db)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
