@@ -276,9 +276,8 @@ TEST_CASE("a report file appears whole under its name, and a failed write leaves
 
 TEST_CASE("the page and the JSON show what the batch cost, and its possible duplicate charges, in the totals") {
   test::SimRun h;
-  h.enqueue_manifest(h.parse("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
-                             "  - id: a\n    prompt: one\n  - id: b\n    prompt: two\n")
-                         .value());
+  REQUIRE(h.try_enqueue("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"
+                        "  - id: a\n    prompt: one\n  - id: b\n    prompt: two\n") == "");
   REQUIRE(h.run().end == RunEnd::finished);
   // One more submit whose answer was lost: a task may exist that no take knows of.
   h.queue->db().exec(
