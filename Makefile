@@ -5,7 +5,7 @@ ASAN_BUILD ?= build-asan
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo sanitize bench format clean
+.PHONY: all deps build test demo sanitize bench chaos format clean
 
 all: build
 
@@ -29,6 +29,11 @@ sanitize: deps
 	cmake -S . -B $(ASAN_BUILD) -DREELQ_SANITIZE=ON -DREELQ_WERROR=ON -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The crash suite's long form: 100 stops of a 60-job batch, a fresh seed (printed; replay with
+# python3 tests/chaos/chaos.py build/reelq . --kills 100 --seed S).
+chaos: build
+	python3 tests/chaos/chaos.py $(BUILD)/reelq . --kills 100 --jobs 60
 
 bench: build
 	scripts/bench-enqueue $(BUILD)/reelq
