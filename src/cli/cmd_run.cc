@@ -176,6 +176,7 @@ int exit_code_of(const RunSummary& s) {
     case RunEnd::interrupted:
     case RunEnd::credits_exhausted:
     case RunEnd::storage_failed:
+    case RunEnd::slots_held:
       return k_exit_unfinished;
   }
   return k_exit_internal;
@@ -285,6 +286,9 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
       break;
     case RunEnd::storage_failed:
       fmt::print(out, "  the queue database could not be written ({}); fix that, then: {}\n", s.message, resume);
+      break;
+    case RunEnd::slots_held:
+      fmt::print(out, "  {}; the API still counts them. Once they end: {}\n", s.message, resume);
       break;
   }
 }

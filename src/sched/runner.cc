@@ -130,6 +130,10 @@ RunSummary Runner::run() {
     if (a.kind == ActionKind::done) {
       break;
     }
+    if (a.kind == ActionKind::wait && blocked_by_stale_renders(in.now)) {
+      m_slots_held = true;
+      break;
+    }
     if (a.kind == ActionKind::submit) {
       submit(a.job);
     } else if (a.kind == ActionKind::poll) {
@@ -243,12 +247,28 @@ int Runner::unseen_tasks(TimeMs now) {
   return static_cast<int>(m_unseen_until.size());
 }
 
-// Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API may still
-// be rendering. The latter never take the last slot, or a run with one slot would wait forever; if
-// the API does still count them, its 429 pauses the run without charging anyone.
+// Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API still
+// counts while it renders them (a submit into their slot is refused 429, again and again).
 int Runner::held_slots(TimeMs now) {
-  int unseen = unseen_tasks(now);
-  return unseen + std::min(m_timed_out, std::max(0, m_config.settings.max_concurrent - 1 - unseen));
+  return std::min(m_config.settings.max_concurrent, unseen_tasks(now) + m_timed_out);
+}
+
+// Nothing of ours at the API, jobs still queued, and every slot held by renders past their
+// deadline (ours given up on, or another batch's): waiting could last for ever, so the run ends
+// and says so; `reelq resume` submits the rest once those renders end.
+bool Runner::blocked_by_stale_renders(TimeMs now) const {
+  int stale = m_timed_out;
+  int queued = 0;
+  for (const JobRow& j : m_jobs) {
+    bool at_api = j.state == JobState::running || j.state == JobState::submitting;
+    if (!j.foreign() && (at_api || j.state == JobState::downloading)) {
+      return false;
+    }
+    queued += !j.foreign() && j.state == JobState::queued ? 1 : 0;
+    stale += j.foreign() && at_api && now >= deadline_of(j) ? 1 : 0;
+  }
+  return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 &&
+         stale >= m_config.settings.max_concurrent;
 }
 
 TimeMs Runner::deadline_of(const JobRow& j) const {
@@ -280,8 +300,10 @@ TimeMs Runner::next_poll_at(const JobRow& j) const {
   }
   // Between these two a task is more likely done with every look, not less: keep the pace, and
   // let the planner's ordering decide who gets the budget when it is short. Whatever the pace,
-  // one last look at the deadline.
-  return std::min(next, std::max(now, deadline_of(j)));
+  // one last look at the deadline; past it (another batch's task, which this run never gives up
+  // on), the overdue pace holds, or it would be asked again at once, every turn of the loop.
+  TimeMs deadline = deadline_of(j);
+  return deadline > now ? std::min(next, deadline) : next;
 }
 
 void Runner::on_answer(const Answer& a) {
@@ -585,8 +607,10 @@ void Runner::time_out(JobRow& j, const std::string& why, const EventRecord& e) {
   JobUpdate u;
   u.state = j.state = JobState::failed;
   u.fail_code = "RENDER_TIMEOUT";
+  // In the API's time (as render_deadline is set), not the time-scaled wall clock of a rehearsal.
+  auto api_time = static_cast<TimeMs>(static_cast<double>(now - j.submitted_at) / m_config.settings.time_scale);
   u.fail_msg = fmt::format("{} {} after submit (render_deadline); task {} kept: `reelq resume` asks the API again", why,
-                           format_duration(now - j.submitted_at), j.task_id);
+                           format_duration(api_time), j.task_id);
   u.completed_at = now;
   ++m_timed_out;
   m_poll_errors.erase(j.id);
@@ -711,6 +735,11 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::interrupted;
   } else if (m_credits_out && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
+  } else if (m_slots_held && s.left > 0) {
+    s.end = RunEnd::slots_held;
+    s.message = fmt::format("{} left queued: every one of the {} slots is held by a render past its deadline",
+                            count_of(s.left, "job"), m_config.settings.max_concurrent);
+    m_observer.log(LogLevel::warn, s.message);
   } else if (s.left > 0) {
     // The planner found nothing to do with rows still open: never report that as a success.
     s.end = RunEnd::interrupted;

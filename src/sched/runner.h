@@ -34,6 +34,7 @@ enum class RunEnd {
   credits_exhausted,  // submitting stopped; what was running has been collected
   key_refused,        // 401/403: stopped at once
   storage_failed,     // the database could not be written: stopped at once
+  slots_held,         // queued jobs left, and every slot held by renders past their deadline
 };
 
 struct RunSummary {
@@ -78,6 +79,7 @@ class Runner {
   TimeMs deadline_of(const JobRow& j) const;
   void time_out(JobRow& j, const std::string& why, const EventRecord& e);
   int held_slots(TimeMs now);
+  bool blocked_by_stale_renders(TimeMs now) const;
   void hold_unseen_slot(TimeMs since, const std::string& input_json);
   int unseen_tasks(TimeMs now);
   int submit_reserve() const;
@@ -115,6 +117,7 @@ class Runner {
   } m_outage;
   int m_timed_out = 0;  // tasks given up on (RENDER_TIMEOUT) this run: the API may still count them
   bool m_credits_out = false;
+  bool m_slots_held = false;  // the run ended because stale renders hold every slot
   bool m_key_refused = false;
   bool m_storage_failed = false;
   std::string m_failure_message;

@@ -564,3 +564,40 @@ TEST_CASE("a render past its deadline is given up on with its taskId kept; resum
   CHECK(h.stats()->getValue<int>("tasks_created") == 1);
   CHECK(h.observer.saw("1 task that timed out earlier: asking the API again"));
 }
+
+TEST_CASE("renders past their deadline hold every slot: the run ends with the rest queued, not in a storm of 429s") {
+  SimConfig c;
+  c.mean_render_seconds = 100000;  // none ends within the run
+  c.concurrency = 3;
+  Harness h(c);
+  h.settings.max_concurrent = 3;
+  h.settings.render_deadline = 300;
+  h.enqueue(manifest_text(5));
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::slots_held);
+  CHECK(s.failures_by_code == std::map<std::string, int>{{"RENDER_TIMEOUT", 3}});
+  CHECK(h.count("state = 'queued'") == 2);
+  CHECK(h.stats()->getValue<int>("rate_limited_sent") == 0);  // never submitted into a held slot
+  CHECK(h.observer.saw("2 jobs left queued: every one of the 3 slots is held by a render past its deadline"));
+}
+
+TEST_CASE("another batch's render past its deadline is polled at the overdue pace, not on every turn") {
+  SimConfig c;
+  c.mean_render_seconds = 100000;
+  Harness h(c);
+  h.settings.render_deadline = 300;
+  h.enqueue(manifest_text(1));  // batch "night": its one task never ends
+  RunSummary first = h.run();
+  REQUIRE(first.failures_by_code.at("RENDER_TIMEOUT") == 1);
+  h.queue->db().exec("UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL");
+  h.enqueue("batch: day\njobs:\n  - id: quick\n    prompt: q\n");
+  h.batch = "day";
+  RunSummary second = h.run();  // its own render never ends either: an hour (scaled) of polling
+  CHECK(second.failures_by_code == std::map<std::string, int>{{"RENDER_TIMEOUT", 1}});
+  int polls = h.queue->db()
+                  .execAndGet("SELECT count(*) FROM events e JOIN jobs j ON e.job = j.id WHERE j.batch = 'night' "
+                              "AND e.endpoint = 'statusTask' AND e.at > (SELECT min(submitted_at) FROM jobs WHERE "
+                              "batch = 'day')")
+                  .getInt();
+  CHECK(polls < 20);
+}
