@@ -533,6 +533,21 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
   return p;
 }
 
+// The settings a run of `manifest` will use: its batch as the queue stores it (the API and time
+// scale it ran with, its output folder), with the manifest's settings as they are now.
+Result<Settings> batch_settings(Queue& queue, const Manifest& manifest, const std::string& manifest_path,
+                                const RunFlags& flags) {
+  BatchInfo stored;
+  RunStore store(queue.db(), system_clock());
+  if (auto b = store.batch(manifest.batch)) {
+    stored = *b;
+  }
+  stored.name = manifest.batch;
+  stored.manifest_path = fs::absolute(manifest_path).string();
+  stored.settings_json = manifest.settings_json;
+  return resolve_run_settings(stored, flags);
+}
+
 // Before the queue is created or written: the folder this run would fill must not hold another
 // queue's results for the batch. Returns an exit code to stop with, or -1 to go on.
 int precheck_output_folder(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
@@ -608,6 +623,11 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   }
   RunFlags flags = given;
   flags.db = db->path.string();
+  // From the start: a Ctrl-C during the balance check or the enqueue still ends within 2 s, and says so.
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `reelq run {}` again", manifest_path),
+                           io.out);
   if (int rc = precheck_output_folder(*manifest, manifest_path, flags, io); rc >= 0) {
     return rc;
   }
@@ -617,7 +637,8 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
     return rc;
   }
   // The balance first: an API that cannot be reached stops the run before anything is written.
-  auto settings = manifest_settings(*manifest, manifest_path, flags.settings);
+  // At the API the batch ran against before, unless a flag or REELQ_API_BASE names another.
+  auto settings = batch_settings(*prepared->queue, *manifest, manifest_path, flags);
   if (!settings) {
     return report_error(io.err, settings.error());
   }
@@ -631,14 +652,16 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
       return k_exit_unfinished;
     }
   }
+  if (g_stop_requests.load() > 0) {
+    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `reelq run {}` again\n", manifest_path);
+    return k_exit_unfinished;
+  }
   auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),
                                          flags.replace_changed ? OnChanged::replace : OnChanged::refuse);
   if (!report) {
     io.err << "reelq: " << report.error().message;
     return exit_code_for(report.error());
   }
-  install_signal_handlers();
-  StopWatchdog watchdog;
   return drain(*prepared->queue, manifest->batch, flags, prepared->key, io, DrainMode::run,
                balance ? &*balance : nullptr);
 }

@@ -137,6 +137,12 @@ class BatchTruth(SimRunTest):
         self.assertIn("batch night: 6 succeeded, 0 failed", r.stdout)
         self.assertLess(time.monotonic() - t0, 30)  # at the stored scale, not real time
         self.assertEqual(self.sim.stats()["tasks_created"], 6)
+        # A later `run` of the same manifest goes back there too (it read the default API's balance).
+        self.write("m.yaml", manifest("night", {f"j{i}": f"scene {i}" for i in range(7)}, "{max_concurrent: 2}"))
+        r = self.reelq_env("run", "m.yaml", "--db", "q.db", timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("batch night: 7 succeeded, 0 failed", r.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 7)
 
     # Item 11: a rehearsal's database pointed at the real API once its simulator was gone.
     def test_a_rehearsals_database_refuses_the_real_api_and_its_own_dead_simulator(self):
