@@ -77,3 +77,8 @@ CREATE TABLE files (
 -- version 3
 -- The batch's output folder, resolved when `reelq run` starts, so `reelq resume` needs no manifest.
 ALTER TABLE batches ADD COLUMN output_dir TEXT;
+
+-- version 7
+-- The batch's listener token (src/listen/): 32 random bytes as hex, made once, so a resumed run
+-- accepts callbacks for tasks an earlier run submitted and serves images at the same URLs.
+ALTER TABLE batches ADD COLUMN listen_token TEXT;
