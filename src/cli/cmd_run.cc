@@ -12,6 +12,7 @@
 #include "api/poco_transport.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/listen_setup.h"
 #include "cli/progress.h"
 #include "queue/run_store.h"
 #include "report/estimate.h"
@@ -80,13 +81,7 @@ Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& fl
   layers.stored_output_dir = batch.output_dir;
   layers.flags = flags.settings;
   layers.cwd = fs::current_path();
-  auto s = resolve_settings(layers);
-  if (s && s->request_type == RequestType::callback) {
-    return Error{ErrorKind::usage,
-                 "request_type callback needs reelq's callback listener, which is not built yet; "
-                 "use async (polling)"};
-  }
-  return s;
+  return resolve_settings(layers);
 }
 
 int exit_code_of(const RunSummary& s) {
@@ -198,19 +193,6 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     io.err << "reelq: " << settings.error().message << "\n";
     return k_exit_usage;
   }
-  // Local reference images reach the API only through a URL reelq would serve; that listener is
-  // not built yet, so refuse before anything is submitted rather than send a file:// URL.
-  if (auto local = store.jobs_with_local_images(batch_name, 5); local && !local->empty()) {
-    std::string names;
-    for (const auto& n : *local) {
-      names += (names.empty() ? "" : ", ") + n;
-    }
-    io.err << fmt::format(
-        "reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
-        "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
-        batch_name, names);
-    return k_exit_usage;
-  }
   std::error_code ec;
   fs::create_directories(settings->output_dir, ec);
   if (ec) {
@@ -234,6 +216,10 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
+  auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
+  if (!listen) {
+    return report_error(io.err, listen.error());
+  }
   if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, io); rc >= 0) {
     return rc;
   }
@@ -243,6 +229,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   config.model = batch->model;
   config.settings = *settings;
   config.seed = static_cast<std::uint64_t>(::getpid());
+  config.inbox = listen->inbox.get();
+  config.callback_url = listen->callback_url;
+  config.image_urls = listen->image_urls;
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
   if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
     fmt::print(
