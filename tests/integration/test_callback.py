@@ -1,6 +1,8 @@
 """Callback mode and reelq's listener, end to end against `reelq sim` on 127.0.0.1."""
+import functools
 import hashlib
 import http.client
+import http.server
 import json
 import os
 import shutil
@@ -311,6 +313,44 @@ class Listener(ListenTest):
             t.start()
         for t in threads:
             t.join()
+
+
+class QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class ImageBaseUrl(ListenTest):
+    """settings.image_base_url: the copies are fetched once and compared with the local files."""
+
+    def test_a_changed_copy_fails_its_job_unsent_and_names_the_file(self):
+        os.makedirs(os.path.join(self.dir, "refs"))
+        os.makedirs(os.path.join(self.dir, "cdn", "refs"))
+        for name in ("same.png", "changed.png"):
+            shutil.copy(TINY_PNG, os.path.join(self.dir, "refs", name))
+            shutil.copy(TINY_PNG, os.path.join(self.dir, "cdn", "refs", name))
+        with open(os.path.join(self.dir, "refs", "changed.png"), "ab") as f:
+            f.write(b"edited after the upload")
+        server = http.server.ThreadingHTTPServer(
+            ("127.0.0.1", 0), functools.partial(QuietHandler, directory=os.path.join(self.dir, "cdn")))
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            base = f"http://127.0.0.1:{server.server_address[1]}/"
+            self.start_sim()
+            self.write("m.yaml", "batch: up\nsettings:\n  image_base_url: " + base + "\njobs:\n"
+                       "  - id: good\n    prompt: p\n    images: [refs/same.png]\n"
+                       "  - id: bad\n    prompt: p\n    images: [refs/changed.png]\n")
+            r = self.reelq_run("m.yaml")
+        finally:
+            server.shutdown()
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        changed = os.path.join(os.path.realpath(self.dir), "refs", "changed.png")
+        self.assertIn(f"reelq: image {changed}: {base}refs/changed.png holds different bytes (SHA-256 differs); "
+                      "upload the file again; not submitting bad", r.stderr)
+        self.assertIn("failures: IMAGE_CHECK_FAILED 1", r.stdout)
+        stats = self.sim.stats()
+        self.assertEqual(stats["tasks_created"], 1)
+        self.assertEqual(stats["images_fetched"], [{"url": base + "refs/same.png", "sha256": sha256(TINY_PNG)}])
 
 
 if __name__ == "__main__":
