@@ -315,6 +315,39 @@ class Listener(ListenTest):
             t.join()
 
 
+class TlsListener(ListenTest):
+    def test_the_listener_speaks_https_with_tls_cert_and_key(self):
+        import ssl
+        cert, key = os.path.join(self.dir, "cert.pem"), os.path.join(self.dir, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                        "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                       check=True, capture_output=True)
+        self.start_sim("--mean-render", "800")
+        self.write("m.yaml", mixed_manifest(3))
+        port = free_port()
+        # The simulator cannot verify this certificate, so its callbacks fail and polling finishes
+        # the batch; what is tested here is the listener's side.
+        p = self.spawn_run("m.yaml", "--mode", "callback", "--listen", f"127.0.0.1:{port}", "--public-url",
+                           f"https://127.0.0.1:{port}", "--tls-cert", cert, "--tls-key", key,
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        token = self.token()
+        ctx = ssl.create_default_context(cafile=cert)
+        c = None
+        for _ in range(100):
+            try:
+                c = http.client.HTTPSConnection("127.0.0.1", port, context=ctx, timeout=10)
+                c.request("POST", f"/cb/{token}", body=b'{"code":200,"data":{"taskId":"t","state":"success"}}')
+                break
+            except OSError:
+                time.sleep(0.05)
+        self.assertEqual(c.getresponse().status, 200)
+        with self.assertRaises((http.client.HTTPException, OSError)):
+            raw_request(port, "POST", f"/cb/{token}", b"{}")  # plain HTTP is not spoken
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertEqual(self.sim.stats()["tasks_created"], 4)
+
+
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args):
         pass
