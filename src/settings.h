@@ -24,9 +24,9 @@ struct Settings {
   RequestType request_type = RequestType::async;
   double time_scale = 1;  // multiplies the runner's own time constants
   // reelq's own HTTP listener (src/listen/), for callbacks and local reference images.
-  std::string listen;          // "" = none; else HOST:PORT to bind (--listen)
-  std::string public_url;      // how the API reaches the listener, e.g. https://tunnel.example.com
-  std::string tls_cert;        // PEM files: the listener speaks HTTPS when both are set
+  std::string listen;      // "" = none; else HOST:PORT to bind (--listen)
+  std::string public_url;  // how the API reaches the listener, e.g. https://tunnel.example.com
+  std::string tls_cert;    // PEM files: the listener speaks HTTPS when both are set
   std::string tls_key;
   std::string image_base_url;  // local images are already at this base (checked by SHA-256)
 };

@@ -88,8 +88,7 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   sim->add_option("--faults", w.faults, "Chance per request of some fault, spread over every kind")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-5xx", f.server_error, "Chance of a 502 HTML page")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-drop-before", f.drop_before, "Chance of closing before acting")
-      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-drop-before", f.drop_before, "Chance of closing before acting")->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-drop-after", f.drop_after, "Chance of closing after creating a task")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-slow", f.slow, "Chance of a slow answer")->check(CLI::Range(0.0, 1.0));

@@ -86,8 +86,8 @@ std::map<std::string, std::string> check_uploaded(RunStore& store, const BatchIn
 
 }  // namespace
 
-Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch,
-                                const Settings& settings, HttpTransport& cdn, std::ostream& err) {
+Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                HttpTransport& cdn, std::ostream& err) {
   auto images = open_local_images(db, batch.name);
   if (!images) {
     return images.error();

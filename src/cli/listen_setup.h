@@ -16,9 +16,9 @@
 namespace reelq {
 
 struct ListenRun {
-  std::unique_ptr<BoundedInbox> inbox;  // set when callbacks are expected
-  std::unique_ptr<Listener> listener;   // running until this is destroyed
-  std::string callback_url;             // public URL + /cb/TOKEN, in callback mode
+  std::unique_ptr<BoundedInbox> inbox;            // set when callbacks are expected
+  std::unique_ptr<Listener> listener;             // running until this is destroyed
+  std::string callback_url;                       // public URL + /cb/TOKEN, in callback mode
   std::map<std::string, std::string> image_urls;  // local file:// URI -> URL given to the API
 };
 
@@ -27,7 +27,7 @@ struct ListenRun {
 // without --listen, one of --tls-cert/--tls-key without the other, a served image that is gone.
 // With image_base_url, an image whose copy there differs or cannot be fetched fails the jobs
 // naming it (IMAGE_CHECK_FAILED, the file named) and the rest of the batch goes on.
-Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch,
-                                const Settings& settings, HttpTransport& cdn, std::ostream& err);
+Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                HttpTransport& cdn, std::ostream& err);
 
 }  // namespace reelq

@@ -1,8 +1,8 @@
 #include "listen/inbox.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include <chrono>
 
 namespace reelq {
 

@@ -121,17 +121,15 @@ struct Listener::Impl {
   std::unique_ptr<Poco::Net::HTTPServer> server;
   int port = 0;
 
-  Impl(ListenerOptions o, BoundedInbox& in)
-      : options(std::move(o)), inbox(in), router(options.token, options.images) {}
+  Impl(ListenerOptions o, BoundedInbox& in) : options(std::move(o)), inbox(in), router(options.token, options.images) {}
 
   Poco::Net::ServerSocket bind() {
     Poco::Net::SocketAddress address(options.host, static_cast<Poco::UInt16>(options.port));
     if (options.tls_cert.empty() && options.tls_key.empty()) {
       return Poco::Net::ServerSocket(address, options.queue);
     }
-    Poco::Net::Context::Ptr context =
-        new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tls_key, options.tls_cert, "",
-                               Poco::Net::Context::VERIFY_NONE);
+    Poco::Net::Context::Ptr context = new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, options.tls_key,
+                                                             options.tls_cert, "", Poco::Net::Context::VERIFY_NONE);
     return Poco::Net::SecureServerSocket(address, options.queue, context);
   }
 };
@@ -156,8 +154,8 @@ Status Listener::start() {
                                                              socket, params);
     m_impl->server->start();
   } catch (const Poco::Exception& e) {
-    return Error{ErrorKind::usage, fmt::format("cannot listen on {}:{}: {}", m_impl->options.host,
-                                               m_impl->options.port, e.displayText())};
+    return Error{ErrorKind::usage, fmt::format("cannot listen on {}:{}: {}", m_impl->options.host, m_impl->options.port,
+                                               e.displayText())};
   }
   return ok_status();
 }

@@ -21,8 +21,8 @@ struct ListenerOptions {
   std::string tls_cert;  // both set: HTTPS
   std::string tls_key;
   int threads = 4;
-  int queue = 64;          // connections waiting for a thread; more are refused by the kernel's backlog
-  double timeout_s = 10;   // per read or write: a slow client is cut off
+  int queue = 64;         // connections waiting for a thread; more are refused by the kernel's backlog
+  double timeout_s = 10;  // per read or write: a slow client is cut off
 };
 
 class Listener {

@@ -18,7 +18,7 @@ inline constexpr size_t k_max_callback_body = 1u << 20;  // 1 MB: larger bodies 
 
 struct RouteRequest {
   std::string method;
-  std::string target;  // as on the request line, query included
+  std::string target;             // as on the request line, query included
   long long content_length = -1;  // -1 = not given (chunked or none)
 };
 

@@ -22,9 +22,9 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 const std::set<std::string> k_supported_keywords = {
-    "$schema",     "$id",     "title",    "description", "default",    "x-expected",
-    "definitions", "$ref",    "type",     "enum",        "pattern",    "minLength",
-    "minimum",     "maximum", "minItems", "required",    "properties", "additionalProperties",
+    "$schema",     "$id",       "title",    "description", "default",    "x-expected",
+    "definitions", "$ref",      "type",     "enum",        "pattern",    "minLength",
+    "minimum",     "maximum",   "minItems", "required",    "properties", "additionalProperties",
     "items",       "maxLength", "maxItems"};
 
 // One schema node, compiled once from the JSON so validation does no JSON lookups.

@@ -31,7 +31,7 @@ struct PlanJob {
   TimeMs last_poll_at = 0;  // running: when it was last polled (submitted_at if never)
   int position = 0;
   int take = 1;
-  bool hinted = false;      // running: a callback says it may have ended; poll it first, now
+  bool hinted = false;  // running: a callback says it may have ended; poll it first, now
 };
 
 struct PlanInput {

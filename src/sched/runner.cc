@@ -294,8 +294,8 @@ void Runner::on_rate_limited(const Answer& a) {
 
 void Runner::submit(size_t i) {
   JobRow& j = m_jobs[i];
-  std::string body = generate_body(with_image_urls(j.input_json, m_config.image_urls),
-                                   m_config.settings.request_type, m_config.callback_url);
+  std::string body = generate_body(with_image_urls(j.input_json, m_config.image_urls), m_config.settings.request_type,
+                                   m_config.callback_url);
   auto claimed = m_store.begin_submit(j.id, body);
   if (!claimed) {
     m_storage_failed = true;

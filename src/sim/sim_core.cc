@@ -645,8 +645,8 @@ std::string SimCore::stats_json() {
   by_input += "]";
   std::string fetched = "[";
   for (const auto& [url, sha] : s.images_fetched) {
-    fetched += fmt::format("{}{{\"url\":{},\"sha256\":{}}}", fetched.size() > 1 ? "," : "", json_quote(url),
-                           json_quote(sha));
+    fetched +=
+        fmt::format("{}{{\"url\":{},\"sha256\":{}}}", fetched.size() > 1 ? "," : "", json_quote(url), json_quote(sha));
   }
   fetched += "]";
   return fmt::format(

@@ -46,8 +46,9 @@ TEST_CASE("callback mode: every job finishes with two requests (submit, one conf
   CHECK(h.requests("statusTask") <= 33);  // a render slower than its late estimate may get one fallback poll
   CHECK(h.fake.delivered == 30);
   // Each body carried the callback URL.
-  CHECK(h.count("request_body LIKE '%\"request_type\":\"callback\",\"callback_url\":\"http://127.0.0.1:1/cb/token\"%'") ==
-        30);
+  CHECK(
+      h.count("request_body LIKE '%\"request_type\":\"callback\",\"callback_url\":\"http://127.0.0.1:1/cb/token\"%'") ==
+      30);
 }
 
 TEST_CASE("callback mode: with every callback lost, sparse fallback polls still finish every job") {
@@ -103,7 +104,7 @@ TEST_CASE("planner: a hinted task is polled before its next poll is due, and bef
     j.predicted = 1000;
     j.last_poll_at = 0;
   }
-  jobs[0].next_at = 900;  // due, and past its predicted end: a likely finish
+  jobs[0].next_at = 900;   // due, and past its predicted end: a likely finish
   jobs[1].next_at = 5000;  // not due for a long time...
   PlanInput in;
   in.now = 1000;

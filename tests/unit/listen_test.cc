@@ -159,8 +159,7 @@ TEST_CASE("image_base_url: paths map under the base; a changed or unreachable co
   cdn.answer(200, tiny_png() + "changed");
   cdn.answer(404, "");
   auto checks = check_image_base({"file://" + (dir / "refs/my face.png").string(),
-                                  "file://" + (dir / "refs/b.png").string(),
-                                  "file://" + (dir / "refs/c.png").string()},
+                                  "file://" + (dir / "refs/b.png").string(), "file://" + (dir / "refs/c.png").string()},
                                  dir.path(), "https://cdn.example.com/r/", cdn);
   REQUIRE(checks.size() == 3);
   CHECK(checks[0].problem.empty());

@@ -74,10 +74,10 @@ jobs:
 TEST_CASE("local images resolve against the manifest's folder and are checked by content") {
   test::TempDir dir;
   test::write_file(dir / "refs/face.png", test::read_file(test::source_dir() / "tests/manifests/fixtures/tiny.png"));
-  Manifest m =
-      parse_ok("batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png]\n  - prompt: q\n    images: "
-               "[./refs/../refs/face.png]\n",
-               dir.path());
+  Manifest m = parse_ok(
+      "batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png]\n  - prompt: q\n    images: "
+      "[./refs/../refs/face.png]\n",
+      dir.path());
   REQUIRE(m.jobs[1].images.size() == 1);
   CHECK(m.jobs[0].images[0] == "file://" + (dir / "refs/face.png").string());
   CHECK(m.jobs[1].images[0] == m.jobs[0].images[0]);

@@ -77,7 +77,8 @@ TEST_CASE("a bad value names where it came from") {
 }
 
 TEST_CASE("the listener's settings layer like the others and are checked") {
-  SettingsLayers l = layers(R"({"listen":"127.0.0.1:8787","public_url":"https://m.example.com","request_type":"callback"})");
+  SettingsLayers l =
+      layers(R"({"listen":"127.0.0.1:8787","public_url":"https://m.example.com","request_type":"callback"})");
   Settings s = resolve_settings(l).value();
   CHECK(s.listen == "127.0.0.1:8787");
   CHECK(s.public_url == "https://m.example.com");
@@ -94,5 +95,6 @@ TEST_CASE("the listener's settings layer like the others and are checked") {
   l.flags = {{"listen", "host:70000"}};
   CHECK_FALSE(resolve_settings(l).ok());
   l.flags = {{"image_base_url", "cdn.example.com/refs"}};
-  CHECK(resolve_settings(l).error().message == "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
+  CHECK(resolve_settings(l).error().message ==
+        "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
 }
