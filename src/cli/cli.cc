@@ -43,17 +43,16 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   RunFlags& run_flags = wiring.flags;
   std::string manifest_to_run;
   std::optional<std::string> resume_batch;
-  auto add_run_flags = [&](CLI::App* cmd) { wire_run_flags(cmd, wiring); };
   auto* run = app.add_subcommand("run", "Enqueue a manifest (idempotently) and drain its batch");
   run->add_option("manifest", manifest_to_run, "Manifest file")->required();
   run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
   bool rehearse = false;
   run->add_flag("--rehearse", rehearse,
                 "Run the whole batch against the built-in simulator first (about a minute, no credits, own folder)");
-  add_run_flags(run);
+  wire_run_flags(run, wiring);
   auto* resume = app.add_subcommand("resume", "Drain what the database holds (after a stop, a crash, a top-up)");
   resume->add_option("--batch", resume_batch, "Only this batch (default: every unfinished one)");
-  add_run_flags(resume);
+  wire_run_flags(resume, wiring);
 
   auto* sim = app.add_subcommand("sim", "Serve a simulated apixo API on 127.0.0.1 (no credits spent)");
   SimWiring sim_wiring;

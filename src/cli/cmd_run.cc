@@ -1,5 +1,6 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
@@ -365,6 +366,16 @@ void print_sim_stats(SimServer& sim, std::ostream& out) {
   }
 }
 
+// A port of 127.0.0.1 free a moment ago (the listener binds it a little later).
+std::optional<int> free_loopback_port() {
+  try {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return socket.address().port();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
 // The rehearsal's folder gets its page and its spreadsheet, from one read of the database.
 Status write_rehearsal_reports(Queue& queue, const std::string& batch, const fs::path& dir) {
   auto reports = load_reports(queue.db(), batch, WithEvents::no);
@@ -420,6 +431,12 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   rehearsal.settings.emplace_back("api_base", sim.base_url());
   rehearsal.settings.emplace_back("time_scale", fmt::format("{}", sim_config.time_scale));
   rehearsal.settings.emplace_back("output_dir", dir.string());
+  // Callbacks and local images work in a rehearsal too: the listener on loopback, where the
+  // simulator calls back and fetches (it reaches nothing else).
+  if (auto port = free_loopback_port()) {
+    rehearsal.settings.emplace_back("listen", fmt::format("127.0.0.1:{}", *port));
+    rehearsal.settings.emplace_back("public_url", fmt::format("http://127.0.0.1:{}", *port));
+  }
   auto lock = RunLock::acquire(rehearsal.db);
   if (!lock) {
     return report_error(io.err, lock.error());

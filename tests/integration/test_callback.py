@@ -11,7 +11,7 @@ import subprocess
 import threading
 import time
 
-from harness import REELQ, SOURCE, main
+from harness import REELQ, SOURCE, main, run
 from simharness import SCALE, SimRunTest
 from test_run_e2e import mixed_manifest
 
@@ -313,6 +313,16 @@ class Listener(ListenTest):
             t.start()
         for t in threads:
             t.join()
+
+
+class Rehearsal(ListenTest):
+    def test_a_rehearsal_serves_local_images_and_takes_callbacks_on_loopback(self):
+        shutil.copy(TINY_PNG, os.path.join(self.dir, "face.png"))
+        self.write("m.yaml", "batch: rh\nsettings:\n  request_type: callback\njobs:\n"
+                   "  - id: still\n    prompt: p\n    images: [face.png]\n  - id: text\n    prompt: q\n")
+        r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("batch rh: 2 succeeded, 0 failed", r.stdout)
 
 
 class TlsListener(ListenTest):
