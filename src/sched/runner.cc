@@ -457,8 +457,8 @@ void Runner::poll(size_t i) {
 // take stops waiting with its taskId kept: it never keeps a run alive, never settles the take with
 // what the answer said, and `reelq retry` asks again instead of paying for a new render.
 void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now) {
-  int& count = m_unusable_polls[j.id];
-  ++count;
+  // A copy: the entry is erased below, before the message that quotes the count is written.
+  const int count = ++m_unusable_polls[j.id];
   JobUpdate u;
   if (count < k_unusable_limit) {
     u.next_at = j.next_at = now + m_backoff.delay(count);
