@@ -27,7 +27,7 @@ using Poco::Net::HTTPServerRequest;
 using Poco::Net::HTTPServerResponse;
 
 void send_empty(HTTPServerResponse& response, int status) {
-  response.setStatus(static_cast<HTTPResponse::HTTPStatus>(status));
+  response.setStatusAndReason(static_cast<HTTPResponse::HTTPStatus>(status));
   response.setContentLength(0);
   response.send();
 }
@@ -88,6 +88,9 @@ class ListenHandler final : public Poco::Net::HTTPRequestHandler {
           break;
       }
       auto body = read_body(request.stream(), k_max_callback_body);
+      if (body && rr.content_length >= 0 && body->size() != static_cast<size_t>(rr.content_length)) {
+        return;  // cut short (a slow client timed out): nothing to answer, nothing to log
+      }
       send_empty(response, body ? m_router.accept_callback(*body, m_inbox) : 413);
     } catch (const Poco::Exception&) {
       // A client that went away or was too slow: nothing to answer and nothing to keep.
