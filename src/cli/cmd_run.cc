@@ -241,6 +241,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
         settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
         settings->max_concurrent, settings->output_dir);
   }
+  if (!listen->summary.empty() && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
+    fmt::print(io.out, "{}\n", listen->summary);
+  }
   RunSummary summary = runner.run();
   observer.finish();
   print_summary(batch_name, summary, *settings, flags.db, io.out);

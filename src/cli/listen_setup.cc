@@ -139,6 +139,12 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   if (auto st = run.listener->start(); !st) {
     return st.error();
   }
+  std::string what = settings.request_type == RequestType::callback ? "callbacks" : "";
+  if (!served.empty()) {
+    what += fmt::format("{}{} local image{}", what.empty() ? "" : " and ", served.size(), served.size() == 1 ? "" : "s");
+  }
+  run.summary = fmt::format("listening on {}:{}{} for {}, reached at {}", address->first, run.listener->port(),
+                            settings.tls_cert.empty() ? "" : " (HTTPS)", what, base);
   return run;
 }
 

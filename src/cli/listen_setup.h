@@ -20,6 +20,7 @@ struct ListenRun {
   std::unique_ptr<Listener> listener;             // running until this is destroyed
   std::string callback_url;                       // public URL + /cb/TOKEN, in callback mode
   std::map<std::string, std::string> image_urls;  // local file:// URI -> URL given to the API
+  std::string summary;  // for people: what the listener does and where ("" = no listener); no token
 };
 
 // Decides and starts what the batch needs. A usage error (exit 2) before anything is sent when

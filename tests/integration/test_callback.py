@@ -95,6 +95,8 @@ class CallbackMode(ListenTest):
         r = self.reelq_run("m.yaml", "--mode", "callback", *self.listen_args())
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("batch mixed: 22 succeeded, 0 failed", r.stdout)
+        self.assertIn(f"listening on 127.0.0.1:{self.port} for callbacks, reached at http://127.0.0.1:{self.port}\n",
+                      r.stdout)
         stats = self.sim.stats()
         self.assertEqual(stats["tasks_created"], 22)
         self.assertGreaterEqual(stats["callbacks"]["delivered"], 22)
@@ -219,6 +221,7 @@ class Listener(ListenTest):
         port = free_port()
         r = self.reelq_run("m.yaml", "--listen", f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{port}")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"listening on 127.0.0.1:{port} for 1 local image, reached at", r.stdout)
         fetched = self.sim.stats()["images_fetched"]
         self.assertEqual(len(fetched), 3)
         for f in fetched:
