@@ -106,3 +106,8 @@ ALTER TABLE files ADD COLUMN dir TEXT;     -- absolute; path is the file's name 
 UPDATE files SET dir = (SELECT b.output_dir FROM jobs j JOIN batches b ON b.name = j.batch
                         WHERE j.id = files.job)
   WHERE path IS NOT NULL;
+
+-- version 6
+-- The batch's listener token (src/listen/): 32 random bytes as hex, made once, so a resumed run
+-- accepts callbacks for tasks an earlier run submitted and serves images at the same URLs.
+ALTER TABLE batches ADD COLUMN listen_token TEXT;

@@ -44,6 +44,18 @@ Status set_seconds(double& field, const std::string& value, const std::string& s
   return ok_status();
 }
 
+// HOST:PORT with a port from 0 (any free one) to 65535.
+Status set_listen(std::string& field, const std::string& value, const std::string& source) {
+  size_t colon = value.rfind(':');
+  double port = 0;
+  if (colon == std::string::npos || colon == 0 || !parse_number(value.substr(colon + 1), port) ||
+      port != static_cast<int>(port) || port < 0 || port > 65535) {
+    return bad(source, "HOST:PORT, e.g. 127.0.0.1:8787", value);
+  }
+  field = value;
+  return ok_status();
+}
+
 }  // namespace
 
 const std::vector<std::string>& setting_keys() {
@@ -58,7 +70,12 @@ const std::vector<std::string>& setting_keys() {
                                                   "on_ambiguous",
                                                   "request_type",
                                                   "time_scale",
-                                                  "render_deadline"};
+                                                  "render_deadline",
+                                                  "listen",
+                                                  "public_url",
+                                                  "tls_cert",
+                                                  "tls_key",
+                                                  "image_base_url"};
   return k_keys;
 }
 
@@ -103,6 +120,18 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
       return bad(source, "async or callback", value);
     }
     s.request_type = value == "callback" ? RequestType::callback : RequestType::async;
+  } else if (key == "listen") {
+    return set_listen(s.listen, value, source);
+  } else if (key == "public_url" || key == "image_base_url") {
+    if (!value.starts_with("http://") && !value.starts_with("https://")) {
+      return bad(source, "an http(s) URL", value);
+    }
+    (key == "public_url" ? s.public_url : s.image_base_url) = value;
+  } else if (key == "tls_cert" || key == "tls_key") {
+    if (value.empty()) {
+      return bad(source, "a PEM file", value);
+    }
+    (key == "tls_cert" ? s.tls_cert : s.tls_key) = value;
   } else {
     return Error{ErrorKind::usage, fmt::format("{}: unknown setting", source)};
   }

@@ -26,6 +26,12 @@ struct Settings {
   // s after submit before a task still rendering is given up on (RENDER_TIMEOUT, taskId kept for
   // `reelq resume`); scaled like the other times. Renders take about 3 minutes, rarely 10.
   double render_deadline = 3600;
+  // reelq's own HTTP listener (src/listen/), for callbacks and local reference images.
+  std::string listen;      // "" = none; else HOST:PORT to bind (--listen)
+  std::string public_url;  // how the API reaches the listener, e.g. https://tunnel.example.com
+  std::string tls_cert;    // PEM files: the listener speaks HTTPS when both are set
+  std::string tls_key;
+  std::string image_base_url;  // local images are already at this base (checked by SHA-256)
 };
 
 }  // namespace reelq

@@ -11,6 +11,7 @@
 #include <ostream>
 #include <tuple>
 
+#include "cli/cli_wiring.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "settings.h"
@@ -71,42 +72,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   status->add_option("--batch", batch, "Only this batch");
   status->add_flag("--json", json, "Machine-readable output");
 
-  RunFlags run_flags;
-  std::map<std::string, std::string> setting_values;
-  std::vector<std::tuple<std::string, CLI::App*, CLI::Option*>> setting_options;
-  bool quiet = false;
-  bool log_json = false;
+  RunWiring wiring;
+  RunFlags& run_flags = wiring.flags;
   std::string manifest_to_run;
   std::optional<std::string> resume_batch;
-  auto add_run_flags = [&](CLI::App* cmd) {
-    cmd->add_option("--db", run_flags.db, k_db_help);
-    cmd->add_option("--api-key-file", run_flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
-    cmd->add_option("--ca-file", run_flags.ca_file, "Trust this CA bundle instead of the system's");
-    const std::map<std::string, std::string> help = {
-        {"api_base", "API base URL (REELQ_API_BASE)"},
-        {"rpm", "API requests per rolling minute, all endpoints (default 60)"},
-        {"max_concurrent", "Tasks at the API at once (default 10)"},
-        {"poll_initial", "Seconds before a task's first poll until render times are learned (default 120)"},
-        {"poll_interval", "Least seconds between polls of one task (default 2)"},
-        {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
-        {"download_concurrency", "Result downloads at once (default 4)"},
-        {"max_attempts", "Attempts per job for transient errors (default 5)"},
-        {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
-        {"request_type", "async (default)"},
-        {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"},
-        {"render_deadline", "Seconds after submit before a task still rendering is given up on (default 3600)"}};
-    for (const auto& key : setting_keys()) {
-      std::string flag = "--" + key;
-      std::replace(flag.begin(), flag.end(), '_', '-');
-      setting_options.emplace_back(key, cmd,
-                                   cmd->add_option(flag, setting_values[cmd->get_name() + key], help.at(key)));
-    }
-    cmd->add_flag("--allow-partial", run_flags.allow_partial,
-                  "Start even if the balance cannot pay for every render left");
-    cmd->add_option("--prices", run_flags.prices, "Price table for the balance check (default: built-in)");
-    cmd->add_flag("--quiet", quiet, "Print only problems and the summary");
-    cmd->add_flag("--log-json", log_json, "Log as JSON lines");
-  };
   auto* run = app.add_subcommand("run", "Enqueue a manifest (idempotently) and drain its batch");
   run->add_option("manifest", manifest_to_run, "Manifest file")->required();
   run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
@@ -114,62 +83,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   run->add_flag("--rehearse", rehearse,
                 "Run the whole batch against the built-in simulator instead of the API (about a minute, no key, "
                 "no credits, its own folder and database); then run without it for real");
-  add_run_flags(run);
+  wire_run_flags(run, wiring);
   auto* resume = app.add_subcommand("resume", "Drain what the database holds (after a stop, a crash, a top-up)");
   resume->add_option("--batch", resume_batch, "Only this batch (default: every unfinished one)");
-  add_run_flags(resume);
+  wire_run_flags(resume, wiring);
 
   auto* sim = app.add_subcommand("sim", "Serve a simulated apixo API on 127.0.0.1 (no credits spent)");
-  SimConfig sim_config;
-  std::string port_file;
-  std::string keys = "sim-key";
-  double faults = 0;
-  sim->add_option("--port", sim_config.port, "Port; 0 picks a free one and prints it")->capture_default_str();
-  sim->add_option("--port-file", port_file, "Write the port to this file once listening");
-  sim->add_option("--keys", keys, "Comma-separated API keys the simulator accepts")->capture_default_str();
-  sim->add_option("--credits", sim_config.credits, "USD of credit per key")->capture_default_str();
-  sim->add_option("--rpm", sim_config.rpm, "Requests per rolling minute, per key")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sim->add_option("--concurrency", sim_config.concurrency, "Tasks pending or processing, per key")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sim->add_option("--time-scale", sim_config.time_scale, "Multiply every duration and the rate window")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0001, 100.0));
-  sim->add_option("--seed", sim_config.seed, "Seed for render times and faults")->capture_default_str();
-  sim->add_option("--mean-render", sim_config.mean_render_seconds, "Mean seconds to render an 8 s 720p video")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
-  sim->add_option("--reject-word", sim_config.reject_word, "Prompt word rejected at submit (CONTENT_VIOLATION)")
-      ->capture_default_str();
-  sim->add_option("--violation-word", sim_config.violation_word, "Prompt word whose task fails with CONTENT_VIOLATION")
-      ->capture_default_str();
-  sim->add_option("--bad-image-word", sim_config.bad_image_word,
-                  "Image URL word whose task fails with INVALID_IMAGE_URL")
-      ->capture_default_str();
-  sim->add_option("--url-ttl", sim_config.url_ttl_seconds, "Seconds a result URL stays valid (scaled)")
-      ->capture_default_str();
-  sim->add_option("--faults", faults, "Chance per request of some fault, spread over every kind")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-5xx", sim_config.faults.server_error, "Chance of a 502 HTML page")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-drop-before", sim_config.faults.drop_before, "Chance of closing before acting")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-drop-after", sim_config.faults.drop_after, "Chance of closing after creating a task")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-slow", sim_config.faults.slow, "Chance of a slow answer")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--slow-seconds", sim_config.faults.slow_seconds, "How slow a slow answer is (real seconds)")
-      ->capture_default_str();
-  sim->add_option("--fault-truncate", sim_config.faults.truncate, "Chance of a truncated download")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-429", sim_config.faults.burst_429, "Chance of starting a burst of 429s")
-      ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--ledger", sim_config.ledger_path, "Append every request to this file as a JSON line");
-  sim->add_option_function<std::string>(
-         "--hostile", [&](const std::string& name) { sim_config.hostile = *parse_sim_hostile(name); },
-         "One hostile answer about the first task or request (docs/reliability.md)")
-      ->check(CLI::IsMember(sim_hostile_names()));
+  SimWiring sim_wiring;
+  wire_sim_flags(sim, sim_wiring);
 
   ReportFlags report_flags;
   auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");
@@ -235,13 +156,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   };
   if (*run || *resume) {
     CLI::App* cmd = *run ? run : resume;
-    for (const auto& [key, owner, option] : setting_options) {
-      if (option->count() > 0 && owner == cmd) {
-        run_flags.settings.emplace_back(key, setting_values[cmd->get_name() + key]);
-      }
-    }
-    run_flags.style = log_json                                       ? OutputStyle::json
-                      : quiet                                        ? OutputStyle::quiet
+    collect_run_settings(cmd, wiring);
+    run_flags.style = wiring.log_json                                ? OutputStyle::json
+                      : wiring.quiet                                 ? OutputStyle::quiet
                       : isatty(fileno(stdout)) && &out == &std::cout ? OutputStyle::terminal
                                                                      : OutputStyle::plain;
     if (*run && rehearse) {
@@ -256,20 +173,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return cmd_resume(resume_batch, run_flags, io);
   }
   if (*sim) {
-    sim_config.keys.clear();
-    for (size_t start = 0; start <= keys.size();) {
-      size_t end = std::min(keys.find(',', start), keys.size());
-      if (end > start) {
-        sim_config.keys.push_back(keys.substr(start, end - start));
-      }
-      start = end + 1;
-    }
-    if (faults > 0) {
-      FaultRates& f = sim_config.faults;
-      double each = faults / 6;
-      f.server_error = f.drop_before = f.drop_after = f.slow = f.truncate = f.burst_429 = each;
-    }
-    return cmd_sim(sim_config, port_file, io);
+    return cmd_sim(finish_sim_config(sim_wiring), sim_wiring.port_file, io);
   }
   if (*validate) {
     return cmd_validate(files, io);

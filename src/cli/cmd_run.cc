@@ -1,6 +1,7 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
 #include <Poco/URI.h>
+#include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/listen_setup.h"
 #include "cli/progress.h"
 #include "fetch/folder_claim.h"
 #include "queue/database.h"
@@ -158,13 +160,7 @@ Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& fl
   layers.stored_time_scale = batch.time_scale;
   layers.flags = flags.settings;
   layers.cwd = fs::current_path();
-  auto s = resolve_settings(layers);
-  if (s && s->request_type == RequestType::callback) {
-    return Error{ErrorKind::usage,
-                 "request_type callback needs reelq's callback listener, which is not built yet; "
-                 "use async (polling)"};
-  }
-  return s;
+  return resolve_settings(layers);
 }
 
 int exit_code_of(const RunSummary& s) {
@@ -414,19 +410,6 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
       return report_error(io.err, *refusal);
     }
   }
-  // Local reference images reach the API only through a URL reelq would serve; that listener is
-  // not built yet, so refuse before anything is submitted rather than send a file:// URL.
-  if (auto local = store.jobs_with_local_images(batch_name, 5); local && !local->empty()) {
-    std::string names;
-    for (const auto& n : *local) {
-      names += (names.empty() ? "" : ", ") + n;
-    }
-    io.err << fmt::format(
-        "reelq: batch {} has jobs with local image files ({}); the apixo API needs http(s) URLs "
-        "and reelq cannot serve local files yet. Upload them and use their URLs.\n",
-        batch_name, names);
-    return k_exit_usage;
-  }
   auto id = queue_id(queue.db());
   if (!id) {
     return report_error(io.err, id.error());
@@ -469,6 +452,10 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
+  auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
+  if (!listen) {
+    return report_error(io.err, listen.error());
+  }
   // A rehearsal's simulator holds a billion dollars: its balance says nothing worth printing.
   if (mode == DrainMode::run) {
     if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io); rc >= 0) {
@@ -482,6 +469,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   config.model = batch->model;
   config.settings = *settings;
   config.seed = static_cast<std::uint64_t>(::getpid());
+  config.inbox = listen->inbox.get();
+  config.callback_url = listen->callback_url;
+  config.image_urls = listen->image_urls;
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
   if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
     fmt::print(
@@ -489,6 +479,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
         settings->rpm,
         settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
         settings->max_concurrent, settings->output_dir);
+  }
+  if (!listen->summary.empty() && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
+    fmt::print(io.out, "{}\n", listen->summary);
   }
   RunSummary summary = runner.run();
   observer.finish();
@@ -580,12 +573,6 @@ int precheck_output_folder(const Manifest& manifest, const std::string& manifest
   return check_output_folder(manifest.batch, id, settings->output_dir, io);
 }
 
-bool has_local_images(const Manifest& m) {
-  return std::any_of(m.jobs.begin(), m.jobs.end(), [](const JobSpec& j) {
-    return std::any_of(j.images.begin(), j.images.end(), [](const std::string& i) { return i.starts_with("file://"); });
-  });
-}
-
 BalanceResult read_balance_of(Prepared& p, const Settings& settings, const RunFlags& flags) {
   TransportOptions topts;
   topts.user_agent = std::string("reelq/") + REELQ_VERSION;
@@ -642,15 +629,16 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   if (!settings) {
     return report_error(io.err, settings.error());
   }
-  // (Unless drain is going to refuse the batch's local images anyway, before sending anything.)
-  std::optional<BalanceResult> balance;
-  if (!has_local_images(*manifest)) {
-    balance = read_balance_of(*prepared, *settings, flags);
-    if (balance->answer.kind == AnswerKind::unreachable) {
-      fmt::print(io.err, "{}\n",
-                 unreachable_message(settings->api_base, balance->answer.message, "nothing was enqueued or submitted"));
-      return k_exit_unfinished;
-    }
+  // Settings that cannot work (callback mode or local images without --public-url, ...) are
+  // refused before anything is written or sent.
+  if (auto st = check_listen_settings(*manifest, *settings); !st) {
+    return report_error(io.err, Error{st.error().kind, st.error().message + "; nothing was enqueued or sent"});
+  }
+  std::optional<BalanceResult> balance = read_balance_of(*prepared, *settings, flags);
+  if (balance->answer.kind == AnswerKind::unreachable) {
+    fmt::print(io.err, "{}\n",
+               unreachable_message(settings->api_base, balance->answer.message, "nothing was enqueued or submitted"));
+    return k_exit_unfinished;
   }
   if (g_stop_requests.load() > 0) {
     fmt::print(io.out, "stopped before anything was enqueued or submitted: run `reelq run {}` again\n", manifest_path);
@@ -726,6 +714,16 @@ void print_sim_stats(SimServer& sim, std::ostream& out) {
   }
 }
 
+// A port of 127.0.0.1 free a moment ago (the listener binds it a little later).
+std::optional<int> free_loopback_port() {
+  try {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return socket.address().port();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
 // The rehearsal's folder gets its page and its spreadsheet, from one read of the database.
 Status write_rehearsal_reports(Queue& queue, const std::string& batch, const fs::path& dir) {
   auto reports = load_reports(queue.db(), batch, WithEvents::no);
@@ -790,6 +788,12 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   rehearsal.settings.emplace_back("api_base", sim.base_url());
   rehearsal.settings.emplace_back("time_scale", fmt::format("{}", sim_config.time_scale));
   rehearsal.settings.emplace_back("output_dir", dir.string());
+  // Callbacks and local images work in a rehearsal too: the listener on loopback, where the
+  // simulator calls back and fetches (it reaches nothing else).
+  if (auto port = free_loopback_port()) {
+    rehearsal.settings.emplace_back("listen", fmt::format("127.0.0.1:{}", *port));
+    rehearsal.settings.emplace_back("public_url", fmt::format("http://127.0.0.1:{}", *port));
+  }
   auto queue = Queue::open(rehearsal.db, system_clock());
   if (!queue) {
     return report_error(io.err, queue.error());

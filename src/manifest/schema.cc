@@ -23,10 +23,10 @@ using Poco::JSON::Array;
 using Poco::JSON::Object;
 
 const std::set<std::string> k_supported_keywords = {
-    "$schema",     "$id",     "title",    "description", "default",    "x-expected",
-    "definitions", "$ref",    "type",     "enum",        "pattern",    "minLength",
-    "minimum",     "maximum", "minItems", "required",    "properties", "additionalProperties",
-    "items"};
+    "$schema",     "$id",       "title",    "description", "default",    "x-expected",
+    "definitions", "$ref",      "type",     "enum",        "pattern",    "minLength",
+    "minimum",     "maximum",   "minItems", "required",    "properties", "additionalProperties",
+    "items",       "maxLength", "maxItems"};
 
 // One schema node, compiled once from the JSON so validation does no JSON lookups.
 struct Node {
@@ -38,6 +38,8 @@ struct Node {
   std::optional<double> minimum;
   std::optional<double> maximum;
   std::optional<size_t> min_items;
+  std::optional<size_t> max_length;  // in characters (UTF-8 code points), as the API counts them
+  std::optional<size_t> max_items;
   std::vector<std::string> required;
   std::vector<std::pair<std::string, const Node*>> properties;
   bool closed = false;  // additionalProperties: false
@@ -59,6 +61,15 @@ std::string describe_got(const YamlNode& n) {
       return fmt::format("\"{}\"", n.text.size() > 60 ? n.text.substr(0, 57) + "..." : n.text);
   }
   return "?";
+}
+
+// Characters as the API counts them: UTF-8 code points (continuation bytes are not counted).
+size_t code_points(const std::string& text) {
+  size_t n = 0;
+  for (char c : text) {
+    n += (static_cast<unsigned char>(c) & 0xC0) != 0x80 ? 1 : 0;
+  }
+  return n;
 }
 
 std::string type_phrase(const std::string& type) {
@@ -238,6 +249,12 @@ const Node* Schema::Impl::compile(const Object::Ptr& obj, const std::string& whe
   if (obj->has("minItems")) {
     s.min_items = obj->getValue<size_t>("minItems");
   }
+  if (obj->has("maxLength")) {
+    s.max_length = obj->getValue<size_t>("maxLength");
+  }
+  if (obj->has("maxItems")) {
+    s.max_items = obj->getValue<size_t>("maxItems");
+  }
   if (auto r = obj->getArray("required")) {
     for (size_t i = 0; i < r->size(); ++i) {
       s.required.push_back(r->getElement<std::string>(i));
@@ -275,6 +292,10 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
     fail(fmt::format("{} must not be empty", name));
     return;
   }
+  if (s.max_length && n.kind == YamlKind::scalar && code_points(n.text) > *s.max_length) {
+    fail(fmt::format("{} must be at most {} characters (got {})", name, *s.max_length, code_points(n.text)));
+    return;
+  }
   if (s.pattern && n.kind == YamlKind::scalar && !std::regex_search(n.text, *s.pattern)) {
     fail(fmt::format("{} must be {} (got {})", name, s.expected, describe_got(n)));
     return;
@@ -294,8 +315,14 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
     }
   }
   if (n.kind == YamlKind::sequence) {
-    if (s.min_items && n.items.size() < *s.min_items) {
+    if (s.min_items && s.max_items && *s.min_items == *s.max_items && n.items.size() != *s.max_items) {
+      fail(fmt::format("{} must list exactly {} {} (got {})", name, *s.max_items,
+                       *s.max_items == 1 ? "entry" : "entries", n.items.size()));
+    } else if (s.min_items && n.items.size() < *s.min_items) {
       fail(fmt::format("{} must list at least {} {}", name, *s.min_items, *s.min_items == 1 ? "entry" : "entries"));
+    } else if (s.max_items && n.items.size() > *s.max_items) {
+      fail(fmt::format("{} must list at most {} {} (got {})", name, *s.max_items,
+                       *s.max_items == 1 ? "entry" : "entries", n.items.size()));
     }
     if (s.items) {
       for (size_t i = 0; i < n.items.size(); ++i) {

@@ -29,6 +29,7 @@ struct JobRow {
   TimeMs next_at = 0;
   TimeMs submitted_at = 0;
   TimeMs last_poll_at = 0;  // in memory only: when this run last polled it
+  bool hinted = false;      // in memory only: a callback for it arrived since it was last polled
   bool ambiguous = false;
   std::string result_urls;  // JSON array
   // Set for another batch's task at the same API, which this run polls because it holds one of

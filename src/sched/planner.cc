@@ -124,11 +124,12 @@ Action plan_next(const PlanInput& in) {
         submit = i;
       }
     } else if (j.state == JobState::running) {
-      if (j.next_at > in.now) {
+      if (j.next_at > in.now && !j.hinted) {
         next_event = std::min(next_event, j.next_at);
         continue;
       }
-      double score = chance_done_since_last_look(j, in.now);
+      // A callback's hint outranks every guess (scores are chances, at most 1).
+      double score = j.hinted ? 2.0 : chance_done_since_last_look(j, in.now);
       if (score > best_poll_score) {
         best_poll_score = score;
         poll = i;

@@ -34,6 +34,7 @@ struct PlanJob {
   // false for another batch's task at the same API: it holds a slot and is polled so the slot is
   // freed when it ends, but this run does not wait for it to end.
   bool ours = true;
+  bool hinted = false;  // running: a callback says it may have ended; poll it first, now
 };
 
 struct PlanInput {

@@ -7,6 +7,7 @@
 
 #include "api/request.h"
 #include "fetch/collect.h"
+#include "listen/served_images.h"
 #include "util/json_strings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -113,6 +114,7 @@ RunSummary Runner::run() {
   adopt_foreign_tasks();
   while (!m_storage_failed && !m_key_refused) {
     absorb_downloads();
+    absorb_inbox();
     if (m_stop.load() > 0) {
       break;
     }
@@ -139,7 +141,7 @@ RunSummary Runner::run() {
     } else if (a.kind == ActionKind::poll) {
       poll(a.job);
     } else {
-      m_clock.sleep_ms(std::clamp<TimeMs>(a.until - in.now, 1, k_tick_ms));
+      wait(std::clamp<TimeMs>(a.until - in.now, 1, k_tick_ms));
     }
     note_outage();
     report_progress();
@@ -224,6 +226,7 @@ std::vector<PlanJob> Runner::plan_jobs() const {
     p.position = j.position;
     p.take = j.take;
     p.ours = !j.foreign();
+    p.hinted = j.hinted;
     out.push_back(p);
   }
   return out;
@@ -276,6 +279,9 @@ TimeMs Runner::deadline_of(const JobRow& j) const {
 }
 
 TimeMs Runner::first_poll_at(const JobRow& j) const {
+  if (m_config.settings.request_type == RequestType::callback) {
+    return fallback_poll_at(j);
+  }
   RenderEstimate e = m_model.estimate(j.input_json);
   // Until renders have been seen, follow the setting (the API page says 120 s); then start
   // polling when the fastest tenth of similar renders would be done.
@@ -284,6 +290,9 @@ TimeMs Runner::first_poll_at(const JobRow& j) const {
 }
 
 TimeMs Runner::next_poll_at(const JobRow& j) const {
+  if (m_config.settings.request_type == RequestType::callback) {
+    return fallback_poll_at(j);
+  }
   TimeMs now = m_clock.now_ms();
   RenderEstimate e = m_model.estimate(j.input_json);
   TimeMs interval = scaled(m_config.settings.poll_interval);
@@ -304,6 +313,43 @@ TimeMs Runner::next_poll_at(const JobRow& j) const {
   // on), the overdue pace holds, or it would be asked again at once, every turn of the loop.
   TimeMs deadline = deadline_of(j);
   return deadline > now ? std::min(next, deadline) : next;
+}
+
+// Callback mode: the callback says when to look, and polls only catch callbacks that never come
+// (apixo delivers at least once, or not at all). None before the task's late estimate (about its
+// 90th percentile) plus a grace for a retried delivery, then one every grace period.
+TimeMs Runner::fallback_poll_at(const JobRow& j) const {
+  RenderEstimate e = m_model.estimate(j.input_json);
+  TimeMs grace = std::max({scaled(30), e.median / 4, scaled(m_config.settings.poll_interval)});
+  TimeMs first = j.submitted_at + std::max(e.late, e.median) + grace;
+  return std::max(first, m_clock.now_ms() + grace);
+}
+
+// Hints mark known running tasks for one status query; the query decides, never the callback.
+// A hint for a task this run does not know, or that has ended, changes nothing.
+void Runner::absorb_inbox() {
+  if (!m_config.inbox) {
+    return;
+  }
+  InboxItems items = m_config.inbox->take();
+  for (const auto& note : items.notes) {
+    m_observer.log(LogLevel::warn, note);
+  }
+  for (const auto& task_id : items.hints) {
+    auto it = std::find_if(m_jobs.begin(), m_jobs.end(),
+                           [&](const JobRow& j) { return j.state == JobState::running && j.task_id == task_id; });
+    if (it != m_jobs.end()) {
+      it->hinted = true;
+    }
+  }
+}
+
+void Runner::wait(TimeMs ms) {
+  if (m_config.inbox) {
+    m_config.inbox->wait_ms(ms);
+  } else {
+    m_clock.sleep_ms(ms);
+  }
 }
 
 void Runner::on_answer(const Answer& a) {
@@ -387,7 +433,8 @@ Reachability Runner::reachability() const {
 
 void Runner::submit(size_t i) {
   JobRow& j = m_jobs[i];
-  std::string body = generate_body(j.input_json, m_config.settings.request_type, "");
+  std::string body = generate_body(with_image_urls(j.input_json, m_config.image_urls), m_config.settings.request_type,
+                                   m_config.callback_url);
   auto claimed = m_store.begin_submit(j.id, body);
   if (!claimed) {
     m_storage_failed = true;
@@ -486,6 +533,7 @@ void Runner::submit(size_t i) {
 
 void Runner::poll(size_t i) {
   JobRow& j = m_jobs[i];
+  j.hinted = false;  // this query is the one the hint asked for
   m_observer.in_flight(fmt::format("a status poll of {} ({})", describe(j), j.task_id));
   StatusResult r = m_api.status(j.foreign() ? j.foreign_model : m_config.model, j.task_id);
   on_answer(r.answer);

@@ -18,6 +18,7 @@
 
 #include "api/client.h"
 #include "fetch/downloader.h"
+#include "listen/inbox.h"
 #include "queue/run_store.h"
 #include "sched/backoff.h"
 #include "sched/planner.h"
@@ -53,6 +54,11 @@ struct RunConfig {
   std::string model = "sora-2-pro";
   Settings settings;
   std::uint64_t seed = 1;  // jitter
+  // Callback mode (src/listen/): where hints arrive, and the callback_url every submit carries.
+  // The loop also waits on the inbox, so a hint is acted on as soon as it arrives.
+  RunInbox* inbox = nullptr;
+  std::string callback_url;
+  std::map<std::string, std::string> image_urls;  // local file:// URI -> the URL the API fetches
 };
 
 class Runner {
@@ -85,6 +91,9 @@ class Runner {
   int submit_reserve() const;
   TimeMs first_poll_at(const JobRow& j) const;
   TimeMs next_poll_at(const JobRow& j) const;
+  TimeMs fallback_poll_at(const JobRow& j) const;
+  void absorb_inbox();
+  void wait(TimeMs ms);
   std::vector<PlanJob> plan_jobs() const;
   void report_progress();
   RunSummary summarize(TimeMs started);

@@ -15,6 +15,11 @@ struct FaultRates {
   double slow = 0;          // the answer comes after slow_seconds (real seconds, not scaled)
   double truncate = 0;      // result downloads only: half the bytes, then the connection is closed
   double burst_429 = 0;     // starts a burst: this and the next burst_length requests answer 429
+  // Per task with a callback_url, like apixo's at-least-once delivery: never delivered, delivered
+  // 30-120 s (scaled) late, or delivered twice.
+  double callback_lost = 0;
+  double callback_late = 0;
+  double callback_twice = 0;
   double slow_seconds = 2;
   int burst_length = 5;
 };

@@ -109,7 +109,11 @@ struct SimCore::Impl {
   std::mutex mutex;
   std::mt19937_64 fault_rng;
   std::string public_base;
-  std::function<bool(const std::string&)> image_probe;
+  SimCore::ImageProbe image_probe;
+  std::vector<std::pair<std::string, std::string>> images_fetched;  // (url, sha256)
+  int callbacks_lost = 0;
+  int callbacks_late = 0;
+  int callbacks_twice = 0;
   std::vector<KeyState> keys;
   std::unordered_map<std::string, SimTask> tasks;
   std::vector<std::string> task_order;
@@ -298,7 +302,11 @@ struct SimCore::Impl {
       }
       bool bad = !config.bad_image_word.empty() && url.find(config.bad_image_word) != std::string::npos;
       if (!bad && image_probe) {
-        bad = !image_probe(url);
+        std::optional<std::string> sha = image_probe(url);
+        bad = !sha;
+        if (sha && !sha->empty()) {
+          images_fetched.emplace_back(url, *sha);
+        }
       }
       if (bad) {
         t.fail_code = "INVALID_IMAGE_URL";
@@ -497,6 +505,25 @@ struct SimCore::Impl {
     return r;
   }
 
+  // apixo delivers at least once, or not at all: under faults a callback is lost, late or doubled.
+  void first_delivery(CallbackDelivery d, TimeMs now, std::vector<CallbackDelivery>& out) {
+    if (chance(config.faults.callback_lost)) {
+      ++callbacks_lost;
+      return;
+    }
+    if (chance(config.faults.callback_late)) {
+      ++callbacks_late;
+      retries.push_back(d);
+      retry_at.push_back(now + scaled(30 + 90 * std::uniform_real_distribution<double>(0, 1)(fault_rng)));
+      return;
+    }
+    if (chance(config.faults.callback_twice)) {
+      ++callbacks_twice;
+      out.push_back(d);
+    }
+    out.push_back(std::move(d));
+  }
+
   void log(const SimRequest& req, const std::string& endpoint, int key_no, int status, const std::string& outcome,
            const std::string& task_id, TimeMs now) {
     ++counts[endpoint][outcome];
@@ -519,7 +546,7 @@ void SimCore::set_public_base(const std::string& base) {
   m_impl->public_base = base;
 }
 
-void SimCore::set_image_probe(std::function<bool(const std::string&)> probe) {
+void SimCore::set_image_probe(ImageProbe probe) {
   std::lock_guard lock(m_impl->mutex);
   m_impl->image_probe = std::move(probe);
 }
@@ -554,7 +581,7 @@ std::vector<CallbackDelivery> SimCore::due_callbacks() {
     if (!t.callback_url.empty() && !t.callback_started && now >= t.done_at) {
       t.callback_started = true;
       m_impl->refund_if_failed(t, now);
-      out.push_back({t.id, t.callback_url, m_impl->envelope(m_impl->task_json(t, now)), 1});
+      m_impl->first_delivery({t.id, t.callback_url, m_impl->envelope(m_impl->task_json(t, now)), 1}, now, out);
     }
   }
   for (size_t i = 0; i < m_impl->retries.size();) {
@@ -616,12 +643,20 @@ std::string SimCore::stats_json() {
     by_input += fmt::format("{}{{\"input\":{},\"tasks\":{}}}", by_input.size() > 1 ? "," : "", json_quote(input), n);
   }
   by_input += "]";
+  std::string fetched = "[";
+  for (const auto& [url, sha] : s.images_fetched) {
+    fetched +=
+        fmt::format("{}{{\"url\":{},\"sha256\":{}}}", fetched.size() > 1 ? "," : "", json_quote(url), json_quote(sha));
+  }
+  fetched += "]";
   return fmt::format(
       R"({{"requests":{},"total_requests":{},"rate_limited_sent":{},"rpm":{},"concurrency":{},"rate_window_ms":{},)"
       R"("max_requests_in_window":{},"max_concurrent_tasks":{},"tasks_created":{},"max_tasks_per_input":{},)"
-      R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{}}},"credits_left":{}}})",
+      R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{},"lost":{},"late":{},"twice":{}}},)"
+      R"("images_fetched":{},"credits_left":{}}})",
       requests, total, s.sent_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window, max_active,
-      s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures, credits);
+      s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures, s.callbacks_lost,
+      s.callbacks_late, s.callbacks_twice, fetched, credits);
 }
 
 }  // namespace reelq

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -49,9 +50,11 @@ class SimCore {
 
   // Where result URLs point, e.g. http://127.0.0.1:PORT. Set once the port is known.
   void set_public_base(const std::string& base);
-  // Decides whether an image URL on this machine can be fetched (the server asks over loopback).
-  // URLs on other hosts are never fetched: only bad_image_word makes them fail.
-  void set_image_probe(std::function<bool(const std::string& url)> probe);
+  // Fetches an image URL on this machine (the server asks over loopback): nullopt when it cannot
+  // be fetched or is not an image, else the SHA-256 of its bytes ("" for a URL on another host,
+  // never fetched: only bad_image_word makes those fail). Fetched images are listed in the stats.
+  using ImageProbe = std::function<std::optional<std::string>(const std::string& url)>;
+  void set_image_probe(ImageProbe probe);
 
   SimReply handle(const SimRequest& request);
 

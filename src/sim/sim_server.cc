@@ -1,5 +1,6 @@
 #include "sim/sim_server.h"
 
+#include <Poco/DigestEngine.h>
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
@@ -8,6 +9,7 @@
 #include <Poco/Net/HTTPServerRequestImpl.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/SHA2Engine.h>
 #include <Poco/StreamCopier.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
@@ -162,7 +164,9 @@ struct SimServer::Impl {
     TransportOptions options;
     options.user_agent = "apixo-sim-callback/1";
     options.connect_timeout_s = 5;
-    options.read_timeout_s = 30;  // the real API wants an answer within 30 s
+    // The real API wants an answer within 30 s; scaled like the rest, but never below 2 real
+    // seconds, so a busy test machine is not taken for a slow receiver.
+    options.read_timeout_s = std::max(2.0, 30 * c.time_scale);
     options.use_proxy_env = false;
     transport = make_poco_transport(options);
   }
@@ -243,18 +247,23 @@ struct SimServer::Impl {
     in_outage = false;
   }
 
-  bool probe_image(const std::string& url) {
+  std::optional<std::string> probe_image(const std::string& url) {
     try {
       Poco::URI uri(url);
       if (!is_loopback_host(uri.getHost()) || url.starts_with(fmt::format("http://127.0.0.1:{}/", port.load()))) {
-        return true;  // never fetched: only the bad-image word decides
+        return "";  // never fetched: only the bad-image word decides
       }
       HttpRequest req;
       req.url = url;
       HttpResponse r = transport->send(req);
-      return r.wire == WireOutcome::answered && r.status == 200 && sniff_image_format(r.body) != ImageFormat::unknown;
+      if (r.wire != WireOutcome::answered || r.status != 200 || sniff_image_format(r.body) == ImageFormat::unknown) {
+        return std::nullopt;
+      }
+      Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+      sha.update(r.body);
+      return Poco::DigestEngine::digestToHex(sha.digest());
     } catch (const Poco::Exception&) {
-      return false;
+      return std::nullopt;
     }
   }
 };

@@ -197,7 +197,11 @@ class RunE2E(SimRunTest):
         self.write("m.yaml", "batch: b\njobs:\n  - id: face\n    prompt: p\n    images: [face.png]\n")
         r = self.reelq_run("m.yaml")
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertIn("has jobs with local image files (face)", r.stderr)
+        # Nothing can serve them: the message names the three ways.
+        self.assertIn("names local image files (" + os.path.realpath(self.dir) + "/face.png)", r.stderr)
+        self.assertIn("--public-url URL with --listen HOST:PORT", r.stderr)
+        self.assertIn("settings.image_base_url", r.stderr)
+        self.assertIn("write their public URLs in the manifest", r.stderr)
         self.assertEqual(self.sim.stats()["total_requests"], 0)
 
     def test_no_key_is_a_clear_usage_error(self):

@@ -41,6 +41,8 @@ struct SimRun {
   Settings settings;
   std::string key = "sim-key";
   std::string batch = "night";
+  RunInbox* inbox = nullptr;  // callback mode: where hints come from (fake_inbox.h)
+  std::string callback_url;
 
   // `latency`: what each API request takes on the fake clock (already time-scaled).
   explicit SimRun(SimConfig c = {}, double time_scale = 0.01, TimeMs latency = 0) : sim_config(std::move(c)) {
@@ -77,6 +79,8 @@ struct SimRun {
     RunConfig rc;
     rc.batch = batch;
     rc.settings = settings;
+    rc.inbox = inbox;
+    rc.callback_url = callback_url;
     Runner runner(*store, *api, downloader, clock, observer, rc, stop);
     return runner.run();
   }

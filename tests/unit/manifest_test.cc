@@ -75,11 +75,13 @@ jobs:
 TEST_CASE("local images resolve against the manifest's folder and are checked by content") {
   test::TempDir dir;
   test::write_file(dir / "refs/face.png", test::read_file(test::source_dir() / "tests/manifests/fixtures/tiny.png"));
-  Manifest m =
-      parse_ok("batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png, ./refs/../refs/face.png]\n", dir.path());
-  REQUIRE(m.jobs[0].images.size() == 2);
+  Manifest m = parse_ok(
+      "batch: b\njobs:\n  - prompt: p\n    images: [refs/face.png]\n  - prompt: q\n    images: "
+      "[./refs/../refs/face.png]\n",
+      dir.path());
+  REQUIRE(m.jobs[1].images.size() == 1);
   CHECK(m.jobs[0].images[0] == "file://" + (dir / "refs/face.png").string());
-  CHECK(m.jobs[0].images[1] == m.jobs[0].images[0]);
+  CHECK(m.jobs[1].images[0] == m.jobs[0].images[0]);
 }
 
 TEST_CASE("the settings block is kept as JSON with numbers as numbers") {
@@ -137,4 +139,23 @@ TEST_CASE("a manifest file over the size cap is refused before it is read") {
   REQUIRE_FALSE(m.ok());
   CHECK(m.error().message ==
         big.string() + ": is 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
+}
+
+TEST_CASE("a prompt is limited to 5000 characters, counted as characters, not bytes") {
+  std::string accented;
+  for (int i = 0; i < 5000; ++i) {
+    accented += "\xC3\xA9";  // é: two bytes, one character
+  }
+  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: \"" + accented + "\"\n");
+  CHECK(m.jobs[0].prompt.size() == 10000);
+  auto r = parse_manifest("batch: b\njobs:\n  - prompt: \"" + accented + "e\"\n", {"m.yaml", "."});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "m.yaml:3:13: prompt must be at most 5000 characters (got 5001)\n");
+}
+
+TEST_CASE("image-to-video takes exactly one reference image") {
+  auto r = parse_manifest("batch: b\njobs:\n  - prompt: p\n    images: [https://x.test/a.png, https://x.test/b.png]\n",
+                          {"m.yaml", "."});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == "m.yaml:4:13: images must list exactly 1 entry (got 2)\n");
 }

@@ -31,7 +31,7 @@ jobs:
     mode: image-to-video
     resolution: 1080p
     prompt: "move"
-    images: [https://example.com/a.jpg, https://example.com/b.jpg]
+    images: [https://example.com/a.jpg]
 )";
 
 std::vector<BatchReport> reports_of(test::RunHarness& h, WithEvents events = WithEvents::no) {
@@ -120,7 +120,7 @@ TEST_CASE("the CSV has the documented columns and one row per take, in manifest 
   CHECK(bad[col("fail_code")] == "CONTENT_VIOLATION");
   CHECK(bad[col("file")] == "");
   CHECK(rows[4][col("file")] == "twice-t2.mp4");
-  CHECK(rows[5][col("images")] == "https://example.com/a.jpg https://example.com/b.jpg");
+  CHECK(rows[5][col("images")] == "https://example.com/a.jpg");
   CHECK(rows[5][col("resolution")] == "1080p");
   CHECK(rows[5][col("size")] == "");
   CHECK(out.str().find("\r\n") != std::string::npos);
@@ -163,7 +163,7 @@ TEST_CASE("the JSON report parses and carries each take's history") {
   CHECK(events->getObject(0)->getValue<std::string>("endpoint") == "generateTask");
   CHECK(events->getObject(events->size() - 1)->getValue<std::string>("endpoint") == "download");
   auto i2v = jobs->getObject(4);
-  CHECK(i2v->getArray("images")->size() == 2);
+  CHECK(i2v->getArray("images")->size() == 1);
   CHECK(i2v->getValue<int>("duration") == 8);
 }
 

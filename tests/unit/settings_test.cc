@@ -105,3 +105,26 @@ TEST_CASE("the API base and time scale an earlier run recorded are used again un
     CHECK(s.time_scale == 0.5);
   }
 }
+
+TEST_CASE("the listener's settings layer like the others and are checked") {
+  SettingsLayers l =
+      layers(R"({"listen":"127.0.0.1:8787","public_url":"https://m.example.com","request_type":"callback"})");
+  Settings s = resolve_settings(l).value();
+  CHECK(s.listen == "127.0.0.1:8787");
+  CHECK(s.public_url == "https://m.example.com");
+  CHECK(s.request_type == RequestType::callback);
+  CHECK(s.image_base_url.empty());
+  Env env("REELQ_PUBLIC_URL", "https://env.example.com");
+  CHECK(resolve_settings(l).value().public_url == "https://env.example.com");
+  l.flags = {{"public_url", "https://flag.example.com"}, {"listen", "[::1]:0"}};
+  s = resolve_settings(l).value();
+  CHECK(s.public_url == "https://flag.example.com");
+  CHECK(s.listen == "[::1]:0");
+  l.flags = {{"listen", "8787"}};
+  CHECK(resolve_settings(l).error().message == "--listen: must be HOST:PORT, e.g. 127.0.0.1:8787 (got \"8787\")");
+  l.flags = {{"listen", "host:70000"}};
+  CHECK_FALSE(resolve_settings(l).ok());
+  l.flags = {{"image_base_url", "cdn.example.com/refs"}};
+  CHECK(resolve_settings(l).error().message ==
+        "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
+}

@@ -265,3 +265,46 @@ TEST_CASE("a dropped-after-create submit leaves a task the client never heard of
   CHECK(r.fault == SimFault::drop_after);
   CHECK(f.stats()->getValue<int>("tasks_created") == 1);
 }
+
+TEST_CASE("callback faults: a lost callback never comes, a late one comes 30-120 s late, a doubled one twice") {
+  const std::string body =
+      R"({"request_type":"callback","callback_url":"http://127.0.0.1:1/cb","provider":"official","input":{"prompt":"p","duration":4,"size":"1280*720"}})";
+  auto deliveries_until = [&](SimFixture& f, TimeMs until) {
+    std::vector<TimeMs> at;
+    for (TimeMs t = 0; t < until; t += 1000) {
+      for (const auto& d : f.core->due_callbacks()) {
+        f.core->callback_done(d, true);
+        at.push_back(t);
+      }
+      f.clock.advance(1000);
+    }
+    return at;
+  };
+  SimConfig lost;
+  lost.faults.callback_lost = 1;
+  SimFixture a(lost);
+  a.submit_ok(body);
+  CHECK(deliveries_until(a, 3'600'000).empty());
+  CHECK(a.stats()->getObject("callbacks")->getValue<int>("lost") == 1);
+
+  SimConfig twice;
+  twice.faults.callback_twice = 1;
+  SimFixture b(twice);
+  b.submit_ok(body);
+  auto at = deliveries_until(b, 3'600'000);
+  REQUIRE(at.size() == 2);
+  CHECK(at[0] == at[1]);
+
+  SimConfig late;
+  late.faults.callback_late = 1;
+  SimFixture c(late);
+  SimFixture on_time;
+  c.submit_ok(body);
+  on_time.submit_ok(body);
+  auto late_at = deliveries_until(c, 3'600'000);
+  auto on_time_at = deliveries_until(on_time, 3'600'000);
+  REQUIRE(late_at.size() == 1);
+  REQUIRE(on_time_at.size() == 1);
+  CHECK(late_at[0] - on_time_at[0] >= 30'000);
+  CHECK(late_at[0] - on_time_at[0] <= 121'000);
+}

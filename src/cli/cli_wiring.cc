@@ -1,0 +1,134 @@
+#include "cli/cli_wiring.h"
+
+#include <algorithm>
+
+#include "settings.h"
+
+namespace reelq {
+
+namespace {
+
+const std::map<std::string, std::string>& setting_help() {
+  static const std::map<std::string, std::string> help = {
+      {"api_base", "API base URL (REELQ_API_BASE)"},
+      {"rpm", "API requests per rolling minute, all endpoints (default 60)"},
+      {"max_concurrent", "Tasks at the API at once (default 10)"},
+      {"poll_initial", "Seconds before a task's first poll until render times are learned (default 120)"},
+      {"poll_interval", "Least seconds between polls of one task (default 2)"},
+      {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
+      {"download_concurrency", "Result downloads at once (default 4)"},
+      {"max_attempts", "Attempts per job for transient errors (default 5)"},
+      {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
+      {"request_type", "async (default, polling) or callback (needs --listen and --public-url); also --mode"},
+      {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"},
+      {"render_deadline", "Seconds after submit before a task still rendering is given up on (default 3600)"},
+      {"listen", "HOST:PORT for reelq's listener (callbacks, local images)"},
+      {"public_url", "The URL at which apixo reaches --listen (a tunnel or reverse proxy)"},
+      {"tls_cert", "PEM certificate: the listener speaks HTTPS (with --tls-key)"},
+      {"tls_key", "PEM private key for --tls-cert"},
+      {"image_base_url", "Local images are already uploaded under this URL (checked by SHA-256)"}};
+  return help;
+}
+
+}  // namespace
+
+void wire_run_flags(CLI::App* cmd, RunWiring& w) {
+  cmd->add_option("--db", w.flags.db,
+                  "Queue database (else REELQ_DB; else reelq.db beside the manifest, or found from the current "
+                  "folder up)");
+  cmd->add_option("--api-key-file", w.flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
+  cmd->add_option("--ca-file", w.flags.ca_file, "Trust this CA bundle instead of the system's");
+  for (const auto& key : setting_keys()) {
+    std::string flag = "--" + key;
+    std::replace(flag.begin(), flag.end(), '_', '-');
+    if (key == "request_type") {
+      flag = "--mode,--request-type";
+    }
+    w.setting_options.emplace_back(
+        key, cmd, cmd->add_option(flag, w.setting_values[cmd->get_name() + key], setting_help().at(key)));
+  }
+  cmd->add_flag("--allow-partial", w.flags.allow_partial, "Start even if the balance cannot pay for every render left");
+  cmd->add_option("--prices", w.flags.prices, "Price table for the balance check (default: built-in)");
+  cmd->add_flag("--quiet", w.quiet, "Print only problems and the summary");
+  cmd->add_flag("--log-json", w.log_json, "Log as JSON lines");
+}
+
+void collect_run_settings(CLI::App* cmd, RunWiring& w) {
+  for (const auto& [key, owner, option] : w.setting_options) {
+    if (option->count() > 0 && owner == cmd) {
+      w.flags.settings.emplace_back(key, w.setting_values[cmd->get_name() + key]);
+    }
+  }
+}
+
+void wire_sim_flags(CLI::App* sim, SimWiring& w) {
+  SimConfig& c = w.config;
+  FaultRates& f = c.faults;
+  sim->add_option("--port", c.port, "Port; 0 picks a free one and prints it")->capture_default_str();
+  sim->add_option("--port-file", w.port_file, "Write the port to this file once listening");
+  sim->add_option("--keys", w.keys, "Comma-separated API keys the simulator accepts")->capture_default_str();
+  sim->add_option("--credits", c.credits, "USD of credit per key")->capture_default_str();
+  sim->add_option("--rpm", c.rpm, "Requests per rolling minute, per key")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sim->add_option("--concurrency", c.concurrency, "Tasks pending or processing, per key")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sim->add_option("--time-scale", c.time_scale, "Multiply every duration and the rate window")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0001, 100.0));
+  sim->add_option("--seed", c.seed, "Seed for render times and faults")->capture_default_str();
+  sim->add_option("--mean-render", c.mean_render_seconds, "Mean seconds to render an 8 s 720p video")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  sim->add_option("--reject-word", c.reject_word, "Prompt word rejected at submit (CONTENT_VIOLATION)")
+      ->capture_default_str();
+  sim->add_option("--violation-word", c.violation_word, "Prompt word whose task fails with CONTENT_VIOLATION")
+      ->capture_default_str();
+  sim->add_option("--bad-image-word", c.bad_image_word, "Image URL word whose task fails with INVALID_IMAGE_URL")
+      ->capture_default_str();
+  sim->add_option("--url-ttl", c.url_ttl_seconds, "Seconds a result URL stays valid (scaled)")->capture_default_str();
+  sim->add_option("--faults", w.faults, "Chance per request of some fault, spread over every kind")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-5xx", f.server_error, "Chance of a 502 HTML page")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-drop-before", f.drop_before, "Chance of closing before acting")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-drop-after", f.drop_after, "Chance of closing after creating a task")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-slow", f.slow, "Chance of a slow answer")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--slow-seconds", f.slow_seconds, "How slow a slow answer is (real seconds)")->capture_default_str();
+  sim->add_option("--fault-truncate", f.truncate, "Chance of a truncated download")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-429", f.burst_429, "Chance of starting a burst of 429s")->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-callback-lost", f.callback_lost, "Chance a task's callback is never delivered")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-callback-late", f.callback_late, "Chance a task's callback comes 30-120 s late (scaled)")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--fault-callback-twice", f.callback_twice, "Chance a task's callback is delivered twice")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--ledger", c.ledger_path, "Append every request to this file as a JSON line");
+  sim->add_option_function<std::string>(
+         "--hostile", [&c](const std::string& name) { c.hostile = *parse_sim_hostile(name); },
+         "One hostile answer about the first task or request (docs/reliability.md)")
+      ->check(CLI::IsMember(sim_hostile_names()));
+}
+
+SimConfig finish_sim_config(SimWiring& w) {
+  SimConfig c = w.config;
+  c.keys.clear();
+  for (size_t start = 0; start <= w.keys.size();) {
+    size_t end = std::min(w.keys.find(',', start), w.keys.size());
+    if (end > start) {
+      c.keys.push_back(w.keys.substr(start, end - start));
+    }
+    start = end + 1;
+  }
+  if (w.faults > 0) {
+    FaultRates& f = c.faults;
+    double each = w.faults / 6;
+    f.server_error = f.drop_before = f.drop_after = f.slow = f.truncate = f.burst_429 = each;
+    // Callbacks are few (one per task), so each of their faults gets the whole rate.
+    f.callback_lost = f.callback_late = f.callback_twice = w.faults;
+  }
+  return c;
+}
+
+}  // namespace reelq

@@ -1,0 +1,167 @@
+#include "cli/listen_setup.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <filesystem>
+
+#include "listen/image_base.h"
+#include "listen/served_images.h"
+#include "listen/token.h"
+#include "queue/listen_store.h"
+
+namespace reelq {
+
+namespace {
+
+std::string without_trailing_slash(std::string url) {
+  while (url.ends_with('/')) {
+    url.pop_back();
+  }
+  return url;
+}
+
+std::string first_names(const std::vector<LocalImageUse>& images) {
+  std::string out;
+  for (size_t i = 0; i < images.size() && i < 3; ++i) {
+    out += (i ? ", " : "") + images[i].uri.substr(7);
+  }
+  return images.size() > 3 ? out + fmt::format(" and {} more", images.size() - 3) : out;
+}
+
+Status check_flags(const BatchInfo& batch, const Settings& s, const std::vector<LocalImageUse>& served) {
+  bool callback = s.request_type == RequestType::callback;
+  if (callback && s.public_url.empty()) {
+    return Error{ErrorKind::usage,
+                 "callback mode needs --public-url URL (how apixo reaches this machine: a tunnel or reverse proxy "
+                 "to --listen HOST:PORT); or use --mode async"};
+  }
+  if (!served.empty() && s.public_url.empty()) {
+    return Error{ErrorKind::usage,
+                 fmt::format("batch {} names local image files ({}); the apixo API only fetches URLs. Either pass "
+                             "--public-url URL with --listen HOST:PORT so reelq serves them, or upload them and set "
+                             "settings.image_base_url (reelq checks each copy), or write their public URLs in the "
+                             "manifest",
+                             batch.name, first_names(served))};
+  }
+  if ((callback || !served.empty() || !s.public_url.empty()) && s.listen.empty()) {
+    return Error{ErrorKind::usage, "--public-url needs --listen HOST:PORT: the address reelq's listener binds"};
+  }
+  if (s.tls_cert.empty() != s.tls_key.empty()) {
+    return Error{ErrorKind::usage, "--tls-cert and --tls-key go together"};
+  }
+  return ok_status();
+}
+
+// settings.image_base_url: every local image checked once; jobs naming a bad one fail unsent.
+std::map<std::string, std::string> check_uploaded(RunStore& store, const BatchInfo& batch, const Settings& s,
+                                                  const std::vector<LocalImageUse>& images, HttpTransport& cdn,
+                                                  std::ostream& err) {
+  std::vector<std::string> uris;
+  for (const auto& img : images) {
+    uris.push_back(img.uri);
+  }
+  auto dir = std::filesystem::path(batch.manifest_path).parent_path();
+  std::map<std::string, std::string> urls;
+  auto checks = check_image_base(uris, dir, s.image_base_url, cdn);
+  for (size_t i = 0; i < checks.size(); ++i) {
+    if (checks[i].problem.empty()) {
+      urls.emplace(checks[i].uri, checks[i].url);
+      continue;
+    }
+    fmt::print(err, "reelq: {}; not submitting {}\n", checks[i].problem, fmt::join(images[i].job_ids, ", "));
+    for (std::int64_t row : images[i].rows) {
+      JobUpdate u;
+      u.state = JobState::failed;
+      u.fail_code = "IMAGE_CHECK_FAILED";
+      u.fail_msg = checks[i].problem;
+      EventRecord e{"image_check", 0, std::nullopt, checks[i].problem, "", "failed"};
+      if (auto st = store.update(row, u, &e); !st) {
+        fmt::print(err, "reelq: {}\n", st.error().message);
+      }
+    }
+  }
+  return urls;
+}
+
+}  // namespace
+
+Status check_listen_settings(const Manifest& manifest, const Settings& settings) {
+  std::vector<LocalImageUse> served;
+  if (settings.image_base_url.empty()) {
+    for (const JobSpec& job : manifest.jobs) {
+      for (const auto& image : job.images) {
+        if (image.starts_with("file://")) {
+          served.push_back({image, {}, {job.id}});
+        }
+      }
+    }
+  }
+  BatchInfo batch;
+  batch.name = manifest.batch;
+  return check_flags(batch, settings, served);
+}
+
+Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                HttpTransport& cdn, std::ostream& err) {
+  auto images = open_local_images(db, batch.name);
+  if (!images) {
+    return images.error();
+  }
+  const bool upload_checked = !settings.image_base_url.empty();
+  std::vector<LocalImageUse> served = upload_checked ? std::vector<LocalImageUse>{} : *images;
+  if (auto st = check_flags(batch, settings, served); !st) {
+    return st.error();
+  }
+  ListenRun run;
+  if (upload_checked && !images->empty()) {
+    run.image_urls = check_uploaded(store, batch, settings, *images, cdn, err);
+  }
+  if (settings.request_type != RequestType::callback && served.empty()) {
+    return run;  // nothing for a listener to do
+  }
+  auto token = batch_listen_token(db, batch.name, make_listen_token);
+  if (!token) {
+    return token.error();
+  }
+  auto address = parse_listen_address(settings.listen);
+  if (!address) {
+    return address.error();
+  }
+  std::vector<std::string> uris;
+  for (const auto& img : served) {
+    uris.push_back(img.uri);
+  }
+  auto table = ImageTable::build(uris);
+  if (!table) {
+    return table.error();
+  }
+  std::string base = without_trailing_slash(settings.public_url);
+  for (auto& [uri, url] : table->urls(base + "/img/" + *token)) {
+    run.image_urls.emplace(uri, url);
+  }
+  if (settings.request_type == RequestType::callback) {
+    run.callback_url = base + "/cb/" + *token;
+  }
+  ListenerOptions options;
+  options.host = address->first;
+  options.port = address->second;
+  options.token = *token;
+  options.images = std::move(table.value());
+  options.tls_cert = settings.tls_cert;
+  options.tls_key = settings.tls_key;
+  run.inbox = std::make_unique<BoundedInbox>();
+  run.listener = std::make_unique<Listener>(std::move(options), *run.inbox);
+  if (auto st = run.listener->start(); !st) {
+    return st.error();
+  }
+  std::string what = settings.request_type == RequestType::callback ? "callbacks" : "";
+  if (!served.empty()) {
+    what += fmt::format("{}{} local image{}", what.empty() ? "" : " and ", served.size(), served.size() == 1 ? "" : "s");
+  }
+  run.summary = fmt::format("listening on {}:{}{} for {}, reached at {}", address->first, run.listener->port(),
+                            settings.tls_cert.empty() ? "" : " (HTTPS)", what, base);
+  return run;
+}
+
+}  // namespace reelq
