@@ -203,6 +203,8 @@ class RunE2E(SimRunTest):
         self.assertIn("settings.image_base_url", r.stderr)
         self.assertIn("write their public URLs in the manifest", r.stderr)
         self.assertEqual(self.sim.stats()["total_requests"], 0)
+        # A refusal writes nothing: the batch is not in the queue.
+        self.assertEqual(self.db().execute("SELECT count(*) FROM jobs").fetchone()[0], 0)
 
     def test_no_key_is_a_clear_usage_error(self):
         self.start_sim()
