@@ -230,7 +230,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
   for (size_t i = 0; i < task.urls.size(); ++i) {
     FileRecord rec;
     // A file already downloaded stays where it was written, even if the batch's folder changed.
-    if (i < task.done.size() && !task.done[i].path.empty() && fs::exists(file_location(task.done[i], dir))) {
+    if (i < task.done.size() && file_intact(task.done[i], dir)) {
       result.files.push_back(task.done[i]);
       continue;
     }

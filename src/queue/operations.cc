@@ -335,7 +335,7 @@ Result<std::vector<MissingResult>> missing_results(SQLite::Database& db, const s
       // Each file where it was written: a batch whose folder changed since still has them.
       bool all_on_disk = m.files.size() >= m.urls.size() && !m.output_dir.empty();
       for (const auto& file : m.files) {
-        all_on_disk = all_on_disk && !file.path.empty() && std::filesystem::exists(file_location(file, m.output_dir));
+        all_on_disk = all_on_disk && file_intact(file, m.output_dir);
       }
       if (m.state != JobState::succeeded || !all_on_disk) {
         out.push_back(std::move(m));

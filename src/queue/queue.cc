@@ -191,7 +191,13 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
                           place(spec), spec.id, changed_field(job.input_json, input)));
           continue;
         }
-        if (spec.takes < stored_takes) {
+        // Lowering takes only changes takes still queued: rendered ones stay, and ones cancelled
+        // by an earlier lowering are cancelled already.
+        bool queued_beyond = false;
+        for (int take = spec.takes + 1; take <= stored_takes; ++take) {
+          queued_beyond |= job.takes[static_cast<size_t>(take - 1)].state == JobState::queued;
+        }
+        if (queued_beyond) {
           conflicts.push_back(
               fmt::format("{}: job '{}' changed since it was enqueued (takes lowered from {} to {}); "
                           "add --replace-changed to cancel the extra takes",

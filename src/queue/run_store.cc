@@ -14,6 +14,15 @@ std::filesystem::path file_location(const FileRecord& file, const std::filesyste
   return (file.dir.empty() ? batch_dir : std::filesystem::path(file.dir)) / file.path;
 }
 
+bool file_intact(const FileRecord& file, const std::filesystem::path& batch_dir) {
+  if (file.path.empty()) {
+    return false;
+  }
+  std::error_code ec;
+  auto size = std::filesystem::file_size(file_location(file, batch_dir), ec);
+  return !ec && (file.bytes <= 0 || static_cast<std::int64_t>(size) == file.bytes);
+}
+
 Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {
     SQLite::Statement q(m_db,

@@ -94,6 +94,10 @@ struct FileRecord {
 // Where a recorded file is: its own folder, else (a record without one) the batch's.
 std::filesystem::path file_location(const FileRecord& file, const std::filesystem::path& batch_dir);
 
+// Whether the file is on disk as reelq recorded it: there, and of the recorded size (a file
+// emptied, truncated or replaced since is not the result; its SHA-256 is not read, for speed).
+bool file_intact(const FileRecord& file, const std::filesystem::path& batch_dir);
+
 class RunStore {
  public:
   RunStore(SQLite::Database& db, Clock& clock) : m_db(db), m_clock(clock) {}

@@ -142,6 +142,17 @@ class RunE2E(SimRunTest):
         self.assertIn("job01 take 1: a result file is no longer on disk; fetching it again", r.stdout)
         self.assertTrue(os.path.exists(gone))
         self.assertEqual(self.sim.stats()["tasks_created"], 4)  # fetched again, never rendered again
+        # A file cut short since is not the result either; the cut file is kept, the result saved beside it.
+        cut = os.path.join(self.dir, "renders", "mixed", "job02-t1.mp4")
+        with open(cut, "wb") as f:
+            f.write(b"oops")
+        self.assertIn("job02", self.reelq("status").stdout)
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("job02 take 1: a result file is no longer on disk; fetching it again", r.stdout)
+        self.assertEqual(os.path.getsize(cut), 4)
+        self.assertEqual(os.path.getsize(os.path.join(self.dir, "renders", "mixed", "job02-t1~2.mp4")), 11296)
+        self.assertEqual(self.reelq("download").stdout, "every result is on disk\n")
 
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()

@@ -128,6 +128,18 @@ TEST_CASE("lowering takes is a change; with --replace-changed the extra queued t
     CHECK(back->added == 0);
     CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'queued' AND note IS NULL") == 1);
   }
+  SUBCASE("raised part of the way back (3 -> 1 -> 2): the second take returns, no flag needed") {
+    std::string three = k_base;
+    three.replace(three.find("takes: 2"), 8, "takes: 3");
+    REQUIRE(q.value()->enqueue(manifest_of(three), "/m.yaml", OnChanged::refuse).ok());  // adds take 3
+    std::string one = k_base;
+    one.replace(one.find("takes: 2"), 8, "takes: 1");
+    REQUIRE(q.value()->enqueue(manifest_of(one), "/m.yaml", OnChanged::replace).ok());
+    auto back = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(count(*q.value(), "job_id = 'b' AND state = 'queued'") == 2);
+    CHECK(count(*q.value(), "job_id = 'b' AND take = 3 AND state = 'cancelled'") == 1);
+  }
   SUBCASE("a take cancelled with reelq cancel stays cancelled") {
     q.value()->db().exec("UPDATE jobs SET note = 'cancelled by reelq cancel' WHERE job_id = 'b' AND take = 2");
     auto back = q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse);
