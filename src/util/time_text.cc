@@ -13,6 +13,9 @@ std::string iso_utc(TimeMs at) {
 }
 
 std::string format_duration(TimeMs ms) {
+  if (ms <= 0) {
+    return "0s";  // "0ms of rendering" reads as a measurement; nothing has happened yet
+  }
   if (ms < 1000) {
     return fmt::format("{}ms", ms);
   }

@@ -43,6 +43,7 @@ TEST_CASE("on a terminal the progress line is redrawn in place and log lines go 
 
 TEST_CASE("durations read as people write them") {
   CHECK(format_duration(600) == "600ms");
+  CHECK(format_duration(0) == "0s");
   CHECK(format_duration(45'000) == "45s");
   CHECK(format_duration(200'000) == "3m20s");
   CHECK(format_duration(7'500'000) == "2h05m");
