@@ -74,6 +74,11 @@ void ConsoleObserver::cut_short(int downloads, const std::string& then) {
 void ConsoleObserver::progress(const Progress& p) {
   std::lock_guard lock(m_mutex);
   std::string eta = p.eta_ms < 0 ? "?" : format_duration(p.eta_ms);
+  if (p.eta_ms >= 60000) {
+    // As GNU parallel's --eta does: when, on the clock, not only how long (UTC, as the log lines).
+    std::time_t at = static_cast<std::time_t>((m_clock.now_ms() + p.eta_ms) / 1000);
+    eta += fmt::format(" (done about {:%H:%M}Z)", fmt::gmtime(at));
+  }
   std::string running = p.overdue > 0 ? fmt::format("{} running ({} overdue)", p.running, p.overdue)
                                       : fmt::format("{} running", p.running);
   std::string line =

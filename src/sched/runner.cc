@@ -719,7 +719,8 @@ void Runner::report_progress() {
   }
   m_last_progress = now;
   Progress p;
-  TimeMs remaining = 0;
+  TimeMs remaining = 0;      // render time still to come, over every task of ours
+  TimeMs longest_running = 0;  // of the tasks at the API now: none can end before it does
   for (const auto& j : m_jobs) {
     if (j.foreign()) {
       continue;  // the progress line is this batch's
@@ -739,7 +740,9 @@ void Runner::report_progress() {
         if (j.state == JobState::running && now - j.submitted_at > e.late) {
           ++p.overdue;  // no honest guess of its end: it counts towards "?" below, not "0"
         } else {
-          remaining += std::max<TimeMs>(0, e.median - (now - j.submitted_at));
+          TimeMs left = std::max<TimeMs>(0, e.median - (now - j.submitted_at));
+          remaining += left;
+          longest_running = std::max(longest_running, left);
         }
         break;
       }
@@ -754,7 +757,11 @@ void Runner::report_progress() {
   }
   p.requests_in_window = m_limiter.used(now);
   p.request_budget = m_limiter.cap();
-  p.eta_ms = remaining == 0 && p.overdue > 0 ? -1 : remaining / std::max(1, m_config.settings.max_concurrent);
+  // The batch ends no sooner than its longest running task, nor than the work left spread over
+  // every slot (summing and dividing alone said "ETA 0ms" with seven tasks running).
+  p.eta_ms = remaining == 0 && p.overdue > 0
+                 ? -1
+                 : std::max(longest_running, remaining / std::max(1, m_config.settings.max_concurrent));
   m_observer.progress(p);
 }
 

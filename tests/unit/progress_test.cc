@@ -87,3 +87,15 @@ TEST_CASE("a stop cut short by the watchdog names the request in flight and the 
         "2 downloads (resume fetches again)\n  Continue with: reelq resume --db q.db --batch b\n");
   o.in_flight("");
 }
+
+TEST_CASE("an ETA of a minute or more says when on the clock too") {
+  std::ostringstream out;
+  test::FakeClock clock;  // 2026-01-01T00:00:00Z
+  ConsoleObserver o(out, OutputStyle::terminal, clock);
+  Progress p;
+  p.running = 7;
+  p.request_budget = 60;
+  p.eta_ms = 25 * 60 * 1000;
+  o.progress(p);
+  CHECK(out.str() == "0 done, 0 failed, 7 running, 0 downloading, 0 queued | budget 0/60 | ETA 25m00s (done about 00:25Z)");
+}

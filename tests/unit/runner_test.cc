@@ -601,3 +601,20 @@ TEST_CASE("another batch's render past its deadline is polled at the overdue pac
                   .getInt();
   CHECK(polls < 20);
 }
+
+TEST_CASE("the ETA is never sooner than the longest running render") {
+  Harness h;
+  h.enqueue(manifest_text(7));
+  TimeMs smallest_eta_while_running = -1;
+  h.observer.on_progress = [&](const Progress& p) {
+    if (p.running == 7 && p.queued == 0 && p.eta_ms >= 0 &&
+        (smallest_eta_while_running < 0 || p.eta_ms < smallest_eta_while_running)) {
+      smallest_eta_while_running = p.eta_ms;
+    }
+  };
+  h.run();
+  // Seven renders of about 3 minutes (1.8 s scaled) just submitted: the old sum-over-slots said
+  // well under a second; the longest running one is most of its render away.
+  REQUIRE(smallest_eta_while_running >= 0);
+  CHECK(smallest_eta_while_running > 900);
+}
