@@ -659,6 +659,11 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
     io.err << fmt::format("reelq: no queue database at {} (pass --db)\n", flags.db);
     return k_exit_usage;
   }
+  // From the start, as in `run`: a stop during start-up still ends within 2 s, and says so.
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `reelq resume --db {}` again", shell_word(flags.db)),
+                           io.out);
   int rc = k_exit_ok;
   auto prepared = prepare(flags, io, rc);
   if (!prepared) {
@@ -683,8 +688,6 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
       return k_exit_ok;
     }
   }
-  install_signal_handlers();
-  StopWatchdog watchdog;
   int worst = k_exit_ok;
   for (const auto& name : batches) {
     int code = drain(*prepared->queue, name, flags, prepared->key, io);
