@@ -235,6 +235,39 @@ std::string files_line(RunStore& store, const std::string& batch, const std::str
 }
 
 // `resume` is the command that continues the batch.
+std::string_view to_string(RunEnd end) {
+  switch (end) {
+    case RunEnd::finished:
+      return "finished";
+    case RunEnd::interrupted:
+      return "interrupted";
+    case RunEnd::credits_exhausted:
+      return "credits_exhausted";
+    case RunEnd::key_refused:
+      return "key_refused";
+    case RunEnd::storage_failed:
+      return "storage_failed";
+    case RunEnd::slots_held:
+      return "slots_held";
+  }
+  return "?";
+}
+
+// --log-json: the summary as one more JSON line, so stdout holds nothing else.
+void print_summary_json(const std::string& batch, const RunSummary& s, const std::string& files,
+                        const std::string& spend, const std::string& resume, std::ostream& out) {
+  std::string failures;
+  for (const auto& [code, n] : s.failures_by_code) {
+    failures += fmt::format("{}{}:{}", failures.empty() ? "" : ",", json_quote(code), n);
+  }
+  out << fmt::format(R"({{"event":"summary","batch":{},"end":"{}","succeeded":{},"failed":{},"cancelled":{},)"
+                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{}}})",
+                     json_quote(batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
+                     failures, json_quote(files), json_quote(spend),
+                     s.end == RunEnd::finished ? "null" : json_quote(resume))
+      << "\n";
+}
+
 void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& spend,
                    const std::string& resume, std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
@@ -365,7 +398,8 @@ std::string spend_line(SQLite::Database& db, const std::string& batch, const std
 // A take `succeeded` whose file has gone from disk since (deleted, moved) would make the run's
 // "all done" a lie: it goes back to `downloading`, and the run fetches it again from its result
 // URL (or fails it DOWNLOAD_FAILED if that URL has expired).
-Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std::string& batch, CommandIo io) {
+Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std::string& batch, OutputStyle style,
+                               CommandIo io) {
   auto missing = missing_results(db, batch);
   if (!missing) {
     return missing.error();
@@ -381,7 +415,13 @@ Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std:
     if (auto st = store.update(m.row, u, &e); !st) {
       return st;
     }
-    fmt::print(io.out, "{} take {}: a result file is no longer on disk; fetching it again\n", m.job_id, m.take);
+    if (style == OutputStyle::json) {
+      fmt::print(io.out, R"({{"event":"refetch","job":{},"take":{},"task_id":{},"message":"a result file is no longer on disk; fetching it again"}})"
+                         "\n",
+                 json_quote(m.job_id), m.take, json_quote(m.task_id));
+    } else {
+      fmt::print(io.out, "{} take {}: a result file is no longer on disk; fetching it again\n", m.job_id, m.take);
+    }
   }
   return ok_status();
 }
@@ -410,6 +450,11 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
       return report_error(io.err, *refusal);
     }
   }
+  // Where the batch runs, recorded before anything else can stop this run (a listener that cannot
+  // bind, a folder that cannot be written): the resume line it prints must lead back here.
+  if (auto st = store.record_api(batch_name, settings->api_base, settings->time_scale); !st) {
+    return report_error(io.err, st.error());
+  }
   auto id = queue_id(queue.db());
   if (!id) {
     return report_error(io.err, id.error());
@@ -436,7 +481,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     io.err << "reelq: " << st.error().message << "\n";
     return k_exit_internal;
   }
-  if (auto st = refetch_deleted_results(queue.db(), store, batch_name, io); !st) {
+  if (auto st = refetch_deleted_results(queue.db(), store, batch_name, flags.style, io); !st) {
     return report_error(io.err, st.error());
   }
   TransportOptions topts;
@@ -488,8 +533,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
                            : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
-  print_summary(batch_name, summary, files_line(store, batch_name, settings->output_dir),
-                spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, io.out);
+  auto print = flags.style == OutputStyle::json ? print_summary_json : print_summary;
+  print(batch_name, summary, files_line(store, batch_name, settings->output_dir),
+        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, io.out);
   return exit_code_of(summary);
 }
 

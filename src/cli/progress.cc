@@ -32,7 +32,11 @@ void ConsoleObserver::log(LogLevel level, const std::string& message) {
       }
       break;
     case OutputStyle::json:
-      m_out << fmt::format(R"({{"at":"{}","level":"{}","message":{}}})", timestamp(), name, json_quote(message))
+      // A line about the run, not one take: the same fields, so every line reads alike.
+      m_out << fmt::format(
+                   R"({{"at":"{}","level":"{}","event":"log","job":null,"take":null,"task_id":null,"fail_code":null,)"
+                   R"("message":{}}})",
+                   timestamp(), name, json_quote(message))
             << "\n";
       break;
     case OutputStyle::plain:
@@ -47,6 +51,33 @@ void ConsoleObserver::log(LogLevel level, const std::string& message) {
       }
       break;
   }
+  m_out.flush();
+}
+
+namespace {
+
+const char* level_name(LogLevel level) {
+  return level == LogLevel::error ? "error" : level == LogLevel::warn ? "warn" : "info";
+}
+
+std::string or_null(const std::string& s) {
+  return s.empty() ? "null" : json_quote(s);
+}
+
+}  // namespace
+
+void ConsoleObserver::event(const RunEvent& e) {
+  if (m_style != OutputStyle::json) {
+    log(e.level, e.message);
+    return;
+  }
+  std::lock_guard lock(m_mutex);
+  m_out << fmt::format(
+               R"({{"at":"{}","level":"{}","event":{},"job":{},"take":{},"task_id":{},"fail_code":{},"message":{}}})",
+               timestamp(), level_name(e.level), json_quote(e.event), or_null(e.job),
+               e.take > 0 ? std::to_string(e.take) : "null", or_null(e.task_id), or_null(e.fail_code),
+               json_quote(e.message))
+        << "\n";
   m_out.flush();
 }
 
@@ -97,7 +128,7 @@ void ConsoleObserver::progress(const Progress& p) {
       if (m_style == OutputStyle::json) {
         m_out
             << fmt::format(
-                   R"({{"at":"{}","level":"progress","succeeded":{},"failed":{},"running":{},"downloading":{},"queued":{},"requests_in_window":{},"eta_ms":{}}})",
+                   R"({{"at":"{}","level":"info","event":"progress","succeeded":{},"failed":{},"running":{},"downloading":{},"queued":{},"requests_in_window":{},"eta_ms":{}}})",
                    timestamp(), p.succeeded, p.failed, p.running, p.downloading, p.queued, p.requests_in_window,
                    p.eta_ms)
             << "\n";

@@ -17,6 +17,8 @@ class ConsoleObserver final : public RunObserver {
   ~ConsoleObserver() override { finish(); }
 
   void log(LogLevel level, const std::string& message) override;
+  // --log-json: every field of the event, for jq; otherwise the message, as log() shows it.
+  void event(const RunEvent& e) override;
   void progress(const Progress& p) override;
   void in_flight(const std::string& what) override;
   // Ends the live line so what follows starts on a fresh one.

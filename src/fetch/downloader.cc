@@ -105,7 +105,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     return rec;
   };
   if (r.wire != WireOutcome::answered) {
-    return fail(fmt::format("download failed: {}", r.error));
+    return fail(fmt::format("the transfer broke off: {}", r.error));
   }
   if (r.status != 200) {
     return fail(fmt::format("download answered HTTP {}", r.status));

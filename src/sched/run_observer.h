@@ -46,11 +46,25 @@ inline std::string describe(const Reachability& r) {
   return head + " (" + r.reason + "); " + tail;
 }
 
+// Something that happened to one take, for people (`message`) and for machines (--log-json: the
+// other fields, so `jq` can follow a night).
+struct RunEvent {
+  LogLevel level = LogLevel::info;
+  std::string event;  // submitted, done, failed, failed_at_submit, submit_retry, unknown_state, ...
+  std::string job;
+  int take = 0;
+  std::string task_id;
+  std::string fail_code;
+  std::string message;  // the same line the plain log shows
+};
+
 class RunObserver {
  public:
   virtual ~RunObserver() = default;
   virtual void log(LogLevel level, const std::string& message) = 0;
   virtual void progress(const Progress& p) = 0;  // called often; throttle in the observer
+  // A take's event; by default its message is logged like any other line.
+  virtual void event(const RunEvent& e) { log(e.level, e.message); }
   // Said when the API goes away, about once a minute while it stays away, and when it is back.
   virtual void reachability(const Reachability& r) { log(r.reachable ? LogLevel::info : LogLevel::warn, describe(r)); }
   // The API request on the wire right now ("" once it is answered), e.g. "the submit of shot-03":

@@ -176,7 +176,7 @@ void Runner::recover() {
         u.note = "possible duplicate charge";
         u.next_at = j.next_at = now;
       }
-      m_observer.log(LogLevel::warn, fmt::format("{}: {}", describe(j), a.message));
+      say(LogLevel::warn, "ambiguous", j, a.message);
       write(j.id, u, &e);
       hold_unseen_slot(now, j.input_json);
     } else if (j.state == JobState::running) {
@@ -444,7 +444,7 @@ void Runner::submit(size_t i) {
   if (*claimed != JobState::submitting) {
     // Changed under us (`reelq cancel` while this run drains): not ours to submit any more.
     j.state = *claimed;
-    m_observer.log(LogLevel::info, fmt::format("{}: {} meanwhile; not submitted", describe(j), to_string(j.state)));
+    say(LogLevel::info, "not_submitted", j, fmt::format("{} meanwhile; not submitted", to_string(j.state)));
     return;
   }
   j.state = JobState::submitting;
@@ -466,11 +466,11 @@ void Runner::submit(size_t i) {
       u.next_at = j.next_at;
       u.attempts = ++j.attempts;
       if (!write(j.id, u, &e)) {
-        m_observer.log(LogLevel::error, fmt::format("{}: task {} was created but could not be recorded: {}",
-                                                    describe(j), r.task_id, m_failure_message));
+        say(LogLevel::error, "not_recorded", j,
+            fmt::format("task {} was created but could not be recorded: {}", r.task_id, m_failure_message));
         return;
       }
-      m_observer.log(LogLevel::info, fmt::format("{}: submitted as {}", describe(j), j.task_id));
+      say(LogLevel::info, "submitted", j, fmt::format("submitted as {}", j.task_id));
       return;
     case AnswerKind::rate_limited:
     case AnswerKind::unreachable:
@@ -495,8 +495,8 @@ void Runner::submit(size_t i) {
       u.completed_at = now;
       u.attempts = ++j.attempts;
       write(j.id, u, &e);
-      m_observer.log(LogLevel::warn,
-                     fmt::format("{}: failed at submit: {} ({})", describe(j), *u.fail_code, r.answer.message));
+      say(LogLevel::warn, "failed_at_submit", j, fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message),
+          *u.fail_code);
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:
@@ -527,8 +527,15 @@ void Runner::submit(size_t i) {
     }
   }
   write(j.id, u, &e);
-  m_observer.log(LogLevel::warn, fmt::format("{}: submit {} ({}){}", describe(j), to_string(r.answer.kind),
-                                             r.answer.message, j.state == JobState::failed ? ": gave up" : ""));
+  say(LogLevel::warn, j.state == JobState::failed ? "failed_at_submit" : "submit_retry", j,
+      fmt::format("submit {} ({}){}", to_string(r.answer.kind), r.answer.message,
+                  j.state == JobState::failed ? ": gave up" : ""),
+      u.fail_code.value_or(""));
+}
+
+void Runner::say(LogLevel level, const char* event, const JobRow& j, const std::string& message,
+                 const std::string& fail_code) {
+  m_observer.event({level, event, j.job_id, j.take, j.task_id, fail_code, describe(j) + ": " + message});
 }
 
 void Runner::poll(size_t i) {
@@ -601,11 +608,10 @@ void Runner::poll(size_t i) {
     u.fail_msg = s.fail_msg;
     u.completed_at = now;
     write(j.id, u, &e);
-    m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, s.fail_msg));
+    say(LogLevel::warn, "failed", j, fmt::format("failed: {} {}", *u.fail_code, s.fail_msg), *u.fail_code);
   } else {
     if (s.state == TaskState::unknown) {
-      m_observer.log(LogLevel::warn,
-                     fmt::format("{}: unknown state '{}', treated as running", describe(j), s.raw_state));
+      say(LogLevel::warn, "unknown_state", j, fmt::format("unknown state '{}', treated as running", s.raw_state));
     }
     // Another batch's task is its own run's to give up on; here it only holds its slot.
     if (!j.foreign() && now >= deadline_of(j)) {
@@ -627,7 +633,7 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
   if (count < k_unusable_limit) {
     u.next_at = j.next_at = now + m_backoff.delay(count);
     write(j.id, u, &e);
-    m_observer.log(LogLevel::warn, fmt::format("{}: {}; asking again", describe(j), a.message));
+    say(LogLevel::warn, "unusable_answer", j, fmt::format("{}; asking again", a.message));
     return;
   }
   m_unusable_polls.erase(j.id);
@@ -645,7 +651,7 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
                            a.message, count, j.task_id, a.fail_code);
   u.completed_at = now;
   write(j.id, u, &e);
-  m_observer.log(LogLevel::warn, fmt::format("{}: failed: {} {}", describe(j), *u.fail_code, *u.fail_msg));
+  say(LogLevel::warn, "failed", j, fmt::format("failed: {} {}", *u.fail_code, *u.fail_msg), *u.fail_code);
 }
 
 // The render deadline passed: stop waiting for the task. Its taskId stays, so `reelq resume`
@@ -664,7 +670,7 @@ void Runner::time_out(JobRow& j, const std::string& why, const EventRecord& e) {
   m_poll_errors.erase(j.id);
   m_not_found.erase(j.id);
   if (write(j.id, u, &e)) {
-    m_observer.log(LogLevel::warn, fmt::format("{}: RENDER_TIMEOUT: {}", describe(j), *u.fail_msg));
+    say(LogLevel::warn, "timed_out", j, fmt::format("RENDER_TIMEOUT: {}", *u.fail_msg), "RENDER_TIMEOUT");
   }
 }
 
@@ -701,13 +707,13 @@ void Runner::absorb_downloads() {
     }
     it->state = *state;
     for (const std::string& note : r.notes) {
-      m_observer.log(LogLevel::warn, fmt::format("{}: {}", describe(*it), note));
+      say(LogLevel::warn, "download_note", *it, note);
     }
     if (r.ok) {
-      m_observer.log(LogLevel::info, fmt::format("{}: done ({} file{})", describe(*it), r.files.size(),
-                                                 r.files.size() == 1 ? "" : "s"));
+      say(LogLevel::info, "done", *it, fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
     } else {
-      m_observer.log(LogLevel::warn, fmt::format("{}: download failed: {}", describe(*it), r.error));
+      say(LogLevel::warn, "download_failed", *it, fmt::format("download failed: {}", r.error),
+          it->state == JobState::failed ? "DOWNLOAD_FAILED" : "");
     }
   }
 }

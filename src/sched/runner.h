@@ -74,6 +74,9 @@ class Runner {
   void adopt_foreign_tasks();
   void submit(size_t i);
   void poll(size_t i);
+  // A take's event, to the observer: `message` follows "JOB (take N): ".
+  void say(LogLevel level, const char* event, const JobRow& j, const std::string& message,
+           const std::string& fail_code = "");
   void on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now);
   void absorb_downloads();
   void start_download(size_t i);

@@ -154,6 +154,22 @@ class RunE2E(SimRunTest):
         self.assertEqual(os.path.getsize(os.path.join(self.dir, "renders", "mixed", "job02-t1~2.mp4")), 11296)
         self.assertEqual(self.reelq("download").stdout, "every result is on disk\n")
 
+    def test_log_json_writes_only_json_lines_that_jq_can_follow(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(4, "  - id: bad\n    prompt: \"VIOLATEME now\"\n"))
+        r = self.reelq_run("m.yaml", "--log-json")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        lines = [json.loads(line) for line in r.stdout.splitlines()]  # every line is JSON
+        self.assertTrue(all("event" in line for line in lines), lines)
+        failed = [line for line in lines if line["event"] == "failed"]
+        self.assertEqual([(f["job"], f["take"], f["fail_code"]) for f in failed], [("bad", 1, "CONTENT_VIOLATION")])
+        self.assertTrue(failed[0]["task_id"].startswith("task_"))
+        self.assertEqual(sorted(line["job"] for line in lines if line["event"] == "done"),
+                         ["job00", "job00", "job01", "job02", "job03"])
+        summary = lines[-1]
+        self.assertEqual((summary["event"], summary["succeeded"], summary["failed"]), ("summary", 5, 1))
+        self.assertEqual(summary["failures"], {"CONTENT_VIOLATION": 1})
+
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(12))

@@ -82,7 +82,7 @@ TEST_CASE("a download that fails a check leaves nothing under the final name, no
   SUBCASE("the connection dropped") {
     f.t.fail(WireOutcome::no_answer, "Connection reset by peer");
     f.get();
-    CHECK(f.error == "download failed: Connection reset by peer");
+    CHECK(f.error == "the transfer broke off: Connection reset by peer");
   }
   CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
   CHECK(f.no_leftovers());

@@ -13,7 +13,24 @@ TEST_CASE("--log-json writes one JSON object a line, with the message escaped") 
   test::FakeClock clock;  // 2026-01-01T00:00:00Z
   ConsoleObserver o(out, OutputStyle::json, clock);
   o.log(LogLevel::warn, "job \"a\": failed");
-  CHECK(out.str() == "{\"at\":\"2026-01-01T00:00:00Z\",\"level\":\"warn\",\"message\":\"job \\\"a\\\": failed\"}\n");
+  CHECK(out.str() ==
+        "{\"at\":\"2026-01-01T00:00:00Z\",\"level\":\"warn\",\"event\":\"log\",\"job\":null,\"take\":null,"
+        "\"task_id\":null,\"fail_code\":null,\"message\":\"job \\\"a\\\": failed\"}\n");
+}
+
+TEST_CASE("--log-json: a take's event carries job, take, task_id, event and fail_code for jq") {
+  std::ostringstream out;
+  test::FakeClock clock;
+  ConsoleObserver o(out, OutputStyle::json, clock);
+  o.event({LogLevel::warn, "failed", "subway", 1, "task_7", "CONTENT_VIOLATION", "subway: failed: CONTENT_VIOLATION x"});
+  CHECK(out.str() ==
+        R"({"at":"2026-01-01T00:00:00Z","level":"warn","event":"failed","job":"subway","take":1,"task_id":"task_7",)"
+        R"("fail_code":"CONTENT_VIOLATION","message":"subway: failed: CONTENT_VIOLATION x"})"
+        "\n");
+  std::ostringstream plain;
+  ConsoleObserver p(plain, OutputStyle::plain, clock);
+  p.event({LogLevel::info, "done", "skyline", 1, "task_1", "", "skyline: done (1 file)"});
+  CHECK(plain.str() == "2026-01-01T00:00:00Z info skyline: done (1 file)\n");
 }
 
 TEST_CASE("--quiet keeps problems and drops the rest") {
