@@ -13,7 +13,9 @@ stats and ledger and reelq's database and files:
   - no taskId the API handed out is missing from the database, except for submits reelq recorded
     as ambiguous (the kill fell between the answer and its commit);
   - the simulator answered no 429 for a cap exceeded, across every restart;
-  - no temporary download file is left behind.
+  - no temporary download file is left behind;
+  - the API key appears nowhere: not in the database (and its WAL), the output files, anything
+    reelq printed, nor any process's command line while it ran.
 `make test` runs a short form (20 stops); `make chaos` a long one (100), with a fresh seed. The seed
 is printed first, so a failure can be replayed with --seed.
 """
@@ -30,6 +32,7 @@ import tempfile
 import time
 import urllib.request
 
+KEY = "sk-chaos-7f3a9c1e5b-do-not-leak"  # unique, so a hit can only be a leak
 SCALE = "0.02"  # a 3-minute render takes about 3.6 s: the batch outlasts the stops
 SIGNALS = {"kill": signal.SIGKILL, "term": signal.SIGTERM, "int": signal.SIGINT}
 
@@ -52,7 +55,7 @@ class Sim:
         self.proc = subprocess.Popen(
             [reelq, "sim", "--port", "0", "--port-file", port_file, "--time-scale", SCALE, "--seed", str(seed),
              "--fault-5xx", "0.03", "--fault-drop-before", "0.02", "--fault-drop-after", "0.02", "--fault-slow",
-             "0.01", "--slow-seconds", "0.3", "--fault-truncate", "0.05", "--ledger", self.ledger],
+             "0.01", "--slow-seconds", "0.3", "--fault-truncate", "0.05", "--ledger", self.ledger, "--keys", KEY],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not (os.path.exists(port_file) and open(port_file).read().strip()):
@@ -107,12 +110,41 @@ def main():
     return 0
 
 
-def runner(reelq, sim, work, first):
-    env = dict(os.environ, APIXO_API_KEY="sim-key")
+def runner(reelq, sim, work, first, n):
+    env = dict(os.environ, APIXO_API_KEY=KEY)
     cmd = ["run", "m.yaml"] if first else ["resume", "--batch", "chaos"]
+    # Everything reelq prints is kept, at the most talkative setting, for the secrets sweep.
+    out = open(os.path.join(work, "logs", f"run-{n:03d}.out"), "w")
     return subprocess.Popen([reelq, *cmd, "--db", "q.db", "--api-base", sim.base, "--time-scale", SCALE,
-                             "--max-attempts", "30", "--quiet"], cwd=work, env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+                             "--max-attempts", "30", "--log-json"], cwd=work, env=env,
+                            stdout=out, stderr=subprocess.PIPE, text=True)
+
+
+def command_lines_with_key(sim_pid):
+    """How many reelq runners' command lines hold the key right now (it must travel by environment).
+    The simulator is told its keys on its command line, so it is left out."""
+    hits = 0
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != sim_pid:
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    hits += KEY.encode() in f.read()
+            except OSError:
+                pass
+    return hits
+
+
+def files_with_key(work):
+    hits = []
+    for root, _, names in os.walk(work):
+        for name in names:
+            path = os.path.join(root, name)
+            if path.startswith(os.path.join(work, "sim")):
+                continue  # the simulator's own files: it is given the key to accept
+            with open(path, "rb") as f:
+                if KEY.encode() in f.read():
+                    hits.append(os.path.relpath(path, work))
+    return hits
 
 
 def check_integrity(work):
@@ -130,9 +162,12 @@ def run(reelq, sim, work, args, rng, signals):
     started = time.monotonic()
     stops = {s.name: 0 for s in signals}
     finished_early = 0
+    os.makedirs(os.path.join(work, "logs"))
+    cmdline_hits = 0
     for i in range(args.kills):
-        p = runner(reelq, sim, work, first=(i == 0))
+        p = runner(reelq, sim, work, first=(i == 0), n=i)
         time.sleep(rng.uniform(0.1, 0.7))
+        cmdline_hits += command_lines_with_key(sim.proc.pid)
         sig = signals[i % len(signals)]
         if p.poll() is None:
             p.send_signal(sig)
@@ -140,15 +175,23 @@ def run(reelq, sim, work, args, rng, signals):
         else:
             finished_early += 1
         _, err = p.communicate(timeout=30)
+        with open(os.path.join(work, "logs", f"run-{i:03d}.err"), "w") as f:
+            f.write(err)
         # -15 / -2: the signal came before reelq had installed its handlers (the first
         # milliseconds of the process), when nothing can have been written or sent yet.
         assert p.returncode in (0, 1, 3, -9, -15, -2), f"stop {i + 1} ({sig.name}): exit {p.returncode}: {err[-500:]}"
         check_integrity(work)
-    p = runner(reelq, sim, work, first=False)
+    p = runner(reelq, sim, work, first=False, n=args.kills)
     _, err = p.communicate(timeout=600)
+    with open(os.path.join(work, "logs", "final.err"), "w") as f:
+        f.write(err)
     assert p.returncode in (0, 1), f"the final resume exited {p.returncode}: {err[-800:]}"
     check_integrity(work)
-    return verify(sim, work, stops, finished_early, time.monotonic() - started)
+    figures = verify(sim, work, stops, finished_early, time.monotonic() - started)
+    leaks = files_with_key(work)
+    assert not leaks and cmdline_hits == 0, f"the key leaked: {leaks}, {cmdline_hits} command lines"
+    figures["key leaks"] = f"0 (database, WAL, files, {args.kills + 1} runs' output, command lines)"
+    return figures
 
 
 def verify(sim, work, stops, finished_early, elapsed):
