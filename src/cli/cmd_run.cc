@@ -1,5 +1,6 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
+#include <SQLiteCpp/Statement.h>
 #include <Poco/URI.h>
 #include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
@@ -395,6 +396,31 @@ std::string spend_line(SQLite::Database& db, const std::string& batch, const std
   return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;
 }
 
+// Tasks submitted in callback mode by an earlier run, now drained without it (a resume without
+// --mode callback and the listener flags): their callbacks go unanswered. Polling still collects
+// them, later; say so rather than leave the user to wonder.
+void warn_if_callbacks_unheard(SQLite::Database& db, const std::string& batch, const Settings& settings,
+                               CommandIo io) {
+  if (settings.request_type == RequestType::callback) {
+    return;
+  }
+  try {
+    SQLite::Statement q(db,
+                        "SELECT count(*) FROM jobs WHERE batch = ? AND state IN ('running', 'submitting') AND "
+                        "request_body LIKE '%\"request_type\":\"callback\"%'");
+    q.bind(1, batch);
+    if (q.executeStep() && q.getColumn(0).getInt() > 0) {
+      fmt::print(io.err,
+                 "reelq: {} of batch {} {} submitted in callback mode; this run polls (no --mode callback): "
+                 "their callbacks go unanswered and polling collects them. To hear them, resume with --mode "
+                 "callback --listen HOST:PORT --public-url URL as before\n",
+                 count_of(q.getColumn(0).getInt(), "task"), batch, q.getColumn(0).getInt() == 1 ? "was" : "were");
+    }
+  } catch (const std::exception&) {
+    // Only a warning: the run itself reads the same rows and reports a database it cannot read.
+  }
+}
+
 // A take `succeeded` whose file has gone from disk since (deleted, moved) would make the run's
 // "all done" a lie: it goes back to `downloading`, and the run fetches it again from its result
 // URL (or fails it DOWNLOAD_FAILED if that URL has expired).
@@ -497,6 +523,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
+  warn_if_callbacks_unheard(queue.db(), batch_name, *settings, io);
   auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
   if (!listen) {
     return report_error(io.err, listen.error());

@@ -197,6 +197,21 @@ class CallbackMode(ListenTest):
         self.assertEqual(self.token(), token)
         self.assertEqual(self.sim.stats()["tasks_created"], 7)
 
+    def test_a_resume_without_callback_mode_says_the_callbacks_go_unheard_and_polls_them_home(self):
+        self.start_sim("--seed", "6", "--mean-render", "1000")
+        self.write("m.yaml", mixed_manifest(6))
+        p = self.spawn_run("m.yaml", "--mode", "callback", *self.listen_args(), stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL)
+        time.sleep(1.0)
+        p.kill()
+        p.wait()
+        r = self.reelq_run(cmd="resume")  # the resume line as printed: no listener flags
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertRegex(r.stderr, r"reelq: (1 task of batch mixed was|[0-9]+ tasks of batch mixed were) submitted "
+                                   r"in callback mode")
+        self.assertIn("their callbacks go unanswered and polling collects them", r.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 7)
+
 
 class Listener(ListenTest):
     """The listener's refusals, and a flood of bogus requests during a run."""
