@@ -112,10 +112,9 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
     return;
   }
   for (const auto& s : summaries) {
-    auto submitted = submitted_renders(db, s.name);
-    if (submitted && !submitted->empty()) {
-      fmt::print(out, "spent on {}: {}\n", s.name,
-                 describe_spend(price_submitted(*submitted, s.model, *prices), prices->currency));
+    auto spend = batch_spend(db, s.name, s.model, *prices);
+    if (spend && spend->tasks + spend->possible > 0) {
+      fmt::print(out, "spent on {}: {}\n", s.name, describe_spend(*spend, prices->currency));
     }
   }
 }

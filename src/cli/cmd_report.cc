@@ -23,9 +23,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-std::string money(double usd, const std::string& currency) {
-  return format_money(usd, currency);
-}
 
 // For a manifest whose batch is already in its queue: what is left to render (takes not in the
 // queue yet, or queued) and what the batch has cost so far. Says nothing when there is no queue.
@@ -60,12 +57,12 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
     fmt::print(out, "  left to render: nothing; every take is rendered or at the API (queue {})\n", db->path.string());
   } else {
     fmt::print(out, "  left to render: {} render{}, {} s of video, {}; at least {} (queue {})\n", e.renders,
-               e.renders == 1 ? "" : "s", e.video_seconds, money(e.cost, prices.currency),
+               e.renders == 1 ? "" : "s", e.video_seconds, format_money(e.cost, prices.currency),
                format_duration(e.wall_lower_bound_ms()), db->path.string());
   }
-  if (auto submitted = submitted_renders(queue.value()->db(), manifest.batch); submitted && !submitted->empty()) {
-    fmt::print(out, "  spent so far: {}\n",
-               describe_spend(price_submitted(*submitted, manifest.model, prices), prices.currency));
+  if (auto spend = batch_spend(queue.value()->db(), manifest.batch, manifest.model, prices);
+      spend && spend->tasks + spend->possible > 0) {
+    fmt::print(out, "  spent so far: {}\n", describe_spend(*spend, prices.currency));
   }
 }
 
@@ -155,11 +152,11 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
              e.video_seconds, manifest->model);
   for (const auto& line : e.lines) {
     fmt::print(io.out, "  {:<10} {:>2} s  x{:<5} {}\n", line.tier, line.duration, line.renders,
-               line.priced ? fmt::format("{} each, {}", money(line.unit_price, prices->currency),
-                                         money(line.unit_price * line.renders, prices->currency))
+               line.priced ? fmt::format("{} each, {}", format_money(line.unit_price, prices->currency),
+                                         format_money(line.unit_price * line.renders, prices->currency))
                            : "no price in the table");
   }
-  fmt::print(io.out, "  estimated cost: {} (prices: {})\n", money(e.cost, prices->currency), prices->source);
+  fmt::print(io.out, "  estimated cost: {} (prices: {})\n", format_money(e.cost, prices->currency), prices->source);
   fmt::print(io.out,
              "  wall time: at least {} ({} renders of ~3 min each for 8 s at 720p, {} at once; {} requests at "
              "{}/min)\n",

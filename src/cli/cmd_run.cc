@@ -1,6 +1,5 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
-#include <SQLiteCpp/Statement.h>
 #include <Poco/URI.h>
 #include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
@@ -388,36 +387,28 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
 std::string spend_line(SQLite::Database& db, const std::string& batch, const std::string& model, const RunFlags& flags,
                        DrainMode mode) {
   auto prices = load_prices(prices_path(flags.prices));
-  auto submitted = submitted_renders(db, batch);
-  if (!prices || !submitted) {
+  auto spend = prices ? batch_spend(db, batch, model, *prices) : Result<Spend>(prices.error());
+  if (!spend) {
     return "";
   }
-  std::string line = describe_spend(price_submitted(*submitted, model, *prices), prices->currency);
+  std::string line = describe_spend(*spend, prices->currency);
   return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;
 }
 
 // Tasks submitted in callback mode by an earlier run, now drained without it (a resume without
 // --mode callback and the listener flags): their callbacks go unanswered. Polling still collects
 // them, later; say so rather than leave the user to wonder.
-void warn_if_callbacks_unheard(SQLite::Database& db, const std::string& batch, const Settings& settings,
-                               CommandIo io) {
+void warn_if_callbacks_unheard(RunStore& store, const std::string& batch, const Settings& settings, CommandIo io) {
   if (settings.request_type == RequestType::callback) {
     return;
   }
-  try {
-    SQLite::Statement q(db,
-                        "SELECT count(*) FROM jobs WHERE batch = ? AND state IN ('running', 'submitting') AND "
-                        "request_body LIKE '%\"request_type\":\"callback\"%'");
-    q.bind(1, batch);
-    if (q.executeStep() && q.getColumn(0).getInt() > 0) {
-      fmt::print(io.err,
-                 "reelq: {} of batch {} {} submitted in callback mode; this run polls (no --mode callback): "
-                 "their callbacks go unanswered and polling collects them. To hear them, resume with --mode "
-                 "callback --listen HOST:PORT --public-url URL as before\n",
-                 count_of(q.getColumn(0).getInt(), "task"), batch, q.getColumn(0).getInt() == 1 ? "was" : "were");
-    }
-  } catch (const std::exception&) {
-    // Only a warning: the run itself reads the same rows and reports a database it cannot read.
+  // Only a warning: the run itself reads the same rows and reports a database it cannot read.
+  if (auto n = store.open_callback_tasks(batch); n && *n > 0) {
+    fmt::print(io.err,
+               "reelq: {} of batch {} {} submitted in callback mode; this run polls (no --mode callback): "
+               "their callbacks go unanswered and polling collects them. To hear them, resume with --mode "
+               "callback --listen HOST:PORT --public-url URL as before\n",
+               count_of(*n, "task"), batch, *n == 1 ? "was" : "were");
   }
 }
 
@@ -523,7 +514,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
-  warn_if_callbacks_unheard(queue.db(), batch_name, *settings, io);
+  warn_if_callbacks_unheard(store, batch_name, *settings, io);
   auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
   if (!listen) {
     return report_error(io.err, listen.error());
@@ -601,12 +592,14 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
 
 // The settings a run of `manifest` will use: its batch as the queue stores it (the API and time
 // scale it ran with, its output folder), with the manifest's settings as they are now.
-Result<Settings> batch_settings(Queue& queue, const Manifest& manifest, const std::string& manifest_path,
+// `db` is nullptr when the queue does not exist yet.
+Result<Settings> batch_settings(SQLite::Database* db, const Manifest& manifest, const std::string& manifest_path,
                                 const RunFlags& flags) {
   BatchInfo stored;
-  RunStore store(queue.db(), system_clock());
-  if (auto b = store.batch(manifest.batch)) {
-    stored = *b;
+  if (db) {
+    if (auto b = RunStore(*db, system_clock()).batch(manifest.batch)) {
+      stored = *b;
+    }
   }
   stored.name = manifest.batch;
   stored.manifest_path = fs::absolute(manifest_path).string();
@@ -619,7 +612,7 @@ Result<Settings> batch_settings(Queue& queue, const Manifest& manifest, const st
 int precheck_output_folder(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
                            CommandIo io) {
   std::string id;
-  BatchInfo stored;
+  Result<Settings> settings = Error{ErrorKind::internal, "not resolved"};
   std::error_code ec;
   if (fs::exists(flags.db, ec)) {
     auto queue = Queue::open(flags.db, system_clock());
@@ -631,15 +624,10 @@ int precheck_output_folder(const Manifest& manifest, const std::string& manifest
       return report_error(io.err, qid.error());
     }
     id = *qid;
-    RunStore store(queue.value()->db(), system_clock());
-    if (auto b = store.batch(manifest.batch)) {
-      stored = *b;
-    }
+    settings = batch_settings(&queue.value()->db(), manifest, manifest_path, flags);
+  } else {
+    settings = batch_settings(nullptr, manifest, manifest_path, flags);
   }
-  stored.name = manifest.batch;
-  stored.manifest_path = fs::absolute(manifest_path).string();
-  stored.settings_json = manifest.settings_json;
-  auto settings = resolve_run_settings(stored, flags);
   if (!settings) {
     return report_error(io.err, settings.error());
   }
@@ -698,7 +686,7 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   }
   // The balance first: an API that cannot be reached stops the run before anything is written.
   // At the API the batch ran against before, unless a flag or REELQ_API_BASE names another.
-  auto settings = batch_settings(*prepared->queue, *manifest, manifest_path, flags);
+  auto settings = batch_settings(&prepared->queue->db(), *manifest, manifest_path, flags);
   if (!settings) {
     return report_error(io.err, settings.error());
   }

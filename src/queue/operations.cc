@@ -128,29 +128,34 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
     // IMMEDIATE: these transactions read, then write, possibly while a runner writes too; a
     // deferred one would fail at once (SQLITE_BUSY_SNAPSHOT) instead of waiting its turn.
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
-    if (!sel.fail_codes.empty()) {
-      JobSelector any_code = sel;
-      any_code.fail_codes.clear();
-      auto all = select_rows(db, any_code);
-      if (!all) {
-        return all.error();
-      }
-      if (auto typo = unknown_fail_code(sel, *all)) {
-        return *typo;
-      }
-    }
-    auto rows = select_rows(db, sel);
+    // One read of the selection; the fail codes are applied here, after looking for a typo in them.
+    JobSelector any_code = sel;
+    any_code.fail_codes.clear();
+    auto rows = select_rows(db, any_code);
     if (!rows) {
       return rows.error();
     }
+    if (auto typo = unknown_fail_code(sel, *rows)) {
+      return *typo;
+    }
+    if (!sel.fail_codes.empty()) {
+      std::set<std::string> codes(sel.fail_codes.begin(), sel.fail_codes.end());
+      std::erase_if(*rows, [&](const Selected& s) { return !codes.contains(s.fail_code); });
+    }
     RetryOutcome out;
     TimeMs now = clock.now_ms();
-    SQLite::Statement to_download(db,
-                                  "UPDATE jobs SET state = 'downloading', fail_code = NULL, fail_msg = NULL, "
-                                  "completed_at = NULL, next_at = NULL, updated_at = ? WHERE id = ?");
-    SQLite::Statement to_poll(db,
-                              "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, "
-                              "completed_at = NULL, next_at = NULL, updated_at = ? WHERE id = ?");
+    // A take whose task is still the API's goes back to `downloading` or `running`, never to the API.
+    SQLite::Statement reopen(db,
+                             "UPDATE jobs SET state = ?, fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
+                             "next_at = NULL, updated_at = ? WHERE id = ?");
+    auto reopen_as = [&](const Selected& s, JobState state, const std::string& was, const char* outcome) {
+      reopen.bind(1, std::string(to_string(state)));
+      reopen.bind(2, now);
+      reopen.bind(3, s.id);
+      reopen.exec();
+      reopen.reset();
+      add_event(db, s.id, now, "retry", was, s.task_id, outcome);
+    };
     // A resubmitted take starts over at the API; what it was is kept in the events table.
     SQLite::Statement requeue(
         db,
@@ -168,20 +173,12 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       }
       std::string was = cancelled ? "was cancelled" : fmt::format("was {}: {}", s.fail_code, s.fail_msg);
       if (s.fail_code == "DOWNLOAD_FAILED" && s.has_results) {
-        to_download.bind(1, now);
-        to_download.bind(2, s.id);
-        to_download.exec();
-        to_download.reset();
-        add_event(db, s.id, now, "retry", was, s.task_id, "download_again");
+        reopen_as(s, JobState::downloading, was, "download_again");
         ++out.to_download;
         continue;
       }
       if (fail_keeps_task(s.fail_code) && !s.task_id.empty()) {
-        to_poll.bind(1, now);
-        to_poll.bind(2, s.id);
-        to_poll.exec();
-        to_poll.reset();
-        add_event(db, s.id, now, "retry", was, s.task_id, "ask_again");
+        reopen_as(s, JobState::running, was, "ask_again");
         ++out.to_poll;
         continue;
       }
@@ -240,6 +237,15 @@ Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobS
   } catch (const std::exception& e) {
     return storage_error(e);
   }
+}
+
+Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const std::string& model,
+                          const PriceTable& prices) {
+  auto submitted = submitted_renders(db, batch);
+  if (!submitted) {
+    return submitted.error();
+  }
+  return price_submitted(*submitted, model, prices);
 }
 
 Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch) {

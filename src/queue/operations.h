@@ -55,6 +55,10 @@ Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobS
 // it sent, for pricing what the batch has cost so far (cost/spend.h).
 Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch);
 
+// What `batch` has cost so far: its submitted renders priced by `prices` (model: the batch's).
+Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const std::string& model,
+                          const PriceTable& prices);
+
 // The state of every take of `batch` in the queue, by (job id, take).
 Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch);
 

@@ -40,18 +40,14 @@ Result<BatchInfo> RunStore::batch(const std::string& name) {
   }
 }
 
-Result<std::vector<std::string>> RunStore::jobs_with_local_images(const std::string& batch, int limit) {
+Result<int> RunStore::open_callback_tasks(const std::string& batch) {
   try {
-    std::vector<std::string> out;
     SQLite::Statement q(m_db,
-                        "SELECT DISTINCT job_id FROM jobs WHERE batch = ? AND state NOT IN ('succeeded', 'failed', "
-                        "'cancelled') AND instr(input_json, '\"file://') > 0 ORDER BY position LIMIT ?");
+                        "SELECT count(*) FROM jobs WHERE batch = ? AND state IN ('running', 'submitting') AND "
+                        "request_body LIKE '%\"request_type\":\"callback\"%'");
     q.bind(1, batch);
-    q.bind(2, limit);
-    while (q.executeStep()) {
-      out.push_back(q.getColumn(0).getString());
-    }
-    return out;
+    q.executeStep();
+    return q.getColumn(0).getInt();
   } catch (const std::exception& e) {
     return storage_error(e);
   }

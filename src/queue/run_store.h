@@ -118,8 +118,9 @@ class RunStore {
   // The folders holding the batch's downloaded files: more than one once `--output-dir` moved it.
   Result<std::vector<std::string>> file_folders(const std::string& batch);
 
-  // Ids of up to `limit` open jobs whose images include a local file (a file:// URI).
-  Result<std::vector<std::string>> jobs_with_local_images(const std::string& batch, int limit);
+  // Tasks of the batch at the API that were submitted in callback mode (their callbacks need the
+  // listener).
+  Result<int> open_callback_tasks(const std::string& batch);
 
   // Takes given up on at their render deadline (failed, RENDER_TIMEOUT, taskId kept) go back to
   // `running`, so the run about to start asks the API about them again and collects a late result.

@@ -216,11 +216,11 @@ Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::o
 
 Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports) {
   for (BatchReport& b : reports) {
-    auto submitted = submitted_renders(db, b.name);
-    if (!submitted) {
-      return submitted.error();
+    auto spend = batch_spend(db, b.name, b.model, prices);
+    if (!spend) {
+      return spend.error();
     }
-    b.spend = price_submitted(*submitted, b.model, prices);
+    b.spend = *spend;
     b.currency = prices.currency;
   }
   return ok_status();

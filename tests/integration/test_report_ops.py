@@ -195,6 +195,17 @@ class ReportsAndOperations(SimRunTest):
         self.assertRegex(lines[1], r"^first\s+2\s+1\s+1\s+0\s+0\s+\d+s ago")
         self.assertRegex(lines[2], r"^second\s+1\s+1\s+0\s+0\s+0\s+\d+s ago")
 
+    def test_estimate_prices_what_is_left_to_render_and_what_the_batch_has_cost(self):
+        self.start_sim()
+        self.run_batch(manifest("e", {"a": "x", "b": "y"}))
+        # Two more jobs of 8 s at 720p: the first two are rendered and paid for already.
+        self.write("m.yaml", manifest("e", {"a": "x", "b": "y", "c": "z", "d": "w"}))
+        r = run("estimate", "m.yaml", cwd=self.dir, env={"REELQ_DB": "q.db"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("estimated cost: $9.60", r.stdout)  # the whole manifest: 4 x 8 s x $0.30
+        self.assertRegex(r.stdout, r"left to render: 2 renders, 16 s of video, \$4\.80; at least ")
+        self.assertIn("spent so far: 2 tasks created, $4.80", r.stdout)
+
     def test_estimate_prices_a_manifest_and_refuses_sizes_it_cannot_price(self):
         self.write("m.yaml", manifest("e", {"a": "x", "b": "y"}, "  - id: big\n    prompt: z\n    size: 1792*1024\n"
                                                              "    duration: 12\n    takes: 2\n"))
