@@ -208,6 +208,7 @@ void Runner::adopt_foreign_tasks() {
     m_observer.log(LogLevel::info,
                    fmt::format("{}: task {} holds one of the API's slots; polling it", describe(j), j.task_id));
     m_jobs.push_back(std::move(j));
+    ++m_foreign_tasks;
   }
 }
 
@@ -260,6 +261,10 @@ int Runner::held_slots(TimeMs now) {
 // deadline (ours given up on, or another batch's): waiting could last for ever, so the run ends
 // and says so; `reelq resume` submits the rest once those renders end.
 bool Runner::blocked_by_stale_renders(TimeMs now) const {
+  // Asked on every wait of the loop: without enough stale renders to fill the slots, no need to look.
+  if (m_timed_out + m_foreign_tasks < m_config.settings.max_concurrent) {
+    return false;
+  }
   int stale = m_timed_out;
   int queued = 0;
   for (const JobRow& j : m_jobs) {

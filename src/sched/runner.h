@@ -130,6 +130,7 @@ class Runner {
   int m_timed_out = 0;  // tasks given up on (RENDER_TIMEOUT) this run: the API may still count them
   bool m_credits_out = false;
   bool m_slots_held = false;  // the run ended because stale renders hold every slot
+  int m_foreign_tasks = 0;     // other batches' tasks this run polls (adopt_foreign_tasks)
   bool m_key_refused = false;
   bool m_storage_failed = false;
   std::string m_failure_message;
