@@ -2,10 +2,12 @@
 # packages first (scripts/install-deps.sh), so each works as the first command on a fresh machine.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+FUZZ_BUILD ?= build-fuzz
+FUZZ_SECONDS ?= 600
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps build test demo sanitize bench chaos format clean
+.PHONY: all deps build test demo sanitize fuzz bench chaos format clean
 
 all: build
 
@@ -35,6 +37,13 @@ sanitize: deps
 chaos: build
 	python3 tests/chaos/chaos.py $(BUILD)/reelq . --kills 100 --jobs 60
 
+# The fuzz targets of tests/fuzz under libFuzzer, ASan and UBSan (clang only), each for FUZZ_SECONDS
+# (600: issue 11's 10 minutes; CI runs 30), then each one's figures. A crasher fails it and is named.
+fuzz: deps
+	CC=clang CXX=clang++ cmake -S . -B $(FUZZ_BUILD) -DREELQ_FUZZ=ON -DREELQ_WERROR=ON $(CMAKE_FLAGS)
+	cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_manifest fuzz_answer fuzz_callback
+	tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
 bench: build
 	scripts/bench-enqueue $(BUILD)/reelq
 
@@ -42,4 +51,4 @@ format:
 	clang-format -i $$(git ls-files 'src/*.cc' 'src/*.h' 'src/*.cpp' 'tests/*.cc' 'tests/*.h')
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

@@ -13,6 +13,8 @@ packages=(
   doctest-dev                         # unit tests
   python3 openssl                     # integration tests drive the binary from Python; TLS tests make a cert
   chromium fonts-dejavu-core          # the HTML report's test loads it in headless Chromium
+  clang libclang-rt-14-dev            # `make fuzz`: libFuzzer is clang's (libclang_rt.fuzzer-x86_64.a is in -rt-dev)
+  llvm                                # llvm-symbolizer: a fuzzer's crash report with file:line
 )
 
 missing=()

@@ -202,7 +202,7 @@ struct SimServer::Impl {
     params->setMaxThreads(32);
     params->setMaxQueued(256);
     params->setKeepAlive(true);
-    OutageStarter outage = [this, &owner](double seconds) { return owner.begin_outage(seconds); };
+    OutageStarter outage = [&owner](double seconds) { return owner.begin_outage(seconds); };
     std::lock_guard lock(server_mutex);
     listener = socket;
     server =
