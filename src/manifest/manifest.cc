@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <limits>
+#include <optional>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -76,8 +79,13 @@ class ManifestBuilder {
     return v ? v : defaults.find(key);
   }
 
-  static bool is_int(const YamlNode* n) {
-    return n && n->kind == YamlKind::scalar && n->plain && resolve_plain_scalar(n->text) == ScalarType::integer;
+  // The integer `n` holds when it fits an int; out-of-range values are the schema's to report.
+  static std::optional<int> small_int(const YamlNode* n) {
+    auto v = n ? plain_integer(*n) : std::nullopt;
+    if (!v || *v < std::numeric_limits<int>::min() || *v > std::numeric_limits<int>::max()) {
+      return std::nullopt;
+    }
+    return static_cast<int>(*v);
   }
 
   JobSpec build_job(const YamlNode& job, const YamlNode& defaults, size_t index) {
@@ -90,18 +98,26 @@ class ManifestBuilder {
       error(job.pos, fmt::format("job '{}' has no prompt (and defaults give none)", spec.id));
     } else if (prompt->kind == YamlKind::scalar) {
       spec.prompt = prompt->text;
-      if (size_t bad = find_invalid_utf8(spec.prompt); bad != std::string::npos) {
-        error(prompt->pos, fmt::format("prompt is not valid UTF-8 (byte {} of the text)", bad + 1));
-      }
+      check_utf8(*prompt, "prompt");
     }
-    if (const YamlNode* d = field(job, defaults, "duration"); is_int(d)) {
-      spec.duration = std::stoi(d->text);
+    if (auto d = small_int(field(job, defaults, "duration"))) {
+      spec.duration = *d;
     }
-    if (const YamlNode* t = field(job, defaults, "takes"); is_int(t) && t->text.size() < 6) {
-      spec.takes = std::stoi(t->text);
+    if (auto t = small_int(field(job, defaults, "takes"))) {
+      spec.takes = *t;
     }
     resolve_mode(job, defaults, spec);
     return spec;
+  }
+
+  // Text that reelq stores and sends as JSON must be UTF-8: the API refuses anything else, and so
+  // does reelq reading its own queue back at the next run.
+  bool check_utf8(const YamlNode& v, std::string_view what) {
+    size_t bad = find_invalid_utf8(v.text);
+    if (bad != std::string::npos) {
+      error(v.pos, fmt::format("{} is not valid UTF-8 (byte {} of the text)", what, bad + 1));
+    }
+    return bad == std::string::npos;
   }
 
   void check_id(const YamlNode& job, size_t index, JobSpec& spec) {
@@ -163,7 +179,7 @@ class ManifestBuilder {
       return;
     }
     for (const auto& img : images->items) {
-      if (img.kind == YamlKind::scalar && !img.text.empty()) {
+      if (img.kind == YamlKind::scalar && !img.text.empty() && check_utf8(img, "image")) {
         spec.images.push_back(checked_image(img));
       }
     }
@@ -184,17 +200,35 @@ class ManifestBuilder {
   std::string settings_to_json(const YamlNode& settings) {
     std::string out = "{";
     for (const auto& e : settings.entries) {
-      if (e.value.kind != YamlKind::scalar) {
-        continue;  // the schema has already said what is wrong
+      if (e.value.kind != YamlKind::scalar || !check_utf8(e.value, e.key)) {
+        continue;  // the schema has already said what is wrong, or check_utf8 has
       }
-      bool numeric = e.value.plain && resolve_plain_scalar(e.value.text) != ScalarType::string;
-      out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", json_quote(e.key),
-                         numeric ? e.value.text : json_quote(e.value.text));
+      out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", json_quote(e.key), json_value(e.value));
       if (e.key == "output_dir") {
         check_output_dir(e.value);
       }
     }
     return out + "}";
+  }
+
+  // A plain number or boolean as JSON spells it: YAML's 0x1F, 0o17, +3, .5, 1. and True are not
+  // JSON, and the settings are stored as JSON and read back at every run.
+  static std::string json_value(const YamlNode& v) {
+    if (auto i = plain_integer(v)) {
+      return fmt::format("{}", *i);
+    }
+    ScalarType type = v.plain ? resolve_plain_scalar(v.text) : ScalarType::string;
+    if (type == ScalarType::floating) {
+      try {
+        if (double d = std::stod(v.text); std::isfinite(d)) {
+          return fmt::format("{}", d);
+        }
+      } catch (const std::exception&) {
+      }
+    } else if (type == ScalarType::boolean) {
+      return v.text[0] == 't' || v.text[0] == 'T' ? "true" : "false";
+    }
+    return json_quote(v.text);  // as text: the schema has said what is wrong with it, if anything
   }
 
   // A manifest may come from someone else: it must not send reelq's writes outside its folder.

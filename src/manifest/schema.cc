@@ -132,12 +132,14 @@ std::optional<double> scalar_number(const YamlNode& n, bool integer_only) {
   if (n.kind != YamlKind::scalar || !n.plain) {
     return std::nullopt;
   }
-  ScalarType t = resolve_plain_scalar(n.text);
-  if (t == ScalarType::integer || (!integer_only && t == ScalarType::floating)) {
+  if (auto i = plain_integer(n)) {
+    return static_cast<double>(*i);
+  }
+  if (!integer_only && resolve_plain_scalar(n.text) == ScalarType::floating) {
     try {
       return std::stod(n.text);
     } catch (const std::exception&) {
-      return std::nullopt;  // 0x.. forms and out-of-range values: not a usable number here
+      return std::nullopt;  // .inf and out-of-range values: not a usable number here
     }
   }
   return std::nullopt;

@@ -6,6 +6,7 @@
 #include <yaml-cpp/mark.h>
 #include <yaml-cpp/parser.h>
 
+#include <charconv>
 #include <map>
 #include <optional>
 #include <sstream>
@@ -409,6 +410,27 @@ ScalarType resolve_plain_scalar(std::string_view s) {
     return ScalarType::floating;
   }
   return ScalarType::string;
+}
+
+std::optional<long long> plain_integer(const YamlNode& n) {
+  if (n.kind != YamlKind::scalar || !n.plain || resolve_plain_scalar(n.text) != ScalarType::integer) {
+    return std::nullopt;
+  }
+  std::string_view s = n.text;
+  bool negative = s.starts_with('-');
+  if (negative || s.starts_with('+')) {
+    s.remove_prefix(1);
+  }
+  int base = s.starts_with("0x") ? 16 : s.starts_with("0o") ? 8 : 10;
+  if (base != 10) {
+    s.remove_prefix(2);
+  }
+  long long value = 0;
+  auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, base);
+  if (ec != std::errc() || end != s.data() + s.size()) {
+    return std::nullopt;  // out of range (the digits themselves were checked by resolve_plain_scalar)
+  }
+  return negative ? -value : value;
 }
 
 YamlDocument parse_yaml(std::string_view text, const std::string& file, Diagnostics& errors) {

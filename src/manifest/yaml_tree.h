@@ -4,6 +4,7 @@
 // Built from yaml-cpp's event parser rather than YAML::Node because we need what YAML::Node drops
 // or hides: duplicate keys, whether a scalar was quoted, and positions on every key. It is also a
 // fraction of YAML::Node's size, which matters for 100,000-job manifests.
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,6 +37,11 @@ struct YamlEntry {
 // How a plain scalar reads under YAML 1.2's core schema.
 enum class ScalarType { string, integer, floating, boolean };
 ScalarType resolve_plain_scalar(std::string_view text);
+
+// The value of a plain scalar that reads as an integer (`12`, `-3`, `+5`, `0x1F`, `0o17`), or
+// nullopt when it is not one or does not fit in 64 bits. The schema's checks and the values used
+// afterwards both come from here, so what is checked is what is used.
+std::optional<long long> plain_integer(const YamlNode& n);
 
 struct YamlDocument {
   YamlNode root;

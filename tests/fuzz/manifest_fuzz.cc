@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -63,8 +64,11 @@ void check_accepted(const Manifest& m) {
   }
   // What validate accepted, run must accept too: the stored settings are read back at every run.
   Settings settings;
-  require(apply_settings_json(settings, m.settings_json, "fuzz.yaml: ").ok(),
-          "an accepted manifest's settings apply without error");
+  Status applied = apply_settings_json(settings, m.settings_json, "fuzz.yaml: ");
+  if (!applied) {
+    std::fprintf(stderr, "%s\n(settings stored as %s)\n", applied.error().message.c_str(), m.settings_json.c_str());
+  }
+  require(applied.ok(), "an accepted manifest's settings apply without error");
 }
 
 }  // namespace

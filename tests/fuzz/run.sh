@@ -63,7 +63,7 @@ for t in "${targets[@]}"; do
   new_crashers=$(find "$work/crashes/$t" -type f -newer "$work/$t.start" \( -name 'crash-*' -o -name 'leak-*' \
     -o -name 'timeout-*' -o -name 'oom-*' -o -name 'slow-unit-*' \) | sort)
   crashes=$(printf '%s' "$new_crashers" | grep -c . || true)
-  corpus=$(sed -n 's/.*DONE .* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' "$log" | tail -1)
+  corpus=$(sed -n 's/^#[0-9].* corp: \([0-9]*\/[0-9a-zA-Z]*\).*/\1/p' "$log" | tail -1)
   printf '%-9s %11s %8s %16s %10s %5ss %6s MB %s\n' "$t" "$(stat "$log" number_of_executed_units)" \
     "$(stat "$log" average_exec_per_sec)" "${corpus:-?}" "$(stat "$log" new_units_added)" "$elapsed" \
     "$(stat "$log" peak_rss_mb)" "$crashes" >>"$summary"

@@ -90,6 +90,25 @@ TEST_CASE("the settings block is kept as JSON with numbers as numbers") {
   CHECK(m.settings_json == R"({"rpm":30,"poll_interval":2.5,"on_ambiguous":"hold"})");
 }
 
+// Found by fuzzing (tests/fuzz/regressions/manifest): YAML's own spellings were stored as they
+// stood, which JSON cannot read, so `validate` said ok and every later run refused the batch.
+TEST_CASE("settings numbers in YAML-only spellings are stored as JSON numbers") {
+  Manifest m = parse_ok("batch: b\nsettings:\n  rpm: 0x10\n  max_attempts: +3\n  poll_initial: .5\n"
+                        "  poll_interval: 2.\njobs:\n  - prompt: p\n");
+  CHECK(m.settings_json == R"({"rpm":16,"max_attempts":3,"poll_initial":0.5,"poll_interval":2})");
+}
+
+// Found by fuzzing: the schema checked 0x10 as 16 while the job was given std::stoi's 0, and an
+// integer past int's range threw out of `validate`.
+TEST_CASE("a job's numbers are the values the schema checked") {
+  Manifest m = parse_ok("batch: b\njobs:\n  - prompt: p\n    duration: 0x8\n    takes: 0o20\n");
+  CHECK(m.jobs[0].duration == 8);
+  CHECK(m.jobs[0].takes == 16);
+  auto huge = parse_manifest("batch: b\njobs:\n  - prompt: p\n    duration: 99999999999\n", {"m.yaml", "."});
+  REQUIRE_FALSE(huge.ok());
+  CHECK(huge.error().message == "m.yaml:4:15: duration must be 4, 8 or 12 (got 99999999999)\n");
+}
+
 TEST_CASE("plain scalars read as text where text is wanted; quotes keep text exact") {
   Manifest m = parse_ok("batch: 2024\njobs:\n  - id: 007\n    prompt: 'yes: \"quoted\", #not a comment'\n");
   CHECK(m.batch == "2024");

@@ -18,6 +18,22 @@ TEST_CASE("plain scalars resolve by YAML 1.2's core schema") {
   CHECK(resolve_plain_scalar("") == ScalarType::string);
 }
 
+TEST_CASE("a plain integer's value, in every spelling the core schema allows, or none past 64 bits") {
+  auto value = [](std::string text, bool plain = true) {
+    return plain_integer(YamlNode{YamlKind::scalar, {1, 1}, std::move(text), plain, {}, {}});
+  };
+  CHECK(value("12") == 12);
+  CHECK(value("-3") == -3);
+  CHECK(value("+5") == 5);
+  CHECK(value("0x1F") == 31);
+  CHECK(value("0o17") == 15);
+  CHECK(value("9223372036854775807") == 9223372036854775807LL);
+  CHECK_FALSE(value("99999999999999999999"));
+  CHECK_FALSE(value("0x"));
+  CHECK_FALSE(value("1.5"));
+  CHECK_FALSE(value("12", false));  // quoted: text
+}
+
 TEST_CASE("the tree keeps positions, quoting and document order") {
   Diagnostics errors;
   auto doc = parse_yaml("a: 1\nb:\n  - \"x\"\n  - y\n", "f.yaml", errors);
