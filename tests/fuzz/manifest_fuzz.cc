@@ -11,6 +11,9 @@
 #include <set>
 #include <string>
 
+#include <Poco/JSON/Parser.h>
+
+#include "api/request.h"
 #include "fuzz_check.h"
 #include "manifest/manifest.h"
 #include "settings.h"
@@ -56,6 +59,13 @@ void check_accepted(const Manifest& m) {
     require(job.duration == 4 || job.duration == 8 || job.duration == 12, "duration is 4, 8 or 12");
     require(job.takes >= 1 && job.takes <= 100, "takes is 1 to 100");
     require(!job.prompt.empty(), "every job has a prompt");
+    // The job's input object is stored, read back and sent to the API as JSON.
+    try {
+      Poco::JSON::Parser().parse(input_json(job));
+    } catch (const Poco::Exception& e) {
+      std::fprintf(stderr, "%s\n", e.displayText().c_str());
+      require(false, "a job's input object is JSON");
+    }
     if (job.mode == Mode::image_to_video) {
       require(job.images.size() == 1, "an image-to-video job has exactly one image");
     } else {
