@@ -33,7 +33,7 @@ Exchange read_exchange(std::string_view in) {
   Exchange x;
   std::string_view first = take_line(in);
   std::string_view endpoint = take_word(first);
-  x.endpoint = endpoint == "generate" ? Endpoint::generate
+  x.endpoint = endpoint == "generate"  ? Endpoint::generate
                : endpoint == "balance" ? Endpoint::balance
                                        : Endpoint::status;
   x.response.status = static_cast<int>(to_number(take_word(first), 200, 3));

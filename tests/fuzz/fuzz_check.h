@@ -1,8 +1,8 @@
 #pragma once
 // What the fuzz targets share: a check that stops the run where a promise breaks (libFuzzer saves
 // the input that did it), and a reader for the small text framing the targets' inputs use.
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <string_view>
 

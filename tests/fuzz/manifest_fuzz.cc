@@ -1,6 +1,7 @@
 // libFuzzer target: manifest text -> parse_manifest, the entry point of `reelq validate` and
 // `reelq enqueue`. Whatever the text, it must not crash or hang, a refusal must say where, and a
 // manifest it accepts must keep the promises docs/manifest.md makes about accepted ones.
+#include <Poco/JSON/Parser.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -10,8 +11,6 @@
 #include <fstream>
 #include <set>
 #include <string>
-
-#include <Poco/JSON/Parser.h>
 
 #include "api/request.h"
 #include "fuzz_check.h"
@@ -24,8 +23,8 @@ using reelq::fuzz::require;
 
 namespace {
 
-// The files the seed manifests name (tests/manifests/invalid's fixtures/, jobs/'s refs/), laid out in a fresh folder under
-// $TMPDIR so `images:` entries can be found; removed at exit. Nothing else is ever written.
+// The files the seed manifests name (tests/manifests/invalid's fixtures/, jobs/'s refs/), laid out in a fresh folder
+// under $TMPDIR so `images:` entries can be found; removed at exit. Nothing else is ever written.
 class FixtureDir {
  public:
   FixtureDir() {

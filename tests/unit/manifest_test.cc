@@ -93,8 +93,9 @@ TEST_CASE("the settings block is kept as JSON with numbers as numbers") {
 // Found by fuzzing (tests/fuzz/regressions/manifest): YAML's own spellings were stored as they
 // stood, which JSON cannot read, so `validate` said ok and every later run refused the batch.
 TEST_CASE("settings numbers in YAML-only spellings are stored as JSON numbers") {
-  Manifest m = parse_ok("batch: b\nsettings:\n  rpm: 0x10\n  max_attempts: +3\n  poll_initial: .5\n"
-                        "  poll_interval: 2.\njobs:\n  - prompt: p\n");
+  Manifest m = parse_ok(
+      "batch: b\nsettings:\n  rpm: 0x10\n  max_attempts: +3\n  poll_initial: .5\n"
+      "  poll_interval: 2.\njobs:\n  - prompt: p\n");
   CHECK(m.settings_json == R"({"rpm":16,"max_attempts":3,"poll_initial":0.5,"poll_interval":2})");
 }
 
