@@ -156,7 +156,10 @@ std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int
   }
 }
 
-Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
+namespace {
+
+// What the exchange means; classify() then makes its message safe to show.
+Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
   Answer a;
   if (r.wire == WireOutcome::not_sent) {
     a.kind = AnswerKind::unreachable;
@@ -216,6 +219,17 @@ Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
       a.message = fmt::format("HTTP {} with an unreadable code: {}", h, excerpt(r.body));
     }
   }
+  return a;
+}
+
+}  // namespace
+
+Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
+  Answer a = classify_exchange(endpoint, r, now_ms);
+  // The message quotes the API (or a gateway's page), and it is logged, printed and stored: an
+  // escape sequence in it must not drive the user's terminal, nor 10 KB of it fill a log line.
+  constexpr size_t k_max_message = 500;
+  a.message = printable_excerpt(a.message, k_max_message);
   return a;
 }
 

@@ -80,10 +80,12 @@ void check_classify(const Exchange& x) {
   Answer a = classify(x.endpoint, x.response, k_now_ms);
   if (x.response.wire == WireOutcome::not_sent) {
     require(a.kind == AnswerKind::unreachable && !a.sent, "a request that never left is unreachable");
+    require(printable(a.message), "an answer's message is printable");
     return;
   }
   require(a.sent && a.kind != AnswerKind::unreachable, "a request that went out is never unreachable");
   require(!a.retry_after_ms || *a.retry_after_ms >= 0, "Retry-After is never negative");
+  require(printable(a.message) && a.message.size() <= 503, "an answer's message is printable and short");
   if (x.endpoint == Endpoint::generate) {
     require(a.kind != AnswerKind::ok || !parse_task_id(x.response.body).empty(),
             "an ok submit has a taskId reelq can keep");

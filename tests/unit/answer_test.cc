@@ -228,6 +228,22 @@ TEST_CASE("404 on status is not found; on submit it is an invalid request") {
   CHECK(classify(Endpoint::generate, answered(404, body), k_now).kind == AnswerKind::invalid_request);
 }
 
+// Found by fuzzing (tests/fuzz/regressions/answer): the API's message went to the terminal,
+// the log and the database as it came, escape sequences and all.
+TEST_CASE("an answer's message is made printable and cut to 500 bytes") {
+  Answer a = classify(Endpoint::generate,
+                      answered(400, R"({"code":400,"message":"bad\u001b]0;owned\u0007 prompt","data":null})"), k_now);
+  CHECK(a.kind == AnswerKind::invalid_request);
+  CHECK(a.message == "bad?]0;owned? prompt");
+  Answer page = classify(Endpoint::status, answered(503, "<p>" + std::string(10000, 'x') + "\x1b[2J</p>"), k_now);
+  CHECK(page.message == "HTTP 503 without an API envelope: " + std::string(77, 'x') + "...");
+  Answer escape = classify(Endpoint::status, answered(503, "<p>busy\x1b[2J</p>"), k_now);
+  CHECK(escape.message == "HTTP 503 without an API envelope: busy?[2J");
+  Answer envelope =
+      classify(Endpoint::status, answered(503, R"({"code":503,"message":")" + std::string(10000, 'y') + "\"}"), k_now);
+  CHECK(envelope.message == std::string(500, 'y') + "...");
+}
+
 TEST_CASE("server errors, HTML pages and broken bodies are transient") {
   Answer a = classify(Endpoint::status,
                       answered(502, "<html><body><h1>502 Bad Gateway</h1>\n<p>nginx</p></body></html>"), k_now);
