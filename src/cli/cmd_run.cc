@@ -105,7 +105,9 @@ class StopWatchdog {
     while (!m_done && g_stop_requests.load() == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (int i = 0; i < 90 && !m_done; ++i) {
+    // A deadline rather than a count of naps: 90 naps of 20 ms said "over 2 s" after 1.8 s.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!m_done && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!m_done) {
@@ -155,6 +157,7 @@ Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& fl
   layers.batch = batch.name;
   layers.manifest_path = batch.manifest_path;
   layers.manifest_settings_json = batch.settings_json;
+  layers.remembered_flags_json = batch.run_flags_json;
   layers.stored_output_dir = batch.output_dir;
   layers.stored_api_base = batch.api_base;
   layers.stored_time_scale = batch.time_scale;
@@ -470,6 +473,17 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   // Where the batch runs, recorded before anything else can stop this run (a listener that cannot
   // bind, a folder that cannot be written): the resume line it prints must lead back here.
   if (auto st = store.record_api(batch_name, settings->api_base, settings->time_scale); !st) {
+    return report_error(io.err, st.error());
+  }
+  // A resume runs the batch as it was started (`--on-ambiguous hold`, callback mode and its
+  // listener): the flags are remembered with the batch, and said when used without being given.
+  if (std::string kept = remembered_in_use(batch->run_flags_json, flags.settings); !kept.empty()) {
+    fmt::print(io.err, "reelq: batch {} runs with the flags its last run was given: {} (give one again to change it)\n",
+               batch_name, kept);
+  }
+  if (auto st = store.record_run_flags(batch_name, merge_run_flags(batch->run_flags_json, flags.settings,
+                                                                   fs::current_path()));
+      !st) {
     return report_error(io.err, st.error());
   }
   auto id = queue_id(queue.db());

@@ -130,6 +130,37 @@ class RunE2E(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], 22)
 
+    def test_resume_keeps_the_flags_the_run_was_given(self):
+        """`run --on-ambiguous hold`, stopped with a submit of unknown fate: `resume` alone must hold
+        it too (it resubmitted it, paying perhaps twice, when the flag was forgotten)."""
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(20))
+        p = self.spawn_run("m.yaml", "--on-ambiguous", "hold", "--max-concurrent", "2",
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.8)
+        p.kill()
+        p.wait()
+        db = self.db()
+        # As a kill between the intent and the answer leaves it.
+        db.execute("UPDATE jobs SET state = 'submitting' WHERE rowid = "
+                   "(SELECT min(rowid) FROM jobs WHERE state = 'queued')")
+        db.commit()
+        remembered = json.loads(db.execute("SELECT run_flags_json FROM batches").fetchone()[0])
+        self.assertEqual(remembered, {"on_ambiguous": "hold", "max_concurrent": "2"})
+        db.close()
+        r = self.reelq_run(cmd="resume")
+        self.assertIn("reelq: batch mixed runs with the flags its last run was given: --max-concurrent 2 "
+                      "--on-ambiguous hold (give one again to change it)", r.stderr)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # the held take is failed, not resubmitted
+        held = self.db().execute("SELECT fail_code, ambiguous FROM jobs WHERE fail_code IS NOT NULL").fetchall()
+        self.assertEqual(held, [("AMBIGUOUS_SUBMIT", 0)])
+        self.assertLessEqual(self.sim.stats()["max_concurrent_tasks"], 2)
+        # Given again, a flag wins and is remembered in its turn.
+        again = self.reelq_run("--batch", "mixed", "--on-ambiguous", "resubmit", cmd="resume")
+        self.assertNotIn("--on-ambiguous", again.stderr)
+        flags = json.loads(self.db().execute("SELECT run_flags_json FROM batches").fetchone()[0])
+        self.assertEqual(flags["on_ambiguous"], "resubmit")
+
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(3))
