@@ -243,9 +243,7 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
     return st.error();
   }
   for (const auto& [key, value] : layers.flags) {
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto st = apply_setting(s, key, value, flag); !st) {
+    if (auto st = apply_setting(s, key, value, flag_name(key)); !st) {
       return st.error();
     }
   }

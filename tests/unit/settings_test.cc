@@ -124,6 +124,8 @@ TEST_CASE("the listener's settings layer like the others and are checked") {
   CHECK(resolve_settings(l).error().message == "--listen: must be HOST:PORT, e.g. 127.0.0.1:8787 (got \"8787\")");
   l.flags = {{"listen", "host:70000"}};
   CHECK_FALSE(resolve_settings(l).ok());
+  l.flags = {{"request_type", "push"}};
+  CHECK(resolve_settings(l).error().message == "--mode: must be async or callback (got \"push\")");
   l.flags = {{"image_base_url", "cdn.example.com/refs"}};
   CHECK(resolve_settings(l).error().message ==
         "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
