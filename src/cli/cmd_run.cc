@@ -591,7 +591,10 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
     rc = k_exit_usage;
     return std::nullopt;
   }
-  auto queue = Queue::open(flags.db, system_clock());
+  // A key file only its owner can read: the queue it makes (the batch's prompts, its taskIds, its
+  // result URLs) is kept as private. Otherwise the user's umask decides, as for any file.
+  auto queue = Queue::open(flags.db, system_clock(),
+                           key_file_is_private(flags.api_key_file) ? DbPrivacy::private_ : DbPrivacy::umask);
   if (!queue) {
     io.err << "reelq: " << queue.error().message << "\n";
     rc = exit_code_for(queue.error());

@@ -161,6 +161,50 @@ class RunE2E(SimRunTest):
         flags = json.loads(self.db().execute("SELECT run_flags_json FROM batches").fetchone()[0])
         self.assertEqual(flags["on_ambiguous"], "resubmit")
 
+    def run_with_umask(self, mask, *args, env):
+        return subprocess.run([REELQ, "run", "m.yaml", "--api-base", self.sim.base, "--time-scale", SCALE, *args],
+                              cwd=self.dir, env=dict(os.environ, **env), capture_output=True, text=True,
+                              timeout=120, preexec_fn=lambda: os.umask(mask))
+
+    def mode_of(self, *path):
+        return oct(os.stat(os.path.join(self.dir, *path)).st_mode & 0o777)
+
+    def test_files_honour_the_umask_and_a_private_key_file_makes_a_private_queue(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(2))
+        r = self.run_with_umask(0o002, "--db", "open.db", env={"APIXO_API_KEY": "sim-key"})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.mode_of("open.db"), "0o664")  # SQLite alone gives 0644 whatever the umask
+        self.assertEqual(self.mode_of("renders", "mixed", "job00-t1.mp4"), "0o664")
+        self.assertEqual(self.mode_of("renders", "mixed"), "0o775")
+
+        key = self.write("key.txt", "sim-key\n")
+        os.chmod(key, 0o600)
+        self.write("p.yaml", mixed_manifest(2).replace("batch: mixed", "batch: private"))
+        env = dict(os.environ, APIXO_API_KEY="")
+        p = subprocess.Popen([REELQ, "run", "p.yaml", "--db", "private.db", "--api-key-file", key, "--api-base",
+                              self.sim.base, "--time-scale", SCALE, "--max-concurrent", "1"], cwd=self.dir, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: os.umask(0o022))
+        wal_mode = None
+        while p.poll() is None and wal_mode is None:
+            if os.path.exists(os.path.join(self.dir, "private.db-wal")):
+                wal_mode = self.mode_of("private.db-wal")
+            time.sleep(0.01)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertEqual(self.mode_of("private.db"), "0o600")
+        self.assertEqual(wal_mode, "0o600")  # SQLite gives its WAL the database's mode
+        # A key file others can read says nothing: the umask decides again.
+        os.chmod(key, 0o644)
+        self.write("q.yaml", mixed_manifest(1).replace("batch: mixed", "batch: third"))
+        r = subprocess.run([REELQ, "run", "q.yaml", "--db", "third.db", "--api-key-file", key, "--api-base",
+                            self.sim.base, "--time-scale", SCALE], cwd=self.dir, env=env, capture_output=True,
+                           text=True, timeout=120, preexec_fn=lambda: os.umask(0o077))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.mode_of("third.db"), "0o600")
+        self.assertEqual(self.mode_of("renders", "third", "job00-t1.mp4"), "0o600")
+
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(3))
