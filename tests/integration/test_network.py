@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from harness import REELQ, main
+from harness import KEY, REELQ, main
 from simharness import SCALE, SimRunTest
 
 
@@ -82,7 +82,7 @@ class Network(SimRunTest):
         self.write("m.yaml", plain_manifest(3))
         base = f"http://127.0.0.1:{closed_port()}"
         r = subprocess.run([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", base, "--time-scale", SCALE],
-                           cwd=self.dir, env=dict(os.environ, APIXO_API_KEY="sim-key"), capture_output=True,
+                           cwd=self.dir, env=dict(os.environ, APIXO_API_KEY=KEY), capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn(f"reelq: cannot reach the API at {base} (Connection refused", r.stderr)
@@ -92,7 +92,7 @@ class Network(SimRunTest):
         # A batch already in the queue: resume stops before submitting anything.
         subprocess.run([REELQ, "enqueue", "m.yaml", "--db", "q.db"], cwd=self.dir, check=True, capture_output=True)
         r = subprocess.run([REELQ, "resume", "--db", "q.db", "--api-base", base], cwd=self.dir,
-                           env=dict(os.environ, APIXO_API_KEY="sim-key"), capture_output=True, text=True, timeout=60)
+                           env=dict(os.environ, APIXO_API_KEY=KEY), capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("nothing was submitted", r.stderr)
         self.assertEqual(self.count("state = 'queued' AND attempts = 0"), 3)

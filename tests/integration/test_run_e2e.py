@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import REELQ, main, run
+from harness import KEY, REELQ, main, run, sweep
 from simharness import SCALE, SimRunTest
 
 
@@ -92,7 +92,7 @@ class RunE2E(SimRunTest):
         self.start_sim("--seed", "9")
         self.write("m.yaml", mixed_manifest(24))
         rng = random.Random(1234)
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        env = dict(os.environ, APIXO_API_KEY=KEY)
         args = ["--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE, "--quiet"]
         for i in range(6):
             cmd = [REELQ, "run", "m.yaml"] if i == 0 else [REELQ, "resume"]
@@ -172,13 +172,13 @@ class RunE2E(SimRunTest):
     def test_files_honour_the_umask_and_a_private_key_file_makes_a_private_queue(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(2))
-        r = self.run_with_umask(0o002, "--db", "open.db", env={"APIXO_API_KEY": "sim-key"})
+        r = self.run_with_umask(0o002, "--db", "open.db", env={"APIXO_API_KEY": KEY})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.mode_of("open.db"), "0o664")  # SQLite alone gives 0644 whatever the umask
         self.assertEqual(self.mode_of("renders", "mixed", "job00-t1.mp4"), "0o664")
         self.assertEqual(self.mode_of("renders", "mixed"), "0o775")
 
-        key = self.write("key.txt", "sim-key\n")
+        key = self.write("key.txt", KEY + "\n")
         os.chmod(key, 0o600)
         self.write("p.yaml", mixed_manifest(2).replace("batch: mixed", "batch: private"))
         env = dict(os.environ, APIXO_API_KEY="")
@@ -277,6 +277,15 @@ class RunE2E(SimRunTest):
         self.assertIn("failures: CONTENT_VIOLATION 1", r.stdout)
         db = self.db()
         self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0], 4)
+
+    def test_the_secrets_sweep_finds_a_key_that_was_written(self):
+        """Every test ends with harness.sweep; it must be able to fail."""
+        planted = os.path.join(self.dir, "renders", "leak.log")
+        os.makedirs(os.path.dirname(planted))
+        with open(planted, "w") as f:
+            f.write("Authorization: Bearer " + KEY)
+        self.assertEqual(sweep(self.dir, ["ok", "key=" + KEY]), [f"{planted}: {KEY}", f"output of run 2: {KEY}"])
+        os.remove(planted)
 
     def test_the_key_is_never_written_anywhere(self):
         self.start_sim("--keys", "sk-live-SECRET123")
