@@ -893,6 +893,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   install_signal_handlers();
   StopWatchdog watchdog;
   int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io, DrainMode::rehearsal);
+  if (rc == k_exit_usage || rc == k_exit_internal) {
+    return rc;  // refused before anything ran (its reason printed): no figures, no reports to point at
+  }
   print_sim_stats(sim, io.out);
   if (auto st = write_rehearsal_reports(*queue.value(), manifest->batch, dir); !st) {
     return report_error(io.err, st.error());
