@@ -105,6 +105,8 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   sim->add_option("--fault-callback-twice", f.callback_twice, "Chance a task's callback is delivered twice")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--ledger", c.ledger_path, "Append every request to this file as a JSON line");
+  sim->add_option("--state", c.state_path,
+                  "Keep tasks, credits and counts in this file, so a simulator started again still knows them");
   sim->add_option_function<std::string>(
          "--hostile", [&c](const std::string& name) { c.hostile = *parse_sim_hostile(name); },
          "One hostile answer about the first task or request (docs/reliability.md)")

@@ -62,6 +62,7 @@ struct SimConfig {
   std::string bad_image_word = "unreachable";  // in an image URL: the task fails with INVALID_IMAGE_URL
   std::string prices_json;                     // "" = the built-in schemas/prices.json
   std::string ledger_path;                     // "" = no ledger; else one JSON line per request
+  std::string state_path;  // "" = forget everything on exit; else tasks and credits outlive a restart
   FaultRates faults;
   SimHostile hostile = SimHostile::none;
 };

@@ -13,6 +13,7 @@
 #include "api/transport.h"
 #include "sim/sim_config.h"
 #include "util/clock.h"
+#include "util/result.h"
 
 namespace reelq {
 
@@ -64,6 +65,11 @@ class SimCore {
   void callback_done(const CallbackDelivery& delivery, bool delivered);
 
   std::string stats_json();
+
+  // SimConfig::state_path: read what an earlier simulator knew (before serving), and write it
+  // (after each task is created, and when the simulator stops). No-ops without a state path.
+  Status load_state();
+  void save_state();
 
  private:
   struct Impl;

@@ -275,6 +275,9 @@ SimServer::~SimServer() {
 }
 
 Status SimServer::start() {
+  if (auto st = m_impl->core.load_state(); !st) {
+    return st;
+  }
   try {
     m_impl->port = m_impl->config.port;
     m_impl->listen(*this);
@@ -315,6 +318,7 @@ void SimServer::stop() {
     m_impl->server->stopAll(true);
     m_impl->server.reset();
   }
+  m_impl->core.save_state();  // refunds and callbacks begun since the last task was created
 }
 
 int SimServer::port() const {

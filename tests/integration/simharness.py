@@ -25,7 +25,8 @@ class Sim:
         port_file = os.path.join(self._dir.name, "port")
         if "--keys" not in args:
             args = ("--keys", KEY + ",sim-key", *args)  # sim-key: for tests written before the sweep
-        self.proc = subprocess.Popen([REELQ, "sim", "--port", "0", "--port-file", port_file, *args],
+        port = () if "--port" in args else ("--port", "0")
+        self.proc = subprocess.Popen([REELQ, "sim", *port, "--port-file", port_file, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         while not _read(port_file):
