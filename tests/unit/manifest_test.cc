@@ -159,3 +159,11 @@ TEST_CASE("image-to-video takes exactly one reference image") {
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message == "m.yaml:4:13: images must list exactly 1 entry (got 2)\n");
 }
+
+TEST_CASE("a message quoting the manifest shows its control bytes rather than sending them to the terminal") {
+  auto r = parse_manifest("batch: b\njobs:\n  - id: \"\\e]0;owned\\a\\e[2J\"\n    prompt: p\n", {"m.yaml", "."});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message ==
+        "m.yaml:3:9: id must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' (got "
+        "\"\\x1b]0;owned\\x07\\x1b[2J\")\n");
+}
