@@ -112,7 +112,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
       head.append(data, std::min(n, 12 - head.size()));
     }
     bytes += static_cast<std::int64_t>(n);
-    if (bytes > limits.max_bytes) {
+    if (limits.stop && *limits.stop) {
+      stopped = "stopped";
+    } else if (bytes > limits.max_bytes) {
       stopped = fmt::format("download over {} bytes, stopped: not a video", limits.max_bytes);
     } else if (head.size() >= 8 && !is_mp4_head(head)) {
       stopped = "download is not an MP4 file";  // no need to read the rest of an endless non-video
@@ -281,7 +283,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     while (!m_stopping && attempts < m_options.max_attempts) {
       error.clear();
       WireOutcome wire = WireOutcome::answered;
-      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock};
+      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping};
       rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits);
       if (wire == WireOutcome::not_sent && !error.empty()) {
         // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so

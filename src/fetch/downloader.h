@@ -51,6 +51,9 @@ struct DownloadLimits {
   std::int64_t max_bytes = k_max_result_bytes;
   ProgressRule progress;   // judged on `clock`
   Clock* clock = nullptr;  // nullptr = no progress rule
+  // When set, the transfer ends at the next bytes that arrive ("stopped"): a stop need not wait
+  // for a long download to finish.
+  const std::atomic<bool>* stop = nullptr;
 };
 
 struct DownloadOptions {
@@ -79,7 +82,8 @@ class Downloader {
   void start(DownloadTask task);
   std::vector<DownloadResult> take_finished();
   size_t in_flight() const;  // queued, running, or finished but not yet taken
-  // Asks workers to stop after their current transfer; unfinished tasks are resumed next run.
+  // Asks workers to stop; a transfer under way ends at its next bytes (its partial file removed).
+  // Unfinished tasks are resumed next run.
   void stop();
 
  private:

@@ -29,7 +29,7 @@ struct Fetch {
   std::string error;
   int status = 0;
   FileRecord get(const std::string& name = "a.mp4", std::int64_t max_bytes = k_max_result_bytes) {
-    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr, {max_bytes, {}, nullptr});
+    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr, {max_bytes, {}, nullptr, nullptr});
   }
   bool no_leftovers() {
     for (const auto& e : fs::directory_iterator(dir.path())) {
@@ -246,6 +246,36 @@ TEST_CASE("a redirect is not followed, not retried, and names where it pointed")
   }
   CHECK(f.t.requests.size() == 1);
   CHECK(f.folder_empty());
+}
+
+TEST_CASE("a stop ends a transfer at its next bytes, and leaves nothing behind") {
+  Fetch f;
+  std::atomic<bool> stop{false};
+  int pieces = 0;
+  std::vector<std::string> body{k_mp4};
+  body.insert(body.end(), 1000, std::string(1024, 'v'));
+  f.t.answer_in_pieces(200, body, 0);
+  // The fake hands pieces over one by one; the stop comes after the tenth.
+  struct CountingClock final : Clock {
+    int* n;
+    std::atomic<bool>* stop;
+    TimeMs now_ms() override { return 0; }
+    void sleep_ms(TimeMs) override {
+      if (++*n == 10) {
+        *stop = true;
+      }
+    }
+  } counting;
+  counting.n = &pieces;
+  counting.stop = &stop;
+  f.t.clock = &counting;
+  FileRecord r = download_file(f.t, "https://cdn.test/v.mp4", f.dir / "a.mp4", f.error, f.status, nullptr,
+                               {k_max_result_bytes, {}, nullptr, &stop});
+  CHECK(r.path.empty());
+  CHECK(f.error == "stopped");
+  CHECK(pieces == 10);
+  CHECK(f.no_leftovers());
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
 }
 
 // Issue 12 item 2: a take whose download had used up its attempts was started again (by
