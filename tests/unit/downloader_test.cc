@@ -29,7 +29,8 @@ struct Fetch {
   std::string error;
   int status = 0;
   FileRecord get(const std::string& name = "a.mp4", std::int64_t max_bytes = k_max_result_bytes) {
-    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr, {max_bytes, {}, nullptr, nullptr});
+    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr,
+                         {max_bytes, {}, nullptr, nullptr});
   }
   bool no_leftovers() {
     for (const auto& e : fs::directory_iterator(dir.path())) {
