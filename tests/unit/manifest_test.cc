@@ -141,6 +141,16 @@ TEST_CASE("a manifest file over the size cap is refused before it is read") {
         big.string() + ": is 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
 }
 
+TEST_CASE("a manifest with no size to go by (a device, a pipe) is read up to the cap, then refused") {
+  if (!fs::exists("/dev/zero")) {
+    return;
+  }
+  auto m = load_manifest("/dev/zero");  // before issue 11: read until memory ran out
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().message ==
+        "/dev/zero: is over 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
+}
+
 TEST_CASE("a prompt is limited to 5000 characters, counted as characters, not bytes") {
   std::string accented;
   for (int i = 0; i < 5000; ++i) {
