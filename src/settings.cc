@@ -67,6 +67,7 @@ const std::vector<std::string>& setting_keys() {
                                                   "poll_interval",
                                                   "output_dir",
                                                   "download_concurrency",
+                                                  "max_download_mb",
                                                   "max_attempts",
                                                   "on_ambiguous",
                                                   "request_type",
@@ -96,6 +97,8 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
     return set_int(s.max_concurrent, value, source, 1, 1000);
   } else if (key == "download_concurrency") {
     return set_int(s.download_concurrency, value, source, 1, 64);
+  } else if (key == "max_download_mb") {
+    return set_int(s.max_download_mb, value, source, 1, 1 << 20);
   } else if (key == "max_attempts") {
     return set_int(s.max_attempts, value, source, 1, 100);
   } else if (key == "poll_initial") {

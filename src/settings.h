@@ -19,6 +19,8 @@ struct Settings {
   double poll_interval = 2;                       // s between polls of one task, at the least
   std::string output_dir;                         // "" = renders/BATCH next to the manifest
   int download_concurrency = 4;
+  // A result file past this is no video (an endless stream): its download stops there and fails.
+  int max_download_mb = 4096;
   int max_attempts = 5;  // per job, for transient errors (429s never count)
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   RequestType request_type = RequestType::async;

@@ -17,6 +17,7 @@ const std::map<std::string, std::string>& setting_help() {
       {"poll_interval", "Least seconds between polls of one task (default 2)"},
       {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
       {"download_concurrency", "Result downloads at once (default 4)"},
+      {"max_download_mb", "Largest result file in MB; a download past it stops and fails (default 4096)"},
       {"max_attempts", "Attempts per job for transient errors (default 5)"},
       {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
       {"request_type", "async (default, polling) or callback (needs --listen and --public-url); also --mode"},

@@ -527,6 +527,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.max_attempts = settings->max_attempts;
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
+  dopts.max_bytes = std::int64_t{settings->max_download_mb} << 20;
+  dopts.progress.window = static_cast<TimeMs>(static_cast<double>(dopts.progress.window) * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
   warn_if_callbacks_unheard(store, batch_name, *settings, io);
   auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);

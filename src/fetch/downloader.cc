@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <fstream>
+#include <optional>
 
 #include "fetch/output_paths.h"
 #include "sched/backoff.h"
@@ -34,6 +35,20 @@ bool holds_same_bytes(const fs::path& path, std::int64_t bytes, const std::strin
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   return !ec && static_cast<std::int64_t>(size) == bytes && sha256_of_file(path) == sha256;
+}
+
+// An MP4 begins with its 'ftyp' box: a 4-byte size, then "ftyp".
+bool is_mp4_head(const std::string& head) {
+  return head.size() >= 8 && head.compare(4, 4, "ftyp") == 0;
+}
+
+// An untrusted header, fit for a log line: printable ASCII only, cut to `max` characters.
+std::string printable_prefix(const std::string& text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) {
+    out += c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  return text.size() > max ? out + "..." : out;
 }
 
 enum class Placed { moved, already_there, taken, failed };
@@ -67,7 +82,7 @@ Placed place_if_free(const fs::path& part, const fs::path& target, std::int64_t 
 }  // namespace
 
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status, WireOutcome* wire, std::int64_t max_bytes) {
+                         int& http_status, WireOutcome* wire, const DownloadLimits& limits) {
   FileRecord rec;
   rec.url = url;
   // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
@@ -83,8 +98,13 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
   std::int64_t bytes = 0;
   std::string head;
+  std::string stopped;  // why the sink ended the transfer early, if it did
   HttpRequest req;
   req.url = url;
+  std::optional<ProgressFloor> floor;
+  if (limits.clock) {
+    floor.emplace(limits.progress, limits.clock->now_ms());
+  }
   HttpResponse r = transport.fetch(req, [&](const char* data, size_t n) {
     out.write(data, static_cast<std::streamsize>(n));
     sha.update(data, n);
@@ -92,7 +112,16 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
       head.append(data, std::min(n, 12 - head.size()));
     }
     bytes += static_cast<std::int64_t>(n);
-    return static_cast<bool>(out) && bytes <= max_bytes;
+    if (limits.stop && *limits.stop) {
+      stopped = "stopped";
+    } else if (bytes > limits.max_bytes) {
+      stopped = fmt::format("download over {} bytes, stopped: not a video", limits.max_bytes);
+    } else if (head.size() >= 8 && !is_mp4_head(head)) {
+      stopped = "download is not an MP4 file";  // no need to read the rest of an endless non-video
+    } else if (floor && !floor->on_progress(limits.clock->now_ms(), bytes)) {
+      stopped = floor->why();
+    }
+    return static_cast<bool>(out) && stopped.empty();
   });
   out.close();
   http_status = r.status;
@@ -107,14 +136,18 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   if (r.wire != WireOutcome::answered) {
     return fail(fmt::format("the transfer broke off: {}", r.error));
   }
+  if (r.status >= 300 && r.status < 400) {
+    return fail(fmt::format("download answered HTTP {}, a redirect to '{}': reelq does not follow redirects", r.status,
+                            printable_prefix(r.header("Location"), 200)));
+  }
   if (r.status != 200) {
     return fail(fmt::format("download answered HTTP {}", r.status));
   }
   if (!out) {
     return fail(fmt::format("cannot write {}", part.string()));
   }
-  if (bytes > max_bytes) {
-    return fail(fmt::format("download over {} bytes, stopped: not a video", max_bytes));
+  if (!stopped.empty()) {
+    return fail(stopped);
   }
   std::string length = r.header("Content-Length");
   if (!length.empty() && length != std::to_string(bytes)) {
@@ -123,7 +156,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   if (bytes == 0) {
     return fail("download was empty");
   }
-  if (head.size() < 8 || head.substr(4, 4) != "ftyp") {
+  if (!is_mp4_head(head)) {
     return fail("download is not an MP4 file");
   }
   std::string sha256 = Poco::DigestEngine::digestToHex(sha.digest());
@@ -250,7 +283,8 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     while (!m_stopping && attempts < m_options.max_attempts) {
       error.clear();
       WireOutcome wire = WireOutcome::answered;
-      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire);
+      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping};
+      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits);
       if (wire == WireOutcome::not_sent && !error.empty()) {
         // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so
         // no attempt is spent. Wait for it, longer each time, for as long as the run goes on.
@@ -264,8 +298,9 @@ DownloadResult Downloader::run(const DownloadTask& task) {
       if (error.empty()) {
         break;
       }
-      // A 4xx from the CDN (an expired or refused URL) will not change by waiting.
-      if (result.http_status >= 400 && result.http_status < 500) {
+      // A 4xx from the CDN (an expired or refused URL) will not change by waiting, nor will a
+      // redirect reelq does not follow.
+      if (result.http_status >= 300 && result.http_status < 500) {
         break;
       }
       if (attempts < m_options.max_attempts) {

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "api/transport.h"
+#include "fetch/progress_floor.h"
 #include "queue/run_store.h"
 #include "util/clock.h"
 
@@ -41,6 +42,20 @@ struct DownloadResult {
   int http_status = 0;
 };
 
+// A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
+// or without a Content-Length): the download stops before it can fill the disk.
+inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
+
+// What bounds one file's transfer besides the transport's timeouts.
+struct DownloadLimits {
+  std::int64_t max_bytes = k_max_result_bytes;
+  ProgressRule progress;   // judged on `clock`
+  Clock* clock = nullptr;  // nullptr = no progress rule
+  // When set, the transfer ends at the next bytes that arrive ("stopped"): a stop need not wait
+  // for a long download to finish.
+  const std::atomic<bool>* stop = nullptr;
+};
+
 struct DownloadOptions {
   std::filesystem::path output_dir;
   int workers = 4;             // 0 = download inline, inside start() (tests on a fake clock)
@@ -48,17 +63,16 @@ struct DownloadOptions {
                                // attempts earlier is tried again when it is started again
   TimeMs backoff_base = 1000;  // already time-scaled
   TimeMs backoff_cap = 60000;
+  std::int64_t max_bytes = k_max_result_bytes;  // per file (settings: max_download_mb)
+  ProgressRule progress;                        // its window already time-scaled
 };
-
-// A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
-// or without a Content-Length): the download stops before it can fill the disk.
-inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
 
 // The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
 // what became of the request (not_sent: the host could not be reached, nothing was fetched).
+// Redirects are not followed: a result URL must serve the file itself.
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
                          std::string& error, int& http_status, WireOutcome* wire = nullptr,
-                         std::int64_t max_bytes = k_max_result_bytes);
+                         const DownloadLimits& limits = {});
 
 class Downloader {
  public:
@@ -68,7 +82,8 @@ class Downloader {
   void start(DownloadTask task);
   std::vector<DownloadResult> take_finished();
   size_t in_flight() const;  // queued, running, or finished but not yet taken
-  // Asks workers to stop after their current transfer; unfinished tasks are resumed next run.
+  // Asks workers to stop; a transfer under way ends at its next bytes (its partial file removed).
+  // Unfinished tasks are resumed next run.
   void stop();
 
  private:

@@ -63,6 +63,11 @@ const std::vector<std::pair<std::string, SimHostile>>& hostile_table() {
       {"retry-after-day", SimHostile::retry_after_day},
       {"code-429-in-200", SimHostile::code_429_in_200},
       {"huge-body", SimHostile::huge_body},
+      {"escaping-result-url", SimHostile::escaping_result_url},
+      {"redirect-loop", SimHostile::redirect_loop},
+      {"redirect-to-file", SimHostile::redirect_to_file},
+      {"endless-download", SimHostile::endless_download},
+      {"trickle-download", SimHostile::trickle_download},
   };
   return table;
 }
@@ -256,6 +261,9 @@ struct SimCore::Impl {
           json_quote(t.id), json_quote(t.fail_code), json_quote(t.fail_msg), t.created, t.done_at);
     }
     std::string url = fmt::format("{}/files/{}/0.mp4?expires={}", public_base, t.id, t.expires_at);
+    if (hostile_on_first(t.id, SimHostile::escaping_result_url)) {
+      url = fmt::format("{}/files/{}/../../../../etc/passwd?expires={}", public_base, t.id, t.expires_at);
+    }
     std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
     if (hostile_on_first(t.id, SimHostile::result_not_json)) {
       result = "resultUrls: not JSON {";
@@ -436,12 +444,48 @@ struct SimCore::Impl {
     return std::nullopt;
   }
 
+  // The download answers of SimConfig::hostile for task 1's result file, or nullopt.
+  std::optional<SimReply> hostile_file(const SimRequest& req, const std::string& id, std::string& outcome) const {
+    if (!is_first_task(id)) {
+      return std::nullopt;
+    }
+    SimReply r = json_reply(302, "");
+    r.content_type = "text/plain";
+    switch (config.hostile) {
+      case SimHostile::escaping_result_url:
+        outcome = "hostile_escaping_result_url";
+        r = json_reply(200, video);
+        r.content_type = "video/mp4";
+        return r;
+      case SimHostile::redirect_loop:
+        outcome = "hostile_redirect_loop";
+        r.headers.emplace_back("Location", fmt::format("{}{}?{}", public_base, req.path, req.query));
+        return r;
+      case SimHostile::redirect_to_file:
+        outcome = "hostile_redirect_to_file";
+        r.headers.emplace_back("Location", "file:///etc/passwd");
+        return r;
+      case SimHostile::endless_download:
+      case SimHostile::trickle_download:
+        outcome =
+            config.hostile == SimHostile::endless_download ? "hostile_endless_download" : "hostile_trickle_download";
+        r = json_reply(200, video);
+        r.content_type = "video/mp4";
+        r.fault = config.hostile == SimHostile::endless_download ? SimFault::endless : SimFault::trickle;
+        return r;
+      default:
+        return std::nullopt;
+    }
+  }
+
   SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
     // /files/{taskId}/0.mp4
     std::string rest = req.path.substr(std::string("/files/").size());
     std::string id = rest.substr(0, rest.find('/'));
     auto it = tasks.find(id);
-    if (it == tasks.end() || now < it->second.done_at || !it->second.fail_code.empty() || rest != id + "/0.mp4") {
+    bool escaping = hostile_on_first(id, SimHostile::escaping_result_url) && rest == id + "/../../../../etc/passwd";
+    if (it == tasks.end() || now < it->second.done_at || !it->second.fail_code.empty() ||
+        (rest != id + "/0.mp4" && !escaping)) {
       outcome = "not_found";
       SimReply r = json_reply(404, "Not Found");
       r.content_type = "text/plain";
@@ -452,6 +496,9 @@ struct SimCore::Impl {
       SimReply r = json_reply(403, "Request has expired");
       r.content_type = "text/plain";
       return r;
+    }
+    if (auto hostile = hostile_file(req, id, outcome)) {
+      return *hostile;
     }
     outcome = "ok";
     SimReply r = json_reply(200, video);

@@ -25,8 +25,10 @@ struct SimRequest {
   std::string body;
 };
 
-// What the server must do besides answering normally.
-enum class SimFault { none, drop_before, drop_after, slow, truncate };
+// What the server must do besides answering normally. endless and trickle send the body without a
+// Content-Length and then go on sending (zeros after the body) until the client gives up: endless
+// as fast as it can, trickle 4 bytes every 250 ms.
+enum class SimFault { none, drop_before, drop_after, slow, truncate, endless, trickle };
 
 struct SimReply {
   int status = 200;

@@ -351,3 +351,54 @@ TEST_CASE("with a state file, a simulator started again knows its tasks, credits
   CHECK(wrong.load_state().error().message == path + " holds the credits of 1 key; this simulator has 2 keys (--keys)");
   std::filesystem::remove(path);
 }
+
+TEST_CASE("hostile downloads: task 1's result file escapes, redirects or never ends; task 2's is served") {
+  auto result_url = [](SimFixture& f, const std::string& id) {
+    std::string why;
+    auto s = parse_task_status(f.status(id).body, &why);
+    REQUIRE(s.has_value());
+    REQUIRE(s->result_urls.size() == 1);
+    return s->result_urls[0];
+  };
+  auto get = [](SimFixture& f, const std::string& url) {
+    std::string rest = url.substr(std::string("http://127.0.0.1:9").size());
+    return f.core->handle({"GET", rest.substr(0, rest.find('?')), rest.substr(rest.find('?') + 1), "", ""});
+  };
+  auto run = [&](const char* kind) {
+    SimConfig c;
+    c.hostile = *parse_sim_hostile(kind);
+    auto f = std::make_unique<SimFixture>(c);
+    std::string first = f->submit_ok();
+    std::string second = f->submit_ok();
+    f->clock.advance(30 * 60 * 1000);
+    std::string url = result_url(*f, first);
+    SimReply other = get(*f, result_url(*f, second));
+    CHECK(other.status == 200);
+    CHECK(other.fault == SimFault::none);
+    return std::make_tuple(std::move(f), url, first);
+  };
+  SUBCASE("escaping-result-url") {
+    auto [f, url, id] = run("escaping-result-url");
+    CHECK(url.starts_with("http://127.0.0.1:9/files/" + id + "/../../../../etc/passwd?expires="));
+    SimReply r = get(*f, url);
+    CHECK(r.status == 200);
+    CHECK(r.body == "MP4BYTES");
+  }
+  SUBCASE("redirect-loop") {
+    auto [f, url, id] = run("redirect-loop");
+    SimReply r = get(*f, url);
+    CHECK(r.status == 302);
+    CHECK(r.headers == Headers{{"Location", url}});
+  }
+  SUBCASE("redirect-to-file") {
+    auto [f, url, id] = run("redirect-to-file");
+    CHECK(get(*f, url).headers == Headers{{"Location", "file:///etc/passwd"}});
+  }
+  SUBCASE("endless-download and trickle-download") {
+    auto [f, url, id] = run("endless-download");
+    CHECK(get(*f, url).fault == SimFault::endless);
+    auto [g, url2, id2] = run("trickle-download");
+    CHECK(get(*g, url2).fault == SimFault::trickle);
+    CHECK(get(*g, url2).body == "MP4BYTES");  // what it trickles first
+  }
+}
