@@ -6,12 +6,14 @@
 // Content-Length, non-empty, an MP4 'ftyp' box), then moved into place, so a file under its final
 // name is always whole. A failed or truncated transfer is retried with backoff. A file already
 // under the final name is never replaced: the result is saved beside it (NAME~2.mp4) unless it
-// holds the very same bytes.
+// holds the very same bytes. A full disk (ENOSPC, EDQUOT) is not the result's fault: the take is
+// stopped at once, with no attempt spent and nothing left behind, and reported as disk_full.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -32,9 +34,21 @@ struct DownloadTask {
   std::filesystem::path output_dir;  // "" = DownloadOptions::output_dir (another batch's task: its own)
 };
 
+enum class DownloadFailure {
+  none,
+  failed,     // the transfer, the answer or the file was bad: attempts were spent
+  disk_full,  // the output folder's disk (or quota) is full: nothing is wrong with the result
+};
+
+// How a download's bytes reach the disk: write(2), all of them. Returns 0, or the errno of the
+// failure. Tests put a full disk here.
+using WriteBytes = std::function<int(int fd, const char* data, size_t n)>;
+int write_all(int fd, const char* data, size_t n);
+
 struct DownloadResult {
   std::int64_t row = 0;
   bool ok = false;                // every file of the task is on disk under its final name
+  DownloadFailure failure = DownloadFailure::none;  // when !ok: why
   std::vector<FileRecord> files;  // every file's latest record (written to the files table)
   std::string error;              // when !ok: the last failure
   std::vector<std::string> notes;  // what was done differently, for the log (a result saved beside a file)
@@ -48,6 +62,7 @@ struct DownloadOptions {
                                // attempts earlier is tried again when it is started again
   TimeMs backoff_base = 1000;  // already time-scaled
   TimeMs backoff_cap = 60000;
+  WriteBytes write_bytes = write_all;
 };
 
 // A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
@@ -55,10 +70,12 @@ struct DownloadOptions {
 inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
 
 // The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
-// what became of the request (not_sent: the host could not be reached, nothing was fetched).
+// what became of the request (not_sent: the host could not be reached, nothing was fetched);
+// `failure`, when given, what kind of failure `error` is.
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
                          std::string& error, int& http_status, WireOutcome* wire = nullptr,
-                         std::int64_t max_bytes = k_max_result_bytes);
+                         std::int64_t max_bytes = k_max_result_bytes, const WriteBytes& write_bytes = write_all,
+                         DownloadFailure* failure = nullptr);
 
 class Downloader {
  public:
