@@ -2,7 +2,7 @@
 """Crash suite: a batch drained by a runner that is killed again and again.
 
     chaos.py BUILD/reelq SOURCE_DIR [--kills N] [--jobs N] [--seed S] [--signals kill,term,int]
-             [--mode poll|callback]
+             [--mode poll|callback] [--scale F]
 
 A batch of --jobs jobs runs against `reelq sim` with faults (5xx pages, connections dropped before
 and after a task is created, slow answers, truncated downloads). The runner is stopped at random
@@ -47,7 +47,9 @@ import time
 import urllib.request
 
 KEY = "sk-chaos-7f3a9c1e5b-do-not-leak"  # unique, so a hit can only be a leak
-SCALE = "0.02"  # a 3-minute render takes about 3.6 s: the batch outlasts the stops
+# At 0.02 a 3-minute render takes about 3.6 s: the batch outlasts 20 stops. The long form (100
+# stops) runs slower (--scale 0.06), or the batch would end before its stops do.
+SCALE = "0.02"
 SIGNALS = {"kill": signal.SIGKILL, "term": signal.SIGTERM, "int": signal.SIGINT}
 # Callback mode: deliveries lost, late (30-120 scaled s) and doubled, on top of the request faults.
 CALLBACK_FAULTS = ("--fault-callback-lost", "0.05", "--fault-callback-late", "0.05", "--fault-callback-twice", "0.1")
@@ -65,11 +67,12 @@ def manifest(jobs):
 
 
 class Sim:
-    def __init__(self, reelq, workdir, seed, extra=()):
+    def __init__(self, reelq, workdir, seed, scale, extra=()):
         port_file = os.path.join(workdir, "sim.port")
         self.ledger = os.path.join(workdir, "sim-ledger.jsonl")
+        self.scale = scale
         self.proc = subprocess.Popen(
-            [reelq, "sim", "--port", "0", "--port-file", port_file, "--time-scale", SCALE, "--seed", str(seed),
+            [reelq, "sim", "--port", "0", "--port-file", port_file, "--time-scale", scale, "--seed", str(seed),
              "--fault-5xx", "0.03", "--fault-drop-before", "0.02", "--fault-drop-after", "0.02", "--fault-slow",
              "0.01", "--slow-seconds", "0.3", "--fault-truncate", "0.05", "--ledger", self.ledger, "--keys", KEY, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -196,9 +199,11 @@ def main():
     ap.add_argument("--seed", type=int, default=None)
     ap.add_argument("--signals", default="kill,term,int")
     ap.add_argument("--mode", choices=("poll", "callback"), default="poll")
+    ap.add_argument("--scale", default=SCALE, help="the time scale of simulator and runner (slower: more stops fit)")
     args = ap.parse_args()
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(1, 1 << 31)
-    print(f"chaos: mode {args.mode}, seed {seed} (replay with --mode {args.mode} --seed {seed}), {args.jobs} jobs, "
+    print(f"chaos: mode {args.mode}, seed {seed} (replay with --mode {args.mode} --kills {args.kills} --jobs "
+          f"{args.jobs} --scale {args.scale} --seed {seed}), {args.jobs} jobs, "
           f"{args.kills} stops ({args.signals}{', every other one aimed at a callback' if args.mode == 'callback' else ''})",
           flush=True)
     rng = random.Random(seed)
@@ -210,11 +215,11 @@ def main():
         if args.mode == "callback":
             extra = CALLBACK_FAULTS
             relay = Relay(free_port(), os.path.join(work, "q.db"))
-        sim = Sim(reelq, work, seed, extra)
+        sim = Sim(reelq, work, seed, args.scale, extra)
         try:
             figures = run(reelq, sim, relay, work, args, rng, signals)
         except AssertionError as e:
-            print(f"chaos: FAILED with mode {args.mode} seed {seed}: {e}", flush=True)
+            print(f"chaos: FAILED with mode {args.mode} scale {args.scale} seed {seed}: {e}", flush=True)
             return 1
         finally:
             sim.close()
@@ -232,7 +237,7 @@ def print_figures(mode, seed, f):
         if not k.startswith("_"):
             print(f"  {k + ':':<34} {v}")
     faults = ", ".join(f"{n} {k}" for k, n in f["_faults"].items() if n)
-    row = [mode, str(seed), f"{f['stops']} ({'/'.join(str(n) for n in f['_by_signal'].values())})",
+    row = [mode, str(seed), f"{f['_stops']} ({'/'.join(str(n) for n in f['_by_signal'].values())})",
            str(f["_aimed"]), str(f["_succeeded"]), str(f["tasks created"]), str(f["possible duplicates (flagged)"]),
            str(f["_unknown"]), faults, "0", "0", f"{f['_wall']:.0f} s"]
     print("  | mode | seed | stops (KILL/TERM/INT) | aimed at a callback (landed before its status) | renders succeeded "
@@ -249,22 +254,28 @@ def runner(reelq, sim, relay, work, first, n):
                 f"http://127.0.0.1:{relay.port}"]
     # Everything reelq prints is kept, at the most talkative setting, for the secrets sweep.
     out = open(os.path.join(work, "logs", f"run-{n:03d}.out"), "w")
-    return subprocess.Popen([reelq, *cmd, "--db", "q.db", "--api-base", sim.base, "--time-scale", SCALE,
+    return subprocess.Popen([reelq, *cmd, "--db", "q.db", "--api-base", sim.base, "--time-scale", sim.scale,
                              "--max-attempts", "30", "--log-json"], cwd=work, env=env,
                             stdout=out, stderr=subprocess.PIPE, text=True)
 
 
-def command_lines_with_key(sim_pid):
-    """How many reelq runners' command lines hold the key right now (it must travel by environment).
-    The simulator is told its keys on its command line, so it is left out."""
-    hits = 0
+def command_lines_with_key():
+    """The processes whose command line holds the key right now (it must travel by environment), as
+    "PID PROGRAM COMMAND". Simulators are told their keys on their command line, so every `reelq
+    sim` is left out: this one, and those of other suites running beside this one with the same key."""
+    hits = []
     for pid in os.listdir("/proc"):
-        if pid.isdigit() and int(pid) != sim_pid:
+        if pid.isdigit():
             try:
                 with open(f"/proc/{pid}/cmdline", "rb") as f:
-                    hits += KEY.encode() in f.read()
+                    argv = f.read().split(b"\0")
             except OSError:
-                pass
+                continue
+            if len(argv) > 1 and argv[1] == b"sim":
+                continue
+            if any(KEY.encode() in a for a in argv):
+                hits.append(f"{pid} {os.path.basename(argv[0].decode(errors='replace'))} "
+                            f"{argv[1].decode(errors='replace') if len(argv) > 1 else ''}")
     return hits
 
 
@@ -320,11 +331,11 @@ def run(reelq, sim, relay, work, args, rng, signals):
     aimed = {"fired": 0, "before confirmation": 0}
     finished_early = 0
     os.makedirs(os.path.join(work, "logs"))
-    cmdline_hits = 0
+    cmdline_hits = []
     for i in range(args.kills):
         p = runner(reelq, sim, relay, work, first=not batch_enqueued(work), n=i)
         time.sleep(rng.uniform(0.1, 0.7))
-        cmdline_hits += command_lines_with_key(sim.proc.pid)
+        cmdline_hits += command_lines_with_key()
         sig = signals[i % len(signals)]
         fired_task = None
         if relay and i % 2 == 1 and p.poll() is None:
@@ -358,8 +369,10 @@ def run(reelq, sim, relay, work, args, rng, signals):
     assert p.returncode in (0, 1), f"the final resume exited {p.returncode}: {err[-800:]}"
     check_integrity(work)
     figures = verify(sim, work, stops, finished_early, time.monotonic() - started)
+    figures["stops"] = f"{figures['stops']} of {args.kills} (the batch ended before the other {finished_early})" \
+        if finished_early else figures["stops"]
     leaks = files_with_key(work)
-    assert not leaks and cmdline_hits == 0, f"the key leaked: {leaks}, {cmdline_hits} command lines"
+    assert not leaks and not cmdline_hits, f"the key leaked: {leaks}, command lines: {sorted(set(cmdline_hits))[:5]}"
     figures["key hits"] = f"0 (database, WAL, files, {args.kills + 1} runs' output, command lines)"
     if relay:
         cb = sim.stats()["callbacks"]
@@ -423,8 +436,7 @@ def verify(sim, work, stops, finished_early, elapsed):
              "truncate": "truncated", "429": "429 bursts"}
     faults = {names.get(k, k): n for k, n in sorted(outcomes.items())}
     return {
-        "stops": sum(stops.values()), "by signal": ", ".join(f"{k[3:]} {n}" for k, n in stops.items()),
-        "ended before its stop": finished_early,
+        "stops": sum(stops.values()), "_stops": sum(stops.values()), "by signal": ", ".join(f"{k[3:]} {n}" for k, n in stops.items()),
         "renders succeeded": f"{succeeded} ({states.get('failed', 0)} failed)",
         "tasks created": stats["tasks_created"], "possible duplicates (flagged)": duplicates,
         "taskIds unknown to reelq": f"{len(unknown)} (all after ambiguous submits)",
