@@ -47,10 +47,10 @@ int write_all(int fd, const char* data, size_t n);
 
 struct DownloadResult {
   std::int64_t row = 0;
-  bool ok = false;                // every file of the task is on disk under its final name
-  DownloadFailure failure = DownloadFailure::none;  // when !ok: why
-  std::vector<FileRecord> files;  // every file's latest record (written to the files table)
-  std::string error;              // when !ok: the last failure
+  bool ok = false;  // every file of the task is on disk under its final name
+  DownloadFailure failure = DownloadFailure::none;
+  std::vector<FileRecord> files;   // every file's latest record (written to the files table)
+  std::string error;               // when !ok: the last failure (`failure` says of what kind)
   std::vector<std::string> notes;  // what was done differently, for the log (a result saved beside a file)
   int http_status = 0;
 };

@@ -4,10 +4,10 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
-#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/Net/TCPServer.h>
@@ -232,9 +232,9 @@ Status Listener::start() {
 
 void Listener::stop() {
   if (m_impl->server) {
-    m_impl->server->stop();  // no new connections
+    m_impl->server->stop();        // no new connections
     m_impl->deadlines.shut_all();  // requests still arriving end now
-    m_impl->pool->joinAll();  // answers being written finish (each write under timeout_s)
+    m_impl->pool->joinAll();       // answers being written finish (each write under timeout_s)
     m_impl->server.reset();
     m_impl->pool.reset();
   }

@@ -716,9 +716,8 @@ void Runner::absorb_downloads() {
     }
     if (r.failure == DownloadFailure::disk_full) {
       // Every further download would fail the same way: stop the run, keep the take, say why.
-      say(LogLevel::error, "disk_full", *it, fmt::format("download stopped, the disk is full: {}; the take stays "
-                                                         "downloading",
-                                                         r.error));
+      say(LogLevel::error, "disk_full", *it,
+          fmt::format("download stopped, the disk is full: {}; the take stays downloading", r.error));
       if (!m_disk_full) {
         m_disk_full = true;
         m_failure_message = r.error;

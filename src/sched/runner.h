@@ -134,7 +134,7 @@ class Runner {
   int m_foreign_tasks = 0;     // other batches' tasks this run polls (adopt_foreign_tasks)
   bool m_key_refused = false;
   bool m_storage_failed = false;
-  bool m_disk_full = false;  // a download found the output folder's disk full
+  bool m_disk_full = false;
   std::string m_failure_message;
   TimeMs m_last_progress = 0;
 };
