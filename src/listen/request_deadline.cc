@@ -45,11 +45,6 @@ void RequestDeadlines::shut_all() {
   }
 }
 
-int RequestDeadlines::cut_off() const {
-  std::lock_guard lock(m_mutex);
-  return m_cut_off;
-}
-
 void RequestDeadlines::loop() {
   std::unique_lock lock(m_mutex);
   while (!m_stopping) {
@@ -59,7 +54,6 @@ void RequestDeadlines::loop() {
     for (auto it = m_watched.begin(); it != m_watched.end();) {
       if (it->second.until <= now) {
         shut_down(it->second.socket);
-        ++m_cut_off;
         it = m_watched.erase(it);
       } else {
         ++it;

@@ -29,7 +29,6 @@ class RequestDeadlines {
   void release(std::uint64_t ticket);
   // Shuts down every watched socket now (the listener is stopping).
   void shut_all();
-  int cut_off() const;  // requests shut down at their deadline so far
 
  private:
   struct Watched {
@@ -39,11 +38,10 @@ class RequestDeadlines {
   void loop();
 
   std::chrono::milliseconds m_deadline;
-  mutable std::mutex m_mutex;
+  std::mutex m_mutex;
   std::condition_variable m_cv;
   std::map<std::uint64_t, Watched> m_watched;
   std::uint64_t m_next = 1;
-  int m_cut_off = 0;
   bool m_stopping = false;
   std::thread m_thread;
 };
