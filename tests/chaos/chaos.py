@@ -25,8 +25,8 @@ before the simulator hears it, so the callback counts as delivered and will neve
 aim is at callbacks for tasks reelq has recorded as running, and the stop is counted as landing
 "between arrival and confirmation" when the task's row was still `running` after the kill (its
 status query not yet recorded). The other stops come at random moments.
-`make test` runs a short form of each mode; `make chaos` a long one (100 stops each), with a fresh
-seed. The seed is printed first, so a failure can be replayed with --seed. The run ends with a
+`make test` runs a short form of each mode; `make chaos` a long one (100 stops each, at a slower
+--scale), with a fresh seed. The seed is printed first with the line that replays it. The run ends with a
 figures block (a Markdown table row for docs/reliability.md).
 """
 import argparse
@@ -48,7 +48,8 @@ import urllib.request
 
 KEY = "sk-chaos-7f3a9c1e5b-do-not-leak"  # unique, so a hit can only be a leak
 # At 0.02 a 3-minute render takes about 3.6 s: the batch outlasts 20 stops. The long form (100
-# stops) runs slower (--scale 0.06), or the batch would end before its stops do.
+# stops) runs slower (`make chaos`: --scale 0.06 polling, 0.1 callback), or the batch would end
+# before its stops do; the figures say how many stops were made of those asked.
 SCALE = "0.02"
 SIGNALS = {"kill": signal.SIGKILL, "term": signal.SIGTERM, "int": signal.SIGINT}
 # Callback mode: deliveries lost, late (30-120 scaled s) and doubled, on top of the request faults.
