@@ -175,6 +175,7 @@ int exit_code_of(const RunSummary& s) {
     case RunEnd::interrupted:
     case RunEnd::credits_exhausted:
     case RunEnd::storage_failed:
+    case RunEnd::disk_full:
     case RunEnd::slots_held:
       return k_exit_unfinished;
   }
@@ -250,6 +251,8 @@ std::string_view to_string(RunEnd end) {
       return "key_refused";
     case RunEnd::storage_failed:
       return "storage_failed";
+    case RunEnd::disk_full:
+      return "disk_full";
     case RunEnd::slots_held:
       return "slots_held";
   }
@@ -318,6 +321,12 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
       break;
     case RunEnd::storage_failed:
       fmt::print(out, "  the queue database could not be written ({}); fix that, then: {}\n", s.message, resume);
+      break;
+    case RunEnd::disk_full:
+      fmt::print(out,
+                 "  stopped: the disk is full ({}); nothing was marked failed and no partial file is kept. Free "
+                 "some space, then: {}\n",
+                 s.message, resume);
       break;
     case RunEnd::slots_held:
       fmt::print(out, "  {}; the API still counts them. Once they end: {}\n", s.message, resume);

@@ -2,10 +2,12 @@
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
 #include <optional>
 
@@ -79,20 +81,78 @@ Placed place_if_free(const fs::path& part, const fs::path& target, std::int64_t 
   return Placed::taken;
 }
 
+bool is_disk_full(int err) {
+  return err == ENOSPC || err == EDQUOT;
+}
+
+// A temporary file being written; closed (and its close checked) before it is used.
+class PartFile {
+ public:
+  explicit PartFile(const fs::path& path)
+      : m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)), m_errno(m_fd < 0 ? errno : 0) {}
+  ~PartFile() { close(); }
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+
+  bool write(const char* data, size_t n, const WriteBytes& write_bytes) {
+    if (m_errno == 0) {
+      m_errno = write_bytes(m_fd, data, n);
+    }
+    return m_errno == 0;
+  }
+  // Some filesystems (NFS, quotas) report a full disk only here.
+  void close() {
+    if (m_fd >= 0 && ::close(m_fd) != 0 && m_errno == 0) {
+      m_errno = errno;
+    }
+    m_fd = -1;
+  }
+  int error() const { return m_errno; }  // 0, or the first errno of open, write or close
+
+ private:
+  int m_fd;
+  int m_errno;
+};
+
 }  // namespace
 
+int write_all(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status, WireOutcome* wire, const DownloadLimits& limits) {
+                         int& http_status, WireOutcome* wire, const DownloadLimits& limits, DownloadFailure* failure) {
   FileRecord rec;
+  if (failure) {
+    *failure = DownloadFailure::failed;  // until it is known to be otherwise
+  }
   rec.url = url;
   // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
   // each other's temporary files; each then moves its own whole file into place, never over another.
   fs::path part = target.parent_path() / fmt::format(".{}.{}.part", target.filename().string(), ::getpid());
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  std::ofstream out(part, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    error = fmt::format("cannot write {}", part.string());
+  PartFile out(part);
+  // What a failure to write says: which file, and what the system said (a full disk above all).
+  auto write_failed = [&] {
+    if (failure && is_disk_full(out.error())) {
+      *failure = DownloadFailure::disk_full;
+    }
+    return fmt::format("cannot write {}: {}", part.string(), std::strerror(out.error()));
+  };
+  if (out.error() != 0) {
+    error = write_failed();
     return rec;
   }
   Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
@@ -106,7 +166,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     floor.emplace(limits.progress, limits.clock->now_ms());
   }
   HttpResponse r = transport.fetch(req, [&](const char* data, size_t n) {
-    out.write(data, static_cast<std::streamsize>(n));
+    bool written = out.write(data, n, limits.write_bytes);
     sha.update(data, n);
     if (head.size() < 12) {
       head.append(data, std::min(n, 12 - head.size()));
@@ -121,7 +181,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     } else if (floor && !floor->on_progress(limits.clock->now_ms(), bytes)) {
       stopped = floor->why();
     }
-    return static_cast<bool>(out) && stopped.empty();
+    return written && stopped.empty();
   });
   out.close();
   http_status = r.status;
@@ -133,6 +193,10 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     fs::remove(part, ec);
     return rec;
   };
+  // A write that failed stopped the transfer: that, not the broken-off transfer, is the news.
+  if (out.error() != 0) {
+    return fail(write_failed());
+  }
   if (r.wire != WireOutcome::answered) {
     return fail(fmt::format("the transfer broke off: {}", r.error));
   }
@@ -142,9 +206,6 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   }
   if (r.status != 200) {
     return fail(fmt::format("download answered HTTP {}", r.status));
-  }
-  if (!out) {
-    return fail(fmt::format("cannot write {}", part.string()));
   }
   if (!stopped.empty()) {
     return fail(stopped);
@@ -171,6 +232,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     }
     if (placed == Placed::taken) {
       continue;
+    }
+    if (failure) {
+      *failure = DownloadFailure::none;
     }
     rec.path = candidate.filename().string();
     rec.dir = target.parent_path().string();
@@ -283,8 +347,21 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     while (!m_stopping && attempts < m_options.max_attempts) {
       error.clear();
       WireOutcome wire = WireOutcome::answered;
-      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping};
-      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits);
+      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping, m_options.write_bytes};
+      DownloadFailure failure = DownloadFailure::none;
+      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits, &failure);
+      if (failure == DownloadFailure::disk_full) {
+        // Waiting will not free space and another try would only fill it again: the take stops
+        // here, no attempt spent, and the run decides what to do (docs/reliability.md).
+        rec.idx = static_cast<int>(i);
+        rec.url = task.urls[i];
+        rec.attempts = earlier + attempts;
+        result.files.push_back(rec);
+        result.ok = false;
+        result.failure = DownloadFailure::disk_full;
+        result.error = error;
+        return result;
+      }
       if (wire == WireOutcome::not_sent && !error.empty()) {
         // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so
         // no attempt is spent. Wait for it, longer each time, for as long as the run goes on.
@@ -323,6 +400,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     }
     if (!error.empty() || m_stopping) {
       result.ok = false;
+      result.failure = DownloadFailure::failed;
       result.error = error.empty() ? "stopped" : error;
       return result;
     }

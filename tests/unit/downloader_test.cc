@@ -1,7 +1,11 @@
 #include "fetch/downloader.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <memory>
 #include <set>
 
 #include "fetch/output_paths.h"
@@ -410,4 +414,77 @@ TEST_CASE("a download does not touch another writer's temporary file beside the 
   CHECK(f.error == "");
   CHECK(test::read_file(f.dir / ".a.mp4.part") == "another reelq, mid-transfer");
   CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
+}
+
+namespace {
+
+// A disk with room for `room` more bytes: then every write fails as a full disk does.
+WriteBytes disk_with_room(std::int64_t room, int err = ENOSPC) {
+  auto left = std::make_shared<std::int64_t>(room);
+  return [left, err](int fd, const char* data, size_t n) {
+    if (static_cast<std::int64_t>(n) > *left) {
+      return err;
+    }
+    *left -= static_cast<std::int64_t>(n);
+    return write_all(fd, data, n);
+  };
+}
+
+DownloadLimits on_disk(WriteBytes write) {
+  DownloadLimits limits;
+  limits.write_bytes = std::move(write);
+  return limits;
+}
+
+}  // namespace
+
+TEST_CASE("a full disk is named with the file and the system's words, and leaves no temporary file") {
+  Fetch f;
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  DownloadFailure failure = DownloadFailure::none;
+  FileRecord r = download_file(f.t, "https://cdn.test/v.mp4", f.dir / "a.mp4", f.error, f.status, nullptr,
+                               on_disk(disk_with_room(10)), &failure);
+  CHECK(failure == DownloadFailure::disk_full);
+  CHECK(f.error == fmt::format("cannot write {}: No space left on device",
+                               (f.dir / fmt::format(".a.mp4.{}.part", ::getpid())).string()));
+  CHECK(r.path == "");
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
+  CHECK(f.no_leftovers());
+  SUBCASE("a quota is a full disk too") {
+    f.t.answer(200, k_mp4, length_of(k_mp4));
+    download_file(f.t, "https://cdn.test/v.mp4", f.dir / "b.mp4", f.error, f.status, nullptr,
+                  on_disk(disk_with_room(0, EDQUOT)), &failure);
+    CHECK(failure == DownloadFailure::disk_full);
+  }
+  SUBCASE("another write error is a plain failure, with its words") {
+    f.t.answer(200, k_mp4, length_of(k_mp4));
+    download_file(f.t, "https://cdn.test/v.mp4", f.dir / "b.mp4", f.error, f.status, nullptr,
+                  on_disk(disk_with_room(0, EIO)), &failure);
+    CHECK(failure == DownloadFailure::failed);
+    CHECK(f.error.ends_with(": Input/output error"));
+  }
+}
+
+TEST_CASE("a take that meets a full disk stops at once: no attempt spent, no retry, reported disk_full") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  DownloadOptions o;
+  o.output_dir = dir.path();
+  o.workers = 0;
+  o.backoff_base = 10;
+  o.write_bytes = disk_with_room(0);
+  Downloader d(t, clock, o);
+  t.answer(200, k_mp4, length_of(k_mp4));
+  t.answer(200, k_mp4, length_of(k_mp4));
+  d.start({1, "shot", 1, {"https://cdn.test/a.mp4", "https://cdn.test/b.mp4"}, {}, {}});
+  auto done = d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK_FALSE(done[0].ok);
+  CHECK(done[0].failure == DownloadFailure::disk_full);
+  CHECK(done[0].error.ends_with(": No space left on device"));
+  REQUIRE(done[0].files.size() == 1);
+  CHECK(done[0].files[0].attempts == 0);
+  CHECK(t.requests.size() == 1);  // neither retried nor the next file tried
+  CHECK(fs::is_empty(dir.path()));
 }
