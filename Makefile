@@ -32,10 +32,15 @@ sanitize: deps
 	cmake --build $(ASAN_BUILD) -j $(JOBS)
 	cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)
 
-# The crash suite's long form: 100 stops of a 60-job batch, a fresh seed (printed; replay with
-# python3 tests/chaos/chaos.py build/reelq . --kills 100 --seed S).
+# The crash suite's long form, polling mode then callback mode: 100 stops of a 60-job batch each
+# (at a slower time scale, so the batch outlasts them: callbacks end a batch sooner than polls),
+# a fresh seed (printed with the line that replays it). Each ends with its figures block; both
+# run even if the first fails.
 chaos: build
-	python3 tests/chaos/chaos.py $(BUILD)/reelq . --kills 100 --jobs 60
+	@status=0; \
+	python3 tests/chaos/chaos.py $(BUILD)/reelq . --mode poll --kills 100 --jobs 60 --scale 0.06 || status=1; \
+	python3 tests/chaos/chaos.py $(BUILD)/reelq . --mode callback --kills 100 --jobs 60 --scale 0.1 || status=1; \
+	exit $$status
 
 # The fuzz targets of tests/fuzz under libFuzzer, ASan and UBSan (clang only), each for FUZZ_SECONDS
 # (600: issue 11's 10 minutes; CI runs 30), then each one's figures. A crasher fails it and is named.

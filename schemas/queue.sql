@@ -111,3 +111,11 @@ UPDATE files SET dir = (SELECT b.output_dir FROM jobs j JOIN batches b ON b.name
 -- The batch's listener token (src/listen/): 32 random bytes as hex, made once, so a resumed run
 -- accepts callbacks for tasks an earlier run submitted and serves images at the same URLs.
 ALTER TABLE batches ADD COLUMN listen_token TEXT;
+
+-- version 7
+-- The setting flags (--on-ambiguous, --mode, --listen, --public-url, ...) the batch's last run or
+-- resume was given, as a JSON object of setting key to value, paths absolute: a resume keeps
+-- running the batch the way it was started unless a flag says otherwise. The API base, time scale
+-- and output folder have columns of their own and are not in it; the API key is never a setting.
+-- NULL until a run of version 7 or later.
+ALTER TABLE batches ADD COLUMN run_flags_json TEXT;

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <sstream>
 #include <string_view>
 
 namespace reelq {
@@ -66,6 +67,7 @@ const std::vector<std::string>& setting_keys() {
                                                   "poll_interval",
                                                   "output_dir",
                                                   "download_concurrency",
+                                                  "max_download_mb",
                                                   "max_attempts",
                                                   "on_ambiguous",
                                                   "request_type",
@@ -95,6 +97,8 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
     return set_int(s.max_concurrent, value, source, 1, 1000);
   } else if (key == "download_concurrency") {
     return set_int(s.download_concurrency, value, source, 1, 64);
+  } else if (key == "max_download_mb") {
+    return set_int(s.max_download_mb, value, source, 1, 1 << 20);
   } else if (key == "max_attempts") {
     return set_int(s.max_attempts, value, source, 1, 100);
   } else if (key == "poll_initial") {
@@ -155,12 +159,35 @@ Status apply_settings_json(Settings& s, const std::string& json, const std::stri
   return ok_status();
 }
 
+namespace {
+
+std::string env_name(const std::string& key) {
+  std::string name = "REELQ_";
+  for (char c : key) {
+    name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  }
+  return name;
+}
+
+bool env_sets(const std::string& key) {
+  const char* v = std::getenv(env_name(key).c_str());
+  return v && *v;
+}
+
+std::string flag_name(const std::string& key) {
+  if (key == "request_type") {
+    return "--mode";  // what the help and docs teach
+  }
+  std::string flag = "--" + key;
+  std::replace(flag.begin(), flag.end(), '_', '-');
+  return flag;
+}
+
+}  // namespace
+
 Status apply_settings_env(Settings& s) {
   for (const auto& key : setting_keys()) {
-    std::string name = "REELQ_";
-    for (char c : key) {
-      name += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
+    std::string name = env_name(key);
     if (const char* v = std::getenv(name.c_str()); v && *v) {
       if (auto st = apply_setting(s, key, v, name); !st) {
         return st;
@@ -196,6 +223,16 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
   if (auto st = apply_settings_json(s, layers.manifest_settings_json, layers.manifest_path + ": "); !st) {
     return st.error();
   }
+  for (std::string* file : {&s.tls_cert, &s.tls_key}) {
+    if (!file->empty()) {
+      *file = absolute_from(manifest_dir, *file);
+    }
+  }
+  if (auto st = apply_settings_json(s, layers.remembered_flags_json, "the flags of the batch's last run: "); !st) {
+    return st.error();
+  }
+  const std::string tls_cert = s.tls_cert;
+  const std::string tls_key = s.tls_key;
   std::string dir = !layers.stored_output_dir.empty() ? layers.stored_output_dir
                     : !s.output_dir.empty()           ? absolute_from(manifest_dir, s.output_dir)
                                                       : (manifest_dir / "renders" / layers.batch).string();
@@ -209,11 +246,15 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
     return st.error();
   }
   for (const auto& [key, value] : layers.flags) {
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
-    if (auto st = apply_setting(s, key, value, flag); !st) {
+    if (auto st = apply_setting(s, key, value, flag_name(key)); !st) {
       return st.error();
     }
+  }
+  if (s.tls_cert != tls_cert) {
+    s.tls_cert = absolute_from(layers.cwd, s.tls_cert);
+  }
+  if (s.tls_key != tls_key) {
+    s.tls_key = absolute_from(layers.cwd, s.tls_key);
   }
   s.output_dir = s.output_dir.empty() ? dir : absolute_from(layers.cwd, s.output_dir);
   bool scale_given = std::getenv("REELQ_TIME_SCALE") && *std::getenv("REELQ_TIME_SCALE");
@@ -224,6 +265,57 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
     s.time_scale = manifest_scale;
   }
   return s;
+}
+
+}  // namespace reelq
+
+namespace reelq {
+
+namespace {
+
+// Settings the batch keeps in columns of its own, with their own precedence.
+bool stored_on_its_own(const std::string& key) {
+  return key == "api_base" || key == "time_scale" || key == "output_dir";
+}
+
+Poco::JSON::Object::Ptr parse_object(const std::string& json) {
+  try {
+    Poco::JSON::Parser parser;
+    return parser.parse(json).extract<Poco::JSON::Object::Ptr>();
+  } catch (const Poco::Exception&) {
+    return new Poco::JSON::Object;  // unreadable: remembered nothing (resolve_settings reports it)
+  }
+}
+
+}  // namespace
+
+std::string merge_run_flags(const std::string& remembered_json, const SettingFlags& flags,
+                            const std::filesystem::path& cwd) {
+  Poco::JSON::Object::Ptr merged = parse_object(remembered_json);
+  for (const auto& [key, value] : flags) {
+    if (stored_on_its_own(key)) {
+      continue;
+    }
+    // A path given relative to where this run was started means the same file from anywhere.
+    bool path = key == "tls_cert" || key == "tls_key";
+    merged->set(key, path ? absolute_from(cwd, value) : value);
+  }
+  std::ostringstream out;
+  merged->stringify(out);
+  return out.str();
+}
+
+std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags) {
+  Poco::JSON::Object::Ptr remembered = parse_object(remembered_json);
+  std::string out;
+  for (const auto& key : setting_keys()) {
+    bool given = std::any_of(flags.begin(), flags.end(), [&](const auto& kv) { return kv.first == key; });
+    if (!remembered->has(key) || stored_on_its_own(key) || given || env_sets(key)) {
+      continue;
+    }
+    out += fmt::format("{}{} {}", out.empty() ? "" : " ", flag_name(key), remembered->get(key).toString());
+  }
+  return out;
 }
 
 }  // namespace reelq

@@ -19,6 +19,8 @@ struct Settings {
   double poll_interval = 2;                       // s between polls of one task, at the least
   std::string output_dir;                         // "" = renders/BATCH next to the manifest
   int download_concurrency = 4;
+  // A result file past this is no video (an endless stream): its download stops there and fails.
+  int max_download_mb = 4096;
   int max_attempts = 5;  // per job, for transient errors (429s never count)
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   RequestType request_type = RequestType::async;
@@ -54,25 +56,42 @@ Status apply_settings_json(Settings& s, const std::string& json, const std::stri
 // The environment layer: every REELQ_<KEY> that is set.
 Status apply_settings_env(Settings& s);
 
+// (key, value) of setting flags, in the order given.
+using SettingFlags = std::vector<std::pair<std::string, std::string>>;
+
 // Where a batch's settings come from, lowest precedence first.
 struct SettingsLayers {
   std::string batch;
   std::string manifest_path;  // absolute; relative folders in it are taken from its folder
   std::string manifest_settings_json = "{}";
+  std::string remembered_flags_json = "{}";  // the setting flags of the batch's last run (absolute paths)
   std::string stored_output_dir;  // the folder an earlier run of the batch resolved ("" = none)
   std::string stored_api_base;    // the API an earlier run sent the batch to ("" = none recorded)
   double stored_time_scale = 0;   // ... and the time scale it ran at
-  std::vector<std::pair<std::string, std::string>> flags;  // (key, value) of the flags given
+  SettingFlags flags;  // (key, value) of the flags given
   std::filesystem::path cwd;  // relative folders in flags and environment are taken from here
 };
 
-// Defaults, then the manifest's settings: block, then REELQ_<KEY> variables, then flags. The output
+// Defaults, then the manifest's settings: block, then the flags the batch's last run was given
+// (remembered), then REELQ_<KEY> variables, then flags. The output
 // folder: flags, then environment, then the one the batch already uses (so a resume never splits a
 // batch across folders), then the manifest's, then renders/BATCH beside the manifest. Always absolute.
 // The API base and time scale likewise: flags, then environment, then the pair an earlier run
 // recorded (its tasks can only be polled there), then the manifest's. The stored scale belongs to
 // the stored API: a batch pointed at another API without a scale of its own takes the manifest's
 // (or the default), never a simulator's 0.01 against the real API.
+// TLS files are absolute: relative paths in the manifest from its folder, in flags and variables
+// from `cwd`.
 Result<Settings> resolve_settings(const SettingsLayers& layers);
+
+// What the batch remembers after a run given `flags`: the flags remembered before, then these
+// (which win), relative paths made absolute from `cwd`, as a JSON object. Not the API base, time
+// scale or output folder, which the batch keeps on their own (SettingsLayers::stored_*).
+std::string merge_run_flags(const std::string& remembered_json, const SettingFlags& flags,
+                            const std::filesystem::path& cwd);
+
+// The remembered flags this run uses without being given them again (by flag or REELQ_ variable),
+// as a command line would spell them: "--on-ambiguous hold --mode callback". "" when none.
+std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags);
 
 }  // namespace reelq

@@ -2,8 +2,11 @@
 
 #include <Poco/URI.h>
 #include <fmt/format.h>
+#include <sys/stat.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -86,7 +89,7 @@ Result<std::string> load_api_key(const std::string& key_file) {
   if (!key_file.empty()) {
     std::ifstream in(key_file);
     if (!in) {
-      return Error{ErrorKind::usage, fmt::format("cannot read the API key file {}", key_file)};
+      return Error{ErrorKind::usage, fmt::format("cannot read the API key file {}: {}", key_file, std::strerror(errno))};
     }
     std::ostringstream s;
     s << in.rdbuf();
@@ -104,6 +107,11 @@ Result<std::string> load_api_key(const std::string& key_file) {
     return Error{ErrorKind::usage, "the API key contains white space; expected a single token"};
   }
   return key;
+}
+
+bool key_file_is_private(const std::string& key_file) {
+  struct stat st = {};
+  return !key_file.empty() && ::stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) == 0;
 }
 
 std::string redact(std::string text, const std::string& secret) {

@@ -61,6 +61,10 @@ class HttpApiClient final : public ApiClient {
 // Surrounding whitespace is trimmed. Errors never quote the key.
 Result<std::string> load_api_key(const std::string& key_file);
 
+// Whether the key is kept from the machine's other users: a key file readable by its owner alone
+// (no group or other bits). A key from the environment says nothing either way.
+bool key_file_is_private(const std::string& key_file);
+
 // `text` with every occurrence of `secret` replaced by "[redacted]". Applied to every message meant
 // for people (logs, the database, reports), in case an answer echoes the request back; never to
 // bodies that are parsed.

@@ -15,6 +15,8 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <functional>
+#include <istream>
 #include <map>
 #include <mutex>
 #include <vector>
@@ -70,6 +72,23 @@ bool no_proxy_matches(const std::string& host) {
     start = end + 1;
   }
   return false;
+}
+
+// Hands `sink` the body as it arrives, whatever is there at each read, until the end, an error or
+// false from `sink`. A body trickling in is thus seen (and can be judged) byte by byte, rather than
+// once a whole buffer has filled, which at a few bytes a second is never.
+void read_body(std::istream& is, const std::function<bool(const char*, size_t)>& sink) {
+  char buf[64 * 1024];
+  while (is.peek() != std::char_traits<char>::eof()) {
+    std::streamsize n = is.readsome(buf, sizeof buf);
+    if (n <= 0) {
+      is.read(buf, 1);
+      n = is.gcount();
+    }
+    if (n <= 0 || !sink(buf, static_cast<size_t>(n))) {
+      return;
+    }
+  }
 }
 
 // A session that can open its connection (TCP, proxy tunnel, TLS handshake) before any byte of the
@@ -178,21 +197,19 @@ class PocoTransport final : public HttpTransport {
         out.headers.emplace_back(k, v);
       }
       std::uint64_t received = 0;
-      char buf[64 * 1024];
       bool aborted = false;
-      while (is) {
-        is.read(buf, sizeof buf);
-        auto n = static_cast<size_t>(is.gcount());
-        if (n == 0) {
-          break;
-        }
+      read_body(is, [&](const char* data, size_t n) {
         received += n;
-        if (!sink(buf, n)) {
-          aborted = true;
-          break;
-        }
-      }
-      if (resp.hasContentLength() && !aborted && received < static_cast<std::uint64_t>(resp.getContentLength64())) {
+        aborted = !sink(data, n);
+        return !aborted;
+      });
+      if (is.bad()) {
+        // The stream swallows what its buffer threw (a read timeout, a reset): without a length to
+        // compare, the part read would pass for the whole answer.
+        out.wire = WireOutcome::no_answer;
+        out.error = fmt::format("answer broke off after {} bytes (read failed or timed out)", received);
+      } else if (resp.hasContentLength() && !aborted &&
+                 received < static_cast<std::uint64_t>(resp.getContentLength64())) {
         out.wire = WireOutcome::no_answer;
         out.error = fmt::format("answer cut short: {} of {} bytes", received, resp.getContentLength64());
       } else {

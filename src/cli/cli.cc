@@ -96,7 +96,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");
   report->add_option("--db", report_flags.db, k_db_help);
   report->add_option("--batch", report_flags.batch, "Only this batch (default: every batch)");
-  report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension, else csv)");
+  report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension; csv on standard output)");
   report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
   report->add_option("--prices", report_flags.prices, "Price table for the spend shown (default: built-in)");
 

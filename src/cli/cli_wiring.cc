@@ -17,6 +17,7 @@ const std::map<std::string, std::string>& setting_help() {
       {"poll_interval", "Least seconds between polls of one task (default 2)"},
       {"output_dir", "Folder for results (default renders/BATCH next to the manifest)"},
       {"download_concurrency", "Result downloads at once (default 4)"},
+      {"max_download_mb", "Largest result file in MB; a download past it stops and fails (default 4096)"},
       {"max_attempts", "Attempts per job for transient errors (default 5)"},
       {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
       {"request_type", "async (default, polling) or callback (needs --listen and --public-url); also --mode"},
@@ -105,6 +106,8 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   sim->add_option("--fault-callback-twice", f.callback_twice, "Chance a task's callback is delivered twice")
       ->check(CLI::Range(0.0, 1.0));
   sim->add_option("--ledger", c.ledger_path, "Append every request to this file as a JSON line");
+  sim->add_option("--state", c.state_path,
+                  "Keep tasks, credits and counts in this file, so a simulator started again still knows them");
   sim->add_option_function<std::string>(
          "--hostile", [&c](const std::string& name) { c.hostile = *parse_sim_hostile(name); },
          "One hostile answer about the first task or request (docs/reliability.md)")

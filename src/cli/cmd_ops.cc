@@ -133,6 +133,7 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
     if (auto info = store.batch(items.front().batch); info && info->time_scale > 0) {
       opts.backoff_base = static_cast<TimeMs>(static_cast<double>(opts.backoff_base) * info->time_scale);
       opts.backoff_cap = static_cast<TimeMs>(static_cast<double>(opts.backoff_cap) * info->time_scale);
+      opts.progress.window = static_cast<TimeMs>(static_cast<double>(opts.progress.window) * info->time_scale);
     }
     Downloader downloader(*cdn, system_clock(), opts);
     auto out = collect_missing(store, downloader, system_clock(), items, [&](const std::string& line) {

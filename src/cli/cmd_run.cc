@@ -105,7 +105,9 @@ class StopWatchdog {
     while (!m_done && g_stop_requests.load() == 0) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
-    for (int i = 0; i < 90 && !m_done; ++i) {
+    // A deadline rather than a count of naps: 90 naps of 20 ms said "over 2 s" after 1.8 s.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (!m_done && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!m_done) {
@@ -155,6 +157,7 @@ Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& fl
   layers.batch = batch.name;
   layers.manifest_path = batch.manifest_path;
   layers.manifest_settings_json = batch.settings_json;
+  layers.remembered_flags_json = batch.run_flags_json;
   layers.stored_output_dir = batch.output_dir;
   layers.stored_api_base = batch.api_base;
   layers.stored_time_scale = batch.time_scale;
@@ -172,6 +175,7 @@ int exit_code_of(const RunSummary& s) {
     case RunEnd::interrupted:
     case RunEnd::credits_exhausted:
     case RunEnd::storage_failed:
+    case RunEnd::disk_full:
     case RunEnd::slots_held:
       return k_exit_unfinished;
   }
@@ -247,6 +251,8 @@ std::string_view to_string(RunEnd end) {
       return "key_refused";
     case RunEnd::storage_failed:
       return "storage_failed";
+    case RunEnd::disk_full:
+      return "disk_full";
     case RunEnd::slots_held:
       return "slots_held";
   }
@@ -315,6 +321,12 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
       break;
     case RunEnd::storage_failed:
       fmt::print(out, "  the queue database could not be written ({}); fix that, then: {}\n", s.message, resume);
+      break;
+    case RunEnd::disk_full:
+      fmt::print(out,
+                 "  stopped: the disk is full ({}); nothing was marked failed and no partial file is kept. Free "
+                 "some space, then: {}\n",
+                 s.message, resume);
       break;
     case RunEnd::slots_held:
       fmt::print(out, "  {}; the API still counts them. Once they end: {}\n", s.message, resume);
@@ -472,6 +484,17 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   if (auto st = store.record_api(batch_name, settings->api_base, settings->time_scale); !st) {
     return report_error(io.err, st.error());
   }
+  // A resume runs the batch as it was started (`--on-ambiguous hold`, callback mode and its
+  // listener): the flags are remembered with the batch, and said when used without being given.
+  if (std::string kept = remembered_in_use(batch->run_flags_json, flags.settings); !kept.empty()) {
+    fmt::print(io.err, "reelq: batch {} runs with the flags its last run was given: {} (give one again to change it)\n",
+               batch_name, kept);
+  }
+  if (auto st = store.record_run_flags(batch_name, merge_run_flags(batch->run_flags_json, flags.settings,
+                                                                   fs::current_path()));
+      !st) {
+    return report_error(io.err, st.error());
+  }
   auto id = queue_id(queue.db());
   if (!id) {
     return report_error(io.err, id.error());
@@ -513,6 +536,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   dopts.max_attempts = settings->max_attempts;
   dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
   dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
+  dopts.max_bytes = std::int64_t{settings->max_download_mb} << 20;
+  dopts.progress.window = static_cast<TimeMs>(static_cast<double>(dopts.progress.window) * settings->time_scale);
   Downloader downloader(*cdn, system_clock(), dopts);
   warn_if_callbacks_unheard(store, batch_name, *settings, io);
   auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
@@ -577,7 +602,10 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
     rc = k_exit_usage;
     return std::nullopt;
   }
-  auto queue = Queue::open(flags.db, system_clock());
+  // A key file only its owner can read: the queue it makes (the batch's prompts, its taskIds, its
+  // result URLs) is kept as private. Otherwise the user's umask decides, as for any file.
+  auto queue = Queue::open(flags.db, system_clock(),
+                           key_file_is_private(flags.api_key_file) ? DbPrivacy::private_ : DbPrivacy::umask);
   if (!queue) {
     io.err << "reelq: " << queue.error().message << "\n";
     rc = exit_code_for(queue.error());
@@ -876,6 +904,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   install_signal_handlers();
   StopWatchdog watchdog;
   int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io, DrainMode::rehearsal);
+  if (rc == k_exit_usage || rc == k_exit_internal) {
+    return rc;  // refused before anything ran (its reason printed): no figures, no reports to point at
+  }
   print_sim_stats(sim, io.out);
   if (auto st = write_rehearsal_reports(*queue.value(), manifest->batch, dir); !st) {
     return report_error(io.err, st.error());

@@ -20,6 +20,9 @@ int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io)
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  // A client that goes away mid-answer (an endless or trickling download given up on) must not
+  // take the simulator with it.
+  std::signal(SIGPIPE, SIG_IGN);
 
   SimServer server(config);
   if (auto st = server.start(); !st) {

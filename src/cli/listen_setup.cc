@@ -8,6 +8,7 @@
 #include "listen/image_base.h"
 #include "listen/served_images.h"
 #include "listen/token.h"
+#include "manifest/image_check.h"
 #include "queue/listen_store.h"
 
 namespace reelq {
@@ -53,6 +54,28 @@ Status check_flags(const BatchInfo& batch, const Settings& s, const std::vector<
   return ok_status();
 }
 
+// A local image that cannot be used fails the takes that name it and were not sent yet
+// (IMAGE_CHECK_FAILED, fixable and retried with `reelq retry`), and only those: the rest of the
+// batch runs, and takes already at the API are followed to their end.
+void fail_unsent(RunStore& store, const LocalImageUse& image, const std::string& problem, std::ostream& err) {
+  if (image.unsent_rows.empty()) {
+    fmt::print(err, "reelq: {}; the takes that name it were already sent\n", problem);
+    return;
+  }
+  fmt::print(err, "reelq: {}; not submitting {} (fix the file, then `reelq retry --fail-code IMAGE_CHECK_FAILED`)\n",
+             problem, fmt::join(image.unsent_job_ids, ", "));
+  for (std::int64_t row : image.unsent_rows) {
+    JobUpdate u;
+    u.state = JobState::failed;
+    u.fail_code = "IMAGE_CHECK_FAILED";
+    u.fail_msg = problem;
+    EventRecord e{"image_check", 0, std::nullopt, problem, "", "failed"};
+    if (auto st = store.update(row, u, &e); !st) {
+      fmt::print(err, "reelq: {}\n", st.error().message);
+    }
+  }
+}
+
 // settings.image_base_url: every local image checked once; jobs naming a bad one fail unsent.
 std::map<std::string, std::string> check_uploaded(RunStore& store, const BatchInfo& batch, const Settings& s,
                                                   const std::vector<LocalImageUse>& images, HttpTransport& cdn,
@@ -69,17 +92,7 @@ std::map<std::string, std::string> check_uploaded(RunStore& store, const BatchIn
       urls.emplace(checks[i].uri, checks[i].url);
       continue;
     }
-    fmt::print(err, "reelq: {}; not submitting {}\n", checks[i].problem, fmt::join(images[i].job_ids, ", "));
-    for (std::int64_t row : images[i].rows) {
-      JobUpdate u;
-      u.state = JobState::failed;
-      u.fail_code = "IMAGE_CHECK_FAILED";
-      u.fail_msg = checks[i].problem;
-      EventRecord e{"image_check", 0, std::nullopt, checks[i].problem, "", "failed"};
-      if (auto st = store.update(row, u, &e); !st) {
-        fmt::print(err, "reelq: {}\n", st.error().message);
-      }
-    }
+    fail_unsent(store, images[i], checks[i].problem, err);
   }
   return urls;
 }
@@ -92,7 +105,7 @@ Status check_listen_settings(const Manifest& manifest, const Settings& settings)
     for (const JobSpec& job : manifest.jobs) {
       for (const auto& image : job.images) {
         if (image.starts_with("file://")) {
-          served.push_back({image, {}, {job.id}});
+          served.push_back({image, {}, {job.id}, {}, {job.id}});
         }
       }
     }
@@ -128,8 +141,14 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   if (!address) {
     return address.error();
   }
+  // Each file again, as validation checked it: it may have changed or gone since it was enqueued.
   std::vector<std::string> uris;
   for (const auto& img : served) {
+    ImageCheck check = check_image(img.uri.substr(std::string_view("file://").size()), "/");
+    if (!check.problem.empty()) {
+      fail_unsent(store, img, check.problem + " (it changed since it was enqueued)", err);
+      continue;
+    }
     uris.push_back(img.uri);
   }
   auto table = ImageTable::build(uris);

@@ -16,6 +16,14 @@ Result<JobState> record_download(RunStore& store, const DownloadResult& r, const
   for (const std::string& note : r.notes) {
     message += (message.empty() ? "" : "; ") + note;
   }
+  if (r.failure == DownloadFailure::disk_full) {
+    // Nothing is wrong with the result: the take stays `downloading`, and the next run fetches it.
+    EventRecord e{"download", r.http_status, std::nullopt, message, task_id, "disk_full"};
+    if (auto st = store.update(r.row, JobUpdate{}, &e); !st) {
+      return st.error();
+    }
+    return JobState::downloading;
+  }
   EventRecord e{"download", r.http_status, std::nullopt, message, task_id, r.ok ? "ok" : "failed"};
   JobUpdate u;
   u.completed_at = now;

@@ -2,11 +2,14 @@
 
 #include <Poco/DigestEngine.h>
 #include <Poco/SHA2Engine.h>
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <optional>
 
 #include "fetch/output_paths.h"
 #include "sched/backoff.h"
@@ -34,6 +37,20 @@ bool holds_same_bytes(const fs::path& path, std::int64_t bytes, const std::strin
   std::error_code ec;
   auto size = fs::file_size(path, ec);
   return !ec && static_cast<std::int64_t>(size) == bytes && sha256_of_file(path) == sha256;
+}
+
+// An MP4 begins with its 'ftyp' box: a 4-byte size, then "ftyp".
+bool is_mp4_head(const std::string& head) {
+  return head.size() >= 8 && head.compare(4, 4, "ftyp") == 0;
+}
+
+// An untrusted header, fit for a log line: printable ASCII only, cut to `max` characters.
+std::string printable_prefix(const std::string& text, size_t max) {
+  std::string out;
+  for (char c : text.substr(0, max)) {
+    out += c >= 0x20 && c < 0x7f ? c : '?';
+  }
+  return text.size() > max ? out + "..." : out;
 }
 
 enum class Placed { moved, already_there, taken, failed };
@@ -64,35 +81,107 @@ Placed place_if_free(const fs::path& part, const fs::path& target, std::int64_t 
   return Placed::taken;
 }
 
+bool is_disk_full(int err) {
+  return err == ENOSPC || err == EDQUOT;
+}
+
+// A temporary file being written; closed (and its close checked) before it is used.
+class PartFile {
+ public:
+  explicit PartFile(const fs::path& path)
+      : m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)), m_errno(m_fd < 0 ? errno : 0) {}
+  ~PartFile() { close(); }
+  PartFile(const PartFile&) = delete;
+  PartFile& operator=(const PartFile&) = delete;
+
+  bool write(const char* data, size_t n, const WriteBytes& write_bytes) {
+    if (m_errno == 0) {
+      m_errno = write_bytes(m_fd, data, n);
+    }
+    return m_errno == 0;
+  }
+  // Some filesystems (NFS, quotas) report a full disk only here.
+  void close() {
+    if (m_fd >= 0 && ::close(m_fd) != 0 && m_errno == 0) {
+      m_errno = errno;
+    }
+    m_fd = -1;
+  }
+  int error() const { return m_errno; }  // 0, or the first errno of open, write or close
+
+ private:
+  int m_fd;
+  int m_errno;
+};
+
 }  // namespace
 
+int write_all(int fd, const char* data, size_t n) {
+  while (n > 0) {
+    ssize_t w = ::write(fd, data, n);
+    if (w < 0) {
+      if (errno == EINTR) {
+        continue;
+      }
+      return errno;
+    }
+    data += w;
+    n -= static_cast<size_t>(w);
+  }
+  return 0;
+}
+
 FileRecord download_file(HttpTransport& transport, const std::string& url, const fs::path& target, std::string& error,
-                         int& http_status, WireOutcome* wire, std::int64_t max_bytes) {
+                         int& http_status, WireOutcome* wire, const DownloadLimits& limits, DownloadFailure* failure) {
   FileRecord rec;
+  if (failure) {
+    *failure = DownloadFailure::failed;  // until it is known to be otherwise
+  }
   rec.url = url;
   // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
   // each other's temporary files; each then moves its own whole file into place, never over another.
   fs::path part = target.parent_path() / fmt::format(".{}.{}.part", target.filename().string(), ::getpid());
   std::error_code ec;
   fs::create_directories(target.parent_path(), ec);
-  std::ofstream out(part, std::ios::binary | std::ios::trunc);
-  if (!out) {
-    error = fmt::format("cannot write {}", part.string());
+  PartFile out(part);
+  // What a failure to write says: which file, and what the system said (a full disk above all).
+  auto write_failed = [&] {
+    if (failure && is_disk_full(out.error())) {
+      *failure = DownloadFailure::disk_full;
+    }
+    return fmt::format("cannot write {}: {}", part.string(), std::strerror(out.error()));
+  };
+  if (out.error() != 0) {
+    error = write_failed();
     return rec;
   }
   Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
   std::int64_t bytes = 0;
   std::string head;
+  std::string stopped;  // why the sink ended the transfer early, if it did
   HttpRequest req;
   req.url = url;
+  std::optional<ProgressFloor> floor;
+  if (limits.clock) {
+    floor.emplace(limits.progress, limits.clock->now_ms());
+  }
   HttpResponse r = transport.fetch(req, [&](const char* data, size_t n) {
-    out.write(data, static_cast<std::streamsize>(n));
+    bool written = out.write(data, n, limits.write_bytes);
     sha.update(data, n);
     if (head.size() < 12) {
       head.append(data, std::min(n, 12 - head.size()));
     }
     bytes += static_cast<std::int64_t>(n);
-    return static_cast<bool>(out) && bytes <= max_bytes;
+    if (limits.stop && *limits.stop) {
+      stopped = "stopped";
+    } else if (bytes > limits.max_bytes) {
+      stopped = fmt::format("download over {} bytes, stopped: not a video", limits.max_bytes);
+    } else if (head.size() >= 8 && !is_mp4_head(head)) {
+      stopped = "download is not an MP4 file";  // no need to read the rest of an endless non-video
+    } else if (floor && !floor->on_progress(limits.clock->now_ms(), bytes)) {
+      stopped = floor->why();
+    }
+    return written && stopped.empty();
   });
   out.close();
   http_status = r.status;
@@ -104,17 +193,22 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     fs::remove(part, ec);
     return rec;
   };
+  // A write that failed stopped the transfer: that, not the broken-off transfer, is the news.
+  if (out.error() != 0) {
+    return fail(write_failed());
+  }
   if (r.wire != WireOutcome::answered) {
     return fail(fmt::format("the transfer broke off: {}", r.error));
+  }
+  if (r.status >= 300 && r.status < 400) {
+    return fail(fmt::format("download answered HTTP {}, a redirect to '{}': reelq does not follow redirects", r.status,
+                            printable_prefix(r.header("Location"), 200)));
   }
   if (r.status != 200) {
     return fail(fmt::format("download answered HTTP {}", r.status));
   }
-  if (!out) {
-    return fail(fmt::format("cannot write {}", part.string()));
-  }
-  if (bytes > max_bytes) {
-    return fail(fmt::format("download over {} bytes, stopped: not a video", max_bytes));
+  if (!stopped.empty()) {
+    return fail(stopped);
   }
   std::string length = r.header("Content-Length");
   if (!length.empty() && length != std::to_string(bytes)) {
@@ -123,7 +217,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   if (bytes == 0) {
     return fail("download was empty");
   }
-  if (head.size() < 8 || head.substr(4, 4) != "ftyp") {
+  if (!is_mp4_head(head)) {
     return fail("download is not an MP4 file");
   }
   std::string sha256 = Poco::DigestEngine::digestToHex(sha.digest());
@@ -138,6 +232,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     }
     if (placed == Placed::taken) {
       continue;
+    }
+    if (failure) {
+      *failure = DownloadFailure::none;
     }
     rec.path = candidate.filename().string();
     rec.dir = target.parent_path().string();
@@ -250,7 +347,21 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     while (!m_stopping && attempts < m_options.max_attempts) {
       error.clear();
       WireOutcome wire = WireOutcome::answered;
-      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire);
+      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping, m_options.write_bytes};
+      DownloadFailure failure = DownloadFailure::none;
+      rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits, &failure);
+      if (failure == DownloadFailure::disk_full) {
+        // Waiting will not free space and another try would only fill it again: the take stops
+        // here, no attempt spent, and the run decides what to do (docs/reliability.md).
+        rec.idx = static_cast<int>(i);
+        rec.url = task.urls[i];
+        rec.attempts = earlier + attempts;
+        result.files.push_back(rec);
+        result.ok = false;
+        result.failure = DownloadFailure::disk_full;
+        result.error = error;
+        return result;
+      }
       if (wire == WireOutcome::not_sent && !error.empty()) {
         // The host could not be reached (refused, DNS, connect timeout): nothing was fetched, so
         // no attempt is spent. Wait for it, longer each time, for as long as the run goes on.
@@ -264,8 +375,9 @@ DownloadResult Downloader::run(const DownloadTask& task) {
       if (error.empty()) {
         break;
       }
-      // A 4xx from the CDN (an expired or refused URL) will not change by waiting.
-      if (result.http_status >= 400 && result.http_status < 500) {
+      // A 4xx from the CDN (an expired or refused URL) will not change by waiting, nor will a
+      // redirect reelq does not follow.
+      if (result.http_status >= 300 && result.http_status < 500) {
         break;
       }
       if (attempts < m_options.max_attempts) {
@@ -288,6 +400,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     }
     if (!error.empty() || m_stopping) {
       result.ok = false;
+      result.failure = DownloadFailure::failed;
       result.error = error.empty() ? "stopped" : error;
       return result;
     }

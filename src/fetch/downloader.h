@@ -6,18 +6,21 @@
 // Content-Length, non-empty, an MP4 'ftyp' box), then moved into place, so a file under its final
 // name is always whole. A failed or truncated transfer is retried with backoff. A file already
 // under the final name is never replaced: the result is saved beside it (NAME~2.mp4) unless it
-// holds the very same bytes.
+// holds the very same bytes. A full disk (ENOSPC, EDQUOT) is not the result's fault: the take is
+// stopped at once, with no attempt spent and nothing left behind, and reported as disk_full.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "api/transport.h"
+#include "fetch/progress_floor.h"
 #include "queue/run_store.h"
 #include "util/clock.h"
 
@@ -32,13 +35,40 @@ struct DownloadTask {
   std::filesystem::path output_dir;  // "" = DownloadOptions::output_dir (another batch's task: its own)
 };
 
+enum class DownloadFailure {
+  none,
+  failed,     // the transfer, the answer or the file was bad: attempts were spent
+  disk_full,  // the output folder's disk (or quota) is full: nothing is wrong with the result
+};
+
+// How a download's bytes reach the disk: write(2), all of them. Returns 0, or the errno of the
+// failure. Tests put a full disk here.
+using WriteBytes = std::function<int(int fd, const char* data, size_t n)>;
+int write_all(int fd, const char* data, size_t n);
+
 struct DownloadResult {
   std::int64_t row = 0;
-  bool ok = false;                // every file of the task is on disk under its final name
-  std::vector<FileRecord> files;  // every file's latest record (written to the files table)
-  std::string error;              // when !ok: the last failure
+  bool ok = false;  // every file of the task is on disk under its final name
+  DownloadFailure failure = DownloadFailure::none;
+  std::vector<FileRecord> files;   // every file's latest record (written to the files table)
+  std::string error;               // when !ok: the last failure (`failure` says of what kind)
   std::vector<std::string> notes;  // what was done differently, for the log (a result saved beside a file)
   int http_status = 0;
+};
+
+// A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
+// or without a Content-Length): the download stops before it can fill the disk.
+inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
+
+// What bounds one file's transfer besides the transport's timeouts.
+struct DownloadLimits {
+  std::int64_t max_bytes = k_max_result_bytes;
+  ProgressRule progress;   // judged on `clock`
+  Clock* clock = nullptr;  // nullptr = no progress rule
+  // When set, the transfer ends at the next bytes that arrive ("stopped"): a stop need not wait
+  // for a long download to finish.
+  const std::atomic<bool>* stop = nullptr;
+  WriteBytes write_bytes = write_all;  // tests put a full disk here
 };
 
 struct DownloadOptions {
@@ -48,17 +78,18 @@ struct DownloadOptions {
                                // attempts earlier is tried again when it is started again
   TimeMs backoff_base = 1000;  // already time-scaled
   TimeMs backoff_cap = 60000;
+  std::int64_t max_bytes = k_max_result_bytes;  // per file (settings: max_download_mb)
+  ProgressRule progress;                        // its window already time-scaled
+  WriteBytes write_bytes = write_all;
 };
 
-// A sora-2-pro result is tens of megabytes. A body past this is no video (an endless stream, with
-// or without a Content-Length): the download stops before it can fill the disk.
-inline constexpr std::int64_t k_max_result_bytes = std::int64_t{4} << 30;
-
 // The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
-// what became of the request (not_sent: the host could not be reached, nothing was fetched).
+// what became of the request (not_sent: the host could not be reached, nothing was fetched);
+// `failure`, when given, what kind of failure `error` is. Redirects are not followed: a result URL
+// must serve the file itself.
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
                          std::string& error, int& http_status, WireOutcome* wire = nullptr,
-                         std::int64_t max_bytes = k_max_result_bytes);
+                         const DownloadLimits& limits = {}, DownloadFailure* failure = nullptr);
 
 class Downloader {
  public:
@@ -68,7 +99,8 @@ class Downloader {
   void start(DownloadTask task);
   std::vector<DownloadResult> take_finished();
   size_t in_flight() const;  // queued, running, or finished but not yet taken
-  // Asks workers to stop after their current transfer; unfinished tasks are resumed next run.
+  // Asks workers to stop; a transfer under way ends at its next bytes (its partial file removed).
+  // Unfinished tasks are resumed next run.
   void stop();
 
  private:

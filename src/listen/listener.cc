@@ -4,17 +4,22 @@
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>
 #include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerConnection.h>
 #include <Poco/Net/HTTPServerParams.h>
 #include <Poco/Net/HTTPServerRequest.h>
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/Net/TCPServer.h>
+#include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/ThreadPool.h>
 #include <fmt/format.h>
 
 #include <filesystem>
 #include <fstream>
 #include <optional>
 
+#include "listen/request_deadline.h"
 #include "listen/router.h"
 #include "manifest/image_check.h"
 
@@ -64,6 +69,50 @@ void serve_image(const ServedImage& img, const std::string& method, HTTPServerRe
   out << in.rdbuf();
 }
 
+// The connection this worker thread serves, watched until its request has arrived whole.
+struct Watch {
+  RequestDeadlines* deadlines = nullptr;
+  std::uint64_t ticket = 0;
+  void release() {
+    if (deadlines && ticket) {
+      deadlines->release(ticket);
+      ticket = 0;
+    }
+  }
+};
+thread_local Watch t_watch;
+
+// Poco's HTTP connection, with its request under the deadline from the moment a worker takes it.
+class DeadlineConnection final : public Poco::Net::HTTPServerConnection {
+ public:
+  DeadlineConnection(const Poco::Net::StreamSocket& socket, Poco::Net::HTTPServerParams::Ptr params,
+                     Poco::Net::HTTPRequestHandlerFactory::Ptr factory, RequestDeadlines& deadlines)
+      : HTTPServerConnection(socket, params, factory), m_deadlines(deadlines) {}
+  void run() override {
+    t_watch = {&m_deadlines, m_deadlines.watch(socket())};
+    HTTPServerConnection::run();
+    t_watch.release();
+  }
+
+ private:
+  RequestDeadlines& m_deadlines;
+};
+
+class DeadlineConnectionFactory final : public Poco::Net::TCPServerConnectionFactory {
+ public:
+  DeadlineConnectionFactory(Poco::Net::HTTPServerParams::Ptr params, Poco::Net::HTTPRequestHandlerFactory::Ptr factory,
+                            RequestDeadlines& deadlines)
+      : m_params(std::move(params)), m_factory(std::move(factory)), m_deadlines(deadlines) {}
+  Poco::Net::TCPServerConnection* createConnection(const Poco::Net::StreamSocket& socket) override {
+    return new DeadlineConnection(socket, m_params, m_factory, m_deadlines);
+  }
+
+ private:
+  Poco::Net::HTTPServerParams::Ptr m_params;
+  Poco::Net::HTTPRequestHandlerFactory::Ptr m_factory;
+  RequestDeadlines& m_deadlines;
+};
+
 class ListenHandler final : public Poco::Net::HTTPRequestHandler {
  public:
   ListenHandler(const ListenRouter& router, BoundedInbox& inbox) : m_router(router), m_inbox(inbox) {}
@@ -74,6 +123,9 @@ class ListenHandler final : public Poco::Net::HTTPRequestHandler {
       RouteRequest rr{request.getMethod(), request.getURI(),
                       request.hasContentLength() ? static_cast<long long>(request.getContentLength64()) : -1};
       Route route = m_router.route(rr);
+      if (route.kind != RouteKind::callback) {
+        t_watch.release();  // the request has arrived (a body, if any, is never read)
+      }
       switch (route.kind) {
         case RouteKind::not_found:
           send_empty(response, 404);
@@ -87,7 +139,13 @@ class ListenHandler final : public Poco::Net::HTTPRequestHandler {
         case RouteKind::callback:
           break;
       }
-      auto body = read_body(request.stream(), k_max_callback_body);
+      // A request with neither a length nor chunks has no body (RFC 9112, 6.3); Poco would read
+      // one until the client closes, holding this thread for as long as the client likes.
+      std::optional<std::string> body = std::string();
+      if (rr.content_length >= 0 || request.getChunkedTransferEncoding()) {
+        body = read_body(request.stream(), k_max_callback_body);
+      }
+      t_watch.release();
       if (body && rr.content_length >= 0 && body->size() != static_cast<size_t>(rr.content_length)) {
         return;  // cut short (a slow client timed out): nothing to answer, nothing to log
       }
@@ -121,10 +179,16 @@ struct Listener::Impl {
   ListenerOptions options;
   BoundedInbox& inbox;
   ListenRouter router;
-  std::unique_ptr<Poco::Net::HTTPServer> server;
+  RequestDeadlines deadlines;
+  std::unique_ptr<Poco::ThreadPool> pool;
+  std::unique_ptr<Poco::Net::TCPServer> server;
   int port = 0;
 
-  Impl(ListenerOptions o, BoundedInbox& in) : options(std::move(o)), inbox(in), router(options.token, options.images) {}
+  Impl(ListenerOptions o, BoundedInbox& in)
+      : options(std::move(o)),
+        inbox(in),
+        router(options.token, options.images),
+        deadlines(std::chrono::milliseconds(static_cast<std::int64_t>(options.request_deadline_s * 1000))) {}
 
   Poco::Net::ServerSocket bind() {
     Poco::Net::SocketAddress address(options.host, static_cast<Poco::UInt16>(options.port));
@@ -148,13 +212,16 @@ Status Listener::start() {
   try {
     Poco::Net::ServerSocket socket = m_impl->bind();
     m_impl->port = socket.address().port();
-    auto* params = new Poco::Net::HTTPServerParams;
+    Poco::Net::HTTPServerParams::Ptr params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(m_impl->options.threads);
     params->setMaxQueued(m_impl->options.queue);
     params->setKeepAlive(false);
     params->setTimeout(Poco::Timespan(static_cast<Poco::Timespan::TimeDiff>(m_impl->options.timeout_s * 1e6)));
-    m_impl->server = std::make_unique<Poco::Net::HTTPServer>(new ListenHandlerFactory(m_impl->router, m_impl->inbox),
-                                                             socket, params);
+    constexpr int k_stack_bytes = 256 * 1024;
+    m_impl->pool = std::make_unique<Poco::ThreadPool>(1, m_impl->options.threads, 60, k_stack_bytes);
+    Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new ListenHandlerFactory(m_impl->router, m_impl->inbox);
+    m_impl->server = std::make_unique<Poco::Net::TCPServer>(
+        new DeadlineConnectionFactory(params, handlers, m_impl->deadlines), *m_impl->pool, socket, params);
     m_impl->server->start();
   } catch (const Poco::Exception& e) {
     return Error{ErrorKind::usage, fmt::format("cannot listen on {}:{}: {}", m_impl->options.host, m_impl->options.port,
@@ -165,8 +232,11 @@ Status Listener::start() {
 
 void Listener::stop() {
   if (m_impl->server) {
-    m_impl->server->stopAll(true);
+    m_impl->server->stop();        // no new connections
+    m_impl->deadlines.shut_all();  // requests still arriving end now
+    m_impl->pool->joinAll();       // answers being written finish (each write under timeout_s)
     m_impl->server.reset();
+    m_impl->pool.reset();
   }
 }
 

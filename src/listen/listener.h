@@ -2,8 +2,10 @@
 // reelq's own HTTP(S) server for the run's duration (Poco::Net::HTTPServer): callbacks at
 // /cb/TOKEN and local reference images at /img/TOKEN/NAME (src/listen/router.h says what it
 // answers). Its threads own nothing but the inbox they push into: they never touch the database
-// or the API. Bounded everywhere: a few worker threads, a short accept queue, a timeout on every
-// read and write, bodies over 1 MB refused, no keep-alive.
+// or the API. Bounded everywhere: a fixed pool of worker threads with small stacks, an accept
+// queue, a deadline for each request to arrive whole (request_deadline.h), a timeout on every
+// read and write, bodies over 1 MB refused, no keep-alive. Garbage at 200 requests a second,
+// slow and endless bodies included, leaves genuine callbacks answered (scripts/bench-listener).
 #include <memory>
 #include <string>
 
@@ -20,9 +22,13 @@ struct ListenerOptions {
   ImageTable images;
   std::string tls_cert;  // both set: HTTPS
   std::string tls_key;
-  int threads = 4;
-  int queue = 64;         // connections waiting for a thread; more are refused by the kernel's backlog
+  // Enough that clients cut off at the deadline cannot hold them all: of 200 garbage requests a
+  // second, a sixth trickling their body (scripts/bench-listener), about 70 are held at any
+  // moment. A thread's stack is 256 KB, and only the pages it touches count.
+  int threads = 128;
+  int queue = 256;        // connections waiting for a thread; more are closed at once
   double timeout_s = 10;  // per read or write: a slow client is cut off
+  double request_deadline_s = 2;  // from a worker taking the connection to the request read whole
 };
 
 class Listener {

@@ -37,11 +37,40 @@ ImageCheck check_url(const std::string& entry) {
   }
 }
 
+// Whether `p` lies strictly inside `dir` (both absolute and normal).
+bool within(const fs::path& dir, const fs::path& p) {
+  fs::path rel = p.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != ".." && rel != ".";
+}
+
+// Why a local image may not be used where it is, or "". A manifest may come from someone else,
+// and a local image is sent on (served to the API by the listener, or matched against an upload):
+// only files inside the manifest's folder, links resolved, as output_dir may only name a folder
+// inside it. The file is not opened before this has passed.
+std::string outside_problem(const std::string& entry, const fs::path& base_dir, const fs::path& p) {
+  std::error_code ec;
+  fs::path base = fs::absolute(base_dir, ec).lexically_normal();
+  constexpr const char* k_rule =
+      "a manifest names local images inside its own folder only (copy the file there, or give an http(s) URL)";
+  if (!within(base, p)) {
+    return fmt::format("image '{}' is outside the manifest's folder: {}", entry, k_rule);
+  }
+  fs::path real = fs::weakly_canonical(p, ec);
+  fs::path real_base = fs::weakly_canonical(base, ec);
+  if (!ec && !within(real_base, real)) {
+    return fmt::format("image '{}' is a link to {}, outside the manifest's folder: {}", entry, real.string(), k_rule);
+  }
+  return "";
+}
+
 ImageCheck check_file(const std::string& entry, const fs::path& base_dir) {
-  fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : base_dir / entry;
+  std::error_code ec;
+  fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : fs::absolute(base_dir, ec) / entry;
   p = p.lexically_normal();
   std::string resolved = "file://" + p.string();
-  std::error_code ec;
+  if (std::string problem = outside_problem(entry, base_dir, p); !problem.empty()) {
+    return {resolved, problem};
+  }
   auto status = fs::status(p, ec);
   if (ec || !fs::exists(status)) {
     return {resolved, fmt::format("image '{}' not found", entry)};

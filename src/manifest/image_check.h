@@ -19,7 +19,8 @@ struct ImageCheck {
   std::string problem;   // "" when the image is usable; otherwise why not, as a sentence fragment
 };
 
-// Checks one `images` entry; relative paths are taken from `base_dir`.
+// Checks one `images` entry; relative paths are taken from `base_dir`. A local file must lie inside
+// `base_dir` (links resolved): a manifest cannot make reelq send on a file from elsewhere.
 ImageCheck check_image(const std::string& entry, const std::filesystem::path& base_dir);
 
 }  // namespace reelq

@@ -296,19 +296,30 @@ Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
   }
   // A manifest of 100,000 jobs is about 12 MB; past the cap it is refused before it is read, so a
   // runaway file cannot exhaust memory.
-  if (auto size = fs::file_size(path, ec); !ec && size > k_max_manifest_bytes) {
-    std::string why = fmt::format("is {} MB; reelq reads manifests of up to {} MB (about 500,000 jobs): split it into "
+  auto too_big = [&](std::string size) {
+    std::string why = fmt::format("is {}; reelq reads manifests of up to {} MB (about 500,000 jobs): split it into "
                                   "batches",
-                                  size >> 20, k_max_manifest_bytes >> 20);
+                                  size, k_max_manifest_bytes >> 20);
     if (diags) {
       diags->push_back({path.string(), {}, why});
     }
     return Error{ErrorKind::input, fmt::format("{}: {}\n", path.string(), why)};
+  };
+  if (auto size = fs::file_size(path, ec); !ec && size > k_max_manifest_bytes) {
+    return too_big(fmt::format("{} MB", size >> 20));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
+  // Read no more than the cap even so: a pipe, a device (/dev/zero) or a file growing while it is
+  // read has no size to refuse it by.
+  std::string text;
+  char buf[64 * 1024];
+  while (text.size() <= k_max_manifest_bytes && (in.read(buf, sizeof buf) || in.gcount() > 0)) {
+    text.append(buf, static_cast<size_t>(in.gcount()));
+  }
+  if (text.size() > k_max_manifest_bytes) {
+    return too_big(fmt::format("over {} MB", k_max_manifest_bytes >> 20));
+  }
   ManifestSource source{path.string(), fs::absolute(path).parent_path()};
-  return parse_manifest(text.str(), source, diags);
+  return parse_manifest(text, source, diags);
 }
 
 }  // namespace reelq

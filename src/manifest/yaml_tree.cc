@@ -295,6 +295,27 @@ bool check_tabs(std::string_view text, const std::string& file, Diagnostics& err
   return found;
 }
 
+// YAML is text: no control character but tab and line breaks. yaml-cpp takes a NUL for the end of
+// its input or a bad escape, so the first such byte is reported here, where it is.
+bool check_control_bytes(std::string_view text, const std::string& file, Diagnostics& errors) {
+  int line = 1;
+  int col = 1;
+  for (char c : text) {
+    auto u = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      ++line, col = 1;
+      continue;
+    }
+    if ((u < 0x20 && c != '\t' && c != '\r') || u == 0x7f) {
+      errors.push_back({file, {line, col},
+                        fmt::format("byte 0x{:02x} is a control character; a YAML manifest holds text only", u)});
+      return true;
+    }
+    ++col;
+  }
+  return false;
+}
+
 std::string_view line_at(std::string_view text, int line) {
   size_t start = 0;
   for (int l = 1; l < line && start != std::string_view::npos; ++l) {
@@ -435,7 +456,7 @@ std::optional<long long> plain_integer(const YamlNode& n) {
 
 YamlDocument parse_yaml(std::string_view text, const std::string& file, Diagnostics& errors) {
   YamlDocument doc;
-  if (check_tabs(text, file, errors)) {
+  if (check_control_bytes(text, file, errors) || check_tabs(text, file, errors)) {
     return doc;
   }
   std::istringstream in{std::string(text)};

@@ -1,9 +1,13 @@
 #include "queue/database.h"
 
+#include <fcntl.h>
 #include <fmt/format.h>
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <charconv>
+#include <cstring>
 #include <vector>
 
 #include "util/embedded.h"
@@ -90,7 +94,27 @@ bool database_holds_batch(const std::filesystem::path& path, const std::string& 
   }
 }
 
-Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path) {
+namespace {
+
+// SQLite would create the file 0644 less the umask: a umask of 002 could not give the group write.
+// An empty file is a valid empty database, so reelq creates it itself with the mode it means.
+Status create_with_mode(const std::filesystem::path& path, DbPrivacy privacy) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, privacy == DbPrivacy::private_ ? 0600 : 0666);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return Error{ErrorKind::storage,
+                 fmt::format("{}: cannot create the queue database: {}", path.string(), std::strerror(errno))};
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path, DbPrivacy privacy) {
+  if (auto st = create_with_mode(path, privacy); !st) {
+    return st.error();
+  }
   std::unique_ptr<SQLite::Database> db;
   try {
     db = std::make_unique<SQLite::Database>(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);

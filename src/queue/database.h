@@ -30,8 +30,17 @@ Result<std::string> queue_id(SQLite::Database& db);
 // migration). Any problem reading it counts as "no".
 bool database_holds_batch(const std::filesystem::path& path, const std::string& batch);
 
+// Who may read a database reelq creates. SQLite gives its -wal and -shm files the database's
+// mode, so the choice covers all three.
+enum class DbPrivacy {
+  umask,    // 0666 less the user's umask, as any file the user makes
+  private_  // 0600: the user keeps the API key to themselves, and the queue holds the batch's prompts
+};
+
 // Opens (creating if needed) a queue database in WAL mode with full fsync, migrated to the latest
-// version. A database written by a newer reelq is refused rather than misread.
-Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path);
+// version. A database written by a newer reelq is refused rather than misread. `privacy` applies
+// only when the file is created; an existing database keeps the mode its owner gave it.
+Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path,
+                                                        DbPrivacy privacy = DbPrivacy::umask);
 
 }  // namespace reelq

@@ -60,19 +60,26 @@ Result<std::vector<LocalImageUse>> open_local_images(SQLite::Database& db, const
   try {
     std::vector<LocalImageUse> out;
     SQLite::Statement q(db,
-                        "SELECT id, job_id, input_json FROM jobs WHERE batch = ? AND state NOT IN ('succeeded', "
+                        "SELECT id, job_id, input_json, state FROM jobs WHERE batch = ? AND state NOT IN ('succeeded', "
                         "'failed', 'cancelled') AND instr(input_json, '\"file://') > 0 ORDER BY position, take");
     q.bind(1, batch);
     while (q.executeStep()) {
       for (const auto& uri : file_uris_of(q.getColumn(2).getString())) {
         auto it = std::find_if(out.begin(), out.end(), [&](const LocalImageUse& u) { return u.uri == uri; });
         if (it == out.end()) {
-          it = out.insert(out.end(), LocalImageUse{uri, {}, {}});
+          it = out.insert(out.end(), LocalImageUse{uri, {}, {}, {}, {}});
         }
-        it->rows.push_back(q.getColumn(0).getInt64());
+        std::int64_t row = q.getColumn(0).getInt64();
         std::string job_id = q.getColumn(1).getString();
-        if (std::find(it->job_ids.begin(), it->job_ids.end(), job_id) == it->job_ids.end()) {
-          it->job_ids.push_back(job_id);
+        auto add = [&](std::vector<std::int64_t>& rows, std::vector<std::string>& ids) {
+          rows.push_back(row);
+          if (std::find(ids.begin(), ids.end(), job_id) == ids.end()) {
+            ids.push_back(job_id);
+          }
+        };
+        add(it->rows, it->job_ids);
+        if (q.getColumn(3).getString() == "queued") {
+          add(it->unsent_rows, it->unsent_job_ids);
         }
       }
     }

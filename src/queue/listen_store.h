@@ -20,6 +20,10 @@ struct LocalImageUse {
   std::string uri;                   // file:///absolute/path, as the job's input holds it
   std::vector<std::int64_t> rows;    // the open job rows that name it
   std::vector<std::string> job_ids;  // their job ids, for messages
+  // The rows of `rows` still `queued`: never sent, so a bad image can fail them without losing a
+  // task (the others are at the API, or may be, and are followed to their end).
+  std::vector<std::int64_t> unsent_rows;
+  std::vector<std::string> unsent_job_ids;
 };
 
 // Every local image (file:// URI) that a job of the batch not yet in an end state names, in

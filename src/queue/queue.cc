@@ -66,8 +66,8 @@ int BatchSummary::total() const {
 
 Queue::Queue(std::unique_ptr<SQLite::Database> db, Clock& clock) : m_db(std::move(db)), m_clock(clock) {}
 
-Result<std::unique_ptr<Queue>> Queue::open(const std::filesystem::path& path, Clock& clock) {
-  auto db = open_database(path);
+Result<std::unique_ptr<Queue>> Queue::open(const std::filesystem::path& path, Clock& clock, DbPrivacy privacy) {
+  auto db = open_database(path, privacy);
   if (!db) {
     return db.error();
   }

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "manifest/manifest.h"
+#include "queue/database.h"
 #include "queue/job_state.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -41,7 +42,8 @@ struct BatchSummary {
 class Queue {
  public:
   Queue(std::unique_ptr<SQLite::Database> db, Clock& clock);
-  static Result<std::unique_ptr<Queue>> open(const std::filesystem::path& path, Clock& clock);
+  static Result<std::unique_ptr<Queue>> open(const std::filesystem::path& path, Clock& clock,
+                                             DbPrivacy privacy = DbPrivacy::umask);
 
   // Adds the manifest's job takes that are not in the queue yet, in one transaction. A job whose
   // spec differs from the stored one is a conflict naming the job and the field; with

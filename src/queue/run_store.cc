@@ -27,14 +27,14 @@ Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {
     SQLite::Statement q(m_db,
                         "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, ''), "
-                        "coalesce(api_base, ''), coalesce(time_scale, 0) FROM batches WHERE name = ?");
+                        "coalesce(api_base, ''), coalesce(time_scale, 0), coalesce(run_flags_json, '{}') FROM batches WHERE name = ?");
     q.bind(1, name);
     if (!q.executeStep()) {
       return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", name)};
     }
     return BatchInfo{q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString(),
                      q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getString(),
-                     q.getColumn(6).getDouble()};
+                     q.getColumn(6).getDouble(), q.getColumn(7).getString()};
   } catch (const std::exception& e) {
     return storage_error(e);
   }
@@ -90,6 +90,19 @@ Status RunStore::record_api(const std::string& batch, const std::string& api_bas
     q.bind(2, time_scale);
     q.bind(3, m_clock.now_ms());
     q.bind(4, batch);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status RunStore::record_run_flags(const std::string& batch, const std::string& flags_json) {
+  try {
+    SQLite::Statement q(m_db, "UPDATE batches SET run_flags_json = ?, updated_at = ? WHERE name = ?");
+    q.bind(1, flags_json);
+    q.bind(2, m_clock.now_ms());
+    q.bind(3, batch);
     q.exec();
     return ok_status();
   } catch (const std::exception& e) {

@@ -48,6 +48,8 @@ struct BatchInfo {
   std::string output_dir;  // "" until a run has resolved it
   std::string api_base;    // "" until a run (schema 4 or later) has recorded where it sent the batch
   double time_scale = 0;   // 0 when api_base is ""
+  // The setting flags of its last run or resume (schema 7): {"on_ambiguous":"hold",...}; "{}" if none.
+  std::string run_flags_json = "{}";
 };
 
 // One API exchange (or download), as the events table keeps it.
@@ -110,6 +112,8 @@ class RunStore {
   // Where the batch's tasks are sent from now on, and the runner's time scale: written when a run
   // starts, so resume goes back to the same API and render times are read at their own scale.
   Status record_api(const std::string& batch, const std::string& api_base, double time_scale);
+  // The setting flags a resume gives the batch again (BatchInfo::run_flags_json).
+  Status record_run_flags(const std::string& batch, const std::string& flags_json);
 
   // A rehearsal's database (`reelq run --rehearse`) is marked so; it never talks to the real API.
   Result<bool> is_rehearsal();

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -28,9 +30,20 @@ std::string_view to_string(ReportFormat format) {
 
 Result<ReportFormat> parse_report_format(const std::string& format, const fs::path& output) {
   std::string name = format;
-  if (name.empty()) {
+  if (name.empty() && !output.empty()) {
+    // A file's name must say what it holds: `-o night.txt` silently holding CSV surprised a user.
     std::string ext = output.extension().string();
-    name = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : "csv";
+    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+    name = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : ext == ".csv" ? "csv" : "";
+    if (name.empty()) {
+      return Error{ErrorKind::usage,
+                   fmt::format("cannot tell the format of {} from its name: end it in .csv, .json or .html, or "
+                               "pass --format csv|json|html",
+                               output.string())};
+    }
+  }
+  if (name.empty()) {
+    name = "csv";  // standard output
   }
   for (ReportFormat f : {ReportFormat::csv, ReportFormat::json, ReportFormat::html}) {
     if (to_string(f) == name) {

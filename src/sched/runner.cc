@@ -112,10 +112,10 @@ RunSummary Runner::run() {
   }
   recover();
   adopt_foreign_tasks();
-  while (!m_storage_failed && !m_key_refused) {
+  while (!m_storage_failed && !m_key_refused && !m_disk_full) {
     absorb_downloads();
     absorb_inbox();
-    if (m_stop.load() > 0) {
+    if (m_stop.load() > 0 || m_disk_full) {
       break;
     }
     std::vector<PlanJob> snapshot = plan_jobs();
@@ -146,7 +146,7 @@ RunSummary Runner::run() {
     note_outage();
     report_progress();
   }
-  if (m_stop.load() > 0 || m_storage_failed || m_key_refused) {
+  if (m_stop.load() > 0 || m_storage_failed || m_key_refused || m_disk_full) {
     m_downloader.stop();
   }
   return summarize(started);
@@ -714,7 +714,15 @@ void Runner::absorb_downloads() {
     for (const std::string& note : r.notes) {
       say(LogLevel::warn, "download_note", *it, note);
     }
-    if (r.ok) {
+    if (r.failure == DownloadFailure::disk_full) {
+      // Every further download would fail the same way: stop the run, keep the take, say why.
+      say(LogLevel::error, "disk_full", *it,
+          fmt::format("download stopped, the disk is full: {}; the take stays downloading", r.error));
+      if (!m_disk_full) {
+        m_disk_full = true;
+        m_failure_message = r.error;
+      }
+    } else if (r.ok) {
       say(LogLevel::info, "done", *it, fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
     } else {
       say(LogLevel::warn, "download_failed", *it, fmt::format("download failed: {}", r.error),
@@ -797,6 +805,8 @@ RunSummary Runner::summarize(TimeMs started) {
     }
   } else if (m_key_refused) {
     s.end = RunEnd::key_refused;
+  } else if (m_disk_full) {
+    s.end = RunEnd::disk_full;
   } else if (m_stop.load() > 0) {
     s.end = RunEnd::interrupted;
   } else if (m_credits_out && s.left > 0) {

@@ -35,6 +35,7 @@ enum class RunEnd {
   credits_exhausted,  // submitting stopped; what was running has been collected
   key_refused,        // 401/403: stopped at once
   storage_failed,     // the database could not be written: stopped at once
+  disk_full,          // a result could not be written (ENOSPC, EDQUOT): stopped, the take kept downloading
   slots_held,         // queued jobs left, and every slot held by renders past their deadline
 };
 
@@ -46,7 +47,7 @@ struct RunSummary {
   int left = 0;  // not in an end state
   std::map<std::string, int> failures_by_code;
   TimeMs elapsed_ms = 0;
-  std::string message;  // for storage_failed / key_refused
+  std::string message;  // for storage_failed / key_refused / disk_full
 };
 
 struct RunConfig {
@@ -133,6 +134,7 @@ class Runner {
   int m_foreign_tasks = 0;     // other batches' tasks this run polls (adopt_foreign_tasks)
   bool m_key_refused = false;
   bool m_storage_failed = false;
+  bool m_disk_full = false;
   std::string m_failure_message;
   TimeMs m_last_progress = 0;
 };

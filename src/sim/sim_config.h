@@ -39,6 +39,12 @@ enum class SimHostile {
   retry_after_day,    // the first submit/status request answers 429 with Retry-After: 86400
   code_429_in_200,    // the first submit/status request answers HTTP 200 with {"code":429,...}
   huge_body,          // the first status answer is 100 MB long
+  // Task 1's result download (its URL still comes from the API as ever):
+  escaping_result_url,  // its URL's path climbs out with ../ (/files/ID/../../../../etc/passwd); served
+  redirect_loop,        // 302 to its own URL, forever
+  redirect_to_file,     // 302 to file:///etc/passwd
+  endless_download,     // 200, no Content-Length: the video's bytes, then zeros without end
+  trickle_download,     // 200, no Content-Length: 4 bytes every 250 ms (real time), without end
 };
 
 // "result-not-json" and so on; nullopt for an unknown name.
@@ -62,6 +68,7 @@ struct SimConfig {
   std::string bad_image_word = "unreachable";  // in an image URL: the task fails with INVALID_IMAGE_URL
   std::string prices_json;                     // "" = the built-in schemas/prices.json
   std::string ledger_path;                     // "" = no ledger; else one JSON line per request
+  std::string state_path;  // "" = forget everything on exit; else tasks and credits outlive a restart
   FaultRates faults;
   SimHostile hostile = SimHostile::none;
 };

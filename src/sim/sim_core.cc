@@ -5,11 +5,13 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <optional>
 #include <unordered_map>
 
+#include "sim/sim_state.h"
 #include "sim/sim_validate.h"
 #include "util/embedded.h"
 #include "util/text.h"
@@ -26,21 +28,6 @@ struct KeyState {
   std::deque<TimeMs> window;  // times of this key's requests inside the rolling window
   int max_window = 0;
   int max_active = 0;
-};
-
-struct SimTask {
-  std::string id;
-  size_t key = 0;
-  TimeMs created = 0;
-  TimeMs processing_at = 0;
-  TimeMs done_at = 0;
-  TimeMs expires_at = 0;
-  std::string fail_code;  // "" = success
-  std::string fail_msg;
-  double cost = 0;
-  std::string callback_url;
-  bool callback_started = false;
-  bool refunded = false;
 };
 
 SimReply json_reply(int status, std::string body) {
@@ -76,6 +63,11 @@ const std::vector<std::pair<std::string, SimHostile>>& hostile_table() {
       {"retry-after-day", SimHostile::retry_after_day},
       {"code-429-in-200", SimHostile::code_429_in_200},
       {"huge-body", SimHostile::huge_body},
+      {"escaping-result-url", SimHostile::escaping_result_url},
+      {"redirect-loop", SimHostile::redirect_loop},
+      {"redirect-to-file", SimHostile::redirect_to_file},
+      {"endless-download", SimHostile::endless_download},
+      {"trickle-download", SimHostile::trickle_download},
   };
   return table;
 }
@@ -145,6 +137,55 @@ struct SimCore::Impl {
   }
 
   TimeMs scaled(double seconds) const { return static_cast<TimeMs>(seconds * 1000.0 * config.time_scale); }
+
+  // --state FILE (sim_state.h). A write that fails is said once per failure on stderr; the
+  // simulator goes on, as an API whose disk is full would still answer.
+  void save_state() {
+    if (config.state_path.empty()) {
+      return;
+    }
+    SimSnapshot snap;
+    for (const auto& id : task_order) {
+      snap.tasks.push_back(tasks.at(id));
+    }
+    for (const auto& k : keys) {
+      snap.credits.push_back(k.credits);
+    }
+    snap.tasks_by_input = tasks_by_input;
+    if (auto st = write_snapshot(config.state_path, snap); !st) {
+      std::fprintf(stderr, "reelq sim: %s\n", st.error().message.c_str());
+    }
+  }
+
+  Status load_state() {
+    if (config.state_path.empty()) {
+      return ok_status();
+    }
+    auto snap = read_snapshot(config.state_path);
+    if (!snap) {
+      return snap.error();
+    }
+    if (!snap->credits.empty() && snap->credits.size() != keys.size()) {
+      return Error{ErrorKind::usage,
+                   fmt::format("{} holds the credits of {}; this simulator has {} (--keys)", config.state_path,
+                               count_of(static_cast<long long>(snap->credits.size()), "key"),
+                               count_of(static_cast<long long>(keys.size()), "key"))};
+    }
+    for (size_t i = 0; i < snap->credits.size(); ++i) {
+      keys[i].credits = snap->credits[i];
+    }
+    for (SimTask& t : snap->tasks) {
+      if (t.key >= keys.size()) {
+        return Error{ErrorKind::usage, fmt::format("{}: task {} belongs to key {} of {}", config.state_path, t.id,
+                                                   t.key + 1, keys.size())};
+      }
+      task_order.push_back(t.id);
+      std::string id = t.id;
+      tasks.emplace(id, std::move(t));
+    }
+    tasks_by_input = snap->tasks_by_input;
+    return ok_status();
+  }
 
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng) < p; }
 
@@ -220,6 +261,9 @@ struct SimCore::Impl {
           json_quote(t.id), json_quote(t.fail_code), json_quote(t.fail_msg), t.created, t.done_at);
     }
     std::string url = fmt::format("{}/files/{}/0.mp4?expires={}", public_base, t.id, t.expires_at);
+    if (hostile_on_first(t.id, SimHostile::escaping_result_url)) {
+      url = fmt::format("{}/files/{}/../../../../etc/passwd?expires={}", public_base, t.id, t.expires_at);
+    }
     std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
     if (hostile_on_first(t.id, SimHostile::result_not_json)) {
       result = "resultUrls: not JSON {";
@@ -318,6 +362,7 @@ struct SimCore::Impl {
     task_id = t.id;
     task_order.push_back(t.id);
     tasks.emplace(t.id, std::move(t));
+    save_state();  // before the answer: a task the client may learn of outlives a restart
     outcome = "ok";
     if (config.hostile == SimHostile::bad_task_id && task_order.size() == 1) {
       // The task exists and is charged; the answer names it with an id no client can keep.
@@ -399,12 +444,48 @@ struct SimCore::Impl {
     return std::nullopt;
   }
 
+  // The download answers of SimConfig::hostile for task 1's result file, or nullopt.
+  std::optional<SimReply> hostile_file(const SimRequest& req, const std::string& id, std::string& outcome) const {
+    if (!is_first_task(id)) {
+      return std::nullopt;
+    }
+    SimReply r = json_reply(302, "");
+    r.content_type = "text/plain";
+    switch (config.hostile) {
+      case SimHostile::escaping_result_url:
+        outcome = "hostile_escaping_result_url";
+        r = json_reply(200, video);
+        r.content_type = "video/mp4";
+        return r;
+      case SimHostile::redirect_loop:
+        outcome = "hostile_redirect_loop";
+        r.headers.emplace_back("Location", fmt::format("{}{}?{}", public_base, req.path, req.query));
+        return r;
+      case SimHostile::redirect_to_file:
+        outcome = "hostile_redirect_to_file";
+        r.headers.emplace_back("Location", "file:///etc/passwd");
+        return r;
+      case SimHostile::endless_download:
+      case SimHostile::trickle_download:
+        outcome =
+            config.hostile == SimHostile::endless_download ? "hostile_endless_download" : "hostile_trickle_download";
+        r = json_reply(200, video);
+        r.content_type = "video/mp4";
+        r.fault = config.hostile == SimHostile::endless_download ? SimFault::endless : SimFault::trickle;
+        return r;
+      default:
+        return std::nullopt;
+    }
+  }
+
   SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
     // /files/{taskId}/0.mp4
     std::string rest = req.path.substr(std::string("/files/").size());
     std::string id = rest.substr(0, rest.find('/'));
     auto it = tasks.find(id);
-    if (it == tasks.end() || now < it->second.done_at || !it->second.fail_code.empty() || rest != id + "/0.mp4") {
+    bool escaping = hostile_on_first(id, SimHostile::escaping_result_url) && rest == id + "/../../../../etc/passwd";
+    if (it == tasks.end() || now < it->second.done_at || !it->second.fail_code.empty() ||
+        (rest != id + "/0.mp4" && !escaping)) {
       outcome = "not_found";
       SimReply r = json_reply(404, "Not Found");
       r.content_type = "text/plain";
@@ -415,6 +496,9 @@ struct SimCore::Impl {
       SimReply r = json_reply(403, "Request has expired");
       r.content_type = "text/plain";
       return r;
+    }
+    if (auto hostile = hostile_file(req, id, outcome)) {
+      return *hostile;
     }
     outcome = "ok";
     SimReply r = json_reply(200, video);
@@ -540,6 +624,16 @@ struct SimCore::Impl {
 SimCore::SimCore(SimConfig config, Clock& clock, std::string video)
     : m_impl(std::make_unique<Impl>(std::move(config), clock, std::move(video))) {}
 SimCore::~SimCore() = default;
+
+Status SimCore::load_state() {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->load_state();
+}
+
+void SimCore::save_state() {
+  std::lock_guard lock(m_impl->mutex);
+  m_impl->save_state();
+}
 
 void SimCore::set_public_base(const std::string& base) {
   std::lock_guard lock(m_impl->mutex);

@@ -13,6 +13,7 @@
 #include "api/transport.h"
 #include "sim/sim_config.h"
 #include "util/clock.h"
+#include "util/result.h"
 
 namespace reelq {
 
@@ -24,8 +25,10 @@ struct SimRequest {
   std::string body;
 };
 
-// What the server must do besides answering normally.
-enum class SimFault { none, drop_before, drop_after, slow, truncate };
+// What the server must do besides answering normally. endless and trickle send the body without a
+// Content-Length and then go on sending (zeros after the body) until the client gives up: endless
+// as fast as it can, trickle 4 bytes every 250 ms.
+enum class SimFault { none, drop_before, drop_after, slow, truncate, endless, trickle };
 
 struct SimReply {
   int status = 200;
@@ -64,6 +67,11 @@ class SimCore {
   void callback_done(const CallbackDelivery& delivery, bool delivered);
 
   std::string stats_json();
+
+  // SimConfig::state_path: read what an earlier simulator knew (before serving), and write it
+  // (after each task is created, and when the simulator stops). No-ops without a state path.
+  Status load_state();
+  void save_state();
 
  private:
   struct Impl;

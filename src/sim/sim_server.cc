@@ -61,6 +61,31 @@ double outage_seconds(const std::string& query) {
   return -1;
 }
 
+// The body, then zeros, until the client goes away or the server stops (the write then throws):
+// no Content-Length, the connection closed at the end, as a stream of unknown length is sent.
+void send_without_end(Poco::Net::HTTPServerResponse& response, const SimReply& reply) {
+  response.setKeepAlive(false);
+  bool trickle = reply.fault == SimFault::trickle;
+  const size_t piece = trickle ? 4 : 64 * 1024;
+  std::string zeros(piece, '\0');
+  try {
+    std::ostream& out = response.send();
+    for (size_t sent = 0; out; sent += piece) {
+      if (sent < reply.body.size()) {
+        out.write(reply.body.data() + sent, static_cast<std::streamsize>(std::min(piece, reply.body.size() - sent)));
+      } else {
+        out.write(zeros.data(), static_cast<std::streamsize>(piece));
+      }
+      out.flush();
+      if (trickle) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(250));
+      }
+    }
+  } catch (const Poco::Exception&) {
+    // The client gave up: what this answer is for.
+  }
+}
+
 class SimHandler final : public Poco::Net::HTTPRequestHandler {
  public:
   SimHandler(SimCore& core, const FaultRates& faults, OutageStarter outage)
@@ -96,6 +121,10 @@ class SimHandler final : public Poco::Net::HTTPRequestHandler {
     response.setContentType(reply.content_type);
     for (const auto& [k, v] : reply.headers) {
       response.set(k, v);
+    }
+    if (reply.fault == SimFault::endless || reply.fault == SimFault::trickle) {
+      send_without_end(response, reply);
+      return;
     }
     response.setContentLength(static_cast<std::streamsize>(reply.body.size()));
     std::ostream& out = response.send();
@@ -275,6 +304,9 @@ SimServer::~SimServer() {
 }
 
 Status SimServer::start() {
+  if (auto st = m_impl->core.load_state(); !st) {
+    return st;
+  }
   try {
     m_impl->port = m_impl->config.port;
     m_impl->listen(*this);
@@ -315,6 +347,7 @@ void SimServer::stop() {
     m_impl->server->stopAll(true);
     m_impl->server.reset();
   }
+  m_impl->core.save_state();  // refunds and callbacks begun since the last task was created
 }
 
 int SimServer::port() const {

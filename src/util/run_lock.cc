@@ -14,7 +14,7 @@ namespace reelq {
 
 Result<RunLock> RunLock::acquire(const std::string& db_path) {
   std::string path = db_path + ".lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);  // less the umask, as any file
   if (fd < 0) {
     return Error{ErrorKind::io, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
   }

@@ -8,7 +8,7 @@ import time
 import urllib.error
 import urllib.request
 
-from harness import REELQ, TempDirTest, run
+from harness import KEY, REELQ, TempDirTest, run
 
 
 def _read(path):
@@ -23,7 +23,10 @@ class Sim:
     def __init__(self, *args):
         self._dir = tempfile.TemporaryDirectory(prefix="reelq-sim-")
         port_file = os.path.join(self._dir.name, "port")
-        self.proc = subprocess.Popen([REELQ, "sim", "--port", "0", "--port-file", port_file, *args],
+        if "--keys" not in args:
+            args = ("--keys", KEY + ",sim-key", *args)  # sim-key: for tests written before the sweep
+        port = () if "--port" in args else ("--port", "0")
+        self.proc = subprocess.Popen([REELQ, "sim", *port, "--port-file", port_file, *args],
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 10
         while not _read(port_file):
@@ -33,7 +36,7 @@ class Sim:
         self.port = int(_read(port_file))
         self.base = f"http://127.0.0.1:{self.port}"
 
-    def request(self, method, path, body=None, key="sim-key", raw=False):
+    def request(self, method, path, body=None, key=KEY, raw=False):
         """Returns (http_status, body_text_or_json)."""
         data = body.encode() if isinstance(body, str) else body
         req = urllib.request.Request(self.base + path, data=data, method=method)
@@ -84,7 +87,7 @@ class SimRunTest(TempDirTest):
         self.sim = Sim("--time-scale", SCALE, *args)
         return self.sim
 
-    def reelq_run(self, *args, key="sim-key", cmd="run", timeout=180):
+    def reelq_run(self, *args, key=KEY, cmd="run", timeout=180):
         """`reelq run|resume ARGS` against the simulator, with the key in the environment."""
         return run(cmd, *args, "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
                    cwd=self.dir, env={"APIXO_API_KEY": key}, timeout=timeout)
@@ -95,7 +98,7 @@ class SimRunTest(TempDirTest):
 
     def spawn_run(self, manifest="m.yaml", *args, **popen):
         """Starts `reelq run` in the background against the simulator."""
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        env = dict(os.environ, APIXO_API_KEY=KEY)
         return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
                                  "--time-scale", SCALE, *args], cwd=self.dir, env=env, **popen)
 

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from harness import REELQ, main, run
+from harness import KEY, REELQ, main, run
 from simharness import SCALE, SimRunTest
 
 MANIFEST = "batch: night\njobs:\n" + "".join(f"  - id: shot{i}\n    prompt: \"scene {i}\"\n" for i in range(4))
@@ -24,7 +24,7 @@ class BatchFiles(SimRunTest):
 
     def reelq_at(self, cwd, *args, env=None, timeout=180):
         """reelq with no --db of its own, against the simulator when it runs or resumes."""
-        full = {"APIXO_API_KEY": "sim-key", **(env or {})}
+        full = {"APIXO_API_KEY": KEY, **(env or {})}
         if args[0] in ("run", "resume"):
             args = (*args, "--api-base", self.sim.base, "--time-scale", SCALE)
         return run(*args, cwd=cwd, env=full, timeout=timeout)
@@ -89,7 +89,7 @@ class BatchFiles(SimRunTest):
     def test_the_resume_line_after_ctrl_c_names_the_database_used_and_works_from_anywhere(self):
         big = "batch: night\njobs:\n" + "".join(f"  - prompt: \"scene {i}\"\n" for i in range(16))
         self.write("night/t.yaml", big)
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        env = dict(os.environ, APIXO_API_KEY=KEY)
         p = subprocess.Popen([REELQ, "run", "../night/t.yaml", "--api-base", self.sim.base, "--time-scale", SCALE],
                              cwd=self.elsewhere, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         time.sleep(0.8)
@@ -99,7 +99,7 @@ class BatchFiles(SimRunTest):
         line = [l for l in out.splitlines() if "Continue with: " in l][0].split("Continue with: ")[1]
         self.assertEqual(line, f"reelq resume --db {os.path.join(self.night, 'reelq.db')} --batch night")
         r = run(*line.split()[1:], "--api-base", self.sim.base, "--time-scale", SCALE, cwd=self.dir,
-                env={"APIXO_API_KEY": "sim-key"}, timeout=180)
+                env={"APIXO_API_KEY": KEY}, timeout=180)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], 16)
 
@@ -165,7 +165,7 @@ class BatchFiles(SimRunTest):
     def test_resume_with_another_output_dir_keeps_downloaded_files_where_they_are(self):
         big = "batch: night\njobs:\n" + "".join(f"  - prompt: \"scene {i}\"\n" for i in range(16))
         self.write("night/t.yaml", big)
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        env = dict(os.environ, APIXO_API_KEY=KEY)
         p = subprocess.Popen([REELQ, "run", "t.yaml", "--api-base", self.sim.base, "--time-scale", SCALE],
                              cwd=self.night, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         deadline = time.monotonic() + 30

@@ -7,7 +7,7 @@ import signal
 import subprocess
 import time
 
-from harness import REELQ, main, run
+from harness import KEY, REELQ, main, run
 from simharness import SCALE, SimRunTest
 
 # Any request for a host other than 127.0.0.1 goes to a closed local port and fails at once.
@@ -42,7 +42,7 @@ class BatchTruth(SimRunTest):
 
     def reelq_env(self, *args, timeout=120):
         """Any command with the key, and every non-local request sent to a closed local port."""
-        return run(*args, cwd=self.dir, env=dict(NO_WAY_OUT, APIXO_API_KEY="sim-key"), timeout=timeout)
+        return run(*args, cwd=self.dir, env=dict(NO_WAY_OUT, APIXO_API_KEY=KEY), timeout=timeout)
 
     # Item 2: `reelq download` after a failed download said "1 fetched, 0 failed", exit 0, no file.
     def test_a_download_that_failed_is_tried_again_and_never_reported_on_disk_without_its_file(self):

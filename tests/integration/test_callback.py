@@ -192,12 +192,14 @@ class CallbackMode(ListenTest):
         time.sleep(1.0)
         p.kill()
         p.wait()
-        r = self.reelq_run(*listen, "--mode", "callback", cmd="resume")
+        r = self.reelq_run(cmd="resume")  # the resume line as printed: the batch remembers its listener
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"runs with the flags its last run was given: --mode callback {' '.join(listen)} (", r.stderr)
         self.assertEqual(self.token(), token)
+        self.assertIn("for callbacks, reached at", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 7)
 
-    def test_a_resume_without_callback_mode_says_the_callbacks_go_unheard_and_polls_them_home(self):
+    def test_a_resume_told_to_poll_says_the_callbacks_go_unheard_and_polls_them_home(self):
         self.start_sim("--seed", "6", "--mean-render", "1000")
         self.write("m.yaml", mixed_manifest(6))
         p = self.spawn_run("m.yaml", "--mode", "callback", *self.listen_args(), stdout=subprocess.DEVNULL,
@@ -205,7 +207,7 @@ class CallbackMode(ListenTest):
         time.sleep(1.0)
         p.kill()
         p.wait()
-        r = self.reelq_run(cmd="resume")  # the resume line as printed: no listener flags
+        r = self.reelq_run("--mode", "async", cmd="resume")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertRegex(r.stderr, r"reelq: (1 task of batch mixed was|[0-9]+ tasks of batch mixed were) submitted "
                                    r"in callback mode")
@@ -243,6 +245,28 @@ class Listener(ListenTest):
             self.assertIn(f"http://127.0.0.1:{port}/img/", f["url"])
             self.assertTrue(f["url"].endswith("-face.png"), f["url"])
             self.assertEqual(f["sha256"], sha256(os.path.join(self.dir, "refs", "face.png")))
+
+    def test_an_image_changed_after_enqueue_fails_only_the_jobs_that_name_it(self):
+        self.start_sim()
+        shutil.copy(TINY_PNG, os.path.join(self.dir, "refs", "other.png"))
+        self.write("m.yaml", self.images_manifest(2) + "  - id: other\n    prompt: p\n    images: [refs/other.png]\n"
+                   "  - id: text\n    prompt: q\n")
+        r = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(self.dir, "refs", "face.png"), "wb") as f:
+            f.write(b"now a text file")
+        port = free_port()
+        r = self.reelq_run("--listen", f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{port}",
+                           cmd="resume")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # it stopped the whole resume with 2 before
+        face = os.path.join(os.path.realpath(self.dir), "refs", "face.png")
+        self.assertRegex(r.stderr, f"reelq: .*{face}.* \\(it changed since it was enqueued\\); not submitting "
+                                   "still0, still1 \\(fix the file, then `reelq retry --fail-code "
+                                   "IMAGE_CHECK_FAILED`\\)")
+        states = dict(self.db().execute("SELECT job_id, coalesce(fail_code, state) FROM jobs").fetchall())
+        self.assertEqual(states, {"still0": "IMAGE_CHECK_FAILED", "still1": "IMAGE_CHECK_FAILED",
+                                  "other": "succeeded", "text": "succeeded"})
+        self.assertEqual(self.sim.stats()["tasks_created"], 2)
 
     def test_refusals_and_a_burst_of_1000_bogus_requests_leave_the_run_unaffected(self):
         makespans = []

@@ -19,11 +19,11 @@ jobs:
 
 
 class HostileApi(SimRunTest):
-    def run_hostile(self, kind):
+    def run_hostile(self, kind, *run_args):
         self.start_sim("--hostile", kind)
         self.write("m.yaml", MANIFEST)
         started = time.monotonic()
-        r = self.reelq_run("m.yaml", timeout=90)
+        r = self.reelq_run("m.yaml", *run_args, timeout=90)
         self.elapsed = time.monotonic() - started
         self.out = r.stdout + r.stderr
         return r
@@ -120,6 +120,52 @@ class HostileApi(SimRunTest):
         self.assert_all_succeeded(r)
         events = self.db().execute("SELECT count(*) FROM events WHERE message LIKE '%answer over 4194304 bytes%'")
         self.assertEqual(events.fetchone()[0], 1)
+
+    # Hostile result URLs and downloads: the take's download fails (or succeeds) inside the output
+    # folder; nothing is resubmitted, nothing hangs.
+    def assert_download_failed(self, r, message, attempts):
+        self.assertEqual(r.returncode, 1, self.out)
+        states = self.states()
+        failed = [j for j, s in states.items() if s == "failed:DOWNLOAD_FAILED"]
+        self.assertEqual(len(failed), 1, states)
+        self.assertEqual(len(self.files()), 2)
+        (msg,) = self.db().execute("SELECT fail_msg FROM jobs WHERE job_id = ?", failed).fetchone()
+        self.assertIn(message, msg)
+        stats = self.sim.stats()
+        self.assertEqual(stats["tasks_created"], 3)
+        hostile = {o: n for o, n in stats["requests"]["files"].items() if o.startswith("hostile_")}
+        self.assertEqual(list(hostile.values()), [attempts], stats["requests"]["files"])
+        left = [n for n in os.listdir(os.path.join(self.dir, "renders", "hostile")) if n.endswith(".part")]
+        self.assertEqual(left, [], "no temporary file left")
+        self.assert_nothing_outside_the_output_folder()
+        self.assertLess(self.elapsed, 60)
+        return failed[0]
+
+    def test_a_result_url_climbing_out_with_dot_dot_is_saved_under_the_jobs_own_name(self):
+        r = self.run_hostile("escaping-result-url")
+        self.assert_all_succeeded(r)
+        files = self.sim.stats()["requests"]["files"]
+        self.assertEqual(files.get("hostile_escaping_result_url"), 1, files)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "etc")))
+
+    def test_a_redirect_loop_is_not_followed(self):
+        r = self.run_hostile("redirect-loop")
+        self.assert_download_failed(r, "download answered HTTP 302, a redirect to 'http://127.0.0.1:", 1)
+        self.assertIn("reelq does not follow redirects", self.out)
+
+    def test_a_redirect_to_a_file_url_is_not_followed(self):
+        r = self.run_hostile("redirect-to-file")
+        self.assert_download_failed(r, "a redirect to 'file:///etc/passwd': reelq does not follow redirects", 1)
+
+    def test_a_download_without_end_stops_at_the_size_cap_each_attempt(self):
+        # --max-download-mb 4 shows in seconds what the 4096 MB default does at 4 GB.
+        r = self.run_hostile("endless-download", "--max-download-mb", "4")
+        self.assert_download_failed(r, "download over 4194304 bytes, stopped: not a video", 5)
+
+    def test_a_trickling_download_is_abandoned_by_the_progress_rule_each_attempt(self):
+        r = self.run_hostile("trickle-download")
+        self.assert_download_failed(r, "download too slow: ", 5)
+        self.assertIn("reelq asks for in that time; abandoned", self.out)
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 
-from harness import REELQ, main
+from harness import KEY, REELQ, main
 from simharness import SCALE, SimRunTest
 
 
@@ -78,11 +78,43 @@ class Network(SimRunTest):
             f"{stats['tasks_created']} tasks created, {not_sent} requests not sent, {notes} 'unreachable for' "
             f"notes, {wall:.1f} s wall\n")
 
+    def test_the_simulator_killed_and_started_again_mid_batch_fails_nothing_and_pays_nothing_twice(self):
+        """The API process itself goes away (SIGKILL: connections refused, answers cut), then comes
+        back on the same port still knowing its tasks (--state)."""
+        port = str(closed_port())
+        args = ("--seed", "4", "--port", port, "--state", os.path.join(self.dir, "sim-state.json"))
+        self.start_sim(*args)
+        self.write("m.yaml", plain_manifest(30))
+        p = self.spawn_run("m.yaml", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.wait_for(lambda: os.path.exists(os.path.join(self.dir, "q.db")) and self.count("state = 'succeeded'") >= 5)
+        self.sim.proc.kill()
+        self.sim.proc.wait()
+        time.sleep(2.0)  # 400 scaled seconds without an API
+        self.assertIsNone(p.poll(), "the run must wait for the API, not end")
+        self.sim.close()
+        self.start_sim(*args)
+        out, err = p.communicate(timeout=180)
+        self.assertEqual(p.returncode, 0, out[-3000:] + err)
+        self.assertIn("batch net: 30 succeeded, 0 failed", out)
+        self.assertIn("API unreachable (Connection refused", out)
+        self.assertIn("API reachable again after", out)
+        self.assertEqual(self.count("state = 'failed'"), 0)
+        stats = self.sim.stats()  # the second life's, with the first's tasks
+        flagged = self.count("ambiguous = 1")
+        # Every task the API made is a job's, but for submits whose answer the kill cut (flagged).
+        self.assertGreaterEqual(stats["tasks_created"], 30)
+        self.assertLessEqual(stats["tasks_created"], 30 + flagged)
+        self.assertEqual(stats["rate_limited_sent"], 0)
+        self.assertLessEqual(stats["max_concurrent_tasks"], stats["concurrency"])
+        sys.stderr.write(f"\n  figure: simulator killed after 5 of 30 succeeded, away 2.0 s real (400 s scaled): "
+                         f"30 succeeded, {stats['tasks_created']} tasks created, {flagged} flagged possible "
+                         "duplicates, 0 failed\n")
+
     def test_an_unreachable_api_at_start_up_stops_before_anything_is_enqueued(self):
         self.write("m.yaml", plain_manifest(3))
         base = f"http://127.0.0.1:{closed_port()}"
         r = subprocess.run([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", base, "--time-scale", SCALE],
-                           cwd=self.dir, env=dict(os.environ, APIXO_API_KEY="sim-key"), capture_output=True,
+                           cwd=self.dir, env=dict(os.environ, APIXO_API_KEY=KEY), capture_output=True,
                            text=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn(f"reelq: cannot reach the API at {base} (Connection refused", r.stderr)
@@ -92,7 +124,7 @@ class Network(SimRunTest):
         # A batch already in the queue: resume stops before submitting anything.
         subprocess.run([REELQ, "enqueue", "m.yaml", "--db", "q.db"], cwd=self.dir, check=True, capture_output=True)
         r = subprocess.run([REELQ, "resume", "--db", "q.db", "--api-base", base], cwd=self.dir,
-                           env=dict(os.environ, APIXO_API_KEY="sim-key"), capture_output=True, text=True, timeout=60)
+                           env=dict(os.environ, APIXO_API_KEY=KEY), capture_output=True, text=True, timeout=60)
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
         self.assertIn("nothing was submitted", r.stderr)
         self.assertEqual(self.count("state = 'queued' AND attempts = 0"), 3)

@@ -51,7 +51,12 @@ class ReportsAndOperations(SimRunTest):
     def test_csv_round_trips_hostile_prompts_byte_for_byte_through_pythons_csv_module(self):
         self.start_sim()
         self.run_batch(manifest("hostile", HOSTILE))
-        r = self.reelq("report", "--format", "csv", "-o", "out.csv")
+        r = self.reelq("report", "-o", "out.txt")  # guessed CSV before: the name must say the format
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "reelq: cannot tell the format of out.txt from its name: end it in .csv, .json "
+                                   "or .html, or pass --format csv|json|html\n")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "out.txt")))
+        r = self.reelq("report", "-o", "out.csv")
         self.assertEqual(r.returncode, 0, r.stderr)
         with open(os.path.join(self.dir, "out.csv"), newline="", encoding="utf-8") as f:
             rows = list(csv.DictReader(f))

@@ -7,7 +7,7 @@ import subprocess
 import time
 import unittest
 
-from harness import REELQ, main, run
+from harness import KEY, REELQ, main, run, sweep
 from simharness import SCALE, SimRunTest
 
 
@@ -92,7 +92,7 @@ class RunE2E(SimRunTest):
         self.start_sim("--seed", "9")
         self.write("m.yaml", mixed_manifest(24))
         rng = random.Random(1234)
-        env = dict(os.environ, APIXO_API_KEY="sim-key")
+        env = dict(os.environ, APIXO_API_KEY=KEY)
         args = ["--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE, "--quiet"]
         for i in range(6):
             cmd = [REELQ, "run", "m.yaml"] if i == 0 else [REELQ, "resume"]
@@ -129,6 +129,81 @@ class RunE2E(SimRunTest):
         r = self.reelq_run(cmd="resume")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], 22)
+
+    def test_resume_keeps_the_flags_the_run_was_given(self):
+        """`run --on-ambiguous hold`, stopped with a submit of unknown fate: `resume` alone must hold
+        it too (it resubmitted it, paying perhaps twice, when the flag was forgotten)."""
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(20))
+        p = self.spawn_run("m.yaml", "--on-ambiguous", "hold", "--max-concurrent", "2",
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(0.8)
+        p.kill()
+        p.wait()
+        db = self.db()
+        # As a kill between the intent and the answer leaves it.
+        db.execute("UPDATE jobs SET state = 'submitting' WHERE rowid = "
+                   "(SELECT min(rowid) FROM jobs WHERE state = 'queued')")
+        db.commit()
+        remembered = json.loads(db.execute("SELECT run_flags_json FROM batches").fetchone()[0])
+        self.assertEqual(remembered, {"on_ambiguous": "hold", "max_concurrent": "2"})
+        db.close()
+        r = self.reelq_run(cmd="resume")
+        self.assertIn("reelq: batch mixed runs with the flags its last run was given: --max-concurrent 2 "
+                      "--on-ambiguous hold (give one again to change it)", r.stderr)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)  # the held take is failed, not resubmitted
+        held = self.db().execute("SELECT fail_code, ambiguous FROM jobs WHERE fail_code IS NOT NULL").fetchall()
+        self.assertEqual(held, [("AMBIGUOUS_SUBMIT", 0)])
+        self.assertLessEqual(self.sim.stats()["max_concurrent_tasks"], 2)
+        # Given again, a flag wins and is remembered in its turn.
+        again = self.reelq_run("--batch", "mixed", "--on-ambiguous", "resubmit", cmd="resume")
+        self.assertNotIn("--on-ambiguous", again.stderr)
+        flags = json.loads(self.db().execute("SELECT run_flags_json FROM batches").fetchone()[0])
+        self.assertEqual(flags["on_ambiguous"], "resubmit")
+
+    def run_with_umask(self, mask, *args, env):
+        return subprocess.run([REELQ, "run", "m.yaml", "--api-base", self.sim.base, "--time-scale", SCALE, *args],
+                              cwd=self.dir, env=dict(os.environ, **env), capture_output=True, text=True,
+                              timeout=120, preexec_fn=lambda: os.umask(mask))
+
+    def mode_of(self, *path):
+        return oct(os.stat(os.path.join(self.dir, *path)).st_mode & 0o777)
+
+    def test_files_honour_the_umask_and_a_private_key_file_makes_a_private_queue(self):
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(2))
+        r = self.run_with_umask(0o002, "--db", "open.db", env={"APIXO_API_KEY": KEY})
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.mode_of("open.db"), "0o664")  # SQLite alone gives 0644 whatever the umask
+        self.assertEqual(self.mode_of("renders", "mixed", "job00-t1.mp4"), "0o664")
+        self.assertEqual(self.mode_of("renders", "mixed"), "0o775")
+
+        key = self.write("key.txt", KEY + "\n")
+        os.chmod(key, 0o600)
+        self.write("p.yaml", mixed_manifest(2).replace("batch: mixed", "batch: private"))
+        env = dict(os.environ, APIXO_API_KEY="")
+        p = subprocess.Popen([REELQ, "run", "p.yaml", "--db", "private.db", "--api-key-file", key, "--api-base",
+                              self.sim.base, "--time-scale", SCALE, "--max-concurrent", "1"], cwd=self.dir, env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=lambda: os.umask(0o022))
+        wal_mode = None
+        while p.poll() is None and wal_mode is None:
+            if os.path.exists(os.path.join(self.dir, "private.db-wal")):
+                wal_mode = self.mode_of("private.db-wal")
+            time.sleep(0.01)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertEqual(self.mode_of("private.db"), "0o600")
+        self.assertEqual(wal_mode, "0o600")  # SQLite gives its WAL the database's mode
+        # A key file others can read says nothing: the umask decides again.
+        os.chmod(key, 0o644)
+        self.write("q.yaml", mixed_manifest(1).replace("batch: mixed", "batch: third"))
+        r = subprocess.run([REELQ, "run", "q.yaml", "--db", "third.db", "--api-key-file", key, "--api-base",
+                            self.sim.base, "--time-scale", SCALE], cwd=self.dir, env=env, capture_output=True,
+                           text=True, timeout=120, preexec_fn=lambda: os.umask(0o077))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.mode_of("third.db"), "0o600")
+        self.assertEqual(self.mode_of("renders", "third", "job00-t1.mp4"), "0o600")
 
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
@@ -202,6 +277,15 @@ class RunE2E(SimRunTest):
         self.assertIn("failures: CONTENT_VIOLATION 1", r.stdout)
         db = self.db()
         self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0], 4)
+
+    def test_the_secrets_sweep_finds_a_key_that_was_written(self):
+        """Every test ends with harness.sweep; it must be able to fail."""
+        planted = os.path.join(self.dir, "renders", "leak.log")
+        os.makedirs(os.path.dirname(planted))
+        with open(planted, "w") as f:
+            f.write("Authorization: Bearer " + KEY)
+        self.assertEqual(sweep(self.dir, ["ok", "key=" + KEY]), [f"{planted}: {KEY}", f"output of run 2: {KEY}"])
+        os.remove(planted)
 
     def test_the_key_is_never_written_anywhere(self):
         self.start_sim("--keys", "sk-live-SECRET123")

@@ -2,6 +2,8 @@
 // A transport that replays scripted answers and records every request it was given.
 #include <deque>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "api/transport.h"
 #include "util/clock.h"
@@ -16,32 +18,45 @@ class FakeTransport final : public HttpTransport {
     r.status = status;
     r.body = std::move(body);
     r.headers = std::move(headers);
-    m_script.push_back(std::move(r));
+    m_script.push_back({std::move(r), {}, 0});
+  }
+  // Queues an answer whose body fetch() hands over in `pieces`, advancing `clock` (which must be
+  // a FakeClock-like clock that advances on sleep) by `gap` ms before each: a slow or trickling
+  // transfer. send() gives the pieces joined.
+  void answer_in_pieces(int status, std::vector<std::string> pieces, TimeMs gap, Headers headers = {}) {
+    HttpResponse r;
+    r.status = status;
+    r.headers = std::move(headers);
+    m_script.push_back({std::move(r), std::move(pieces), gap});
   }
   void fail(WireOutcome wire, std::string error) {
     HttpResponse r;
     r.wire = wire;
     r.error = std::move(error);
-    m_script.push_back(std::move(r));
+    m_script.push_back({std::move(r), {}, 0});
   }
 
   HttpResponse send(const HttpRequest& request) override {
-    requests.push_back(request);
-    if (clock) {
-      times.push_back(clock->now_ms());
+    Scripted next = take(request);
+    for (const auto& p : next.pieces) {
+      next.response.body += p;
     }
-    if (m_script.empty()) {
-      throw std::logic_error("FakeTransport: no scripted answer for " + request.method + " " + request.url);
-    }
-    HttpResponse r = std::move(m_script.front());
-    m_script.pop_front();
-    return r;
+    return next.response;
   }
 
   HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override {
-    HttpResponse r = send(request);
+    Scripted next = take(request);
+    HttpResponse r = std::move(next.response);
     if (r.wire == WireOutcome::answered && !r.body.empty()) {
       sink(r.body.data(), r.body.size());
+    }
+    for (const auto& p : next.pieces) {
+      if (clock) {
+        clock->sleep_ms(next.gap);
+      }
+      if (!sink(p.data(), p.size())) {
+        break;  // as the real transport does: the rest is never read
+      }
     }
     r.body.clear();
     return r;
@@ -52,7 +67,26 @@ class FakeTransport final : public HttpTransport {
   Clock* clock = nullptr;
 
  private:
-  std::deque<HttpResponse> m_script;
+  struct Scripted {
+    HttpResponse response;
+    std::vector<std::string> pieces;  // fetch() hands these over one by one
+    TimeMs gap = 0;
+  };
+
+  Scripted take(const HttpRequest& request) {
+    requests.push_back(request);
+    if (clock) {
+      times.push_back(clock->now_ms());
+    }
+    if (m_script.empty()) {
+      throw std::logic_error("FakeTransport: no scripted answer for " + request.method + " " + request.url);
+    }
+    Scripted next = std::move(m_script.front());
+    m_script.pop_front();
+    return next;
+  }
+
+  std::deque<Scripted> m_script;
 };
 
 }  // namespace reelq::test

@@ -43,6 +43,7 @@ struct SimRun {
   std::string batch = "night";
   RunInbox* inbox = nullptr;  // callback mode: where hints come from (fake_inbox.h)
   std::string callback_url;
+  WriteBytes write_bytes = write_all;  // a full disk: a function that answers ENOSPC
 
   // `latency`: what each API request takes on the fake clock (already time-scaled).
   explicit SimRun(SimConfig c = {}, double time_scale = 0.01, TimeMs latency = 0) : sim_config(std::move(c)) {
@@ -75,6 +76,7 @@ struct SimRun {
     d.output_dir = dir / "out";
     d.workers = 0;
     d.backoff_base = 10;
+    d.write_bytes = write_bytes;
     Downloader downloader(*transport, clock, d);
     RunConfig rc;
     rc.batch = batch;

@@ -88,7 +88,7 @@ TEST_CASE("the key comes from a file or the environment, trimmed, and errors nev
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("sk-") == std::string::npos);
   auto missing = load_api_key((dir / "nope").string());
-  CHECK(missing.error().message == "cannot read the API key file " + (dir / "nope").string());
+  CHECK(missing.error().message == "cannot read the API key file " + (dir / "nope").string() + ": No such file or directory");
 }
 
 TEST_CASE("proxies come from the environment unless NO_PROXY matches the host") {

@@ -1,7 +1,11 @@
 #include "fetch/downloader.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <memory>
 #include <set>
 
 #include "fetch/output_paths.h"
@@ -29,7 +33,8 @@ struct Fetch {
   std::string error;
   int status = 0;
   FileRecord get(const std::string& name = "a.mp4", std::int64_t max_bytes = k_max_result_bytes) {
-    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr, max_bytes);
+    return download_file(t, "https://cdn.test/v.mp4", dir / name, error, status, nullptr,
+                         {max_bytes, {}, nullptr, nullptr});
   }
   bool no_leftovers() {
     for (const auto& e : fs::directory_iterator(dir.path())) {
@@ -138,6 +143,144 @@ TEST_CASE("a download that does not end is stopped at the size cap, leaving noth
   CHECK(f.error == "download over 512 bytes, stopped: not a video");
   CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
   CHECK(f.no_leftovers());
+}
+
+// Issue 11: hostile downloads.
+namespace {
+
+// A Downloader on a fake clock, inline, with the default progress rule (64 KB in 60 s).
+struct Inline {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  Downloader d;
+  explicit Inline(std::int64_t max_bytes = k_max_result_bytes) : d(t, clock, options(dir.path(), max_bytes)) {
+    t.clock = &clock;
+  }
+  static DownloadOptions options(const fs::path& dir, std::int64_t max_bytes) {
+    DownloadOptions o;
+    o.output_dir = dir;
+    o.workers = 0;
+    o.backoff_base = 10;
+    o.max_bytes = max_bytes;
+    return o;
+  }
+  DownloadResult fetch_one() {
+    d.start({1, "shot", 1, {"https://cdn.test/a.mp4"}, {}, {}});
+    auto done = d.take_finished();
+    REQUIRE(done.size() == 1);
+    return done[0];
+  }
+  bool folder_empty() { return fs::is_empty(dir.path()); }
+};
+
+// An MP4 head, then `n` pieces of 4 bytes.
+std::vector<std::string> trickle(int n) {
+  std::vector<std::string> pieces{k_mp4.substr(0, 12)};
+  for (int i = 0; i < n; ++i) {
+    pieces.emplace_back(4, '\0');
+  }
+  return pieces;
+}
+
+}  // namespace
+
+TEST_CASE("a download trickling a few bytes a second fails each attempt at the progress rule, then the take") {
+  Inline f;
+  for (int i = 0; i < 5; ++i) {
+    f.t.answer_in_pieces(200, trickle(100000), 1000);  // 4 bytes a second, for a day and more
+  }
+  TimeMs start = f.clock.now_ms();
+  DownloadResult r = f.fetch_one();
+  CHECK_FALSE(r.ok);
+  CHECK(r.error == "download too slow: 248 bytes in 60 s, under the 65536 reelq asks for in that time; abandoned");
+  CHECK(r.files[0].attempts == 5);  // each one a failed attempt, retried with backoff
+  CHECK(f.t.requests.size() == 5);
+  CHECK(f.clock.now_ms() - start < 6 * 60000);  // a minute each (and the backoff), not a day
+  CHECK(f.folder_empty());                      // the partial files removed
+}
+
+TEST_CASE("a slow download above the floor is not abandoned") {
+  Inline f;
+  std::vector<std::string> pieces{k_mp4};
+  for (int i = 0; i < 300; ++i) {
+    pieces.emplace_back(2048, 'v');  // 2 KB a second for 5 minutes
+  }
+  f.t.answer_in_pieces(200, pieces, 1000);
+  DownloadResult r = f.fetch_one();
+  CHECK(r.ok);
+  CHECK(r.files[0].bytes == 28 + 300 * 2048);
+  CHECK(r.files[0].attempts == 1);
+}
+
+TEST_CASE("a download without end is stopped at the configured cap, each attempt, leaving nothing behind") {
+  Inline g(64 * 1024);
+  for (int i = 0; i < 5; ++i) {
+    std::vector<std::string> pieces{k_mp4};
+    pieces.insert(pieces.end(), 1000, std::string(4096, '\0'));  // 4 MB, far past the cap
+    g.t.answer_in_pieces(200, std::move(pieces), 0);
+  }
+  DownloadResult r = g.fetch_one();
+  CHECK_FALSE(r.ok);
+  CHECK(r.error == "download over 65536 bytes, stopped: not a video");
+  CHECK(r.files[0].attempts == 5);
+  CHECK(g.folder_empty());
+}
+
+TEST_CASE("an endless body that is no MP4 is stopped at its first bytes") {
+  Inline f;
+  f.t.answer_in_pieces(200, std::vector<std::string>(100000, "<html>garbage</html>"), 0);
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  DownloadResult r = f.fetch_one();
+  CHECK(r.ok);  // the second attempt got the video
+  CHECK(r.files[0].attempts == 2);
+}
+
+TEST_CASE("a redirect is not followed, not retried, and names where it pointed") {
+  Inline f;
+  SUBCASE("to a file: URL") {
+    f.t.answer(302, "", {{"Location", "file:///etc/passwd"}});
+    DownloadResult r = f.fetch_one();
+    CHECK(r.error == "download answered HTTP 302, a redirect to 'file:///etc/passwd': reelq does not follow redirects");
+  }
+  SUBCASE("to itself, with control bytes and no end") {
+    f.t.answer(301, "", {{"Location", "https://cdn.test/a.mp4\r\n" + std::string(300, 'x')}});
+    DownloadResult r = f.fetch_one();
+    CHECK(r.error.starts_with("download answered HTTP 301, a redirect to 'https://cdn.test/a.mp4??xxx"));
+    CHECK(r.error.ends_with("x...': reelq does not follow redirects"));
+  }
+  CHECK(f.t.requests.size() == 1);
+  CHECK(f.folder_empty());
+}
+
+TEST_CASE("a stop ends a transfer at its next bytes, and leaves nothing behind") {
+  Fetch f;
+  std::atomic<bool> stop{false};
+  int pieces = 0;
+  std::vector<std::string> body{k_mp4};
+  body.insert(body.end(), 1000, std::string(1024, 'v'));
+  f.t.answer_in_pieces(200, body, 0);
+  // The fake hands pieces over one by one; the stop comes after the tenth.
+  struct CountingClock final : Clock {
+    int* n;
+    std::atomic<bool>* stop;
+    TimeMs now_ms() override { return 0; }
+    void sleep_ms(TimeMs) override {
+      if (++*n == 10) {
+        *stop = true;
+      }
+    }
+  } counting;
+  counting.n = &pieces;
+  counting.stop = &stop;
+  f.t.clock = &counting;
+  FileRecord r = download_file(f.t, "https://cdn.test/v.mp4", f.dir / "a.mp4", f.error, f.status, nullptr,
+                               {k_max_result_bytes, {}, nullptr, &stop});
+  CHECK(r.path.empty());
+  CHECK(f.error == "stopped");
+  CHECK(pieces == 10);
+  CHECK(f.no_leftovers());
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
 }
 
 // Issue 12 item 2: a take whose download had used up its attempts was started again (by
@@ -271,4 +414,77 @@ TEST_CASE("a download does not touch another writer's temporary file beside the 
   CHECK(f.error == "");
   CHECK(test::read_file(f.dir / ".a.mp4.part") == "another reelq, mid-transfer");
   CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
+}
+
+namespace {
+
+// A disk with room for `room` more bytes: then every write fails as a full disk does.
+WriteBytes disk_with_room(std::int64_t room, int err = ENOSPC) {
+  auto left = std::make_shared<std::int64_t>(room);
+  return [left, err](int fd, const char* data, size_t n) {
+    if (static_cast<std::int64_t>(n) > *left) {
+      return err;
+    }
+    *left -= static_cast<std::int64_t>(n);
+    return write_all(fd, data, n);
+  };
+}
+
+DownloadLimits on_disk(WriteBytes write) {
+  DownloadLimits limits;
+  limits.write_bytes = std::move(write);
+  return limits;
+}
+
+}  // namespace
+
+TEST_CASE("a full disk is named with the file and the system's words, and leaves no temporary file") {
+  Fetch f;
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  DownloadFailure failure = DownloadFailure::none;
+  FileRecord r = download_file(f.t, "https://cdn.test/v.mp4", f.dir / "a.mp4", f.error, f.status, nullptr,
+                               on_disk(disk_with_room(10)), &failure);
+  CHECK(failure == DownloadFailure::disk_full);
+  CHECK(f.error == fmt::format("cannot write {}: No space left on device",
+                               (f.dir / fmt::format(".a.mp4.{}.part", ::getpid())).string()));
+  CHECK(r.path == "");
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
+  CHECK(f.no_leftovers());
+  SUBCASE("a quota is a full disk too") {
+    f.t.answer(200, k_mp4, length_of(k_mp4));
+    download_file(f.t, "https://cdn.test/v.mp4", f.dir / "b.mp4", f.error, f.status, nullptr,
+                  on_disk(disk_with_room(0, EDQUOT)), &failure);
+    CHECK(failure == DownloadFailure::disk_full);
+  }
+  SUBCASE("another write error is a plain failure, with its words") {
+    f.t.answer(200, k_mp4, length_of(k_mp4));
+    download_file(f.t, "https://cdn.test/v.mp4", f.dir / "b.mp4", f.error, f.status, nullptr,
+                  on_disk(disk_with_room(0, EIO)), &failure);
+    CHECK(failure == DownloadFailure::failed);
+    CHECK(f.error.ends_with(": Input/output error"));
+  }
+}
+
+TEST_CASE("a take that meets a full disk stops at once: no attempt spent, no retry, reported disk_full") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  DownloadOptions o;
+  o.output_dir = dir.path();
+  o.workers = 0;
+  o.backoff_base = 10;
+  o.write_bytes = disk_with_room(0);
+  Downloader d(t, clock, o);
+  t.answer(200, k_mp4, length_of(k_mp4));
+  t.answer(200, k_mp4, length_of(k_mp4));
+  d.start({1, "shot", 1, {"https://cdn.test/a.mp4", "https://cdn.test/b.mp4"}, {}, {}});
+  auto done = d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK_FALSE(done[0].ok);
+  CHECK(done[0].failure == DownloadFailure::disk_full);
+  CHECK(done[0].error.ends_with(": No space left on device"));
+  REQUIRE(done[0].files.size() == 1);
+  CHECK(done[0].files[0].attempts == 0);
+  CHECK(t.requests.size() == 1);  // neither retried nor the next file tried
+  CHECK(fs::is_empty(dir.path()));
 }

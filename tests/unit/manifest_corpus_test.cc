@@ -12,11 +12,13 @@ using namespace reelq;
 
 namespace {
 
-// The corpus refers to fixtures/ beside the manifest; huge.png is made here rather than committed.
+// The corpus refers to fixtures/ beside the manifest; huge.png and a link pointing out of the
+// folder are made here rather than committed.
 void lay_out_fixtures(const fs::path& dir) {
   fs::copy(test::source_dir() / "tests/manifests/fixtures", dir / "fixtures", fs::copy_options::recursive);
   test::write_file(dir / "fixtures/huge.png", "\x89PNG\r\n\x1A\n");
   fs::resize_file(dir / "fixtures/huge.png", 11u * 1024 * 1024);
+  fs::create_symlink("/etc/passwd", dir / "fixtures/link-to-passwd.png");
 }
 
 }  // namespace

@@ -161,6 +161,16 @@ TEST_CASE("a manifest file over the size cap is refused before it is read") {
         big.string() + ": is 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
 }
 
+TEST_CASE("a manifest with no size to go by (a device, a pipe) is read up to the cap, then refused") {
+  if (!fs::exists("/dev/zero")) {
+    return;
+  }
+  auto m = load_manifest("/dev/zero");  // before issue 11: read until memory ran out
+  REQUIRE_FALSE(m.ok());
+  CHECK(m.error().message ==
+        "/dev/zero: is over 64 MB; reelq reads manifests of up to 64 MB (about 500,000 jobs): split it into batches\n");
+}
+
 TEST_CASE("a prompt is limited to 5000 characters, counted as characters, not bytes") {
   std::string accented;
   for (int i = 0; i < 5000; ++i) {
@@ -178,4 +188,12 @@ TEST_CASE("image-to-video takes exactly one reference image") {
                           {"m.yaml", "."});
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message == "m.yaml:4:13: images must list exactly 1 entry (got 2)\n");
+}
+
+TEST_CASE("a message quoting the manifest shows its control bytes rather than sending them to the terminal") {
+  auto r = parse_manifest("batch: b\njobs:\n  - id: \"\\e]0;owned\\a\\e[2J\"\n    prompt: p\n", {"m.yaml", "."});
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message ==
+        "m.yaml:3:9: id must be 1 to 64 letters, digits, '.', '_' or '-', not starting with '.' (got "
+        "\"\\x1b]0;owned\\x07\\x1b[2J\")\n");
 }

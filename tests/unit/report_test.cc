@@ -246,7 +246,12 @@ TEST_CASE("a possible duplicate charge is flagged in every format") {
 TEST_CASE("the report format comes from --format, else from the file's extension, else csv") {
   CHECK(*parse_report_format("", "night.html") == ReportFormat::html);
   CHECK(*parse_report_format("", "night.json") == ReportFormat::json);
-  CHECK(*parse_report_format("", "night.txt") == ReportFormat::csv);
+  CHECK(*parse_report_format("", "night.CSV") == ReportFormat::csv);
+  CHECK(parse_report_format("", "night.txt").error().message ==
+        "cannot tell the format of night.txt from its name: end it in .csv, .json or .html, or pass --format "
+        "csv|json|html");
+  CHECK(!parse_report_format("", "night").ok());
+  CHECK(*parse_report_format("csv", "night.txt") == ReportFormat::csv);
   CHECK(*parse_report_format("", "") == ReportFormat::csv);
   CHECK(*parse_report_format("json", "night.html") == ReportFormat::json);
   CHECK(parse_report_format("pdf", "").error().message == "--format must be csv, json or html (got \"pdf\")");

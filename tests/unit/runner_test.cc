@@ -203,6 +203,32 @@ TEST_CASE("a run stopped part-way resumes and finishes with every job rendered e
   h.check_caps_and_no_duplicates();
 }
 
+TEST_CASE("a full disk stops the run with the take kept downloading; with space again the next run finishes it") {
+  Harness h;
+  h.enqueue(manifest_text(6));
+  int writes = 0;
+  // Room for two results, then a full disk.
+  h.write_bytes = [&](int fd, const char* data, size_t n) { return ++writes > 2 ? ENOSPC : write_all(fd, data, n); };
+  RunSummary first = h.run();
+  CHECK(first.end == RunEnd::disk_full);
+  CHECK(first.message.ends_with(": No space left on device"));
+  CHECK(first.failed == 0);
+  CHECK(h.count("state = 'failed'") == 0);
+  CHECK(h.count("state = 'downloading'") >= 1);
+  CHECK(h.count("state = 'downloading' AND attempts = 1") == h.count("state = 'downloading'"));
+  CHECK(h.observer.saw("download stopped, the disk is full: cannot write "));
+  CHECK(h.queue->db().execAndGet("SELECT count(*) FROM events WHERE outcome = 'disk_full'").getInt() >= 1);
+  for (const auto& e : fs::directory_iterator(h.dir / "out")) {
+    CHECK_FALSE(e.path().filename().string().ends_with(".part"));
+  }
+  h.write_bytes = write_all;
+  RunSummary second = h.run();
+  CHECK(second.end == RunEnd::finished);
+  CHECK(second.succeeded == 6);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 6);
+  h.check_caps_and_no_duplicates();
+}
+
 TEST_CASE("a job found mid-submit after a crash is resubmitted and flagged as a possible duplicate charge") {
   Harness h;
   h.enqueue(manifest_text(3));

@@ -124,7 +124,55 @@ TEST_CASE("the listener's settings layer like the others and are checked") {
   CHECK(resolve_settings(l).error().message == "--listen: must be HOST:PORT, e.g. 127.0.0.1:8787 (got \"8787\")");
   l.flags = {{"listen", "host:70000"}};
   CHECK_FALSE(resolve_settings(l).ok());
+  l.flags = {{"request_type", "push"}};
+  CHECK(resolve_settings(l).error().message == "--mode: must be async or callback (got \"push\")");
   l.flags = {{"image_base_url", "cdn.example.com/refs"}};
   CHECK(resolve_settings(l).error().message ==
         "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
+}
+
+TEST_CASE("a resume keeps the flags the batch's last run was given, below new flags and variables") {
+  SettingsLayers l = layers(R"({"rpm":30})");
+  l.remembered_flags_json = R"({"on_ambiguous":"hold","rpm":"20","request_type":"callback"})";
+  Settings s = resolve_settings(l).value();
+  CHECK(s.on_ambiguous == OnAmbiguous::hold);
+  CHECK(s.rpm == 20);  // the remembered flag beats the manifest
+  CHECK(s.request_type == RequestType::callback);
+  CHECK(remembered_in_use(l.remembered_flags_json, {}) == "--rpm 20 --on-ambiguous hold --mode callback");
+
+  l.flags = {{"on_ambiguous", "resubmit"}};
+  CHECK(resolve_settings(l).value().on_ambiguous == OnAmbiguous::resubmit);
+  CHECK(remembered_in_use(l.remembered_flags_json, l.flags) == "--rpm 20 --mode callback");
+  {
+    Env env("REELQ_RPM", "45");
+    CHECK(resolve_settings(l).value().rpm == 45);
+    CHECK(remembered_in_use(l.remembered_flags_json, l.flags) == "--mode callback");  // not said: not used
+  }
+
+  l.remembered_flags_json = R"({"rpm":"zero"})";
+  CHECK(resolve_settings(l).error().message ==
+        "the flags of the batch's last run: settings.rpm: must be a whole number from 1 to 10000 (got \"zero\")");
+}
+
+TEST_CASE("what a batch remembers: earlier flags, then new ones; paths made absolute; no API, scale or folder") {
+  std::string first = merge_run_flags("{}",
+                                      {{"on_ambiguous", "hold"},
+                                       {"tls_cert", "certs/me.pem"},
+                                       {"api_base", "http://127.0.0.1:9"},
+                                       {"time_scale", "0.01"},
+                                       {"output_dir", "out"}},
+                                      "/home/me");
+  CHECK(first == R"({"on_ambiguous":"hold","tls_cert":"/home/me/certs/me.pem"})");
+  std::string second = merge_run_flags(first, {{"on_ambiguous", "resubmit"}, {"rpm", "30"}}, "/elsewhere");
+  CHECK(second == R"({"on_ambiguous":"resubmit","rpm":"30","tls_cert":"/home/me/certs/me.pem"})");
+  CHECK(merge_run_flags("not json", {{"rpm", "30"}}, "/") == R"({"rpm":"30"})");
+}
+
+TEST_CASE("TLS files: a manifest's from its folder, a flag's from the current folder") {
+  SettingsLayers l = layers(R"({"tls_cert":"keys/cert.pem","tls_key":"/etc/reelq/key.pem"})");
+  Settings s = resolve_settings(l).value();
+  CHECK(s.tls_cert == "/jobs/keys/cert.pem");
+  CHECK(s.tls_key == "/etc/reelq/key.pem");
+  l.flags = {{"tls_cert", "mine.pem"}};
+  CHECK(resolve_settings(l).value().tls_cert == "/home/me/mine.pem");
 }

@@ -2,6 +2,9 @@
 
 #include <Poco/JSON/Parser.h>
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 #include "api/answer.h"
 #include "support/fakes.h"
@@ -307,4 +310,95 @@ TEST_CASE("callback faults: a lost callback never comes, a late one comes 30-120
   REQUIRE(on_time_at.size() == 1);
   CHECK(late_at[0] - on_time_at[0] >= 30'000);
   CHECK(late_at[0] - on_time_at[0] <= 121'000);
+}
+
+TEST_CASE("with a state file, a simulator started again knows its tasks, credits and counts") {
+  std::string path = (std::filesystem::temp_directory_path() / ("reelq-sim-state-" + std::to_string(::getpid()))).string();
+  std::filesystem::remove(path);
+  SimConfig c;
+  c.credits = 5.0;
+  c.state_path = path;
+  std::string first;
+  test::FakeClock clock;
+  {
+    SimCore core(c, clock, "MP4BYTES");
+    REQUIRE(core.load_state().ok());  // no file yet: a fresh simulator
+    core.set_public_base("http://127.0.0.1:9");
+    SimReply r = core.handle({"POST", "/api/v1/generateTask/sora-2-pro", "", "Bearer sim-key", k_t2v});
+    REQUIRE(r.status == 200);
+    first = parse_task_id(r.body);
+  }  // killed: only what was written when the task was made survives
+  SimCore again(c, clock, "MP4BYTES");
+  REQUIRE(again.load_state().ok());
+  again.set_public_base("http://127.0.0.1:9");
+  clock.advance(30 * 60 * 1000);
+  SimReply st = again.handle({"GET", "/api/v1/statusTask/sora-2-pro", "taskId=" + first, "Bearer sim-key", ""});
+  CHECK(st.status == 200);
+  CHECK(st.body.find(R"("state":"success")") != std::string::npos);
+  SimReply next = again.handle({"POST", "/api/v1/generateTask/sora-2-pro", "", "Bearer sim-key", k_t2v});
+  REQUIRE(next.status == 200);
+  CHECK(parse_task_id(next.body) != first);  // ids go on from where they were
+  SimReply bal = again.handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer sim-key", ""});
+  CHECK(bal.body == R"({"code":200,"message":"success","data":0.2000})");  // two 2.40 tasks paid from 5.00
+  Poco::JSON::Parser p;
+  auto stats = p.parse(again.stats_json()).extract<Poco::JSON::Object::Ptr>();
+  CHECK(stats->getValue<int>("tasks_created") == 2);
+  CHECK(stats->getValue<int>("max_tasks_per_input") == 2);
+
+  SimConfig two_keys = c;
+  two_keys.keys = {"a", "b"};
+  SimCore wrong(two_keys, clock, "MP4BYTES");
+  CHECK(wrong.load_state().error().message == path + " holds the credits of 1 key; this simulator has 2 keys (--keys)");
+  std::filesystem::remove(path);
+}
+
+TEST_CASE("hostile downloads: task 1's result file escapes, redirects or never ends; task 2's is served") {
+  auto result_url = [](SimFixture& f, const std::string& id) {
+    std::string why;
+    auto s = parse_task_status(f.status(id).body, &why);
+    REQUIRE(s.has_value());
+    REQUIRE(s->result_urls.size() == 1);
+    return s->result_urls[0];
+  };
+  auto get = [](SimFixture& f, const std::string& url) {
+    std::string rest = url.substr(std::string("http://127.0.0.1:9").size());
+    return f.core->handle({"GET", rest.substr(0, rest.find('?')), rest.substr(rest.find('?') + 1), "", ""});
+  };
+  auto run = [&](const char* kind) {
+    SimConfig c;
+    c.hostile = *parse_sim_hostile(kind);
+    auto f = std::make_unique<SimFixture>(c);
+    std::string first = f->submit_ok();
+    std::string second = f->submit_ok();
+    f->clock.advance(30 * 60 * 1000);
+    std::string url = result_url(*f, first);
+    SimReply other = get(*f, result_url(*f, second));
+    CHECK(other.status == 200);
+    CHECK(other.fault == SimFault::none);
+    return std::make_tuple(std::move(f), url, first);
+  };
+  SUBCASE("escaping-result-url") {
+    auto [f, url, id] = run("escaping-result-url");
+    CHECK(url.starts_with("http://127.0.0.1:9/files/" + id + "/../../../../etc/passwd?expires="));
+    SimReply r = get(*f, url);
+    CHECK(r.status == 200);
+    CHECK(r.body == "MP4BYTES");
+  }
+  SUBCASE("redirect-loop") {
+    auto [f, url, id] = run("redirect-loop");
+    SimReply r = get(*f, url);
+    CHECK(r.status == 302);
+    CHECK(r.headers == Headers{{"Location", url}});
+  }
+  SUBCASE("redirect-to-file") {
+    auto [f, url, id] = run("redirect-to-file");
+    CHECK(get(*f, url).headers == Headers{{"Location", "file:///etc/passwd"}});
+  }
+  SUBCASE("endless-download and trickle-download") {
+    auto [f, url, id] = run("endless-download");
+    CHECK(get(*f, url).fault == SimFault::endless);
+    auto [g, url2, id2] = run("trickle-download");
+    CHECK(get(*g, url2).fault == SimFault::trickle);
+    CHECK(get(*g, url2).body == "MP4BYTES");  // what it trickles first
+  }
 }
