@@ -224,6 +224,30 @@ std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batc
   return std::nullopt;
 }
 
+// A batch that rendered at a simulator on this machine holds placeholder videos counted as done.
+// Sent on to a real API it would render only what the simulator left, and the morning's report
+// would mix both: refused, with the way to a real run beside it.
+std::optional<Error> refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                              const std::string& db) {
+  if (batch.api_base.empty() || !is_loopback_base(batch.api_base) || is_loopback_base(settings.api_base)) {
+    return std::nullopt;
+  }
+  auto sent = store.takes_sent(batch.name);
+  if (!sent) {
+    return sent.error();
+  }
+  if (*sent == 0) {
+    return std::nullopt;  // nothing happened at the simulator: nothing to mistake for a render
+  }
+  return Error{ErrorKind::usage,
+               fmt::format("batch {} ran against {}, an API on this machine (a simulator?): {} {} sent there, "
+                           "and the videos it made are placeholders counted as done. Refusing to send the rest to "
+                           "{}. Give the real run its own queue and folder: reelq run {} --db FILE --output-dir "
+                           "DIR (or delete {} and the batch's folder first)",
+                           batch.name, batch.api_base, count_of(*sent, "take"), *sent == 1 ? "was" : "were",
+                           settings.api_base, shell_word(batch.manifest_path), shell_word(db))};
+}
+
 // The batch's output folder, and any folder that holds files it downloaded before it moved.
 std::string files_line(RunStore& store, const std::string& batch, const std::string& output_dir) {
   std::string earlier;
@@ -478,6 +502,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     if (auto refusal = refuse_for_rehearsal(store, *batch, *settings, flags, flags.db)) {
       return report_error(io.err, *refusal);
     }
+    if (auto refusal = refuse_simulated_to_real(store, *batch, *settings, flags.db)) {
+      return report_error(io.err, *refusal);
+    }
   }
   // Where the batch runs, recorded before anything else can stop this run (a listener that cannot
   // bind, a folder that cannot be written): the resume line it prints must lead back here.
@@ -563,8 +590,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
   if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
     fmt::print(
-        io.out, "batch {}: draining with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
-        settings->rpm,
+        io.out, "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
+        settings->api_base, settings->rpm,
         settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
         settings->max_concurrent, settings->output_dir);
   }
@@ -722,6 +749,14 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   // refused before anything is written or sent.
   if (auto st = check_listen_settings(*manifest, *settings); !st) {
     return report_error(io.err, Error{st.error().kind, st.error().message + "; nothing was enqueued or sent"});
+  }
+  {
+    RunStore store(prepared->queue->db(), system_clock());
+    if (auto stored = store.batch(manifest->batch)) {  // a batch run before, before anything is sent
+      if (auto refusal = refuse_simulated_to_real(store, *stored, *settings, flags.db)) {
+        return report_error(io.err, *refusal);
+      }
+    }
   }
   std::optional<BalanceResult> balance = read_balance_of(*prepared, *settings, flags);
   if (balance->answer.kind == AnswerKind::unreachable) {

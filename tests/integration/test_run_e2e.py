@@ -205,6 +205,23 @@ class RunE2E(SimRunTest):
         self.assertEqual(self.mode_of("third.db"), "0o600")
         self.assertEqual(self.mode_of("renders", "third", "job00-t1.mp4"), "0o600")
 
+    def test_a_batch_rendered_at_a_simulator_is_not_sent_on_to_a_real_api(self):
+        """A trial found a practice run against `reelq sim` left the real batch 'done' with
+        placeholder videos; pointed at the real API afterwards it rendered nothing."""
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(3))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"batch mixed: draining at {self.sim.base} with", r.stdout)
+        for cmd, args in (("run", ("m.yaml",)), ("resume", ("--batch", "mixed"))):
+            r = run(cmd, *args, "--db", "q.db", "--api-base", "https://api.apixo.ai", cwd=self.dir,
+                    env={"APIXO_API_KEY": KEY})
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)  # not 3: nothing was tried at the real API
+            self.assertIn(f"reelq: batch mixed ran against {self.sim.base}, an API on this machine (a simulator?): 4 "
+                          "takes were sent there, and the videos it made are placeholders counted as done. Refusing "
+                          "to send the rest to https://api.apixo.ai. Give the real run its own queue and folder: "
+                          f"reelq run {os.path.join(self.dir, 'm.yaml')} --db FILE --output-dir DIR", r.stderr)
+
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(3))
