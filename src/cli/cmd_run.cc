@@ -714,6 +714,34 @@ bool resumable(Queue& queue, const BatchSummary& s) {
 
 }  // namespace
 
+namespace {
+
+// The command that starts this run again, as it was given: every flag kept (a Free-plan user's
+// --rpm 10 --max-concurrent 3 must not fall back to the defaults), every path absolute. The key is
+// never a flag, so nothing secret is spelled out.
+std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
+  std::string line = "reelq run " + shell_word(fs::absolute(manifest_path).lexically_normal().string());
+  line += " --db " + shell_word(flags.db);
+  for (const auto& [key, value] : flags.settings) {
+    bool path = key == "output_dir" || key == "tls_cert" || key == "tls_key";
+    line += fmt::format(" {} {}", setting_flag(key),
+                        shell_word(path ? fs::absolute(value).lexically_normal().string() : value));
+  }
+  auto add = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) {
+      line += fmt::format(" {} {}", flag, shell_word(fs::absolute(value).lexically_normal().string()));
+    }
+  };
+  add("--api-key-file", flags.api_key_file);
+  add("--ca-file", flags.ca_file);
+  add("--prices", flags.prices);
+  line += flags.replace_changed ? " --replace-changed" : "";
+  line += flags.allow_partial ? " --allow-partial" : "";
+  return line;
+}
+
+}  // namespace
+
 int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
   auto manifest = load_manifest(manifest_path);
   if (!manifest) {
@@ -729,8 +757,8 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   // From the start: a Ctrl-C during the balance check or the enqueue still ends within 2 s, and says so.
   install_signal_handlers();
   StopWatchdog watchdog;
-  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `reelq run {}` again", manifest_path),
-                           io.out);
+  const std::string again = run_again(manifest_path, flags);
+  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `{}` again", again), io.out);
   if (int rc = precheck_output_folder(*manifest, manifest_path, flags, io); rc >= 0) {
     return rc;
   }
@@ -765,7 +793,7 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
     return k_exit_unfinished;
   }
   if (g_stop_requests.load() > 0) {
-    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `reelq run {}` again\n", manifest_path);
+    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
     return k_exit_unfinished;
   }
   auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),

@@ -222,6 +222,20 @@ class RunE2E(SimRunTest):
                           "to send the rest to https://api.apixo.ai. Give the real run its own queue and folder: "
                           f"reelq run {os.path.join(self.dir, 'm.yaml')} --db FILE --output-dir DIR", r.stderr)
 
+    def test_a_stop_before_anything_was_sent_names_the_whole_command_again(self):
+        """Ctrl-C during a slow balance check: the line to start again kept only the manifest, so a
+        Free-plan user's --rpm and --max-concurrent fell back to the defaults."""
+        self.start_sim("--fault-slow", "1", "--slow-seconds", "20")
+        self.write("m.yaml", mixed_manifest(2))
+        p = self.spawn_run("m.yaml", "--rpm", "10", "--on-ambiguous", "hold", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 3, out + err)
+        self.assertIn(f"run `reelq run {os.path.join(self.dir, 'm.yaml')} --db {os.path.join(self.dir, 'q.db')} "
+                      f"--api-base {self.sim.base} --rpm 10 --on-ambiguous hold --time-scale {SCALE}` again", out)
+
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(3))
