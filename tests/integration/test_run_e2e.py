@@ -155,6 +155,11 @@ class RunE2E(SimRunTest):
         held = self.db().execute("SELECT fail_code, ambiguous FROM jobs WHERE fail_code IS NOT NULL").fetchall()
         self.assertEqual(held, [("AMBIGUOUS_SUBMIT", 0)])
         self.assertLessEqual(self.sim.stats()["max_concurrent_tasks"], 2)
+        r = self.reelq("retry", "--batch", "mixed", "--fail-code", "AMBIGUOUS_SUBMIT")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 requeued for submitting.\n1 of them was held because its submit went out without an "
+                      "answer: the API may have made that task already, and resubmitting may be charged twice",
+                      r.stdout)
         # Given again, a flag wins and is remembered in its turn.
         again = self.reelq_run("--batch", "mixed", "--on-ambiguous", "resubmit", cmd="resume")
         self.assertNotIn("--on-ambiguous", again.stderr)
