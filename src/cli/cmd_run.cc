@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/listen_setup.h"
+#include "cli/next_steps.h"
 #include "cli/progress.h"
 #include "fetch/folder_claim.h"
 #include "queue/database.h"
@@ -285,21 +286,27 @@ std::string_view to_string(RunEnd end) {
 
 // --log-json: the summary as one more JSON line, so stdout holds nothing else.
 void print_summary_json(const std::string& batch, const RunSummary& s, const std::string& files,
-                        const std::string& spend, const std::string& resume, std::ostream& out) {
+                        const std::string& spend, const std::string& resume, const std::vector<std::string>& next,
+                        std::ostream& out) {
   std::string failures;
   for (const auto& [code, n] : s.failures_by_code) {
     failures += fmt::format("{}{}:{}", failures.empty() ? "" : ",", json_quote(code), n);
   }
+  std::string steps;
+  for (const auto& line : next) {
+    steps += (steps.empty() ? "" : ",") + json_quote(line);
+  }
   out << fmt::format(R"({{"event":"summary","batch":{},"end":"{}","succeeded":{},"failed":{},"cancelled":{},)"
-                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{}}})",
+                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
+                     R"("next":[{}]}})",
                      json_quote(batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
                      failures, json_quote(files), json_quote(spend),
-                     s.end == RunEnd::finished ? "null" : json_quote(resume))
+                     s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
 }
 
 void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& spend,
-                   const std::string& resume, std::ostream& out) {
+                   const std::string& resume, const std::vector<std::string>& next, std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
     fmt::print(out, ", {} cancelled", s.cancelled);
@@ -314,6 +321,9 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
       parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", code, n);
     }
     fmt::print(out, "  failures: {}\n", parts);
+    for (const auto& line : next) {
+      fmt::print(out, "  next, {}\n", line);
+    }
   }
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", files);
@@ -603,9 +613,13 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
                            : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
+  std::vector<std::string> next;
+  if (mode == DrainMode::run && summary.end == RunEnd::finished) {
+    next = next_steps(summary.failures_by_code, {batch->manifest_path, flags.db, batch_name});
+  }
   auto print = flags.style == OutputStyle::json ? print_summary_json : print_summary;
   print(batch_name, summary, files_line(store, batch_name, settings->output_dir),
-        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, io.out);
+        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, next, io.out);
   return exit_code_of(summary);
 }
 
