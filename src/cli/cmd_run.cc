@@ -300,7 +300,7 @@ void print_summary_json(const std::string& batch, const RunSummary& s, const std
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
                      R"("next":[{}]}})",
                      json_quote(batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
-                     failures, json_quote(files), json_quote(spend),
+                     failures, json_quote(files), spend,
                      s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
 }
@@ -430,12 +430,17 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
 
 // What the batch has cost so far, every run of it counted, for the summary; "" when it cannot be
 // priced (the run's outcome matters more than a price table that cannot be read).
+// What the batch spent, as the summary says it: in words, or (--log-json) as a JSON object.
 std::string spend_line(SQLite::Database& db, const std::string& batch, const std::string& model, const RunFlags& flags,
                        DrainMode mode) {
   auto prices = load_prices(prices_path(flags.prices));
   auto spend = prices ? batch_spend(db, batch, model, *prices) : Result<Spend>(prices.error());
   if (!spend) {
-    return "";
+    return flags.style == OutputStyle::json ? "null" : "";
+  }
+  if (flags.style == OutputStyle::json) {
+    std::string obj = spend_json(*spend, prices->currency);
+    return obj.substr(0, obj.size() - 1) + fmt::format(R"(,"simulated":{}}})", mode == DrainMode::rehearsal);
   }
   std::string line = describe_spend(*spend, prices->currency);
   return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;

@@ -280,6 +280,13 @@ class RunE2E(SimRunTest):
         summary = lines[-1]
         self.assertEqual((summary["event"], summary["succeeded"], summary["failed"]), ("summary", 5, 1))
         self.assertEqual(summary["failures"], {"CONTENT_VIOLATION": 1})
+        # Numbers, not prose, priced by the table; the same object in `status --json`.
+        self.assertEqual(summary["spent"]["tasks"], 6)
+        self.assertGreater(summary["spent"]["cost"], 0)
+        self.assertEqual((summary["spent"]["currency"], summary["spent"]["possible_duplicates"]), ("USD", 0))
+        self.assertTrue(summary["next"][0].startswith("CONTENT_VIOLATION: edit those jobs"))
+        status = json.loads(self.reelq("status", "--json").stdout)
+        self.assertEqual(status[0]["spend"], {k: v for k, v in summary["spent"].items() if k != "simulated"})
 
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()
