@@ -187,7 +187,7 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChang
     report_error(io.err, report.error());
     return exit_code_for(report.error());
   }
-  fmt::print(io.out, "batch '{}': {} added, {} already queued", m->batch, report->added, report->unchanged);
+  fmt::print(io.out, "batch '{}': {} added, {} already in the queue", m->batch, report->added, report->unchanged);
   if (report->replaced) {
     fmt::print(io.out, ", {} replaced", report->replaced);
   }
