@@ -174,7 +174,9 @@ bool env_sets(const std::string& key) {
   return v && *v;
 }
 
-std::string flag_name(const std::string& key) {
+}  // namespace
+
+std::string setting_flag(const std::string& key) {
   if (key == "request_type") {
     return "--mode";  // what the help and docs teach
   }
@@ -182,8 +184,6 @@ std::string flag_name(const std::string& key) {
   std::replace(flag.begin(), flag.end(), '_', '-');
   return flag;
 }
-
-}  // namespace
 
 Status apply_settings_env(Settings& s) {
   for (const auto& key : setting_keys()) {
@@ -246,7 +246,7 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
     return st.error();
   }
   for (const auto& [key, value] : layers.flags) {
-    if (auto st = apply_setting(s, key, value, flag_name(key)); !st) {
+    if (auto st = apply_setting(s, key, value, setting_flag(key)); !st) {
       return st.error();
     }
   }
@@ -313,7 +313,7 @@ std::string remembered_in_use(const std::string& remembered_json, const SettingF
     if (!remembered->has(key) || stored_on_its_own(key) || given || env_sets(key)) {
       continue;
     }
-    out += fmt::format("{}{} {}", out.empty() ? "" : " ", flag_name(key), remembered->get(key).toString());
+    out += fmt::format("{}{} {}", out.empty() ? "" : " ", setting_flag(key), remembered->get(key).toString());
   }
   return out;
 }

@@ -46,6 +46,9 @@ namespace reelq {
 // flags (with '-' for '_') name them.
 const std::vector<std::string>& setting_keys();
 
+// How a command line spells a setting: "--rpm", "--on-ambiguous", "--mode" (for request_type).
+std::string setting_flag(const std::string& key);
+
 // Sets one field from text. `source` names where the value came from, for the error message
 // ("--rpm", "REELQ_RPM", "settings.rpm in city.yaml").
 Status apply_setting(Settings& s, const std::string& key, const std::string& value, const std::string& source);

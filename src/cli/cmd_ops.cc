@@ -53,7 +53,17 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
   if (out->not_failed) {
     fmt::print(io.out, "; {} named were not failed and were left alone", out->not_failed);
   }
-  fmt::print(io.out, ".\nRun them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
+  fmt::print(io.out, ".\n");
+  if (out->ambiguous) {
+    // The point of --on-ambiguous hold was to ask first: say what the resubmit may cost.
+    fmt::print(io.out,
+               "{} of them {} held because {} submit went out without an answer: the API may have made {} task "
+               "already, and resubmitting may be charged twice (flagged \"possible duplicate charge\"). Check "
+               "your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
+               out->ambiguous, out->ambiguous == 1 ? "was" : "were", out->ambiguous == 1 ? "its" : "their",
+               out->ambiguous == 1 ? "that" : "those", shell_word(db_path));
+  }
+  fmt::print(io.out, "Run them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
   return k_exit_ok;
 }
 

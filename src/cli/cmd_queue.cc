@@ -187,7 +187,7 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChang
     report_error(io.err, report.error());
     return exit_code_for(report.error());
   }
-  fmt::print(io.out, "batch '{}': {} added, {} already queued", m->batch, report->added, report->unchanged);
+  fmt::print(io.out, "batch '{}': {} added, {} already in the queue", m->batch, report->added, report->unchanged);
   if (report->replaced) {
     fmt::print(io.out, ", {} replaced", report->replaced);
   }
@@ -225,8 +225,10 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         ++not_on_disk[m.batch];
       }
     }
+    auto prices = load_prices(prices_path(""));
     std::string out = "[";
     for (const auto& s : *summaries) {
+      auto spend = prices ? batch_spend(queue.value()->db(), s.name, s.model, *prices) : Result<Spend>(prices.error());
       out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
                          json_quote(s.name), json_quote(s.model), s.total());
       bool first = true;
@@ -234,8 +236,8 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{}}}", not_on_disk[s.name],
-                         runner ? std::to_string(*runner) : "null");
+      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{}}}", not_on_disk[s.name],
+                         runner ? std::to_string(*runner) : "null", spend ? spend_json(*spend, prices->currency) : "null");
     }
     io.out << out << "]\n";
     return k_exit_ok;

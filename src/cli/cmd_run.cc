@@ -19,6 +19,7 @@
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/listen_setup.h"
+#include "cli/next_steps.h"
 #include "cli/progress.h"
 #include "fetch/folder_claim.h"
 #include "queue/database.h"
@@ -224,6 +225,30 @@ std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batc
   return std::nullopt;
 }
 
+// A batch that rendered at a simulator on this machine holds placeholder videos counted as done.
+// Sent on to a real API it would render only what the simulator left, and the morning's report
+// would mix both: refused, with the way to a real run beside it.
+std::optional<Error> refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                              const std::string& db) {
+  if (batch.api_base.empty() || !is_loopback_base(batch.api_base) || is_loopback_base(settings.api_base)) {
+    return std::nullopt;
+  }
+  auto sent = store.takes_sent(batch.name);
+  if (!sent) {
+    return sent.error();
+  }
+  if (*sent == 0) {
+    return std::nullopt;  // nothing happened at the simulator: nothing to mistake for a render
+  }
+  return Error{ErrorKind::usage,
+               fmt::format("batch {} ran against {}, an API on this machine (a simulator?): {} {} sent there, "
+                           "and the videos it made are placeholders counted as done. Refusing to send the rest to "
+                           "{}. Give the real run its own queue and folder: reelq run {} --db FILE --output-dir "
+                           "DIR (or delete {} and the batch's folder first)",
+                           batch.name, batch.api_base, count_of(*sent, "take"), *sent == 1 ? "was" : "were",
+                           settings.api_base, shell_word(batch.manifest_path), shell_word(db))};
+}
+
 // The batch's output folder, and any folder that holds files it downloaded before it moved.
 std::string files_line(RunStore& store, const std::string& batch, const std::string& output_dir) {
   std::string earlier;
@@ -261,21 +286,27 @@ std::string_view to_string(RunEnd end) {
 
 // --log-json: the summary as one more JSON line, so stdout holds nothing else.
 void print_summary_json(const std::string& batch, const RunSummary& s, const std::string& files,
-                        const std::string& spend, const std::string& resume, std::ostream& out) {
+                        const std::string& spend, const std::string& resume, const std::vector<std::string>& next,
+                        std::ostream& out) {
   std::string failures;
   for (const auto& [code, n] : s.failures_by_code) {
     failures += fmt::format("{}{}:{}", failures.empty() ? "" : ",", json_quote(code), n);
   }
+  std::string steps;
+  for (const auto& line : next) {
+    steps += (steps.empty() ? "" : ",") + json_quote(line);
+  }
   out << fmt::format(R"({{"event":"summary","batch":{},"end":"{}","succeeded":{},"failed":{},"cancelled":{},)"
-                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{}}})",
+                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
+                     R"("next":[{}]}})",
                      json_quote(batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
-                     failures, json_quote(files), json_quote(spend),
-                     s.end == RunEnd::finished ? "null" : json_quote(resume))
+                     failures, json_quote(files), spend,
+                     s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
 }
 
 void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& spend,
-                   const std::string& resume, std::ostream& out) {
+                   const std::string& resume, const std::vector<std::string>& next, std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
     fmt::print(out, ", {} cancelled", s.cancelled);
@@ -290,6 +321,9 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
       parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", code, n);
     }
     fmt::print(out, "  failures: {}\n", parts);
+    for (const auto& line : next) {
+      fmt::print(out, "  next, {}\n", line);
+    }
   }
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", files);
@@ -396,12 +430,17 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
 
 // What the batch has cost so far, every run of it counted, for the summary; "" when it cannot be
 // priced (the run's outcome matters more than a price table that cannot be read).
+// What the batch spent, as the summary says it: in words, or (--log-json) as a JSON object.
 std::string spend_line(SQLite::Database& db, const std::string& batch, const std::string& model, const RunFlags& flags,
                        DrainMode mode) {
   auto prices = load_prices(prices_path(flags.prices));
   auto spend = prices ? batch_spend(db, batch, model, *prices) : Result<Spend>(prices.error());
   if (!spend) {
-    return "";
+    return flags.style == OutputStyle::json ? "null" : "";
+  }
+  if (flags.style == OutputStyle::json) {
+    std::string obj = spend_json(*spend, prices->currency);
+    return obj.substr(0, obj.size() - 1) + fmt::format(R"(,"simulated":{}}})", mode == DrainMode::rehearsal);
   }
   std::string line = describe_spend(*spend, prices->currency);
   return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;
@@ -476,6 +515,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   }
   if (mode == DrainMode::run) {
     if (auto refusal = refuse_for_rehearsal(store, *batch, *settings, flags, flags.db)) {
+      return report_error(io.err, *refusal);
+    }
+    if (auto refusal = refuse_simulated_to_real(store, *batch, *settings, flags.db)) {
       return report_error(io.err, *refusal);
     }
   }
@@ -563,8 +605,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
   if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
     fmt::print(
-        io.out, "batch {}: draining with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
-        settings->rpm,
+        io.out, "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
+        settings->api_base, settings->rpm,
         settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
         settings->max_concurrent, settings->output_dir);
   }
@@ -576,9 +618,13 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
                            : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
+  std::vector<std::string> next;
+  if (mode == DrainMode::run && summary.end == RunEnd::finished) {
+    next = next_steps(summary.failures_by_code, {batch->manifest_path, flags.db, batch_name});
+  }
   auto print = flags.style == OutputStyle::json ? print_summary_json : print_summary;
   print(batch_name, summary, files_line(store, batch_name, settings->output_dir),
-        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, io.out);
+        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, next, io.out);
   return exit_code_of(summary);
 }
 
@@ -687,6 +733,34 @@ bool resumable(Queue& queue, const BatchSummary& s) {
 
 }  // namespace
 
+namespace {
+
+// The command that starts this run again, as it was given: every flag kept (a Free-plan user's
+// --rpm 10 --max-concurrent 3 must not fall back to the defaults), every path absolute. The key is
+// never a flag, so nothing secret is spelled out.
+std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
+  std::string line = "reelq run " + shell_word(fs::absolute(manifest_path).lexically_normal().string());
+  line += " --db " + shell_word(flags.db);
+  for (const auto& [key, value] : flags.settings) {
+    bool path = key == "output_dir" || key == "tls_cert" || key == "tls_key";
+    line += fmt::format(" {} {}", setting_flag(key),
+                        shell_word(path ? fs::absolute(value).lexically_normal().string() : value));
+  }
+  auto add = [&](const char* flag, const std::string& value) {
+    if (!value.empty()) {
+      line += fmt::format(" {} {}", flag, shell_word(fs::absolute(value).lexically_normal().string()));
+    }
+  };
+  add("--api-key-file", flags.api_key_file);
+  add("--ca-file", flags.ca_file);
+  add("--prices", flags.prices);
+  line += flags.replace_changed ? " --replace-changed" : "";
+  line += flags.allow_partial ? " --allow-partial" : "";
+  return line;
+}
+
+}  // namespace
+
 int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
   auto manifest = load_manifest(manifest_path);
   if (!manifest) {
@@ -702,8 +776,8 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   // From the start: a Ctrl-C during the balance check or the enqueue still ends within 2 s, and says so.
   install_signal_handlers();
   StopWatchdog watchdog;
-  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `reelq run {}` again", manifest_path),
-                           io.out);
+  const std::string again = run_again(manifest_path, flags);
+  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `{}` again", again), io.out);
   if (int rc = precheck_output_folder(*manifest, manifest_path, flags, io); rc >= 0) {
     return rc;
   }
@@ -723,6 +797,14 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   if (auto st = check_listen_settings(*manifest, *settings); !st) {
     return report_error(io.err, Error{st.error().kind, st.error().message + "; nothing was enqueued or sent"});
   }
+  {
+    RunStore store(prepared->queue->db(), system_clock());
+    if (auto stored = store.batch(manifest->batch)) {  // a batch run before, before anything is sent
+      if (auto refusal = refuse_simulated_to_real(store, *stored, *settings, flags.db)) {
+        return report_error(io.err, *refusal);
+      }
+    }
+  }
   std::optional<BalanceResult> balance = read_balance_of(*prepared, *settings, flags);
   if (balance->answer.kind == AnswerKind::unreachable) {
     fmt::print(io.err, "{}\n",
@@ -730,7 +812,7 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
     return k_exit_unfinished;
   }
   if (g_stop_requests.load() > 0) {
-    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `reelq run {}` again\n", manifest_path);
+    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
     return k_exit_unfinished;
   }
   auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),

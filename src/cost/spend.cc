@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "util/text.h"
+
 namespace reelq {
 
 Spend price_submitted(const std::vector<SubmittedRender>& renders, const std::string& model, const PriceTable& prices) {
@@ -33,6 +35,13 @@ std::string describe_spend(const Spend& spend, const std::string& currency) {
     out += fmt::format("; {} not in the price table", spend.unpriced);
   }
   return out;
+}
+
+std::string spend_json(const Spend& spend, const std::string& currency) {
+  return fmt::format(R"({{"tasks":{},"cost":{:.2f},"currency":{},"possible_duplicates":{},"possible_cost":{:.2f},)"
+                     R"("unpriced":{}}})",
+                     spend.tasks, spend.cost, json_quote(currency), spend.possible, spend.possible_cost,
+                     spend.unpriced);
 }
 
 }  // namespace reelq

@@ -27,4 +27,8 @@ Spend price_submitted(const std::vector<SubmittedRender>& renders, const std::st
 // "8 tasks created, $20.80; 1 possible duplicate charge (up to $2.40 more)".
 std::string describe_spend(const Spend& spend, const std::string& currency);
 
+// The same as one JSON object, numbers as numbers, for --log-json and `status --json`:
+// {"tasks":8,"cost":20.8,"currency":"USD","possible_duplicates":1,"possible_cost":2.4,"unpriced":0}
+std::string spend_json(const Spend& spend, const std::string& currency);
+
 }  // namespace reelq

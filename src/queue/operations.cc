@@ -194,6 +194,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       drop_files.reset();
       add_event(db, s.id, now, "retry", was, s.task_id, "requeued");
       ++out.requeued;
+      out.ambiguous += ambiguous ? 1 : 0;
     }
     tx.commit();
     return out;

@@ -26,6 +26,7 @@ struct JobSelector {
 
 struct RetryOutcome {
   int requeued = 0;     // back to `queued`: the next run submits them again
+  int ambiguous = 0;    // of those, held as AMBIGUOUS_SUBMIT: their first submit may have made a task
   int to_download = 0;  // their task succeeded but the download failed: back to `downloading`
   int to_poll = 0;      // their task's answers were unusable (fail_keeps_task): back to `running`
   int not_failed = 0;   // selected by --job but not failed: left alone

@@ -97,6 +97,18 @@ Status RunStore::record_api(const std::string& batch, const std::string& api_bas
   }
 }
 
+Result<int> RunStore::takes_sent(const std::string& batch) {
+  try {
+    SQLite::Statement q(m_db,
+                        "SELECT count(*) FROM jobs WHERE batch = ? AND (task_id IS NOT NULL OR attempts > 0)");
+    q.bind(1, batch);
+    q.executeStep();
+    return q.getColumn(0).getInt();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Status RunStore::record_run_flags(const std::string& batch, const std::string& flags_json) {
   try {
     SQLite::Statement q(m_db, "UPDATE batches SET run_flags_json = ?, updated_at = ? WHERE name = ?");

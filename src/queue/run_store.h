@@ -112,6 +112,8 @@ class RunStore {
   // Where the batch's tasks are sent from now on, and the runner's time scale: written when a run
   // starts, so resume goes back to the same API and render times are read at their own scale.
   Status record_api(const std::string& batch, const std::string& api_base, double time_scale);
+  // Takes of the batch that were ever sent to the API (a taskId, or an attempt made).
+  Result<int> takes_sent(const std::string& batch);
   // The setting flags a resume gives the batch again (BatchInfo::run_flags_json).
   Status record_run_flags(const std::string& batch, const std::string& flags_json);
 

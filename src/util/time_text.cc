@@ -19,6 +19,10 @@ std::string format_duration(TimeMs ms) {
   if (ms < 1000) {
     return fmt::format("{}ms", ms);
   }
+  if (ms < 10000) {
+    // A window of 1.8 s read "1s" (a trial took it for a bug): tenths under ten seconds, cut not rounded.
+    return ms % 1000 < 100 ? fmt::format("{}s", ms / 1000) : fmt::format("{}.{}s", ms / 1000, ms % 1000 / 100);
+  }
   long long s = ms / 1000;
   if (s >= 3600) {
     return fmt::format("{}h{:02}m", s / 3600, (s % 3600) / 60);

@@ -112,7 +112,10 @@ class ReportsAndOperations(SimRunTest):
 
     def test_retry_requeues_failures_by_code_and_resume_runs_them(self):
         self.start_sim()
-        self.run_batch(manifest("r", {"ok": "fine", "bad": "VIOLATEME now", "refused": "REJECTME"}), expect=1)
+        r = self.run_batch(manifest("r", {"ok": "fine", "bad": "VIOLATEME now", "refused": "REJECTME"}), expect=1)
+        self.assertIn("  failures: CONTENT_VIOLATION 2\n  next, CONTENT_VIOLATION: edit those jobs in the manifest "
+                      f"(`reelq report --db {os.path.join(self.dir, 'q.db')} --batch r` gives each reason), then: "
+                      f"reelq run {os.path.join(self.dir, 'm.yaml')} --replace-changed\n", r.stdout)
         created = self.sim.stats()["tasks_created"]
         r = self.reelq("retry", "--batch", "r", "--fail-code", "CONTENT-VIOLATION")
         self.assertEqual(r.returncode, 2, r.stderr)

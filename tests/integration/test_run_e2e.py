@@ -155,6 +155,11 @@ class RunE2E(SimRunTest):
         held = self.db().execute("SELECT fail_code, ambiguous FROM jobs WHERE fail_code IS NOT NULL").fetchall()
         self.assertEqual(held, [("AMBIGUOUS_SUBMIT", 0)])
         self.assertLessEqual(self.sim.stats()["max_concurrent_tasks"], 2)
+        r = self.reelq("retry", "--batch", "mixed", "--fail-code", "AMBIGUOUS_SUBMIT")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("1 requeued for submitting.\n1 of them was held because its submit went out without an "
+                      "answer: the API may have made that task already, and resubmitting may be charged twice",
+                      r.stdout)
         # Given again, a flag wins and is remembered in its turn.
         again = self.reelq_run("--batch", "mixed", "--on-ambiguous", "resubmit", cmd="resume")
         self.assertNotIn("--on-ambiguous", again.stderr)
@@ -205,6 +210,37 @@ class RunE2E(SimRunTest):
         self.assertEqual(self.mode_of("third.db"), "0o600")
         self.assertEqual(self.mode_of("renders", "third", "job00-t1.mp4"), "0o600")
 
+    def test_a_batch_rendered_at_a_simulator_is_not_sent_on_to_a_real_api(self):
+        """A trial found a practice run against `reelq sim` left the real batch 'done' with
+        placeholder videos; pointed at the real API afterwards it rendered nothing."""
+        self.start_sim()
+        self.write("m.yaml", mixed_manifest(3))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"batch mixed: draining at {self.sim.base} with", r.stdout)
+        for cmd, args in (("run", ("m.yaml",)), ("resume", ("--batch", "mixed"))):
+            r = run(cmd, *args, "--db", "q.db", "--api-base", "https://api.apixo.ai", cwd=self.dir,
+                    env={"APIXO_API_KEY": KEY})
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)  # not 3: nothing was tried at the real API
+            self.assertIn(f"reelq: batch mixed ran against {self.sim.base}, an API on this machine (a simulator?): 4 "
+                          "takes were sent there, and the videos it made are placeholders counted as done. Refusing "
+                          "to send the rest to https://api.apixo.ai. Give the real run its own queue and folder: "
+                          f"reelq run {os.path.join(self.dir, 'm.yaml')} --db FILE --output-dir DIR", r.stderr)
+
+    def test_a_stop_before_anything_was_sent_names_the_whole_command_again(self):
+        """Ctrl-C during a slow balance check: the line to start again kept only the manifest, so a
+        Free-plan user's --rpm and --max-concurrent fell back to the defaults."""
+        self.start_sim("--fault-slow", "1", "--slow-seconds", "20")
+        self.write("m.yaml", mixed_manifest(2))
+        p = self.spawn_run("m.yaml", "--rpm", "10", "--on-ambiguous", "hold", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        time.sleep(1.0)
+        p.send_signal(signal.SIGINT)
+        out, err = p.communicate(timeout=10)
+        self.assertEqual(p.returncode, 3, out + err)
+        self.assertIn(f"run `reelq run {os.path.join(self.dir, 'm.yaml')} --db {os.path.join(self.dir, 'q.db')} "
+                      f"--api-base {self.sim.base} --rpm 10 --on-ambiguous hold --time-scale {SCALE}` again", out)
+
     def test_run_again_after_a_result_file_was_deleted_fetches_it_before_saying_all_done(self):
         self.start_sim()
         self.write("m.yaml", mixed_manifest(3))
@@ -244,6 +280,13 @@ class RunE2E(SimRunTest):
         summary = lines[-1]
         self.assertEqual((summary["event"], summary["succeeded"], summary["failed"]), ("summary", 5, 1))
         self.assertEqual(summary["failures"], {"CONTENT_VIOLATION": 1})
+        # Numbers, not prose, priced by the table; the same object in `status --json`.
+        self.assertEqual(summary["spent"]["tasks"], 6)
+        self.assertGreater(summary["spent"]["cost"], 0)
+        self.assertEqual((summary["spent"]["currency"], summary["spent"]["possible_duplicates"]), ("USD", 0))
+        self.assertTrue(summary["next"][0].startswith("CONTENT_VIOLATION: edit those jobs"))
+        status = json.loads(self.reelq("status", "--json").stdout)
+        self.assertEqual(status[0]["spend"], {k: v for k, v in summary["spent"].items() if k != "simulated"})
 
     def test_a_second_runner_on_the_same_database_is_refused(self):
         self.start_sim()

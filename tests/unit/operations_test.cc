@@ -117,7 +117,9 @@ TEST_CASE("an AMBIGUOUS_SUBMIT held job is resubmitted on retry and flagged as a
   h.queue->db().exec("UPDATE jobs SET state = 'failed', fail_code = 'AMBIGUOUS_SUBMIT' WHERE job_id = 'ok2'");
   JobSelector sel;
   sel.fail_codes = {"AMBIGUOUS_SUBMIT"};
-  REQUIRE(retry_failed(h.queue->db(), h.clock, sel)->requeued == 1);
+  auto out = retry_failed(h.queue->db(), h.clock, sel);
+  REQUIRE(out->requeued == 1);
+  CHECK(out->ambiguous == 1);  // cmd_retry warns of a second charge
   CHECK(text(h, "SELECT state || ambiguous || note FROM jobs WHERE job_id = 'ok2'") ==
         "queued1possible duplicate charge");
 }

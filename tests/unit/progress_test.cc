@@ -62,6 +62,9 @@ TEST_CASE("durations read as people write them") {
   CHECK(format_duration(600) == "600ms");
   CHECK(format_duration(0) == "0s");
   CHECK(format_duration(45'000) == "45s");
+  CHECK(format_duration(1'800) == "1.8s");
+  CHECK(format_duration(2'050) == "2s");
+  CHECK(format_duration(9'999) == "9.9s");
   CHECK(format_duration(200'000) == "3m20s");
   CHECK(format_duration(7'500'000) == "2h05m");
 }

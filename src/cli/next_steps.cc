@@ -1,0 +1,78 @@
+#include "cli/next_steps.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "util/text.h"
+
+namespace reelq {
+
+namespace {
+
+// The input was refused: only a changed job renders differently.
+const std::set<std::string> k_fix_the_job = {"CONTENT_VIOLATION", "INVALID_REQUEST", "INVALID_IMAGE_URL"};
+// The task is known and was paid for: retry asks about it or fetches it again, never resubmits.
+const std::set<std::string> k_same_task = {"DOWNLOAD_FAILED", "RESULT_UNREADABLE", "STATUS_MISMATCH"};
+
+std::string join(const std::vector<std::string>& codes) {
+  std::string out;
+  for (const auto& c : codes) {
+    out += (out.empty() ? "" : ", ") + c;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::string> next_steps(const std::map<std::string, int>& failures_by_code, const NextStepsContext& at) {
+  std::vector<std::string> fix, same, held, image, again;
+  for (const auto& [code, n] : failures_by_code) {
+    if (code == "RENDER_TIMEOUT" || n == 0) {
+      continue;
+    }
+    if (k_fix_the_job.contains(code)) {
+      fix.push_back(code);
+    } else if (k_same_task.contains(code)) {
+      same.push_back(code);
+    } else if (code == "AMBIGUOUS_SUBMIT") {
+      held.push_back(code);
+    } else if (code == "IMAGE_CHECK_FAILED") {
+      image.push_back(code);
+    } else {
+      again.push_back(code);
+    }
+  }
+  std::string db = shell_word(at.db);
+  std::string retry = fmt::format("reelq retry --db {} --batch {}", db, shell_word(at.batch));
+  auto codes = [](const std::vector<std::string>& cs) {
+    std::string out;
+    for (const auto& c : cs) {
+      out += " --fail-code " + c;
+    }
+    return out;
+  };
+  std::vector<std::string> lines;
+  if (!fix.empty()) {
+    lines.push_back(fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
+                                "reason), then: reelq run {} --replace-changed",
+                                join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
+  }
+  if (!image.empty()) {
+    lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(image), retry, codes(image)));
+  }
+  if (!same.empty()) {
+    lines.push_back(fmt::format("{}: {}{} (the same tasks, not paid again)", join(same), retry, codes(same)));
+  }
+  if (!again.empty()) {
+    lines.push_back(fmt::format("{}: {}{} submits them again", join(again), retry, codes(again)));
+  }
+  if (!held.empty()) {
+    lines.push_back(fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
+                                "{}{} (may be charged twice)",
+                                join(held), retry, codes(held)));
+  }
+  return lines;
+}
+
+}  // namespace reelq
