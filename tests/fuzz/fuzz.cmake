@@ -7,7 +7,7 @@
 # crasher found stays a regression test in `make test`.
 set(REELQ_FUZZ_DIR ${CMAKE_SOURCE_DIR}/tests/fuzz)
 
-# NAME followed by the seed folders fed to it, each relative to the source root.
+# Each target's seed folders, relative to the source root (tests/fuzz/run.sh names the same ones).
 set(REELQ_FUZZ_SEEDS_manifest tests/fuzz/seeds/manifest tests/manifests/invalid)
 set(REELQ_FUZZ_SEEDS_answer tests/fuzz/seeds/answer)
 set(REELQ_FUZZ_SEEDS_callback tests/fuzz/seeds/callback)
