@@ -554,6 +554,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     io.err << fmt::format("reelq: the output folder cannot be written: {}\n", st.error().message);
     return k_exit_usage;  // like a folder that cannot be created: nothing was sent
   }
+  // What a killed run was downloading is fetched again; its half-written file goes.
+  remove_stale_parts(settings->output_dir);
   if (!batch->output_dir.empty() && batch->output_dir != settings->output_dir) {
     // Say it once, where it is decided: files already downloaded are not moved, nor fetched again.
     fmt::print(io.err, "reelq: batch {} now sends its results to {}; the files already downloaded stay in {}\n",

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fstream>
 #include <optional>
@@ -115,6 +116,31 @@ class PartFile {
 };
 
 }  // namespace
+
+std::vector<std::string> remove_stale_parts(const fs::path& dir) {
+  std::vector<std::string> removed;
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::string name = it->path().filename().string();
+    // ".NAME.PID.part", as download_file names them.
+    if (!name.starts_with(".") || !name.ends_with(".part") || !it->is_regular_file(ec)) {
+      continue;
+    }
+    std::string stem = name.substr(0, name.size() - std::string_view(".part").size());
+    size_t dot = stem.rfind('.');
+    std::string digits = dot == std::string::npos ? "" : stem.substr(dot + 1);
+    if (digits.empty() || digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos) {
+      continue;  // not one of ours
+    }
+    pid_t pid = static_cast<pid_t>(std::stol(digits));
+    bool alive = pid == ::getpid() || ::kill(pid, 0) == 0 || errno == EPERM;
+    std::error_code rm;
+    if (!alive && fs::remove(it->path(), rm)) {
+      removed.push_back(name);
+    }
+  }
+  return removed;
+}
 
 int write_all(int fd, const char* data, size_t n) {
   while (n > 0) {

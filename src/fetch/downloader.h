@@ -87,6 +87,11 @@ struct DownloadOptions {
 // what became of the request (not_sent: the host could not be reached, nothing was fetched);
 // `failure`, when given, what kind of failure `error` is. Redirects are not followed: a result URL
 // must serve the file itself.
+// Temporary download files (.NAME.PID.part) in `dir` whose writer is gone: a reelq killed
+// mid-download (SIGKILL, a power cut, the stop watchdog's exit) cannot remove its own. Those of a
+// process still alive (another reelq sharing the folder) are left. Returns the names removed.
+std::vector<std::string> remove_stale_parts(const std::filesystem::path& dir);
+
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
                          std::string& error, int& http_status, WireOutcome* wire = nullptr,
                          const DownloadLimits& limits = {}, DownloadFailure* failure = nullptr);

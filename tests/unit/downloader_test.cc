@@ -2,9 +2,11 @@
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <fstream>
 #include <memory>
 #include <set>
 
@@ -487,4 +489,26 @@ TEST_CASE("a take that meets a full disk stops at once: no attempt spent, no ret
   CHECK(done[0].files[0].attempts == 0);
   CHECK(t.requests.size() == 1);  // neither retried nor the next file tried
   CHECK(fs::is_empty(dir.path()));
+}
+
+TEST_CASE("a killed run's half-written download is removed by the next; a live process's is left") {
+  Fetch f;
+  pid_t gone = ::fork();
+  if (gone == 0) {
+    ::_exit(0);
+  }
+  REQUIRE(gone > 0);
+  ::waitpid(gone, nullptr, 0);  // its pid now names no process
+  auto touch = [&](const std::string& name) { std::ofstream(f.dir / name) << "half a video"; };
+  std::string dead = fmt::format(".a-t1.mp4.{}.part", gone);
+  std::string mine = fmt::format(".b-t1.mp4.{}.part", ::getpid());
+  touch(dead);
+  touch(mine);
+  touch("notes.part");        // not a name reelq gives
+  touch(".c-t1.mp4.x1.part");  // nor this
+  CHECK(remove_stale_parts(f.dir.path()) == std::vector<std::string>{dead});
+  CHECK_FALSE(fs::exists(f.dir / dead));
+  CHECK(fs::exists(f.dir / mine));
+  CHECK(fs::exists(f.dir / "notes.part"));
+  CHECK(fs::exists(f.dir / ".c-t1.mp4.x1.part"));
 }
