@@ -25,9 +25,10 @@ bool file_intact(const FileRecord& file, const std::filesystem::path& batch_dir)
 
 Result<BatchInfo> RunStore::batch(const std::string& name) {
   try {
-    SQLite::Statement q(m_db,
-                        "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, ''), "
-                        "coalesce(api_base, ''), coalesce(time_scale, 0), coalesce(run_flags_json, '{}') FROM batches WHERE name = ?");
+    SQLite::Statement q(
+        m_db,
+        "SELECT name, model, manifest_path, settings_json, coalesce(output_dir, ''), "
+        "coalesce(api_base, ''), coalesce(time_scale, 0), coalesce(run_flags_json, '{}') FROM batches WHERE name = ?");
     q.bind(1, name);
     if (!q.executeStep()) {
       return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database", name)};
@@ -40,11 +41,9 @@ Result<BatchInfo> RunStore::batch(const std::string& name) {
   }
 }
 
-Result<int> RunStore::open_callback_tasks(const std::string& batch) {
+Result<int> RunStore::count_jobs(const std::string& batch, const char* condition) {
   try {
-    SQLite::Statement q(m_db,
-                        "SELECT count(*) FROM jobs WHERE batch = ? AND state IN ('running', 'submitting') AND "
-                        "request_body LIKE '%\"request_type\":\"callback\"%'");
+    SQLite::Statement q(m_db, fmt::format("SELECT count(*) FROM jobs WHERE batch = ? AND ({})", condition));
     q.bind(1, batch);
     q.executeStep();
     return q.getColumn(0).getInt();
@@ -53,10 +52,10 @@ Result<int> RunStore::open_callback_tasks(const std::string& batch) {
   }
 }
 
-Status RunStore::set_output_dir(const std::string& batch, const std::string& dir) {
+Status RunStore::set_batch_text(const std::string& batch, const char* column, const std::string& value) {
   try {
-    SQLite::Statement q(m_db, "UPDATE batches SET output_dir = ?, updated_at = ? WHERE name = ?");
-    q.bind(1, dir);
+    SQLite::Statement q(m_db, fmt::format("UPDATE batches SET {} = ?, updated_at = ? WHERE name = ?", column));
+    q.bind(1, value);
     q.bind(2, m_clock.now_ms());
     q.bind(3, batch);
     q.exec();
@@ -64,6 +63,15 @@ Status RunStore::set_output_dir(const std::string& batch, const std::string& dir
   } catch (const std::exception& e) {
     return storage_error(e);
   }
+}
+
+Result<int> RunStore::open_callback_tasks(const std::string& batch) {
+  return count_jobs(batch,
+                    "state IN ('running', 'submitting') AND request_body LIKE '%\"request_type\":\"callback\"%'");
+}
+
+Status RunStore::set_output_dir(const std::string& batch, const std::string& dir) {
+  return set_batch_text(batch, "output_dir", dir);
 }
 
 Result<std::vector<std::string>> RunStore::file_folders(const std::string& batch) {
@@ -98,28 +106,11 @@ Status RunStore::record_api(const std::string& batch, const std::string& api_bas
 }
 
 Result<int> RunStore::takes_sent(const std::string& batch) {
-  try {
-    SQLite::Statement q(m_db,
-                        "SELECT count(*) FROM jobs WHERE batch = ? AND (task_id IS NOT NULL OR attempts > 0)");
-    q.bind(1, batch);
-    q.executeStep();
-    return q.getColumn(0).getInt();
-  } catch (const std::exception& e) {
-    return storage_error(e);
-  }
+  return count_jobs(batch, "task_id IS NOT NULL OR attempts > 0");
 }
 
 Status RunStore::record_run_flags(const std::string& batch, const std::string& flags_json) {
-  try {
-    SQLite::Statement q(m_db, "UPDATE batches SET run_flags_json = ?, updated_at = ? WHERE name = ?");
-    q.bind(1, flags_json);
-    q.bind(2, m_clock.now_ms());
-    q.bind(3, batch);
-    q.exec();
-    return ok_status();
-  } catch (const std::exception& e) {
-    return storage_error(e);
-  }
+  return set_batch_text(batch, "run_flags_json", flags_json);
 }
 
 Result<bool> RunStore::is_rehearsal() {

@@ -176,6 +176,10 @@ class RunStore {
 
  private:
   void insert_event(std::optional<std::int64_t> row, TimeMs at, const EventRecord& event);
+  // The batch's jobs for which `condition` (SQL over the jobs table, written here, never input) holds.
+  Result<int> count_jobs(const std::string& batch, const char* condition);
+  // One text column of the batch's row (a column name written here, never input), and updated_at.
+  Status set_batch_text(const std::string& batch, const char* column, const std::string& value);
 
   SQLite::Database& m_db;
   Clock& m_clock;
