@@ -296,10 +296,12 @@ void print_summary_json(const std::string& batch, const RunSummary& s, const std
   for (const auto& line : next) {
     steps += (steps.empty() ? "" : ",") + json_quote(line);
   }
-  out << fmt::format(R"({{"event":"summary","batch":{},"end":"{}","succeeded":{},"failed":{},"cancelled":{},)"
+  out << fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
+                     R"("failed":{},"cancelled":{},)"
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
                      R"("next":[{}]}})",
-                     json_quote(batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
+                     iso_utc(system_clock().now_ms()), json_quote(batch), to_string(s.end), s.succeeded,
+                     s.failed, s.cancelled, s.left, s.elapsed_ms,
                      failures, json_quote(files), spend,
                      s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
@@ -386,9 +388,14 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
   BalanceVerdict v = check_balance(store, api, system_clock(), batch, model, *prices, settings, already_read);
   switch (v.kind) {
     case BalanceKind::covered:
-      if (v.renders > 0 && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
-        fmt::print(io.out, "balance ${:.2f} covers the {} left (estimated ${:.2f})\n", v.balance,
-                   count_of(v.renders, "render"), v.cost);
+      if (v.renders > 0 && flags.style != OutputStyle::quiet) {
+        std::string line = fmt::format("balance ${:.2f} covers the {} left (estimated ${:.2f})", v.balance,
+                                       count_of(v.renders, "render"), v.cost);
+        if (flags.style == OutputStyle::json) {
+          ConsoleObserver(io.out, flags.style, system_clock()).log(LogLevel::info, line);
+        } else {
+          fmt::print(io.out, "{}\n", line);
+        }
       }
       return -1;
     case BalanceKind::unknown:
@@ -605,15 +612,20 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   config.callback_url = listen->callback_url;
   config.image_urls = listen->image_urls;
   Runner runner(store, api, downloader, system_clock(), observer, config, g_stop_requests);
-  if (flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
-    fmt::print(
-        io.out, "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}\n", batch_name,
-        settings->api_base, settings->rpm,
-        settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
-        settings->max_concurrent, settings->output_dir);
+  std::vector<std::string> start_lines = {fmt::format(
+      "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}", batch_name,
+      settings->api_base, settings->rpm,
+      settings->time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * settings->time_scale)),
+      settings->max_concurrent, settings->output_dir)};
+  if (!listen->summary.empty()) {
+    start_lines.push_back(listen->summary);
   }
-  if (!listen->summary.empty() && flags.style != OutputStyle::quiet && flags.style != OutputStyle::json) {
-    fmt::print(io.out, "{}\n", listen->summary);
+  for (const auto& line : start_lines) {
+    if (flags.style == OutputStyle::json) {
+      observer.log(LogLevel::info, line);  // a JSON line like every other (the trial found them missing)
+    } else if (flags.style != OutputStyle::quiet) {
+      fmt::print(io.out, "{}\n", line);
+    }
   }
   RunSummary summary = runner.run();
   observer.finish();

@@ -284,6 +284,10 @@ class RunE2E(SimRunTest):
         self.assertTrue(failed[0]["task_id"].startswith("task_"))
         self.assertEqual(sorted(line["job"] for line in lines if line["event"] == "done"),
                          ["job00", "job00", "job01", "job02", "job03"])
+        self.assertTrue(all("at" in line and "level" in line for line in lines), lines)
+        started = [line["message"] for line in lines if line["event"] == "log"]
+        self.assertTrue(any(m.startswith("balance $") for m in started), started)  # lost in JSON mode before
+        self.assertTrue(any(m.startswith(f"batch mixed: draining at {self.sim.base}") for m in started), started)
         summary = lines[-1]
         self.assertEqual((summary["event"], summary["succeeded"], summary["failed"]), ("summary", 5, 1))
         self.assertEqual(summary["failures"], {"CONTENT_VIOLATION": 1})
