@@ -1,6 +1,5 @@
 #include "cli/cli_wiring.h"
 
-#include <algorithm>
 
 #include "settings.h"
 
@@ -40,10 +39,9 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
   cmd->add_option("--api-key-file", w.flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
   cmd->add_option("--ca-file", w.flags.ca_file, "Trust this CA bundle instead of the system's");
   for (const auto& key : setting_keys()) {
-    std::string flag = "--" + key;
-    std::replace(flag.begin(), flag.end(), '_', '-');
+    std::string flag = setting_flag(key);  // the spelling every message uses
     if (key == "request_type") {
-      flag = "--mode,--request-type";
+      flag += ",--request-type";
     }
     w.setting_options.emplace_back(
         key, cmd, cmd->add_option(flag, w.setting_values[cmd->get_name() + key], setting_help().at(key)));

@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "queue/job_state.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -12,8 +13,11 @@ namespace {
 
 // The input was refused: only a changed job renders differently.
 const std::set<std::string> k_fix_the_job = {"CONTENT_VIOLATION", "INVALID_REQUEST", "INVALID_IMAGE_URL"};
-// The task is known and was paid for: retry asks about it or fetches it again, never resubmits.
-const std::set<std::string> k_same_task = {"DOWNLOAD_FAILED", "RESULT_UNREADABLE", "STATUS_MISMATCH"};
+// The task is known and was paid for: retry asks about it again (fail_keeps_task, as retry itself
+// decides) or fetches its result again, never resubmits.
+bool retried_on_same_task(const std::string& code) {
+  return fail_keeps_task(code) || code == "DOWNLOAD_FAILED";
+}
 
 std::string join(const std::vector<std::string>& codes) {
   std::string out;
@@ -33,7 +37,7 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
     }
     if (k_fix_the_job.contains(code)) {
       fix.push_back(code);
-    } else if (k_same_task.contains(code)) {
+    } else if (retried_on_same_task(code)) {
       same.push_back(code);
     } else if (code == "AMBIGUOUS_SUBMIT") {
       held.push_back(code);
