@@ -8,6 +8,7 @@
 
 #include "api/request.h"
 #include "queue/database.h"
+#include "util/text.h"
 
 namespace reelq {
 
@@ -19,15 +20,39 @@ struct StoredTake {
   std::string fail_code;
   std::string note;
   bool has_results = false;  // the API rendered it (resultUrls known): a paid render
+  std::string task_id;       // "" when the API never gave it one
 };
 
 constexpr const char* k_note_takes_lowered = "takes lowered in the manifest";
 
+// A failed take whose task the API may have rendered (and charged for) or may still render: retry
+// collects it under the same taskId (fail_keeps_task), which a reset would make impossible.
+bool holds_collectable_task(const StoredTake& t) {
+  return t.state == JobState::failed && !t.task_id.empty() && fail_keeps_task(t.fail_code);
+}
+
 // Whether a take whose spec changed may be reset to render the new spec. Never one at the API now
-// (its render would be reported as the new spec's), nor one already rendered and paid for.
+// (its render would be reported as the new spec's), nor one already rendered and paid for, nor one
+// whose task may yet be (a reset forgets its taskId while the API still renders or holds it).
 bool replaceable(const StoredTake& t) {
   return t.state == JobState::queued || t.state == JobState::cancelled ||
-         (t.state == JobState::failed && !t.has_results);
+         (t.state == JobState::failed && !t.has_results && !holds_collectable_task(t));
+}
+
+// Why `t` cannot be replaced, and what to do instead, for the refusal.
+std::string unreplaceable_reason(const StoredTake& t, const std::string& db, const std::string& batch,
+                                 const std::string& job_id) {
+  if (t.state == JobState::succeeded || t.has_results) {
+    return "it was already rendered and paid for; it cannot be replaced";
+  }
+  if (holds_collectable_task(t)) {
+    return fmt::format(
+        "it holds task {}, which the API may have rendered and charged for or may still render ({}); it cannot be "
+        "replaced. Collect it first: reelq retry --db {} --batch {} --job {} --fail-code {} (asks about the same "
+        "task, not paid again)",
+        t.task_id, t.fail_code, shell_word(db), shell_word(batch), shell_word(job_id), t.fail_code);
+  }
+  return fmt::format("it is at the API now ({}); it cannot be replaced", to_string(t.state));
 }
 
 struct StoredJob {
@@ -112,7 +137,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     std::unordered_map<std::string, StoredJob> stored;
     SQLite::Statement existing(*m_db,
                                "SELECT id, job_id, take, input_json, state, coalesce(fail_code, ''), "
-                               "coalesce(note, ''), coalesce(result_urls, '') NOT IN ('', '[]') "
+                               "coalesce(note, ''), coalesce(result_urls, '') NOT IN ('', '[]'), coalesce(task_id, '') "
                                "FROM jobs WHERE batch = ? ORDER BY take");
     existing.bind(1, m.batch);
     while (existing.executeStep()) {
@@ -121,7 +146,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       j.takes.push_back({existing.getColumn(0).getInt64(),
                          parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued),
                          existing.getColumn(5).getString(), existing.getColumn(6).getString(),
-                         existing.getColumn(7).getInt() != 0});
+                         existing.getColumn(7).getInt() != 0, existing.getColumn(8).getString()});
     }
 
     SQLite::Statement insert(*m_db,
@@ -134,8 +159,8 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         "request_body = NULL, fail_code = NULL, fail_msg = NULL, next_at = NULL, submitted_at = NULL, "
         "completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, cost_time_ms = NULL, "
         "result_urls = NULL, note = NULL, ambiguous = 0, updated_at = ? WHERE id = ?");
-    SQLite::Statement history(*m_db,
-                              "INSERT INTO events (job, at, endpoint, message, outcome) VALUES (?, ?, 'enqueue', ?, ?)");
+    SQLite::Statement history(
+        *m_db, "INSERT INTO events (job, at, endpoint, message, outcome) VALUES (?, ?, 'enqueue', ?, ?)");
     SQLite::Statement cancel(*m_db,
                              "UPDATE jobs SET state = 'cancelled', note = ?, completed_at = ?, updated_at = ? "
                              "WHERE id = ?");
@@ -236,12 +261,10 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         }
         if (!replaceable(t)) {
           conflicts.push_back(fmt::format(
-              "{}: job '{}' take {} changed ({} differs) but {}; it cannot be replaced. To render the new spec "
-              "as well, give it another id or raise takes",
+              "{}: job '{}' take {} changed ({} differs) but {}. To render the new spec as well, give it another "
+              "id or raise takes",
               place(spec), spec.id, take, changed_field(job.input_json, input),
-              t.state == JobState::succeeded || t.has_results
-                  ? "it was already rendered and paid for"
-                  : fmt::format("it is at the API now ({})", to_string(t.state))));
+              unreplaceable_reason(t, m_db->getFilename(), m.batch, spec.id)));
           continue;
         }
         start_over(t, input, static_cast<int>(pos),

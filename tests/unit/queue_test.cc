@@ -155,10 +155,12 @@ TEST_CASE("a failed take whose spec changed can be replaced, its history kept; a
   auto q = Queue::open(dir / "q.db", clock);
   REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
   auto& db = q.value()->db();
-  db.exec("UPDATE jobs SET state = 'failed', task_id = 'task_1', attempts = 1, fail_code = 'CONTENT_VIOLATION', "
-          "fail_msg = 'please adjust the prompt' WHERE job_id = 'a'");
-  db.exec("INSERT INTO events (job, at, endpoint, task_id, outcome) SELECT id, 1, 'generateTask', 'task_1', 'ok' "
-          "FROM jobs WHERE job_id = 'a'");
+  db.exec(
+      "UPDATE jobs SET state = 'failed', task_id = 'task_1', attempts = 1, fail_code = 'CONTENT_VIOLATION', "
+      "fail_msg = 'please adjust the prompt' WHERE job_id = 'a'");
+  db.exec(
+      "INSERT INTO events (job, at, endpoint, task_id, outcome) SELECT id, 1, 'generateTask', 'task_1', 'ok' "
+      "FROM jobs WHERE job_id = 'a'");
   std::string fixed = k_base;
   fixed.replace(fixed.find("first"), 5, "first, gently");
 
@@ -171,20 +173,54 @@ TEST_CASE("a failed take whose spec changed can be replaced, its history kept; a
   auto replaced = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
   REQUIRE(replaced.ok());
   CHECK(replaced->replaced == 1);
-  CHECK(count(*q.value(), "job_id = 'a' AND state = 'queued' AND task_id IS NULL AND attempts = 0 AND "
-                          "fail_code IS NULL AND input_json GLOB '*gently*'") == 1);
+  CHECK(count(*q.value(),
+              "job_id = 'a' AND state = 'queued' AND task_id IS NULL AND attempts = 0 AND "
+              "fail_code IS NULL AND input_json GLOB '*gently*'") == 1);
   CHECK(db.execAndGet("SELECT count(*) FROM events WHERE task_id = 'task_1'").getInt() == 1);
   CHECK(db.execAndGet("SELECT message FROM events WHERE endpoint = 'enqueue'").getString() ==
         "replaced: prompt changed in the manifest (was failed: CONTENT_VIOLATION)");
 
-  db.exec("UPDATE jobs SET state = 'succeeded', task_id = 'task_2', result_urls = '[\"https://x/v.mp4\"]' "
-          "WHERE job_id = 'a'");
+  db.exec(
+      "UPDATE jobs SET state = 'succeeded', task_id = 'task_2', result_urls = '[\"https://x/v.mp4\"]' "
+      "WHERE job_id = 'a'");
   fixed.replace(fixed.find("gently"), 6, "softly");
   auto rendered = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
   REQUIRE_FALSE(rendered.ok());
   CHECK(rendered.error().message ==
         "/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it was already rendered and paid for; it cannot be "
         "replaced. To render the new spec as well, give it another id or raise takes\n");
+}
+
+TEST_CASE("--replace-changed refuses a failed take whose task the API may have rendered or may still render") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
+  auto& db = q.value()->db();
+  std::string fixed = k_base;
+  fixed.replace(fixed.find("first"), 5, "first, gently");
+  // The codes retry sends back to `running` under the same taskId (fail_keeps_task).
+  for (const char* code : {"RESULT_UNREADABLE", "RENDER_TIMEOUT", "STATUS_MISMATCH"}) {
+    CAPTURE(code);
+    db.exec(
+        fmt::format("UPDATE jobs SET state = 'failed', task_id = 'task_9', fail_code = '{}' WHERE job_id = 'a'", code));
+    auto r = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message ==
+          fmt::format("/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it holds task task_9, which the API "
+                      "may have rendered and charged for or may still render ({0}); it cannot be replaced. Collect "
+                      "it first: reelq retry --db {1} --batch night --job a --fail-code {0} (asks about the same "
+                      "task, not paid again). To render the new spec as well, give it another id or raise takes\n",
+                      code, (dir / "q.db").string()));
+    // Nothing was written: the take keeps its task for retry to collect.
+    CHECK(count(*q.value(),
+                "job_id = 'a' AND state = 'failed' AND task_id = 'task_9' AND input_json GLOB '*first\"*'") == 1);
+  }
+  // The same code without a taskId has nothing to collect: replaced like any other failure.
+  db.exec("UPDATE jobs SET task_id = NULL WHERE job_id = 'a'");
+  auto r = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
+  REQUIRE(r.ok());
+  CHECK(r->replaced == 1);
 }
 
 TEST_CASE("a batch cannot change model") {
