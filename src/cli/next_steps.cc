@@ -30,7 +30,7 @@ std::string join(const std::vector<std::string>& codes) {
 }  // namespace
 
 std::vector<std::string> next_steps(const std::map<std::string, int>& failures_by_code, const NextStepsContext& at) {
-  std::vector<std::string> fix, same, held, image, again;
+  std::vector<std::string> fix, same, held, lost, image, again;
   for (const auto& [code, n] : failures_by_code) {
     if (code == "RENDER_TIMEOUT" || n == 0) {
       continue;
@@ -41,6 +41,8 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
       same.push_back(code);
     } else if (code == "AMBIGUOUS_SUBMIT") {
       held.push_back(code);
+    } else if (code == "TASK_NOT_FOUND") {
+      lost.push_back(code);
     } else if (code == "IMAGE_CHECK_FAILED") {
       image.push_back(code);
     } else {
@@ -58,9 +60,10 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
   };
   std::vector<std::string> lines;
   if (!fix.empty()) {
-    lines.push_back(fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
-                                "reason), then: reelq run {} --replace-changed",
-                                join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
+    lines.push_back(
+        fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
+                    "reason), then: reelq run {} --replace-changed",
+                    join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
   }
   if (!image.empty()) {
     lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(image), retry, codes(image)));
@@ -72,9 +75,19 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
     lines.push_back(fmt::format("{}: {}{} submits them again", join(again), retry, codes(again)));
   }
   if (!held.empty()) {
-    lines.push_back(fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
-                                "{}{} (may be charged twice)",
-                                join(held), retry, codes(held)));
+    lines.push_back(
+        fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
+                    "{}{} (may be charged twice)",
+                    join(held), retry, codes(held)));
+  }
+  if (!lost.empty()) {
+    // The API gave these tasks an id: they existed, and a lagging replica or another key may be all
+    // that answered 404 (sched/task_lost.h). A resubmit is a second render.
+    lines.push_back(
+        fmt::format("{}: the API made these tasks, then said for 10 minutes that it did not know them; "
+                    "they may still render and be charged. Check your apixo dashboard first; only if "
+                    "they are not there: {}{} (may be charged twice)",
+                    join(lost), retry, codes(lost)));
   }
   return lines;
 }

@@ -183,8 +183,11 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         continue;
       }
       bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";
+      // A task the API gave an id for existed: if a lagging replica was all that said 404, the
+      // old task renders beside the new one.
+      bool lost = s.fail_code == "TASK_NOT_FOUND";
       requeue.bind(1, ambiguous ? 1 : 0);
-      requeue.bind(2, ambiguous ? 1 : 0);
+      requeue.bind(2, ambiguous || lost ? 1 : 0);
       requeue.bind(3, now);
       requeue.bind(4, s.id);
       requeue.exec();
@@ -195,6 +198,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       add_event(db, s.id, now, "retry", was, s.task_id, "requeued");
       ++out.requeued;
       out.ambiguous += ambiguous ? 1 : 0;
+      out.lost += lost ? 1 : 0;
     }
     tx.commit();
     return out;

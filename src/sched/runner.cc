@@ -16,12 +16,11 @@ namespace reelq {
 
 namespace {
 
-constexpr int k_not_found_limit = 3;  // a task the API keeps not knowing is lost, not pending
-constexpr int k_unusable_limit = 3;   // answers that do not answer, before the take stops waiting
+constexpr int k_unusable_limit = 3;  // answers that do not answer, before the take stops waiting
 // The longest pause a Retry-After can impose, in the API's time (scaled like every other
 // constant): one bad header must not stop a night's run for a day.
 constexpr double k_max_retry_after_s = 300;
-constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
+constexpr TimeMs k_tick_ms = 50;  // the longest the loop sleeps before looking again
 // Scaled seconds. An outage is said once a minute; the pause between tries grows to half a minute
 // (a try that cannot leave the machine costs the API nothing, so the return is seen soon).
 constexpr double k_outage_note_s = 60;
@@ -275,8 +274,7 @@ bool Runner::blocked_by_stale_renders(TimeMs now) const {
     queued += !j.foreign() && j.state == JobState::queued ? 1 : 0;
     stale += j.foreign() && at_api && now >= deadline_of(j) ? 1 : 0;
   }
-  return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 &&
-         stale >= m_config.settings.max_concurrent;
+  return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 && stale >= m_config.settings.max_concurrent;
 }
 
 TimeMs Runner::deadline_of(const JobRow& j) const {
@@ -500,8 +498,8 @@ void Runner::submit(size_t i) {
       u.completed_at = now;
       u.attempts = ++j.attempts;
       write(j.id, u, &e);
-      say(LogLevel::warn, "failed_at_submit", j, fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message),
-          *u.fail_code);
+      say(LogLevel::warn, "failed_at_submit", j,
+          fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message), *u.fail_code);
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:
@@ -562,23 +560,30 @@ void Runner::poll(size_t i) {
   }
   j.last_poll_at = now;
   // Only 404s in a row mean the API lost the task; any other answer shows it still answers for it.
-  int not_found = r.answer.kind == AnswerKind::not_found ? ++m_not_found[j.id] : 0;
-  if (not_found == 0) {
+  NotFoundStreak streak;
+  if (r.answer.kind == AnswerKind::not_found) {
+    NotFoundStreak& kept = m_not_found.try_emplace(j.id, NotFoundStreak{now, 0}).first->second;
+    ++kept.count;
+    streak = kept;
+  } else {
     m_not_found.erase(j.id);
   }
   if (r.answer.kind != AnswerKind::ok) {
     int& errors = m_poll_errors[j.id];
     ++errors;
-    if (not_found >= k_not_found_limit && j.foreign()) {
+    if (streak.count >= k_not_found_min_answers && j.foreign()) {
       // Not at this API (a batch of an older reelq records none): it holds no slot here. Its row
       // is its own batch's to settle, by its own run against its own API.
       j.state = JobState::cancelled;  // in memory only: no longer counted nor polled
       m_observer.log(LogLevel::info,
                      fmt::format("{}: task {} is not at this API; not counted", describe(j), j.task_id));
-    } else if (not_found >= k_not_found_limit) {
+    } else if (task_lost(streak, now, scaled(k_not_found_stretch_s))) {
       u.state = j.state = JobState::failed;
       u.fail_code = "TASK_NOT_FOUND";
-      u.fail_msg = fmt::format("the API does not know task {} ({} times in a row)", j.task_id, not_found);
+      // In the API's time, as the stretch is set.
+      auto api_time = static_cast<TimeMs>(static_cast<double>(now - streak.first_at) / m_config.settings.time_scale);
+      u.fail_msg = fmt::format("the API said it does not know task {} for {} ({} answers in a row)", j.task_id,
+                               format_duration(api_time), streak.count);
       u.completed_at = now;
     } else if (r.answer.kind != AnswerKind::rate_limited && !j.foreign() && now >= deadline_of(j)) {
       time_out(j, fmt::format("its status could not be read ({})", r.answer.message), e);
@@ -651,9 +656,10 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
   }
   u.state = j.state = JobState::failed;
   u.fail_code = a.fail_code;
-  u.fail_msg = fmt::format("{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
-                           "resubmitting",
-                           a.message, count, j.task_id, a.fail_code);
+  u.fail_msg = fmt::format(
+      "{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
+      "resubmitting",
+      a.message, count, j.task_id, a.fail_code);
   u.completed_at = now;
   write(j.id, u, &e);
   say(LogLevel::warn, "failed", j, fmt::format("failed: {} {}", *u.fail_code, *u.fail_msg), *u.fail_code);
@@ -723,7 +729,8 @@ void Runner::absorb_downloads() {
         m_failure_message = r.error;
       }
     } else if (r.ok) {
-      say(LogLevel::info, "done", *it, fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
+      say(LogLevel::info, "done", *it,
+          fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
     } else {
       say(LogLevel::warn, "download_failed", *it, fmt::format("download failed: {}", r.error),
           it->state == JobState::failed ? "DOWNLOAD_FAILED" : "");
@@ -738,7 +745,7 @@ void Runner::report_progress() {
   }
   m_last_progress = now;
   Progress p;
-  TimeMs remaining = 0;      // render time still to come, over every task of ours
+  TimeMs remaining = 0;        // render time still to come, over every task of ours
   TimeMs longest_running = 0;  // of the tasks at the API now: none can end before it does
   for (const auto& j : m_jobs) {
     if (j.foreign()) {

@@ -25,6 +25,7 @@
 #include "sched/rate_limiter.h"
 #include "sched/render_model.h"
 #include "sched/run_observer.h"
+#include "sched/task_lost.h"
 #include "settings.h"
 
 namespace reelq {
@@ -115,11 +116,11 @@ class Runner {
   Backoff m_backoff_429;
   Backoff m_backoff_unreachable;
   std::vector<JobRow> m_jobs;
-  std::map<std::int64_t, int> m_poll_errors;  // consecutive failed polls per row
-  std::map<std::int64_t, int> m_unusable_polls;  // consecutive unusable status answers per row
-  std::map<std::int64_t, int> m_not_found;    // consecutive 404s per row (any other answer resets)
-  std::vector<TimeMs> m_unseen_until;         // per unknown-fate submit: when its task must be done
-  TimeMs m_pause_until = 0;                   // after a 429: no request before then
+  std::map<std::int64_t, int> m_poll_errors;           // consecutive failed polls per row
+  std::map<std::int64_t, int> m_unusable_polls;        // consecutive unusable status answers per row
+  std::map<std::int64_t, NotFoundStreak> m_not_found;  // 404s in a row per row (any other answer resets)
+  std::vector<TimeMs> m_unseen_until;                  // per unknown-fate submit: when its task must be done
+  TimeMs m_pause_until = 0;                            // after a 429: no request before then
   int m_consecutive_429 = 0;
   // While the API cannot be reached: the run is paused with growing backoff, and said so.
   struct Outage {
@@ -131,7 +132,7 @@ class Runner {
   int m_timed_out = 0;  // tasks given up on (RENDER_TIMEOUT) this run: the API may still count them
   bool m_credits_out = false;
   bool m_slots_held = false;  // the run ended because stale renders hold every slot
-  int m_foreign_tasks = 0;     // other batches' tasks this run polls (adopt_foreign_tasks)
+  int m_foreign_tasks = 0;    // other batches' tasks this run polls (adopt_foreign_tasks)
   bool m_key_refused = false;
   bool m_storage_failed = false;
   bool m_disk_full = false;

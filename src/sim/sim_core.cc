@@ -21,6 +21,9 @@ namespace reelq {
 namespace {
 
 constexpr const char* k_envelope_error = R"({{"code":{},"message":{},"data":null}})";
+// How long a late-task hostile answers 404 for task 1: past the first poll (120 s), well short of
+// the stretch after which reelq gives a task up as lost (600 s).
+constexpr double k_late_task_seconds = 240;
 
 struct KeyState {
   std::string key;
@@ -63,6 +66,8 @@ const std::vector<std::pair<std::string, SimHostile>>& hostile_table() {
       {"retry-after-day", SimHostile::retry_after_day},
       {"code-429-in-200", SimHostile::code_429_in_200},
       {"huge-body", SimHostile::huge_body},
+      {"late-task", SimHostile::late_task},
+      {"lost-task", SimHostile::lost_task},
       {"escaping-result-url", SimHostile::escaping_result_url},
       {"redirect-loop", SimHostile::redirect_loop},
       {"redirect-to-file", SimHostile::redirect_to_file},
@@ -244,15 +249,13 @@ struct SimCore::Impl {
   }
 
   bool is_first_task(const std::string& id) const { return !task_order.empty() && task_order.front() == id; }
-  bool hostile_on_first(const std::string& id, SimHostile h) const {
-    return config.hostile == h && is_first_task(id);
-  }
+  bool hostile_on_first(const std::string& id, SimHostile h) const { return config.hostile == h && is_first_task(id); }
 
   std::string task_json(const SimTask& t, TimeMs now) const {
     if (now < t.done_at) {
       const char* state = hostile_on_first(t.id, SimHostile::unknown_state) ? "queued_for_gpu"
-                          : now < t.processing_at                            ? "pending"
-                                                                             : "processing";
+                          : now < t.processing_at                           ? "pending"
+                                                                            : "processing";
       return fmt::format(R"({{"taskId":{},"state":"{}","createTime":{}}})", json_quote(t.id), state, t.created);
     }
     if (!t.fail_code.empty()) {
@@ -384,6 +387,11 @@ struct SimCore::Impl {
       outcome = "not_found";
       return error_reply(404, "Task not found");
     }
+    if (hostile_on_first(task_id, SimHostile::lost_task) ||
+        (hostile_on_first(task_id, SimHostile::late_task) && now < it->second.created + scaled(k_late_task_seconds))) {
+      outcome = "hostile_not_found";
+      return error_reply(404, "Task not found");
+    }
     refund_if_failed(it->second, now);
     outcome = "ok";
     if (auto hostile = hostile_status(it->second, now, outcome)) {
@@ -416,9 +424,8 @@ struct SimCore::Impl {
     if (hostile_on_first(t.id, SimHostile::flip_state) && now >= t.done_at && t.fail_code.empty() &&
         first_task_successes++ > 0) {
       outcome = "hostile_flip_state";
-      return json_reply(
-          200, envelope(fmt::format(R"({{"taskId":{},"state":"processing","createTime":{}}})", json_quote(t.id),
-                                    t.created)));
+      return json_reply(200, envelope(fmt::format(R"({{"taskId":{},"state":"processing","createTime":{}}})",
+                                                  json_quote(t.id), t.created)));
     }
     return std::nullopt;
   }

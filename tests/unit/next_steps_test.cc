@@ -28,3 +28,16 @@ TEST_CASE("after failures, each kind of remedy is one line with the command to t
   CHECK(next_steps({{"RENDER_TIMEOUT", 3}}, at).empty());  // the summary says it already
   CHECK(next_steps({}, at).empty());
 }
+
+TEST_CASE("a task the API stopped knowing is not resubmitted without a warning that it may be paid twice") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night"};
+  auto lines = next_steps({{"TASK_NOT_FOUND", 2}, {"RETRIES_EXHAUSTED", 1}}, at);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0] ==
+        "RETRIES_EXHAUSTED: reelq retry --db /home/me/reelq.db --batch night --fail-code RETRIES_EXHAUSTED submits "
+        "them again");
+  CHECK(lines[1] ==
+        "TASK_NOT_FOUND: the API made these tasks, then said for 10 minutes that it did not know them; they may "
+        "still render and be charged. Check your apixo dashboard first; only if they are not there: reelq retry "
+        "--db /home/me/reelq.db --batch night --fail-code TASK_NOT_FOUND (may be charged twice)");
+}

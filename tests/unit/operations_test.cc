@@ -124,6 +124,21 @@ TEST_CASE("an AMBIGUOUS_SUBMIT held job is resubmitted on retry and flagged as a
         "queued1possible duplicate charge");
 }
 
+TEST_CASE("a TASK_NOT_FOUND take is resubmitted on retry only flagged as a possible duplicate charge") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  h.queue->db().exec(
+      "UPDATE jobs SET state = 'failed', task_id = 'task_7', fail_code = 'TASK_NOT_FOUND' WHERE job_id = 'ok1'");
+  JobSelector sel;
+  sel.fail_codes = {"TASK_NOT_FOUND"};
+  auto out = retry_failed(h.queue->db(), h.clock, sel);
+  REQUIRE(out->requeued == 1);
+  CHECK(out->lost == 1);       // cmd_retry warns of a second charge
+  CHECK(out->ambiguous == 0);  // its submit was answered: the task it made is known, not guessed
+  CHECK(text(h, "SELECT state || ambiguous || note FROM jobs WHERE job_id = 'ok1'") ==
+        "queued0possible duplicate charge");
+}
+
 TEST_CASE("cancel turns queued jobs into cancelled ones; a run then leaves them alone") {
   test::RunHarness h;
   h.enqueue(k_batch);

@@ -15,6 +15,7 @@
 #include "support/recording_observer.h"
 #include "support/run_harness.h"
 #include "support/sim_transport.h"
+#include "util/time_text.h"
 
 using namespace reelq;
 namespace fs = std::filesystem;
@@ -287,8 +288,9 @@ struct ScriptedHarness {
     return queue->db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
   }
   int submits() const {
-    return static_cast<int>(std::count_if(transport.requests.begin(), transport.requests.end(),
-                                          [](const HttpRequest& r) { return r.url.find("generateTask") != std::string::npos; }));
+    return static_cast<int>(
+        std::count_if(transport.requests.begin(), transport.requests.end(),
+                      [](const HttpRequest& r) { return r.url.find("generateTask") != std::string::npos; }));
   }
   RunSummary run() {
     HttpApiClient api(transport, "https://api.test", "sk-test", clock);
@@ -543,16 +545,43 @@ TEST_CASE("only 404s in a row fail a take as TASK_NOT_FOUND: other poll errors r
     CHECK(s.succeeded == 1);
     CHECK(s.failed == 0);
   }
-  SUBCASE("three 404s in a row are") {
+  SUBCASE("three quick 404s are no loss either: a replica that has not seen the task yet") {
     ScriptedHarness h;
     h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
-    for (int i = 0; i < 3; ++i) {
+    for (int i = 0; i < 5; ++i) {
+      h.transport.answer(404, k_404);
+    }
+    h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
+                            R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
+    h.transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
+    RunSummary s = h.run();
+    CHECK(s.succeeded == 1);
+    CHECK(s.failed == 0);
+    CHECK(h.submits() == 1);
+    // Asked again more slowly each time: 1 s, 2 s, 4 s, 8 s, 16 s (jittered within [half, whole]).
+    REQUIRE(h.transport.times.size() == 8);
+    for (size_t i = 2; i < 7; ++i) {
+      CHECK(h.transport.times[i] - h.transport.times[i - 1] >= (1000LL << (i - 2)) / 2);
+      CHECK(h.transport.times[i] - h.transport.times[i - 1] <= (1000LL << (i - 2)) + 50);
+    }
+  }
+  SUBCASE("404s without a break for ten minutes are") {
+    ScriptedHarness h;
+    h.transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
+    for (int i = 0; i < 60; ++i) {
       h.transport.answer(404, k_404);
     }
     RunSummary s = h.run();
     CHECK(s.failures_by_code == std::map<std::string, int>{{"TASK_NOT_FOUND", 1}});
+    const auto& t = h.transport.times;
+    const TimeMs stretch = t.back() - t[1];
+    CHECK(stretch >= 600000);
+    CHECK(stretch < 600000 + 60000);  // the first poll at or past the ten minutes settles it
+    CHECK(t[t.size() - 2] - t[1] < 600000);
     CHECK(h.queue->db().execAndGet("SELECT fail_msg FROM jobs").getString() ==
-          "the API does not know task task_1 (3 times in a row)");
+          fmt::format("the API said it does not know task task_1 for {} ({} answers in a row)",
+                      format_duration(stretch), t.size() - 1));
+    CHECK(h.submits() == 1);
   }
 }
 
@@ -621,9 +650,10 @@ TEST_CASE("another batch's render past its deadline is polled at the overdue pac
   RunSummary second = h.run();  // its own render never ends either: an hour (scaled) of polling
   CHECK(second.failures_by_code == std::map<std::string, int>{{"RENDER_TIMEOUT", 1}});
   int polls = h.queue->db()
-                  .execAndGet("SELECT count(*) FROM events e JOIN jobs j ON e.job = j.id WHERE j.batch = 'night' "
-                              "AND e.endpoint = 'statusTask' AND e.at > (SELECT min(submitted_at) FROM jobs WHERE "
-                              "batch = 'day')")
+                  .execAndGet(
+                      "SELECT count(*) FROM events e JOIN jobs j ON e.job = j.id WHERE j.batch = 'night' "
+                      "AND e.endpoint = 'statusTask' AND e.at > (SELECT min(submitted_at) FROM jobs WHERE "
+                      "batch = 'day')")
                   .getInt();
   CHECK(polls < 20);
 }
