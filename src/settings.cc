@@ -1,6 +1,7 @@
 #include "settings.h"
 
 #include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -59,32 +60,42 @@ Status set_listen(std::string& field, const std::string& value, const std::strin
 
 }  // namespace
 
+bool is_loopback_host(const std::string& url) {
+  try {
+    std::string host = Poco::URI(url).getHost();
+    return host == "localhost" || host == "::1" ||
+           (host.starts_with("127.") && host.find_first_not_of("0123456789.") == std::string::npos);
+  } catch (const Poco::Exception&) {
+    return false;
+  }
+}
+
+std::optional<std::string> api_base_problem(const std::string& url) {
+  if (!url.starts_with("http://") && !url.starts_with("https://")) {
+    return "an http(s) URL";
+  }
+  // Every request carries `Authorization: Bearer KEY`: over plain http anyone on the way reads it.
+  if (url.starts_with("http://") && !is_loopback_host(url)) {
+    return "https:// (plain http only to this machine: localhost, 127.0.0.1 or [::1]; it would carry the API key "
+           "unencrypted)";
+  }
+  return std::nullopt;
+}
+
 const std::vector<std::string>& setting_keys() {
-  static const std::vector<std::string> k_keys = {"api_base",
-                                                  "rpm",
-                                                  "max_concurrent",
-                                                  "poll_initial",
-                                                  "poll_interval",
-                                                  "output_dir",
-                                                  "download_concurrency",
-                                                  "max_download_mb",
-                                                  "max_attempts",
-                                                  "on_ambiguous",
-                                                  "request_type",
-                                                  "time_scale",
-                                                  "render_deadline",
-                                                  "listen",
-                                                  "public_url",
-                                                  "tls_cert",
-                                                  "tls_key",
-                                                  "image_base_url"};
+  static const std::vector<std::string> k_keys = {
+      "api_base",        "rpm",           "max_concurrent",       "poll_initial",
+      "poll_interval",   "output_dir",    "download_concurrency", "max_download_mb",
+      "max_attempts",    "on_ambiguous",  "request_type",         "time_scale",
+      "render_deadline", "listen",        "public_url",           "tls_cert",
+      "tls_key",         "image_base_url"};
   return k_keys;
 }
 
 Status apply_setting(Settings& s, const std::string& key, const std::string& value, const std::string& source) {
   if (key == "api_base") {
-    if (!value.starts_with("http://") && !value.starts_with("https://")) {
-      return bad(source, "an http(s) URL", value);
+    if (auto problem = api_base_problem(value)) {
+      return bad(source, *problem, value);
     }
     s.api_base = value;
     // One spelling per API, so batches that used the same one compare equal (docs/scheduler.md).
@@ -223,6 +234,9 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
   if (auto st = apply_settings_json(s, layers.manifest_settings_json, layers.manifest_path + ": "); !st) {
     return st.error();
   }
+  // A manifest never chooses where the key goes (docs/manifest.md): one stored by an older reelq,
+  // which accepted settings.api_base, is not followed.
+  s.api_base = Settings{}.api_base;
   for (std::string* file : {&s.tls_cert, &s.tls_key}) {
     if (!file->empty()) {
       *file = absolute_from(manifest_dir, *file);
@@ -263,6 +277,13 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
   }
   if (!layers.stored_api_base.empty() && s.api_base != layers.stored_api_base && !scale_given) {
     s.time_scale = manifest_scale;
+  }
+  // The recorded API is checked like a given one: a database from an older reelq may hold any.
+  if (auto problem = api_base_problem(s.api_base)) {
+    return Error{ErrorKind::usage,
+                 fmt::format("batch {}: the API base its last run recorded must be {} (got \"{}\"); give another with "
+                             "--api-base",
+                             layers.batch, *problem, s.api_base)};
   }
   return s;
 }

@@ -2,6 +2,7 @@
 // Every knob of the runner, with its default. Defaults are filled first, then a manifest's
 // `settings:` block, then environment, then flags (later layers win); nothing else sets them.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -12,7 +13,7 @@ enum class OnAmbiguous { resubmit, hold };
 enum class RequestType { async, callback };
 
 struct Settings {
-  std::string api_base = "https://api.apixo.ai";  // --api-base, REELQ_API_BASE
+  std::string api_base = "https://api.apixo.ai";  // --api-base, REELQ_API_BASE; never a manifest
   int rpm = 60;                                   // API requests per rolling minute (Pro plan)
   int max_concurrent = 10;                        // tasks pending or processing at the API (Pro plan)
   double poll_initial = 120;                      // s after submit before the first status poll
@@ -42,6 +43,13 @@ struct Settings {
 
 namespace reelq {
 
+// Whether `url`'s host is this machine: localhost, 127.x.x.x or [::1].
+bool is_loopback_host(const std::string& url);
+
+// What is wrong with `url` as the API base, as "must be ..." words, or nullopt. The key goes with
+// every request: only https, or plain http to this machine (the simulator, tests).
+std::optional<std::string> api_base_problem(const std::string& url);
+
 // The keys of Settings, as the manifest's settings: block, REELQ_<KEY> variables and --<key>
 // flags (with '-' for '_') name them.
 const std::vector<std::string>& setting_keys();
@@ -68,11 +76,11 @@ struct SettingsLayers {
   std::string manifest_path;  // absolute; relative folders in it are taken from its folder
   std::string manifest_settings_json = "{}";
   std::string remembered_flags_json = "{}";  // the setting flags of the batch's last run (absolute paths)
-  std::string stored_output_dir;  // the folder an earlier run of the batch resolved ("" = none)
-  std::string stored_api_base;    // the API an earlier run sent the batch to ("" = none recorded)
-  double stored_time_scale = 0;   // ... and the time scale it ran at
-  SettingFlags flags;  // (key, value) of the flags given
-  std::filesystem::path cwd;  // relative folders in flags and environment are taken from here
+  std::string stored_output_dir;             // the folder an earlier run of the batch resolved ("" = none)
+  std::string stored_api_base;               // the API an earlier run sent the batch to ("" = none recorded)
+  double stored_time_scale = 0;              // ... and the time scale it ran at
+  SettingFlags flags;                        // (key, value) of the flags given
+  std::filesystem::path cwd;                 // relative folders in flags and environment are taken from here
 };
 
 // Defaults, then the manifest's settings: block, then the flags the batch's last run was given
@@ -80,7 +88,9 @@ struct SettingsLayers {
 // folder: flags, then environment, then the one the batch already uses (so a resume never splits a
 // batch across folders), then the manifest's, then renders/BATCH beside the manifest. Always absolute.
 // The API base and time scale likewise: flags, then environment, then the pair an earlier run
-// recorded (its tasks can only be polled there), then the manifest's. The stored scale belongs to
+// recorded (its tasks can only be polled there), then the manifest's (the time scale only: a
+// manifest never names the API base, which goes with the key; the default is used). An API base
+// that api_base_problem() refuses is refused from any layer. The stored scale belongs to
 // the stored API: a batch pointed at another API without a scale of its own takes the manifest's
 // (or the default), never a simulator's 0.01 against the real API.
 // TLS files are absolute: relative paths in the manifest from its folder, in flags and variables

@@ -200,6 +200,13 @@ class ManifestBuilder {
   std::string settings_to_json(const YamlNode& settings) {
     std::string out = "{";
     for (const auto& e : settings.entries) {
+      if (e.key == "api_base") {
+        // Every request carries the API key: a manifest someone sent must not choose its host.
+        error(e.key_pos,
+              "api_base cannot be set in a manifest: it chooses where reelq sends your API key; give "
+              "--api-base or REELQ_API_BASE instead");
+        continue;
+      }
       if (e.value.kind != YamlKind::scalar || !check_utf8(e.value, e.key)) {
         continue;  // the schema has already said what is wrong, or check_utf8 has
       }
@@ -297,9 +304,10 @@ Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
   // A manifest of 100,000 jobs is about 12 MB; past the cap it is refused before it is read, so a
   // runaway file cannot exhaust memory.
   auto too_big = [&](std::string size) {
-    std::string why = fmt::format("is {}; reelq reads manifests of up to {} MB (about 500,000 jobs): split it into "
-                                  "batches",
-                                  size, k_max_manifest_bytes >> 20);
+    std::string why = fmt::format(
+        "is {}; reelq reads manifests of up to {} MB (about 500,000 jobs): split it into "
+        "batches",
+        size, k_max_manifest_bytes >> 20);
     if (diags) {
       diags->push_back({path.string(), {}, why});
     }

@@ -106,6 +106,51 @@ TEST_CASE("the API base and time scale an earlier run recorded are used again un
   }
 }
 
+// Issue 17 item 6: a manifest someone sent sent the key to its own host, over plain http.
+TEST_CASE("a manifest never chooses where the key goes; plain http only to this machine, from any layer") {
+  SUBCASE("an api_base a manifest stored (an older reelq accepted one) is not followed") {
+    SettingsLayers l = layers(R"({"api_base":"https://attacker.example","rpm":30})");
+    Settings s = resolve_settings(l).value();
+    CHECK(s.api_base == "https://api.apixo.ai");
+    CHECK(s.rpm == 30);  // the rest of the block still holds
+    Env e("REELQ_API_BASE", "https://proxy.example");
+    CHECK(resolve_settings(l).value().api_base == "https://proxy.example");
+  }
+  SUBCASE("plain http to another host is refused from a flag and from the environment") {
+    SettingsLayers l = layers();
+    l.flags = {{"api_base", "http://api.apixo.ai"}};
+    CHECK(resolve_settings(l).error().message ==
+          "--api-base: must be https:// (plain http only to this machine: localhost, 127.0.0.1 or [::1]; it would "
+          "carry the API key unencrypted) (got \"http://api.apixo.ai\")");
+    l.flags = {{"api_base", "http://127.0.0.1@attacker.example:80/"}};  // the host is attacker.example
+    CHECK_FALSE(resolve_settings(l).ok());
+    l.flags = {{"api_base", "http://localhost.attacker.example"}};
+    CHECK_FALSE(resolve_settings(l).ok());
+    l.flags = {};
+    Env e("REELQ_API_BASE", "http://10.0.0.7:8080");
+    CHECK(resolve_settings(l).error().message.starts_with("REELQ_API_BASE: must be https:// (plain http only"));
+  }
+  SUBCASE("plain http to this machine is allowed: the simulator and the tests") {
+    for (const char* base : {"http://127.0.0.1:4100", "http://localhost:4100", "http://[::1]:4100"}) {
+      CAPTURE(base);
+      SettingsLayers l = layers();
+      l.flags = {{"api_base", base}};
+      CHECK(resolve_settings(l).value().api_base == base);
+    }
+  }
+  SUBCASE("an API base recorded by an earlier run is checked too") {
+    SettingsLayers l = layers();
+    l.stored_api_base = "http://attacker.example";
+    l.stored_time_scale = 1;
+    CHECK(resolve_settings(l).error().message ==
+          "batch night: the API base its last run recorded must be https:// (plain http only to this machine: "
+          "localhost, 127.0.0.1 or [::1]; it would carry the API key unencrypted) (got \"http://attacker.example\"); "
+          "give another with --api-base");
+    l.flags = {{"api_base", "https://api.apixo.ai"}};
+    CHECK(resolve_settings(l).value().api_base == "https://api.apixo.ai");
+  }
+}
+
 TEST_CASE("the listener's settings layer like the others and are checked") {
   SettingsLayers l =
       layers(R"({"listen":"127.0.0.1:8787","public_url":"https://m.example.com","request_type":"callback"})");
