@@ -6,10 +6,12 @@
 #include <ostream>
 
 #include "api/poco_transport.h"
+#include "cli/batch_settings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "fetch/collect.h"
+#include "fetch/download_options.h"
 #include "util/run_lock.h"
 
 namespace reelq {
@@ -62,6 +64,14 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
                "your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
                out->ambiguous, out->ambiguous == 1 ? "was" : "were", out->ambiguous == 1 ? "its" : "their",
                out->ambiguous == 1 ? "that" : "those", shell_word(db_path));
+  }
+  if (out->lost) {
+    fmt::print(io.out,
+               "{} of them failed TASK_NOT_FOUND: the API made {} task, then said for 10 minutes that it did not "
+               "know {}; if {} still {}, resubmitting is charged twice (flagged \"possible duplicate charge\"). "
+               "Check your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
+               out->lost, out->lost == 1 ? "its" : "their", out->lost == 1 ? "it" : "them",
+               out->lost == 1 ? "it" : "they", out->lost == 1 ? "renders" : "render", shell_word(db_path));
   }
   fmt::print(io.out, "Run them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
   return k_exit_ok;
@@ -119,14 +129,16 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
     io.out << "every result is on disk\n";
     return k_exit_ok;
   }
-  std::map<std::string, std::vector<MissingResult>> by_folder;
+  // Per batch and folder: each batch's own settings (max_attempts, max_download_mb, its time scale)
+  // hold here as in its runs.
+  std::map<std::pair<std::string, std::string>, std::vector<MissingResult>> by_folder;
   for (auto& m : *missing) {
     if (m.output_dir.empty()) {
       fmt::print(io.err, "reelq: {}: batch {} has no output folder recorded; run `reelq resume` instead\n", m.job_id,
                  m.batch);
       continue;
     }
-    by_folder[m.output_dir].push_back(std::move(m));
+    by_folder[{m.batch, m.output_dir}].push_back(std::move(m));
   }
   TransportOptions topts;
   topts.user_agent = std::string("reelq/") + REELQ_VERSION;
@@ -134,17 +146,20 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
   auto cdn = make_poco_transport(topts);
   RunStore store(queue.value()->db(), system_clock());
   CollectOutcome total;
-  for (const auto& [folder, items] : by_folder) {
+  for (const auto& [where, items] : by_folder) {
+    const auto& [batch_name, folder] = where;
+    auto info = store.batch(batch_name);
+    if (!info) {
+      return report_error(io.err, info.error());
+    }
+    auto settings = stored_batch_settings(*info, {});
+    if (!settings) {
+      return report_error(io.err, settings.error());
+    }
     std::error_code ec;
     std::filesystem::create_directories(folder, ec);
-    DownloadOptions opts;
-    opts.output_dir = folder;
-    // At the time scale the batch ran at, so a simulator's batch is not fetched at real-time pace.
-    if (auto info = store.batch(items.front().batch); info && info->time_scale > 0) {
-      opts.backoff_base = static_cast<TimeMs>(static_cast<double>(opts.backoff_base) * info->time_scale);
-      opts.backoff_cap = static_cast<TimeMs>(static_cast<double>(opts.backoff_cap) * info->time_scale);
-      opts.progress.window = static_cast<TimeMs>(static_cast<double>(opts.progress.window) * info->time_scale);
-    }
+    DownloadOptions opts = download_options(*settings);
+    opts.output_dir = folder;  // where the batch's files were recorded, should it have moved since
     Downloader downloader(*cdn, system_clock(), opts);
     auto out = collect_missing(store, downloader, system_clock(), items, [&](const std::string& line) {
       io.out << line << "\n" << std::flush;

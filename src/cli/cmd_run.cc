@@ -1,6 +1,5 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
-#include <Poco/URI.h>
 #include <Poco/Net/ServerSocket.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
@@ -15,20 +14,22 @@
 #include <thread>
 
 #include "api/poco_transport.h"
+#include "cli/batch_settings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/listen_setup.h"
 #include "cli/next_steps.h"
 #include "cli/progress.h"
+#include "cost/estimate.h"
+#include "cost/render_prior.h"
+#include "fetch/download_options.h"
 #include "fetch/folder_claim.h"
 #include "queue/database.h"
 #include "queue/operations.h"
 #include "queue/run_store.h"
-#include "cost/estimate.h"
 #include "report/report_file.h"
 #include "sched/balance_check.h"
-#include "cost/render_prior.h"
 #include "sched/runner.h"
 #include "sim/sim_server.h"
 #include "util/run_lock.h"
@@ -154,17 +155,7 @@ void install_signal_handlers() {
 
 // The batch's settings, with the limits of this build checked.
 Result<Settings> resolve_run_settings(const BatchInfo& batch, const RunFlags& flags) {
-  SettingsLayers layers;
-  layers.batch = batch.name;
-  layers.manifest_path = batch.manifest_path;
-  layers.manifest_settings_json = batch.settings_json;
-  layers.remembered_flags_json = batch.run_flags_json;
-  layers.stored_output_dir = batch.output_dir;
-  layers.stored_api_base = batch.api_base;
-  layers.stored_time_scale = batch.time_scale;
-  layers.flags = flags.settings;
-  layers.cwd = fs::current_path();
-  return resolve_settings(layers);
+  return stored_batch_settings(batch, flags.settings);
 }
 
 int exit_code_of(const RunSummary& s) {
@@ -188,12 +179,7 @@ int exit_code_of(const RunSummary& s) {
 enum class DrainMode { run, rehearsal };
 
 bool is_loopback_base(const std::string& api_base) {
-  try {
-    std::string host = Poco::URI(api_base).getHost();
-    return host == "localhost" || host == "::1" || host.starts_with("127.");
-  } catch (const Poco::Exception&) {
-    return false;
-  }
+  return is_loopback_host(api_base);
 }
 
 // A rehearsal's database talks only to a simulator on this machine: never to the real, paid API,
@@ -300,9 +286,8 @@ void print_summary_json(const std::string& batch, const RunSummary& s, const std
                      R"("failed":{},"cancelled":{},)"
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
                      R"("next":[{}]}})",
-                     iso_utc(system_clock().now_ms()), json_quote(batch), to_string(s.end), s.succeeded,
-                     s.failed, s.cancelled, s.left, s.elapsed_ms,
-                     failures, json_quote(files), spend,
+                     iso_utc(system_clock().now_ms()), json_quote(batch), to_string(s.end), s.succeeded, s.failed,
+                     s.cancelled, s.left, s.elapsed_ms, failures, json_quote(files), spend,
                      s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
 }
@@ -348,8 +333,8 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
                  count_of(s.left, "job"), resume);
       break;
     case RunEnd::credits_exhausted:
-      fmt::print(out, "  credits exhausted: {} still queued. Top up your apixo balance, then: {}\n", count_of(s.left, "job"),
-                 resume);
+      fmt::print(out, "  credits exhausted: {} still queued. Top up your apixo balance, then: {}\n",
+                 count_of(s.left, "job"), resume);
       break;
     case RunEnd::key_refused:
       fmt::print(out, "  {}\n  nothing was marked failed; fix the key (APIXO_API_KEY or --api-key-file), then: {}\n",
@@ -412,8 +397,8 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
     case BalanceKind::short_funds:
       break;
   }
-  std::string what = fmt::format("balance ${:.2f} covers {} of the {} left (estimated ${:.2f}, prices: {})",
-                                 v.balance, v.affordable, count_of(v.renders, "render"), v.cost, prices->source);
+  std::string what = fmt::format("balance ${:.2f} covers {} of the {} left (estimated ${:.2f}, prices: {})", v.balance,
+                                 v.affordable, count_of(v.renders, "render"), v.cost, prices->source);
   if (flags.allow_partial) {
     fmt::print(io.err, "reelq: warning: {}; --allow-partial: starting, and stopping when credits run out\n", what);
     return -1;
@@ -485,15 +470,17 @@ Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std:
     }
     JobUpdate u;
     u.state = JobState::downloading;
-    EventRecord e{"download", 0, std::nullopt, "a result file is no longer on disk; fetching it again", m.task_id,
-                  "refetch"};
+    EventRecord e{"download", 0,        std::nullopt, "a result file is no longer on disk; fetching it again",
+                  m.task_id,  "refetch"};
     if (auto st = store.update(m.row, u, &e); !st) {
       return st;
     }
     if (style == OutputStyle::json) {
-      fmt::print(io.out, R"({{"event":"refetch","job":{},"take":{},"task_id":{},"message":"a result file is no longer on disk; fetching it again"}})"
-                         "\n",
-                 json_quote(m.job_id), m.take, json_quote(m.task_id));
+      fmt::print(
+          io.out,
+          R"({{"event":"refetch","job":{},"take":{},"task_id":{},"message":"a result file is no longer on disk; fetching it again"}})"
+          "\n",
+          json_quote(m.job_id), m.take, json_quote(m.task_id));
     } else {
       fmt::print(io.out, "{} take {}: a result file is no longer on disk; fetching it again\n", m.job_id, m.take);
     }
@@ -504,11 +491,11 @@ Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std:
 // Drains one batch; the lock and the key are the caller's. `balance`: read just before, or nullptr.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
           DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr) {
-  StopNoteScope stop_note(mode == DrainMode::rehearsal
-                              ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
-                              : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db),
-                                            batch_name),
-                          io.out);
+  StopNoteScope stop_note(
+      mode == DrainMode::rehearsal
+          ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
+          : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db), batch_name),
+      io.out);
   RunStore store(queue.db(), system_clock());
   auto batch = store.batch(batch_name);
   if (!batch) {
@@ -539,8 +526,8 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     fmt::print(io.err, "reelq: batch {} runs with the flags its last run was given: {} (give one again to change it)\n",
                batch_name, kept);
   }
-  if (auto st = store.record_run_flags(batch_name, merge_run_flags(batch->run_flags_json, flags.settings,
-                                                                   fs::current_path()));
+  if (auto st = store.record_run_flags(batch_name,
+                                       merge_run_flags(batch->run_flags_json, flags.settings, fs::current_path()));
       !st) {
     return report_error(io.err, st.error());
   }
@@ -581,15 +568,7 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   auto transport = make_poco_transport(topts);
   auto cdn = make_poco_transport(topts);  // downloads get their own connections
   HttpApiClient api(*transport, settings->api_base, key, system_clock());
-  DownloadOptions dopts;
-  dopts.output_dir = settings->output_dir;
-  dopts.workers = settings->download_concurrency;
-  dopts.max_attempts = settings->max_attempts;
-  dopts.backoff_base = static_cast<TimeMs>(1000 * settings->time_scale);
-  dopts.backoff_cap = static_cast<TimeMs>(60000 * settings->time_scale);
-  dopts.max_bytes = std::int64_t{settings->max_download_mb} << 20;
-  dopts.progress.window = static_cast<TimeMs>(static_cast<double>(dopts.progress.window) * settings->time_scale);
-  Downloader downloader(*cdn, system_clock(), dopts);
+  Downloader downloader(*cdn, system_clock(), download_options(*settings));
   warn_if_callbacks_unheard(store, batch_name, *settings, io);
   auto listen = set_up_listen(queue.db(), store, *batch, *settings, *cdn, io.err);
   if (!listen) {
@@ -847,8 +826,8 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
   // From the start, as in `run`: a stop during start-up still ends within 2 s, and says so.
   install_signal_handlers();
   StopWatchdog watchdog;
-  StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `reelq resume --db {}` again", shell_word(flags.db)),
-                           io.out);
+  StopNoteScope early_note(
+      fmt::format("  Nothing was submitted yet: run `reelq resume --db {}` again", shell_word(flags.db)), io.out);
   int rc = k_exit_ok;
   auto prepared = prepare(flags, io, rc);
   if (!prepared) {

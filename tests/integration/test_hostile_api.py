@@ -2,9 +2,11 @@
 its defined behaviour, and none crashes the run, hangs it, pays twice or writes outside the output
 folder."""
 import os
+import resource
+import subprocess
 import time
 
-from harness import main
+from harness import REELQ, main
 from simharness import SimRunTest
 
 MANIFEST = """batch: hostile
@@ -121,6 +123,37 @@ class HostileApi(SimRunTest):
         events = self.db().execute("SELECT count(*) FROM events WHERE message LIKE '%answer over 4194304 bytes%'")
         self.assertEqual(events.fetchone()[0], 1)
 
+    def test_a_task_the_api_answers_404_for_at_first_is_waited_for_not_failed(self):
+        # Task 1 answers 404 for 4 minutes after it was made (a replica that has not seen it yet):
+        # reelq keeps asking, more slowly, and collects it; nothing is submitted twice.
+        r = self.run_hostile("late-task")
+        self.assert_all_succeeded(r)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        not_found = self.db().execute("SELECT count(*) FROM events WHERE outcome = 'not_found'").fetchone()[0]
+        self.assertGreaterEqual(not_found, 3)
+
+    def test_a_task_the_api_never_knows_fails_after_ten_minutes_and_its_retry_warns_of_a_second_charge(self):
+        r = self.run_hostile("lost-task")
+        self.assertEqual(r.returncode, 1, self.out)
+        states = self.states()
+        lost = [j for j, s in states.items() if s == "failed:TASK_NOT_FOUND"]
+        self.assertEqual(len(lost), 1, states)
+        (msg,) = self.db().execute("SELECT fail_msg FROM jobs WHERE job_id = ?", lost).fetchone()
+        self.assertRegex(msg, r"^the API said it does not know task task_\w+ for 1[01]m\d\ds \(\d+ answers in a row\)$")
+        self.assertGreaterEqual(self.elapsed, 3)  # 10 minutes at time scale 0.005
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        self.assertIn("TASK_NOT_FOUND: the API made these tasks, then said for 10 minutes that it did not know them; "
+                      "they may still render and be charged. Check your apixo dashboard first; only if they are not "
+                      "there: reelq retry --db ", self.out)
+        self.assertIn("--fail-code TASK_NOT_FOUND (may be charged twice)", self.out)
+        retry = self.reelq("retry", "--fail-code", "TASK_NOT_FOUND")
+        self.assertEqual(retry.returncode, 0, retry.stderr)
+        self.assertIn("1 of them failed TASK_NOT_FOUND: the API made its task, then said for 10 minutes that it did "
+                      "not know it; if it still renders, resubmitting is charged twice (flagged \"possible duplicate "
+                      "charge\")", retry.stdout)
+        (note,) = self.db().execute("SELECT note FROM jobs WHERE job_id = ?", lost).fetchone()
+        self.assertEqual(note, "possible duplicate charge")
+
     # Hostile result URLs and downloads: the take's download fails (or succeeds) inside the output
     # folder; nothing is resubmitted, nothing hangs.
     def assert_download_failed(self, r, message, attempts):
@@ -147,6 +180,26 @@ class HostileApi(SimRunTest):
         files = self.sim.stats()["requests"]["files"]
         self.assertEqual(files.get("hostile_escaping_result_url"), 1, files)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "etc")))
+
+    def test_reelq_download_keeps_the_batchs_max_attempts_and_max_download_mb(self):
+        # Issue 17 item 15: `reelq download` made 5 attempts of up to 4096 MB where the batch said 1 of 2 MB.
+        self.start_sim("--hostile", "endless-download")
+        self.write("m.yaml", MANIFEST.replace("jobs:", "settings:\n  max_attempts: 1\n  max_download_mb: 2\njobs:"))
+        started = time.monotonic()
+        r = self.reelq_run("m.yaml", timeout=90)
+        self.out = r.stdout + r.stderr
+        self.elapsed = time.monotonic() - started
+        failed = self.assert_download_failed(r, "download over 2097152 bytes, stopped: not a video", 1)
+        # Bounded files, so that a download that ignores the cap cannot fill the disk.
+        cap = lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (64 << 20, 64 << 20))
+        d = subprocess.run([REELQ, "download", "--db", "q.db"], cwd=self.dir, capture_output=True, text=True,
+                           timeout=90, preexec_fn=cap)
+        self.assertEqual(d.returncode, 1, d.stdout + d.stderr)
+        self.assertTrue(d.stdout.endswith("0 fetched, 1 failed\n"), d.stdout)
+        files = self.sim.stats()["requests"]["files"]
+        self.assertEqual(files.get("hostile_endless_download"), 2, files)  # the run's one, then download's one
+        (msg,) = self.db().execute("SELECT fail_msg FROM jobs WHERE job_id = ?", (failed,)).fetchone()
+        self.assertIn("download over 2097152 bytes, stopped: not a video", msg)
 
     def test_a_redirect_loop_is_not_followed(self):
         r = self.run_hostile("redirect-loop")
