@@ -80,7 +80,8 @@ class KeyDestination(TempDirTest):
         self.assertEqual(r.returncode, 4, r.stdout + r.stderr)  # the stub refuses every key
         self.assertEqual(Recorder.seen[0][2], "Bearer " + KEY)
         Recorder.seen = []
-        r = run("run", "m.yaml", "--db", "q2.db", cwd=self.dir, timeout=60,
+        self.write("m2.yaml", "batch: m2\njobs:\n  - prompt: p\n")
+        r = run("run", "m2.yaml", "--db", "q2.db", cwd=self.dir, timeout=60,
                 env={"APIXO_API_KEY": KEY, "REELQ_API_BASE": self.stub})
         self.assertEqual(r.returncode, 4, r.stdout + r.stderr)
         self.assertEqual(Recorder.seen[0][2], "Bearer " + KEY)
