@@ -76,6 +76,25 @@ class HostileApi(SimRunTest):
         r = self.run_hostile("no-result-urls")
         self.assert_one_failed_with(r, "RESULT_UNREADABLE", "success without resultUrls")
 
+    def test_replace_changed_keeps_a_take_whose_task_may_still_be_collected(self):
+        # Issue 17 item 2: --replace-changed wiped the taskId of a RESULT_UNREADABLE take (rendered, paid).
+        r = self.run_hostile("result-not-json")
+        self.assertEqual(r.returncode, 1, self.out)
+        (job, task_id) = self.db().execute(
+            "SELECT job_id, task_id FROM jobs WHERE fail_code = 'RESULT_UNREADABLE'").fetchone()
+        line = {"alpha": 3, "beta": 5, "gamma": 7}[job]
+        prompt = {"alpha": "a lighthouse at dusk", "beta": "a fox in the snow", "gamma": "rain on a tin roof"}[job]
+        self.write("m.yaml", MANIFEST.replace(prompt, prompt + ", again"))
+        again = self.reelq_run("m.yaml", "--replace-changed", timeout=90)
+        self.assertEqual(again.returncode, 2, again.stdout + again.stderr)
+        self.assertIn(
+            f"m.yaml:{line}:5: job '{job}' take 1 changed (prompt differs) but it holds task {task_id}, which the API "
+            f"may have rendered and charged for or may still render (RESULT_UNREADABLE); it cannot be replaced. "
+            f"Collect it first: reelq retry --db {os.path.join(self.dir, 'q.db')} --batch hostile --job {job} "
+            f"--fail-code RESULT_UNREADABLE (asks about the same task, not paid again)", again.stderr)
+        self.assertEqual(self.db().execute("SELECT task_id FROM jobs WHERE job_id = ?", (job,)).fetchone()[0], task_id)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+
     def test_a_file_url_result_is_never_fetched(self):
         r = self.run_hostile("file-result-url")
         self.assert_one_failed_with(r, "RESULT_UNREADABLE", "not http(s): 'file:///etc/passwd'")
