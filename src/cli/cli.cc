@@ -14,6 +14,7 @@
 #include "cli/cli_wiring.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/enqueue_notices.h"
 #include "settings.h"
 #include "util/text.h"
 
@@ -43,6 +44,11 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* 
          ". `reelq COMMAND --help` says more.\n";
 }
 
+constexpr const char* k_keep_removed_help =
+    "Leave queued the jobs no longer in the manifest (else they are cancelled, not submitted)";
+constexpr const char* k_into_batch_help =
+    "Add the jobs to the manifest's batch even though another manifest file created it";
+
 constexpr const char* k_db_help =
     "Queue database (else REELQ_DB; else reelq.db beside the manifest, or found from the current folder up)";
 
@@ -61,9 +67,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* enqueue = app.add_subcommand("enqueue", "Add a manifest's jobs to the queue (idempotent)");
   std::string manifest;
   bool replace_changed = false;
+  bool keep_removed = false;
+  bool into_batch = false;
   enqueue->add_option("manifest", manifest, "Manifest file")->required();
   enqueue->add_option("--db", db_path, k_db_help);
   enqueue->add_flag("--replace-changed", replace_changed, "Requeue unsubmitted jobs whose spec changed");
+  enqueue->add_flag("--keep-removed", keep_removed, k_keep_removed_help);
+  enqueue->add_flag("--into-batch", into_batch, k_into_batch_help);
 
   auto* status = app.add_subcommand("status", "Counts per state for each batch");
   std::optional<std::string> batch;
@@ -79,6 +89,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* run = app.add_subcommand("run", "Enqueue a manifest (idempotently) and drain its batch");
   run->add_option("manifest", manifest_to_run, "Manifest file")->required();
   run->add_flag("--replace-changed", run_flags.replace_changed, "Requeue unsubmitted jobs whose spec changed");
+  run->add_flag("--keep-removed", run_flags.keep_removed, k_keep_removed_help);
+  run->add_flag("--into-batch", run_flags.into_batch, k_into_batch_help);
   bool rehearse = false;
   run->add_flag("--rehearse", rehearse,
                 "Run the whole batch against the built-in simulator instead of the API (about a minute, no key, "
@@ -96,7 +108,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   auto* report = app.add_subcommand("report", "A batch's outcome as CSV, JSON or an HTML page");
   report->add_option("--db", report_flags.db, k_db_help);
   report->add_option("--batch", report_flags.batch, "Only this batch (default: every batch)");
-  report->add_option("--format", report_flags.format, "csv, json or html (default: from -o's extension; csv on standard output)");
+  report->add_option("--format", report_flags.format,
+                     "csv, json or html (default: from -o's extension; csv on standard output)");
   report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
   report->add_option("--prices", report_flags.prices, "Price table for the spend shown (default: built-in)");
 
@@ -115,8 +128,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   JobSelector selector;
   auto add_selector = [&](CLI::App* cmd) {
     cmd->add_option("--db", db_path, k_db_help);
-    cmd->add_option("--batch", selector.batch, "Only this batch (retry: default every batch; cancel: say "
-                                               "--batch, --job or --all)");
+    cmd->add_option("--batch", selector.batch,
+                    "Only this batch (retry: default every batch; cancel: say "
+                    "--batch, --job or --all)");
     cmd->add_option("--job", selector.job_ids, "Only this job id (repeatable)");
   };
   auto* retry = app.add_subcommand("retry", "Requeue failed jobs, keeping their history; `reelq resume` runs them");
@@ -179,7 +193,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     return cmd_validate(files, io);
   }
   if (*enqueue) {
-    return cmd_enqueue(manifest, db_path, replace_changed ? OnChanged::replace : OnChanged::refuse, io);
+    return cmd_enqueue(manifest, db_path, enqueue_options(replace_changed, keep_removed, into_batch), io);
   }
   if (*report) {
     if (int rc = locate(report_flags.db); rc >= 0) {

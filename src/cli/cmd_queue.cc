@@ -7,8 +7,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "util/run_lock.h"
 #include "cli/db_location.h"
+#include "cli/enqueue_notices.h"
+#include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -128,8 +129,8 @@ void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long
   }
   std::vector<std::string> unfinished;
   for (const auto& s : summaries) {
-    int open = s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) -
-               s.counts.at(JobState::cancelled);
+    int open =
+        s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) - s.counts.at(JobState::cancelled);
     if (open > 0) {
       unfinished.push_back(s.name);
     }
@@ -153,13 +154,13 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
       rc = k_exit_usage;
       continue;
     }
-    fmt::print(io.out, "{}: ok, batch '{}', {}, {}\n", f, m->batch, count_of(static_cast<long long>(m->jobs.size()), "job"),
-               count_of(count_takes(*m), "render"));
+    fmt::print(io.out, "{}: ok, batch '{}', {}, {}\n", f, m->batch,
+               count_of(static_cast<long long>(m->jobs.size()), "job"), count_of(count_takes(*m), "render"));
   }
   return rc;
 }
 
-int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io) {
+int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const EnqueueOptions& options, CommandIo io) {
   auto m = load_manifest(manifest);
   if (!m) {
     report_error(io.err, m.error());
@@ -182,10 +183,14 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChang
     report_error(io.err, queue.error());
     return exit_code_for(queue.error());
   }
-  auto report = queue.value()->enqueue(*m, std::filesystem::absolute(manifest), on_changed);
+  auto report = queue.value()->enqueue(*m, std::filesystem::absolute(manifest), options);
   if (!report) {
     report_error(io.err, report.error());
     return exit_code_for(report.error());
+  }
+  for (const auto& line : enqueue_notices(
+           *report, {std::filesystem::path(manifest).filename().string(), db_path, m->batch, options.on_removed})) {
+    io.err << "reelq: " << line << "\n";
   }
   fmt::print(io.out, "batch '{}': {} added, {} already in the queue", m->batch, report->added, report->unchanged);
   if (report->replaced) {
@@ -236,8 +241,9 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{}}}", not_on_disk[s.name],
-                         runner ? std::to_string(*runner) : "null", spend ? spend_json(*spend, prices->currency) : "null");
+      out +=
+          fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{}}}", not_on_disk[s.name],
+                      runner ? std::to_string(*runner) : "null", spend ? spend_json(*spend, prices->currency) : "null");
     }
     io.out << out << "]\n";
     return k_exit_ok;

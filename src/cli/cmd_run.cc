@@ -18,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/enqueue_notices.h"
 #include "cli/listen_setup.h"
 #include "cli/next_steps.h"
 #include "cli/progress.h"
@@ -748,6 +749,8 @@ std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
   add("--ca-file", flags.ca_file);
   add("--prices", flags.prices);
   line += flags.replace_changed ? " --replace-changed" : "";
+  line += flags.keep_removed ? " --keep-removed" : "";
+  line += flags.into_batch ? " --into-batch" : "";
   line += flags.allow_partial ? " --allow-partial" : "";
   return line;
 }
@@ -779,6 +782,13 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   if (!prepared) {
     return rc;
   }
+  // A batch made from another manifest file is refused before anything is asked or sent.
+  if (auto other = prepared->queue->other_manifest(*manifest, fs::absolute(manifest_path)); !other) {
+    return report_error(io.err, other.error());
+  } else if (*other && !flags.into_batch) {
+    io.err << "reelq: " << (*other)->message;
+    return exit_code_for(**other);
+  }
   // The balance first: an API that cannot be reached stops the run before anything is written.
   // At the API the batch ran against before, unless a flag or REELQ_API_BASE names another.
   auto settings = batch_settings(&prepared->queue->db(), *manifest, manifest_path, flags);
@@ -808,11 +818,15 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
     fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
     return k_exit_unfinished;
   }
-  auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path),
-                                         flags.replace_changed ? OnChanged::replace : OnChanged::refuse);
+  EnqueueOptions options = enqueue_options(flags.replace_changed, flags.keep_removed, flags.into_batch);
+  auto report = prepared->queue->enqueue(*manifest, fs::absolute(manifest_path), options);
   if (!report) {
     io.err << "reelq: " << report.error().message;
     return exit_code_for(report.error());
+  }
+  for (const auto& line : enqueue_notices(
+           *report, {fs::path(manifest_path).filename().string(), flags.db, manifest->batch, options.on_removed})) {
+    io.err << "reelq: " << line << "\n";
   }
   return drain(*prepared->queue, manifest->batch, flags, prepared->key, io, DrainMode::run,
                balance ? &*balance : nullptr);

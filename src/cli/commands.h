@@ -20,7 +20,7 @@ struct CommandIo {
 
 int cmd_validate(const std::vector<std::string>& files, CommandIo io);
 // `db_flag`: --db as given ("" = REELQ_DB, else reelq.db beside the manifest).
-int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io);
+int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const EnqueueOptions& options, CommandIo io);
 int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io);
 
 struct RunFlags {
@@ -30,6 +30,8 @@ struct RunFlags {
   std::vector<std::pair<std::string, std::string>> settings;  // (key, value) of the setting flags given
   OutputStyle style = OutputStyle::plain;
   bool replace_changed = false;
+  bool keep_removed = false;   // queued jobs no longer in the manifest stay queued (run)
+  bool into_batch = false;     // enqueue into a batch made from another manifest file, on purpose (run)
   bool allow_partial = false;  // start even when the balance cannot pay for every render left
   std::string prices;          // price table for the balance check ("" = REELQ_PRICES, else built-in)
 };

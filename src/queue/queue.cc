@@ -3,11 +3,14 @@
 #include <Poco/JSON/Parser.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <set>
 #include <unordered_map>
 
 #include "api/request.h"
 #include "queue/database.h"
+#include "queue/manifest_origin.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -20,10 +23,17 @@ struct StoredTake {
   std::string fail_code;
   std::string note;
   bool has_results = false;  // the API rendered it (resultUrls known): a paid render
+  std::string input;         // the input_json it renders
   std::string task_id;       // "" when the API never gave it one
+  std::string collect;       // the `reelq retry` that collects its task, when holds_collectable_task
 };
 
 constexpr const char* k_note_takes_lowered = "takes lowered in the manifest";
+constexpr const char* k_note_changed =
+    "left out: its spec changed in the manifest (--replace-changed renders the new one)";
+constexpr const char* k_note_removed = "no longer in ";  // + the manifest's file name
+// The enqueue event of a take added with --into-batch from a file not the batch's own.
+constexpr const char* k_outcome_joined = "joined";
 
 // A failed take whose task the API may have rendered (and charged for) or may still render: retry
 // collects it under the same taskId (fail_keeps_task), which a reset would make impossible.
@@ -39,26 +49,118 @@ bool replaceable(const StoredTake& t) {
          (t.state == JobState::failed && !t.has_results && !holds_collectable_task(t));
 }
 
-// Why `t` cannot be replaced, and what to do instead, for the refusal.
-std::string unreplaceable_reason(const StoredTake& t, const std::string& db, const std::string& batch,
-                                 const std::string& job_id) {
-  if (t.state == JobState::succeeded || t.has_results) {
-    return "it was already rendered and paid for; it cannot be replaced";
-  }
-  if (holds_collectable_task(t)) {
-    return fmt::format(
-        "it holds task {}, which the API may have rendered and charged for or may still render ({}); it cannot be "
-        "replaced. Collect it first: reelq retry --db {} --batch {} --job {} --fail-code {} (asks about the same "
-        "task, not paid again)",
-        t.task_id, t.fail_code, shell_word(db), shell_word(batch), shell_word(job_id), t.fail_code);
-  }
-  return fmt::format("it is at the API now ({}); it cannot be replaced", to_string(t.state));
-}
-
 struct StoredJob {
   std::string input_json;
   std::vector<StoredTake> takes;  // index = take - 1
 };
+
+// A take cancelled because the manifest stopped asking for it (takes lowered, the job removed,
+// its spec changed without --replace-changed) returns when the manifest asks for it again. One
+// cancelled with `reelq cancel` stays cancelled (`reelq retry --cancelled` brings it back).
+bool restorable(const std::string& note) {
+  return note == k_note_takes_lowered || note == k_note_changed || note.starts_with(k_note_removed);
+}
+
+std::string why_not_replaceable(const StoredTake& t) {
+  if (holds_collectable_task(t) && !t.has_results) {
+    return fmt::format(
+        "it holds task {}, which the API may have rendered and charged for or may still render ({}); collect it "
+        "first: {} (asks about the same task, not paid again)",
+        t.task_id, t.fail_code, t.collect);
+  }
+  return t.state == JobState::succeeded || t.has_results ? "it was already rendered and paid for"
+                                                         : fmt::format("it is at the API now ({})", to_string(t.state));
+}
+
+std::string take_list(const std::vector<int>& takes) {
+  std::string out = takes.size() == 1 ? "take " : "takes ";
+  for (size_t i = 0; i < takes.size(); ++i) {
+    out += (i ? ", " : "") + std::to_string(takes[i]);
+  }
+  return out;
+}
+
+// A changed job left as it is (OnChanged::refuse), and the way to render its new spec.
+std::string left_out_message(const std::string& place, const JobSpec& spec, const StoredJob& job,
+                             const std::vector<const StoredTake*>& differing, const std::string& field) {
+  const int stored_takes = static_cast<int>(job.takes.size());
+  int held = 0;
+  bool any_replaceable = false;
+  std::vector<int> numbers;
+  for (const StoredTake* t : differing) {
+    held += t->state == JobState::queued ? 1 : 0;
+    any_replaceable |= replaceable(*t);
+    numbers.push_back(static_cast<int>(t - job.takes.data()) + 1);
+  }
+  std::string head =
+      fmt::format("{}: job '{}' changed since it was enqueued ({} differs) and was left out", place, spec.id, field);
+  if (any_replaceable || spec.takes > stored_takes) {
+    return fmt::format("{}{}; add --replace-changed to render the new spec {}", head,
+                       held ? fmt::format(" ({} not submitted)", count_of(held, "queued take")) : "",
+                       any_replaceable ? "in place of takes not yet rendered" : "in the takes added");
+  }
+  std::string what = differing.size() == 1
+                         ? fmt::format("{} {}", take_list(numbers),
+                                       why_not_replaceable(*differing.front()).substr(std::string_view("it ").size()))
+                         : fmt::format("{} were already rendered or are at the API", take_list(numbers));
+  return fmt::format(
+      "{}; {}. To render the new spec as well, raise takes to {} and add --replace-changed (or give "
+      "the job another id)",
+      head, what, stored_takes + 1);
+}
+
+// A take that keeps the spec it was rendered with (OnChanged::replace), and what renders the new one.
+std::string kept_message(const std::string& place, const std::string& id, int take, const StoredTake& t,
+                         const std::string& field, const std::vector<int>& renders_new, int stored_takes) {
+  if (renders_new.empty()) {
+    return fmt::format(
+        "{}: job '{}' take {} changed ({} differs) but {}; it cannot be replaced and stays as it is. "
+        "To render the new spec as well, raise takes to {}",
+        place, id, take, field, why_not_replaceable(t), stored_takes + 1);
+  }
+  return fmt::format("{}: job '{}' take {} keeps its earlier spec: {}; {} render{} the new one", place, id, take,
+                     why_not_replaceable(t), take_list(renders_new), renders_new.size() == 1 ? "s" : "");
+}
+
+// Jobs of the batch that `in_manifest` no longer names, except those joined from another file
+// (--into-batch): their queued takes cancelled (unless OnRemoved::keep), their takes at the API
+// left to finish. Listed in `report`.
+template <class Cancel>
+void find_removed(SQLite::Database& db, const std::string& batch, const std::vector<std::string>& order,
+                  const std::unordered_map<std::string, StoredJob>& stored, const std::set<std::string>& in_manifest,
+                  OnRemoved on_removed, const std::string& file_name, EnqueueReport& report, Cancel cancel_take) {
+  std::set<std::string> joined;
+  SQLite::Statement q(db,
+                      "SELECT DISTINCT j.job_id FROM events e JOIN jobs j ON e.job = j.id WHERE j.batch = ? AND "
+                      "e.endpoint = 'enqueue' AND e.outcome = ?");
+  q.bind(1, batch);
+  q.bind(2, k_outcome_joined);
+  while (q.executeStep()) {
+    joined.insert(q.getColumn(0).getString());
+  }
+  for (const std::string& id : order) {
+    if (in_manifest.contains(id) || joined.contains(id)) {
+      continue;
+    }
+    bool queued = false;
+    bool at_api = false;
+    for (const StoredTake& t : stored.at(id).takes) {
+      at_api |= t.state == JobState::submitting || t.state == JobState::running || t.state == JobState::downloading;
+      if (t.state == JobState::queued) {
+        queued = true;
+        if (on_removed == OnRemoved::cancel) {
+          cancel_take(t, k_note_removed + file_name);
+        }
+      }
+    }
+    if (queued) {
+      report.removed.push_back(id);
+    }
+    if (at_api) {
+      report.removed_at_api.push_back(id);
+    }
+  }
+}
 
 // The manifest field that differs between two input objects (canonical JSON from input_json()).
 std::string changed_field(const std::string& before, const std::string& after) {
@@ -99,8 +201,39 @@ Result<std::unique_ptr<Queue>> Queue::open(const std::filesystem::path& path, Cl
   return std::make_unique<Queue>(std::move(db.value()), clock);
 }
 
+Result<std::optional<Error>> Queue::other_manifest(const Manifest& m, const std::filesystem::path& manifest_path) {
+  try {
+    SQLite::Statement q(*m_db, "SELECT manifest_path FROM batches WHERE name = ?");
+    q.bind(1, m.batch);
+    if (!q.executeStep()) {
+      return std::optional<Error>();
+    }
+    std::string recorded = q.getColumn(0).getString();
+    if (same_manifest_file(recorded, manifest_path, std::filesystem::path(m_db->getFilename()).parent_path())) {
+      return std::optional<Error>();
+    }
+    return std::optional<Error>(Error{
+        ErrorKind::conflict,
+        fmt::format("batch '{}' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
+                    "own (its batch: line), or add --into-batch to add its jobs to batch '{}' on purpose\n",
+                    m.batch, recorded, manifest_path.string(), manifest_path.string(), m.batch)});
+  } catch (const SQLite::Exception& e) {
+    return Error{ErrorKind::storage, fmt::format("cannot read the queue: {}", e.what())};
+  }
+}
+
 Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::path& manifest_path,
-                                     OnChanged on_changed) {
+                                     const EnqueueOptions& options) {
+  auto other = other_manifest(m, manifest_path);
+  if (!other) {
+    return other.error();
+  }
+  if (*other && options.into_batch == IntoBatch::no) {
+    return **other;
+  }
+  // Jobs of a batch joined from another file say nothing about what this file removed.
+  const bool own_manifest = !*other;
+  const std::string file_name = manifest_path.filename().string();
   EnqueueReport report;
   std::vector<std::string> conflicts;
   TimeMs now = m_clock.now_ms();
@@ -114,13 +247,16 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         conflicts.push_back(
             fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}", m.batch, model, m.model));
       }
-      SQLite::Statement upd(*m_db,
-                            "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
-      upd.bind(1, manifest_path.string());
-      upd.bind(2, m.settings_json);
-      upd.bind(3, now);
-      upd.bind(4, m.batch);
-      upd.exec();
+      if (own_manifest) {
+        // Its own manifest, perhaps found in a moved folder: recorded where it is now.
+        SQLite::Statement upd(*m_db,
+                              "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
+        upd.bind(1, manifest_path.string());
+        upd.bind(2, m.settings_json);
+        upd.bind(3, now);
+        upd.bind(4, m.batch);
+        upd.exec();
+      }
     } else {
       SQLite::Statement ins(*m_db,
                             "INSERT INTO batches (name, model, manifest_path, settings_json, created_at, updated_at) "
@@ -135,18 +271,31 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     }
 
     std::unordered_map<std::string, StoredJob> stored;
+    std::vector<std::string> stored_order;  // job ids in queue order
     SQLite::Statement existing(*m_db,
                                "SELECT id, job_id, take, input_json, state, coalesce(fail_code, ''), "
                                "coalesce(note, ''), coalesce(result_urls, '') NOT IN ('', '[]'), coalesce(task_id, '') "
-                               "FROM jobs WHERE batch = ? ORDER BY take");
+                               "FROM jobs WHERE batch = ? ORDER BY position, job_id, take");
     existing.bind(1, m.batch);
     while (existing.executeStep()) {
-      StoredJob& j = stored[existing.getColumn(1).getString()];
+      std::string id = existing.getColumn(1).getString();
+      auto [it, fresh] = stored.try_emplace(id);
+      if (fresh) {
+        stored_order.push_back(id);
+      }
+      StoredJob& j = it->second;
       j.input_json = existing.getColumn(3).getString();
       j.takes.push_back({existing.getColumn(0).getInt64(),
                          parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued),
                          existing.getColumn(5).getString(), existing.getColumn(6).getString(),
-                         existing.getColumn(7).getInt() != 0, existing.getColumn(8).getString()});
+                         existing.getColumn(7).getInt() != 0, existing.getColumn(3).getString(),
+                         existing.getColumn(8).getString()});
+      StoredTake& added = j.takes.back();
+      if (holds_collectable_task(added)) {
+        added.collect = fmt::format("reelq retry --db {} --batch {} --job {} --fail-code {}",
+                                    shell_word(m_db->getFilename()), shell_word(m.batch), shell_word(id),
+                                    added.fail_code);
+      }
     }
 
     SQLite::Statement insert(*m_db,
@@ -164,6 +313,14 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     SQLite::Statement cancel(*m_db,
                              "UPDATE jobs SET state = 'cancelled', note = ?, completed_at = ?, updated_at = ? "
                              "WHERE id = ?");
+    auto add_history = [&](std::int64_t row, const std::string& why, const char* outcome) {
+      history.bind(1, row);
+      history.bind(2, now);
+      history.bind(3, why);
+      history.bind(4, outcome);
+      history.exec();
+      history.reset();
+    };
     auto insert_take = [&](const JobSpec& spec, int take, int position, const std::string& input) {
       insert.bind(1, m.batch);
       insert.bind(2, spec.id);
@@ -175,8 +332,21 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       insert.exec();
       insert.reset();
       ++report.added;
+      if (!own_manifest) {
+        // Remembered, so the batch's own manifest never takes these for jobs it removed.
+        add_history(m_db->getLastInsertRowid(), fmt::format("enqueued from {} (--into-batch)", manifest_path.string()),
+                    k_outcome_joined);
+      }
     };
-
+    auto cancel_take = [&](const StoredTake& t, const std::string& why) {
+      cancel.bind(1, why);
+      cancel.bind(2, now);
+      cancel.bind(3, now);
+      cancel.bind(4, t.row);
+      cancel.exec();
+      cancel.reset();
+      add_history(t.row, why, "cancelled");
+    };
     auto start_over = [&](const StoredTake& t, const std::string& input, int position, const std::string& why) {
       requeue.bind(1, input);
       requeue.bind(2, position);
@@ -184,19 +354,16 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       requeue.bind(4, t.row);
       requeue.exec();
       requeue.reset();
-      history.bind(1, t.row);
-      history.bind(2, now);
-      history.bind(3, why);
-      history.bind(4, "requeued");
-      history.exec();
-      history.reset();
+      add_history(t.row, why, "requeued");
     };
     auto place = [&](const JobSpec& spec) {
       return fmt::format("{}:{}:{}", manifest_path.string(), spec.pos.line, spec.pos.col);
     };
 
+    std::set<std::string> in_manifest;
     for (size_t pos = 0; pos < m.jobs.size(); ++pos) {
       const JobSpec& spec = m.jobs[pos];
+      in_manifest.insert(spec.id);
       std::string input = input_json(spec);
       auto it = stored.find(spec.id);
       if (it == stored.end()) {
@@ -206,72 +373,92 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         continue;
       }
       StoredJob& job = it->second;
-      int stored_takes = static_cast<int>(job.takes.size());
-      bool spec_changed = job.input_json != input;
-      if (on_changed == OnChanged::refuse) {
-        if (spec_changed) {
-          conflicts.push_back(
-              fmt::format("{}: job '{}' changed since it was enqueued ({} differs); "
-                          "add --replace-changed to render the new spec in place of takes not yet rendered",
-                          place(spec), spec.id, changed_field(job.input_json, input)));
-          continue;
+      const int stored_takes = static_cast<int>(job.takes.size());
+      const int kept_range = std::min(stored_takes, spec.takes);
+      // Takes the manifest still asks for whose spec is not the manifest's.
+      std::vector<const StoredTake*> differing;
+      bool holds_new = false;  // some take already renders the manifest's spec
+      for (int take = 1; take <= stored_takes; ++take) {
+        const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+        holds_new |= t.input == input;
+        if (take <= kept_range && t.input != input) {
+          differing.push_back(&t);
         }
-        // Lowering takes only changes takes still queued: rendered ones stay, and ones cancelled
-        // by an earlier lowering are cancelled already.
-        bool queued_beyond = false;
-        for (int take = spec.takes + 1; take <= stored_takes; ++take) {
-          queued_beyond |= job.takes[static_cast<size_t>(take - 1)].state == JobState::queued;
-        }
-        if (queued_beyond) {
-          conflicts.push_back(
-              fmt::format("{}: job '{}' changed since it was enqueued (takes lowered from {} to {}); "
-                          "add --replace-changed to cancel the extra takes",
-                          place(spec), spec.id, stored_takes, spec.takes));
+      }
+      std::string field = differing.empty() ? "" : changed_field(differing.front()->input, input);
+      if (options.on_changed == OnChanged::refuse && !differing.empty()) {
+        bool would_render_old = std::any_of(differing.begin(), differing.end(),
+                                            [](const StoredTake* t) { return t->state == JobState::queued; });
+        // Takes rendered with an earlier spec beside takes of this one are the job's history,
+        // not a change (what --replace-changed with a raised `takes` leaves).
+        if (would_render_old || !holds_new) {
+          report.left_out.push_back(left_out_message(place(spec), spec, job, differing, field));
+          for (const StoredTake* t : differing) {
+            if (t->state == JobState::queued) {
+              cancel_take(*t, k_note_changed);
+              ++report.held;
+            }
+          }
+          report.unchanged += kept_range - static_cast<int>(differing.size());
           continue;
         }
       }
-      for (int take = 1; take <= std::max(stored_takes, spec.takes); ++take) {
-        if (take > stored_takes) {
-          insert_take(spec, take, static_cast<int>(pos), input);
-          continue;
-        }
+      // Lowering `takes` cancels only takes still queued: rendered ones stay, and ones cancelled
+      // by an earlier lowering are cancelled already. Raising it again brings them back.
+      for (int take = spec.takes + 1; take <= stored_takes; ++take) {
         const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
-        if (take > spec.takes) {
-          if (t.state == JobState::queued) {
-            cancel.bind(1, k_note_takes_lowered);
-            cancel.bind(2, now);
-            cancel.bind(3, now);
-            cancel.bind(4, t.row);
-            cancel.exec();
-            cancel.reset();
-            ++report.cancelled;
-          }
-          continue;
+        if (t.state == JobState::queued) {
+          cancel_take(t, k_note_takes_lowered);
+          ++report.cancelled;
         }
-        if (!spec_changed) {
-          // Takes cancelled because `takes` was lowered come back when it is raised again; a take
-          // cancelled with `reelq cancel` stays cancelled (`reelq retry --cancelled` brings it back).
-          if (t.state == JobState::cancelled && t.note == k_note_takes_lowered) {
-            start_over(t, input, static_cast<int>(pos), "takes raised again in the manifest");
+      }
+      std::vector<int> renders_new;  // takes that render the manifest's spec after this enqueue
+      for (int take = stored_takes + 1; take <= spec.takes; ++take) {
+        insert_take(spec, take, static_cast<int>(pos), input);
+        renders_new.push_back(take);
+      }
+      bool changed_now = !renders_new.empty();
+      std::vector<int> stays;  // takes that keep the spec they were rendered with
+      for (int take = 1; take <= kept_range; ++take) {
+        const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+        if (t.input == input) {
+          // Cancelled because the manifest had stopped asking for it; it asks again.
+          if (t.state == JobState::cancelled && restorable(t.note)) {
+            start_over(t, input, static_cast<int>(pos),
+                       t.note == k_note_takes_lowered ? "takes raised again in the manifest"
+                       : t.note == k_note_changed     ? "its spec in the manifest is as it was again"
+                                                      : "back in the manifest");
             ++report.restored;
           } else {
             ++report.unchanged;
           }
+          renders_new.push_back(take);
           continue;
         }
-        if (!replaceable(t)) {
-          conflicts.push_back(fmt::format(
-              "{}: job '{}' take {} changed ({} differs) but {}. To render the new spec as well, give it another "
-              "id or raise takes",
-              place(spec), spec.id, take, changed_field(job.input_json, input),
-              unreplaceable_reason(t, m_db->getFilename(), m.batch, spec.id)));
+        if (options.on_changed == OnChanged::replace && replaceable(t)) {
+          start_over(t, input, static_cast<int>(pos),
+                     fmt::format("replaced: {} changed in the manifest{}", changed_field(t.input, input),
+                                 t.state == JobState::failed ? fmt::format(" (was failed: {})", t.fail_code) : ""));
+          ++report.replaced;
+          renders_new.push_back(take);
+          changed_now = true;
           continue;
         }
-        start_over(t, input, static_cast<int>(pos),
-                   fmt::format("replaced: {} changed in the manifest{}", changed_field(job.input_json, input),
-                               t.state == JobState::failed ? fmt::format(" (was failed: {})", t.fail_code) : ""));
-        ++report.replaced;
+        stays.push_back(take);
+        ++report.unchanged;
       }
+      if (options.on_changed == OnChanged::replace && (changed_now || renders_new.empty())) {
+        std::sort(renders_new.begin(), renders_new.end());
+        for (int take : stays) {
+          const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+          report.kept.push_back(
+              kept_message(place(spec), spec.id, take, t, changed_field(t.input, input), renders_new, stored_takes));
+        }
+      }
+    }
+    if (own_manifest) {
+      find_removed(*m_db, m.batch, stored_order, stored, in_manifest, options.on_removed, file_name, report,
+                   cancel_take);
     }
     if (!conflicts.empty()) {
       std::string message;

@@ -20,14 +20,37 @@
 namespace reelq {
 
 enum class OnChanged { refuse, replace };  // --replace-changed
+enum class OnRemoved { cancel, keep };     // --keep-removed
+enum class IntoBatch { no, yes };          // --into-batch
+
+struct EnqueueOptions {
+  OnChanged on_changed = OnChanged::refuse;
+  // Queued takes of jobs that are no longer in the manifest: cancelled (the manifest is what is
+  // rendered), or left queued as they are.
+  OnRemoved on_removed = OnRemoved::cancel;
+  // A batch made from another manifest file: refused, or (yes) joined on purpose, its own manifest
+  // and settings kept and nothing of it cancelled.
+  IntoBatch into_batch = IntoBatch::no;
+};
 
 struct EnqueueReport {
   int added = 0;      // new takes
-  int unchanged = 0;  // takes already queued with the same spec
+  int unchanged = 0;  // takes already queued with the same spec, or keeping the spec they were rendered with
   int replaced = 0;   // takes requeued with a changed spec (OnChanged::replace): unsubmitted, or
                       // failed without a render
-  int restored = 0;   // takes cancelled by lowering `takes`, back in the queue as it was raised again
-  int cancelled = 0;  // unsubmitted takes beyond a lowered `takes` (OnChanged::replace)
+  int restored = 0;   // cancelled takes back in the queue as the manifest asks for them again (takes raised
+                      // again, a job put back, an edit reverted)
+  int cancelled = 0;  // unsubmitted takes beyond a lowered `takes`
+  int held = 0;       // queued takes of changed jobs left out (OnChanged::refuse): cancelled
+  // Jobs no longer in the manifest, in queue order: those with queued takes (cancelled, unless
+  // OnRemoved::keep), and those with takes at the API (left to finish: they are paid for, so a run
+  // collects them).
+  std::vector<std::string> removed;
+  std::vector<std::string> removed_at_api;
+  // "FILE:LINE:COL: ..." lines: changed jobs left as they are (OnChanged::refuse), and takes that
+  // keep the spec they were rendered with (OnChanged::replace).
+  std::vector<std::string> left_out;
+  std::vector<std::string> kept;
 };
 
 struct BatchSummary {
@@ -45,12 +68,26 @@ class Queue {
   static Result<std::unique_ptr<Queue>> open(const std::filesystem::path& path, Clock& clock,
                                              DbPrivacy privacy = DbPrivacy::umask);
 
-  // Adds the manifest's job takes that are not in the queue yet, in one transaction. A job whose
-  // spec differs from the stored one is a conflict naming the job and the field; with
-  // OnChanged::replace, its takes that were never submitted are updated and requeued instead.
-  // On any conflict nothing is written.
+  // Makes the queue hold what the manifest says, in one transaction: adds the job takes not in the
+  // queue yet; a job whose spec differs from the stored one is left as it is and reported (the rest
+  // goes ahead), its queued takes cancelled; with OnChanged::replace, its takes that were not
+  // rendered are updated and requeued instead, and those rendered or at the API keep their spec
+  // (a raised `takes` renders the new one). Queued takes of jobs no longer in the manifest are
+  // cancelled (EnqueueOptions::on_removed). A batch of another model, or made from another
+  // manifest file (unless IntoBatch::yes), is a conflict and nothing is written.
   Result<EnqueueReport> enqueue(const Manifest& manifest, const std::filesystem::path& manifest_path,
-                                OnChanged on_changed);
+                                const EnqueueOptions& options);
+  Result<EnqueueReport> enqueue(const Manifest& manifest, const std::filesystem::path& manifest_path,
+                                OnChanged on_changed) {
+    EnqueueOptions options;
+    options.on_changed = on_changed;
+    return enqueue(manifest, manifest_path, options);
+  }
+
+  // The conflict of enqueueing `manifest_path` into its batch when that batch was made from
+  // another manifest file (same_manifest_file), naming that file and the ways out; nullopt when
+  // the batch is new or its own.
+  Result<std::optional<Error>> other_manifest(const Manifest& manifest, const std::filesystem::path& manifest_path);
 
   // Per batch, counts per state; one batch when `batch` is given (an unknown one is an error).
   Result<std::vector<BatchSummary>> summaries(const std::optional<std::string>& batch);

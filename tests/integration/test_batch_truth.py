@@ -93,10 +93,11 @@ class BatchTruth(SimRunTest):
         self.assertTrue(any("scene 3" in i for i in rendered), rendered)
         self.assertFalse(any("a new prompt" in i for i in rendered), rendered)
         self.assertEqual(self.query("SELECT count(*) FROM jobs WHERE input_json LIKE '%a new prompt%'"), [(0,)])
-        # Once the run is over, the change is accepted... and refused for a take already rendered.
+        # Once the run is over, the change is accepted... and a take already rendered keeps its spec.
         r = self.reelq("enqueue", "m.yaml", "--replace-changed")
-        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-        self.assertIn("job 'j3' take 1 changed (prompt differs) but it was already rendered and paid for", r.stderr)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("job 'j3' take 1 changed (prompt differs) but it was already rendered and paid for; it cannot "
+                      "be replaced and stays as it is. To render the new spec as well, raise takes to 2", r.stderr)
 
     # Item 7: a stopped batch's running tasks were not counted against the next batch's slots.
     def test_a_stopped_batchs_running_tasks_hold_slots_for_the_next_batch_and_are_collected(self):

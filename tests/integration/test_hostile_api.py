@@ -86,12 +86,12 @@ class HostileApi(SimRunTest):
         prompt = {"alpha": "a lighthouse at dusk", "beta": "a fox in the snow", "gamma": "rain on a tin roof"}[job]
         self.write("m.yaml", MANIFEST.replace(prompt, prompt + ", again"))
         again = self.reelq_run("m.yaml", "--replace-changed", timeout=90)
-        self.assertEqual(again.returncode, 2, again.stdout + again.stderr)
+        out = again.stdout + again.stderr
         self.assertIn(
             f"m.yaml:{line}:5: job '{job}' take 1 changed (prompt differs) but it holds task {task_id}, which the API "
-            f"may have rendered and charged for or may still render (RESULT_UNREADABLE); it cannot be replaced. "
-            f"Collect it first: reelq retry --db {os.path.join(self.dir, 'q.db')} --batch hostile --job {job} "
-            f"--fail-code RESULT_UNREADABLE (asks about the same task, not paid again)", again.stderr)
+            f"may have rendered and charged for or may still render (RESULT_UNREADABLE); collect it first: reelq "
+            f"retry --db {os.path.join(self.dir, 'q.db')} --batch hostile --job {job} --fail-code RESULT_UNREADABLE "
+            f"(asks about the same task, not paid again); it cannot be replaced and stays as it is", out)
         self.assertEqual(self.db().execute("SELECT task_id FROM jobs WHERE job_id = ?", (job,)).fetchone()[0], task_id)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
 

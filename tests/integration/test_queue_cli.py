@@ -48,15 +48,16 @@ class QueueCli(TempDirTest):
         self.assertEqual(data[0]["total"], 3)
         self.assertEqual(data[0]["states"]["queued"], 3)
 
-    def test_changed_job_is_refused_then_replaced(self):
+    def test_changed_job_is_left_out_then_replaced(self):
         self.write("m.yaml", GOOD)
         run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
-        self.write("m.yaml", GOOD.replace('"second"', '"second, revised"'))
+        self.write("m.yaml", GOOD.replace('"second"', '"second, revised"') + '  - id: c\n    prompt: "third"\n')
         r = run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir)
-        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.returncode, 0)
         self.assertEqual(r.stderr, f"reelq: {self.dir}/m.yaml:5:5: job 'b' changed since it was enqueued (prompt "
-                                   "differs); add --replace-changed to render the new spec in place of takes not yet "
-                                   "rendered\n")
+                                   "differs) and was left out (2 queued takes not submitted); add --replace-changed "
+                                   "to render the new spec in place of takes not yet rendered\n")
+        self.assertIn("batch 'night': 1 added, 1 already in the queue", r.stdout)  # c went ahead
         r = run("enqueue", "m.yaml", "--db", "q.db", "--replace-changed", cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stderr)
         db = sqlite3.connect(os.path.join(self.dir, "q.db"))

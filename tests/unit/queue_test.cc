@@ -70,7 +70,7 @@ TEST_CASE("jobs and takes added to the manifest are appended") {
   CHECK(count(*q.value(), "job_id = 'c'") == 1);
 }
 
-TEST_CASE("a changed spec is refused, naming the job and the field, and nothing is written") {
+TEST_CASE("a changed spec is reported, naming the job and the field; the rest of the manifest goes ahead") {
   test::TempDir dir;
   test::FakeClock clock;
   auto q = Queue::open(dir / "q.db", clock);
@@ -79,46 +79,43 @@ TEST_CASE("a changed spec is refused, naming the job and the field, and nothing 
   changed.replace(changed.find("second"), 6, "SECOND");
   changed += "  - id: new\n    prompt: would be added\n";
   auto r = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::refuse);
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.error().kind == ErrorKind::conflict);
-  CHECK(r.error().message ==
-        "/m.yaml:6:5: job 'b' changed since it was enqueued (prompt differs); add --replace-changed to render the "
-        "new spec in place of takes not yet rendered\n");
-  CHECK(count(*q.value(), "job_id = 'new'") == 0);
+  REQUIRE(r.ok());
+  CHECK(r->left_out == std::vector<std::string>{
+                           "/m.yaml:6:5: job 'b' changed since it was enqueued (prompt differs) and was left out (2 "
+                           "queued takes not submitted); add --replace-changed to render the new spec in place of "
+                           "takes not yet rendered"});
+  CHECK(count(*q.value(), "job_id = 'new'") == 1);
+  CHECK(count(*q.value(), "job_id = 'b' AND state = 'cancelled'") == 2);
 
   SUBCASE("--replace-changed requeues takes never submitted") {
     auto rr = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::replace);
     REQUIRE(rr.ok());
     CHECK(rr->replaced == 2);
-    CHECK(rr->added == 1);
+    CHECK(rr->added == 0);
     CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 2);
   }
-  SUBCASE("--replace-changed still refuses a take the API already has") {
+  SUBCASE("--replace-changed leaves a take the API already has as it is, and says which take renders the new spec") {
     q.value()->db().exec("UPDATE jobs SET state = 'running', task_id = 't1' WHERE job_id = 'b' AND take = 2");
     auto rr = q.value()->enqueue(manifest_of(changed), "/m.yaml", OnChanged::replace);
-    REQUIRE_FALSE(rr.ok());
-    CHECK(rr.error().message ==
-          "/m.yaml:6:5: job 'b' take 2 changed (prompt differs) but it is at the API now (running); it cannot be "
-          "replaced. To render the new spec as well, give it another id or raise takes\n");
-    CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 0);
+    REQUIRE(rr.ok());
+    CHECK(rr->kept == std::vector<std::string>{"/m.yaml:6:5: job 'b' take 2 keeps its earlier spec: it is at the API "
+                                               "now (running); take 1 renders the new one"});
+    CHECK(count(*q.value(), "input_json GLOB '*SECOND*'") == 1);
+    CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'running' AND input_json GLOB '*second*'") == 1);
   }
 }
 
-TEST_CASE("lowering takes is a change; with --replace-changed the extra queued takes are cancelled") {
+TEST_CASE("lowering takes cancels the extra queued takes (no flag needed: raising takes again brings them back)") {
   test::TempDir dir;
   test::FakeClock clock;
   auto q = Queue::open(dir / "q.db", clock);
   REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
   std::string fewer = k_base;
   fewer.replace(fewer.find("takes: 2"), 8, "takes: 1");
-  auto r = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::refuse);
-  REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message ==
-        "/m.yaml:6:5: job 'b' changed since it was enqueued (takes lowered from 2 to 1); "
-        "add --replace-changed to cancel the extra takes\n");
-  auto rr = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::replace);
+  auto rr = q.value()->enqueue(manifest_of(fewer), "/m.yaml", OnChanged::refuse);
   REQUIRE(rr.ok());
   CHECK(rr->cancelled == 1);
+  CHECK(rr->left_out.empty());
   CHECK(count(*q.value(), "job_id = 'b' AND take = 2 AND state = 'cancelled'") == 1);
 
   SUBCASE("raising takes again brings the cancelled take back, without its note") {
@@ -165,10 +162,11 @@ TEST_CASE("a failed take whose spec changed can be replaced, its history kept; a
   fixed.replace(fixed.find("first"), 5, "first, gently");
 
   auto refused = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::refuse);
-  REQUIRE_FALSE(refused.ok());
-  CHECK(refused.error().message ==
-        "/m.yaml:4:5: job 'a' changed since it was enqueued (prompt differs); add --replace-changed to render the "
-        "new spec in place of takes not yet rendered\n");
+  REQUIRE(refused.ok());
+  CHECK(refused->left_out ==
+        std::vector<std::string>{"/m.yaml:4:5: job 'a' changed since it was enqueued (prompt differs) and was left "
+                                 "out; add --replace-changed to render the new spec in place of takes not yet "
+                                 "rendered"});
 
   auto replaced = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
   REQUIRE(replaced.ok());
@@ -185,13 +183,14 @@ TEST_CASE("a failed take whose spec changed can be replaced, its history kept; a
       "WHERE job_id = 'a'");
   fixed.replace(fixed.find("gently"), 6, "softly");
   auto rendered = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
-  REQUIRE_FALSE(rendered.ok());
-  CHECK(rendered.error().message ==
-        "/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it was already rendered and paid for; it cannot be "
-        "replaced. To render the new spec as well, give it another id or raise takes\n");
+  REQUIRE(rendered.ok());
+  CHECK(rendered->kept ==
+        std::vector<std::string>{"/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it was already rendered "
+                                 "and paid for; it cannot be replaced and stays as it is. To render the new spec as "
+                                 "well, raise takes to 2"});
 }
 
-TEST_CASE("--replace-changed refuses a failed take whose task the API may have rendered or may still render") {
+TEST_CASE("--replace-changed keeps a failed take whose task the API may have rendered or may still render") {
   test::TempDir dir;
   test::FakeClock clock;
   auto q = Queue::open(dir / "q.db", clock);
@@ -205,14 +204,16 @@ TEST_CASE("--replace-changed refuses a failed take whose task the API may have r
     db.exec(
         fmt::format("UPDATE jobs SET state = 'failed', task_id = 'task_9', fail_code = '{}' WHERE job_id = 'a'", code));
     auto r = q.value()->enqueue(manifest_of(fixed), "/m.yaml", OnChanged::replace);
-    REQUIRE_FALSE(r.ok());
-    CHECK(r.error().message ==
-          fmt::format("/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it holds task task_9, which the API "
-                      "may have rendered and charged for or may still render ({0}); it cannot be replaced. Collect "
-                      "it first: reelq retry --db {1} --batch night --job a --fail-code {0} (asks about the same "
-                      "task, not paid again). To render the new spec as well, give it another id or raise takes\n",
-                      code, (dir / "q.db").string()));
-    // Nothing was written: the take keeps its task for retry to collect.
+    REQUIRE(r.ok());
+    CHECK(r->replaced == 0);
+    CHECK(r->kept ==
+          std::vector<std::string>{fmt::format(
+              "/m.yaml:4:5: job 'a' take 1 changed (prompt differs) but it holds task task_9, which the API may have "
+              "rendered and charged for or may still render ({0}); collect it first: reelq retry --db {1} --batch "
+              "night --job a --fail-code {0} (asks about the same task, not paid again); it cannot be replaced and "
+              "stays as it is. To render the new spec as well, raise takes to 2",
+              code, (dir / "q.db").string())});
+    // The take keeps its task (and its spec) for retry to collect.
     CHECK(count(*q.value(),
                 "job_id = 'a' AND state = 'failed' AND task_id = 'task_9' AND input_json GLOB '*first\"*'") == 1);
   }

@@ -1,0 +1,244 @@
+// Issue 18 items 3, 4 and 6: `run FILE` renders what FILE says. Jobs removed from FILE are not
+// submitted, a batch made from another file is not merged into silently, and one changed job does
+// not block the rest of the manifest.
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+#include "queue/manifest_origin.h"
+#include "queue/queue.h"
+#include "support/fakes.h"
+
+using namespace reelq;
+
+namespace {
+
+Manifest manifest_of(const std::string& text) {
+  auto m = parse_manifest(text, {"d.yaml", "."});
+  INFO((m ? "" : m.error().message));
+  REQUIRE(m.ok());
+  return m.value();
+}
+
+const char* k_four = R"(
+batch: d
+jobs:
+  - id: d11
+    prompt: eleven
+  - id: d12
+    prompt: twelve
+  - id: d13
+    prompt: thirteen
+  - id: d14
+    prompt: fourteen
+)";
+
+const char* k_one = R"(
+batch: d
+jobs:
+  - id: d11
+    prompt: eleven
+)";
+
+int count(Queue& q, const std::string& where) {
+  return q.db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
+}
+
+std::string text(Queue& q, const std::string& sql) {
+  return q.db().execAndGet(sql).getString();
+}
+
+std::string replaced_in(std::string s, const std::string& from, const std::string& to) {
+  s.replace(s.find(from), from.size(), to);
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("queued jobs no longer in the manifest are cancelled, with the reason, and listed") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  auto r = q.value()->enqueue(manifest_of(k_one), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->removed == std::vector<std::string>{"d12", "d13", "d14"});
+  CHECK(r->removed_at_api.empty());
+  CHECK(count(*q.value(), "state = 'queued'") == 1);
+  CHECK(count(*q.value(), "state = 'cancelled' AND note = 'no longer in d.yaml'") == 3);
+  CHECK(text(*q.value(), "SELECT group_concat(message) FROM events WHERE endpoint = 'enqueue'") ==
+        "no longer in d.yaml,no longer in d.yaml,no longer in d.yaml");
+
+  SUBCASE("a job put back in the manifest comes back to the queue") {
+    auto back = q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(back->restored == 3);
+    CHECK(count(*q.value(), "state = 'queued' AND note IS NULL") == 4);
+  }
+  SUBCASE("they are listed once: the next enqueue finds nothing queued to cancel") {
+    auto again = q.value()->enqueue(manifest_of(k_one), "/p/d.yaml", OnChanged::refuse);
+    REQUIRE(again.ok());
+    CHECK(again->removed.empty());
+  }
+}
+
+TEST_CASE("jobs no longer in the manifest that the API has are collected, not cancelled") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  q.value()->db().exec("UPDATE jobs SET state = 'running', task_id = 't12' WHERE job_id = 'd12'");
+  q.value()->db().exec("UPDATE jobs SET state = 'succeeded', task_id = 't13' WHERE job_id = 'd13'");
+  auto r = q.value()->enqueue(manifest_of(k_one), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->removed == std::vector<std::string>{"d14"});
+  CHECK(r->removed_at_api == std::vector<std::string>{"d12"});
+  CHECK(count(*q.value(), "job_id = 'd12' AND state = 'running'") == 1);
+  CHECK(count(*q.value(), "job_id = 'd13' AND state = 'succeeded'") == 1);
+}
+
+TEST_CASE("--keep-removed leaves queued jobs no longer in the manifest queued, and still lists them") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  EnqueueOptions keep;
+  keep.on_removed = OnRemoved::keep;
+  auto r = q.value()->enqueue(manifest_of(k_one), "/p/d.yaml", keep);
+  REQUIRE(r.ok());
+  CHECK(r->removed == std::vector<std::string>{"d12", "d13", "d14"});
+  CHECK(count(*q.value(), "state = 'queued'") == 4);
+}
+
+TEST_CASE("a batch created from another manifest file is refused, naming it and the way out") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  std::ofstream(dir / "social.yaml") << k_four;
+  std::ofstream(dir / "social-copy.yaml") << k_four;
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), dir / "social.yaml", OnChanged::refuse).ok());
+  auto r = q.value()->enqueue(manifest_of(k_one), dir / "social-copy.yaml", OnChanged::refuse);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::conflict);
+  CHECK(r.error().message ==
+        fmt::format("batch 'd' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
+                    "own (its batch: line), or add --into-batch to add its jobs to batch 'd' on purpose\n",
+                    (dir / "social.yaml").string(), (dir / "social-copy.yaml").string(),
+                    (dir / "social-copy.yaml").string()));
+  CHECK(text(*q.value(), "SELECT manifest_path FROM batches") == (dir / "social.yaml").string());
+  CHECK(count(*q.value(), "state = 'queued'") == 4);
+
+  SUBCASE("--into-batch adds the jobs, keeps the batch's own manifest, and cancels nothing of it") {
+    EnqueueOptions into;
+    into.into_batch = IntoBatch::yes;
+    std::string extra = std::string(k_one) + "  - id: extra\n    prompt: from the copy\n";
+    auto merged = q.value()->enqueue(manifest_of(extra), dir / "social-copy.yaml", into);
+    REQUIRE(merged.ok());
+    CHECK(merged->added == 1);
+    CHECK(merged->removed.empty());
+    CHECK(count(*q.value(), "state = 'queued'") == 5);
+    CHECK(text(*q.value(), "SELECT manifest_path FROM batches") == (dir / "social.yaml").string());
+    // The batch's own manifest later does not cancel what was merged in on purpose.
+    auto own = q.value()->enqueue(manifest_of(k_four), dir / "social.yaml", OnChanged::refuse);
+    REQUIRE(own.ok());
+    CHECK(own->removed.empty());
+    CHECK(count(*q.value(), "job_id = 'extra' AND state = 'queued'") == 1);
+  }
+}
+
+TEST_CASE("the manifest file is recognised after its folder moved") {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir / "night-archive");
+  std::ofstream(dir / "night-archive" / "night.yaml") << "x";
+  std::ofstream(dir / "night-archive" / "copy.yaml") << "x";
+  std::ofstream(dir / "other.yaml") << "x";
+  {
+    // The recorded path is gone (the folder was renamed): the same file name is the same manifest.
+    CHECK(same_manifest_file((dir / "night" / "night.yaml").string(), dir / "night-archive" / "night.yaml",
+                             dir / "night-archive"));
+    CHECK_FALSE(same_manifest_file((dir / "night" / "night.yaml").string(), dir / "night-archive" / "copy.yaml",
+                                   dir / "night-archive"));
+    // The recorded file still exists: only that file is the batch's manifest.
+    CHECK(same_manifest_file((dir / "other.yaml").string(), dir / "." / "other.yaml", dir));
+    CHECK_FALSE(same_manifest_file((dir / "other.yaml").string(), dir / "night-archive" / "copy.yaml", dir));
+    // A path recorded relative to the queue's folder.
+    CHECK(same_manifest_file("night.yaml", dir / "night-archive" / "night.yaml", dir / "night-archive"));
+    CHECK_FALSE(same_manifest_file("night.yaml", dir / "night-archive" / "copy.yaml", dir / "night-archive"));
+  }
+}
+
+TEST_CASE("one changed job is left out and reported; the rest of the manifest goes ahead") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  std::string edited = replaced_in(k_four, "twelve", "TWELVE") + "  - id: d15\n    prompt: fifteen\n";
+  auto r = q.value()->enqueue(manifest_of(edited), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->added == 1);
+  CHECK(r->unchanged == 3);
+  CHECK(r->left_out == std::vector<std::string>{
+                           "/p/d.yaml:6:5: job 'd12' changed since it was enqueued (prompt differs) and was left out "
+                           "(1 queued take not submitted); add --replace-changed to render the new spec in place of "
+                           "takes not yet rendered"});
+  // Its queued take, with the old prompt, is not rendered: the manifest no longer says it.
+  CHECK(count(*q.value(), "job_id = 'd12' AND state = 'cancelled'") == 1);
+  CHECK(count(*q.value(), "job_id = 'd15' AND state = 'queued'") == 1);
+
+  SUBCASE("with --replace-changed it renders the new spec") {
+    auto rr = q.value()->enqueue(manifest_of(edited), "/p/d.yaml", OnChanged::replace);
+    REQUIRE(rr.ok());
+    CHECK(rr->replaced == 1);
+    CHECK(count(*q.value(), "job_id = 'd12' AND state = 'queued' AND input_json GLOB '*TWELVE*'") == 1);
+  }
+  SUBCASE("the edit reverted, the job is back as it was") {
+    auto back = q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(back->restored == 1);
+    CHECK(back->left_out.empty());
+    CHECK(count(*q.value(), "job_id = 'd12' AND state = 'queued' AND note IS NULL") == 1);
+  }
+}
+
+TEST_CASE("a rendered job whose prompt changed: raising takes renders the new spec, as the advice says") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  q.value()->db().exec(
+      "UPDATE jobs SET state = 'succeeded', task_id = 't11', result_urls = '[\"https://x/v.mp4\"]' "
+      "WHERE job_id = 'd11'");
+  std::string edited = replaced_in(k_four, "eleven", "ELEVEN");
+
+  auto refused = q.value()->enqueue(manifest_of(edited), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(refused.ok());
+  CHECK(refused->left_out ==
+        std::vector<std::string>{"/p/d.yaml:4:5: job 'd11' changed since it was enqueued (prompt differs) and was "
+                                 "left out; take 1 was already rendered and paid for. To render the new spec as "
+                                 "well, raise takes to 2 and add --replace-changed (or give the job another id)"});
+  CHECK(refused->unchanged == 3);
+
+  auto kept = q.value()->enqueue(manifest_of(edited), "/p/d.yaml", OnChanged::replace);
+  REQUIRE(kept.ok());
+  CHECK(kept->kept == std::vector<std::string>{
+                          "/p/d.yaml:4:5: job 'd11' take 1 changed (prompt differs) but it was already rendered and "
+                          "paid for; it cannot be replaced and stays as it is. To render the new spec as well, raise "
+                          "takes to 2"});
+  CHECK(kept->unchanged == 4);
+
+  std::string raised = replaced_in(edited, "prompt: ELEVEN", "prompt: ELEVEN\n    takes: 2");
+  auto more = q.value()->enqueue(manifest_of(raised), "/p/d.yaml", OnChanged::replace);
+  REQUIRE(more.ok());
+  CHECK(more->added == 1);
+  CHECK(more->kept == std::vector<std::string>{"/p/d.yaml:4:5: job 'd11' take 1 keeps its earlier spec: it was "
+                                               "already rendered and paid for; take 2 renders the new one"});
+  CHECK(count(*q.value(), "job_id = 'd11' AND take = 2 AND state = 'queued' AND input_json GLOB '*ELEVEN*'") == 1);
+  CHECK(count(*q.value(), "job_id = 'd11' AND take = 1 AND state = 'succeeded' AND input_json GLOB '*eleven*'") == 1);
+
+  // From now on the manifest as it is raises nothing: take 1 is history, take 2 is the new spec.
+  auto again = q.value()->enqueue(manifest_of(raised), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(again.ok());
+  CHECK(again->left_out.empty());
+  CHECK(again->kept.empty());
+  CHECK(again->unchanged == 5);
+}
