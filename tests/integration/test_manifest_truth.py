@@ -77,7 +77,7 @@ class ManifestTruth(SimRunTest):
                          [("d10", "succeeded", ""), ("d11", "succeeded", ""),
                           ("d12", "cancelled", "no longer in d.yaml"), ("d13", "cancelled", "no longer in d.yaml"),
                           ("d14", "cancelled", "no longer in d.yaml")])
-        self.assertTrue(os.path.exists(os.path.join(self.dir, "renders", "d", "d10.mp4")))
+        self.assertTrue(os.path.exists(os.path.join(self.dir, "renders", "d", "d10-t1.mp4")))
 
         # The way back the message gives works.
         r = self.reelq("retry", "--batch", "d", "--cancelled", "--job", "d12")

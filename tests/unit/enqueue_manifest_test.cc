@@ -2,6 +2,7 @@
 // submitted, a batch made from another file is not merged into silently, and one changed job does
 // not block the rest of the manifest.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <fstream>
 
@@ -159,8 +160,8 @@ TEST_CASE("the manifest file is recognised after its folder moved") {
     CHECK_FALSE(same_manifest_file((dir / "night" / "night.yaml").string(), dir / "night-archive" / "copy.yaml",
                                    dir / "night-archive"));
     // The recorded file still exists: only that file is the batch's manifest.
-    CHECK(same_manifest_file((dir / "other.yaml").string(), dir / "." / "other.yaml", dir));
-    CHECK_FALSE(same_manifest_file((dir / "other.yaml").string(), dir / "night-archive" / "copy.yaml", dir));
+    CHECK(same_manifest_file((dir / "other.yaml").string(), dir / "." / "other.yaml", dir.path()));
+    CHECK_FALSE(same_manifest_file((dir / "other.yaml").string(), dir / "night-archive" / "copy.yaml", dir.path()));
     // A path recorded relative to the queue's folder.
     CHECK(same_manifest_file("night.yaml", dir / "night-archive" / "night.yaml", dir / "night-archive"));
     CHECK_FALSE(same_manifest_file("night.yaml", dir / "night-archive" / "copy.yaml", dir / "night-archive"));
