@@ -57,6 +57,15 @@ class PlantedFiles(SimRunTest):
         self.assert_victim_intact()
         self.assertEqual(self.sim.stats()["total_requests"], 0)
 
+    def test_a_rehearsals_lock_planted_as_a_link_is_named_as_a_link_not_as_a_running_rehearsal(self):
+        self.write("m.yaml", MANIFEST)
+        self.plant("renders/night.rehearsal/rehearsal.db.lock")
+        lock = os.path.join(self.real, "renders", "night.rehearsal", "rehearsal.db.lock")
+        r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, f"reelq: {lock}{REFUSAL}\n")
+        self.assert_victim_intact()
+
     def test_a_claim_file_planted_as_a_link_is_refused_before_anything_is_submitted(self):
         self.start_sim()
         self.write("m.yaml", MANIFEST)
