@@ -939,6 +939,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   // The lock before anything is deleted: a rehearsal of this manifest may be running from it.
   std::string db_path = (dir / "rehearsal.db").string();
   auto lock = RunLock::acquire(db_path);
+  if (!lock && lock.error().kind != ErrorKind::busy) {
+    return report_error(io.err, lock.error());  // a lock file planted as a link: not a running rehearsal
+  }
   if (!lock) {
     return report_error(io.err, Error{lock.error().kind, fmt::format("a rehearsal of {} is running already ({}); "
                                                                      "nothing was changed",

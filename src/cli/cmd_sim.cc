@@ -3,12 +3,12 @@
 #include <fmt/ostream.h>
 
 #include <csignal>
-#include <fstream>
 #include <ostream>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "sim/sim_server.h"
+#include "util/safe_file.h"
 
 namespace reelq {
 
@@ -24,13 +24,26 @@ int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io)
   // take the simulator with it.
   std::signal(SIGPIPE, SIG_IGN);
 
+  // The simulator core opens its ledger the same safe way, but has no one to tell when it cannot.
+  if (!config.ledger_path.empty()) {
+    if (auto ledger = WriteFile::open(config.ledger_path, WriteMode::append); !ledger) {
+      io.err << "reelq sim: " << ledger.error().message << "\n";
+      return k_exit_usage;
+    }
+  }
   SimServer server(config);
   if (auto st = server.start(); !st) {
     io.err << "reelq sim: " << st.error().message << "\n";
     return k_exit_usage;
   }
   if (!port_file.empty()) {
-    std::ofstream(port_file) << server.port() << "\n";
+    // Renamed into place whole, so a reader polling for it never sees it empty.
+    auto st = replace_file(port_file, port_file + ".tmp", [&](std::ostream& out) { out << server.port() << "\n"; });
+    if (!st) {
+      io.err << "reelq sim: " << st.error().message << "\n";
+      server.stop();
+      return k_exit_usage;
+    }
   }
   fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{})\n", server.base_url(),
              config.rpm, config.concurrency, config.time_scale, config.keys.size(), config.keys.size() == 1 ? "" : "s");

@@ -14,6 +14,7 @@
 
 #include "fetch/output_paths.h"
 #include "sched/backoff.h"
+#include "util/safe_file.h"
 
 namespace reelq {
 
@@ -86,11 +87,18 @@ bool is_disk_full(int err) {
   return err == ENOSPC || err == EDQUOT;
 }
 
-// A temporary file being written; closed (and its close checked) before it is used.
+// A temporary file being written; closed (and its close checked) before it is used. Made new
+// (util/safe_file.h): a `.NAME.PID.part` planted as a link is refused, never written through.
 class PartFile {
  public:
-  explicit PartFile(const fs::path& path)
-      : m_fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666)), m_errno(m_fd < 0 ? errno : 0) {}
+  explicit PartFile(const fs::path& path) {
+    std::optional<Error> refusal;
+    m_fd = open_for_writing(path, WriteMode::fresh, 0666, m_errno, refusal);
+    if (refusal) {
+      m_errno = EPERM;  // said by refusal(), not by this errno
+      m_refusal = refusal->message;
+    }
+  }
   ~PartFile() { close(); }
   PartFile(const PartFile&) = delete;
   PartFile& operator=(const PartFile&) = delete;
@@ -109,10 +117,13 @@ class PartFile {
     m_fd = -1;
   }
   int error() const { return m_errno; }  // 0, or the first errno of open, write or close
+  // Why the file could not be opened, whole ("PATH is a symbolic link; ..."), or empty.
+  const std::string& refusal() const { return m_refusal; }
 
  private:
-  int m_fd;
-  int m_errno;
+  int m_fd = -1;
+  int m_errno = 0;
+  std::string m_refusal;
 };
 
 }  // namespace
@@ -174,6 +185,9 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   auto write_failed = [&] {
     if (failure && is_disk_full(out.error())) {
       *failure = DownloadFailure::disk_full;
+    }
+    if (!out.refusal().empty()) {
+      return out.refusal();
     }
     return fmt::format("cannot write {}: {}", part.string(), std::strerror(out.error()));
   };

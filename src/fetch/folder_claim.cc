@@ -7,6 +7,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/safe_file.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -71,17 +72,9 @@ Status claim_folder(const fs::path& dir, const FolderClaim& claim) {
   }
   text += fmt::format("{} {} {}\n", claim.queue_id, claim.batch, claim.db_path);
   fs::path tmp = dir / (std::string(k_claim_file) + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << text;
-    if (!out.flush()) {
-      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", tmp.string(), std::strerror(errno))};
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, dir / k_claim_file, ec);
-  if (ec) {
-    return Error{ErrorKind::io, fmt::format("cannot write {}: {}", (dir / k_claim_file).string(), ec.message())};
+  // Written whole, and never through a link planted under either name (util/safe_file.h).
+  if (auto st = replace_file(dir / k_claim_file, tmp, [&](std::ostream& out) { out << text; }); !st) {
+    return st;
   }
   return ok_status();
 }

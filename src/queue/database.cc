@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "util/embedded.h"
+#include "util/safe_file.h"
 
 namespace reelq {
 
@@ -98,8 +99,10 @@ namespace {
 
 // SQLite would create the file 0644 less the umask: a umask of 002 could not give the group write.
 // An empty file is a valid empty database, so reelq creates it itself with the mode it means.
+// O_EXCL refuses a link too (util/safe_file.h), and a link is checked before this is reached.
 Status create_with_mode(const std::filesystem::path& path, DbPrivacy privacy) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, privacy == DbPrivacy::private_ ? 0600 : 0666);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                  privacy == DbPrivacy::private_ ? 0600 : 0666);
   if (fd >= 0) {
     ::close(fd);
   } else if (errno != EEXIST) {
@@ -109,9 +112,90 @@ Status create_with_mode(const std::filesystem::path& path, DbPrivacy privacy) {
   return ok_status();
 }
 
+Error not_a_queue(const std::filesystem::path& path, std::string_view why) {
+  return Error{ErrorKind::usage, fmt::format("{} is not a reelq queue database ({}); --db takes the queue's "
+                                             "database file, e.g. reelq.db beside the manifest",
+                                             path.string(), why)};
+}
+
+Error newer_queue(const std::filesystem::path& path, int version) {
+  return Error{ErrorKind::usage, fmt::format("{}: written by a newer reelq (schema version {}, this reelq knows up to "
+                                             "{}); upgrade reelq to open it. Nothing was changed.",
+                                             path.string(), version, latest_schema_version())};
+}
+
+// Before anything is written: what is already at `path`, read without changing it. A missing or
+// empty file becomes a new queue; a reelq queue this reelq knows is opened; anything else (a
+// file of another program, a queue from a newer reelq) is refused as it is.
+Status check_existing(const std::filesystem::path& path) {
+  std::error_code ec;
+  auto link = std::filesystem::symlink_status(path, ec);
+  if (ec || link.type() == std::filesystem::file_type::not_found) {
+    return ok_status();
+  }
+  auto size = std::filesystem::file_size(path, ec);
+  if (link.type() == std::filesystem::file_type::symlink && (ec || size == 0)) {
+    // A new queue is made only in a file of its own: `reelq.db` planted as a link to an empty or
+    // missing file elsewhere would have reelq create its database there.
+    return symlink_refused(path);
+  }
+  if (ec || size == 0) {
+    return ok_status();  // not a regular file (SQLite says what it is), or an empty one: a new queue
+  }
+  try {
+    SQLite::Database db(path.string(), SQLite::OPEN_READONLY);
+    db.setBusyTimeout(5000);
+    int version = db.execAndGet("PRAGMA user_version").getInt();
+    int objects = db.execAndGet("SELECT count(*) FROM sqlite_master").getInt();
+    int reelq_tables = db.execAndGet(
+                             "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
+                             "('batches', 'jobs')")
+                           .getInt();
+    if (objects == 0 && version == 0) {
+      return ok_status();  // an SQLite file with nothing in it yet: as good as empty
+    }
+    // Every reelq queue has had its batches and jobs since version 1.
+    if (reelq_tables != 2 || version < 1) {
+      return not_a_queue(path, "an SQLite database without reelq's tables");
+    }
+    if (version > latest_schema_version()) {
+      return newer_queue(path, version);
+    }
+  } catch (const SQLite::Exception& e) {
+    if (e.getErrorCode() == SQLITE_NOTADB) {
+      return not_a_queue(path, e.what());
+    }
+    return Error{ErrorKind::storage, fmt::format("{}: cannot open the queue database: {}", path.string(), e.what())};
+  }
+  return ok_status();
+}
+
+// SQLite writes its journal beside the database: a link planted under one of those names would
+// receive it. Checked beside the path given and beside the file it leads to.
+Status check_side_files(const std::filesystem::path& path) {
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(path, ec);
+  for (const std::filesystem::path& base : {path, ec ? path : real}) {
+    for (const char* suffix : {"-wal", "-shm", "-journal"}) {
+      std::filesystem::path side = base;
+      side += suffix;
+      if (auto st = refuse_symlink(side); !st) {
+        return st;
+      }
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path, DbPrivacy privacy) {
+  if (auto st = check_existing(path); !st) {
+    return st.error();
+  }
+  if (auto st = check_side_files(path); !st) {
+    return st.error();
+  }
   if (auto st = create_with_mode(path, privacy); !st) {
     return st.error();
   }
@@ -126,17 +210,12 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::p
     db->exec("PRAGMA foreign_keys = ON");
     int version = db->execAndGet("PRAGMA user_version").getInt();
     if (version > latest_schema_version()) {
-      return Error{ErrorKind::storage,
-                   fmt::format("{}: written by a newer reelq (schema version {}, this reelq knows up to {}); "
-                               "upgrade reelq to open it",
-                               path.string(), version, latest_schema_version())};
+      return newer_queue(path, version);  // upgraded by another reelq since check_existing read it
     }
   } catch (const SQLite::Exception& e) {
     // `--db night.yaml`: a file that is not a database is the caller's mistake, not a storage failure.
     if (e.getErrorCode() == SQLITE_NOTADB) {
-      return Error{ErrorKind::usage, fmt::format("{} is not a reelq queue database ({}); --db takes the queue's "
-                                                 "database file, e.g. reelq.db beside the manifest",
-                                                 path.string(), e.what())};
+      return not_a_queue(path, e.what());
     }
     return Error{ErrorKind::storage, fmt::format("{}: cannot open the queue database: {}", path.string(), e.what())};
   }

@@ -6,11 +6,11 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "report/csv.h"
 #include "report/html_report.h"
 #include "report/json_report.h"
+#include "util/safe_file.h"
 
 namespace reelq {
 
@@ -87,23 +87,11 @@ Status write_report_file(const std::vector<BatchReport>& batches, ReportFormat f
                                                path.string(), path.string())};
   }
   fs::path tmp = target.parent_path() / ("." + target.filename().string() + ".tmp");
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) {
-      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), std::strerror(errno))};
-    }
-    write_report(batches, format, now, target.parent_path(), out);
-    out.close();
-    if (!out) {
-      int why = errno;
-      fs::remove(tmp, ec);
-      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), std::strerror(why))};
-    }
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    return Error{ErrorKind::io, fmt::format("cannot write {}: {}", path.string(), ec.message())};
+  // A link under either name is refused, never written through or replaced (util/safe_file.h).
+  auto st = replace_file(path, tmp,
+                         [&](std::ostream& out) { write_report(batches, format, now, target.parent_path(), out); });
+  if (!st) {
+    return st;
   }
   return ok_status();
 }

@@ -14,6 +14,7 @@
 #include "sim/sim_state.h"
 #include "sim/sim_validate.h"
 #include "util/embedded.h"
+#include "util/safe_file.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -126,7 +127,7 @@ struct SimCore::Impl {
   std::vector<CallbackDelivery> retries;
   std::vector<TimeMs> retry_at;
   Poco::JSON::Object::Ptr prices;
-  std::ofstream ledger;
+  std::optional<WriteFile> ledger;  // appended to; never through a link (util/safe_file.h)
 
   Impl(SimConfig c, Clock& cl, std::string v) : config(std::move(c)), clock(cl), video(std::move(v)) {
     fault_rng.seed(config.seed ^ 0x5eed5eedULL);
@@ -137,7 +138,9 @@ struct SimCore::Impl {
     std::string text = config.prices_json.empty() ? std::string(embedded::prices_json()) : config.prices_json;
     prices = parser.parse(text).extract<Poco::JSON::Object::Ptr>()->getObject("models");
     if (!config.ledger_path.empty()) {
-      ledger.open(config.ledger_path, std::ios::app);
+      if (auto file = WriteFile::open(config.ledger_path, WriteMode::append)) {
+        ledger.emplace(std::move(file.value()));
+      }
     }
   }
 
@@ -618,12 +621,11 @@ struct SimCore::Impl {
   void log(const SimRequest& req, const std::string& endpoint, int key_no, int status, const std::string& outcome,
            const std::string& task_id, TimeMs now) {
     ++counts[endpoint][outcome];
-    if (ledger.is_open()) {
-      ledger << fmt::format(R"({{"at":{},"method":{},"path":{},"key":{},"status":{},"outcome":{},"task_id":{}}})", now,
-                            json_quote(req.method), json_quote(req.path), key_no, status, json_quote(outcome),
-                            json_quote(task_id))
-             << '\n';
-      ledger.flush();
+    if (ledger) {
+      ledger->write(fmt::format(R"({{"at":{},"method":{},"path":{},"key":{},"status":{},"outcome":{},"task_id":{}}})"
+                                "\n",
+                                now, json_quote(req.method), json_quote(req.path), key_no, status, json_quote(outcome),
+                                json_quote(task_id)));
     }
   }
 };

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "util/safe_file.h"
+
 namespace reelq {
 
 namespace {
@@ -97,18 +99,7 @@ Result<SimSnapshot> parse_snapshot(const std::string& json) {
 }
 
 Status write_snapshot(const std::string& path, const SimSnapshot& snapshot) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::trunc | std::ios::binary);
-    out << snapshot_json(snapshot);
-    if (!out.flush()) {
-      return Error{ErrorKind::io, fmt::format("cannot write {}: {}", tmp, std::strerror(errno))};
-    }
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return Error{ErrorKind::io, fmt::format("cannot rename {} to {}: {}", tmp, path, std::strerror(errno))};
-  }
-  return ok_status();
+  return replace_file(path, path + ".tmp", [&](std::ostream& out) { out << snapshot_json(snapshot); });
 }
 
 Result<SimSnapshot> read_snapshot(const std::string& path) {

@@ -10,14 +10,30 @@
 #include <cstring>
 #include <string>
 
+#include "util/safe_file.h"
+
 namespace reelq {
 
-Result<RunLock> RunLock::acquire(const std::string& db_path) {
-  std::string path = db_path + ".lock";
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);  // less the umask, as any file
-  if (fd < 0) {
-    return Error{ErrorKind::io, fmt::format("cannot open {}: {}", path, std::strerror(errno))};
+std::filesystem::path run_lock_path(const std::string& db_path) {
+  // Keyed on the file, not on the string: weakly_canonical follows every link, the last one too,
+  // so `alias.db` -> `q.db` locks q.db.lock, and a database not created yet locks beside where
+  // it will be.
+  std::error_code ec;
+  std::filesystem::path real = std::filesystem::weakly_canonical(db_path, ec);
+  if (ec || real.empty()) {
+    real = std::filesystem::absolute(db_path, ec);
   }
+  real += ".lock";
+  return real;
+}
+
+Result<RunLock> RunLock::acquire(const std::string& db_path) {
+  std::filesystem::path path = run_lock_path(db_path);
+  auto file = WriteFile::open(path, WriteMode::keep);  // 0666 less the umask, as any file
+  if (!file) {
+    return file.error();
+  }
+  int fd = file->release();  // the lock lives as long as the RunLock
   if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
     char buf[32] = {};
     ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
@@ -36,10 +52,10 @@ Result<RunLock> RunLock::acquire(const std::string& db_path) {
 }
 
 std::optional<long> RunLock::holder(const std::string& db_path) {
-  std::string path = db_path + ".lock";
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  std::filesystem::path path = run_lock_path(db_path);
+  int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    return std::nullopt;  // never locked
+    return std::nullopt;  // never locked (or a planted link: no reelq locks through one)
   }
   std::optional<long> pid;
   if (::flock(fd, LOCK_SH | LOCK_NB) != 0) {

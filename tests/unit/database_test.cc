@@ -1,6 +1,7 @@
 #include "queue/database.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "support/fakes.h"
 #include "util/embedded.h"
@@ -58,15 +59,111 @@ TEST_CASE("version 5: the queue gets an id, and files downloaded before it are r
   CHECK(queue_id(*other.value()).value() != *id);
 }
 
-TEST_CASE("a database from a newer reelq is refused, not misread") {
+TEST_CASE("a database from a newer reelq is refused, not misread, before anything is written to it") {
   test::TempDir dir;
   {
+    // A queue as a newer reelq leaves it: reelq's tables, a version this reelq does not know, and
+    // (as the newer reelq might) the rollback journal rather than WAL.
     SQLite::Database newer((dir / "q.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    REQUIRE(migrate(newer, embedded::queue_sql(), latest_schema_version()).ok());
     newer.exec("PRAGMA user_version = 999");
+  }
+  std::string before = test::read_file(dir / "q.db");
+  auto db = open_database(dir / "q.db");
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.error().kind == ErrorKind::usage);
+  CHECK(db.error().message == fmt::format("{}: written by a newer reelq (schema version 999, this reelq knows up to "
+                                          "{}); upgrade reelq to open it. Nothing was changed.",
+                                          (dir / "q.db").string(), latest_schema_version()));
+  CHECK(test::read_file(dir / "q.db") == before);
+  CHECK_FALSE(std::filesystem::exists(dir / "q.db-wal"));
+}
+
+TEST_CASE("another program's SQLite file is refused as it is: no tables added, no WAL turned on") {
+  test::TempDir dir;
+  {
+    SQLite::Database other((dir / "other.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    other.exec("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)");
+    other.exec("INSERT INTO notes (text) VALUES ('keep me')");
+  }
+  std::string before = test::read_file(dir / "other.db");
+  auto db = open_database(dir / "other.db");
+  REQUIRE_FALSE(db.ok());
+  CHECK(db.error().kind == ErrorKind::usage);
+  CHECK(db.error().message == (dir / "other.db").string() +
+                                  " is not a reelq queue database (an SQLite database without reelq's tables); --db "
+                                  "takes the queue's database file, e.g. reelq.db beside the manifest");
+  CHECK(test::read_file(dir / "other.db") == before);
+  CHECK_FALSE(std::filesystem::exists(dir / "other.db-wal"));
+  CHECK_FALSE(std::filesystem::exists(dir / "other.db-shm"));
+  SUBCASE("one that only sets a version of its own is refused too") {
+    {
+      SQLite::Database versioned((dir / "v.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+      versioned.exec("PRAGMA user_version = 3");
+    }
+    std::string v_before = test::read_file(dir / "v.db");
+    REQUIRE_FALSE(open_database(dir / "v.db").ok());
+    CHECK(test::read_file(dir / "v.db") == v_before);
+  }
+}
+
+TEST_CASE("an empty file, or an SQLite file with nothing in it, becomes a new queue as a missing one does") {
+  test::TempDir dir;
+  test::write_file(dir / "empty.db", "");
+  {
+    SQLite::Database blank((dir / "blank.db").string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+    blank.exec("PRAGMA page_size = 4096");
+    blank.exec("VACUUM");
+  }
+  for (const char* name : {"empty.db", "blank.db"}) {
+    CAPTURE(name);
+    auto db = open_database(dir / name);
+    REQUIRE(db.ok());
+    CHECK(db.value()->execAndGet("PRAGMA user_version").getInt() == latest_schema_version());
+  }
+}
+
+TEST_CASE("a queue reached through a link opens as the queue it leads to") {
+  test::TempDir dir;
+  REQUIRE(open_database(dir / "q.db").ok());
+  std::filesystem::create_symlink(dir / "q.db", dir / "alias.db");
+  auto db = open_database(dir / "alias.db");
+  REQUIRE(db.ok());
+  CHECK(queue_id(*db.value()).ok());
+}
+
+TEST_CASE("no new queue is made through a link, nor a journal written through one") {
+  test::TempDir dir;
+  test::write_file(dir / "victim.txt", "");
+  SUBCASE("a link to an empty file") {
+    std::filesystem::create_symlink(dir / "victim.txt", dir / "q.db");
+  }
+  SUBCASE("a link to nothing yet") {
+    std::filesystem::create_symlink(dir / "elsewhere.db", dir / "q.db");
   }
   auto db = open_database(dir / "q.db");
   REQUIRE_FALSE(db.ok());
-  CHECK(db.error().message.find("written by a newer reelq (schema version 999") != std::string::npos);
+  CHECK(db.error().message == (dir / "q.db").string() +
+                                  " is a symbolic link; reelq will not write through it (delete the link, or choose "
+                                  "another name)");
+  CHECK(test::read_file(dir / "victim.txt") == "");
+  CHECK_FALSE(std::filesystem::exists(dir / "elsewhere.db"));
+}
+
+TEST_CASE("a -wal or -shm planted as a link beside the queue is refused") {
+  for (const char* side : {"-wal", "-shm", "-journal"}) {
+    CAPTURE(side);
+    test::TempDir dir;
+    test::write_file(dir / "victim.txt", "precious\n");
+    std::filesystem::create_symlink(dir / "victim.txt", dir / (std::string("q.db") + side));
+    auto db = open_database(dir / "q.db");
+    REQUIRE_FALSE(db.ok());
+    CHECK(db.error().message == (dir / "q.db").string() + side +
+                                    " is a symbolic link; reelq will not write through it (delete the link, or "
+                                    "choose another name)");
+    CHECK(test::read_file(dir / "victim.txt") == "precious\n");
+    CHECK_FALSE(std::filesystem::exists(dir / "q.db"));
+  }
 }
 
 TEST_CASE("the state column refuses a state that does not exist") {

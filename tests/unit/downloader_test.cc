@@ -512,3 +512,43 @@ TEST_CASE("a killed run's half-written download is removed by the next; a live p
   CHECK(fs::exists(f.dir / "notes.part"));
   CHECK(fs::exists(f.dir / ".c-t1.mp4.x1.part"));
 }
+
+TEST_CASE("a temporary file planted as a link is refused: its target keeps its bytes and no result becomes a link") {
+  Fetch f;
+  test::write_file(f.dir / "victim.txt", "precious\n");
+  fs::path part = f.dir / fmt::format(".a.mp4.{}.part", ::getpid());
+  fs::create_symlink(f.dir / "victim.txt", part);
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == part.string() +
+                       " is a symbolic link; reelq will not write through it (delete the link, or choose "
+                       "another name)");
+  CHECK(r.path == "");
+  CHECK(test::read_file(f.dir / "victim.txt") == "precious\n");
+  CHECK_FALSE(fs::exists(f.dir / "a.mp4"));
+  CHECK(fs::is_symlink(part));
+}
+
+TEST_CASE("a stale temporary file of this pid (a regular file) is replaced, not appended to or kept") {
+  Fetch f;
+  fs::path part = f.dir / fmt::format(".a.mp4.{}.part", ::getpid());
+  test::write_file(part, "left by a run killed mid-download, whose pid this one now has");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(test::read_file(f.dir / "a.mp4") == k_mp4);
+  CHECK(f.no_leftovers());
+}
+
+TEST_CASE("a result name planted as a link is not written through: the result is kept aside") {
+  Fetch f;
+  test::write_file(f.dir / "victim.txt", "precious\n");
+  fs::create_symlink(f.dir / "victim.txt", f.dir / "a.mp4");
+  f.t.answer(200, k_mp4, length_of(k_mp4));
+  FileRecord r = f.get();
+  CHECK(f.error == "");
+  CHECK(r.path == "a~2.mp4");
+  CHECK(test::read_file(f.dir / "victim.txt") == "precious\n");
+  CHECK(fs::is_symlink(f.dir / "a.mp4"));
+  CHECK_FALSE(fs::is_symlink(f.dir / "a~2.mp4"));
+}

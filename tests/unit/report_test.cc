@@ -279,6 +279,31 @@ TEST_CASE("a report file appears whole under its name, and a failed write leaves
                                          "/report.html"));
 }
 
+TEST_CASE("report -o never writes through a link, under the report's name or its temporary name") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  auto reports = reports_of(h);
+  test::write_file(h.dir / "victim.txt", "precious\n");
+  const char* refusal =
+      " is a symbolic link; reelq will not write through it (delete the link, or choose another name)";
+  SUBCASE("the report's name") {
+    fs::create_symlink(h.dir / "victim.txt", h.dir / "r.csv");
+    auto st = write_report_file(reports, ReportFormat::csv, 0, h.dir / "r.csv");
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().kind == ErrorKind::input);
+    CHECK(st.error().message == (h.dir / "r.csv").string() + refusal);
+    CHECK(fs::is_symlink(h.dir / "r.csv"));
+  }
+  SUBCASE("the temporary name beside it") {
+    fs::create_symlink(h.dir / "victim.txt", h.dir / ".r.csv.tmp");
+    auto st = write_report_file(reports, ReportFormat::csv, 0, h.dir / "r.csv");
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().message == (h.dir / ".r.csv.tmp").string() + refusal);
+    CHECK_FALSE(fs::exists(h.dir / "r.csv"));
+  }
+  CHECK(test::read_file(h.dir / "victim.txt") == "precious\n");
+}
+
 TEST_CASE("the page and the JSON show what the batch cost, and its possible duplicate charges, in the totals") {
   test::SimRun h;
   REQUIRE(h.try_enqueue("batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n"

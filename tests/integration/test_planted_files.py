@@ -1,0 +1,203 @@
+"""Files planted where reelq writes (issue 17, items 7, 10, 11): names that arrive inside a cloned
+repository as symbolic links, another program's database given as --db, a queue from a newer
+reelq, and a second path (a link) to a database a runner drains. The victim files must keep their
+bytes, and reelq must say what it refused."""
+import os
+import sqlite3
+import subprocess
+import time
+
+from harness import KEY, REELQ, main, run
+from simharness import SCALE, Sim, SimRunTest
+
+MANIFEST = """batch: night
+defaults: {duration: 4, size: 1280*720}
+jobs:
+  - id: a
+    prompt: "first"
+  - id: b
+    prompt: "second"
+"""
+
+REFUSAL = " is a symbolic link; reelq will not write through it (delete the link, or choose another name)"
+
+
+class PlantedFiles(SimRunTest):
+    def setUp(self):
+        super().setUp()
+        self.real = os.path.realpath(self.dir)  # what reelq names after following links
+        self.victim = self.write("victim.txt", "precious\n")
+
+    def plant(self, name):
+        path = os.path.join(self.dir, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        os.symlink(self.victim, path)
+        return path
+
+    def assert_victim_intact(self):
+        with open(self.victim) as f:
+            self.assertEqual(f.read(), "precious\n")
+
+    def run_here(self, *args):
+        """`reelq run` with the queue beside the manifest (no --db), as a cloned repository is run."""
+        return run("run", *args, "--api-base", self.sim.base, "--time-scale", SCALE, cwd=self.dir,
+                   env={"APIXO_API_KEY": KEY})
+
+    def test_a_lock_file_planted_as_a_link_is_refused_by_run_and_enqueue(self):
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        self.plant("reelq.db.lock")
+        lock = os.path.join(self.real, "reelq.db.lock")
+        r = self.run_here("m.yaml")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, f"reelq: {lock}{REFUSAL}\n")
+        e = run("enqueue", "m.yaml", cwd=self.dir)
+        self.assertEqual(e.returncode, 2)
+        self.assertEqual(e.stderr, f"reelq: {lock}{REFUSAL}; nothing was enqueued\n")
+        self.assert_victim_intact()
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+
+    def test_a_rehearsals_lock_planted_as_a_link_is_named_as_a_link_not_as_a_running_rehearsal(self):
+        self.write("m.yaml", MANIFEST)
+        self.plant("renders/night.rehearsal/rehearsal.db.lock")
+        lock = os.path.join(self.real, "renders", "night.rehearsal", "rehearsal.db.lock")
+        r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir, timeout=120)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, f"reelq: {lock}{REFUSAL}\n")
+        self.assert_victim_intact()
+
+    def test_a_claim_file_planted_as_a_link_is_refused_before_anything_is_submitted(self):
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        for name in ("renders/night/.reelq-queue.tmp", "renders/night/.reelq-queue"):
+            with self.subTest(name=name):
+                link = self.plant(name)
+                r = self.run_here("m.yaml")
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(f"reelq: the output folder cannot be written: {self.dir}/{name}{REFUSAL}\n", r.stderr)
+                self.assertTrue(os.path.islink(link))
+                self.assert_victim_intact()
+                self.assertEqual(self.sim.stats()["tasks_created"], 0)  # the balance was read; nothing submitted
+                os.remove(link)
+
+    def test_a_temporary_download_planted_as_a_link_is_refused_and_the_result_is_no_link(self):
+        self.start_sim()
+        self.write("m.yaml", MANIFEST + "settings: {max_attempts: 2}\n")
+        out = os.path.join(self.dir, "renders", "night")
+        os.makedirs(out)
+        planted = []
+
+        def plant_for_own_pid():
+            # In the child between fork and exec: exec keeps the pid, so this is reelq's own name.
+            path = os.path.join(out, f".a-t1.mp4.{os.getpid()}.part")
+            os.symlink(self.victim, path)
+
+        env = dict(os.environ, APIXO_API_KEY=KEY)
+        proc = subprocess.Popen([REELQ, "run", "m.yaml", "--api-base", self.sim.base, "--time-scale", SCALE],
+                                cwd=self.dir, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=plant_for_own_pid)
+        stdout, stderr = proc.communicate(timeout=180)
+        part = os.path.join(out, f".a-t1.mp4.{proc.pid}.part")
+        self.assertEqual(proc.returncode, 1, stdout + stderr)
+        self.assertIn(f"{part}{REFUSAL}", stdout)
+        self.assert_victim_intact()
+        self.assertFalse(os.path.lexists(os.path.join(out, "a-t1.mp4")))
+        self.assertTrue(os.path.isfile(os.path.join(out, "b-t1.mp4")))
+        self.assertFalse(os.path.islink(os.path.join(out, "b-t1.mp4")))
+        db = sqlite3.connect(os.path.join(self.dir, "reelq.db"))
+        self.assertEqual(db.execute("SELECT state, fail_code FROM jobs WHERE job_id = 'a'").fetchone(),
+                         ("failed", "DOWNLOAD_FAILED"))
+
+    def test_report_o_refuses_a_link(self):
+        self.write("m.yaml", MANIFEST)
+        self.assertEqual(run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir).returncode, 0)
+        link = self.plant("night.html")
+        r = run("report", "--db", "q.db", "-o", "night.html", cwd=self.dir)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, f"reelq: night.html{REFUSAL}\n")
+        self.assertTrue(os.path.islink(link))
+        self.assert_victim_intact()
+
+
+def read_bytes(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+class ForeignDatabases(SimRunTest):
+    def test_another_programs_database_is_refused_unchanged(self):
+        path = os.path.join(self.dir, "other.db")
+        db = sqlite3.connect(path)
+        db.execute("CREATE TABLE notes (id INTEGER PRIMARY KEY, text TEXT)")
+        db.execute("INSERT INTO notes (text) VALUES ('keep me')")
+        db.commit()
+        db.close()
+        before = read_bytes(path)
+        self.write("m.yaml", MANIFEST)
+        for args in (("status", "--db", "other.db"), ("enqueue", "m.yaml", "--db", "other.db"),
+                     ("report", "--db", "other.db")):
+            with self.subTest(args=args):
+                r = run(*args, cwd=self.dir)
+                self.assertEqual(r.returncode, 2, r.stderr)
+                self.assertEqual(r.stderr, f"reelq: {path} is not a reelq queue database (an SQLite database "
+                                           "without reelq's tables); --db takes the queue's database file, e.g. "
+                                           "reelq.db beside the manifest\n")
+                self.assertEqual(read_bytes(path), before)
+                # No journal beside it either (enqueue's other.db.lock is reelq's own file).
+                self.assertEqual([n for n in os.listdir(self.dir) if n.endswith(("-wal", "-shm", "-journal"))], [])
+
+    def test_a_queue_from_a_newer_reelq_is_refused_before_anything_is_written(self):
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        self.assertEqual(run("enqueue", "m.yaml", "--db", "q.db", cwd=self.dir).returncode, 0)
+        path = os.path.join(self.dir, "q.db")
+        db = sqlite3.connect(path)
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        db.execute("PRAGMA journal_mode = DELETE")  # as a newer reelq might leave it
+        db.execute("PRAGMA user_version = 999")
+        db.close()
+        before = read_bytes(path)
+        expected = (f"reelq: {path}: written by a newer reelq (schema version 999, this reelq knows up to {version}); "
+                    "upgrade reelq to open it. Nothing was changed.\n")
+        for r in (run("status", "--db", "q.db", cwd=self.dir), self.reelq_run("m.yaml"),
+                  self.reelq_run("--batch", "night", cmd="resume")):
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, expected)
+            self.assertEqual(read_bytes(path), before)
+            self.assertFalse(os.path.exists(path + "-wal"))
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+
+
+class OneLockPerDatabase(SimRunTest):
+    def test_a_second_runner_through_a_link_is_refused(self):
+        # Renders of about 9 s: the first runner is still draining when the second one starts.
+        self.sim = Sim("--time-scale", "0.05")
+        self.write("m.yaml", MANIFEST)
+        os.symlink("q.db", os.path.join(self.dir, "alias.db"))
+        env = dict(os.environ, APIXO_API_KEY=KEY)
+        first = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
+                                  "--time-scale", "0.05"], cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+        try:
+            lock = os.path.join(self.dir, "q.db.lock")
+            deadline = time.monotonic() + 30
+            while not (os.path.exists(lock) and read_bytes(lock).strip() == str(first.pid).encode()):
+                self.assertLess(time.monotonic(), deadline, "the first runner never took its lock")
+                self.assertIsNone(first.poll(), first.stderr.read() if first.poll() is not None else "")
+                time.sleep(0.05)
+            r = run("resume", "--db", "alias.db", "--batch", "night", "--api-base", self.sim.base,
+                    "--time-scale", "0.05", cwd=self.dir, env={"APIXO_API_KEY": KEY})
+            self.assertIsNone(first.poll(), "the first runner ended before the second one was tried")
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, f"reelq: another reelq (pid {first.pid}) is running batches from "
+                                       f"{self.dir}/alias.db; wait for it to finish or stop it (Ctrl-C) first\n")
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "alias.db.lock")))
+            s = run("status", "--db", "alias.db", "--json", cwd=self.dir)
+            self.assertIn(f'"runner_pid":{first.pid}', s.stdout)
+        finally:
+            first.terminate()
+            first.communicate(timeout=30)
+
+
+if __name__ == "__main__":
+    main()
