@@ -122,7 +122,7 @@ void ConsoleObserver::progress(const Progress& p) {
     m_line_shown = true;
   } else if (m_style == OutputStyle::plain || m_style == OutputStyle::json) {
     // Off a terminal, a progress line every 30 s is plenty for a log file.
-    TimeMs now = m_clock.now_ms();
+    TimeMs now = m_clock.steady_ms();  // an interval: a step of the wall clock must not silence it
     if (now - m_last_plain_progress >= 30000) {
       m_last_plain_progress = now;
       if (m_style == OutputStyle::json) {

@@ -37,7 +37,7 @@ class ConsoleObserver final : public RunObserver {
   Clock& m_clock;
   std::mutex m_mutex;
   bool m_line_shown = false;
-  TimeMs m_last_plain_progress = 0;
+  TimeMs m_last_plain_progress = -30000;  // on the monotonic clock: the first line is shown at once
   std::string m_last_line;
   std::string m_in_flight;
 };

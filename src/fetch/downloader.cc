@@ -203,7 +203,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   req.url = url;
   std::optional<ProgressFloor> floor;
   if (limits.clock) {
-    floor.emplace(limits.progress, limits.clock->now_ms());
+    floor.emplace(limits.progress, limits.clock->steady_ms());  // an interval: never the wall clock
   }
   HttpResponse r = transport.fetch(req, [&](const char* data, size_t n) {
     bool written = out.write(data, n, limits.write_bytes);
@@ -218,7 +218,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
       stopped = fmt::format("download over {} bytes, stopped: not a video", limits.max_bytes);
     } else if (head.size() >= 8 && !is_mp4_head(head)) {
       stopped = "download is not an MP4 file";  // no need to read the rest of an endless non-video
-    } else if (floor && !floor->on_progress(limits.clock->now_ms(), bytes)) {
+    } else if (floor && !floor->on_progress(limits.clock->steady_ms(), bytes)) {
       stopped = floor->why();
     }
     return written && stopped.empty();

@@ -10,8 +10,8 @@
 #include <Poco/Net/HTTPServerResponse.h>
 #include <Poco/Net/SecureServerSocket.h>
 #include <Poco/Net/ServerSocket.h>
-#include <Poco/Net/TCPServer.h>
 #include <Poco/Net/TCPServerConnectionFactory.h>
+#include <Poco/Net/TCPServerDispatcher.h>
 #include <Poco/ThreadPool.h>
 #include <fmt/format.h>
 
@@ -19,6 +19,7 @@
 #include <fstream>
 #include <optional>
 
+#include "listen/accept_gate.h"
 #include "listen/request_deadline.h"
 #include "listen/router.h"
 #include "manifest/image_check.h"
@@ -181,7 +182,10 @@ struct Listener::Impl {
   ListenRouter router;
   RequestDeadlines deadlines;
   std::unique_ptr<Poco::ThreadPool> pool;
-  std::unique_ptr<Poco::Net::TCPServer> server;
+  // Poco's TCPServer hands every connection to a worker at accept; the gate hands over only those
+  // that have sent something (accept_gate.h). The dispatcher is reference-counted: released in stop().
+  Poco::Net::TCPServerDispatcher* dispatcher = nullptr;
+  std::unique_ptr<AcceptGate> gate;
   int port = 0;
 
   Impl(ListenerOptions o, BoundedInbox& in)
@@ -220,9 +224,14 @@ Status Listener::start() {
     constexpr int k_stack_bytes = 256 * 1024;
     m_impl->pool = std::make_unique<Poco::ThreadPool>(1, m_impl->options.threads, 60, k_stack_bytes);
     Poco::Net::HTTPRequestHandlerFactory::Ptr handlers = new ListenHandlerFactory(m_impl->router, m_impl->inbox);
-    m_impl->server = std::make_unique<Poco::Net::TCPServer>(
-        new DeadlineConnectionFactory(params, handlers, m_impl->deadlines), *m_impl->pool, socket, params);
-    m_impl->server->start();
+    m_impl->dispatcher = new Poco::Net::TCPServerDispatcher(
+        new DeadlineConnectionFactory(params, handlers, m_impl->deadlines), *m_impl->pool, params);
+    AcceptGate::Options gate;
+    gate.first_bytes = std::chrono::milliseconds(static_cast<std::int64_t>(m_impl->options.first_bytes_s * 1000));
+    gate.max_waiting = static_cast<std::size_t>(m_impl->options.max_waiting);
+    m_impl->gate = std::make_unique<AcceptGate>(
+        socket, gate, [d = m_impl->dispatcher](const Poco::Net::StreamSocket& s) { d->enqueue(s); });
+    m_impl->gate->start();
   } catch (const Poco::Exception& e) {
     return Error{ErrorKind::usage, fmt::format("cannot listen on {}:{}: {}", m_impl->options.host, m_impl->options.port,
                                                e.displayText())};
@@ -231,11 +240,14 @@ Status Listener::start() {
 }
 
 void Listener::stop() {
-  if (m_impl->server) {
-    m_impl->server->stop();        // no new connections
+  if (m_impl->gate) {
+    m_impl->gate->stop();          // no new connections; those still silent are closed
+    m_impl->dispatcher->stop();    // none still queued for a worker is served
     m_impl->deadlines.shut_all();  // requests still arriving end now
     m_impl->pool->joinAll();       // answers being written finish (each write under timeout_s)
-    m_impl->server.reset();
+    m_impl->gate.reset();
+    m_impl->dispatcher->release();
+    m_impl->dispatcher = nullptr;
     m_impl->pool.reset();
   }
 }

@@ -2,10 +2,12 @@
 // reelq's own HTTP(S) server for the run's duration (Poco::Net::HTTPServer): callbacks at
 // /cb/TOKEN and local reference images at /img/TOKEN/NAME (src/listen/router.h says what it
 // answers). Its threads own nothing but the inbox they push into: they never touch the database
-// or the API. Bounded everywhere: a fixed pool of worker threads with small stacks, an accept
-// queue, a deadline for each request to arrive whole (request_deadline.h), a timeout on every
-// read and write, bodies over 1 MB refused, no keep-alive. Garbage at 200 requests a second,
-// slow and endless bodies included, leaves genuine callbacks answered (scripts/bench-listener).
+// or the API. Bounded everywhere: connections wait for their first bytes without a thread
+// (accept_gate.h), then a fixed pool of worker threads with small stacks, an accept queue, a
+// deadline for each request to arrive whole (request_deadline.h), a timeout on every read and
+// write, bodies over 1 MB refused, no keep-alive. Garbage at 200 requests a second, slow and
+// endless bodies included, and 600 connections that send nothing leave genuine callbacks answered
+// (scripts/bench-listener, tests/integration/test_callback.py).
 #include <memory>
 #include <string>
 
@@ -26,9 +28,13 @@ struct ListenerOptions {
   // second, a sixth trickling their body (scripts/bench-listener), about 70 are held at any
   // moment. A thread's stack is 256 KB, and only the pages it touches count.
   int threads = 128;
-  int queue = 256;        // connections waiting for a thread; more are closed at once
-  double timeout_s = 10;  // per read or write: a slow client is cut off
+  int queue = 256;                // connections waiting for a thread; more are closed at once
+  double timeout_s = 10;          // per read or write: a slow client is cut off
   double request_deadline_s = 2;  // from a worker taking the connection to the request read whole
+  // Before a worker takes it, a connection waits for its first bytes this long, at no thread's
+  // cost (accept_gate.h); of those waiting, the oldest past this many is closed.
+  double first_bytes_s = 2;
+  int max_waiting = 512;
 };
 
 class Listener {

@@ -289,7 +289,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
                          parse_job_state(existing.getColumn(4).getString()).value_or(JobState::queued),
                          existing.getColumn(5).getString(), existing.getColumn(6).getString(),
                          existing.getColumn(7).getInt() != 0, existing.getColumn(3).getString(),
-                         existing.getColumn(8).getString()});
+                         existing.getColumn(8).getString(), ""});
       StoredTake& added = j.takes.back();
       if (holds_collectable_task(added)) {
         added.collect = fmt::format("reelq retry --db {} --batch {} --job {} --fail-code {}",

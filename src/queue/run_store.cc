@@ -195,19 +195,24 @@ Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& bat
   }
 }
 
-Result<std::vector<std::pair<std::string, TimeMs>>> RunStore::observed_renders(const std::string& api_base,
-                                                                               double time_scale) {
+Result<std::vector<ObservedRender>> RunStore::observed_renders(const std::string& api_base, double time_scale) {
   try {
-    std::vector<std::pair<std::string, TimeMs>> out;
+    std::vector<ObservedRender> out;
     SQLite::Statement q(m_db,
                         "SELECT j.input_json, coalesce(j.cost_time_ms, j.api_complete_time - j.api_create_time), "
-                        "b.time_scale FROM jobs j JOIN batches b ON b.name = j.batch WHERE b.api_base = ? AND "
-                        "b.time_scale > 0 AND j.state IN ('downloading', 'succeeded') AND coalesce(j.cost_time_ms, "
-                        "j.api_complete_time - j.api_create_time) > 0 ORDER BY j.completed_at DESC LIMIT 2000");
+                        "b.time_scale, coalesce(j.completed_at, j.updated_at) - j.submitted_at FROM jobs j JOIN "
+                        "batches b ON b.name = j.batch WHERE b.api_base = ? AND b.time_scale > 0 AND j.state IN "
+                        "('downloading', 'succeeded') AND coalesce(j.cost_time_ms, j.api_complete_time - "
+                        "j.api_create_time) > 0 ORDER BY j.completed_at DESC LIMIT 2000");
     q.bind(1, api_base);
     while (q.executeStep()) {
-      double at_scale = static_cast<double>(q.getColumn(1).getInt64()) / q.getColumn(2).getDouble() * time_scale;
-      out.emplace_back(q.getColumn(0).getString(), static_cast<TimeMs>(at_scale));
+      double rescale = time_scale / q.getColumn(2).getDouble();
+      ObservedRender r;
+      r.input_json = q.getColumn(0).getString();
+      r.took = static_cast<TimeMs>(static_cast<double>(q.getColumn(1).getInt64()) * rescale);
+      r.lifetime =
+          q.getColumn(3).isNull() ? 0 : static_cast<TimeMs>(static_cast<double>(q.getColumn(3).getInt64()) * rescale);
+      out.push_back(std::move(r));
     }
     return out;
   } catch (const std::exception& e) {

@@ -100,6 +100,14 @@ std::filesystem::path file_location(const FileRecord& file, const std::filesyste
 // emptied, truncated or replaced since is not the result; its SHA-256 is not read, for speed).
 bool file_intact(const FileRecord& file, const std::filesystem::path& batch_dir);
 
+// One finished render as stored: the API's cost_time (else completeTime - createTime), and how
+// long its take was known (its submit to its end or last update; 0 when unknown), both in ms.
+struct ObservedRender {
+  std::string input_json;
+  TimeMs took = 0;
+  TimeMs lifetime = 0;
+};
+
 class RunStore {
  public:
   RunStore(SQLite::Database& db, Clock& clock) : m_db(db), m_clock(clock) {}
@@ -143,11 +151,12 @@ class RunStore {
   Result<std::vector<JobRow>> foreign_active_jobs(const std::string& batch, const std::string& api_base);
 
   // Durations of the finished renders of every batch run against `api_base`, by input class, for
-  // learning when to poll: (input_json, api cost_time or observed time). Each was measured at its
-  // batch's time scale and is returned at `time_scale` (ms / its scale * time_scale), so a real
-  // run never learns a simulator's 2-second renders. Batches of other APIs, and of no recorded
-  // API, teach nothing: another API's pace says nothing about this one's.
-  Result<std::vector<std::pair<std::string, TimeMs>>> observed_renders(const std::string& api_base, double time_scale);
+  // learning when to poll. Each was measured at its batch's time scale and is returned at
+  // `time_scale` (ms / its scale * time_scale), so a real run never learns a simulator's 2-second
+  // renders. Batches of other APIs, and of no recorded API, teach nothing: another API's pace says
+  // nothing about this one's. As stored: the caller bounds each by its lifetime (sched/render_time.h),
+  // so a value an older reelq stored unbounded is not believed either.
+  Result<std::vector<ObservedRender>> observed_renders(const std::string& api_base, double time_scale);
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
   // restarted runner does not burst past the rate cap. Requests that never left the machine

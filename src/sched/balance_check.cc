@@ -11,12 +11,10 @@ BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const 
   // Requests of a run that just ended still fill the window: wait for room, like the runner does.
   TimeMs window = static_cast<TimeMs>(60000 * settings.time_scale);
   RateLimiter limiter(settings.rpm, window);
-  if (auto recent = store.recent_requests(clock.now_ms() - window)) {
-    for (TimeMs t : *recent) {
-      limiter.record(t);
-    }
-  }
   TimeMs now = clock.now_ms();
+  if (auto recent = store.recent_requests(now - window)) {
+    limiter.restore(*recent, now);
+  }
   if (TimeMs at = limiter.next_allowed(now); at > now) {
     clock.sleep_ms(at - now);
   }

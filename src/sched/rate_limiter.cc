@@ -36,6 +36,12 @@ void RateLimiter::record(TimeMs at) {
   }
 }
 
+void RateLimiter::restore(const std::vector<TimeMs>& answered_at, TimeMs now) {
+  for (TimeMs at : answered_at) {
+    record(std::min(at, now));
+  }
+}
+
 void RateLimiter::on_rate_limited() {
   m_effective = std::max(1.0, m_effective * 0.75);
 }

@@ -5,6 +5,7 @@
 // arrives, which is no later than that, so if the oldest of the last `cap` answers is a full window
 // before a new send, the server cannot have seen more than `cap` in any of its windows either.
 #include <deque>
+#include <vector>
 
 #include "util/clock.h"
 
@@ -23,6 +24,9 @@ class RateLimiter {
   TimeMs next_deferrable(TimeMs now, int reserve) const;
   // A request's answer arrived (or it failed) at `at`. Every request counts, 429s included.
   void record(TimeMs at);
+  // The requests an earlier run made (as stored), at start-up. One stamped later than `now`, by a
+  // wall clock that was ahead, counts as sent now: it holds the window no longer than one would.
+  void restore(const std::vector<TimeMs>& answered_at, TimeMs now);
 
   // After a 429 the run slows down: the effective cap drops by a quarter (at least 1); each
   // accepted request wins a little back, up to the configured cap.

@@ -8,6 +8,7 @@
 #include "api/request.h"
 #include "fetch/collect.h"
 #include "listen/served_images.h"
+#include "sched/render_time.h"
 #include "util/json_strings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -20,7 +21,8 @@ constexpr int k_unusable_limit = 3;  // answers that do not answer, before the t
 // The longest pause a Retry-After can impose, in the API's time (scaled like every other
 // constant): one bad header must not stop a night's run for a day.
 constexpr double k_max_retry_after_s = 300;
-constexpr TimeMs k_tick_ms = 50;  // the longest the loop sleeps before looking again
+constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
+constexpr double k_backoff_cap_s = 60;  // scaled: the longest wait after an error or a 429
 // Scaled seconds. An outage is said once a minute; the pause between tries grows to half a minute
 // (a try that cannot leave the machine costs the API nothing, so the return is seen soon).
 constexpr double k_outage_note_s = 60;
@@ -51,8 +53,8 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_stop(stop_requests),
       m_limiter(m_config.settings.rpm, scaled(60)),
       m_model(scaled(k_prior_render_ms / 1000.0)),
-      m_backoff(scaled(1), scaled(60), m_config.seed),
-      m_backoff_429(scaled(1), scaled(60), m_config.seed + 1),
+      m_backoff(scaled(1), scaled(k_backoff_cap_s), m_config.seed),
+      m_backoff_429(scaled(1), scaled(k_backoff_cap_s), m_config.seed + 1),
       m_backoff_unreachable(scaled(1), scaled(k_outage_backoff_cap_s), m_config.seed + 2) {}
 
 TimeMs Runner::scaled(double seconds) const {
@@ -92,21 +94,19 @@ RunSummary Runner::run() {
     return s;
   }
   if (auto seen = m_store.observed_renders(m_config.settings.api_base, m_config.settings.time_scale)) {
-    for (const auto& [input, ms] : *seen) {
-      m_model.observe(input, ms);
+    for (const ObservedRender& r : *seen) {
+      m_model.observe(r.input_json, bound_render_time(r.took, r.lifetime, render_deadline()).value_or(0));
     }
   }
   if (auto recent = m_store.recent_requests(started - m_limiter.window())) {
-    for (TimeMs t : *recent) {
-      m_limiter.record(t);
-    }
+    m_limiter.restore(*recent, started);
   }
   // A run that was killed may have had one request on the wire that no event records.
   m_limiter.record(started);
   // Tasks an earlier run may have created without learning their taskId still hold API slots.
   if (auto unseen = m_store.recent_ambiguous_submits(started - scaled(3600))) {
     for (const auto& [at, input] : *unseen) {
-      hold_unseen_slot(at, input);
+      hold_unseen_slot(std::min(at, started), input);  // not from a future a clock that was ahead gave it
     }
   }
   recover();
@@ -180,6 +180,9 @@ void Runner::recover() {
       hold_unseen_slot(now, j.input_json);
     } else if (j.state == JobState::running) {
       j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
+    } else if (j.state == JobState::queued) {
+      // No backoff is longer than this: one stored by a wall clock that was ahead is not waited out.
+      j.next_at = std::min(j.next_at, now + scaled(k_backoff_cap_s));
     } else if (j.state == JobState::downloading) {
       start_download(i);
     }
@@ -277,8 +280,20 @@ bool Runner::blocked_by_stale_renders(TimeMs now) const {
   return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 && stale >= m_config.settings.max_concurrent;
 }
 
+TimeMs Runner::render_deadline() const {
+  return scaled(m_config.settings.render_deadline);
+}
+
 TimeMs Runner::deadline_of(const JobRow& j) const {
-  return j.submitted_at + scaled(m_config.settings.render_deadline);
+  return j.submitted_at + render_deadline();
+}
+
+// While a task's deadline is ahead, no look at it is planned past it: there it is given up on or
+// collected. Past it (another batch's task, which this run never gives up on), its own pace holds,
+// or it would be asked again at once, every turn of the loop.
+TimeMs Runner::by_deadline(const JobRow& j, TimeMs at) const {
+  TimeMs deadline = deadline_of(j);
+  return deadline > m_clock.now_ms() ? std::min(at, deadline) : at;
 }
 
 TimeMs Runner::first_poll_at(const JobRow& j) const {
@@ -289,7 +304,7 @@ TimeMs Runner::first_poll_at(const JobRow& j) const {
   // Until renders have been seen, follow the setting (the API page says 120 s); then start
   // polling when the fastest tenth of similar renders would be done.
   TimeMs wait = e.learned ? e.early : scaled(m_config.settings.poll_initial);
-  return j.submitted_at + std::max(wait, scaled(m_config.settings.poll_interval));
+  return by_deadline(j, j.submitted_at + std::max(wait, scaled(m_config.settings.poll_interval)));
 }
 
 TimeMs Runner::next_poll_at(const JobRow& j) const {
@@ -312,10 +327,8 @@ TimeMs Runner::next_poll_at(const JobRow& j) const {
   }
   // Between these two a task is more likely done with every look, not less: keep the pace, and
   // let the planner's ordering decide who gets the budget when it is short. Whatever the pace,
-  // one last look at the deadline; past it (another batch's task, which this run never gives up
-  // on), the overdue pace holds, or it would be asked again at once, every turn of the loop.
-  TimeMs deadline = deadline_of(j);
-  return deadline > now ? std::min(next, deadline) : next;
+  // one last look at the deadline.
+  return by_deadline(j, next);
 }
 
 // Callback mode: the callback says when to look, and polls only catch callbacks that never come
@@ -325,7 +338,7 @@ TimeMs Runner::fallback_poll_at(const JobRow& j) const {
   RenderEstimate e = m_model.estimate(j.input_json);
   TimeMs grace = std::max({scaled(30), e.median / 4, scaled(m_config.settings.poll_interval)});
   TimeMs first = j.submitted_at + std::max(e.late, e.median) + grace;
-  return std::max(first, m_clock.now_ms() + grace);
+  return by_deadline(j, std::max(first, m_clock.now_ms() + grace));
 }
 
 // Hints mark known running tasks for one status query; the query decides, never the callback.
@@ -601,12 +614,10 @@ void Runner::poll(size_t i) {
   e.message = s.raw_state;
   u.api_create_time = s.create_time;
   u.api_complete_time = s.complete_time;
-  u.cost_time_ms = s.cost_time;
+  LearnedRender learned = learned_render(s, now - j.submitted_at, render_deadline());
+  u.cost_time_ms = learned.cost_time;
   if (s.state == TaskState::success) {
-    TimeMs took = s.cost_time                        ? *s.cost_time
-                  : s.complete_time && s.create_time ? *s.complete_time - *s.create_time
-                                                     : now - j.submitted_at;
-    m_model.observe(j.input_json, took);
+    m_model.observe(j.input_json, learned.took);
     u.state = j.state = JobState::downloading;
     u.result_urls = j.result_urls = json_string_array(s.result_urls);
     if (write(j.id, u, &e)) {

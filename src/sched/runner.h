@@ -87,7 +87,9 @@ class Runner {
   void on_unreachable(const Answer& a);
   void note_outage();
   Reachability reachability() const;
+  TimeMs render_deadline() const;  // scaled
   TimeMs deadline_of(const JobRow& j) const;
+  TimeMs by_deadline(const JobRow& j, TimeMs at) const;
   void time_out(JobRow& j, const std::string& why, const EventRecord& e);
   int held_slots(TimeMs now);
   bool blocked_by_stale_renders(TimeMs now) const;
@@ -106,7 +108,7 @@ class Runner {
   RunStore& m_store;
   ApiClient& m_api;
   Downloader& m_downloader;
-  Clock& m_clock;
+  mutable AnchoredClock m_clock;  // the run's own time: a step of the wall clock neither stalls nor rewinds it
   RunObserver& m_observer;
   RunConfig m_config;
   const std::atomic<int>& m_stop;

@@ -304,6 +304,71 @@ class Listener(ListenTest):
         print(f"\n  makespan without burst {makespans[0]:.2f} s, with 1000 bogus requests {makespans[1]:.2f} s")
         self.assertLess(makespans[1], makespans[0] * 1.15 + 0.2)
 
+    def test_600_idle_connections_leave_genuine_callbacks_answered_at_once(self):
+        """Issue 17 item 14: 600 sockets that connect and send nothing held every worker, and every
+        genuine callback after them was reset or closed unanswered."""
+        self.start_sim("--seed", "5", "--mean-render", "2000")  # renders of about 10 s: the run outlasts the test
+        self.write("m.yaml", self.images_manifest(4))
+        port = free_port()
+        p = self.spawn_run("m.yaml", "--mode", "callback", "--listen", f"127.0.0.1:{port}", "--public-url",
+                           f"http://127.0.0.1:{port}", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        token = self.token()
+        task = None
+        for _ in range(300):
+            row = self.db().execute("SELECT task_id FROM jobs WHERE task_id IS NOT NULL").fetchone()
+            if row:
+                task = row[0]
+                break
+            time.sleep(0.02)
+        self.assertIsNotNone(task)
+        body = json.dumps({"code": 200, "msg": "success", "data": {"taskId": task, "state": "processing"}}).encode()
+
+        def genuine(n):
+            """n genuine callbacks one after the other: the seconds each took to be answered 200."""
+            took = []
+            for _ in range(n):
+                start = time.monotonic()
+                try:
+                    status, _, _ = raw_request(port, "POST", f"/cb/{token}", body)
+                except OSError as e:
+                    self.fail(f"a genuine callback was not answered: {e!r}")
+                took.append(time.monotonic() - start)
+                self.assertEqual(status, 200)
+            return took
+
+        quiet = genuine(5)
+        idle = []
+        try:
+            for _ in range(600):
+                try:
+                    idle.append(socket.create_connection(("127.0.0.1", port), timeout=2))
+                except OSError:
+                    pass
+            opened = len(idle)
+            loud = genuine(5)  # at once: the idle ones are all still open
+            # The idle ones are closed unanswered within a few seconds (bounded wait for each).
+            deadline = time.monotonic() + 10
+            closed = 0
+            for s in idle:
+                s.settimeout(max(0.01, deadline - time.monotonic()))
+                try:
+                    closed += 1 if s.recv(64) == b"" else 0
+                except ConnectionResetError:
+                    closed += 1
+                except OSError:
+                    pass
+        finally:
+            for s in idle:
+                s.close()
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertIn("batch imgs: 4 succeeded, 0 failed", out)
+        print(f"\n  genuine callback without idle connections: max {max(quiet) * 1000:.1f} ms; with {opened} idle "
+              f"connections open: max {max(loud) * 1000:.1f} ms; {closed} idle closed unanswered")
+        self.assertEqual(opened, 600)
+        self.assertEqual(closed, 600)
+        self.assertLess(max(loud), 1.0)
+
     def check_refusals(self, port, token, name):
         img = f"/img/{token}/{name}"
         status, headers, body = raw_request(port, "GET", img)

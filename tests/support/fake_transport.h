@@ -63,7 +63,8 @@ class FakeTransport final : public HttpTransport {
   }
 
   std::vector<HttpRequest> requests;
-  std::vector<TimeMs> times;  // when each request was sent, if `clock` is set
+  std::vector<TimeMs> times;         // when each request was sent, if `clock` is set (wall time)
+  std::vector<TimeMs> steady_times;  // ... and on its monotonic reading, which no step moves
   Clock* clock = nullptr;
 
  private:
@@ -77,6 +78,7 @@ class FakeTransport final : public HttpTransport {
     requests.push_back(request);
     if (clock) {
       times.push_back(clock->now_ms());
+      steady_times.push_back(clock->steady_ms());
     }
     if (m_script.empty()) {
       throw std::logic_error("FakeTransport: no scripted answer for " + request.method + " " + request.url);

@@ -9,16 +9,23 @@
 
 namespace reelq::test {
 
-// A clock that moves only when told to (or when something sleeps on it).
+// A clock that moves only when told to (or when something sleeps on it). Wall and monotonic
+// time move together, except that step_wall() moves the wall clock alone, as NTP does.
 class FakeClock final : public Clock {
  public:
   explicit FakeClock(TimeMs start = 1'767'225'600'000) : m_now(start) {}  // 2026-01-01T00:00:00Z
   TimeMs now_ms() override { return m_now; }
-  void sleep_ms(TimeMs duration) override { m_now += duration > 0 ? duration : 0; }
-  void advance(TimeMs duration) { m_now += duration; }
+  TimeMs steady_ms() override { return m_steady; }
+  void sleep_ms(TimeMs duration) override { advance(duration > 0 ? duration : 0); }
+  void advance(TimeMs duration) {
+    m_now += duration;
+    m_steady += duration;
+  }
+  void step_wall(TimeMs delta) { m_now += delta; }
 
  private:
   TimeMs m_now;
+  TimeMs m_steady = 1'000'000;
 };
 
 // A fresh directory under the system temp dir, removed with everything in it at scope exit.

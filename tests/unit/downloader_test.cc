@@ -267,6 +267,7 @@ TEST_CASE("a stop ends a transfer at its next bytes, and leaves nothing behind")
     int* n;
     std::atomic<bool>* stop;
     TimeMs now_ms() override { return 0; }
+    TimeMs steady_ms() override { return 0; }
     void sleep_ms(TimeMs) override {
       if (++*n == 10) {
         *stop = true;
