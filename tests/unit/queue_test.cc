@@ -1,6 +1,7 @@
 #include "queue/queue.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "support/fakes.h"
 
