@@ -244,15 +244,13 @@ struct SimCore::Impl {
   }
 
   bool is_first_task(const std::string& id) const { return !task_order.empty() && task_order.front() == id; }
-  bool hostile_on_first(const std::string& id, SimHostile h) const {
-    return config.hostile == h && is_first_task(id);
-  }
+  bool hostile_on_first(const std::string& id, SimHostile h) const { return config.hostile == h && is_first_task(id); }
 
   std::string task_json(const SimTask& t, TimeMs now) const {
     if (now < t.done_at) {
       const char* state = hostile_on_first(t.id, SimHostile::unknown_state) ? "queued_for_gpu"
-                          : now < t.processing_at                            ? "pending"
-                                                                             : "processing";
+                          : now < t.processing_at                           ? "pending"
+                                                                            : "processing";
       return fmt::format(R"({{"taskId":{},"state":"{}","createTime":{}}})", json_quote(t.id), state, t.created);
     }
     if (!t.fail_code.empty()) {
@@ -416,9 +414,8 @@ struct SimCore::Impl {
     if (hostile_on_first(t.id, SimHostile::flip_state) && now >= t.done_at && t.fail_code.empty() &&
         first_task_successes++ > 0) {
       outcome = "hostile_flip_state";
-      return json_reply(
-          200, envelope(fmt::format(R"({{"taskId":{},"state":"processing","createTime":{}}})", json_quote(t.id),
-                                    t.created)));
+      return json_reply(200, envelope(fmt::format(R"({{"taskId":{},"state":"processing","createTime":{}}})",
+                                                  json_quote(t.id), t.created)));
     }
     return std::nullopt;
   }
@@ -703,6 +700,11 @@ void SimCore::callback_done(const CallbackDelivery& d, bool delivered) {
     m_impl->retries.push_back(next);
     m_impl->retry_at.push_back(m_impl->clock.now_ms() + m_impl->scaled(5.0 * (1 << (d.attempt - 1))));
   }
+}
+
+std::map<std::string, int> SimCore::tasks_by_input() {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->tasks_by_input;
 }
 
 std::string SimCore::stats_json() {

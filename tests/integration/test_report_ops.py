@@ -212,7 +212,7 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("estimated cost: $9.60", r.stdout)  # the whole manifest: 4 x 8 s x $0.30
         self.assertRegex(r.stdout, r"left to render: 2 renders, 16 s of video, \$4\.80; at least ")
-        self.assertIn("spent so far: 2 tasks created, $4.80", r.stdout)
+        self.assertIn("spent so far: $4.80 for 2 rendered takes (2 tasks created)", r.stdout)
 
     def test_estimate_prices_a_manifest_and_refuses_sizes_it_cannot_price(self):
         self.write("m.yaml", manifest("e", {"a": "x", "b": "y"}, "  - id: big\n    prompt: z\n    size: 1792*1024\n"
