@@ -63,8 +63,10 @@ class Spend(SimRunTest):
         self.assertIn('<div class="tile dup"><b>2</b>failed tasks possibly charged (up to $4.80)</div>', html)
         self.assertIn('<div class="tile balance">balance: $1000.00 before the run, $997.60 after: down $2.40', html)
 
-        est = run("estimate", "m.yaml", "--db", "q.db", cwd=self.dir)
+        est = run("estimate", "m.yaml", cwd=self.dir, env={"REELQ_DB": "q.db"})
+        self.assertEqual(est.returncode, 0, est.stdout + est.stderr)
         self.assertIn(f"  spent so far: {SPENT}\n", est.stdout)
+        self.assertIn("  balance around its runs: $1000.00 before the run, $997.60 after: down $2.40", est.stdout)
 
     def test_log_json_gives_the_same_figures_as_numbers(self):
         self.start_sim()
