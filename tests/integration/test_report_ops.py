@@ -200,8 +200,9 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
         self.assertTrue(lines[0].startswith("BATCH"))
-        self.assertRegex(lines[1], r"^first\s+2\s+1\s+1\s+0\s+0\s+\d+s ago")
-        self.assertRegex(lines[2], r"^second\s+1\s+1\s+0\s+0\s+0\s+\d+s ago")
+        # Issue 18 item 10: SPENT (rendered takes) and POSSIBLY (failed tasks, possible duplicates).
+        self.assertRegex(lines[1], r"^first\s+2\s+1\s+1\s+0\s+0\s+\$2\.40\s+\$2\.40\s+\d+s ago")
+        self.assertRegex(lines[2], r"^second\s+1\s+1\s+0\s+0\s+0\s+\$2\.40\s+\$0\.00\s+\d+s ago")
 
     def test_estimate_prices_what_is_left_to_render_and_what_the_batch_has_cost(self):
         self.start_sim()
