@@ -119,3 +119,18 @@ ALTER TABLE batches ADD COLUMN listen_token TEXT;
 -- and output folder have columns of their own and are not in it; the API key is never a setting.
 -- NULL until a run of version 7 or later.
 ALTER TABLE batches ADD COLUMN run_flags_json TEXT;
+
+-- version 8
+-- One row per run or resume of a batch (reelq run, resume, run --rehearse), with the key's
+-- balance read as it started and as it ended: the difference settles what reelq cannot know from
+-- the API's answers (whether a failed task was charged, whether a submit whose answer was lost
+-- created a task). docs/queue.md says how it is read.
+CREATE TABLE runs (
+  id             INTEGER PRIMARY KEY,
+  batch          TEXT NOT NULL REFERENCES batches(name),
+  started_at     INTEGER NOT NULL,
+  ended_at       INTEGER,                  -- NULL while running, or a run that was killed
+  balance_before REAL,                     -- the API's balance (its currency) as the run started;
+  balance_after  REAL                      -- as it ended; NULL when it could not be read
+) STRICT;
+CREATE INDEX runs_by_batch ON runs (batch, started_at);

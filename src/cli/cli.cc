@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
+#include "cli/time_window.h"
 #include "settings.h"
 #include "util/text.h"
 
@@ -81,6 +82,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   status->add_option("--db", db_path, k_db_help);
   status->add_option("--batch", batch, "Only this batch");
   status->add_flag("--json", json, "Machine-readable output");
+  // What a night cost: the spend lines of status, batches and report count the submits in a window.
+  std::string since;
+  std::string until;
+  const char* since_help = "Spend counts submits from this UTC date/time (2026-12-04, 2026-12-04T18:00) or age (12h)";
+  const char* until_help = "Spend counts submits before this UTC date/time or age";
+  status->add_option("--since", since, since_help);
+  status->add_option("--until", until, until_help);
 
   RunWiring wiring;
   RunFlags& run_flags = wiring.flags;
@@ -112,9 +120,13 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
                      "csv, json or html (default: from -o's extension; csv on standard output)");
   report->add_option("-o,--output", report_flags.output, "Write to this file (default: standard output)");
   report->add_option("--prices", report_flags.prices, "Price table for the spend shown (default: built-in)");
+  report->add_option("--since", since, since_help);
+  report->add_option("--until", until, until_help);
 
   auto* batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
   batches->add_option("--db", db_path, k_db_help);
+  batches->add_option("--since", since, since_help);
+  batches->add_option("--until", until, until_help);
 
   EstimateFlags estimate_flags;
   auto* estimate = app.add_subcommand("estimate", "Renders, seconds of video, cost and least wall time of a manifest");
@@ -195,6 +207,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   if (*enqueue) {
     return cmd_enqueue(manifest, db_path, enqueue_options(replace_changed, keep_removed, into_batch), io);
   }
+  TimeWindow window;
+  if (*status || *batches || *report) {
+    auto w = parse_time_window(since, until, system_clock().now_ms());
+    if (!w) {
+      return report_error(io.err, w.error());
+    }
+    window = report_flags.window = *w;
+  }
   if (*report) {
     if (int rc = locate(report_flags.db); rc >= 0) {
       return rc;
@@ -207,10 +227,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     }
   }
   if (*status) {
-    return cmd_status(db_path, batch, json, io);
+    return cmd_status(db_path, batch, json, window, io);
   }
   if (*batches) {
-    return cmd_batches(db_path, io);
+    return cmd_batches(db_path, window, io);
   }
   if (*estimate) {
     if (est_rpm_opt->count() > 0) {

@@ -9,6 +9,8 @@
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
+#include "cli/run_money.h"
+#include "cli/time_window.h"
 #include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -105,17 +107,21 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
              batch ? " --batch " + *batch : "");
 }
 
-// What each batch has cost so far, with its possible duplicate charges (the built-in price table,
-// or REELQ_PRICES).
-void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::ostream& out) {
+// What each batch has cost, with what is possibly charged and the balance of its runs (the
+// built-in price table, or REELQ_PRICES).
+void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summaries, const TimeWindow& window,
+                 std::ostream& out) {
   auto prices = load_prices(prices_path(""));
   if (!prices) {
     return;
   }
   for (const auto& s : summaries) {
-    auto spend = batch_spend(db, s.name, s.model, *prices);
-    if (spend && spend->tasks + spend->possible > 0) {
-      fmt::print(out, "spent on {}: {}\n", s.name, describe_spend(*spend, prices->currency));
+    auto money = batch_money_text(db, s.name, s.model, *prices, window);
+    if (money && money->any) {
+      fmt::print(out, "spent on {}{}: {}\n", s.name, describe_window(window), money->spent);
+    }
+    if (money && !money->balance.empty()) {
+      fmt::print(out, "balance around {}'s runs{}: {}\n", s.name, describe_window(window), money->balance);
     }
   }
 }
@@ -206,7 +212,8 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
   return k_exit_ok;
 }
 
-int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io) {
+int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, const TimeWindow& window,
+               CommandIo io) {
   if (!std::filesystem::exists(db_path)) {
     io.err << fmt::format("reelq: no queue database at {} (enqueue a manifest first, or pass --db)\n", db_path);
     return k_exit_usage;
@@ -233,7 +240,10 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     auto prices = load_prices(prices_path(""));
     std::string out = "[";
     for (const auto& s : *summaries) {
-      auto spend = prices ? batch_spend(queue.value()->db(), s.name, s.model, *prices) : Result<Spend>(prices.error());
+      std::optional<BatchMoneyText> money;
+      if (prices) {
+        money = batch_money_text(queue.value()->db(), s.name, s.model, *prices, window);
+      }
       out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
                          json_quote(s.name), json_quote(s.model), s.total());
       bool first = true;
@@ -241,9 +251,9 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out +=
-          fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{}}}", not_on_disk[s.name],
-                      runner ? std::to_string(*runner) : "null", spend ? spend_json(*spend, prices->currency) : "null");
+      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{},\"balance\":{}}}", not_on_disk[s.name],
+                         runner ? std::to_string(*runner) : "null", money ? money->spent_json : "null",
+                         money ? money->balance_json : "null");
     }
     io.out << out << "]\n";
     return k_exit_ok;
@@ -266,7 +276,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     io.out << "\n";
   }
   print_runner(*summaries, runner, db_path, io.out);
-  print_spend(queue.value()->db(), *summaries, io.out);
+  print_spend(queue.value()->db(), *summaries, window, io.out);
   print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;
 }

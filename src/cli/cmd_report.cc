@@ -8,6 +8,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/run_money.h"
+#include "cli/time_window.h"
 #include "cost/estimate.h"
 #include "cost/render_prior.h"
 #include "queue/operations.h"
@@ -22,7 +24,6 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 namespace {
-
 
 // For a manifest whose batch is already in its queue: what is left to render (takes not in the
 // queue yet, or queued) and what the batch has cost so far. Says nothing when there is no queue.
@@ -51,8 +52,7 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
       }
     }
   }
-  Estimate e = estimate_renders(left, manifest.model, prices, settings.max_concurrent, settings.rpm,
-                                k_prior_render_ms);
+  Estimate e = estimate_renders(left, manifest.model, prices, settings.max_concurrent, settings.rpm, k_prior_render_ms);
   if (e.renders == 0) {
     fmt::print(out, "  left to render: nothing; every take is rendered or at the API (queue {})\n", db->path.string());
   } else {
@@ -60,9 +60,11 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
                e.renders == 1 ? "" : "s", e.video_seconds, format_money(e.cost, prices.currency),
                format_duration(e.wall_lower_bound_ms()), db->path.string());
   }
-  if (auto spend = batch_spend(queue.value()->db(), manifest.batch, manifest.model, prices);
-      spend && spend->tasks + spend->possible > 0) {
-    fmt::print(out, "  spent so far: {}\n", describe_spend(*spend, prices.currency));
+  if (auto money = batch_money_text(queue.value()->db(), manifest.batch, manifest.model, prices); money && money->any) {
+    fmt::print(out, "  spent so far: {}\n", money->spent);
+    if (!money->balance.empty()) {
+      fmt::print(out, "  balance around its runs: {}\n", money->balance);
+    }
   }
 }
 
@@ -85,7 +87,7 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   if (!prices) {
     return report_error(io.err, prices.error());
   }
-  if (auto st = attach_spend(queue.value()->db(), *prices, *reports); !st) {
+  if (auto st = attach_spend(queue.value()->db(), *prices, *reports, flags.window); !st) {
     return report_error(io.err, st.error());
   }
   TimeMs now = system_clock().now_ms();
@@ -105,7 +107,7 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   return k_exit_ok;
 }
 
-int cmd_batches(const std::string& db_path, CommandIo io) {
+int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo io) {
   auto queue = open_existing_queue(db_path);
   if (!queue) {
     return report_error(io.err, queue.error());
@@ -118,16 +120,30 @@ int cmd_batches(const std::string& db_path, CommandIo io) {
     io.out << "no batches in " << db_path << "\n";
     return k_exit_ok;
   }
+  auto prices = load_prices(prices_path(""));
   TimeMs now = system_clock().now_ms();
-  fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9}  {:<10} {:<10}\n", "BATCH", "TOTAL", "SUCCEEDED", "FAILED",
-             "OPEN", "CANCELLED", "CREATED", "LAST CHANGE");
+  // SPENT and POSSIBLY are the summary's figures (cost/spend.h): rendered takes, and what failed
+  // tasks and possible duplicates may have added.
+  fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9} {:>10} {:>10}  {:<10} {:<10}\n", "BATCH", "TOTAL",
+             "SUCCEEDED", "FAILED", "OPEN", "CANCELLED", "SPENT", "POSSIBLY", "CREATED", "LAST CHANGE");
   for (const auto& s : *summaries) {
     int done = s.counts.at(JobState::succeeded);
     int failed = s.counts.at(JobState::failed);
     int cancelled = s.counts.at(JobState::cancelled);
-    fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9}  {:<10} {:<10}\n", s.name, s.total(), done, failed,
-               s.total() - done - failed - cancelled, cancelled, format_age(now - s.created_at) + " ago",
-               format_age(now - s.updated_at) + " ago");
+    std::string spent = "?";
+    std::string possibly = "?";
+    if (prices) {
+      if (auto spend = batch_spend(queue.value()->db(), s.name, s.model, *prices, window)) {
+        spent = format_money(spend->rendered_cost, prices->currency);
+        possibly = format_money(spend->failed_cost + spend->possible_cost, prices->currency);
+      }
+    }
+    fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9} {:>10} {:>10}  {:<10} {:<10}\n", s.name, s.total(), done,
+               failed, s.total() - done - failed - cancelled, cancelled, spent, possibly,
+               format_age(now - s.created_at) + " ago", format_age(now - s.updated_at) + " ago");
+  }
+  if (window.since || window.until) {
+    fmt::print(io.out, "SPENT and POSSIBLY count the tasks submitted{}\n", describe_window(window));
   }
   return k_exit_ok;
 }

@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <atomic>
 #include <csignal>
+#include <functional>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <ostream>
@@ -31,6 +33,9 @@
 #include "queue/run_store.h"
 #include "report/report_file.h"
 #include "sched/balance_check.h"
+#include "cli/run_money.h"
+#include "queue/run_ledger.h"
+#include "cost/render_prior.h"
 #include "sched/runner.h"
 #include "sim/sim_server.h"
 #include "util/run_lock.h"
@@ -273,7 +278,7 @@ std::string_view to_string(RunEnd end) {
 
 // --log-json: the summary as one more JSON line, so stdout holds nothing else.
 void print_summary_json(const std::string& batch, const RunSummary& s, const std::string& files,
-                        const std::string& spend, const std::string& resume, const std::vector<std::string>& next,
+                        const MoneyLines& money, const std::string& resume, const std::vector<std::string>& next,
                         std::ostream& out) {
   std::string failures;
   for (const auto& [code, n] : s.failures_by_code) {
@@ -285,15 +290,16 @@ void print_summary_json(const std::string& batch, const RunSummary& s, const std
   }
   out << fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
                      R"("failed":{},"cancelled":{},)"
-                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"continue_with":{},)"
+                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},"continue_with":{},)"
                      R"("next":[{}]}})",
-                     iso_utc(system_clock().now_ms()), json_quote(batch), to_string(s.end), s.succeeded, s.failed,
-                     s.cancelled, s.left, s.elapsed_ms, failures, json_quote(files), spend,
+                     iso_utc(system_clock().now_ms()), json_quote(batch), to_string(s.end), s.succeeded,
+                     s.failed, s.cancelled, s.left, s.elapsed_ms,
+                     failures, json_quote(files), money.spent, money.balance,
                      s.end == RunEnd::finished ? "null" : json_quote(resume), steps)
       << "\n";
 }
 
-void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const std::string& spend,
+void print_summary(const std::string& batch, const RunSummary& s, const std::string& files, const MoneyLines& money,
                    const std::string& resume, const std::vector<std::string>& next, std::ostream& out) {
   fmt::print(out, "batch {}: {} succeeded, {} failed", batch, s.succeeded, s.failed);
   if (s.cancelled) {
@@ -316,8 +322,11 @@ void print_summary(const std::string& batch, const RunSummary& s, const std::str
   if (s.succeeded) {
     fmt::print(out, "  files: {}\n", files);
   }
-  if (!spend.empty()) {
-    fmt::print(out, "  spent: {}\n", spend);
+  if (!money.spent.empty()) {
+    fmt::print(out, "  spent: {}\n", money.spent);
+  }
+  if (!money.balance.empty()) {
+    fmt::print(out, "  balance: {}\n", money.balance);
   }
   if (auto t = s.failures_by_code.find("RENDER_TIMEOUT"); t != s.failures_by_code.end()) {
     fmt::print(out,
@@ -365,13 +374,16 @@ std::string unreachable_message(const std::string& api_base, const std::string& 
 
 // Refuses to start a batch the balance cannot pay for (unless --allow-partial). Returns an exit
 // code to stop with, or -1 to go on.
+// `read`: the balance answer the check used, if it asked (or was given) one.
 int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const std::string& model,
-                const Settings& settings, const RunFlags& flags, const BalanceResult* already_read, CommandIo io) {
+                const Settings& settings, const RunFlags& flags, const BalanceResult* already_read, CommandIo io,
+                std::optional<BalanceResult>& read) {
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {
     return report_error(io.err, prices.error());
   }
   BalanceVerdict v = check_balance(store, api, system_clock(), batch, model, *prices, settings, already_read);
+  read = v.read;
   switch (v.kind) {
     case BalanceKind::covered:
       if (v.renders > 0 && flags.style != OutputStyle::quiet) {
@@ -419,24 +431,6 @@ int check_output_folder(const std::string& batch, const std::string& queue_id, c
     return report_error(io.err, foreign_claim_error(dir, *owner));
   }
   return -1;
-}
-
-// What the batch has cost so far, every run of it counted, for the summary; "" when it cannot be
-// priced (the run's outcome matters more than a price table that cannot be read).
-// What the batch spent, as the summary says it: in words, or (--log-json) as a JSON object.
-std::string spend_line(SQLite::Database& db, const std::string& batch, const std::string& model, const RunFlags& flags,
-                       DrainMode mode) {
-  auto prices = load_prices(prices_path(flags.prices));
-  auto spend = prices ? batch_spend(db, batch, model, *prices) : Result<Spend>(prices.error());
-  if (!spend) {
-    return flags.style == OutputStyle::json ? "null" : "";
-  }
-  if (flags.style == OutputStyle::json) {
-    std::string obj = spend_json(*spend, prices->currency);
-    return obj.substr(0, obj.size() - 1) + fmt::format(R"(,"simulated":{}}})", mode == DrainMode::rehearsal);
-  }
-  std::string line = describe_spend(*spend, prices->currency);
-  return mode == DrainMode::rehearsal ? line + " (simulated: nothing was charged)" : line;
 }
 
 // Tasks submitted in callback mode by an earlier run, now drained without it (a resume without
@@ -490,13 +484,15 @@ Status refetch_deleted_results(SQLite::Database& db, RunStore& store, const std:
 }
 
 // Drains one batch; the lock and the key are the caller's. `balance`: read just before, or nullptr.
+// `sim_created`: in a rehearsal, the simulator's tasks per input, read at the summary.
 int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, const std::string& key, CommandIo io,
-          DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr) {
-  StopNoteScope stop_note(
-      mode == DrainMode::rehearsal
-          ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
-          : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db), batch_name),
-      io.out);
+          DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr,
+          const std::function<std::map<std::string, int>()>& sim_created = {}) {
+  StopNoteScope stop_note(mode == DrainMode::rehearsal
+                              ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
+                              : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db),
+                                            batch_name),
+                          io.out);
   RunStore store(queue.db(), system_clock());
   auto batch = store.batch(batch_name);
   if (!batch) {
@@ -575,12 +571,17 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   if (!listen) {
     return report_error(io.err, listen.error());
   }
-  // A rehearsal's simulator holds a billion dollars: its balance says nothing worth printing.
+  // A rehearsal's simulator holds a billion dollars: whether it covers the batch is not worth asking.
+  std::optional<BalanceResult> balance_read;
   if (mode == DrainMode::run) {
-    if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io); rc >= 0) {
+    if (int rc = check_funds(store, api, batch_name, batch->model, *settings, flags, balance, io, balance_read);
+        rc >= 0) {
       return rc;
     }
   }
+  // The balance around the run settles what its answers cannot (cli/run_money.h).
+  auto run_id = start_run(queue.db(), batch_name, system_clock().now_ms(),
+                          balance_at_start(store, api, *settings, balance_read));
   ConsoleObserver observer(io.out, flags.style, system_clock());
   StopNoteWatch watch(observer, downloader);
   RunConfig config;
@@ -609,6 +610,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   }
   RunSummary summary = runner.run();
   observer.finish();
+  if (run_id) {
+    (void)end_run(queue.db(), *run_id, system_clock().now_ms(), balance_at_end(store, api, *settings, summary.end));
+  }
   std::string resume = mode == DrainMode::rehearsal
                            ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
                            : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
@@ -617,8 +621,15 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
     next = next_steps(summary.failures_by_code, {batch->manifest_path, flags.db, batch_name});
   }
   auto print = flags.style == OutputStyle::json ? print_summary_json : print_summary;
-  print(batch_name, summary, files_line(store, batch_name, settings->output_dir),
-        spend_line(queue.db(), batch_name, batch->model, flags, mode), resume, next, io.out);
+  std::map<std::string, int> created;
+  if (sim_created) {
+    created = sim_created();
+  }
+  MoneyLines money = summary_money(queue.db(), batch_name, batch->model,
+                                   run_id ? std::optional<std::int64_t>(*run_id) : std::nullopt, flags.prices,
+                                   flags.style == OutputStyle::json, mode == DrainMode::rehearsal,
+                                   sim_created ? &created : nullptr);
+  print(batch_name, summary, files_line(store, batch_name, settings->output_dir), money, resume, next, io.out);
   return exit_code_of(summary);
 }
 
@@ -995,7 +1006,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
              format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
   install_signal_handlers();
   StopWatchdog watchdog;
-  int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io, DrainMode::rehearsal);
+  // The simulator knows what it created: a submit whose answer was lost is settled, not guessed.
+  int rc = drain(*queue.value(), manifest->batch, rehearsal, "rehearsal-key", io, DrainMode::rehearsal, nullptr,
+                 [&sim] { return sim.core().tasks_by_input(); });
   if (rc == k_exit_usage || rc == k_exit_internal) {
     return rc;  // refused before anything ran (its reason printed): no figures, no reports to point at
   }

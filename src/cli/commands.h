@@ -21,7 +21,9 @@ struct CommandIo {
 int cmd_validate(const std::vector<std::string>& files, CommandIo io);
 // `db_flag`: --db as given ("" = REELQ_DB, else reelq.db beside the manifest).
 int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const EnqueueOptions& options, CommandIo io);
-int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io);
+// `window`: the spend lines count the submits made in it (--since/--until).
+int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, const TimeWindow& window,
+               CommandIo io);
 
 struct RunFlags {
   std::string db;  // --db; "" = REELQ_DB, else beside the manifest (run) or found (resume)
@@ -50,9 +52,10 @@ struct ReportFlags {
   std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
   std::string output;  // "" = stdout
   std::string prices;  // price table for the spend shown ("" = REELQ_PRICES, else built-in)
+  TimeWindow window;   // --since/--until: the spend shown counts the submits made in it
 };
 int cmd_report(const ReportFlags& flags, CommandIo io);
-int cmd_batches(const std::string& db_path, CommandIo io);
+int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo io);
 
 struct EstimateFlags {
   std::string manifest;

@@ -245,8 +245,8 @@ Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobS
 }
 
 Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const std::string& model,
-                          const PriceTable& prices) {
-  auto submitted = submitted_renders(db, batch);
+                          const PriceTable& prices, const TimeWindow& window) {
+  auto submitted = submitted_renders(db, batch, window);
   if (!submitted) {
     return submitted.error();
   }
@@ -268,21 +268,40 @@ Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Data
   }
 }
 
-Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch) {
+Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch,
+                                                       const TimeWindow& window) {
   try {
     // The events keep every submit, also those of a take requeued or replaced since; the price is
     // that of the take's input now (a replaced take may have changed tier: rare, and then approximate).
-    SQLite::Statement q(db,
-                        "SELECT j.input_json, e.outcome = 'ok' FROM events e JOIN jobs j ON e.job = j.id "
-                        "WHERE (?1 IS NULL OR j.batch = ?1) AND ((e.endpoint = 'generateTask' AND e.outcome IN "
-                        "('ok', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
-                        "ORDER BY e.id");
+    // A task's fate is the state its latest readable statusTask answer gave (the event's message is
+    // the API's state as spelled; a callback is confirmed by such a statusTask, so it is there too).
+    SQLite::Statement q(
+        db,
+        "SELECT j.input_json, e.outcome = 'ok', coalesce(j.request_body, ''), "
+        "(SELECT lower(s.message) FROM events s WHERE s.job = e.job AND s.task_id = e.task_id "
+        "AND e.outcome = 'ok' AND s.endpoint = 'statusTask' AND s.outcome = 'ok' "
+        "AND lower(s.message) IN ('success', 'failed') ORDER BY s.id DESC LIMIT 1) "
+        "FROM events e JOIN jobs j ON e.job = j.id "
+        "WHERE (?1 IS NULL OR j.batch = ?1) AND (?2 IS NULL OR e.at >= ?2) AND (?3 IS NULL OR e.at < ?3) "
+        "AND ((e.endpoint = 'generateTask' AND e.outcome IN "
+        "('ok', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
+        "ORDER BY e.id");
     if (batch) {
       q.bind(1, *batch);
     }
+    if (window.since) {
+      q.bind(2, static_cast<std::int64_t>(*window.since));
+    }
+    if (window.until) {
+      q.bind(3, static_cast<std::int64_t>(*window.until));
+    }
     std::vector<SubmittedRender> out;
     while (q.executeStep()) {
-      out.push_back({q.getColumn(0).getString(), q.getColumn(1).getInt() != 0});
+      SubmittedRender r{q.getColumn(0).getString(), q.getColumn(1).getInt() != 0};
+      r.request_body = q.getColumn(2).getString();
+      std::string fate = q.getColumn(3).isNull() ? "" : q.getColumn(3).getString();
+      r.fate = fate == "success" ? TaskFate::rendered : fate == "failed" ? TaskFate::failed : TaskFate::not_ended;
+      out.push_back(std::move(r));
     }
     return out;
   } catch (const std::exception& e) {

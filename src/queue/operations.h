@@ -52,15 +52,22 @@ struct CancelOutcome {
 // (the API has no endpoint for it); they finish and their results are still downloaded.
 Result<CancelOutcome> cancel_jobs(SQLite::Database& db, Clock& clock, const JobSelector& sel);
 
-// A take whose task succeeded and whose files are not all on disk.
-// Every submit of `batch` (every batch when empty) that created a task (certain) or may have
-// (a submit that went out with no answer, or was found mid-submit after a crash), with the input
-// it sent, for pricing what the batch has cost so far (cost/spend.h).
-Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch);
+// A stretch of time for what a batch cost (`--since`/`--until`, one run): submits made in it.
+struct TimeWindow {
+  std::optional<TimeMs> since;  // inclusive; nullopt = from the start
+  std::optional<TimeMs> until;  // exclusive; nullopt = until now
+};
 
-// What `batch` has cost so far: its submitted renders priced by `prices` (model: the batch's).
+// Every submit of `batch` (every batch when empty) made in `window` that created a task (certain)
+// or may have (a submit that went out with no answer, or was found mid-submit after a crash), with
+// the input it sent and what the API last said of the task (its latest statusTask answer read,
+// whenever that came), for pricing what the batch has cost (cost/spend.h).
+Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch,
+                                                       const TimeWindow& window = {});
+
+// What `batch` has cost: its renders submitted in `window` priced by `prices` (model: the batch's).
 Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const std::string& model,
-                          const PriceTable& prices);
+                          const PriceTable& prices, const TimeWindow& window = {});
 
 // The state of every take of `batch` in the queue, by (job id, take).
 Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch);

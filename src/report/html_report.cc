@@ -102,9 +102,9 @@ std::string reference_images(const ReportRow& r, const HtmlOptions& o) {
   }
   std::string out = R"(<p class="refs">reference )";
   for (const auto& url : r.images) {
-    std::string href = url.starts_with("file://")                               ? file_link(o.page_dir, url.substr(7))
+    std::string href = url.starts_with("file://") ? file_link(o.page_dir, url.substr(7))
                        : url.starts_with("https://") || url.starts_with("http://") ? url
-                                                                                 : "";
+                                                                                   : "";
     if (href.empty()) {
       out += html_escape(url) + " ";
       continue;
@@ -201,13 +201,23 @@ std::string totals(const BatchReport& b) {
   }
   if (b.spend) {
     // Money first among the warnings: a possible duplicate charge is what a user must check.
-    out += fmt::format(R"(<div class="tile spend"><b>{}</b>spent: {} task{} created</div>)",
-                       html_escape(format_money(b.spend->cost, b.currency)), b.spend->tasks,
-                       b.spend->tasks == 1 ? "" : "s");
+    // Spent is what is known: the rendered takes. Failed tasks may or may not be charged (apixo
+    // does not say); the balance read around the runs settles it.
+    out += fmt::format(R"(<div class="tile spend"><b>{}</b>spent: {} rendered take{} ({} task{} created)</div>)",
+                       html_escape(format_money(b.spend->rendered_cost, b.currency)), b.spend->rendered,
+                       b.spend->rendered == 1 ? "" : "s", b.spend->tasks, b.spend->tasks == 1 ? "" : "s");
+    if (b.spend->failed > 0) {
+      out += fmt::format(R"(<div class="tile dup"><b>{}</b>failed task{} possibly charged (up to {})</div>)",
+                         b.spend->failed, b.spend->failed == 1 ? "" : "s",
+                         html_escape(format_money(b.spend->failed_cost, b.currency)));
+    }
     if (b.spend->possible > 0) {
       out += fmt::format(R"(<div class="tile dup"><b>{}</b>possible duplicate charge{} (up to {})</div>)",
                          b.spend->possible, b.spend->possible == 1 ? "" : "s",
                          html_escape(format_money(b.spend->possible_cost, b.currency)));
+    }
+    if (std::string line = describe_balance(b.balance, b.spend_in_read, b.currency); !line.empty()) {
+      out += fmt::format(R"(<div class="tile balance">balance: {}</div>)", html_escape(line));
     }
   }
   out += "</section>\n";

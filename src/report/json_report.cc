@@ -72,16 +72,18 @@ void write_batch_json(const BatchReport& b, std::ostream& out) {
   }
   std::string spend = "null";
   if (b.spend) {
+    const Spend& s = *b.spend;
     spend = fmt::format(R"({{"tasks_created":{},"cost":{:.2f},"possible_duplicate_charges":{},)"
-                        R"("possible_cost":{:.2f},"unpriced":{},"currency":{}}})",
-                        b.spend->tasks, b.spend->cost, b.spend->possible, b.spend->possible_cost, b.spend->unpriced,
-                        json_quote(b.currency));
+                        R"("possible_cost":{:.2f},"unpriced":{},"currency":{},"rendered":{},"rendered_cost":{:.2f},)"
+                        R"("failed":{},"failed_cost":{:.2f},"not_ended":{},"not_ended_cost":{:.2f}}})",
+                        s.tasks, s.cost, s.possible, s.possible_cost, s.unpriced, json_quote(b.currency), s.rendered,
+                        s.rendered_cost, s.failed, s.failed_cost, s.not_ended, s.not_ended_cost);
   }
   out << fmt::format(
       R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
-      R"("states":{{{}}},"spend":{},"jobs":[)",
+      R"("states":{{{}}},"spend":{},"balance":{},"jobs":[)",
       json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
-      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend);
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, balance_json(b.balance));
   for (size_t i = 0; i < b.rows.size(); ++i) {
     out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
   }

@@ -9,6 +9,7 @@
 
 #include "queue/database.h"
 #include "queue/operations.h"
+#include "queue/run_ledger.h"
 #include "settings.h"
 #include "util/json_strings.h"
 
@@ -214,13 +215,16 @@ Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::o
   }
 }
 
-Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports) {
+Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports,
+                    const TimeWindow& window) {
   for (BatchReport& b : reports) {
-    auto spend = batch_spend(db, b.name, b.model, prices);
-    if (!spend) {
-      return spend.error();
+    auto money = batch_money(db, b.name, b.model, prices, window);
+    if (!money) {
+      return money.error();
     }
-    b.spend = *spend;
+    b.spend = money->spend;
+    b.balance = money->balance;
+    b.spend_in_read = money->spend_in_read;
     b.currency = prices.currency;
   }
   return ok_status();

@@ -9,8 +9,10 @@
 #include <string>
 #include <vector>
 
+#include "cost/balance_settle.h"
 #include "cost/spend.h"
 #include "queue/job_state.h"
+#include "queue/operations.h"
 #include "util/clock.h"
 #include "util/result.h"
 
@@ -85,10 +87,16 @@ struct BatchReport {
   // caller priced it (attach_spend); the page and the JSON show it.
   std::optional<Spend> spend;
   std::string currency = "USD";
+  // The balance difference of the batch's runs read before and after (runs = 0: none), and what
+  // those runs created, to set it against (cost/balance_settle.h).
+  BalanceAround balance{std::nullopt, std::nullopt, 0, 0};
+  Spend spend_in_read;
 };
 
-// Prices what each batch's submits created (cost/spend.h) into `reports`.
-Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports);
+// Prices what each batch's submits in `window` created (cost/spend.h) into `reports`, with the
+// balance of its runs in the window (queue/run_ledger.h).
+Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<BatchReport>& reports,
+                    const TimeWindow& window = {});
 
 enum class WithEvents { no, yes };
 

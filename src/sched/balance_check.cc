@@ -2,8 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "sched/rate_limiter.h"
 #include "cost/render_prior.h"
+#include "sched/rate_limiter.h"
 
 namespace reelq {
 
@@ -54,6 +54,7 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
     return v;
   }
   BalanceResult r = already_read ? *already_read : read_balance(store, api, clock, settings);
+  v.read = r;
   if (r.answer.kind == AnswerKind::unreachable) {
     v.kind = BalanceKind::unreachable;
     v.message = r.answer.message;

@@ -1,11 +1,12 @@
 #pragma once
 // Before a run submits anything: can the key's balance pay for what is left to submit? One
 // balance request, within the rate budget (it counts like any other API request).
+#include <optional>
 #include <string>
 
 #include "api/client.h"
-#include "queue/run_store.h"
 #include "cost/estimate.h"
+#include "queue/run_store.h"
 #include "settings.h"
 
 namespace reelq {
@@ -26,6 +27,7 @@ struct BalanceVerdict {
   int renders = 0;     // left to submit (queued, or mid-submit and to be resubmitted)
   int affordable = 0;  // of those, in manifest order, that the balance covers
   std::string message;
+  std::optional<BalanceResult> read;  // the balance answer used, when one was asked for or given
 };
 
 // Asks the API for the balance, once the request budget has room, and records the event.

@@ -714,6 +714,11 @@ void SimCore::callback_done(const CallbackDelivery& d, bool delivered) {
   }
 }
 
+std::map<std::string, int> SimCore::tasks_by_input() {
+  std::lock_guard lock(m_impl->mutex);
+  return m_impl->tasks_by_input;
+}
+
 std::string SimCore::stats_json() {
   std::lock_guard lock(m_impl->mutex);
   auto& s = *m_impl;

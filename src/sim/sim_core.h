@@ -67,6 +67,9 @@ class SimCore {
   void callback_done(const CallbackDelivery& delivery, bool delivered);
 
   std::string stats_json();
+  // How many tasks were created per input object (the stats' tasks_by_input), keyed by the input
+  // with its keys sorted (cost/spend.h canonical_input spells a request's the same way).
+  std::map<std::string, int> tasks_by_input();
 
   // SimConfig::state_path: read what an earlier simulator knew (before serving), and write it
   // (after each task is created, and when the simulator stops). No-ops without a state path.

@@ -200,8 +200,9 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         lines = r.stdout.splitlines()
         self.assertTrue(lines[0].startswith("BATCH"))
-        self.assertRegex(lines[1], r"^first\s+2\s+1\s+1\s+0\s+0\s+\d+s ago")
-        self.assertRegex(lines[2], r"^second\s+1\s+1\s+0\s+0\s+0\s+\d+s ago")
+        # Issue 18 item 10: SPENT (rendered takes) and POSSIBLY (failed tasks, possible duplicates).
+        self.assertRegex(lines[1], r"^first\s+2\s+1\s+1\s+0\s+0\s+\$2\.40\s+\$2\.40\s+\d+s ago")
+        self.assertRegex(lines[2], r"^second\s+1\s+1\s+0\s+0\s+0\s+\$2\.40\s+\$0\.00\s+\d+s ago")
 
     def test_estimate_prices_what_is_left_to_render_and_what_the_batch_has_cost(self):
         self.start_sim()
@@ -212,7 +213,7 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("estimated cost: $9.60", r.stdout)  # the whole manifest: 4 x 8 s x $0.30
         self.assertRegex(r.stdout, r"left to render: 2 renders, 16 s of video, \$4\.80; at least ")
-        self.assertIn("spent so far: 2 tasks created, $4.80", r.stdout)
+        self.assertIn("spent so far: $4.80 for 2 rendered takes (2 tasks created)", r.stdout)
 
     def test_estimate_prices_a_manifest_and_refuses_sizes_it_cannot_price(self):
         self.write("m.yaml", manifest("e", {"a": "x", "b": "y"}, "  - id: big\n    prompt: z\n    size: 1792*1024\n"

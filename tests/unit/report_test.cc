@@ -190,7 +190,8 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
   CHECK(html.find("CONTENT_VIOLATION") != std::string::npos);
   CHECK(html.find(R"(<video src="out/fine-t1.mp4")") != std::string::npos);
   CHECK(html.find(R"(<video src="out/twice-t2.mp4")") != std::string::npos);
-  CHECK(html.find(R"(<p class="refs">reference <a href="https://example.com/a.jpg"><img src="https://example.com/a.jpg")") !=
+  CHECK(html.find(
+            R"(<p class="refs">reference <a href="https://example.com/a.jpg"><img src="https://example.com/a.jpg")") !=
         std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
 }
@@ -270,8 +271,8 @@ TEST_CASE("a report file appears whole under its name, and a failed write leaves
   auto failed = write_report_file(reports, ReportFormat::csv, 0, h.dir / "no-such-folder" / "r.csv");
   REQUIRE_FALSE(failed.ok());
   CHECK(failed.error().kind == ErrorKind::usage);
-  CHECK(failed.error().message == "cannot write " + (h.dir / "no-such-folder" / "r.csv").string() +
-                                      ": the folder " + (h.dir / "no-such-folder").string() + " does not exist");
+  CHECK(failed.error().message == "cannot write " + (h.dir / "no-such-folder" / "r.csv").string() + ": the folder " +
+                                      (h.dir / "no-such-folder").string() + " does not exist");
   auto folder = write_report_file(reports, ReportFormat::csv, 0, h.dir.path());
   REQUIRE_FALSE(folder.ok());
   CHECK(folder.error().kind == ErrorKind::usage);
@@ -323,11 +324,14 @@ TEST_CASE("the page and the JSON show what the batch cost, and its possible dupl
   CHECK(reports->at(0).spend->possible == 1);
   std::ostringstream html;
   write_html(*reports, HtmlOptions{h.clock.now_ms(), h.dir.path()}, html);
-  CHECK(html.str().find(R"(<div class="tile spend"><b>$4.80</b>spent: 2 tasks created</div>)") != std::string::npos);
+  CHECK(html.str().find(R"(<div class="tile spend"><b>$4.80</b>spent: 2 rendered takes (2 tasks created)</div>)") !=
+        std::string::npos);
   CHECK(html.str().find(R"(<div class="tile dup"><b>1</b>possible duplicate charge (up to $2.40)</div>)") !=
         std::string::npos);
   std::ostringstream json;
   write_json(*reports, h.clock.now_ms(), json);
   CHECK(json.str().find(R"("spend":{"tasks_created":2,"cost":4.80,"possible_duplicate_charges":1,"possible_cost":2.40,)"
-                        R"("unpriced":0,"currency":"USD"})") != std::string::npos);
+                        R"("unpriced":0,"currency":"USD","rendered":2,"rendered_cost":4.80,"failed":0,)"
+                        R"("failed_cost":0.00,"not_ended":0,"not_ended_cost":0.00},"balance":null)") !=
+        std::string::npos);
 }

@@ -1,0 +1,76 @@
+#include "cli/run_money.h"
+
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "queue/run_ledger.h"
+#include "sched/balance_check.h"
+#include "util/clock.h"
+
+namespace reelq {
+
+std::optional<double> balance_at_start(RunStore& store, ApiClient& api, const Settings& settings,
+                                       const std::optional<BalanceResult>& read) {
+  if (read) {
+    return read->balance;  // asked once already: a failed answer is not asked again
+  }
+  return read_balance(store, api, system_clock(), settings).balance;
+}
+
+std::optional<double> balance_at_end(RunStore& store, ApiClient& api, const Settings& settings, RunEnd end) {
+  if (end != RunEnd::finished && end != RunEnd::credits_exhausted && end != RunEnd::slots_held) {
+    return std::nullopt;
+  }
+  return read_balance(store, api, system_clock(), settings).balance;
+}
+
+MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const std::string& model,
+                         std::optional<std::int64_t> run, const std::string& prices_flag, bool json, bool rehearsal,
+                         const std::map<std::string, int>* created) {
+  MoneyLines out{json ? "null" : "", json ? "null" : ""};
+  auto prices = load_prices(prices_path(prices_flag));
+  if (!prices) {
+    return out;  // the run's outcome matters more than a price table that cannot be read
+  }
+  auto all = batch_money(db, batch, model, *prices, {}, created);
+  if (!all) {
+    return out;
+  }
+  std::optional<BatchMoney> this_run;
+  if (run) {
+    if (auto m = run_money(db, *run, model, *prices, created)) {
+      this_run = *m;
+    }
+  }
+  if (json) {
+    std::string obj = spend_json(all->spend, prices->currency);
+    out.spent = obj.substr(0, obj.size() - 1) + fmt::format(R"(,"simulated":{}}})", rehearsal);
+    out.balance = this_run ? balance_json(this_run->balance) : "null";
+    return out;
+  }
+  out.spent = describe_spend(all->spend, prices->currency);
+  if (rehearsal) {
+    out.spent += " (simulated: nothing was charged)";
+  }
+  if (this_run) {
+    out.balance = describe_balance(this_run->balance, this_run->spend, prices->currency);
+  }
+  return out;
+}
+
+std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                               const PriceTable& prices, const TimeWindow& window) {
+  auto m = batch_money(db, batch, model, prices, window);
+  if (!m) {
+    return std::nullopt;
+  }
+  BatchMoneyText t;
+  t.any = m->spend.tasks + m->spend.possible > 0;
+  t.spent = describe_spend(m->spend, prices.currency);
+  t.balance = describe_balance(m->balance, m->spend_in_read, prices.currency);
+  t.spent_json = spend_json(m->spend, prices.currency);
+  t.balance_json = balance_json(m->balance);
+  return t;
+}
+
+}  // namespace reelq

@@ -1,0 +1,53 @@
+#pragma once
+// What a run cost, as its summary says it: the batch's spend (cost/spend.h) and the key's balance
+// read before and after the run (queue/run_ledger.h), set against each other. Kept out of
+// cmd_run.cc, which only calls these.
+#include <SQLiteCpp/Database.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "api/client.h"
+#include "cost/estimate.h"
+#include "queue/operations.h"
+#include "queue/run_store.h"
+#include "sched/runner.h"
+#include "settings.h"
+
+namespace reelq {
+
+// The balance to record as a run starts: the answer read moments ago (`read`, when one was), else
+// one asked now (one request within the rate budget). nullopt when it could not be read.
+std::optional<double> balance_at_start(RunStore& store, ApiClient& api, const Settings& settings,
+                                       const std::optional<BalanceResult>& read);
+
+// The balance as the run ends: asked only when the run ended by itself (finished, credits out, slots
+// held); an interrupted or failed run ends at once, without one more request.
+std::optional<double> balance_at_end(RunStore& store, ApiClient& api, const Settings& settings, RunEnd end);
+
+struct MoneyLines {
+  std::string spent;    // words, or (json) an object; "" / "null" when it cannot be priced
+  std::string balance;  // this run's balance line, or (json) balance_json; "" / "null" when not read
+};
+
+// The summary's figures: everything the batch cost, and this run's balance against what it created.
+// `created`: the simulator's tasks per input in a rehearsal (settles submits of unknown fate).
+MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const std::string& model,
+                         std::optional<std::int64_t> run, const std::string& prices_flag, bool json, bool rehearsal,
+                         const std::map<std::string, int>* created);
+
+// `status`, `report` and `estimate`: what `batch` cost in `window` ("spent: ...") and the balance
+// difference of its runs read at both ends, set against what those runs created ("" when none).
+struct BatchMoneyText {
+  std::string spent;
+  std::string balance;
+  std::string spent_json;    // spend_json
+  std::string balance_json;  // balance_json, or null
+  bool any = false;          // a task was created (or may have been) in the window
+};
+std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                               const PriceTable& prices, const TimeWindow& window = {});
+
+}  // namespace reelq
