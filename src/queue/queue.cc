@@ -8,6 +8,7 @@
 
 #include "api/request.h"
 #include "queue/database.h"
+#include "queue/input_match.h"
 
 namespace reelq {
 
@@ -79,6 +80,13 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
   EnqueueReport report;
   std::vector<std::string> conflicts;
   TimeMs now = m_clock.now_ms();
+  // Recorded canonically: the manifest read through a linked folder is the same manifest, and a
+  // moved project's paths are found under its queue's folder (queue/relocate.h).
+  std::error_code ec;
+  std::string recorded_manifest = std::filesystem::weakly_canonical(manifest_path, ec).string();
+  if (ec) {
+    recorded_manifest = manifest_path.string();
+  }
   try {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement batch_q(*m_db, "SELECT model FROM batches WHERE name = ?");
@@ -91,7 +99,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       }
       SQLite::Statement upd(*m_db,
                             "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
-      upd.bind(1, manifest_path.string());
+      upd.bind(1, recorded_manifest);
       upd.bind(2, m.settings_json);
       upd.bind(3, now);
       upd.bind(4, m.batch);
@@ -102,7 +110,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
                             "VALUES (?, ?, ?, ?, ?, ?)");
       ins.bind(1, m.batch);
       ins.bind(2, m.model);
-      ins.bind(3, manifest_path.string());
+      ins.bind(3, recorded_manifest);
       ins.bind(4, m.settings_json);
       ins.bind(5, now);
       ins.bind(6, now);
@@ -139,6 +147,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     SQLite::Statement cancel(*m_db,
                              "UPDATE jobs SET state = 'cancelled', note = ?, completed_at = ?, updated_at = ? "
                              "WHERE id = ?");
+    SQLite::Statement restate_input(*m_db, "UPDATE jobs SET input_json = ? WHERE batch = ? AND job_id = ?");
     auto insert_take = [&](const JobSpec& spec, int take, int position, const std::string& input) {
       insert.bind(1, m.batch);
       insert.bind(2, spec.id);
@@ -182,7 +191,16 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       }
       StoredJob& job = it->second;
       int stored_takes = static_cast<int>(job.takes.size());
-      bool spec_changed = job.input_json != input;
+      bool spec_changed = !same_input(job.input_json, input);
+      if (!spec_changed && job.input_json != input) {
+        // The same images named from where they are now (a moved project, a linked folder): the
+        // takes keep the new names, so the listener serves the files from there.
+        restate_input.bind(1, input);
+        restate_input.bind(2, m.batch);
+        restate_input.bind(3, spec.id);
+        restate_input.exec();
+        restate_input.reset();
+      }
       if (on_changed == OnChanged::refuse) {
         if (spec_changed) {
           conflicts.push_back(
