@@ -12,6 +12,7 @@
 #include "cli/run_money.h"
 #include "cli/time_window.h"
 #include "util/run_lock.h"
+#include "fetch/moved_output.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -47,7 +48,20 @@ Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path) {
     return Error{ErrorKind::usage,
                  fmt::format("no queue database at {} (run or enqueue a manifest first, or pass --db)", path)};
   }
-  return Queue::open(path, system_clock());
+  return open_queue(path);
+}
+
+Result<std::unique_ptr<Queue>> open_queue(const std::string& path, DbPrivacy privacy) {
+  auto queue = Queue::open(path, system_clock(), privacy);
+  if (!queue) {
+    return queue;
+  }
+  // A batch's output folder renamed or moved by its user is found where it is now, before anything
+  // counts its files as missing or fetches them again (fetch/moved_output.h).
+  if (auto moved = follow_moved_output_folders(queue.value()->db(), std::filesystem::current_path()); !moved) {
+    return moved.error();
+  }
+  return queue;
 }
 
 Result<Settings> manifest_settings(const Manifest& manifest, const std::string& manifest_path,
@@ -184,7 +198,7 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
   if (!lock) {
     return report_error(io.err, Error{lock.error().kind, lock.error().message + "; nothing was enqueued"});
   }
-  auto queue = Queue::open(db_path, system_clock());
+  auto queue = open_queue(db_path);
   if (!queue) {
     report_error(io.err, queue.error());
     return exit_code_for(queue.error());
@@ -218,7 +232,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     io.err << fmt::format("reelq: no queue database at {} (enqueue a manifest first, or pass --db)\n", db_path);
     return k_exit_usage;
   }
-  auto queue = Queue::open(db_path, system_clock());
+  auto queue = open_queue(db_path);
   if (!queue) {
     report_error(io.err, queue.error());
     return exit_code_for(queue.error());

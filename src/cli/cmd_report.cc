@@ -34,7 +34,7 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
   if (!db || !fs::exists(db->path, ec)) {
     return;
   }
-  auto queue = Queue::open(db->path, system_clock());
+  auto queue = open_queue(db->path.string());
   if (!queue) {
     return;
   }

@@ -655,8 +655,8 @@ std::optional<Prepared> prepare(const RunFlags& flags, CommandIo io, int& rc) {
   }
   // A key file only its owner can read: the queue it makes (the batch's prompts, its taskIds, its
   // result URLs) is kept as private. Otherwise the user's umask decides, as for any file.
-  auto queue = Queue::open(flags.db, system_clock(),
-                           key_file_is_private(flags.api_key_file) ? DbPrivacy::private_ : DbPrivacy::umask);
+  auto queue = open_queue(flags.db,
+                          key_file_is_private(flags.api_key_file) ? DbPrivacy::private_ : DbPrivacy::umask);
   if (!queue) {
     io.err << "reelq: " << queue.error().message << "\n";
     rc = exit_code_for(queue.error());
@@ -694,7 +694,7 @@ int precheck_output_folder(const Manifest& manifest, const std::string& manifest
   Result<Settings> settings = Error{ErrorKind::internal, "not resolved"};
   std::error_code ec;
   if (fs::exists(flags.db, ec)) {
-    auto queue = Queue::open(flags.db, system_clock());
+    auto queue = open_queue(flags.db);
     if (!queue) {
       return report_error(io.err, queue.error());
     }

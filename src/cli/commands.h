@@ -80,6 +80,10 @@ int report_error(std::ostream& err, const Error& error);
 // queue never create one by accident).
 Result<std::unique_ptr<Queue>> open_existing_queue(const std::string& path);
 
+// The queue database at `path` (created if missing), with any output folder its user renamed or
+// moved found where it is now, seen from the current folder (fetch/moved_output.h).
+Result<std::unique_ptr<Queue>> open_queue(const std::string& path, DbPrivacy privacy = DbPrivacy::umask);
+
 // A manifest's settings before anything is enqueued (estimate, rehearse): its settings: block,
 // then REELQ_* variables, then `flags`, as resolve_settings layers them.
 Result<Settings> manifest_settings(const Manifest& manifest, const std::string& manifest_path,

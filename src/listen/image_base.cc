@@ -13,19 +13,6 @@ namespace reelq {
 
 namespace fs = std::filesystem;
 
-std::string file_sha256(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    return "";
-  }
-  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
-  char buf[65536];
-  while (in.read(buf, sizeof buf) || in.gcount() > 0) {
-    sha.update(buf, static_cast<std::size_t>(in.gcount()));
-  }
-  return Poco::DigestEngine::digestToHex(sha.digest());
-}
-
 std::string image_base_url_of(const fs::path& path, const fs::path& manifest_dir, const std::string& base) {
   fs::path rel = path.lexically_normal().lexically_relative(manifest_dir.lexically_normal());
   if (rel.empty() || *rel.begin() == "..") {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "api/transport.h"
+#include "util/file_digest.h"  // file_sha256, which check_image_base compares with
 
 namespace reelq {
 
@@ -25,8 +26,5 @@ std::string image_base_url_of(const std::filesystem::path& path, const std::file
 std::vector<BaseImageCheck> check_image_base(const std::vector<std::string>& file_uris,
                                              const std::filesystem::path& manifest_dir, const std::string& base,
                                              HttpTransport& transport);
-
-// Lowercase hex SHA-256 of a file's bytes, or "" when it cannot be read.
-std::string file_sha256(const std::filesystem::path& path);
 
 }  // namespace reelq

@@ -67,7 +67,11 @@ ImageCheck check_file(const std::string& entry, const fs::path& base_dir) {
   std::error_code ec;
   fs::path p = fs::path(entry).is_absolute() ? fs::path(entry) : fs::absolute(base_dir, ec) / entry;
   p = p.lexically_normal();
-  std::string resolved = "file://" + p.string();
+  // Named by its folder's canonical path: the same image read through a linked folder is the same
+  // file:// URI, and a moved project's images are found under the queue's folder (queue/relocate.h).
+  // The file's own name stays, whatever a link there points to.
+  fs::path folder = fs::weakly_canonical(p.parent_path(), ec);
+  std::string resolved = "file://" + (ec ? p : folder / p.filename()).string();
   if (std::string problem = outside_problem(entry, base_dir, p); !problem.empty()) {
     return {resolved, problem};
   }

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <vector>
 
+#include "queue/relocate.h"
 #include "util/embedded.h"
 #include "util/safe_file.h"
 
@@ -221,6 +222,10 @@ Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::p
   }
   if (auto st = migrate(*db, embedded::queue_sql(), latest_schema_version()); !st) {
     return Error{st.error().kind, fmt::format("{}: {}", path.string(), st.error().message)};
+  }
+  // A project moved with its queue: the paths it recorded follow it (queue/relocate.h).
+  if (auto moved = follow_queue_move(*db, path); !moved) {
+    return Error{moved.error().kind, fmt::format("{}: {}", path.string(), moved.error().message)};
   }
   return db;
 }

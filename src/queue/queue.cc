@@ -12,6 +12,7 @@
 #include "queue/database.h"
 #include "queue/manifest_origin.h"
 #include "util/text.h"
+#include "queue/input_match.h"
 
 namespace reelq {
 
@@ -237,6 +238,13 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
   EnqueueReport report;
   std::vector<std::string> conflicts;
   TimeMs now = m_clock.now_ms();
+  // Recorded canonically: the manifest read through a linked folder is the same manifest, and a
+  // moved project's paths are found under its queue's folder (queue/relocate.h).
+  std::error_code ec;
+  std::string recorded_manifest = std::filesystem::weakly_canonical(manifest_path, ec).string();
+  if (ec) {
+    recorded_manifest = manifest_path.string();
+  }
   try {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement batch_q(*m_db, "SELECT model FROM batches WHERE name = ?");
@@ -251,7 +259,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         // Its own manifest, perhaps found in a moved folder: recorded where it is now.
         SQLite::Statement upd(*m_db,
                               "UPDATE batches SET manifest_path = ?, settings_json = ?, updated_at = ? WHERE name = ?");
-        upd.bind(1, manifest_path.string());
+        upd.bind(1, recorded_manifest);
         upd.bind(2, m.settings_json);
         upd.bind(3, now);
         upd.bind(4, m.batch);
@@ -263,7 +271,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
                             "VALUES (?, ?, ?, ?, ?, ?)");
       ins.bind(1, m.batch);
       ins.bind(2, m.model);
-      ins.bind(3, manifest_path.string());
+      ins.bind(3, recorded_manifest);
       ins.bind(4, m.settings_json);
       ins.bind(5, now);
       ins.bind(6, now);
@@ -321,6 +329,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       history.exec();
       history.reset();
     };
+    SQLite::Statement restate_input(*m_db, "UPDATE jobs SET input_json = ? WHERE id = ?");
     auto insert_take = [&](const JobSpec& spec, int take, int position, const std::string& input) {
       insert.bind(1, m.batch);
       insert.bind(2, spec.id);
@@ -379,7 +388,16 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       std::vector<const StoredTake*> differing;
       bool holds_new = false;  // some take already renders the manifest's spec
       for (int take = 1; take <= stored_takes; ++take) {
-        const StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+        StoredTake& t = job.takes[static_cast<size_t>(take - 1)];
+        if (t.input != input && same_input(t.input, input)) {
+          // The same images named from where they are now (a moved project, a linked folder): the
+          // take keeps the new names, so the listener serves the files from there.
+          restate_input.bind(1, input);
+          restate_input.bind(2, t.row);
+          restate_input.exec();
+          restate_input.reset();
+          t.input = input;
+        }
         holds_new |= t.input == input;
         if (take <= kept_range && t.input != input) {
           differing.push_back(&t);
