@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/invocation.h"
 #include "fetch/collect.h"
 #include "util/run_lock.h"
 
@@ -59,11 +60,11 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
     fmt::print(io.out,
                "{} of them {} held because {} submit went out without an answer: the API may have made {} task "
                "already, and resubmitting may be charged twice (flagged \"possible duplicate charge\"). Check "
-               "your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
+               "your apixo dashboard first, or cancel them: {} cancel --db {} --job ID\n",
                out->ambiguous, out->ambiguous == 1 ? "was" : "were", out->ambiguous == 1 ? "its" : "their",
-               out->ambiguous == 1 ? "that" : "those", shell_word(db_path));
+               out->ambiguous == 1 ? "that" : "those", reelq_command(), shell_word(db_path));
   }
-  fmt::print(io.out, "Run them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
+  fmt::print(io.out, "Run them with: {} resume --db {}{}\n", reelq_command(), shell_word(db_path), scope(sel));
   return k_exit_ok;
 }
 
@@ -88,7 +89,8 @@ int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io)
   if (out->finished) {
     fmt::print(io.out, "; {} already finished, left as they are", out->finished);
   }
-  io.out << (out->cancelled ? fmt::format(". `reelq retry --cancelled{}` brings them back.\n", scope(sel)) : ".\n");
+  io.out << (out->cancelled ? fmt::format(". `{} retry --cancelled{}` brings them back.\n", reelq_command(), scope(sel))
+                            : ".\n");
   return k_exit_ok;
 }
 
@@ -110,9 +112,9 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
   // they ended since, and that is resume's work (download holds no key).
   if (auto late = RunStore(queue.value()->db(), system_clock()).count_timed_out(batch); late && *late > 0) {
     fmt::print(io.out,
-               "{} render{} timed out at the API (RENDER_TIMEOUT) with {} taskId kept: `reelq resume --db {}{}` asks "
+               "{} render{} timed out at the API (RENDER_TIMEOUT) with {} taskId kept: `{} resume --db {}{}` asks "
                "the API again and downloads what has ended since\n",
-               *late, *late == 1 ? "" : "s", *late == 1 ? "its" : "their", db_path,
+               *late, *late == 1 ? "" : "s", *late == 1 ? "its" : "their", reelq_command(), shell_word(db_path),
                batch ? fmt::format(" --batch {}", *batch) : "");
   }
   if (missing->empty()) {

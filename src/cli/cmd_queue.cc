@@ -7,8 +7,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "util/run_lock.h"
 #include "cli/db_location.h"
+#include "cli/invocation.h"
+#include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -100,7 +101,7 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
                                       : "URL expired";
     fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
   }
-  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path),
+  fmt::print(out, "Fetch them with: {} download --db {}{}\n", reelq_command(), shell_word(db_path),
              batch ? " --batch " + *batch : "");
 }
 
@@ -137,7 +138,7 @@ void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long
   if (unfinished.empty()) {
     return;
   }
-  fmt::print(out, "no runner active: `reelq resume --db {}{}` continues {}\n", shell_word(db_path),
+  fmt::print(out, "no runner active: `{} resume --db {}{}` continues {}\n", reelq_command(), shell_word(db_path),
              unfinished.size() == 1 ? " --batch " + unfinished[0] : "",
              unfinished.size() == 1 ? "it" : fmt::format("the {} unfinished batches", unfinished.size()));
 }

@@ -22,6 +22,8 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io);
 // `db_flag`: --db as given ("" = REELQ_DB, else reelq.db beside the manifest).
 int cmd_enqueue(const std::string& manifest, const std::string& db_flag, OnChanged on_changed, CommandIo io);
 int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, CommandIo io);
+// `reelq status --failed`: the failed takes, each with its reason and what to type (cli/failed_view.h).
+int cmd_failed(const std::string& db_path, const std::optional<std::string>& batch, CommandIo io);
 
 struct RunFlags {
   std::string db;  // --db; "" = REELQ_DB, else beside the manifest (run) or found (resume)
@@ -48,6 +50,7 @@ struct ReportFlags {
   std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
   std::string output;  // "" = stdout
   std::string prices;  // price table for the spend shown ("" = REELQ_PRICES, else built-in)
+  std::optional<std::string> state;  // only the takes in this state
 };
 int cmd_report(const ReportFlags& flags, CommandIo io);
 int cmd_batches(const std::string& db_path, CommandIo io);
