@@ -180,8 +180,8 @@ class ReportsAndOperations(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn(f"Run them with: {REELQ} resume --db {db}\n", r.stdout)
         # With this reelq on PATH (the harness puts it there, as an install would): plain `reelq`.
-        r = self.reelq("retry", "--job", "bad")
-        self.assertIn(f"Run them with: reelq resume --db {db}\n", r.stdout)
+        r = self.reelq("status")
+        self.assertIn(f"no runner active: `reelq resume --db {db} --batch r` continues it\n", r.stdout)
 
     def test_cancel_during_a_run_stops_queued_jobs_and_lets_running_ones_finish(self):
         self.start_sim("--concurrency", "2")
