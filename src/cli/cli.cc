@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <iostream>
 #include <map>
 #include <optional>
@@ -16,6 +17,7 @@
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
 #include "cli/time_window.h"
+#include "cli/invocation.h"
 #include "settings.h"
 #include "util/text.h"
 
@@ -56,6 +58,11 @@ constexpr const char* k_db_help =
 }  // namespace
 
 int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& err) {
+  if (argc > 0) {
+    const char* path = std::getenv("PATH");
+    std::error_code ec;
+    set_reelq_command(invoked_as(argv[0], path ? path : "", std::filesystem::current_path(ec)));
+  }
   CLI::App app{"reelq: run batches of apixo video renders within the API's caps, resumably"};
   app.set_version_flag("--version", std::string("reelq ") + REELQ_VERSION);
   app.require_subcommand(1);
@@ -89,6 +96,8 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   const char* until_help = "Spend counts submits before this UTC date/time or age";
   status->add_option("--since", since, since_help);
   status->add_option("--until", until, until_help);
+  bool failed_only = false;
+  status->add_flag("--failed", failed_only, "The failed takes: job, take, code, message and what to type");
 
   RunWiring wiring;
   RunFlags& run_flags = wiring.flags;
@@ -122,6 +131,9 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   report->add_option("--prices", report_flags.prices, "Price table for the spend shown (default: built-in)");
   report->add_option("--since", since, since_help);
   report->add_option("--until", until, until_help);
+  report->add_option("--state", report_flags.state,
+                     "Only the takes in this state (queued, submitting, running, downloading, succeeded, failed, "
+                     "cancelled)");
 
   auto* batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
   batches->add_option("--db", db_path, k_db_help);
@@ -225,6 +237,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     if (int rc = locate(db_path); rc >= 0) {
       return rc;
     }
+  }
+  if (*status && failed_only) {
+    if (json) {
+      err << "reelq status: --failed is a table for people; `" << reelq_command()
+          << " report --state failed --format json` is its machine-readable form\n";
+      return k_exit_usage;
+    }
+    return cmd_failed(db_path, batch, io);
   }
   if (*status) {
     return cmd_status(db_path, batch, json, window, io);

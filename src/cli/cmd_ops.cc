@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/invocation.h"
 #include "fetch/collect.h"
 #include "fetch/download_options.h"
 #include "util/run_lock.h"
@@ -61,19 +62,20 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
     fmt::print(io.out,
                "{} of them {} held because {} submit went out without an answer: the API may have made {} task "
                "already, and resubmitting may be charged twice (flagged \"possible duplicate charge\"). Check "
-               "your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
+               "your apixo dashboard first, or cancel them: {} cancel --db {} --job ID\n",
                out->ambiguous, out->ambiguous == 1 ? "was" : "were", out->ambiguous == 1 ? "its" : "their",
-               out->ambiguous == 1 ? "that" : "those", shell_word(db_path));
+               out->ambiguous == 1 ? "that" : "those", reelq_command(), shell_word(db_path));
   }
   if (out->lost) {
     fmt::print(io.out,
                "{} of them failed TASK_NOT_FOUND: the API made {} task, then said for 10 minutes that it did not "
                "know {}; if {} still {}, resubmitting is charged twice (flagged \"possible duplicate charge\"). "
-               "Check your apixo dashboard first, or cancel them: reelq cancel --db {} --job ID\n",
+               "Check your apixo dashboard first, or cancel them: {} cancel --db {} --job ID\n",
                out->lost, out->lost == 1 ? "its" : "their", out->lost == 1 ? "it" : "them",
-               out->lost == 1 ? "it" : "they", out->lost == 1 ? "renders" : "render", shell_word(db_path));
+               out->lost == 1 ? "it" : "they", out->lost == 1 ? "renders" : "render", reelq_command(),
+               shell_word(db_path));
   }
-  fmt::print(io.out, "Run them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
+  fmt::print(io.out, "Run them with: {} resume --db {}{}\n", reelq_command(), shell_word(db_path), scope(sel));
   return k_exit_ok;
 }
 
@@ -98,7 +100,8 @@ int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io)
   if (out->finished) {
     fmt::print(io.out, "; {} already finished, left as they are", out->finished);
   }
-  io.out << (out->cancelled ? fmt::format(". `reelq retry --cancelled{}` brings them back.\n", scope(sel)) : ".\n");
+  io.out << (out->cancelled ? fmt::format(". `{} retry --cancelled{}` brings them back.\n", reelq_command(), scope(sel))
+                            : ".\n");
   return k_exit_ok;
 }
 
@@ -120,9 +123,9 @@ int cmd_download(const std::string& db_path, const std::optional<std::string>& b
   // they ended since, and that is resume's work (download holds no key).
   if (auto late = RunStore(queue.value()->db(), system_clock()).count_timed_out(batch); late && *late > 0) {
     fmt::print(io.out,
-               "{} render{} timed out at the API (RENDER_TIMEOUT) with {} taskId kept: `reelq resume --db {}{}` asks "
+               "{} render{} timed out at the API (RENDER_TIMEOUT) with {} taskId kept: `{} resume --db {}{}` asks "
                "the API again and downloads what has ended since\n",
-               *late, *late == 1 ? "" : "s", *late == 1 ? "its" : "their", db_path,
+               *late, *late == 1 ? "" : "s", *late == 1 ? "its" : "their", reelq_command(), shell_word(db_path),
                batch ? fmt::format(" --batch {}", *batch) : "");
   }
   if (missing->empty()) {

@@ -12,6 +12,7 @@
 #include "cli/run_money.h"
 #include "cli/time_window.h"
 #include "util/run_lock.h"
+#include "cli/invocation.h"
 #include "fetch/moved_output.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -117,7 +118,7 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
                                       : "URL expired";
     fmt::print(out, "  {} {}: {}; {}\n", m.batch, name, why, when);
   }
-  fmt::print(out, "Fetch them with: reelq download --db {}{}\n", shell_word(db_path),
+  fmt::print(out, "Fetch them with: {} download --db {}{}\n", reelq_command(), shell_word(db_path),
              batch ? " --batch " + *batch : "");
 }
 
@@ -158,7 +159,7 @@ void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long
   if (unfinished.empty()) {
     return;
   }
-  fmt::print(out, "no runner active: `reelq resume --db {}{}` continues {}\n", shell_word(db_path),
+  fmt::print(out, "no runner active: `{} resume --db {}{}` continues {}\n", reelq_command(), shell_word(db_path),
              unfinished.size() == 1 ? " --batch " + unfinished[0] : "",
              unfinished.size() == 1 ? "it" : fmt::format("the {} unfinished batches", unfinished.size()));
 }

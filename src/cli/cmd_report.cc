@@ -15,6 +15,7 @@
 #include "queue/operations.h"
 #include "queue/queue.h"
 #include "report/report_file.h"
+#include "report/state_filter.h"
 #include "settings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -75,6 +76,14 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   if (!format) {
     return report_error(io.err, format.error());
   }
+  std::optional<JobState> state;
+  if (flags.state) {
+    auto parsed = parse_state_flag(*flags.state);
+    if (!parsed) {
+      return report_error(io.err, parsed.error());
+    }
+    state = *parsed;
+  }
   auto queue = open_existing_queue(flags.db);
   if (!queue) {
     return report_error(io.err, queue.error());
@@ -82,6 +91,9 @@ int cmd_report(const ReportFlags& flags, CommandIo io) {
   auto reports = load_reports(queue.value()->db(), flags.batch, events_needed(*format));
   if (!reports) {
     return report_error(io.err, reports.error());
+  }
+  if (state) {
+    keep_rows_in_state(*reports, *state);
   }
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {

@@ -1,6 +1,7 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps.
 #include <Poco/JSON/Parser.h>
 #include <Poco/Net/ServerSocket.h>
+#include <Poco/URI.h>
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <unistd.h>
@@ -21,6 +22,8 @@
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
+#include "cli/failed_view.h"
+#include "cli/invocation.h"
 #include "cli/listen_setup.h"
 #include "cli/next_steps.h"
 #include "cli/progress.h"
@@ -199,20 +202,21 @@ std::optional<Error> refuse_for_rehearsal(RunStore& store, const BatchInfo& batc
   if (!*rehearsal) {
     return std::nullopt;
   }
-  std::string again = fmt::format("rehearse again with `reelq run --rehearse {}`", batch.manifest_path);
+  std::string again =
+      fmt::format("rehearse again with `{} run --rehearse {}`", reelq_command(), shell_word(batch.manifest_path));
   if (!is_loopback_base(settings.api_base)) {
     return Error{ErrorKind::usage,
                  fmt::format("{} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "
-                             "refusing {}. Run the real batch with `reelq run {}` (its own database), or {}",
-                             db, settings.api_base, batch.manifest_path, again)};
+                             "refusing {}. Run the real batch with `{} run {}` (its own database), or {}",
+                             db, settings.api_base, reelq_command(), shell_word(batch.manifest_path), again)};
   }
   bool base_given =
       std::any_of(flags.settings.begin(), flags.settings.end(), [](const auto& kv) { return kv.first == "api_base"; });
   if (settings.api_base == batch.api_base && !base_given) {
     return Error{ErrorKind::usage,
                  fmt::format("{} is a rehearsal's database; the built-in simulator it ran against ({}) ended with "
-                             "it. {}, or point it at a `reelq sim` with --api-base http://127.0.0.1:PORT",
-                             db, batch.api_base, again)};
+                             "it. {}, or point it at a `{} sim` with --api-base http://127.0.0.1:PORT",
+                             db, batch.api_base, again, reelq_command())};
   }
   return std::nullopt;
 }
@@ -235,10 +239,10 @@ std::optional<Error> refuse_simulated_to_real(RunStore& store, const BatchInfo& 
   return Error{ErrorKind::usage,
                fmt::format("batch {} ran against {}, an API on this machine (a simulator?): {} {} sent there, "
                            "and the videos it made are placeholders counted as done. Refusing to send the rest to "
-                           "{}. Give the real run its own queue and folder: reelq run {} --db FILE --output-dir "
+                           "{}. Give the real run its own queue and folder: {} run {} --db FILE --output-dir "
                            "DIR (or delete {} and the batch's folder first)",
                            batch.name, batch.api_base, count_of(*sent, "take"), *sent == 1 ? "was" : "were",
-                           settings.api_base, shell_word(batch.manifest_path), shell_word(db))};
+                           settings.api_base, reelq_command(), shell_word(batch.manifest_path), shell_word(db))};
 }
 
 // The batch's output folder, and any folder that holds files it downloaded before it moved.
@@ -418,8 +422,8 @@ int check_funds(RunStore& store, ApiClient& api, const std::string& batch, const
   }
   fmt::print(io.err,
              "reelq: {}. Nothing was submitted. Top up, or pass --allow-partial to render what it covers "
-             "(`reelq resume` continues later).\n",
-             what);
+             "(`{} resume` continues later).\n",
+             what, reelq_command());
   return k_exit_unfinished;
 }
 
@@ -489,9 +493,9 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
           DrainMode mode = DrainMode::run, const BalanceResult* balance = nullptr,
           const std::function<std::map<std::string, int>()>& sim_created = {}) {
   StopNoteScope stop_note(mode == DrainMode::rehearsal
-                              ? std::string("  A rehearsal starts afresh: reelq run --rehearse MANIFEST")
-                              : fmt::format("  Continue with: reelq resume --db {} --batch {}", shell_word(flags.db),
-                                            batch_name),
+                              ? fmt::format("  A rehearsal starts afresh: {} run --rehearse MANIFEST", reelq_command())
+                              : fmt::format("  Continue with: {} resume --db {} --batch {}", reelq_command(),
+                                            shell_word(flags.db), batch_name),
                           io.out);
   RunStore store(queue.db(), system_clock());
   auto batch = store.batch(batch_name);
@@ -613,12 +617,15 @@ int drain(Queue& queue, const std::string& batch_name, const RunFlags& flags, co
   if (run_id) {
     (void)end_run(queue.db(), *run_id, system_clock().now_ms(), balance_at_end(store, api, *settings, summary.end));
   }
-  std::string resume = mode == DrainMode::rehearsal
-                           ? fmt::format("reelq run --rehearse {} (a rehearsal starts afresh)", batch->manifest_path)
-                           : fmt::format("reelq resume --db {} --batch {}", shell_word(flags.db), batch_name);
+  std::string resume = mode == DrainMode::rehearsal ? fmt::format("{} run --rehearse {} (a rehearsal starts afresh)",
+                                                                  reelq_command(), shell_word(batch->manifest_path))
+                                                    : fmt::format("{} resume --db {} --batch {}", reelq_command(),
+                                                                  shell_word(flags.db), batch_name);
   std::vector<std::string> next;
   if (mode == DrainMode::run && summary.end == RunEnd::finished) {
-    next = next_steps(summary.failures_by_code, {batch->manifest_path, flags.db, batch_name});
+    NextStepsContext at = next_steps_context(queue.db(), batch_name, flags.db, settings->public_url);
+    at.manifest = batch->manifest_path;
+    next = next_steps(summary.failures_by_code, at);
   }
   auto print = flags.style == OutputStyle::json ? print_summary_json : print_summary;
   std::map<std::string, int> created;
@@ -744,7 +751,7 @@ namespace {
 // --rpm 10 --max-concurrent 3 must not fall back to the defaults), every path absolute. The key is
 // never a flag, so nothing secret is spelled out.
 std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
-  std::string line = "reelq run " + shell_word(fs::absolute(manifest_path).lexically_normal().string());
+  std::string line = reelq_line("run ") + shell_word(fs::absolute(manifest_path).lexically_normal().string());
   line += " --db " + shell_word(flags.db);
   for (const auto& [key, value] : flags.settings) {
     bool path = key == "output_dir" || key == "tls_cert" || key == "tls_key";
@@ -852,7 +859,8 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
   install_signal_handlers();
   StopWatchdog watchdog;
   StopNoteScope early_note(
-      fmt::format("  Nothing was submitted yet: run `reelq resume --db {}` again", shell_word(flags.db)), io.out);
+      fmt::format("  Nothing was submitted yet: run `{} resume --db {}` again", reelq_command(), shell_word(flags.db)),
+      io.out);
   int rc = k_exit_ok;
   auto prepared = prepare(flags, io, rc);
   if (!prepared) {

@@ -24,6 +24,8 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
 // `window`: the spend lines count the submits made in it (--since/--until).
 int cmd_status(const std::string& db_path, const std::optional<std::string>& batch, bool json, const TimeWindow& window,
                CommandIo io);
+// `reelq status --failed`: the failed takes, each with its reason and what to type (cli/failed_view.h).
+int cmd_failed(const std::string& db_path, const std::optional<std::string>& batch, CommandIo io);
 
 struct RunFlags {
   std::string db;  // --db; "" = REELQ_DB, else beside the manifest (run) or found (resume)
@@ -53,6 +55,7 @@ struct ReportFlags {
   std::string output;  // "" = stdout
   std::string prices;  // price table for the spend shown ("" = REELQ_PRICES, else built-in)
   TimeWindow window;   // --since/--until: the spend shown counts the submits made in it
+  std::optional<std::string> state;  // only the takes in this state
 };
 int cmd_report(const ReportFlags& flags, CommandIo io);
 int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo io);

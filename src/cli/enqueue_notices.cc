@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/invocation.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -43,10 +44,10 @@ std::vector<std::string> enqueue_notices(const EnqueueReport& report, const Noti
                                   one ? "is" : "are"));
     } else {
       lines.push_back(
-          fmt::format("{}; {} cancelled and will not be submitted. To render {} anyway: reelq retry --db {} --batch {} "
-                      "--cancelled --job ID, then reelq resume --db {} --batch {}",
-                      head, one ? "it was" : "they were", one ? "it" : "one", shell_word(c.db), c.batch,
-                      shell_word(c.db), c.batch));
+          fmt::format("{}; {} cancelled and will not be submitted. To render {} anyway: {} retry --db {} --batch {} "
+                      "--cancelled --job ID, then {} resume --db {} --batch {}",
+                      head, one ? "it was" : "they were", one ? "it" : "one", reelq_command(), shell_word(c.db),
+                      shell_word(c.batch), reelq_command(), shell_word(c.db), shell_word(c.batch)));
     }
   }
   if (size_t n = report.removed_at_api.size(); n > 0) {

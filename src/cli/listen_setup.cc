@@ -5,7 +5,9 @@
 
 #include <filesystem>
 
+#include "cli/invocation.h"
 #include "listen/image_base.h"
+#include "listen/probe.h"
 #include "listen/served_images.h"
 #include "listen/token.h"
 #include "manifest/image_check.h"
@@ -62,8 +64,8 @@ void fail_unsent(RunStore& store, const LocalImageUse& image, const std::string&
     fmt::print(err, "reelq: {}; the takes that name it were already sent\n", problem);
     return;
   }
-  fmt::print(err, "reelq: {}; not submitting {} (fix the file, then `reelq retry --fail-code IMAGE_CHECK_FAILED`)\n",
-             problem, fmt::join(image.unsent_job_ids, ", "));
+  fmt::print(err, "reelq: {}; not submitting {} (fix the file, then `{} retry --fail-code IMAGE_CHECK_FAILED`)\n",
+             problem, fmt::join(image.unsent_job_ids, ", "), reelq_command());
   for (std::int64_t row : image.unsent_rows) {
     JobUpdate u;
     u.state = JobState::failed;
@@ -95,6 +97,19 @@ std::map<std::string, std::string> check_uploaded(RunStore& store, const BatchIn
     fail_unsent(store, images[i], checks[i].problem, err);
   }
   return urls;
+}
+
+// Takes of the batch that may still be submitted (queued, or submitting until recovery decides).
+Result<int> unsent_takes(RunStore& store, const std::string& batch) {
+  auto counts = store.counts(batch);
+  if (!counts) {
+    return counts.error();
+  }
+  auto n = [&](JobState s) {
+    auto it = counts->by_state.find(s);
+    return it == counts->by_state.end() ? 0 : it->second;
+  };
+  return n(JobState::queued) + n(JobState::submitting);
 }
 
 }  // namespace
@@ -143,6 +158,7 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   }
   // Each file again, as validation checked it: it may have changed or gone since it was enqueued.
   std::vector<std::string> uris;
+  bool unsent_images = false;  // takes not sent yet whose images the API will fetch from the listener
   for (const auto& img : served) {
     ImageCheck check = check_image(img.uri.substr(std::string_view("file://").size()), "/");
     if (!check.problem.empty()) {
@@ -150,6 +166,7 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
       continue;
     }
     uris.push_back(img.uri);
+    unsent_images = unsent_images || !img.unsent_rows.empty();
   }
   auto table = ImageTable::build(uris);
   if (!table) {
@@ -169,10 +186,30 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   options.images = std::move(table.value());
   options.tls_cert = settings.tls_cert;
   options.tls_key = settings.tls_key;
+  options.probe = ProbeSecret::make();
+  ProbeSecret probe = options.probe;
   run.inbox = std::make_unique<BoundedInbox>();
   run.listener = std::make_unique<Listener>(std::move(options), *run.inbox);
   if (auto st = run.listener->start(); !st) {
     return st.error();
+  }
+  bool unsent_callbacks = false;
+  if (settings.request_type == RequestType::callback) {
+    auto unsent = unsent_takes(store, batch.name);
+    if (!unsent) {
+      return unsent.error();
+    }
+    unsent_callbacks = *unsent > 0;
+  }
+  if (auto st = probe_public_url(cdn, base, settings.listen, *token, probe); !st) {
+    if (unsent_callbacks || unsent_images) {
+      return Error{ErrorKind::usage, fmt::format("{}. Nothing was submitted. Point the tunnel or proxy at {}, or "
+                                                 "give the --public-url that leads there",
+                                                 st.error().message, settings.listen)};
+    }
+    // Every take is at the API already: polling collects them whatever the URL, so the run goes on.
+    fmt::print(err, "reelq: warning: {}; every take is at the API already, and polling collects them\n",
+               st.error().message);
   }
   std::string what = settings.request_type == RequestType::callback ? "callbacks" : "";
   if (!served.empty()) {

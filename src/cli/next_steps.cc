@@ -4,6 +4,7 @@
 
 #include <set>
 
+#include "cli/invocation.h"
 #include "queue/job_state.h"
 #include "util/text.h"
 
@@ -12,12 +13,7 @@ namespace reelq {
 namespace {
 
 // The input was refused: only a changed job renders differently.
-const std::set<std::string> k_fix_the_job = {"CONTENT_VIOLATION", "INVALID_REQUEST", "INVALID_IMAGE_URL"};
-// The task is known and was paid for: retry asks about it again (fail_keeps_task, as retry itself
-// decides) or fetches its result again, never resubmits.
-bool retried_on_same_task(const std::string& code) {
-  return fail_keeps_task(code) || code == "DOWNLOAD_FAILED";
-}
+const std::set<std::string, std::less<>> k_fix_the_job = {"CONTENT_VIOLATION", "INVALID_REQUEST", "INVALID_IMAGE_URL"};
 
 std::string join(const std::vector<std::string>& codes) {
   std::string out;
@@ -27,30 +23,59 @@ std::string join(const std::vector<std::string>& codes) {
   return out;
 }
 
+std::string retry_command(const NextStepsContext& at) {
+  return fmt::format("{} retry --db {} --batch {}", reelq_command(), shell_word(at.db), shell_word(at.batch));
+}
+
+std::string where_served(const NextStepsContext& at) {
+  return at.public_url.empty() ? std::string("--public-url") : at.public_url;
+}
+
 }  // namespace
 
+Remedy remedy_for(std::string_view code, bool served_image) {
+  if (code == "INVALID_IMAGE_URL" && served_image) {
+    return Remedy::check_public_url;
+  }
+  if (k_fix_the_job.contains(code)) {
+    return Remedy::edit_job;
+  }
+  if (code == "RENDER_TIMEOUT") {
+    return Remedy::ask_again;
+  }
+  // The task is known and was paid for: retry asks about it again (fail_keeps_task, as retry itself
+  // decides) or fetches its result again, never resubmits.
+  if (fail_keeps_task(code) || code == "DOWNLOAD_FAILED") {
+    return Remedy::same_task;
+  }
+  if (code == "AMBIGUOUS_SUBMIT") {
+    return Remedy::check_dashboard;
+  }
+  if (code == "TASK_NOT_FOUND") {
+    return Remedy::task_lost;
+  }
+  if (code == "IMAGE_CHECK_FAILED") {
+    return Remedy::fix_image_file;
+  }
+  return Remedy::submit_again;
+}
+
 std::vector<std::string> next_steps(const std::map<std::string, int>& failures_by_code, const NextStepsContext& at) {
-  std::vector<std::string> fix, same, held, lost, image, again;
+  std::map<Remedy, std::vector<std::string>> by_remedy;
   for (const auto& [code, n] : failures_by_code) {
-    if (code == "RENDER_TIMEOUT" || n == 0) {
+    if (n == 0) {
       continue;
     }
-    if (k_fix_the_job.contains(code)) {
-      fix.push_back(code);
-    } else if (retried_on_same_task(code)) {
-      same.push_back(code);
-    } else if (code == "AMBIGUOUS_SUBMIT") {
-      held.push_back(code);
-    } else if (code == "TASK_NOT_FOUND") {
-      lost.push_back(code);
-    } else if (code == "IMAGE_CHECK_FAILED") {
-      image.push_back(code);
-    } else {
-      again.push_back(code);
+    // Served images are the public URL's fault; any other INVALID_IMAGE_URL is the manifest's.
+    int served = code == "INVALID_IMAGE_URL" ? std::min(n, at.served_image_refusals) : 0;
+    if (served > 0) {
+      by_remedy[Remedy::check_public_url].push_back(code);
+    }
+    if (n > served) {
+      by_remedy[remedy_for(code, false)].push_back(code);
     }
   }
-  std::string db = shell_word(at.db);
-  std::string retry = fmt::format("reelq retry --db {} --batch {}", db, shell_word(at.batch));
+  std::string retry = retry_command(at);
   auto codes = [](const std::vector<std::string>& cs) {
     std::string out;
     for (const auto& c : cs) {
@@ -59,37 +84,78 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
     return out;
   };
   std::vector<std::string> lines;
-  if (!fix.empty()) {
-    lines.push_back(
-        fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
-                    "reason), then: reelq run {} --replace-changed",
-                    join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
-  }
-  if (!image.empty()) {
-    lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(image), retry, codes(image)));
-  }
-  if (!same.empty()) {
-    lines.push_back(fmt::format("{}: {}{} (the same tasks, not paid again)", join(same), retry, codes(same)));
-  }
-  if (!again.empty()) {
-    lines.push_back(fmt::format("{}: {}{} submits them again", join(again), retry, codes(again)));
-  }
-  if (!held.empty()) {
-    lines.push_back(
-        fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
-                    "{}{} (may be charged twice)",
-                    join(held), retry, codes(held)));
-  }
-  if (!lost.empty()) {
-    // The API gave these tasks an id: they existed, and a lagging replica or another key may be all
-    // that answered 404 (sched/task_lost.h). A resubmit is a second render.
-    lines.push_back(
-        fmt::format("{}: the API made these tasks, then said for 10 minutes that it did not know them; "
-                    "they may still render and be charged. Check your apixo dashboard first; only if "
-                    "they are not there: {}{} (may be charged twice)",
-                    join(lost), retry, codes(lost)));
+  for (const auto& [remedy, cs] : by_remedy) {
+    switch (remedy) {
+      case Remedy::edit_job:
+        lines.push_back(
+            fmt::format("{}: edit those jobs in the manifest (`{} status --failed --db {} --batch {}` "
+                        "gives each reason), then: {} run {} --replace-changed",
+                        join(cs), reelq_command(), shell_word(at.db), shell_word(at.batch), reelq_command(),
+                        shell_word(at.manifest)));
+        break;
+      case Remedy::check_public_url:
+        lines.push_back(
+            fmt::format("{}: the API could not fetch the local images reelq served at {} (the manifest "
+                        "is not the cause): check that this URL reaches --listen (the tunnel or proxy), "
+                        "then: {}{}",
+                        join(cs), where_served(at), retry, codes(cs)));
+        break;
+      case Remedy::fix_image_file:
+        lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(cs), retry, codes(cs)));
+        break;
+      case Remedy::same_task:
+        lines.push_back(fmt::format("{}: {}{} (the same tasks, not paid again)", join(cs), retry, codes(cs)));
+        break;
+      case Remedy::submit_again:
+        lines.push_back(fmt::format("{}: {}{} submits them again", join(cs), retry, codes(cs)));
+        break;
+      case Remedy::check_dashboard:
+        lines.push_back(
+            fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, "
+                        "then {}{} (may be charged twice)",
+                        join(cs), retry, codes(cs)));
+        break;
+      case Remedy::task_lost:
+        // The API gave these tasks an id: they existed, and a lagging replica or another key may be
+        // all that answered 404 (sched/task_lost.h). A resubmit is a second render.
+        lines.push_back(
+            fmt::format("{}: the API made these tasks, then said for 10 minutes that it did not know them; "
+                        "they may still render and be charged. Check your apixo dashboard first; only if "
+                        "they are not there: {}{} (may be charged twice)",
+                        join(cs), retry, codes(cs)));
+        break;
+      case Remedy::ask_again:
+        break;  // the summary has its own line for renders given up on
+    }
   }
   return lines;
+}
+
+std::string take_advice(Remedy remedy, const std::string& job_id, const NextStepsContext& at) {
+  std::string retry = fmt::format("{} --job {}", retry_command(at), shell_word(job_id));
+  switch (remedy) {
+    case Remedy::edit_job:
+      return fmt::format("edit {} in {}, then: {} run {} --replace-changed", job_id, shell_word(at.manifest),
+                         reelq_command(), shell_word(at.manifest));
+    case Remedy::check_public_url:
+      return fmt::format("check that {} reaches --listen, then: {}", where_served(at), retry);
+    case Remedy::fix_image_file:
+      return fmt::format("fix the image file, then: {}", retry);
+    case Remedy::same_task:
+      return fmt::format("{} (the same task, not paid again)", retry);
+    case Remedy::submit_again:
+      return fmt::format("{} (submits it again)", retry);
+    case Remedy::check_dashboard:
+      return fmt::format("check your apixo dashboard, then: {} (may be charged twice)", retry);
+    case Remedy::task_lost:
+      return fmt::format("check your apixo dashboard first (the API made this task); only if it is not there: {} "
+                         "(may be charged twice)",
+                         retry);
+    case Remedy::ask_again:
+      return fmt::format("{} resume --db {} --batch {} (asks the API again)", reelq_command(), shell_word(at.db),
+                         shell_word(at.batch));
+  }
+  return "";
 }
 
 }  // namespace reelq

@@ -137,6 +137,11 @@ class ListenHandler final : public Poco::Net::HTTPRequestHandler {
         case RouteKind::image:
           serve_image(*route.image, rr.method, response);
           return;
+        case RouteKind::probe:
+          response.setContentType("text/plain");
+          response.set("Cache-Control", "no-store");
+          response.sendBuffer(m_router.probe_answer().data(), m_router.probe_answer().size());
+          return;
         case RouteKind::callback:
           break;
       }
@@ -191,7 +196,7 @@ struct Listener::Impl {
   Impl(ListenerOptions o, BoundedInbox& in)
       : options(std::move(o)),
         inbox(in),
-        router(options.token, options.images),
+        router(options.token, options.images, options.probe),
         deadlines(std::chrono::milliseconds(static_cast<std::int64_t>(options.request_deadline_s * 1000))) {}
 
   Poco::Net::ServerSocket bind() {

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "listen/inbox.h"
+#include "listen/probe.h"
 #include "listen/served_images.h"
 #include "util/result.h"
 
@@ -22,6 +23,7 @@ struct ListenerOptions {
   int port = 0;  // 0 = any free port
   std::string token;
   ImageTable images;
+  ProbeSecret probe;     // empty: no probe path
   std::string tls_cert;  // both set: HTTPS
   std::string tls_key;
   // Enough that clients cut off at the deadline cannot hold them all: of 200 garbage requests a

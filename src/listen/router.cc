@@ -56,6 +56,15 @@ Route ListenRouter::route(const RouteRequest& request) const {
     }
     return {RouteKind::callback, nullptr};
   }
+  if (path.starts_with("/probe/") && request.method == "GET" && !m_probe.challenge.empty()) {
+    std::string_view rest = path.substr(7);
+    size_t slash = rest.find('/');
+    if (slash == std::string_view::npos || !same_token(rest.substr(0, slash), m_token) ||
+        !same_token(rest.substr(slash + 1), m_probe.challenge)) {
+      return {};
+    }
+    return {RouteKind::probe, nullptr};
+  }
   if (path.starts_with("/img/") && (request.method == "GET" || request.method == "HEAD")) {
     std::string_view rest = path.substr(5);
     size_t slash = rest.find('/');

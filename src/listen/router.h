@@ -2,6 +2,7 @@
 // What the listener answers, decided without the network (so tests need no sockets):
 //   POST /cb/TOKEN         a status envelope -> 200, a hint in the inbox; anything else -> 400
 //   GET|HEAD /img/TOKEN/N  a file of the image table -> 200 with its bytes
+//   GET /probe/TOKEN/C     the run's probe challenge C -> 200 with its answer (listen/probe.h)
 //   anything else          404 with an empty body, whatever was wrong (path, token, method)
 // The raw request target is matched byte for byte: nothing is percent-decoded, so an encoded
 // traversal is just a name that is not in the table.
@@ -10,6 +11,7 @@
 #include <string_view>
 
 #include "listen/inbox.h"
+#include "listen/probe.h"
 #include "listen/served_images.h"
 
 namespace reelq {
@@ -22,7 +24,7 @@ struct RouteRequest {
   long long content_length = -1;  // -1 = not given (chunked or none)
 };
 
-enum class RouteKind { not_found, too_large, callback, image };
+enum class RouteKind { not_found, too_large, callback, image, probe };
 
 struct Route {
   RouteKind kind = RouteKind::not_found;
@@ -31,7 +33,9 @@ struct Route {
 
 class ListenRouter {
  public:
-  ListenRouter(std::string token, const ImageTable& images) : m_token(std::move(token)), m_images(images) {}
+  // Without a probe secret (an empty challenge), /probe/ is not found like any other path.
+  ListenRouter(std::string token, const ImageTable& images, ProbeSecret probe = {})
+      : m_token(std::move(token)), m_images(images), m_probe(std::move(probe)) {}
 
   // From the request line and headers alone, before any body is read.
   Route route(const RouteRequest& request) const;
@@ -40,9 +44,13 @@ class ListenRouter {
   // for anything else. Returns the HTTP status to answer.
   int accept_callback(std::string_view body, BoundedInbox& inbox) const;
 
+  // The body of a RouteKind::probe answer.
+  const std::string& probe_answer() const { return m_probe.answer; }
+
  private:
   std::string m_token;
   const ImageTable& m_images;
+  ProbeSecret m_probe;
 };
 
 // data.taskId of a status envelope ({"code":..,"data":{"taskId":"..","state":".."}}), or "" when

@@ -133,6 +133,14 @@ class Relay:
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
+            def do_GET(self):
+                # reelq's probe of its --public-url, passed on as a tunnel would.
+                status, body = relay.fetch(self.path)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
             def log_message(self, *args):
                 pass
 
@@ -161,6 +169,17 @@ class Relay:
                 db.close()
         except (ValueError, KeyError, TypeError, sqlite3.Error):
             return False
+
+    def fetch(self, path):
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", self.listen_port, timeout=10)
+            c.request("GET", path)
+            r = c.getresponse()
+            answer = (r.status, r.read())
+            c.close()
+            return answer
+        except OSError:
+            return 502, b""
 
     def forward(self, path, body):
         # Aimed stops go only at callbacks for a task still running: the ones whose loss would matter.

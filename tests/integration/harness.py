@@ -18,6 +18,9 @@ import unittest
 
 REELQ = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/reelq"
 SOURCE = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else "."
+# As for a user who installed it: `reelq` on PATH is the binary under test, so the commands reelq
+# suggests read `reelq ...` (test_queue_cli.py runs it off PATH too, where they name its path).
+os.environ["PATH"] = os.path.dirname(REELQ) + os.pathsep + os.environ.get("PATH", "")
 
 KEY = "sk-it-5d0c3e7a91-never-written"  # the tests' API key: unique, so any hit is a leak
 SECRETS = {KEY}  # a test that uses another key adds it

@@ -422,6 +422,86 @@ class Listener(ListenTest):
             t.join()
 
 
+class OtherServer(http.server.BaseHTTPRequestHandler):
+    """Another web server on 127.0.0.1, where a tunnel may point by mistake: 200 to everything."""
+
+    def do_GET(self):
+        body = b"<html><body>It works!</body></html>"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+class PublicUrlProbe(ListenTest):
+    """Before submitting what depends on the listener, reelq checks that --public-url reaches it."""
+
+    def setUp(self):
+        super().setUp()
+        os.makedirs(os.path.join(self.dir, "refs"))
+        shutil.copy(TINY_PNG, os.path.join(self.dir, "refs", "face.png"))
+        shutil.copy(TINY_PNG, os.path.join(self.dir, "refs", "unreachable.png"))
+
+    def refusal(self, listen_port, public_url, what_came_back):
+        return (f"reelq: --public-url {public_url} does not reach this run's listener on 127.0.0.1:{listen_port}: "
+                f"GET {public_url}/probe/TOKEN/CHALLENGE {what_came_back}. Nothing was submitted. Point the tunnel "
+                f"or proxy at 127.0.0.1:{listen_port}, or give the --public-url that leads there\n")
+
+    def test_a_public_url_at_a_closed_port_is_refused_before_anything_is_sent(self):
+        self.start_sim()
+        self.write("m.yaml", "batch: imgs\njobs:\n  - id: still\n    prompt: p\n    images: [refs/face.png]\n")
+        port, closed = free_port(), free_port()
+        r = self.reelq_run("m.yaml", "--listen", f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{closed}/")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, self.refusal(port, f"http://127.0.0.1:{closed}", "failed: Connection refused"))
+        self.assertNotIn(self.token(), r.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 0)  # the balance was read, nothing submitted
+        self.assertEqual(self.db().execute("SELECT count(*) FROM jobs WHERE state = 'queued'").fetchone()[0], 1)
+
+    def test_a_public_url_where_another_server_answers_is_refused_in_callback_mode(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), OtherServer)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            self.start_sim()
+            self.write("m.yaml", mixed_manifest(2))
+            port, other = free_port(), server.server_address[1]
+            r = self.reelq_run("m.yaml", "--mode", "callback", "--listen", f"127.0.0.1:{port}", "--public-url",
+                               f"http://127.0.0.1:{other}")
+        finally:
+            server.shutdown()
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, self.refusal(port, f"http://127.0.0.1:{other}",
+                                                "answered HTTP 200 with \"<html><body>It works!</body></html>\", not "
+                                                "this listener's answer (another server answers there)"))
+        self.assertEqual(self.sim.stats()["tasks_created"], 0)  # the balance was read, nothing submitted
+
+    def test_a_served_image_the_api_cannot_fetch_blames_the_public_url_not_the_manifest(self):
+        # The simulator fails any image URL holding "unreachable": reelq served this one, so the
+        # manifest is fine and the advice is about the URL the API fetched from.
+        self.start_sim()
+        self.write("m.yaml", "batch: imgs\njobs:\n  - id: lost\n    prompt: p\n    images: [refs/unreachable.png]\n"
+                   "  - id: fine\n    prompt: q\n    images: [refs/face.png]\n")
+        port = free_port()
+        r = self.reelq_run("m.yaml", "--listen", f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{port}")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        db = os.path.join(self.dir, "q.db")
+        self.assertIn("  failures: INVALID_IMAGE_URL 1\n  next, INVALID_IMAGE_URL: the API could not fetch the local "
+                      f"images reelq served at http://127.0.0.1:{port} (the manifest is not the cause): check that "
+                      "this URL reaches --listen (the tunnel or proxy), then: reelq retry --db "
+                      f"{db} --batch imgs --fail-code INVALID_IMAGE_URL\n", r.stdout)
+        r = self.reelq("status", "--failed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout,
+                         "batch imgs: 1 take failed\n"
+                         "JOB   TAKE  CODE               MESSAGE                           WHAT TO TYPE\n"
+                         "lost     1  INVALID_IMAGE_URL  Cannot access provided image URL  check that "
+                         f"http://127.0.0.1:{port} reaches --listen, then: reelq retry --db {db} --batch imgs "
+                         "--job lost\n")
+
+
 class Rehearsal(ListenTest):
     def test_a_rehearsal_serves_local_images_and_takes_callbacks_on_loopback(self):
         shutil.copy(TINY_PNG, os.path.join(self.dir, "face.png"))
@@ -443,9 +523,10 @@ class TlsListener(ListenTest):
         self.write("m.yaml", mixed_manifest(3))
         port = free_port()
         # The simulator cannot verify this certificate, so its callbacks fail and polling finishes
-        # the batch; what is tested here is the listener's side.
+        # the batch; what is tested here is the listener's side. reelq's probe of --public-url
+        # verifies it as for any HTTPS: --ca-file trusts it.
         p = self.spawn_run("m.yaml", "--mode", "callback", "--listen", f"127.0.0.1:{port}", "--public-url",
-                           f"https://127.0.0.1:{port}", "--tls-cert", cert, "--tls-key", key,
+                           f"https://127.0.0.1:{port}", "--tls-cert", cert, "--tls-key", key, "--ca-file", cert,
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         token = self.token()
         ctx = ssl.create_default_context(cafile=cert)

@@ -8,8 +8,8 @@ import sqlite3
 import subprocess
 import time
 
-from harness import REELQ, main, run
-from simharness import SimRunTest
+from harness import KEY, REELQ, main, run
+from simharness import SCALE, SimRunTest
 
 # Prompts a spreadsheet user will paste: commas, quotes, newlines, emoji, CJK, a formula-looking
 # start, tabs, trailing spaces. YAML double-quoted strings carry each one exactly.
@@ -114,7 +114,8 @@ class ReportsAndOperations(SimRunTest):
         self.start_sim()
         r = self.run_batch(manifest("r", {"ok": "fine", "bad": "VIOLATEME now", "refused": "REJECTME"}), expect=1)
         self.assertIn("  failures: CONTENT_VIOLATION 2\n  next, CONTENT_VIOLATION: edit those jobs in the manifest "
-                      f"(`reelq report --db {os.path.join(self.dir, 'q.db')} --batch r` gives each reason), then: "
+                      f"(`reelq status --failed --db {os.path.join(self.dir, 'q.db')} --batch r` gives each reason), "
+                      "then: "
                       f"reelq run {os.path.join(self.dir, 'm.yaml')} --replace-changed\n", r.stdout)
         created = self.sim.stats()["tasks_created"]
         r = self.reelq("retry", "--batch", "r", "--fail-code", "CONTENT-VIOLATION")
@@ -136,6 +137,51 @@ class ReportsAndOperations(SimRunTest):
                                     "j.job_id = 'bad' ORDER BY e.id").fetchall()
         self.assertEqual([h[0] for h in history].count("generateTask"), 2)
         self.assertIn(("retry",), history)
+
+    def test_status_failed_gives_each_reason_and_report_state_keeps_one_state(self):
+        self.start_sim()
+        self.run_batch(manifest("r", {"ok": "fine", "bad": "VIOLATEME now", "later": "fine too"}), expect=1)
+        db, yaml = os.path.join(self.dir, "q.db"), os.path.join(self.dir, "m.yaml")
+        r = self.reelq("status", "--failed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout,
+                         "batch r: 1 take failed\n"
+                         "JOB  TAKE  CODE               MESSAGE                                  WHAT TO TYPE\n"
+                         "bad     1  CONTENT_VIOLATION  Content does not meet safety guidelines  edit bad in "
+                         f"{yaml}, then: reelq run {yaml} --replace-changed\n")
+        r = self.reelq("status", "--failed", "--json")
+        self.assertEqual((r.returncode, r.stderr), (2, "reelq status: --failed is a table for people; `reelq report "
+                                                       "--state failed --format json` is its machine-readable form\n"))
+        r = self.reelq("report", "--state", "failed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        rows = list(csv.DictReader(io.StringIO(r.stdout)))
+        self.assertEqual([(row["job_id"], row["state"]) for row in rows], [("bad", "failed")])
+        r = self.reelq("report", "--state", "succeeded", "--format", "json")
+        self.assertEqual(sorted(t["job_id"] for t in json.loads(r.stdout)["batches"][0]["jobs"]), ["later", "ok"])
+        r = self.reelq("report", "--state", "done")
+        self.assertEqual((r.returncode, r.stdout), (2, ""))
+        self.assertEqual(r.stderr, "reelq: --state: unknown state 'done'; the states are: queued, submitting, running, "
+                                   "downloading, succeeded, failed, cancelled\n")
+
+    def test_the_commands_to_type_start_the_way_reelq_was_run(self):
+        # As the README has it: build/reelq, not on PATH. A `reelq ...` to type would not run.
+        bare = dict(os.environ, PATH="/usr/bin:/bin", APIXO_API_KEY=KEY)
+        here = os.path.dirname(REELQ)
+        me = os.path.join(os.path.realpath(here), os.path.basename(REELQ))
+        self.start_sim()
+        self.write("m.yaml", manifest("r", {"ok": "fine", "bad": "VIOLATEME now"}))
+        db, yaml = os.path.join(self.dir, "q.db"), os.path.join(self.dir, "m.yaml")
+        r = subprocess.run(["./" + os.path.basename(REELQ), "run", yaml, "--db", db, "--api-base", self.sim.base,
+                            "--time-scale", SCALE], cwd=here, env=bare, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn(f"  next, CONTENT_VIOLATION: edit those jobs in the manifest (`{me} status --failed --db {db} "
+                      f"--batch r` gives each reason), then: {me} run {yaml} --replace-changed\n", r.stdout)
+        r = subprocess.run([REELQ, "retry", "--db", db, "--job", "bad"], env=bare, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"Run them with: {REELQ} resume --db {db}\n", r.stdout)
+        # With this reelq on PATH (the harness puts it there, as an install would): plain `reelq`.
+        r = self.reelq("status")
+        self.assertIn(f"no runner active: `reelq resume --db {db} --batch r` continues it\n", r.stdout)
 
     def test_cancel_during_a_run_stops_queued_jobs_and_lets_running_ones_finish(self):
         self.start_sim("--concurrency", "2")

@@ -6,6 +6,7 @@
 
 #include "listen/image_base.h"
 #include "listen/inbox.h"
+#include "listen/probe.h"
 #include "listen/router.h"
 #include "listen/served_images.h"
 #include "listen/token.h"
@@ -170,4 +171,64 @@ TEST_CASE("image_base_url: paths map under the base; a changed or unreachable co
   CHECK(checks[2].problem ==
         "image " + (dir / "refs/c.png").string() + ": https://cdn.example.com/r/refs/c.png is unreachable (HTTP 404)");
   CHECK(cdn.requests.size() == 3);
+}
+
+TEST_CASE("the probe path answers only this run's challenge under the batch's token, and only to GET") {
+  std::string token(64, 'a');
+  ProbeSecret secret{std::string(64, 'c'), std::string(64, 'd')};
+  ListenRouter router(token, ImageTable{}, secret);
+  CHECK(probe_path(token, secret) == "/probe/" + token + "/" + secret.challenge);
+  CHECK(router.route({"GET", probe_path(token, secret), -1}).kind == RouteKind::probe);
+  CHECK(router.probe_answer() == secret.answer);
+  const std::vector<std::pair<std::string, std::string>> refused = {
+      {"HEAD", probe_path(token, secret)},
+      {"POST", probe_path(token, secret)},
+      {"GET", "/probe/" + token + "/" + secret.answer},
+      {"GET", "/probe/" + std::string(64, 'b') + "/" + secret.challenge},
+      {"GET", "/probe/" + token + "/" + secret.challenge.substr(1)},
+      {"GET", "/probe/" + token + "/"},
+      {"GET", "/probe/" + token},
+  };
+  for (const auto& [method, target] : refused) {
+    INFO(method << " " << target);
+    CHECK(router.route({method, target, -1}).kind == RouteKind::not_found);
+  }
+  // Without a probe secret there is no probe path, even for an empty challenge.
+  ListenRouter without(token, ImageTable{});
+  CHECK(without.route({"GET", "/probe/" + token + "/", -1}).kind == RouteKind::not_found);
+}
+
+TEST_CASE("the public URL probe passes only on this listener's answer and says what came back otherwise") {
+  ProbeSecret secret{"chal", "answer-1"};
+  std::string token(64, 'a');
+  test::FakeTransport http;
+  http.answer(200, "answer-1");
+  CHECK(probe_public_url(http, "https://tunnel.example", "127.0.0.1:8700", token, secret).ok());
+  REQUIRE(http.requests.size() == 1);
+  CHECK(http.requests[0].method == "GET");
+  CHECK(http.requests[0].url == "https://tunnel.example/probe/" + token + "/chal");
+  CHECK(http.requests[0].headers.empty());  // nothing but what the transport adds: no key, ever
+  http.fail(WireOutcome::not_sent, "Connection refused");
+  http.answer(404, "");
+  http.answer(200, "<html>\n<body>It works!</body></html>");
+  http.answer(200, "chal");  // an echo of the path's last segment is not the answer
+  std::vector<std::string> messages;
+  for (int i = 0; i < 4; ++i) {
+    auto st = probe_public_url(http, "https://tunnel.example", "127.0.0.1:8700", token, secret);
+    REQUIRE_FALSE(st.ok());
+    CHECK(st.error().kind == ErrorKind::usage);
+    CHECK(st.error().message.find(token) == std::string::npos);
+    messages.push_back(st.error().message);
+  }
+  std::string head =
+      "--public-url https://tunnel.example does not reach this run's listener on 127.0.0.1:8700: GET "
+      "https://tunnel.example/probe/TOKEN/CHALLENGE ";
+  CHECK(messages[0] == head + "failed: Connection refused");
+  CHECK(messages[1] == head + "answered HTTP 404");
+  CHECK(messages[2] == head +
+                           "answered HTTP 200 with \"<html> <body>It works!</body></html>\", not this listener's "
+                           "answer (another server answers there)");
+  CHECK(messages[3] == head +
+                           "answered HTTP 200 with \"chal\", not this listener's answer (another server answers "
+                           "there)");
 }

@@ -5,7 +5,7 @@
 using namespace reelq;
 
 TEST_CASE("after failures, each kind of remedy is one line with the command to type") {
-  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night"};
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "", 0};
   auto lines = next_steps({{"CONTENT_VIOLATION", 2},
                            {"DOWNLOAD_FAILED", 1},
                            {"RENDER_TIMEOUT", 1},
@@ -15,8 +15,8 @@ TEST_CASE("after failures, each kind of remedy is one line with the command to t
                           at);
   REQUIRE(lines.size() == 4);
   CHECK(lines[0] ==
-        "CONTENT_VIOLATION, INVALID_IMAGE_URL: edit those jobs in the manifest (`reelq report --db /home/me/reelq.db "
-        "--batch night` gives each reason), then: reelq run /home/me/night.yaml --replace-changed");
+        "CONTENT_VIOLATION, INVALID_IMAGE_URL: edit those jobs in the manifest (`reelq status --failed --db "
+        "/home/me/reelq.db --batch night` gives each reason), then: reelq run /home/me/night.yaml --replace-changed");
   CHECK(lines[1] ==
         "DOWNLOAD_FAILED: reelq retry --db /home/me/reelq.db --batch night --fail-code DOWNLOAD_FAILED (the same "
         "tasks, not paid again)");
@@ -30,7 +30,7 @@ TEST_CASE("after failures, each kind of remedy is one line with the command to t
 }
 
 TEST_CASE("a task the API stopped knowing is not resubmitted without a warning that it may be paid twice") {
-  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night"};
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "", 0};
   auto lines = next_steps({{"TASK_NOT_FOUND", 2}, {"RETRIES_EXHAUSTED", 1}}, at);
   REQUIRE(lines.size() == 2);
   CHECK(lines[0] ==
@@ -40,4 +40,41 @@ TEST_CASE("a task the API stopped knowing is not resubmitted without a warning t
         "TASK_NOT_FOUND: the API made these tasks, then said for 10 minutes that it did not know them; they may "
         "still render and be charged. Check your apixo dashboard first; only if they are not there: reelq retry "
         "--db /home/me/reelq.db --batch night --fail-code TASK_NOT_FOUND (may be charged twice)");
+}
+
+TEST_CASE("an image reelq served that the API could not fetch blames the public URL, not the manifest") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "https://tunnel.example", 2};
+  auto lines = next_steps({{"INVALID_IMAGE_URL", 2}}, at);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        "INVALID_IMAGE_URL: the API could not fetch the local images reelq served at https://tunnel.example (the "
+        "manifest is not the cause): check that this URL reaches --listen (the tunnel or proxy), then: reelq retry "
+        "--db /home/me/reelq.db --batch night --fail-code INVALID_IMAGE_URL");
+  // One served, one a URL written in the manifest: each its own remedy.
+  at.served_image_refusals = 1;
+  lines = next_steps({{"INVALID_IMAGE_URL", 2}}, at);
+  REQUIRE(lines.size() == 2);
+  CHECK(lines[0].starts_with("INVALID_IMAGE_URL: edit those jobs in the manifest"));
+  CHECK(lines[1].starts_with("INVALID_IMAGE_URL: the API could not fetch the local images reelq served at"));
+  CHECK(remedy_for("INVALID_IMAGE_URL", true) == Remedy::check_public_url);
+  CHECK(remedy_for("INVALID_IMAGE_URL", false) == Remedy::edit_job);
+}
+
+TEST_CASE("the advice for one failed take is the summary's, for that job alone") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "", 0};
+  CHECK(take_advice(remedy_for("CONTENT_VIOLATION", false), "f04", at) ==
+        "edit f04 in /home/me/night.yaml, then: reelq run /home/me/night.yaml --replace-changed");
+  CHECK(take_advice(remedy_for("INVALID_IMAGE_URL", true), "f04", at) ==
+        "check that --public-url reaches --listen, then: reelq retry --db /home/me/reelq.db --batch night --job f04");
+  CHECK(take_advice(remedy_for("DOWNLOAD_FAILED", false), "f04", at) ==
+        "reelq retry --db /home/me/reelq.db --batch night --job f04 (the same task, not paid again)");
+  CHECK(take_advice(remedy_for("RETRIES_EXHAUSTED", false), "f04", at) ==
+        "reelq retry --db /home/me/reelq.db --batch night --job f04 (submits it again)");
+  CHECK(take_advice(remedy_for("AMBIGUOUS_SUBMIT", false), "f04", at) ==
+        "check your apixo dashboard, then: reelq retry --db /home/me/reelq.db --batch night --job f04 (may be "
+        "charged twice)");
+  CHECK(take_advice(remedy_for("IMAGE_CHECK_FAILED", false), "f04", at) ==
+        "fix the image file, then: reelq retry --db /home/me/reelq.db --batch night --job f04");
+  CHECK(take_advice(remedy_for("RENDER_TIMEOUT", false), "f04", at) ==
+        "reelq resume --db /home/me/reelq.db --batch night (asks the API again)");
 }
