@@ -63,6 +63,16 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
                out->ambiguous, out->ambiguous == 1 ? "was" : "were", out->ambiguous == 1 ? "its" : "their",
                out->ambiguous == 1 ? "that" : "those", shell_word(db_path));
   }
+  if (out->unnamed) {
+    // Their first task exists and is paid for; the resume about to be suggested pays again.
+    fmt::print(io.out,
+               "{} of them {} made by the API without a taskId reelq can use: {} first task{} {} paid for and "
+               "cannot be collected, and resubmitting pays for another render. To keep from paying twice, cancel "
+               "{} instead: reelq cancel --db {} --job ID\n",
+               out->unnamed, out->unnamed == 1 ? "was" : "were", out->unnamed == 1 ? "its" : "their",
+               out->unnamed == 1 ? "" : "s", out->unnamed == 1 ? "is" : "are", out->unnamed == 1 ? "it" : "them",
+               shell_word(db_path));
+  }
   fmt::print(io.out, "Run them with: reelq resume --db {}{}\n", shell_word(db_path), scope(sel));
   return k_exit_ok;
 }

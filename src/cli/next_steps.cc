@@ -30,7 +30,7 @@ std::string join(const std::vector<std::string>& codes) {
 }  // namespace
 
 std::vector<std::string> next_steps(const std::map<std::string, int>& failures_by_code, const NextStepsContext& at) {
-  std::vector<std::string> fix, same, held, image, again;
+  std::vector<std::string> fix, same, held, unnamed, image, again;
   for (const auto& [code, n] : failures_by_code) {
     if (code == "RENDER_TIMEOUT" || n == 0) {
       continue;
@@ -41,6 +41,8 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
       same.push_back(code);
     } else if (code == "AMBIGUOUS_SUBMIT") {
       held.push_back(code);
+    } else if (code == k_task_id_unusable) {
+      unnamed.push_back(code);
     } else if (code == "IMAGE_CHECK_FAILED") {
       image.push_back(code);
     } else {
@@ -52,15 +54,16 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
   auto codes = [](const std::vector<std::string>& cs) {
     std::string out;
     for (const auto& c : cs) {
-      out += " --fail-code " + c;
+      out += " --fail-code " + shell_word(c);  // a code is the API's text: never a command of its own
     }
     return out;
   };
   std::vector<std::string> lines;
   if (!fix.empty()) {
-    lines.push_back(fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
-                                "reason), then: reelq run {} --replace-changed",
-                                join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
+    lines.push_back(
+        fmt::format("{}: edit those jobs in the manifest (`reelq report --db {} --batch {}` gives each "
+                    "reason), then: reelq run {} --replace-changed",
+                    join(fix), db, shell_word(at.batch), shell_word(at.manifest)));
   }
   if (!image.empty()) {
     lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(image), retry, codes(image)));
@@ -72,9 +75,16 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
     lines.push_back(fmt::format("{}: {}{} submits them again", join(again), retry, codes(again)));
   }
   if (!held.empty()) {
-    lines.push_back(fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
-                                "{}{} (may be charged twice)",
-                                join(held), retry, codes(held)));
+    lines.push_back(
+        fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, then "
+                    "{}{} (may be charged twice)",
+                    join(held), retry, codes(held)));
+  }
+  if (!unnamed.empty()) {
+    lines.push_back(
+        fmt::format("{}: the API made these tasks (paid for) without a taskId reelq can use, so they "
+                    "cannot be collected; {}{} submits them again and pays again",
+                    join(unnamed), retry, codes(unnamed)));
   }
   return lines;
 }

@@ -162,7 +162,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         "UPDATE jobs SET state = 'queued', task_id = NULL, attempts = 0, fail_code = NULL, fail_msg = NULL, "
         "next_at = NULL, submitted_at = NULL, completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, "
         "cost_time_ms = NULL, result_urls = NULL, ambiguous = ambiguous OR ?, "
-        "note = CASE WHEN ? THEN 'possible duplicate charge' WHEN state = 'cancelled' THEN NULL ELSE note END, "
+        "note = CASE WHEN ? != '' THEN ? WHEN state = 'cancelled' THEN NULL ELSE note END, "
         "updated_at = ? WHERE id = ?");
     SQLite::Statement drop_files(db, "DELETE FROM files WHERE job = ?");
     for (const Selected& s : *rows) {
@@ -183,10 +183,15 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         continue;
       }
       bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";
+      bool unnamed = s.fail_code == k_task_id_unusable;
+      std::string note = ambiguous ? "possible duplicate charge"
+                         : unnamed ? "charged twice: the first task was made without a usable taskId"
+                                   : "";
       requeue.bind(1, ambiguous ? 1 : 0);
-      requeue.bind(2, ambiguous ? 1 : 0);
-      requeue.bind(3, now);
-      requeue.bind(4, s.id);
+      requeue.bind(2, note);
+      requeue.bind(3, note);
+      requeue.bind(4, now);
+      requeue.bind(5, s.id);
       requeue.exec();
       requeue.reset();
       drop_files.bind(1, s.id);
@@ -195,6 +200,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       add_event(db, s.id, now, "retry", was, s.task_id, "requeued");
       ++out.requeued;
       out.ambiguous += ambiguous ? 1 : 0;
+      out.unnamed += unnamed ? 1 : 0;
     }
     tx.commit();
     return out;
@@ -269,9 +275,10 @@ Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, con
     // The events keep every submit, also those of a take requeued or replaced since; the price is
     // that of the take's input now (a replaced take may have changed tier: rare, and then approximate).
     SQLite::Statement q(db,
-                        "SELECT j.input_json, e.outcome = 'ok' FROM events e JOIN jobs j ON e.job = j.id "
-                        "WHERE (?1 IS NULL OR j.batch = ?1) AND ((e.endpoint = 'generateTask' AND e.outcome IN "
-                        "('ok', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
+                        "SELECT j.input_json, e.outcome IN ('ok', 'created_unnamed') FROM events e JOIN jobs j ON "
+                        "e.job = j.id WHERE (?1 IS NULL OR j.batch = ?1) AND ((e.endpoint = 'generateTask' AND "
+                        "e.outcome IN ('ok', 'created_unnamed', 'ambiguous')) OR (e.endpoint = 'recovery' AND "
+                        "e.outcome = 'ambiguous')) "
                         "ORDER BY e.id");
     if (batch) {
       q.bind(1, *batch);

@@ -8,6 +8,7 @@
 #include "api/request.h"
 #include "fetch/collect.h"
 #include "listen/served_images.h"
+#include "sched/unnamed_task.h"
 #include "util/json_strings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -21,7 +22,7 @@ constexpr int k_unusable_limit = 3;   // answers that do not answer, before the 
 // The longest pause a Retry-After can impose, in the API's time (scaled like every other
 // constant): one bad header must not stop a night's run for a day.
 constexpr double k_max_retry_after_s = 300;
-constexpr TimeMs k_tick_ms = 50;      // the longest the loop sleeps before looking again
+constexpr TimeMs k_tick_ms = 50;  // the longest the loop sleeps before looking again
 // Scaled seconds. An outage is said once a minute; the pause between tries grows to half a minute
 // (a try that cannot leave the machine costs the API nothing, so the return is seen soon).
 constexpr double k_outage_note_s = 60;
@@ -275,8 +276,7 @@ bool Runner::blocked_by_stale_renders(TimeMs now) const {
     queued += !j.foreign() && j.state == JobState::queued ? 1 : 0;
     stale += j.foreign() && at_api && now >= deadline_of(j) ? 1 : 0;
   }
-  return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 &&
-         stale >= m_config.settings.max_concurrent;
+  return queued > 0 && !m_credits_out && m_downloader.in_flight() == 0 && stale >= m_config.settings.max_concurrent;
 }
 
 TimeMs Runner::deadline_of(const JobRow& j) const {
@@ -500,8 +500,16 @@ void Runner::submit(size_t i) {
       u.completed_at = now;
       u.attempts = ++j.attempts;
       write(j.id, u, &e);
-      say(LogLevel::warn, "failed_at_submit", j, fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message),
-          *u.fail_code);
+      say(LogLevel::warn, "failed_at_submit", j,
+          fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message), *u.fail_code);
+      return;
+    case AnswerKind::created_unnamed:
+      // The task exists (it holds a slot) and is paid for: sending the submit again pays twice.
+      hold_unseen_slot(now, j.input_json);
+      u = hold_unnamed_task(r.answer.message, ++j.attempts, now);
+      j.state = JobState::failed;
+      write(j.id, u, &e);
+      say(LogLevel::warn, "failed_at_submit", j, *u.fail_msg, *u.fail_code);
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:
@@ -651,9 +659,10 @@ void Runner::on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, Time
   }
   u.state = j.state = JobState::failed;
   u.fail_code = a.fail_code;
-  u.fail_msg = fmt::format("{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
-                           "resubmitting",
-                           a.message, count, j.task_id, a.fail_code);
+  u.fail_msg = fmt::format(
+      "{} ({} times); task {} kept: `reelq retry --fail-code {}` asks again without "
+      "resubmitting",
+      a.message, count, j.task_id, a.fail_code);
   u.completed_at = now;
   write(j.id, u, &e);
   say(LogLevel::warn, "failed", j, fmt::format("failed: {} {}", *u.fail_code, *u.fail_msg), *u.fail_code);
@@ -723,7 +732,8 @@ void Runner::absorb_downloads() {
         m_failure_message = r.error;
       }
     } else if (r.ok) {
-      say(LogLevel::info, "done", *it, fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
+      say(LogLevel::info, "done", *it,
+          fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
     } else {
       say(LogLevel::warn, "download_failed", *it, fmt::format("download failed: {}", r.error),
           it->state == JobState::failed ? "DOWNLOAD_FAILED" : "");
@@ -738,7 +748,7 @@ void Runner::report_progress() {
   }
   m_last_progress = now;
   Progress p;
-  TimeMs remaining = 0;      // render time still to come, over every task of ours
+  TimeMs remaining = 0;        // render time still to come, over every task of ours
   TimeMs longest_running = 0;  // of the tasks at the API now: none can end before it does
   for (const auto& j : m_jobs) {
     if (j.foreign()) {
