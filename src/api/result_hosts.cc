@@ -1,5 +1,6 @@
 #include "api/result_hosts.h"
 
+#include <Poco/Exception.h>
 #include <Poco/URI.h>
 #include <arpa/inet.h>
 #include <fmt/format.h>

@@ -110,8 +110,8 @@ class HostileApi(SimRunTest):
                               "task (paid for) but reelq cannot ask about it; held, not resubmitted: `reelq retry` "
                               "resubmits it and pays for a second render")
         self.assertIn("TASK_ID_UNUSABLE: the API made these tasks (paid for) without a taskId reelq can use, so they "
-                      "cannot be collected; reelq retry --db q.db --batch hostile --fail-code TASK_ID_UNUSABLE "
-                      "submits them again and pays again", self.out)
+                      "cannot be collected; reelq retry --db " + os.path.join(self.dir, "q.db") + " --batch hostile "
+                      "--fail-code TASK_ID_UNUSABLE submits them again and pays again", self.out)
         self.assertNotIn("xxxxxxxxxx", self.out)
         # The made task is counted as created (paid), not as a possible charge.
         status = self.reelq("status", "--json")
@@ -121,7 +121,8 @@ class HostileApi(SimRunTest):
         self.assertEqual(retry.returncode, 0, retry.stderr)
         self.assertIn("1 of them was made by the API without a taskId reelq can use: its first task is paid for and "
                       "cannot be collected, and resubmitting pays for another render. To keep from paying twice, "
-                      "cancel it instead: reelq cancel --db q.db --job ID", retry.stdout)
+                      "cancel it instead: reelq cancel --db " + os.path.join(self.dir, "q.db") + " --job ID",
+                      retry.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
         (note,) = self.db().execute("SELECT note FROM jobs WHERE job_id = ?", held).fetchone()
         self.assertEqual(note, "charged twice: the first task was made without a usable taskId")
@@ -162,7 +163,7 @@ class HostileApi(SimRunTest):
         r = self.run_hostile("key-echo")
         self.assertEqual(r.returncode, 1, self.out)
         code, msg = self.db().execute("SELECT fail_code, fail_msg FROM jobs WHERE state = 'failed'").fetchone()
-        self.assertEqual(code, "Authorization: Bearer [redacted]?[2J" + "C" * 27 + "...")
+        self.assertEqual(code, "Authorization: Bearer [redacted]?[2J" + "C" * 28 + "...")
         self.assertTrue(msg.startswith("Authorization: Bearer [redacted] MMMM"), msg[:80])
         self.assertEqual(len(msg), 503)
         self.assertIn("unknown state 'Authorization: Bearer [redacted]?]0;owned?', treated as running", self.out)
