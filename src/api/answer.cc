@@ -33,6 +33,8 @@ std::string_view to_string(AnswerKind kind) {
       return "transient";
     case AnswerKind::ambiguous:
       return "ambiguous";
+    case AnswerKind::created_unnamed:
+      return "created_unnamed";
     case AnswerKind::unusable:
       return "unusable";
     case AnswerKind::unreachable:
@@ -158,8 +160,9 @@ std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int
 
 namespace {
 
-// What the exchange means; classify() then makes its message safe to show.
-Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
+// What the exchange means; classify() then makes its message safe to show. Excerpts of a page are
+// cut here, so the key is redacted from the body first: a cut must not leave a piece of it.
+Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
   Answer a;
   if (r.wire == WireOutcome::not_sent) {
     a.kind = AnswerKind::unreachable;
@@ -187,7 +190,8 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
     }
   } else {
     env = nullptr;
-    a.message = fmt::format("HTTP {} without an API envelope: {}", r.status, r.error.empty() ? excerpt(r.body) : r.error);
+    a.message = fmt::format("HTTP {} without an API envelope: {}", r.status,
+                            r.error.empty() ? excerpt(redact(r.body, secret)) : r.error);
   }
   const int h = r.status;
   const auto b = a.body_code;
@@ -199,16 +203,16 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
   } else if (either(h, b, [](int c) { return c == 402; })) {
     a.kind = AnswerKind::credits_exhausted;
   } else if (either(h, b, [](int c) { return c >= 500; })) {
-    // A gateway's 502/504 can come after the API acted on a submit; a 500/503 from the API is a refusal.
-    bool gateway = h == 502 || h == 504 || b == 502 || b == 504;
-    a.kind = endpoint == Endpoint::generate && gateway ? AnswerKind::ambiguous : AnswerKind::transient;
+    // To a submit, a 5xx may come after the API acted: see the last check below.
+    a.kind = AnswerKind::transient;
     a.retry_after_ms = parse_retry_after(r.header("Retry-After"), now_ms);
   } else if (either(h, b, [](int c) { return c >= 400; })) {
     classify_client_error(endpoint, h >= 400 ? h : *b, a);
   } else if (h >= 200 && h < 300 && env && b && *b >= 200 && *b < 300) {
     a.kind = AnswerKind::ok;
     if (endpoint == Endpoint::generate && parse_task_id(r.body).empty()) {
-      a.kind = AnswerKind::ambiguous;
+      // The API says it made the task: resubmitting would pay for a second one.
+      a.kind = AnswerKind::created_unnamed;
       a.message = "success without a usable taskId (none, or not a short printable id)";
     }
   } else if (h >= 200 && h < 300 && endpoint == Endpoint::generate) {
@@ -216,20 +220,40 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
   } else {
     a.kind = AnswerKind::transient;
     if (env && !b) {
-      a.message = fmt::format("HTTP {} with an unreadable code: {}", h, excerpt(r.body));
+      a.message = fmt::format("HTTP {} with an unreadable code: {}", h, excerpt(redact(r.body, secret)));
     }
+  }
+  // An answer to a submit that says no task was made (a refusal, an error to send again) counts
+  // as one only when it proves it: a proxy's 524 or 500 may come after the API made the task.
+  bool says_not_made = a.kind != AnswerKind::ok && a.kind != AnswerKind::created_unnamed;
+  if (endpoint == Endpoint::generate && says_not_made && !proves_not_created(h, env != nullptr, b)) {
+    a.kind = AnswerKind::ambiguous;
+    a.fail_code.clear();
   }
   return a;
 }
 
 }  // namespace
 
-Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms) {
-  Answer a = classify_exchange(endpoint, r, now_ms);
-  // The message quotes the API (or a gateway's page), and it is logged, printed and stored: an
-  // escape sequence in it must not drive the user's terminal, nor 10 KB of it fill a log line.
-  constexpr size_t k_max_message = 500;
-  a.message = printable_excerpt(a.message, k_max_message);
+bool proves_not_created(int http_status, bool has_envelope, std::optional<int> body_code) {
+  auto client_error = [](int c) { return c >= 400 && c < 500; };
+  if (body_code && client_error(*body_code)) {
+    return true;  // the API's own refusal, whatever status a gateway in front put on it
+  }
+  if (client_error(http_status) && has_envelope) {
+    return true;
+  }
+  // A gateway's own access and rate limits turn a request away before passing it on; its other
+  // pages (a 400 or 413 of its own) are rare and may not, so they count as ambiguous.
+  return http_status == 401 || http_status == 403 || http_status == 429;
+}
+
+Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
+  Answer a = classify_exchange(endpoint, r, now_ms, secret);
+  // The message quotes the API (or a gateway's page), and it is logged, printed and stored: the key
+  // echoed back must not appear in it, an escape sequence in it must not drive the user's
+  // terminal, nor 10 KB of it fill a log line.
+  a.message = answer_text(a.message, secret, k_max_answer_message);
   return a;
 }
 
@@ -301,18 +325,6 @@ std::vector<std::string> result_urls(const Object::Ptr& data, std::string& why) 
 
 }  // namespace
 
-std::string printable_excerpt(const std::string& text, size_t max) {
-  std::string out;
-  for (char c : text.substr(0, std::min(text.size(), max))) {
-    auto u = static_cast<unsigned char>(c);
-    out += u < 0x20 || u == 0x7f ? '?' : c;
-  }
-  if (text.size() > max) {
-    out += "...";
-  }
-  return out;
-}
-
 namespace {
 
 bool is_http_url(const std::string& url) {
@@ -323,10 +335,11 @@ bool is_http_url(const std::string& url) {
 }  // namespace
 
 std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
-                                            const std::string& expected_task_id, StatusProblem* problem) {
-  auto fail = [&](StatusProblem kind, std::string reason) -> std::optional<TaskStatus> {
+                                            const std::string& expected_task_id, StatusProblem* problem,
+                                            const std::string& secret) {
+  auto fail = [&](StatusProblem kind, const std::string& reason) -> std::optional<TaskStatus> {
     if (why) {
-      *why = std::move(reason);
+      *why = answer_text(reason, secret, k_max_answer_message);
     }
     if (problem) {
       *problem = kind;
@@ -347,8 +360,9 @@ std::optional<TaskStatus> parse_task_status(const std::string& body, std::string
   // job's video); one that names no task cannot be trusted to be about this one either.
   if (!expected_task_id.empty() && s.task_id != expected_task_id) {
     return fail(StatusProblem::foreign_task,
-                s.task_id.empty() ? "the answer names no taskId"
-                                  : fmt::format("the answer is about task '{}'", printable_excerpt(s.task_id)));
+                s.task_id.empty()
+                    ? "the answer names no taskId"
+                    : fmt::format("the answer is about task '{}'", answer_text(s.task_id, secret, k_max_answer_code)));
   }
   s.raw_state = as_string(data, "state");
   if (s.raw_state.empty()) {
@@ -360,8 +374,11 @@ std::optional<TaskStatus> parse_task_status(const std::string& body, std::string
             : st == "success"    ? TaskState::success
             : st == "failed"     ? TaskState::failed
                                  : TaskState::unknown;
-  s.fail_code = as_string(data, "failCode");
-  s.fail_msg = as_string(data, "failMsg");
+  // Kept, logged, stored and reported as they are from here on: made safe once, here. An API that
+  // echoes the request puts the key in them; a state or code is a short word, so more is cut.
+  s.raw_state = answer_text(s.raw_state, secret, k_max_answer_code);
+  s.fail_code = answer_text(as_string(data, "failCode"), secret, k_max_answer_code);
+  s.fail_msg = answer_text(as_string(data, "failMsg"), secret, k_max_answer_message);
   s.create_time = as_int(data, "createTime");
   s.complete_time = as_int(data, "completeTime");
   s.cost_time = as_int(data, "costTime");
@@ -382,7 +399,7 @@ std::optional<TaskStatus> parse_task_status(const std::string& body, std::string
   for (const std::string& url : s.result_urls) {
     if (!is_http_url(url)) {
       return fail(StatusProblem::no_result, fmt::format("success with a result URL that is not http(s): '{}'",
-                                                        printable_excerpt(url)));
+                                                        answer_text(url, secret, k_max_answer_code)));
     }
   }
   return s;

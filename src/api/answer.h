@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "api/answer_text.h"
 #include "api/transport.h"
 
 namespace reelq {
@@ -22,7 +23,10 @@ enum class AnswerKind {
   unauthorized,       // 401 / 403: stop everything
   not_found,          // 404 on statusTask: the API does not know the taskId
   transient,          // 5xx, HTML, malformed body, reset, timeout: retry with backoff
-  ambiguous,          // a generateTask that went out and got no usable answer: the task may exist
+  ambiguous,          // a generateTask answered by anything that does not prove the task was not
+                      // made (no answer, any 5xx, a gateway's page, an unreadable 2xx): it may exist
+  created_unnamed,    // a generateTask answered with a success envelope but no usable taskId: the
+                      // task exists and is paid for, and cannot be asked about (never resubmitted)
   unusable,           // a 2xx statusTask answer that does not say what was asked: it names another
                       // task, or reports success without a readable http(s) result URL. Asked
                       // again a few times, then the take fails with the taskId kept (never resubmitted)
@@ -36,18 +40,28 @@ struct Answer {
   AnswerKind kind = AnswerKind::transient;
   int http_status = 0;                         // 0 when no answer came
   std::optional<int> body_code;                // the envelope's "code", when the body had one
-  std::string message;                         // the envelope's message, or reelq's account of what went wrong
+  std::string message;                         // the envelope's message, or reelq's account of what went wrong;
+                                               // redacted, printable, at most k_max_answer_message bytes
   std::string fail_code;                       // content_rejected: CONTENT_VIOLATION; unusable:
                                                // STATUS_MISMATCH or RESULT_UNREADABLE
   std::optional<std::int64_t> retry_after_ms;  // from a Retry-After header
   bool sent = true;                            // false: the request never left (safe to resend, even a submit)
 };
 
-// Classifies one exchange. For Endpoint::generate, an answer that leaves open whether a task was
-// made is `ambiguous`: no answer after the request went out, a 2xx without a readable taskId, or
-// a gateway's 502/504 (the API behind it may have acted). A request that never left is
+// Classifies one exchange. For Endpoint::generate, only an answer that proves no task was made is
+// a refusal (see proves_not_created); any other answer that is not a success is `ambiguous`, and a
+// success envelope without a usable taskId is `created_unnamed`. A request that never left is
 // `unreachable` with sent = false, whatever the endpoint; its message is the transport's reason.
-Answer classify(Endpoint endpoint, const HttpResponse& response, std::int64_t now_ms);
+// The message is made safe with answer_text(): `secret` (the API key) never appears in it.
+Answer classify(Endpoint endpoint, const HttpResponse& response, std::int64_t now_ms, const std::string& secret = "");
+
+// Whether an answer to a submit proves that the API made no task, so sending it again cannot pay
+// twice. Only a refusal does: an API envelope whose code is 4xx (the API itself refused, whatever
+// status a gateway put on it), any 4xx with an envelope, or a gateway's 401, 403 or 429 (access and
+// rate limits are decided before a request is passed on). A 5xx of any kind, enveloped or not
+// (500, 503, a proxy's 502/504/520-526 after it forwarded), a 3xx or 1xx, or a 4xx page from
+// something else does not prove it.
+bool proves_not_created(int http_status, bool has_envelope, std::optional<int> body_code);
 
 // Retry-After as milliseconds from now: delta-seconds or an HTTP-date; nullopt when absent or bad.
 std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int64_t now_ms);
@@ -58,9 +72,10 @@ enum class TaskState { pending, processing, success, failed, unknown };
 struct TaskStatus {
   std::string task_id;
   TaskState state = TaskState::unknown;
-  std::string raw_state;  // as the API spelled it (kept for unknown states, which count as running)
+  std::string raw_state;  // as the API spelled it (kept for unknown states, which count as running),
+                          // made safe: see parse_task_status
   std::vector<std::string> result_urls;
-  std::string fail_code;  // an open set: stored as given
+  std::string fail_code;  // an open set: stored as given, made safe (see parse_task_status)
   std::string fail_msg;
   std::optional<std::int64_t> create_time;  // Unix ms
   std::optional<std::int64_t> complete_time;
@@ -74,13 +89,12 @@ enum class StatusProblem { none, garbled, foreign_task, no_result };
 // Parses the "data" of a successful statusTask answer (also the body of a callback). Returns
 // nullopt with `why` (and `problem`) set when the data is unusable: no taskId, no state, a taskId
 // other than `expected_task_id` (when that is not empty), or success without an http(s) result URL.
+// Every text kept from it (raw_state, fail_code, fail_msg, and `why`) is made safe with
+// answer_text(): `secret` (the API key) redacted, printable, states and codes cut to
+// k_max_answer_code bytes and failMsg to k_max_answer_message.
 std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
-                                            const std::string& expected_task_id = "",
-                                            StatusProblem* problem = nullptr);
-
-// `text` cut to at most `max` bytes with "..." and made printable (control bytes as '?'), for
-// echoing values an answer chose (a 10 KB taskId, one with NUL) into messages and logs.
-std::string printable_excerpt(const std::string& text, size_t max = 64);
+                                            const std::string& expected_task_id = "", StatusProblem* problem = nullptr,
+                                            const std::string& secret = "");
 
 // The taskId of a successful generateTask answer, or "" when there is none.
 std::string parse_task_id(const std::string& body);

@@ -10,6 +10,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/result_hosts.h"
+
 namespace reelq {
 
 HttpApiClient::HttpApiClient(HttpTransport& transport, std::string base_url, std::string api_key, Clock& clock)
@@ -35,8 +37,7 @@ HttpResponse HttpApiClient::exchange(const std::string& method, const std::strin
 SubmitResult HttpApiClient::submit(const std::string& model, const std::string& body) {
   HttpResponse r = exchange("POST", "/api/v1/generateTask/" + model, body);
   SubmitResult out;
-  out.answer = classify(Endpoint::generate, r, m_clock.now_ms());
-  out.answer.message = redact(std::move(out.answer.message), m_key);
+  out.answer = classify(Endpoint::generate, r, m_clock.now_ms(), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     out.task_id = parse_task_id(r.body);
   }
@@ -48,23 +49,29 @@ StatusResult HttpApiClient::status(const std::string& model, const std::string& 
   Poco::URI::encode(task_id, "&=?#+/", encoded);
   HttpResponse r = exchange("GET", "/api/v1/statusTask/" + model + "?taskId=" + encoded, "");
   StatusResult out;
-  out.answer = classify(Endpoint::status, r, m_clock.now_ms());
-  out.answer.message = redact(std::move(out.answer.message), m_key);
-  if (out.answer.kind == AnswerKind::ok) {
-    std::string why;
-    StatusProblem problem = StatusProblem::none;
-    out.status = parse_task_status(r.body, &why, task_id, &problem);
-    if (out.status) {
-      out.status->fail_msg = redact(std::move(out.status->fail_msg), m_key);
-    } else {
-      // A garbled envelope is the network's or a gateway's doing: ask again. One that reads fine
-      // but does not answer (another task, a success without a result) is the API's: see runner.
-      out.answer.kind = problem == StatusProblem::garbled ? AnswerKind::transient : AnswerKind::unusable;
-      out.answer.fail_code = problem == StatusProblem::foreign_task ? "STATUS_MISMATCH"
-                             : problem == StatusProblem::no_result  ? "RESULT_UNREADABLE"
-                                                                    : "";
-      out.answer.message = redact(fmt::format("unusable status answer: {}", why), m_key);
+  out.answer = classify(Endpoint::status, r, m_clock.now_ms(), m_key);
+  if (out.answer.kind != AnswerKind::ok) {
+    return out;
+  }
+  std::string why;
+  StatusProblem problem = StatusProblem::none;
+  out.status = parse_task_status(r.body, &why, task_id, &problem, m_key);
+  if (out.status && out.status->state == TaskState::success) {
+    // The answer chose these URLs: too many, or on this machine's network, is not a result.
+    why = result_urls_problem(out.status->result_urls, m_base, m_key);
+    if (!why.empty()) {
+      out.status.reset();
+      problem = StatusProblem::no_result;
     }
+  }
+  if (!out.status) {
+    // A garbled envelope is the network's or a gateway's doing: ask again. One that reads fine
+    // but does not answer (another task, a success without a result) is the API's: see runner.
+    out.answer.kind = problem == StatusProblem::garbled ? AnswerKind::transient : AnswerKind::unusable;
+    out.answer.fail_code = problem == StatusProblem::foreign_task ? "STATUS_MISMATCH"
+                           : problem == StatusProblem::no_result  ? "RESULT_UNREADABLE"
+                                                                  : "";
+    out.answer.message = fmt::format("unusable status answer: {}", why);
   }
   return out;
 }
@@ -72,8 +79,7 @@ StatusResult HttpApiClient::status(const std::string& model, const std::string& 
 BalanceResult HttpApiClient::balance() {
   HttpResponse r = exchange("GET", "/api/v1/apikeys/current-balance", "");
   BalanceResult out;
-  out.answer = classify(Endpoint::balance, r, m_clock.now_ms());
-  out.answer.message = redact(std::move(out.answer.message), m_key);
+  out.answer = classify(Endpoint::balance, r, m_clock.now_ms(), m_key);
   if (out.answer.kind == AnswerKind::ok) {
     out.balance = parse_balance(r.body);
     if (!out.balance) {
@@ -89,7 +95,8 @@ Result<std::string> load_api_key(const std::string& key_file) {
   if (!key_file.empty()) {
     std::ifstream in(key_file);
     if (!in) {
-      return Error{ErrorKind::usage, fmt::format("cannot read the API key file {}: {}", key_file, std::strerror(errno))};
+      return Error{ErrorKind::usage,
+                   fmt::format("cannot read the API key file {}: {}", key_file, std::strerror(errno))};
     }
     std::ostringstream s;
     s << in.rdbuf();
@@ -112,16 +119,6 @@ Result<std::string> load_api_key(const std::string& key_file) {
 bool key_file_is_private(const std::string& key_file) {
   struct stat st = {};
   return !key_file.empty() && ::stat(key_file.c_str(), &st) == 0 && (st.st_mode & 077) == 0;
-}
-
-std::string redact(std::string text, const std::string& secret) {
-  if (secret.empty()) {
-    return text;
-  }
-  for (size_t at = text.find(secret); at != std::string::npos; at = text.find(secret, at)) {
-    text.replace(at, secret.size(), "[redacted]");
-  }
-  return text;
 }
 
 }  // namespace reelq

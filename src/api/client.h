@@ -65,9 +65,4 @@ Result<std::string> load_api_key(const std::string& key_file);
 // (no group or other bits). A key from the environment says nothing either way.
 bool key_file_is_private(const std::string& key_file);
 
-// `text` with every occurrence of `secret` replaced by "[redacted]". Applied to every message meant
-// for people (logs, the database, reports), in case an answer echoes the request back; never to
-// bodies that are parsed.
-std::string redact(std::string text, const std::string& secret);
-
 }  // namespace reelq

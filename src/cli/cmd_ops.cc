@@ -75,6 +75,16 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
                out->lost == 1 ? "it" : "they", out->lost == 1 ? "renders" : "render", reelq_command(),
                shell_word(db_path));
   }
+  if (out->unnamed) {
+    // Their first task exists and is paid for; the resume about to be suggested pays again.
+    fmt::print(io.out,
+               "{} of them {} made by the API without a taskId reelq can use: {} first task{} {} paid for and "
+               "cannot be collected, and resubmitting pays for another render. To keep from paying twice, cancel "
+               "{} instead: {} cancel --db {} --job ID\n",
+               out->unnamed, out->unnamed == 1 ? "was" : "were", out->unnamed == 1 ? "its" : "their",
+               out->unnamed == 1 ? "" : "s", out->unnamed == 1 ? "is" : "are", out->unnamed == 1 ? "it" : "them",
+               reelq_command(), shell_word(db_path));
+  }
   fmt::print(io.out, "Run them with: {} resume --db {}{}\n", reelq_command(), shell_word(db_path), scope(sel));
   return k_exit_ok;
 }

@@ -54,6 +54,9 @@ Remedy remedy_for(std::string_view code, bool served_image) {
   if (code == "TASK_NOT_FOUND") {
     return Remedy::task_lost;
   }
+  if (code == k_task_id_unusable) {
+    return Remedy::task_unnamed;
+  }
   if (code == "IMAGE_CHECK_FAILED") {
     return Remedy::fix_image_file;
   }
@@ -79,7 +82,7 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
   auto codes = [](const std::vector<std::string>& cs) {
     std::string out;
     for (const auto& c : cs) {
-      out += " --fail-code " + c;
+      out += " --fail-code " + shell_word(c);  // a code is the API's text: never a command of its own
     }
     return out;
   };
@@ -124,6 +127,12 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
                         "they are not there: {}{} (may be charged twice)",
                         join(cs), retry, codes(cs)));
         break;
+      case Remedy::task_unnamed:
+        lines.push_back(
+            fmt::format("{}: the API made these tasks (paid for) without a taskId reelq can use, so they "
+                        "cannot be collected; {}{} submits them again and pays again",
+                        join(cs), retry, codes(cs)));
+        break;
       case Remedy::ask_again:
         break;  // the summary has its own line for renders given up on
     }
@@ -150,6 +159,10 @@ std::string take_advice(Remedy remedy, const std::string& job_id, const NextStep
     case Remedy::task_lost:
       return fmt::format("check your apixo dashboard first (the API made this task); only if it is not there: {} "
                          "(may be charged twice)",
+                         retry);
+    case Remedy::task_unnamed:
+      return fmt::format("its first task was made and paid for but cannot be collected: {} submits it again and "
+                         "pays again (or cancel it)",
                          retry);
     case Remedy::ask_again:
       return fmt::format("{} resume --db {} --batch {} (asks the API again)", reelq_command(), shell_word(at.db),

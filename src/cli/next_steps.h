@@ -28,6 +28,7 @@ enum class Remedy {
   submit_again,      // nothing was paid or the API failed: retry submits it again
   check_dashboard,   // the API may have made the task: retry may be charged twice
   task_lost,         // the API made the task, then denied it for minutes: retry may be charged twice
+  task_unnamed,      // the API made the task without a usable taskId: retry pays for another render
   ask_again,         // RENDER_TIMEOUT: resume asks the API about the kept taskId
 };
 

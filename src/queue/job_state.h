@@ -26,4 +26,9 @@ inline bool fail_keeps_task(std::string_view fail_code) {
   return fail_code == "STATUS_MISMATCH" || fail_code == "RESULT_UNREADABLE" || fail_code == "RENDER_TIMEOUT";
 }
 
+// The fail code of a take whose submit the API answered with success but no usable taskId: the
+// task exists and is paid for, and reelq cannot ask about it. Nothing resubmits it by itself;
+// `reelq retry` does, and says first that this pays for a second render.
+inline constexpr std::string_view k_task_id_unusable = "TASK_ID_UNUSABLE";
+
 }  // namespace reelq

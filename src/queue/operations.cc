@@ -162,7 +162,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
         "UPDATE jobs SET state = 'queued', task_id = NULL, attempts = 0, fail_code = NULL, fail_msg = NULL, "
         "next_at = NULL, submitted_at = NULL, completed_at = NULL, api_create_time = NULL, api_complete_time = NULL, "
         "cost_time_ms = NULL, result_urls = NULL, ambiguous = ambiguous OR ?, "
-        "note = CASE WHEN ? THEN 'possible duplicate charge' WHEN state = 'cancelled' THEN NULL ELSE note END, "
+        "note = CASE WHEN ? != '' THEN ? WHEN state = 'cancelled' THEN NULL ELSE note END, "
         "updated_at = ? WHERE id = ?");
     SQLite::Statement drop_files(db, "DELETE FROM files WHERE job = ?");
     for (const Selected& s : *rows) {
@@ -186,10 +186,15 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       // A task the API gave an id for existed: if a lagging replica was all that said 404, the
       // old task renders beside the new one.
       bool lost = s.fail_code == "TASK_NOT_FOUND";
+      bool unnamed = s.fail_code == k_task_id_unusable;
+      std::string note = ambiguous || lost ? "possible duplicate charge"
+                         : unnamed         ? "charged twice: the first task was made without a usable taskId"
+                                           : "";
       requeue.bind(1, ambiguous ? 1 : 0);
-      requeue.bind(2, ambiguous || lost ? 1 : 0);
-      requeue.bind(3, now);
-      requeue.bind(4, s.id);
+      requeue.bind(2, note);
+      requeue.bind(3, note);
+      requeue.bind(4, now);
+      requeue.bind(5, s.id);
       requeue.exec();
       requeue.reset();
       drop_files.bind(1, s.id);
@@ -199,6 +204,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       ++out.requeued;
       out.ambiguous += ambiguous ? 1 : 0;
       out.lost += lost ? 1 : 0;
+      out.unnamed += unnamed ? 1 : 0;
     }
     tx.commit();
     return out;
@@ -277,14 +283,14 @@ Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, con
     // the API's state as spelled; a callback is confirmed by such a statusTask, so it is there too).
     SQLite::Statement q(
         db,
-        "SELECT j.input_json, e.outcome = 'ok', coalesce(j.request_body, ''), "
+        "SELECT j.input_json, e.outcome IN ('ok', 'created_unnamed'), coalesce(j.request_body, ''), "
         "(SELECT lower(s.message) FROM events s WHERE s.job = e.job AND s.task_id = e.task_id "
         "AND e.outcome = 'ok' AND s.endpoint = 'statusTask' AND s.outcome = 'ok' "
         "AND lower(s.message) IN ('success', 'failed') ORDER BY s.id DESC LIMIT 1) "
         "FROM events e JOIN jobs j ON e.job = j.id "
         "WHERE (?1 IS NULL OR j.batch = ?1) AND (?2 IS NULL OR e.at >= ?2) AND (?3 IS NULL OR e.at < ?3) "
         "AND ((e.endpoint = 'generateTask' AND e.outcome IN "
-        "('ok', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
+        "('ok', 'created_unnamed', 'ambiguous')) OR (e.endpoint = 'recovery' AND e.outcome = 'ambiguous')) "
         "ORDER BY e.id");
     if (batch) {
       q.bind(1, *batch);

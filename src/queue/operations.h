@@ -28,6 +28,7 @@ struct RetryOutcome {
   int requeued = 0;     // back to `queued`: the next run submits them again
   int ambiguous = 0;    // of those, held as AMBIGUOUS_SUBMIT: their first submit may have made a task
   int lost = 0;         // of those, TASK_NOT_FOUND: their task was made and may yet render (paid twice)
+  int unnamed = 0;      // of those, held as TASK_ID_UNUSABLE: their first submit made a task (paid)
   int to_download = 0;  // their task succeeded but the download failed: back to `downloading`
   int to_poll = 0;      // their task's answers were unusable (fail_keeps_task): back to `running`
   int not_failed = 0;   // selected by --job but not failed: left alone
@@ -37,7 +38,8 @@ struct RetryOutcome {
 // failed is not resubmitted (that would pay twice): it returns to `downloading`; one whose status
 // answers were unusable (fail_keeps_task) returns to `running` and is asked again. A take held as
 // AMBIGUOUS_SUBMIT, or whose task the API stopped knowing (TASK_NOT_FOUND), is resubmitted and
-// flagged "possible duplicate charge". With include_cancelled,
+// flagged "possible duplicate charge"; one held as TASK_ID_UNUSABLE is resubmitted and noted
+// "charged twice" (its first task was made). With include_cancelled,
 // cancelled takes (which never reached the API) are requeued too. A --job that names no job of the
 // batch is a usage error and nothing changes.
 Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobSelector& sel);

@@ -241,7 +241,7 @@ Result<std::vector<std::pair<TimeMs, std::string>>> RunStore::recent_ambiguous_s
     std::vector<std::pair<TimeMs, std::string>> out;
     SQLite::Statement q(m_db,
                         "SELECT e.at, j.input_json FROM events e JOIN jobs j ON e.job = j.id WHERE e.at > ? AND "
-                        "e.outcome = 'ambiguous' AND e.endpoint IN ('generateTask', 'recovery')");
+                        "e.outcome IN ('ambiguous', 'created_unnamed') AND e.endpoint IN ('generateTask', 'recovery')");
     q.bind(1, since);
     while (q.executeStep()) {
       out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());

@@ -163,7 +163,8 @@ class RunStore {
   // (outcome `unreachable`) are not among them.
   Result<std::vector<TimeMs>> recent_requests(TimeMs since);
 
-  // Submits whose fate was unknown (ambiguous), recorded since `since`: when, and the job's input.
+  // Submits whose fate was unknown (ambiguous) or that made a task reelq cannot name
+  // (created_unnamed), recorded since `since`: when, and the job's input. Each may hold an API slot.
   Result<std::vector<std::pair<TimeMs, std::string>>> recent_ambiguous_submits(TimeMs since);
 
   struct Counts {

@@ -9,6 +9,7 @@
 #include "fetch/collect.h"
 #include "listen/served_images.h"
 #include "sched/render_time.h"
+#include "sched/unnamed_task.h"
 #include "util/json_strings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -513,6 +514,14 @@ void Runner::submit(size_t i) {
       write(j.id, u, &e);
       say(LogLevel::warn, "failed_at_submit", j,
           fmt::format("failed at submit: {} ({})", *u.fail_code, r.answer.message), *u.fail_code);
+      return;
+    case AnswerKind::created_unnamed:
+      // The task exists (it holds a slot) and is paid for: sending the submit again pays twice.
+      hold_unseen_slot(now, j.input_json);
+      u = hold_unnamed_task(r.answer.message, ++j.attempts, now);
+      j.state = JobState::failed;
+      write(j.id, u, &e);
+      say(LogLevel::warn, "failed_at_submit", j, *u.fail_msg, *u.fail_code);
       return;
     case AnswerKind::transient:
     case AnswerKind::ambiguous:

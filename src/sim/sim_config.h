@@ -29,16 +29,21 @@ struct FaultRates {
 // normal jobs.
 enum class SimHostile {
   none,
-  result_not_json,  // task 1's success carries a resultJson that is not JSON
-  no_result_urls,   // task 1's success carries resultJson "{}"
-  file_result_url,  // task 1's success points at file:///etc/passwd
-  foreign_task,     // every status answer about task 1 is another task's (or a made-up one)
-  flip_state,       // task 1 says success once, then processing again
-  unknown_state,    // task 1 is in state "queued_for_gpu" until it is done
-  bad_task_id,      // the first submit creates a task but answers with a 10 KB taskId holding NUL
-  retry_after_day,  // the first submit/status request answers 429 with Retry-After: 86400
-  code_429_in_200,  // the first submit/status request answers HTTP 200 with {"code":429,...}
-  huge_body,        // the first status answer is 100 MB long
+  result_not_json,           // task 1's success carries a resultJson that is not JSON
+  no_result_urls,            // task 1's success carries resultJson "{}"
+  file_result_url,           // task 1's success points at file:///etc/passwd
+  foreign_task,              // every status answer about task 1 is another task's (or a made-up one)
+  flip_state,                // task 1 says success once, then processing again
+  unknown_state,             // task 1 is in state "queued_for_gpu" until it is done
+  bad_task_id,               // the first submit creates a task but answers with a 10 KB taskId holding NUL
+  retry_after_day,           // the first submit/status request answers 429 with Retry-After: 86400
+  code_429_in_200,           // the first submit/status request answers HTTP 200 with {"code":429,...}
+  huge_body,                 // the first status answer is 100 MB long
+  gateway_524_after_create,  // the first submit creates the task, then a proxy answers an HTML 524
+  success_no_task_id,        // the first submit creates the task and answers success with data {}
+  key_echo,                  // task 1's state, then its failCode and a 100 KB failMsg, echo the Authorization
+                             // header with escape sequences
+  many_result_urls,          // task 1's success carries 3000 resultUrls
   // Task 1 exists, renders and is charged, but its status answers 404 "Task not found": like an
   // API replica that has not seen it yet, or another key of the same account.
   late_task,  // ... for its first 240 s (scaled) after it was created, then as ever

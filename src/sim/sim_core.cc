@@ -69,6 +69,10 @@ const std::vector<std::pair<std::string, SimHostile>>& hostile_table() {
       {"huge-body", SimHostile::huge_body},
       {"late-task", SimHostile::late_task},
       {"lost-task", SimHostile::lost_task},
+      {"gateway-524-after-create", SimHostile::gateway_524_after_create},
+      {"success-no-taskid", SimHostile::success_no_task_id},
+      {"key-echo", SimHostile::key_echo},
+      {"many-result-urls", SimHostile::many_result_urls},
       {"escaping-result-url", SimHostile::escaping_result_url},
       {"redirect-loop", SimHostile::redirect_loop},
       {"redirect-to-file", SimHostile::redirect_to_file},
@@ -255,6 +259,9 @@ struct SimCore::Impl {
   bool hostile_on_first(const std::string& id, SimHostile h) const { return config.hostile == h && is_first_task(id); }
 
   std::string task_json(const SimTask& t, TimeMs now) const {
+    if (hostile_on_first(t.id, SimHostile::key_echo)) {
+      return key_echo_json(t, now);
+    }
     if (now < t.done_at) {
       const char* state = hostile_on_first(t.id, SimHostile::unknown_state) ? "queued_for_gpu"
                           : now < t.processing_at                           ? "pending"
@@ -271,6 +278,14 @@ struct SimCore::Impl {
       url = fmt::format("{}/files/{}/../../../../etc/passwd?expires={}", public_base, t.id, t.expires_at);
     }
     std::string result = fmt::format(R"({{"resultUrls":[{}]}})", json_quote(url));
+    if (hostile_on_first(t.id, SimHostile::many_result_urls)) {
+      std::string urls;
+      for (int i = 0; i < 3000; ++i) {
+        urls += (i ? "," : "") +
+                json_quote(fmt::format("{}/files/{}/{}.mp4?expires={}", public_base, t.id, i, t.expires_at));
+      }
+      result = fmt::format(R"({{"resultUrls":[{}]}})", urls);
+    }
     if (hostile_on_first(t.id, SimHostile::result_not_json)) {
       result = "resultUrls: not JSON {";
     } else if (hostile_on_first(t.id, SimHostile::no_result_urls)) {
@@ -281,6 +296,20 @@ struct SimCore::Impl {
     return fmt::format(
         R"({{"taskId":{},"state":"success","resultJson":{},"createTime":{},"completeTime":{},"costTime":{}}})",
         json_quote(t.id), json_quote(result), t.created, t.done_at, t.done_at - t.created);
+  }
+
+  // An API that echoes the request's Authorization header into the task's own words, with
+  // escape sequences (a window title, a screen clear) and without a bound on length.
+  std::string key_echo_json(const SimTask& t, TimeMs now) const {
+    std::string echo = "Authorization: Bearer " + keys[t.key].key;
+    if (now < t.done_at) {
+      return fmt::format(R"({{"taskId":{},"state":{},"createTime":{}}})", json_quote(t.id),
+                         json_quote(echo + "\x1b]0;owned\x07"), t.created);
+    }
+    return fmt::format(
+        R"({{"taskId":{},"state":"failed","failCode":{},"failMsg":{},"createTime":{},"completeTime":{}}})",
+        json_quote(t.id), json_quote(echo + "\x1b[2J" + std::string(200, 'C')),
+        json_quote(echo + " " + std::string(100 * 1024, 'M')), t.created, t.done_at);
   }
 
   std::string envelope(const std::string& data) const {
@@ -370,6 +399,19 @@ struct SimCore::Impl {
     tasks.emplace(t.id, std::move(t));
     save_state();  // before the answer: a task the client may learn of outlives a restart
     outcome = "ok";
+    if (config.hostile == SimHostile::gateway_524_after_create && task_order.size() == 1) {
+      // The API made the task; the proxy in front gave up waiting for its answer.
+      outcome = "hostile_gateway_524_after_create";
+      SimReply r = json_reply(524,
+                              "<!DOCTYPE html><html><head><title>error code: 524</title></head><body>A timeout "
+                              "occurred</body></html>");
+      r.content_type = "text/html";
+      return r;
+    }
+    if (config.hostile == SimHostile::success_no_task_id && task_order.size() == 1) {
+      outcome = "hostile_success_no_task_id";
+      return json_reply(200, envelope("{}"));
+    }
     if (config.hostile == SimHostile::bad_task_id && task_order.size() == 1) {
       // The task exists and is charged; the answer names it with an id no client can keep.
       outcome = "hostile_bad_task_id";

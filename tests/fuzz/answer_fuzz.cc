@@ -22,6 +22,7 @@ using reelq::fuzz::to_number;
 namespace {
 
 constexpr std::int64_t k_now_ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+const std::string k_secret = "sk-fuzz";               // an answer that echoes it must not show it
 
 struct Exchange {
   Endpoint endpoint = Endpoint::status;
@@ -77,7 +78,8 @@ bool is_http(const std::string& url) {
 }
 
 void check_classify(const Exchange& x) {
-  Answer a = classify(x.endpoint, x.response, k_now_ms);
+  Answer a = classify(x.endpoint, x.response, k_now_ms, k_secret);
+  require(a.message.find(k_secret) == std::string::npos, "an answer's message never holds the key");
   if (x.response.wire == WireOutcome::not_sent) {
     require(a.kind == AnswerKind::unreachable && !a.sent, "a request that never left is unreachable");
     require(printable(a.message), "an answer's message is printable");
@@ -91,6 +93,11 @@ void check_classify(const Exchange& x) {
             "an ok submit has a taskId reelq can keep");
     require(a.kind != AnswerKind::transient || x.response.wire == WireOutcome::answered,
             "a submit with no answer is ambiguous, never plainly transient");
+    bool says_not_made = a.kind != AnswerKind::ok && a.kind != AnswerKind::created_unnamed &&
+                         a.kind != AnswerKind::ambiguous && a.kind != AnswerKind::unreachable;
+    auto client_error = [](int c) { return c >= 400 && c < 500; };
+    require(!says_not_made || client_error(a.http_status) || (a.body_code && client_error(*a.body_code)),
+            "a submit counts as not made only when a refusal proves it");
   }
   if (a.kind == AnswerKind::content_rejected) {
     require(a.fail_code == "CONTENT_VIOLATION", "a content refusal carries its fail code");
@@ -100,13 +107,19 @@ void check_classify(const Exchange& x) {
 void check_status(const Exchange& x) {
   std::string why;
   StatusProblem problem = StatusProblem::none;
-  auto s = parse_task_status(x.response.body, &why, x.expected_task_id, &problem);
+  auto s = parse_task_status(x.response.body, &why, x.expected_task_id, &problem, k_secret);
   if (!s) {
     require(!why.empty() && problem != StatusProblem::none, "an unusable status says why");
     return;
   }
   require(x.expected_task_id.empty() || s->task_id == x.expected_task_id, "a status is about the task asked");
   require(!s->raw_state.empty(), "a status has a state");
+  require(s->raw_state.size() <= 67 && s->fail_code.size() <= 67 && s->fail_msg.size() <= 503,
+          "a state, a failCode and a failMsg are bounded");
+  require(printable(s->raw_state) && printable(s->fail_code) && printable(s->fail_msg),
+          "a state, a failCode and a failMsg are printable");
+  require((s->raw_state + s->fail_code + s->fail_msg).find(k_secret) == std::string::npos,
+          "a status's texts never hold the key");
   if (s->state == TaskState::success) {
     require(!s->result_urls.empty(), "a success has a result URL");
     for (const std::string& url : s->result_urls) {

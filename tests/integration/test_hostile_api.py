@@ -1,12 +1,13 @@
 """`reelq run` against `reelq sim --hostile KIND`: every hostile answer of docs/reliability.md gets
 its defined behaviour, and none crashes the run, hangs it, pays twice or writes outside the output
 folder."""
+import json
 import os
 import resource
 import subprocess
 import time
 
-from harness import REELQ, main
+from harness import KEY, REELQ, main
 from simharness import SimRunTest
 
 MANIFEST = """batch: hostile
@@ -115,13 +116,95 @@ class HostileApi(SimRunTest):
         self.assert_all_succeeded(r)
         self.assertIn("unknown state 'queued_for_gpu', treated as running", self.out)
 
-    def test_a_task_id_no_client_can_keep_is_an_ambiguous_submit(self):
-        r = self.run_hostile("bad-task-id")
+    # Issue 17: a success without a usable taskId was "ambiguous" and resubmitted (5 paid tasks when
+    # every answer was so). The success proves the task was made: the take is held at once.
+    def assert_held_unnamed(self, r):
+        self.assertEqual(r.returncode, 1, self.out)
+        states = self.states()
+        held = [j for j, s in states.items() if s == "failed:TASK_ID_UNUSABLE"]
+        self.assertEqual(len(held), 1, states)
+        self.assertEqual(sorted(s for s in states.values() if not s.startswith("failed")), ["succeeded", "succeeded"])
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        self.assertEqual(len(self.files()), 2)
+        (msg,) = self.db().execute("SELECT fail_msg FROM jobs WHERE job_id = ?", held).fetchone()
+        self.assertEqual(msg, "success without a usable taskId (none, or not a short printable id): the API made the "
+                              "task (paid for) but reelq cannot ask about it; held, not resubmitted: `reelq retry` "
+                              "resubmits it and pays for a second render")
+        self.assertIn("TASK_ID_UNUSABLE: the API made these tasks (paid for) without a taskId reelq can use, so they "
+                      "cannot be collected; reelq retry --db " + os.path.join(self.dir, "q.db") + " --batch hostile "
+                      "--fail-code TASK_ID_UNUSABLE submits them again and pays again", self.out)
+        self.assertNotIn("xxxxxxxxxx", self.out)
+        # The made task is counted as created (paid), not as a possible charge.
+        status = self.reelq("status", "--json")
+        self.assertEqual(json.loads(status.stdout)[0]["spend"]["tasks"], 3, status.stdout)
+        # retry says, before anything is sent, that resubmitting pays again; the resume then does.
+        retry = self.reelq("retry", "--fail-code", "TASK_ID_UNUSABLE")
+        self.assertEqual(retry.returncode, 0, retry.stderr)
+        self.assertIn("1 of them was made by the API without a taskId reelq can use: its first task is paid for and "
+                      "cannot be collected, and resubmitting pays for another render. To keep from paying twice, "
+                      "cancel it instead: reelq cancel --db " + os.path.join(self.dir, "q.db") + " --job ID",
+                      retry.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        (note,) = self.db().execute("SELECT note FROM jobs WHERE job_id = ?", held).fetchone()
+        self.assertEqual(note, "charged twice: the first task was made without a usable taskId")
+        again = self.reelq_run("--batch", "hostile", cmd="resume", timeout=90)
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], 4)
+        self.assertEqual(set(self.states().values()), {"succeeded"})
+
+    def test_a_task_id_no_client_can_keep_holds_the_take_without_resubmitting(self):
+        self.assert_held_unnamed(self.run_hostile("bad-task-id"))
+
+    def test_a_success_without_a_task_id_holds_the_take_without_resubmitting(self):
+        self.assert_held_unnamed(self.run_hostile("success-no-taskid"))
+
+    # Issue 17: a proxy's 524 after the API made the task was "transient": resubmitted silently,
+    # two tasks, "1 task created", nothing flagged.
+    def test_a_gateway_524_after_the_task_was_made_is_an_ambiguous_submit(self):
+        r = self.run_hostile("gateway-524-after-create")
         self.assert_all_succeeded(r)
+        self.assertEqual(self.sim.stats()["tasks_created"], 4)
+        self.assertIn("submit ambiguous (HTTP 524 without an API envelope: error code: 524 A timeout occurred)", self.out)
         flagged = self.db().execute("SELECT count(*) FROM jobs WHERE note = 'possible duplicate charge'").fetchone()[0]
         self.assertEqual(flagged, 1)
-        self.assertEqual(self.sim.stats()["tasks_created"], 4)
-        self.assertNotIn("xxxxxxxxxx", self.out)
+        status = self.reelq("status", "--json")
+        spent = json.loads(status.stdout)[0]["spend"]
+        self.assertEqual((spent["tasks"], spent["possible_duplicates"]), (3, 1), status.stdout)
+
+    def test_a_gateway_524_after_the_task_was_made_is_held_when_asked_to(self):
+        r = self.run_hostile("gateway-524-after-create", "--on-ambiguous", "hold")
+        self.assertEqual(r.returncode, 1, self.out)
+        states = self.states()
+        self.assertEqual(sorted(states.values()), ["failed:AMBIGUOUS_SUBMIT", "succeeded", "succeeded"])
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+
+    # Issue 17: an API that echoed the Authorization header in state and failCode put the key on
+    # stdout, in the database and the reports, with escape sequences and a 100 KB failMsg.
+    def test_the_key_echoed_in_state_and_fail_code_is_redacted_printable_and_bounded(self):
+        r = self.run_hostile("key-echo")
+        self.assertEqual(r.returncode, 1, self.out)
+        code, msg = self.db().execute("SELECT fail_code, fail_msg FROM jobs WHERE state = 'failed'").fetchone()
+        self.assertEqual(code, "Authorization: Bearer [redacted]?[2J" + "C" * 28 + "...")
+        self.assertTrue(msg.startswith("Authorization: Bearer [redacted] MMMM"), msg[:80])
+        self.assertEqual(len(msg), 503)
+        self.assertIn("unknown state 'Authorization: Bearer [redacted]?]0;owned?', treated as running", self.out)
+        reports = [self.reelq("report", "--format", fmt) for fmt in ("csv", "json")]
+        outputs = [r.stdout, r.stderr] + [x.stdout + x.stderr for x in reports]
+        for text in outputs:
+            self.assertNotIn(KEY, text)
+            self.assertNotIn("\x1b", text)
+            self.assertNotIn("M" * 600, text)
+        dump = "\n".join(self.db().iterdump())
+        self.assertNotIn(KEY, dump)
+        self.assertNotIn("\x1b", dump)
+        self.assertNotIn("M" * 600, dump)
+
+    # Issue 17: one success with 3,000 resultUrls made reelq write 2,564 files.
+    def test_a_success_with_thousands_of_result_urls_fetches_none_of_them(self):
+        r = self.run_hostile("many-result-urls")
+        self.assert_one_failed_with(r, "RESULT_UNREADABLE", "success with 3000 result URLs; a take has at most 4")
+        # Only the two other takes' videos were asked for.
+        self.assertEqual(sum(self.sim.stats()["requests"]["files"].values()), 2)
 
     def test_retry_after_of_a_day_is_capped(self):
         r = self.run_hostile("retry-after-day")

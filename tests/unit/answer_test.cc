@@ -2,6 +2,7 @@
 #include "api/answer.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 using namespace reelq;
 
@@ -268,12 +269,67 @@ TEST_CASE("a submit whose fate is unknown is ambiguous; one that never left is s
   CHECK(classify(Endpoint::status, wire(WireOutcome::no_answer), k_now).kind == AnswerKind::transient);
   CHECK(classify(Endpoint::generate, answered(504, "<html>Gateway Timeout</html>"), k_now).kind ==
         AnswerKind::ambiguous);
+  // Issue 17: a 503 from the API itself does not prove it made nothing either (it was transient).
   CHECK(
       classify(Endpoint::generate, answered(503, R"({"code":503,"message":"unavailable","data":null})"), k_now).kind ==
-      AnswerKind::transient);
+      AnswerKind::ambiguous);
   CHECK(classify(Endpoint::generate, answered(200, "<html>ok</html>"), k_now).kind == AnswerKind::ambiguous);
-  CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success","data":{}})"), k_now).kind ==
+}
+
+// Issue 17: a proxy that forwarded the submit and then timed out answered 524; reelq resubmitted
+// silently and paid twice. Only a refusal proves no task was made.
+TEST_CASE("to a submit, every answer that does not prove no task was made is ambiguous") {
+  for (int status : {500, 502, 503, 504, 520, 521, 522, 523, 524, 525, 526, 530, 599}) {
+    CAPTURE(status);
+    Answer page = classify(Endpoint::generate, answered(status, "<html><title>error code: 524</title></html>"), k_now);
+    CHECK(page.kind == AnswerKind::ambiguous);
+    CHECK(classify(Endpoint::generate,
+                   answered(status, fmt::format(R"({{"code":{},"message":"internal","data":null}})", status)), k_now)
+              .kind == AnswerKind::ambiguous);
+    // Asking a task's status again is always safe.
+    CHECK(classify(Endpoint::status, answered(status, "<html>error</html>"), k_now).kind == AnswerKind::transient);
+  }
+  CHECK(classify(Endpoint::generate, answered(524, "<html><title>error code: 524</title></html>"), k_now).message ==
+        "HTTP 524 without an API envelope: error code: 524");
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":500,"message":"internal","data":null})"), k_now).kind ==
         AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::generate, answered(302, "<html>moved</html>"), k_now).kind == AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":302,"message":"?","data":null})"), k_now).kind ==
+        AnswerKind::ambiguous);
+  // A 4xx page that is not the API's, other than a gateway's access or rate limit, proves nothing.
+  Answer page400 = classify(Endpoint::generate, answered(400, "<html>Bad Request</html>"), k_now);
+  CHECK(page400.kind == AnswerKind::ambiguous);
+  CHECK(page400.fail_code.empty());
+  CHECK(classify(Endpoint::generate, answered(413, "<html>Request Entity Too Large</html>"), k_now).kind ==
+        AnswerKind::ambiguous);
+  // The refusals stay refusals.
+  CHECK(classify(Endpoint::generate, answered(429, "<html>Too Many Requests</html>"), k_now).kind ==
+        AnswerKind::rate_limited);
+  CHECK(classify(Endpoint::generate, answered(403, "<html>Forbidden</html>"), k_now).kind == AnswerKind::unauthorized);
+  CHECK(classify(Endpoint::generate, answered(400, k_page_insufficient), k_now).kind == AnswerKind::credits_exhausted);
+  CHECK(classify(Endpoint::generate, answered(502, R"({"code":429,"message":"slow down","data":null})"), k_now).kind ==
+        AnswerKind::rate_limited);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":400,"message":"Invalid request","data":null})"), k_now)
+            .kind == AnswerKind::invalid_request);
+}
+
+TEST_CASE("only a refusal proves a submit made no task") {
+  CHECK(proves_not_created(400, true, 400));
+  CHECK(proves_not_created(404, true, 404));
+  CHECK(proves_not_created(422, true, std::nullopt));  // the API's envelope, its code unreadable
+  CHECK(proves_not_created(200, true, 402));
+  CHECK(proves_not_created(502, true, 429));  // the API's own 429, relabelled by a gateway
+  CHECK(proves_not_created(429, false, std::nullopt));
+  CHECK(proves_not_created(401, false, std::nullopt));
+  CHECK(proves_not_created(403, false, std::nullopt));
+  CHECK_FALSE(proves_not_created(400, false, std::nullopt));
+  CHECK_FALSE(proves_not_created(408, false, std::nullopt));
+  CHECK_FALSE(proves_not_created(500, true, 500));
+  CHECK_FALSE(proves_not_created(503, true, 503));
+  CHECK_FALSE(proves_not_created(524, false, std::nullopt));
+  CHECK_FALSE(proves_not_created(200, true, 503));
+  CHECK_FALSE(proves_not_created(200, false, std::nullopt));
+  CHECK_FALSE(proves_not_created(301, false, std::nullopt));
 }
 
 TEST_CASE("balance parses the page's number") {
@@ -281,13 +337,24 @@ TEST_CASE("balance parses the page's number") {
   CHECK_FALSE(parse_balance(R"({"code":200,"message":"success","data":null})").has_value());
 }
 
-TEST_CASE("a taskId that cannot be kept (NUL, control bytes, 10 KB) makes a submit ambiguous") {
+// Issue 17: such a submit was "ambiguous" and spent every attempt, each a paid task. A success
+// proves the task was made: it is created_unnamed, which the runner holds and never resubmits.
+TEST_CASE("a success whose taskId cannot be kept (none, NUL, control bytes, 10 KB) made an unnamed task") {
   std::string nul = std::string(R"({"code":200,"message":"success","data":{"taskId":"task_\u0000x"}})");
   CHECK(parse_task_id(nul) == "");
-  CHECK(classify(Endpoint::generate, answered(200, nul), k_now).kind == AnswerKind::ambiguous);
+  Answer a = classify(Endpoint::generate, answered(200, nul), k_now);
+  CHECK(a.kind == AnswerKind::created_unnamed);
+  CHECK(a.message == "success without a usable taskId (none, or not a short printable id)");
+  CHECK(to_string(a.kind) == "created_unnamed");
   std::string huge = R"({"code":200,"message":"success","data":{"taskId":")" + std::string(10240, 'x') + R"("}})";
   CHECK(parse_task_id(huge) == "");
-  CHECK(classify(Endpoint::generate, answered(200, huge), k_now).kind == AnswerKind::ambiguous);
+  CHECK(classify(Endpoint::generate, answered(200, huge), k_now).kind == AnswerKind::created_unnamed);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success","data":{}})"), k_now).kind ==
+        AnswerKind::created_unnamed);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success","data":null})"), k_now).kind ==
+        AnswerKind::created_unnamed);
+  CHECK(classify(Endpoint::generate, answered(200, R"({"code":200,"message":"success"})"), k_now).kind ==
+        AnswerKind::created_unnamed);
   // '/' and '..' are harmless: a taskId is only ever sent back URL-encoded, never used as a path.
   CHECK(parse_task_id(R"({"code":200,"data":{"taskId":"a/../b"}})") == "a/../b");
 }
@@ -296,4 +363,63 @@ TEST_CASE("values an answer chose are cut and made printable before they reach a
   CHECK(printable_excerpt("task_1") == "task_1");
   CHECK(printable_excerpt(std::string("a\0b\nc", 5)) == "a?b?c");
   CHECK(printable_excerpt(std::string(100, 'x'), 8) == "xxxxxxxx...");
+}
+
+TEST_CASE("printable_excerpt keeps printable UTF-8 and turns what a terminal obeys into '?'") {
+  CHECK(printable_excerpt("caf\xc3\xa9 \xe2\x80\x94 ok") == "caf\xc3\xa9 \xe2\x80\x94 ok");
+  CHECK(printable_excerpt("a\x1b[2Jb") == "a?[2Jb");
+  CHECK(printable_excerpt("a\xc2\x9b"
+                          "31mb") == "a?31mb");  // U+009B, a CSI
+  CHECK(printable_excerpt("a\xe2\x80\xae"
+                          "b") == "a?b");  // U+202E, right-to-left override
+  CHECK(printable_excerpt("a\x9b"
+                          "31m\xff\xc0\xaf"
+                          "b") == "a?31m???b");  // bytes that are not UTF-8
+  CHECK(printable_excerpt("a\x7f") == "a?");
+  // A cut never splits a character.
+  CHECK(printable_excerpt("ab\xc3\xa9", 3) == "ab...");
+  CHECK(printable_excerpt("ab\xc3\xa9", 4) == "ab\xc3\xa9");
+}
+
+// Issue 17: a key echoed near the end of a long message was cut before it was redacted, leaving
+// its first bytes in the log.
+TEST_CASE("the key is redacted before a text is cut, so no piece of it survives") {
+  const std::string key = "sk-0123456789abcdef";
+  std::string text = std::string(495, 'm') + key;
+  CHECK(answer_text(text, key, 500) == std::string(495, 'm') + "[reda...");
+  CHECK(answer_text("Bearer " + key + "\x1b[2J", key, 64) == "Bearer [redacted]?[2J");
+  Answer a = classify(Endpoint::generate,
+                      answered(400, R"({"code":400,"message":")" + std::string(495, 'm') + key + R"(","data":null})"),
+                      k_now, key);
+  CHECK(a.message == std::string(495, 'm') + "[reda...");
+  Answer page = classify(Endpoint::status, answered(502, "<p>" + std::string(75, 'p') + key + "</p>"), k_now, key);
+  CHECK(page.message == "HTTP 502 without an API envelope: " + std::string(75, 'p') + "[r...");
+}
+
+// Issue 17: an API that echoed the Authorization header in state and failCode put the key on
+// stdout, in jobs.fail_code, events.message and the reports; a 100 KB failMsg was kept whole.
+TEST_CASE("a status answer's state, failCode and failMsg are redacted, printable and bounded") {
+  const std::string key = "sk-0123456789abcdef";
+  std::string echo = "Authorization: Bearer " + key;
+  std::string body = fmt::format(
+      R"({{"code":200,"data":{{"taskId":"t","state":"{0}\u001b]0;x\u0007","failCode":"{0}{1}","failMsg":"{0} {2}"}}}})",
+      echo, std::string(200, 'C'), std::string(100 * 1024, 'M'));
+  std::string why;
+  auto s = parse_task_status(body, &why, "t", nullptr, key);
+  REQUIRE(s.has_value());
+  CHECK(s->state == TaskState::unknown);
+  CHECK(s->raw_state == "Authorization: Bearer [redacted]?]0;x?");
+  CHECK(s->fail_code == "Authorization: Bearer [redacted]" + std::string(64 - 32, 'C') + "...");
+  CHECK(s->fail_msg.size() == 503);
+  CHECK(s->fail_msg.find(key) == std::string::npos);
+  CHECK(s->fail_msg.starts_with("Authorization: Bearer [redacted] MMM"));
+  // A failed state is still read as failed; the code is kept as given when it is a code.
+  auto f = parse_task_status(R"({"code":200,"data":{"taskId":"t","state":"failed","failCode":"NSFW_DETECTED"}})", &why,
+                             "t", nullptr, key);
+  CHECK(f->state == TaskState::failed);
+  CHECK(f->fail_code == "NSFW_DETECTED");
+  // The reason an answer is unusable quotes it safely too.
+  CHECK_FALSE(parse_task_status(R"({"code":200,"data":{"taskId":")" + key + R"(","state":"success"}})", &why, "t",
+                                nullptr, key));
+  CHECK(why == "the answer is about task '[redacted]'");
 }

@@ -1,6 +1,7 @@
 #include "api/client.h"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <cstdlib>
 
@@ -88,7 +89,8 @@ TEST_CASE("the key comes from a file or the environment, trimmed, and errors nev
   REQUIRE_FALSE(bad.ok());
   CHECK(bad.error().message.find("sk-") == std::string::npos);
   auto missing = load_api_key((dir / "nope").string());
-  CHECK(missing.error().message == "cannot read the API key file " + (dir / "nope").string() + ": No such file or directory");
+  CHECK(missing.error().message ==
+        "cannot read the API key file " + (dir / "nope").string() + ": No such file or directory");
 }
 
 TEST_CASE("proxies come from the environment unless NO_PROXY matches the host") {
@@ -101,4 +103,61 @@ TEST_CASE("proxies come from the environment unless NO_PROXY matches the host") 
   CHECK(proxy_for("http", "api.apixo.ai") == "");  // HTTP_PROXY is not set
   unsetenv("HTTPS_PROXY");
   unsetenv("NO_PROXY");
+}
+
+// Issue 17: the message was cut to 500 bytes before the key was redacted, so a key echoed at the
+// cut left its first bytes in the log, the database and the reports.
+TEST_CASE("a key echoed where a long message is cut leaves no piece of itself") {
+  test::FakeTransport t;
+  test::FakeClock clock;
+  HttpApiClient client(t, "http://127.0.0.1:1", "sk-0123456789abcdef", clock);
+  t.answer(400, R"({"code":400,"message":")" + std::string(495, 'm') + R"(sk-0123456789abcdef","data":null})");
+  SubmitResult s = client.submit("sora-2-pro", "{}");
+  CHECK(s.answer.message == std::string(495, 'm') + "[reda...");
+  t.answer(200, R"({"code":200,"data":{"taskId":"t","state":"failed","failCode":"Bearer sk-0123456789abcdef",)"
+                R"("failMsg":"echo sk-0123456789abcdef"}})");
+  StatusResult st = client.status("sora-2-pro", "t");
+  REQUIRE(st.status.has_value());
+  CHECK(st.status->fail_code == "Bearer [redacted]");
+  CHECK(st.status->fail_msg == "echo [redacted]");
+}
+
+namespace {
+
+std::string success_with(const std::string& urls) {
+  return R"({"code":200,"data":{"taskId":"t","state":"success","resultJson":"{\"resultUrls\":[)" + urls + R"(]}"}})";
+}
+
+}  // namespace
+
+// Issue 17: one success with 3,000 resultUrls made reelq write 2,564 files; any host was fetched.
+TEST_CASE("a success with too many result URLs, or URLs on this machine's network, is not a result") {
+  test::FakeTransport t;
+  test::FakeClock clock;
+  HttpApiClient public_api(t, "https://api.apixo.ai", "k", clock);
+  auto ask = [&](HttpApiClient& client, const std::string& urls) {
+    t.answer(200, success_with(urls));
+    return client.status("sora-2-pro", "t");
+  };
+  StatusResult fine = ask(public_api, R"(\"https://cdn.apixo.ai/a.mp4\")");
+  CHECK(fine.answer.kind == AnswerKind::ok);
+  std::string five;
+  for (int i = 0; i < 5; ++i) {
+    five += fmt::format(R"({}\"https://cdn.apixo.ai/{}.mp4\")", i ? "," : "", i);
+  }
+  StatusResult many = ask(public_api, five);
+  CHECK(many.answer.kind == AnswerKind::unusable);
+  CHECK(many.answer.fail_code == "RESULT_UNREADABLE");
+  CHECK(many.answer.message == "unusable status answer: success with 5 result URLs; a take has at most 4");
+  CHECK_FALSE(many.status.has_value());
+  StatusResult metadata = ask(public_api, R"(\"http://169.254.169.254/latest/meta-data/\")");
+  CHECK(metadata.answer.kind == AnswerKind::unusable);
+  CHECK(metadata.answer.fail_code == "RESULT_UNREADABLE");
+  CHECK(metadata.answer.message ==
+        "unusable status answer: success with a result URL on '169.254.169.254', this "
+        "machine or a private network; reelq fetches results there only from an API there");
+  CHECK(ask(public_api, R"(\"http://127.0.0.1:8080/v.mp4\")").answer.kind == AnswerKind::unusable);
+  // An API on this machine (the simulator, the tests) may point at this machine.
+  HttpApiClient local_api(t, "http://127.0.0.1:9", "k", clock);
+  CHECK(ask(local_api, R"(\"http://127.0.0.1:8080/v.mp4\")").answer.kind == AnswerKind::ok);
 }

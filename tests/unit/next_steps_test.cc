@@ -78,3 +78,20 @@ TEST_CASE("the advice for one failed take is the summary's, for that job alone")
   CHECK(take_advice(remedy_for("RENDER_TIMEOUT", false), "f04", at) ==
         "reelq resume --db /home/me/reelq.db --batch night (asks the API again)");
 }
+
+// Issue 17: a take whose submit made a task reelq cannot name must not be advised as a plain
+// "submits them again": the resubmit pays for a second render.
+TEST_CASE("TASK_ID_UNUSABLE is advised with what the resubmit costs; a code from the API is one shell word") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "", 0};
+  auto lines = next_steps({{"TASK_ID_UNUSABLE", 1}}, at);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        "TASK_ID_UNUSABLE: the API made these tasks (paid for) without a taskId reelq can use, so they cannot be "
+        "collected; reelq retry --db /home/me/reelq.db --batch night --fail-code TASK_ID_UNUSABLE submits them "
+        "again and pays again");
+  auto hostile = next_steps({{"X; rm -rf ~", 1}}, at);
+  REQUIRE(hostile.size() == 1);
+  CHECK(hostile[0] ==
+        "X; rm -rf ~: reelq retry --db /home/me/reelq.db --batch night --fail-code 'X; rm -rf ~' "
+        "submits them again");
+}

@@ -270,3 +270,17 @@ TEST_CASE("retry --fail-code with a code no failed take has is a usage error tha
         "have: CONTENT_VIOLATION (2). Nothing was changed");
   CHECK(h.count("state = 'failed'") == 2);
 }
+
+TEST_CASE("a TASK_ID_UNUSABLE take is resubmitted only by retry, which counts it to warn that it pays again") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  h.queue->db().exec("UPDATE jobs SET state = 'failed', fail_code = 'TASK_ID_UNUSABLE' WHERE job_id = 'ok2'");
+  JobSelector sel;
+  sel.fail_codes = {"TASK_ID_UNUSABLE"};
+  auto out = retry_failed(h.queue->db(), h.clock, sel);
+  REQUIRE(out->requeued == 1);
+  CHECK(out->unnamed == 1);  // cmd_retry says the resubmit pays for a second render
+  CHECK(out->ambiguous == 0);
+  CHECK(text(h, "SELECT state || ambiguous || note FROM jobs WHERE job_id = 'ok2'") ==
+        "queued0charged twice: the first task was made without a usable taskId");
+}

@@ -6,6 +6,8 @@
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "api/request.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
@@ -673,4 +675,38 @@ TEST_CASE("the ETA is never sooner than the longest running render") {
   // well under a second; the longest running one is most of its render away.
   REQUIRE(smallest_eta_while_running >= 0);
   CHECK(smallest_eta_while_running > 900);
+}
+
+// Issue 17: a success without a usable taskId was "ambiguous" and spent every attempt, each a paid
+// task; a proxy's 524 after the task was made was resubmitted silently.
+TEST_CASE("a submit answered success without a usable taskId holds the take at once: paid, never resubmitted") {
+  for (SimHostile kind : {SimHostile::success_no_task_id, SimHostile::bad_task_id}) {
+    SimConfig c;
+    c.hostile = kind;
+    Harness h(c);
+    h.enqueue(manifest_text(2));
+    RunSummary s = h.run();
+    CHECK(s.succeeded == 1);
+    CHECK(s.failures_by_code.at("TASK_ID_UNUSABLE") == 1);
+    CHECK(h.stats()->getValue<int>("tasks_created") == 2);
+    CHECK(h.count("state = 'failed' AND attempts = 1 AND task_id IS NULL AND ambiguous = 0") == 1);
+    auto renders = submitted_renders(h.queue->db(), std::string("night"));
+    REQUIRE(renders.ok());
+    CHECK(renders->size() == 2);
+    CHECK(std::all_of(renders->begin(), renders->end(), [](const SubmittedRender& r) { return r.certain; }));
+  }
+}
+
+TEST_CASE("a gateway's 524 after the task was made is an ambiguous submit: flagged and counted possible") {
+  SimConfig c;
+  c.hostile = SimHostile::gateway_524_after_create;
+  Harness h(c);
+  h.enqueue(manifest_text(2));
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 2);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 3);
+  CHECK(h.count("ambiguous = 1 AND note = 'possible duplicate charge'") == 1);
+  auto renders = submitted_renders(h.queue->db(), std::string("night"));
+  REQUIRE(renders.ok());
+  CHECK(std::count_if(renders->begin(), renders->end(), [](const SubmittedRender& r) { return !r.certain; }) == 1);
 }
