@@ -30,6 +30,7 @@ EnqueueOptions enqueue_options(bool replace_changed, bool keep_removed, bool int
   o.on_changed = replace_changed ? OnChanged::replace : OnChanged::refuse;
   o.on_removed = keep_removed ? OnRemoved::keep : OnRemoved::cancel;
   o.into_batch = into_batch ? IntoBatch::yes : IntoBatch::no;
+  o.command = reelq_command();
   return o;
 }
 

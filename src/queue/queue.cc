@@ -300,9 +300,9 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
                          existing.getColumn(8).getString(), ""});
       StoredTake& added = j.takes.back();
       if (holds_collectable_task(added)) {
-        added.collect = fmt::format("reelq retry --db {} --batch {} --job {} --fail-code {}",
+        added.collect = fmt::format("{} retry --db {} --batch {} --job {} --fail-code {}", options.command,
                                     shell_word(m_db->getFilename()), shell_word(m.batch), shell_word(id),
-                                    added.fail_code);
+                                    shell_word(added.fail_code));
       }
     }
 

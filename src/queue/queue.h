@@ -31,6 +31,8 @@ struct EnqueueOptions {
   // A batch made from another manifest file: refused, or (yes) joined on purpose, its own manifest
   // and settings kept and nothing of it cancelled.
   IntoBatch into_batch = IntoBatch::no;
+  // How messages that say what to type start: the command as the user invoked reelq.
+  std::string command = "reelq";
 };
 
 struct EnqueueReport {
