@@ -71,7 +71,15 @@ std::string describe_balance(const BalanceAround& balance, const Spend& spend, c
   double d = balance.difference;
   std::string moved = d >= 0 ? "down " + money(d) : "up " + money(-d);
   std::string verdict = settle_balance(spend, d, currency);
-  if (balance.runs == 1) {
+  // Runs stopped before their end balance was read are left out of the difference, and so are the
+  // tasks they submitted from what it is set against: say so, or the figures seem to disagree.
+  std::string unread =
+      balance.unread > 0
+          ? fmt::format(" ({} other run{} stopped before the balance after {} read; {} submits are not in this figure)",
+                        balance.unread, balance.unread == 1 ? "" : "s", balance.unread == 1 ? "it was" : "they were",
+                        balance.unread == 1 ? "its" : "their")
+          : "";
+  if (balance.runs == 1 && balance.unread == 0) {
     if (!balance.before || !balance.after) {
       return "";
     }
@@ -81,7 +89,8 @@ std::string describe_balance(const BalanceAround& balance, const Spend& spend, c
   if (balance.runs < 1) {
     return "";
   }
-  return fmt::format("{} over the {} runs read before and after: {}", moved, balance.runs, verdict);
+  return fmt::format("{} over the {} run{} read before and after{}: {}", moved, balance.runs,
+                     balance.runs == 1 ? "" : "s", unread, verdict);
 }
 
 std::string balance_json(const BalanceAround& balance) {

@@ -15,6 +15,7 @@ struct BalanceAround {
   std::optional<double> after;
   int runs = 1;           // how many runs the figures cover (> 1: summed per run, `before`/`after` unused)
   double difference = 0;  // before - after, summed over the runs read at both ends
+  int unread = 0;         // runs of the batch without both readings (stopped, killed): not in `difference`
 };
 
 // What the difference says of `spend` (the tasks the runs created): "as reelq counts for the

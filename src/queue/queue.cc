@@ -216,7 +216,8 @@ Result<std::optional<Error>> Queue::other_manifest(const Manifest& m, const std:
     return std::optional<Error>(Error{
         ErrorKind::conflict,
         fmt::format("batch '{}' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
-                    "own (its batch: line), or add --into-batch to add its jobs to batch '{}' on purpose\n",
+                    "own (its batch: line; its jobs are then new jobs, rendered and paid for again), or add --into-batch to "
+                    "add its jobs to batch '{}' on purpose (jobs the batch rendered already are not rendered again)\n",
                     m.batch, recorded, manifest_path.string(), manifest_path.string(), m.batch)});
   } catch (const SQLite::Exception& e) {
     return Error{ErrorKind::storage, fmt::format("cannot read the queue: {}", e.what())};

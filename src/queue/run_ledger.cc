@@ -114,6 +114,7 @@ Result<BatchMoney> batch_money(SQLite::Database& db, const std::string& batch, c
   m.balance.runs = 0;
   for (const RunRecord& r : *runs) {
     if (!r.balance_before || !r.balance_after) {
+      ++m.balance.unread;
       continue;
     }
     auto in_run = priced(db, batch, model, prices, window_of(r), created);

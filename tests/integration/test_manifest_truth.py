@@ -107,8 +107,9 @@ class ManifestTruth(SimRunTest):
         self.write("social-copy.yaml", manifest("social", {"s1": "one", "s3": "three"}))
         own, copy = os.path.join(self.dir, "social.yaml"), os.path.join(self.dir, "social-copy.yaml")
         refusal = (f"reelq: batch 'social' was created from {own}, not from {copy}; nothing was enqueued. Give "
-                   f"{copy} a batch name of its own (its batch: line), or add --into-batch to add its jobs to batch "
-                   "'social' on purpose\n")
+                   f"{copy} a batch name of its own (its batch: line; its jobs are then new jobs, rendered and paid for "
+                   "again), or add --into-batch to add its jobs to batch 'social' on purpose (jobs the batch rendered "
+                   "already are not rendered again)\n")
         r = self.reelq_run("social-copy.yaml")
         self.assertEqual((r.returncode, r.stderr), (2, refusal))
         r = self.reelq("enqueue", "social-copy.yaml")

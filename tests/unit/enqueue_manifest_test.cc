@@ -123,7 +123,9 @@ TEST_CASE("a batch created from another manifest file is refused, naming it and 
   CHECK(r.error().kind == ErrorKind::conflict);
   CHECK(r.error().message ==
         fmt::format("batch 'd' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
-                    "own (its batch: line), or add --into-batch to add its jobs to batch 'd' on purpose\n",
+                    "own (its batch: line; its jobs are then new jobs, rendered and paid for again), or add "
+                    "--into-batch to add its jobs to batch 'd' on purpose (jobs the batch rendered already are not "
+                    "rendered again)\n",
                     (dir / "social.yaml").string(), (dir / "social-copy.yaml").string(),
                     (dir / "social-copy.yaml").string()));
   CHECK(text(*q.value(), "SELECT manifest_path FROM batches") == (dir / "social.yaml").string());

@@ -77,6 +77,12 @@ TEST_CASE("balance: the difference settles whether failed tasks and possible dup
   CHECK(describe_balance({std::nullopt, std::nullopt, 3, 2.4}, s, "USD") ==
         "down $2.40 over the 3 runs read before and after: as reelq counts for the rendered takes; the 2 failed tasks "
         "and 1 possible duplicate charge cost nothing");
+  // A batch whose first run was stopped before its end balance was read: the one run read is named
+  // as one of several, not as "the run" (a new user took its figure for the batch's).
+  CHECK(describe_balance({1000.0, 997.6, 1, 2.4, 1}, s, "USD") ==
+        "down $2.40 over the 1 run read before and after (1 other run stopped before the balance after it was "
+        "read; its submits are not in this figure): as reelq counts for the rendered takes; the 2 failed tasks and "
+        "1 possible duplicate charge cost nothing");
   CHECK(balance_json({1000.0, 997.6, 1, 2.4}) ==
         R"({"before":1000.0000,"after":997.6000,"difference":2.4000,"runs":1})");
   CHECK(balance_json({1000.0, std::nullopt, 1, 0}) == "null");
