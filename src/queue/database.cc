@@ -191,10 +191,12 @@ Status check_side_files(const std::filesystem::path& path) {
 }  // namespace
 
 Result<std::unique_ptr<SQLite::Database>> open_database(const std::filesystem::path& path, DbPrivacy privacy) {
-  if (auto st = check_existing(path); !st) {
+  // Links first: SQLite's read-only look at an existing queue already opens its -wal and -shm, and
+  // fails on a planted link with words that do not name it.
+  if (auto st = check_side_files(path); !st) {
     return st.error();
   }
-  if (auto st = check_side_files(path); !st) {
+  if (auto st = check_existing(path); !st) {
     return st.error();
   }
   if (auto st = create_with_mode(path, privacy); !st) {
