@@ -204,7 +204,12 @@ class CallbackMode(ListenTest):
         self.write("m.yaml", mixed_manifest(6))
         p = self.spawn_run("m.yaml", "--mode", "callback", *self.listen_args(), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-        time.sleep(1.0)
+        # Killed once a task is out in callback mode (a fixed second was too short under ASan, where the
+        # start-up and the public URL's probe take longer), bounded.
+        deadline = time.time() + 30
+        while self.sim.stats()["tasks_created"] < 1 and time.time() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
         p.kill()
         p.wait()
         r = self.reelq_run("--mode", "async", cmd="resume")
