@@ -16,6 +16,7 @@
 #include "support/fakes.h"
 #include "support/recording_observer.h"
 #include "support/run_harness.h"
+#include "support/scripted_run.h"
 #include "support/sim_transport.h"
 #include "util/time_text.h"
 
@@ -264,46 +265,18 @@ TEST_CASE("tasks found running at start-up count against the cap and are polled,
 namespace {
 
 // A runner over a scripted transport, at time scale 1, for exact timing checks.
-struct ScriptedHarness {
-  test::TempDir dir;
-  test::FakeClock clock;
-  test::FakeTransport transport;
-  std::unique_ptr<Queue> queue;
-  std::unique_ptr<RunStore> store;
-  test::RecordingObserver observer;
-  std::atomic<int> stop{0};
-
-  ScriptedHarness() {
-    transport.clock = &clock;
-    queue = std::move(Queue::open(dir / "q.db", clock).value());
-    store = std::make_unique<RunStore>(queue->db(), clock);
-    auto m = parse_manifest("batch: night\njobs:\n  - id: one\n    prompt: p\n", {"m.yaml", "."});
-    REQUIRE(queue->enqueue(m.value(), "/m.yaml", OnChanged::refuse).ok());
-  }
+// The shared scripted run (support/scripted_run.h), with this file's one-job success script.
+struct ScriptedHarness : test::ScriptedRun {
   void script_success() {
     transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1"}})");
     transport.answer(200, R"({"code":200,"message":"success","data":{"taskId":"task_1","state":"success",)"
                           R"("resultJson":"{\"resultUrls\":[\"https://cdn.test/v.mp4\"]}","costTime":170000}})");
     transport.answer(200, k_video, {{"Content-Length", std::to_string(k_video.size())}});
   }
-  int count(const std::string& where) {
-    return queue->db().execAndGet("SELECT count(*) FROM jobs WHERE " + where).getInt();
-  }
   int submits() const {
     return static_cast<int>(
         std::count_if(transport.requests.begin(), transport.requests.end(),
                       [](const HttpRequest& r) { return r.url.find("generateTask") != std::string::npos; }));
-  }
-  RunSummary run() {
-    HttpApiClient api(transport, "https://api.test", "sk-test", clock);
-    DownloadOptions d;
-    d.output_dir = dir / "out";
-    d.workers = 0;
-    Downloader downloader(transport, clock, d);
-    RunConfig rc;
-    rc.batch = "night";
-    Runner runner(*store, api, downloader, clock, observer, rc, stop);
-    return runner.run();
   }
 };
 
