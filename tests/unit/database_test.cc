@@ -150,38 +150,28 @@ TEST_CASE("no new queue is made through a link, nor a journal written through on
   CHECK_FALSE(std::filesystem::exists(dir / "elsewhere.db"));
 }
 
-TEST_CASE("a -wal or -shm planted as a link beside the queue is refused") {
-  for (const char* side : {"-wal", "-shm", "-journal"}) {
-    CAPTURE(side);
-    test::TempDir dir;
-    test::write_file(dir / "victim.txt", "precious\n");
-    std::filesystem::create_symlink(dir / "victim.txt", dir / (std::string("q.db") + side));
-    auto db = open_database(dir / "q.db");
-    REQUIRE_FALSE(db.ok());
-    CHECK(db.error().message == (dir / "q.db").string() + side +
-                                    " is a symbolic link; reelq will not write through it (delete the link, or "
-                                    "choose another name)");
-    CHECK(test::read_file(dir / "victim.txt") == "precious\n");
-    CHECK_FALSE(std::filesystem::exists(dir / "q.db"));
-  }
-}
-
-// A new user's trial: beside a queue that exists, a planted -wal made the read-only look fail first
-// ("unable to open database file", exit 70) instead of naming the link.
-TEST_CASE("a -wal or -shm planted as a link beside an existing queue is named as a link") {
-  for (const char* side : {"-wal", "-shm"}) {
-    CAPTURE(side);
-    test::TempDir dir;
-    { REQUIRE(open_database(dir / "q.db").ok()); }
-    std::filesystem::remove(dir / (std::string("q.db") + side));
-    test::write_file(dir / "victim.txt", "precious\n");
-    std::filesystem::create_symlink(dir / "victim.txt", dir / (std::string("q.db") + side));
-    auto db = open_database(dir / "q.db");
-    REQUIRE_FALSE(db.ok());
-    CHECK(db.error().message == (dir / "q.db").string() + side +
-                                    " is a symbolic link; reelq will not write through it (delete the link, or "
-                                    "choose another name)");
-    CHECK(test::read_file(dir / "victim.txt") == "precious\n");
+// Beside a new queue and beside one that exists: there, a planted -wal once made the read-only
+// look fail first ("unable to open database file", exit 70) instead of naming the link.
+TEST_CASE("a -wal or -shm planted as a link beside the queue is refused, naming the link") {
+  for (bool existing : {false, true}) {
+    for (const char* side : {"-wal", "-shm", "-journal"}) {
+      CAPTURE(existing);
+      CAPTURE(side);
+      test::TempDir dir;
+      if (existing) {
+        REQUIRE(open_database(dir / "q.db").ok());
+        std::filesystem::remove(dir / (std::string("q.db") + side));
+      }
+      test::write_file(dir / "victim.txt", "precious\n");
+      std::filesystem::create_symlink(dir / "victim.txt", dir / (std::string("q.db") + side));
+      auto db = open_database(dir / "q.db");
+      REQUIRE_FALSE(db.ok());
+      CHECK(db.error().message == (dir / "q.db").string() + side +
+                                      " is a symbolic link; reelq will not write through it (delete the link, or "
+                                      "choose another name)");
+      CHECK(test::read_file(dir / "victim.txt") == "precious\n");
+      CHECK(std::filesystem::exists(dir / "q.db") == existing);
+    }
   }
 }
 
