@@ -4,7 +4,7 @@
 
 #include <ostream>
 
-#include "api/request.h"
+#include "manifest/job_input.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"

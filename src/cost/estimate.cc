@@ -7,7 +7,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "api/request.h"
+#include "manifest/job_input.h"
 #include "cost/render_prior.h"
 #include "util/embedded.h"
 

@@ -13,7 +13,7 @@
 #include <optional>
 
 #include "fetch/output_paths.h"
-#include "sched/backoff.h"
+#include "util/backoff.h"
 #include "util/safe_file.h"
 
 namespace reelq {

@@ -8,7 +8,7 @@
 #include <set>
 #include <unordered_map>
 
-#include "api/request.h"
+#include "manifest/job_input.h"
 #include "queue/database.h"
 #include "queue/manifest_origin.h"
 #include "util/text.h"

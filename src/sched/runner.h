@@ -20,7 +20,7 @@
 #include "fetch/downloader.h"
 #include "listen/inbox.h"
 #include "queue/run_store.h"
-#include "sched/backoff.h"
+#include "util/backoff.h"
 #include "sched/planner.h"
 #include "sched/rate_limiter.h"
 #include "sched/render_model.h"

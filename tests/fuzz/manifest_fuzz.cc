@@ -12,7 +12,7 @@
 #include <set>
 #include <string>
 
-#include "api/request.h"
+#include "manifest/job_input.h"
 #include "fuzz_check.h"
 #include "manifest/manifest.h"
 #include "settings.h"

@@ -1,4 +1,5 @@
 #include "api/request.h"
+#include "manifest/job_input.h"
 
 #include <doctest/doctest.h>
 

@@ -1,4 +1,4 @@
-#include "sched/backoff.h"
+#include "util/backoff.h"
 
 #include <algorithm>
 
