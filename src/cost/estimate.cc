@@ -57,20 +57,6 @@ Result<PriceTable> load_prices(const std::string& path) {
   return parse_prices(text.str(), path);
 }
 
-RenderSpec render_spec_of(const std::string& input_json) {
-  RenderSpec r;
-  try {
-    Poco::JSON::Parser p;
-    auto o = p.parse(input_json).extract<Poco::JSON::Object::Ptr>();
-    r.duration = o->optValue<int>("duration", 8);
-    r.tier = o->optValue<std::string>("mode", "") == "image-to-video" ? o->optValue<std::string>("resolution", "")
-                                                                      : o->optValue<std::string>("size", "");
-  } catch (const Poco::Exception&) {
-  }
-  r.time_factor = render_class_factor(input_json);
-  return r;
-}
-
 std::vector<RenderSpec> render_specs_of(const Manifest& manifest) {
   std::vector<RenderSpec> out;
   for (const auto& job : manifest.jobs) {

@@ -29,14 +29,7 @@ Result<PriceTable> parse_prices(std::string_view json, const std::string& source
 // The file at `path`, or the built-in table when `path` is empty.
 Result<PriceTable> load_prices(const std::string& path);
 
-// One render as the price table and the timing model see it.
-struct RenderSpec {
-  std::string tier;  // size for text-to-video, resolution for image-to-video
-  int duration = 8;
-  double time_factor = 1;  // render_class_factor: how long it renders next to an 8 s 720p one
-};
-RenderSpec render_spec_of(const std::string& input_json);
-// One per take of every job of the manifest, in manifest order.
+// One RenderSpec (cost/render_prior.h) per take of every job of the manifest, in manifest order.
 std::vector<RenderSpec> render_specs_of(const Manifest& manifest);
 
 // "$20.80" for USD, "20.80 EUR" for another currency.

@@ -11,9 +11,6 @@ namespace reelq {
 
 namespace {
 
-constexpr TimeMs k_never = std::numeric_limits<TimeMs>::max();
-// How many rounds before the end the remainder is planned as a whole (src/sched/endgame.h).
-constexpr int k_endgame_rounds = 4;
 // The least spread assumed for a render time (log sd): a model that has seen only identical
 // renders must not claim to know the next one to the millisecond.
 constexpr double k_min_sigma = 0.03;
@@ -58,99 +55,102 @@ TimeMs expected_end(const PlanJob& j, TimeMs now) {
 // (src/sched/endgame.h); nothing if that job is not ready (backing off).
 std::optional<size_t> endgame_choice(const PlanInput& in, int free_slots) {
   std::vector<TimeMs> busy_until(static_cast<size_t>(std::max(0, free_slots - 1)), in.now);
+  for (const PlanJob& j : in.at_api) {
+    busy_until.push_back(j.state == JobState::running ? expected_end(j, in.now) : in.now + j.predicted);
+  }
   std::vector<TimeMs> lengths;
-  std::vector<size_t> index;
-  for (size_t i = 0; i < in.jobs->size(); ++i) {
-    const PlanJob& j = (*in.jobs)[i];
-    if (j.state == JobState::running) {
-      busy_until.push_back(expected_end(j, in.now));
-    } else if (j.state == JobState::submitting) {
-      busy_until.push_back(in.now + j.predicted);
-    } else if (j.state == JobState::queued) {
-      lengths.push_back(j.predicted);
-      index.push_back(i);
-    }
+  for (const PlanJob& j : in.endgame) {
+    lengths.push_back(j.predicted);
   }
   TimeMs length = lengths[choose_endgame_job(in.now, busy_until, lengths)];
-  std::optional<size_t> pick;
-  for (size_t i : index) {
-    const PlanJob& j = (*in.jobs)[i];
+  const PlanJob* pick = nullptr;
+  for (const PlanJob& j : in.endgame) {
     if (j.predicted == length && j.next_at <= in.now &&
-        (!pick || std::tie(j.position, j.take) < std::tie((*in.jobs)[*pick].position, (*in.jobs)[*pick].take))) {
-      pick = i;
+        (!pick || std::tie(j.position, j.take) < std::tie(pick->position, pick->take))) {
+      pick = &j;
     }
   }
-  return pick;
+  return pick ? std::optional<size_t>(pick->index) : std::nullopt;
+}
+
+// Longest first, ties in manifest order.
+bool runs_longer(const PlanJob& a, const PlanJob& b) {
+  return std::make_tuple(-a.predicted, a.position, a.take) < std::make_tuple(-b.predicted, b.position, b.take);
+}
+
+// Which of two due tasks to poll first: a hinted one before any guess, the older hint first;
+// among guesses, the one most likely to have ended since it was last looked at.
+struct PollChoice {
+  const PlanJob* job = nullptr;
+  double score = -1;
+};
+void consider_poll(PollChoice& best, const PlanJob& j, TimeMs now) {
+  // Scores are chances (at most 1); a hint scores above every chance, and an older hint higher.
+  double score = j.hint ? 2.0 + 1.0 / static_cast<double>(j.hint) : chance_done_since_last_look(j, now);
+  if (score > best.score) {
+    best = {&j, score};
+  }
 }
 
 }  // namespace
 
 Action plan_next(const PlanInput& in) {
-  const auto& jobs = *in.jobs;
   int active = 0;       // slots held, whoever's task holds them
   int active_ours = 0;  // of them, this batch's: the run ends when these have
-  int queued = 0;
-  for (const auto& j : jobs) {
-    bool at_api = j.state == JobState::running || j.state == JobState::submitting;
-    active += at_api ? 1 : 0;
-    active_ours += at_api && j.ours ? 1 : 0;
-    queued += j.state == JobState::queued ? 1 : 0;
+  for (const PlanJob& j : in.at_api) {
+    ++active;
+    active_ours += j.ours ? 1 : 0;
+  }
+  const bool work_left = in.downloads_pending || active_ours > 0 || (in.queued > 0 && in.may_submit);
+  if (!work_left) {
+    return {ActionKind::done, 0, 0};  // another batch's task is polled only while it stands between us and a slot
   }
   // Tasks that may exist unseen take slots from submits, but are no work of ours to wait for.
   const bool slot_free = active + in.unseen_tasks < in.max_concurrent;
-
-  // Longest first (ties in manifest order) until the last rounds, which endgame_choice plans.
-  auto better = [](const PlanJob& a, const PlanJob& b) {
-    return std::make_tuple(-a.predicted, a.position, a.take) < std::make_tuple(-b.predicted, b.position, b.take);
-  };
-
-  std::optional<size_t> submit;  // best queued job ready now
-  std::optional<size_t> poll;    // best running task due now
-  double best_poll_score = -1;
+  const bool submits_open = in.may_submit && slot_free;
   TimeMs next_event = k_never;
-  const bool work_left = in.downloads_pending || active_ours > 0 || (queued > 0 && in.may_submit);
-  for (size_t i = 0; i < jobs.size(); ++i) {
-    const PlanJob& j = jobs[i];
-    if (!j.ours && !work_left) {
-      continue;  // another batch's task is polled only while it stands between us and a slot
+
+  PollChoice poll;
+  for (const PlanJob& j : in.at_api) {
+    if (j.state != JobState::running || j.in_flight) {
+      continue;
     }
-    if (j.state == JobState::queued && in.may_submit) {
-      if (!slot_free) {
-        continue;  // a poll will free a slot first
-      }
-      if (j.next_at > in.now) {
-        next_event = std::min(next_event, j.next_at);
-      } else if (!submit || better(j, jobs[*submit])) {
-        submit = i;
-      }
-    } else if (j.state == JobState::running) {
-      if (j.next_at > in.now && !j.hinted) {
-        next_event = std::min(next_event, j.next_at);
-        continue;
-      }
-      // A callback's hint outranks every guess (scores are chances, at most 1).
-      double score = j.hinted ? 2.0 : chance_done_since_last_look(j, in.now);
-      if (score > best_poll_score) {
-        best_poll_score = score;
-        poll = i;
+    if (j.next_at > in.now && !j.hint) {
+      next_event = std::min(next_event, j.next_at);
+      continue;
+    }
+    consider_poll(poll, j, in.now);
+  }
+
+  const PlanJob* submit = nullptr;  // best queued job ready now
+  if (submits_open) {
+    for (const PlanJob& j : in.ready) {
+      if (!submit || runs_longer(j, *submit)) {
+        submit = &j;
       }
     }
+    next_event = std::min(next_event, in.next_ready_at);
+    if (submit && in.submit_at > in.now) {
+      next_event = std::min(next_event, in.submit_at);  // blocked by a concurrency 429 for a moment
+      submit = nullptr;
+    }
+  }
+  if (poll.job && in.polls_first && in.budget_at <= in.now) {
+    return {ActionKind::poll, poll.job->index, 0};
   }
   if (submit) {
     if (in.budget_at > in.now) {
       return {ActionKind::wait, 0, in.budget_at};
     }
-    if (queued <= k_endgame_rounds * in.max_concurrent) {
-      submit = endgame_choice(in, in.max_concurrent - in.unseen_tasks - active).value_or(*submit);
+    size_t pick = submit->index;
+    if (in.queued <= k_endgame_rounds * in.max_concurrent && !in.endgame.empty()) {
+      pick = endgame_choice(in, in.max_concurrent - in.unseen_tasks - active).value_or(pick);
     }
-    return {ActionKind::submit, *submit, 0};
+    return {ActionKind::submit, pick, 0};
   }
-  if (poll) {
+  if (poll.job) {
     TimeMs at = std::max(in.budget_at, in.poll_at);
-    return at > in.now ? Action{ActionKind::wait, 0, at} : Action{ActionKind::poll, *poll, 0};
-  }
-  if (!work_left) {
-    return {ActionKind::done, 0, 0};
+    return at > in.now ? Action{ActionKind::wait, 0, at} : Action{ActionKind::poll, poll.job->index, 0};
   }
   return {ActionKind::wait, 0, next_event == k_never ? in.now : std::max(next_event, in.budget_at)};
 }

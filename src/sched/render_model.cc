@@ -17,50 +17,42 @@ constexpr double k_prior_between_weight = 4;     // ... a belief worth this many
 constexpr double k_z05 = 1.645;
 constexpr double k_z90 = 1.2816;
 
-bool contains(const std::string& s, const char* needle) {
-  return s.find(needle) != std::string::npos;
-}
-
-// The class of a job: what changes its render time. input_json is canonical (api/request.h).
-std::string class_key(const std::string& input) {
-  std::string key = contains(input, "\"duration\":12") ? "12" : contains(input, "\"duration\":4") ? "4" : "8";
-  for (const char* v : {"720*1280", "1280*720", "1024*1792", "1792*1024", "\"720p\"", "\"1080p\""}) {
-    if (contains(input, v)) {
-      key += std::string("/") + v;
-    }
-  }
-  return key;
-}
-
 double mean_of(const std::vector<double>& v) {
   return std::accumulate(v.begin(), v.end(), 0.0) / static_cast<double>(v.size());
 }
 
 }  // namespace
 
-void RenderModel::observe(const std::string& input_json, TimeMs duration) {
-  if (duration <= 0) {
+RenderModel::ClassId RenderModel::class_of(const RenderSpec& spec) {
+  std::string key = render_class_key(spec);
+  auto [it, added] = m_ids.try_emplace(key, static_cast<ClassId>(m_classes.size()));
+  if (added) {
+    m_classes.push_back({std::move(key), static_cast<double>(m_prior_8s) * spec.time_factor, {}, std::nullopt});
+  }
+  return it->second;
+}
+
+void RenderModel::observe(ClassId cls, TimeMs duration) {
+  if (duration <= 0 || cls < 0 || cls >= classes()) {
     return;
   }
-  double prior = static_cast<double>(m_prior_8s) * render_class_factor(input_json);
-  auto& v = m_log_ratios_by_class[class_key(input_json)];
-  v.push_back(std::log(static_cast<double>(duration) / prior));
-  if (v.size() > k_max_samples) {
-    v.erase(v.begin());
+  Class& c = m_classes[static_cast<size_t>(cls)];
+  c.log_ratios.push_back(std::log(static_cast<double>(duration) / c.prior));
+  if (c.log_ratios.size() > k_max_samples) {
+    c.log_ratios.erase(c.log_ratios.begin());
   }
-  m_cache.clear();
+  for (Class& other : m_classes) {
+    other.cached.reset();
+  }
   m_pooled.reset();
 }
 
-RenderEstimate RenderModel::estimate(const std::string& input_json) const {
-  std::string key = class_key(input_json);
-  auto cached = m_cache.find(key);
-  if (cached != m_cache.end()) {
-    return cached->second;
+RenderEstimate RenderModel::estimate(ClassId cls) const {
+  Class& c = m_classes.at(static_cast<size_t>(cls));
+  if (!c.cached) {
+    c.cached = compute(c);
   }
-  RenderEstimate e = compute(key, static_cast<double>(m_prior_8s) * render_class_factor(input_json));
-  m_cache.emplace(std::move(key), e);
-  return e;
+  return *c.cached;
 }
 
 const RenderModel::Pooled& RenderModel::pooled() const {
@@ -71,7 +63,11 @@ const RenderModel::Pooled& RenderModel::pooled() const {
   double sum = 0;
   double within = 0;  // sum of squares around each class's own mean
   double df = 0;
-  for (const auto& [key, v] : m_log_ratios_by_class) {
+  for (const Class& c : m_classes) {
+    const std::vector<double>& v = c.log_ratios;
+    if (v.empty()) {
+      continue;
+    }
     double m = mean_of(v);
     sum += m * static_cast<double>(v.size());
     p.count += v.size();
@@ -87,7 +83,11 @@ const RenderModel::Pooled& RenderModel::pooled() const {
   // one odd class must not convince the model by itself that classes differ.
   double between = 0;
   double classes = 0;
-  for (const auto& [key, v] : m_log_ratios_by_class) {
+  for (const Class& c : m_classes) {
+    const std::vector<double>& v = c.log_ratios;
+    if (v.empty()) {
+      continue;
+    }
     double d = mean_of(v) - p.mean;
     between += d * d - p.sigma2 / static_cast<double>(v.size());
     classes += 1;
@@ -99,8 +99,9 @@ const RenderModel::Pooled& RenderModel::pooled() const {
   return *m_pooled;
 }
 
-RenderEstimate RenderModel::compute(const std::string& key, double prior) const {
+RenderEstimate RenderModel::compute(const Class& c) const {
   const Pooled& p = pooled();
+  const double prior = c.prior;
   RenderEstimate e;
   if (p.count < k_min_samples) {
     e.sigma = std::sqrt(p.sigma2);
@@ -111,11 +112,10 @@ RenderEstimate RenderModel::compute(const std::string& key, double prior) const 
   }
   double location = p.mean;
   double location_var = p.sigma2 / static_cast<double>(p.count) + p.between2;  // a class never seen
-  auto it = m_log_ratios_by_class.find(key);
-  if (it != m_log_ratios_by_class.end()) {
-    double noise = p.sigma2 / static_cast<double>(it->second.size());
+  if (!c.log_ratios.empty()) {
+    double noise = p.sigma2 / static_cast<double>(c.log_ratios.size());
     double w = p.between2 / (p.between2 + noise);
-    location = p.mean + w * (mean_of(it->second) - p.mean);
+    location = p.mean + w * (mean_of(c.log_ratios) - p.mean);
     location_var = w * noise;
   }
   e.learned = true;

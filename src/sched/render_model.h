@@ -35,25 +35,37 @@ class RenderModel {
   // `prior_8s` is the prior for an 8 s 720p render (already time-scaled).
   explicit RenderModel(TimeMs prior_8s) : m_prior_8s(prior_8s) {}
 
-  void observe(const std::string& input_json, TimeMs duration);
-  // Cheap: the runner asks for every open job on every turn of its loop, so estimates are
-  // computed once per class and kept until the next observation.
-  RenderEstimate estimate(const std::string& input_json) const;
+  // A job's class, once per job (the run's job table keeps it): classes are few, jobs many.
+  using ClassId = int;
+  ClassId class_of(const RenderSpec& spec);
+  ClassId class_of(const std::string& input_json) { return class_of(render_spec_of(input_json)); }
+
+  void observe(ClassId cls, TimeMs duration);
+  // Computed once per class and kept until the next observation: the planner asks for the
+  // estimate of every class and of every task at the API, on every turn.
+  RenderEstimate estimate(ClassId cls) const;
+  int classes() const { return static_cast<int>(m_classes.size()); }
 
  private:
+  struct Class {
+    std::string key;  // render_class_key
+    double prior = 0;  // its prior median, ms
+    std::vector<double> log_ratios;  // log(observed / prior), newest last
+    std::optional<RenderEstimate> cached;  // cleared by observe()
+  };
   struct Pooled {
     double mean = 0;      // of every sample's log ratio
     double sigma2 = 0;    // within-class variance of log ratios, blended with the prior's
     double between2 = 0;  // how far class means stray from the pooled mean, beyond noise
     size_t count = 0;
   };
-  RenderEstimate compute(const std::string& key, double prior) const;
+  RenderEstimate compute(const Class& c) const;
   const Pooled& pooled() const;
 
   TimeMs m_prior_8s;
-  std::map<std::string, std::vector<double>> m_log_ratios_by_class;  // log(observed / prior), newest last
-  mutable std::map<std::string, RenderEstimate> m_cache;             // by class; cleared by observe()
-  mutable std::optional<Pooled> m_pooled;                            // cleared by observe()
+  mutable std::vector<Class> m_classes;  // by ClassId
+  std::map<std::string, ClassId> m_ids;  // by key
+  mutable std::optional<Pooled> m_pooled;  // cleared by observe()
 };
 
 }  // namespace reelq

@@ -1,6 +1,8 @@
 #pragma once
 // The loop that drains a batch: it asks the planner for the next action, carries it out through
-// the API client, and records every step in the queue before and after it happens.
+// the API client, and records every step in the queue before and after it happens. What an answer
+// means is sched/outcome.h; when to poll, sched/poll_timing.h; the jobs and their indexes,
+// sched/job_table.h; what an earlier run left, run_start.cc.
 //
 // Invariants it keeps (docs/queue.md):
 //  - a job's row says `submitting`, with the exact body, before its request leaves;
@@ -20,13 +22,16 @@
 #include "fetch/downloader.h"
 #include "listen/inbox.h"
 #include "queue/run_store.h"
-#include "util/backoff.h"
+#include "sched/job_table.h"
+#include "sched/outage.h"
+#include "sched/outcome.h"
 #include "sched/planner.h"
 #include "sched/rate_limiter.h"
 #include "sched/render_model.h"
 #include "sched/run_observer.h"
-#include "sched/task_lost.h"
+#include "sched/slot_holds.h"
 #include "settings.h"
+#include "util/backoff.h"
 
 namespace reelq {
 
@@ -71,38 +76,40 @@ class Runner {
 
  private:
   TimeMs scaled(double seconds) const;
+  bool halted() const { return m_storage_failed || m_key_refused || m_disk_full; }
   bool write(std::int64_t row, const JobUpdate& update, const EventRecord* event);
-  void recover();
-  void adopt_foreign_tasks();
-  void submit(size_t i);
-  void poll(size_t i);
   // A take's event, to the observer: `message` follows "JOB (take N): ".
   void say(LogLevel level, const char* event, const JobRow& j, const std::string& message,
            const std::string& fail_code = "");
-  void on_unusable_status(JobRow& j, const Answer& a, EventRecord& e, TimeMs now);
-  void absorb_downloads();
-  void start_download(size_t i);
-  void on_rate_limited(const Answer& a);
+
+  // Start-up (run_start.cc): what an earlier run left, before anything is sent.
+  bool start_up(TimeMs started);
+  void recover();
+  void adopt_foreign_tasks();
+  size_t add_job(JobRow row);
+  void hold_unseen_slot(TimeMs since, RenderModel::ClassId cls);
+
+  // One turn: what the planner sees, and carrying out what it says.
+  PlanInput plan_input(TimeMs now);
+  PlanJob plan_job(size_t i) const;
+  void submit(size_t i);
+  void poll(size_t i);
+  void apply(size_t i, Outcome& o);
   void on_answer(const Answer& a);
+  void on_rate_limited(const Answer& a);
   void on_unreachable(const Answer& a);
+  void wait_until(TimeMs until);
+
+  // Results and hints that arrived meanwhile.
+  void absorb_downloads();
+  void absorb_inbox();
+  void start_download(size_t i);
+
+  int held_slots(TimeMs now);
+  bool blocked_by_stale_renders(TimeMs now);
+  void report_progress();
   void note_outage();
   Reachability reachability() const;
-  TimeMs render_deadline() const;  // scaled
-  TimeMs deadline_of(const JobRow& j) const;
-  TimeMs by_deadline(const JobRow& j, TimeMs at) const;
-  void time_out(JobRow& j, const std::string& why, const EventRecord& e);
-  int held_slots(TimeMs now);
-  bool blocked_by_stale_renders(TimeMs now) const;
-  void hold_unseen_slot(TimeMs since, const std::string& input_json);
-  int unseen_tasks(TimeMs now);
-  int submit_reserve() const;
-  TimeMs first_poll_at(const JobRow& j) const;
-  TimeMs next_poll_at(const JobRow& j) const;
-  TimeMs fallback_poll_at(const JobRow& j) const;
-  void absorb_inbox();
-  void wait(TimeMs ms);
-  std::vector<PlanJob> plan_jobs() const;
-  void report_progress();
   RunSummary summarize(TimeMs started);
 
   RunStore& m_store;
@@ -112,26 +119,18 @@ class Runner {
   RunObserver& m_observer;
   RunConfig m_config;
   const std::atomic<int>& m_stop;
+  OutcomeRules m_rules;
   RateLimiter m_limiter;
   RenderModel m_model;
   Backoff m_backoff;
   Backoff m_backoff_429;
-  Backoff m_backoff_unreachable;
-  std::vector<JobRow> m_jobs;
-  std::map<std::int64_t, int> m_poll_errors;           // consecutive failed polls per row
-  std::map<std::int64_t, int> m_unusable_polls;        // consecutive unusable status answers per row
-  std::map<std::int64_t, NotFoundStreak> m_not_found;  // 404s in a row per row (any other answer resets)
-  std::vector<TimeMs> m_unseen_until;                  // per unknown-fate submit: when its task must be done
-  TimeMs m_pause_until = 0;                            // after a 429: no request before then
+  Outage m_outage;
+  JobTable m_jobs;
+  SlotHolds m_holds;
+  std::uint64_t m_hints = 0;  // hints taken so far: each hinted task keeps its place in this order
+  TimeMs m_pause_until = 0;   // after a 429 or while the API is away: no request before then
   int m_consecutive_429 = 0;
-  // While the API cannot be reached: the run is paused with growing backoff, and said so.
-  struct Outage {
-    int not_sent = 0;     // requests that could not leave this machine, in a row; 0 = reachable
-    TimeMs since = 0;     // when the first of them failed
-    TimeMs noted_at = 0;  // when it was last said
-    std::string reason;
-  } m_outage;
-  int m_timed_out = 0;  // tasks given up on (RENDER_TIMEOUT) this run: the API may still count them
+  bool m_polls_first = false;  // the last submit was refused: a due poll goes next
   bool m_credits_out = false;
   bool m_slots_held = false;  // the run ended because stale renders hold every slot
   int m_foreign_tasks = 0;    // other batches' tasks this run polls (adopt_foreign_tasks)

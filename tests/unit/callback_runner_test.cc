@@ -98,19 +98,20 @@ TEST_CASE("forged hints for running, unknown and finished tasks change no outcom
 
 TEST_CASE("planner: a hinted task is polled before its next poll is due, and before likelier ones") {
   std::vector<PlanJob> jobs(2);
-  for (auto& j : jobs) {
-    j.state = JobState::running;
-    j.submitted_at = 0;
-    j.predicted = 1000;
-    j.last_poll_at = 0;
+  for (size_t i = 0; i < jobs.size(); ++i) {
+    jobs[i].index = i;
+    jobs[i].state = JobState::running;
+    jobs[i].submitted_at = 0;
+    jobs[i].predicted = 1000;
+    jobs[i].last_poll_at = 0;
   }
   jobs[0].next_at = 900;   // due, and past its predicted end: a likely finish
   jobs[1].next_at = 5000;  // not due for a long time...
   PlanInput in;
   in.now = 1000;
-  in.jobs = &jobs;
+  in.at_api = jobs;
   CHECK(plan_next(in).job == 0);
-  jobs[1].hinted = true;  // ...but a callback says it may be done
+  in.at_api[1].hint = 1;  // ...but a callback says it may be done
   Action a = plan_next(in);
   CHECK(a.kind == ActionKind::poll);
   CHECK(a.job == 1);

@@ -1,0 +1,133 @@
+// Start-up: what an earlier run left behind, restored before anything is sent. Rows left mid-way,
+// tasks of other batches holding the key's slots, the requests of the last minute, the submits
+// whose fate is unknown, and the render times learned so far.
+#include <fmt/format.h>
+
+#include "sched/render_time.h"
+#include "sched/runner.h"
+
+namespace reelq {
+
+bool Runner::start_up(TimeMs started) {
+  // Tasks given up on by an earlier run may have ended since: look again (their taskId was kept).
+  if (auto reopened = m_store.reopen_timed_out(m_config.batch); reopened && *reopened > 0) {
+    m_observer.log(LogLevel::info, fmt::format("{} task{} that timed out earlier: asking the API again", *reopened,
+                                               *reopened == 1 ? "" : "s"));
+  }
+  auto jobs = m_store.unfinished_jobs(m_config.batch);
+  if (!jobs) {
+    m_storage_failed = true;
+    m_failure_message = jobs.error().message;
+    return false;
+  }
+  for (JobRow& row : *jobs) {
+    add_job(std::move(row));
+  }
+  // Recorded before anything is sent: `resume` comes back to this API, and what this run learns of
+  // render times is read at this run's scale.
+  if (auto st = m_store.record_api(m_config.batch, m_config.settings.api_base, m_config.settings.time_scale); !st) {
+    m_storage_failed = true;
+    m_failure_message = st.error().message;
+    return false;
+  }
+  if (auto seen = m_store.observed_renders(m_config.settings.api_base, m_config.settings.time_scale)) {
+    for (const ObservedRender& r : *seen) {
+      m_model.observe(m_model.class_of(r.input_json),
+                      bound_render_time(r.took, r.lifetime, m_rules.timing.render_deadline).value_or(0));
+    }
+  }
+  if (auto recent = m_store.recent_requests(started - m_limiter.window())) {
+    m_limiter.restore(*recent, started);
+  }
+  // A run that was killed may have had one request on the wire that no event records.
+  m_limiter.record(started);
+  // Tasks an earlier run may have created without learning their taskId still hold API slots.
+  if (auto unseen = m_store.recent_ambiguous_submits(started - scaled(3600))) {
+    for (const auto& [at, input] : *unseen) {
+      // Not from a future a clock that was ahead gave it.
+      hold_unseen_slot(std::min(at, started), m_model.class_of(input));
+    }
+  }
+  recover();
+  adopt_foreign_tasks();
+  return !m_storage_failed;
+}
+
+size_t Runner::add_job(JobRow row) {
+  RenderModel::ClassId cls = m_model.class_of(row.input_json);
+  return m_jobs.add(std::move(row), cls);
+}
+
+// Rows left mid-way by an earlier run: a `submitting` row's request may or may not have reached
+// the API; a `running` row is polled soon; a `downloading` row's files are fetched again.
+void Runner::recover() {
+  TimeMs now = m_clock.now_ms();
+  for (size_t i = 0; i < m_jobs.size(); ++i) {
+    const JobState state = m_jobs[i].row.state;
+    if (state == JobState::submitting) {
+      Answer a;
+      a.kind = AnswerKind::ambiguous;
+      a.message = "found mid-submit after a restart; the task may exist";
+      JobUpdate u;
+      m_jobs.change(i, [&](RunJob& j) {
+        u.attempts = ++j.row.attempts;
+        if (m_config.settings.on_ambiguous == OnAmbiguous::hold) {
+          u.state = j.row.state = JobState::failed;
+          u.fail_code = "AMBIGUOUS_SUBMIT";
+          u.fail_msg = "submit sent without an answer; held (--on-ambiguous=hold): `reelq retry` resubmits it";
+          u.completed_at = now;
+        } else {
+          u.state = j.row.state = JobState::queued;
+          u.ambiguous = j.row.ambiguous = true;
+          u.note = "possible duplicate charge";
+          u.next_at = j.row.next_at = now;
+        }
+      });
+      EventRecord e{"recovery", a.http_status, a.body_code, a.message, "", std::string(to_string(a.kind))};
+      say(LogLevel::warn, "ambiguous", m_jobs[i].row, a.message);
+      write(m_jobs[i].row.id, u, &e);
+      hold_unseen_slot(now, m_jobs[i].cls);
+    } else if (state == JobState::running) {
+      m_jobs.change(i, [&](RunJob& j) { j.row.next_at = std::min(j.row.next_at > 0 ? j.row.next_at : now, now); });
+    } else if (state == JobState::queued) {
+      // No backoff is longer than this: one stored by a wall clock that was ahead is not waited out.
+      m_jobs.change(i, [&](RunJob& j) { j.row.next_at = std::min(j.row.next_at, now + scaled(60)); });
+    } else if (state == JobState::downloading) {
+      start_download(i);
+    }
+  }
+}
+
+// The concurrency cap is the key's, not the batch's: tasks another batch of this database left at
+// the same API (stopped with tasks running) hold slots too. They are polled like ours, so their
+// slots free when they end, and collected into their own batch's rows and folder; a task whose
+// fate is unknown (their row mid-submit) holds a slot as ours do.
+void Runner::adopt_foreign_tasks() {
+  auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base);
+  if (!foreign) {
+    m_storage_failed = true;
+    m_failure_message = foreign.error().message;
+    return;
+  }
+  TimeMs now = m_clock.now_ms();
+  for (JobRow& j : *foreign) {
+    if (j.state == JobState::submitting) {
+      hold_unseen_slot(now, m_model.class_of(j.input_json));
+      continue;
+    }
+    j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
+    m_observer.log(LogLevel::info,
+                   fmt::format("{}: task {} holds one of the API's slots; polling it", take_name(j), j.task_id));
+    add_job(std::move(j));
+    ++m_foreign_tasks;
+  }
+}
+
+// The API may be rendering a task we never heard of; until a render like it would surely be done,
+// it counts against the concurrency cap, or the API would answer our next submit with a 429. Such
+// tasks are rare, so the slot is held generously: twice the time by which 90% of renders like it end.
+void Runner::hold_unseen_slot(TimeMs since, RenderModel::ClassId cls) {
+  m_holds.hold_until(since + 2 * m_model.estimate(cls).late);
+}
+
+}  // namespace reelq
