@@ -350,10 +350,15 @@ void Downloader::worker() {
       ++m_busy;
     }
     DownloadResult r = run(task);
-    std::lock_guard lock(m_mutex);
-    --m_busy;
-    if (!m_stopping) {
-      m_finished.push_back(std::move(r));
+    {
+      std::lock_guard lock(m_mutex);
+      --m_busy;
+      if (!m_stopping) {
+        m_finished.push_back(std::move(r));
+      }
+    }
+    if (m_options.on_finished) {
+      m_options.on_finished();
     }
   }
 }

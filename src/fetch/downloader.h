@@ -81,6 +81,8 @@ struct DownloadOptions {
   std::int64_t max_bytes = k_max_result_bytes;  // per file (settings: max_download_mb)
   ProgressRule progress;                        // its window already time-scaled
   WriteBytes write_bytes = write_all;
+  // Called by a worker after it hands in a result (the run loop's wake-up); must be thread-safe.
+  std::function<void()> on_finished;
 };
 
 // The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives

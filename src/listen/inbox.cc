@@ -19,6 +19,9 @@ bool BoundedInbox::push_hint(const std::string& task_id) {
     m_hints.push_back(task_id);
   }
   m_arrived.notify_one();
+  if (m_wakeup) {
+    m_wakeup->notify();
+  }
   return true;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "util/clock.h"
+#include "util/wakeup.h"
 
 namespace reelq {
 
@@ -39,8 +40,12 @@ class BoundedInbox final : public RunInbox {
 
   InboxItems take() override;
   void wait_ms(TimeMs ms) override;
+  // Also notify `wakeup` when a hint arrives (the run loop sleeps on it while requests are out).
+  // Set before the listener starts; it must outlive the inbox's use.
+  void notify_too(Wakeup* wakeup) { m_wakeup = wakeup; }
 
  private:
+  Wakeup* m_wakeup = nullptr;
   std::mutex m_mutex;
   std::condition_variable m_arrived;
   std::vector<std::string> m_hints;

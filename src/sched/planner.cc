@@ -152,7 +152,8 @@ Action plan_next(const PlanInput& in) {
     TimeMs at = std::max(in.budget_at, in.poll_at);
     return at > in.now ? Action{ActionKind::wait, 0, at} : Action{ActionKind::poll, poll.job->index, 0};
   }
-  return {ActionKind::wait, 0, next_event == k_never ? in.now : std::max(next_event, in.budget_at)};
+  // Nothing due (tasks with a request on the wire, downloads): wait for whatever arrives.
+  return {ActionKind::wait, 0, next_event == k_never ? k_never : std::max(next_event, in.budget_at)};
 }
 
 }  // namespace reelq

@@ -25,10 +25,10 @@
 
 #include "queue/job_state.h"
 #include "util/clock.h"
+#include "util/never.h"
 
 namespace reelq {
 
-inline constexpr TimeMs k_never = std::numeric_limits<TimeMs>::max();
 // How many rounds before the end the remainder is planned as a whole (src/sched/endgame.h).
 inline constexpr int k_endgame_rounds = 4;
 
@@ -80,7 +80,7 @@ enum class ActionKind { submit, poll, wait, done };
 struct Action {
   ActionKind kind = ActionKind::done;
   size_t job = 0;    // submit / poll: PlanJob::index
-  TimeMs until = 0;  // wait: until then (the runner may wake earlier for downloads or signals)
+  TimeMs until = 0;  // wait: until then, k_never: until something arrives (an answer, a hint, a download)
 };
 
 Action plan_next(const PlanInput& in);

@@ -15,8 +15,12 @@ constexpr double k_max_retry_after_s = 300;
 
 }  // namespace
 
-void Runner::on_answer(const Answer& a) {
-  m_observer.in_flight("");
+void Runner::on_answer(const Answer& a, SendId place) {
+  if (!a.sent) {
+    m_window.not_sent(place);  // it never left: its place in the budget is free again
+  } else {
+    m_window.answered(place, m_clock.now_ms());
+  }
   if (a.kind == AnswerKind::unreachable) {
     on_unreachable(a);
     return;  // it never reached the server: no budget spent, nothing learned about the rate

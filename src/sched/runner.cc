@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <variant>
 
 #include "api/request.h"
 #include "fetch/collect.h"
@@ -36,7 +37,9 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_observer(observer),
       m_config(std::move(config)),
       m_stop(stop_requests),
-      m_limiter(m_config.settings.rpm, scaled(60)),
+      m_inline(m_config.dispatch ? nullptr : std::make_unique<InlineDispatch>(api)),
+      m_dispatch(m_config.dispatch ? *m_config.dispatch : *m_inline),
+      m_window(m_config.settings.rpm, scaled(60)),
       m_model(scaled(k_prior_render_ms / 1000.0)),
       m_backoff(scaled(1), scaled(k_backoff_cap_s), m_config.seed),
       m_backoff_429(scaled(1), scaled(k_backoff_cap_s), m_config.seed + 1),
@@ -76,6 +79,7 @@ RunSummary Runner::run() {
     return s;
   }
   while (!halted()) {
+    absorb_answers();
     absorb_downloads();
     absorb_inbox();
     if (m_stop.load() > 0 || halted()) {
@@ -86,7 +90,7 @@ RunSummary Runner::run() {
     if (a.kind == ActionKind::done) {
       break;
     }
-    if (a.kind == ActionKind::wait && blocked_by_stale_renders(now)) {
+    if (a.kind == ActionKind::wait && m_sent.empty() && blocked_by_stale_renders(now)) {
       m_slots_held = true;
       break;
     }
@@ -95,11 +99,12 @@ RunSummary Runner::run() {
     } else if (a.kind == ActionKind::poll) {
       poll(a.job);
     } else {
-      wait_until(std::min(a.until, m_holds.next_release()));
+      wait_until(std::min({a.until, m_holds.next_release(), m_dispatch.next_answer_at()}));
     }
     note_outage();
     report_progress();
   }
+  stop_dispatch();
   if (m_stop.load() > 0 || halted()) {
     m_downloader.stop();
   }
@@ -130,11 +135,11 @@ PlanInput Runner::plan_input(TimeMs now) {
   m_jobs.promote(now);
   PlanInput in;
   in.now = now;
-  in.budget_at = std::max(m_limiter.next_allowed(now), m_pause_until);
+  in.budget_at = std::max(m_window.next_allowed(now), m_pause_until);
   // Requests of the window kept for submits, so a slot seen free is filled at once: one per slot,
   // up to a tenth of the budget.
-  const int reserve = std::min(m_config.settings.max_concurrent, m_limiter.cap() / 10);
-  in.poll_at = std::max(m_limiter.next_deferrable(now, reserve), m_pause_until);
+  const int reserve = std::min(m_config.settings.max_concurrent, m_window.cap() / 10);
+  in.poll_at = std::max(m_window.next_deferrable(now, reserve), m_pause_until);
   in.may_submit = !m_credits_out;
   in.max_concurrent = m_config.settings.max_concurrent;
   in.unseen_tasks = held_slots(now);
@@ -156,16 +161,22 @@ PlanInput Runner::plan_input(TimeMs now) {
   return in;
 }
 
+// Sleeps until `until` or until something arrives: an answer, a callback, a finished download.
+// With a wake-up (real runs) every arrival notifies it, and the cap only bounds how late a stop
+// asked for by a signal is seen; without one (the fake clock) the inbox or the clock is waited on.
 void Runner::wait_until(TimeMs until) {
-  const bool busy = m_config.inbox || m_downloader.in_flight() > 0;
-  TimeMs ms = std::clamp<TimeMs>(until - m_clock.now_ms(), 1, busy ? k_busy_tick_ms : k_idle_tick_ms);
-  if (m_config.inbox) {
+  const bool busy = m_config.inbox || m_downloader.in_flight() > 0 || !m_sent.empty();
+  TimeMs ms = std::clamp<TimeMs>(until - m_clock.now_ms(), 1, busy && !m_config.wakeup ? k_busy_tick_ms : k_idle_tick_ms);
+  if (m_config.wakeup) {
+    m_config.wakeup->wait_ms(ms);
+  } else if (m_config.inbox) {
     m_config.inbox->wait_ms(ms);
   } else {
     m_clock.sleep_ms(ms);
   }
 }
 
+// Writes the intent (the row says `submitting`, with the exact body) and hands the request on.
 void Runner::submit(size_t i) {
   const RunJob& job = m_jobs[i];
   std::string body = generate_body(with_image_urls(job.row.input_json, m_config.image_urls),
@@ -183,9 +194,50 @@ void Runner::submit(size_t i) {
         fmt::format("{} meanwhile; not submitted", to_string(m_jobs[i].row.state)));
     return;
   }
-  m_observer.in_flight(fmt::format("the submit of {}", take_name(m_jobs[i].row)));
-  SubmitResult r = m_api.submit(m_config.model, body);
-  on_answer(r.answer);
+  send(i, ApiRequest::submit(m_jobs[i].row.id, m_config.model, std::move(body)),
+       fmt::format("the submit of {}", take_name(m_jobs[i].row)));
+}
+
+void Runner::poll(size_t i) {
+  m_jobs.change(i, [&](RunJob& j) { j.hint = 0; });  // this query is the one the hint asked for
+  const JobRow& row = m_jobs[i].row;
+  send(i, ApiRequest::status(row.id, row.foreign() ? row.foreign_model : m_config.model, row.task_id),
+       fmt::format("a status poll of {} ({})", take_name(row), row.task_id));
+}
+
+// The request takes its place in the budget when it is sent, and its job has nothing more sent
+// until it is answered. The planner only asks for a request the budget has room for.
+void Runner::send(size_t i, ApiRequest request, const std::string& what) {
+  SendId place = m_window.send(m_clock.now_ms());
+  if (m_sent.empty()) {
+    m_observer.in_flight(what);
+  }
+  m_jobs.change(i, [&](RunJob& j) { j.in_flight = true; });
+  Ticket t = m_dispatch.send(std::move(request));
+  m_sent[t] = Sent{i, place, what};
+}
+
+// The answers that came since the last turn, in the order they came.
+void Runner::absorb_answers() {
+  for (ApiReply& reply : m_dispatch.take()) {
+    auto it = m_sent.find(reply.ticket);
+    if (it == m_sent.end()) {
+      continue;  // not this run's (a dispatch shared with a balance read)
+    }
+    Sent sent = std::move(it->second);
+    m_sent.erase(it);
+    m_observer.in_flight(m_sent.empty() ? "" : m_sent.begin()->second.what);
+    on_answer(reply.answer(), sent.place);
+    m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
+    if (auto* r = std::get_if<SubmitResult>(&reply.result)) {
+      submit_answered(sent.job, *r);
+    } else if (auto* st = std::get_if<StatusResult>(&reply.result)) {
+      poll_answered(sent.job, *st);
+    }
+  }
+}
+
+void Runner::submit_answered(size_t i, const SubmitResult& r) {
   m_polls_first = r.answer.kind == AnswerKind::rate_limited;
   Outcome o;
   m_jobs.change(i, [&](RunJob& j) {
@@ -199,18 +251,55 @@ void Runner::submit(size_t i) {
   apply(i, o);
 }
 
-void Runner::poll(size_t i) {
-  m_jobs.change(i, [&](RunJob& j) { j.hint = 0; });  // this query is the one the hint asked for
-  const JobRow& row = m_jobs[i].row;
-  m_observer.in_flight(fmt::format("a status poll of {} ({})", take_name(row), row.task_id));
-  StatusResult r = m_api.status(row.foreign() ? row.foreign_model : m_config.model, row.task_id);
-  on_answer(r.answer);
+void Runner::poll_answered(size_t i, const StatusResult& r) {
   m_polls_first = false;
   Outcome o;
   m_jobs.change(i, [&](RunJob& j) {
     o = status_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff);
   });
   apply(i, o);
+}
+
+// At the end of the run: nothing new is sent, answers already on their way are waited for a
+// moment and applied; a submit still unanswered is what an unanswered submit always was (it may
+// have made a task: ambiguous, flagged), one never handed to the network goes back to the queue,
+// and an unanswered poll changes nothing.
+void Runner::stop_dispatch() {
+  if (m_sent.empty()) {
+    return;
+  }
+  ShutdownReport report = m_dispatch.shutdown(halted() ? 0 : m_config.stop_grace_ms);
+  if (!m_storage_failed) {
+    absorb_answers();
+  }
+  auto settle = [&](const Unanswered& u, AnswerKind kind, const char* why) {
+    auto it = m_sent.find(u.ticket);
+    if (it == m_sent.end()) {
+      return;
+    }
+    Sent sent = std::move(it->second);
+    m_sent.erase(it);
+    m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
+    Answer a;
+    a.kind = kind;
+    a.sent = kind != AnswerKind::unreachable;
+    a.message = why;
+    if (kind == AnswerKind::unreachable) {
+      m_window.not_sent(sent.place);
+    } else {
+      m_window.answered(sent.place, m_clock.now_ms());
+    }
+    if (u.request.kind == CallKind::submit && !m_storage_failed) {
+      submit_answered(sent.job, SubmitResult{a, ""});
+    }
+  };
+  for (const Unanswered& u : report.not_sent) {
+    settle(u, AnswerKind::unreachable, "not sent: the run stopped");
+  }
+  for (const Unanswered& u : report.on_the_wire) {
+    settle(u, AnswerKind::ambiguous, "no answer before the run stopped; the task may exist");
+  }
+  m_observer.in_flight("");
 }
 
 // Carries out what an answer means: the row's update and event in one transaction, then the line

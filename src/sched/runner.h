@@ -1,6 +1,8 @@
 #pragma once
-// The loop that drains a batch: it asks the planner for the next action, carries it out through
-// the API client, and records every step in the queue before and after it happens. What an answer
+// The loop that drains a batch: it asks the planner for the next action, writes the intent, hands
+// the request to a dispatch (api/dispatch.h) and goes on; answers are applied on a later turn. It
+// is the only owner of run state and the only writer to the queue; the dispatch's workers only
+// make HTTP calls. A job never has two requests on the wire. What an answer
 // means is sched/outcome.h; when to poll, sched/poll_timing.h; the jobs and their indexes,
 // sched/job_table.h; what an earlier run left, run_start.cc.
 //
@@ -8,7 +10,8 @@
 //  - a job's row says `submitting`, with the exact body, before its request leaves;
 //  - a taskId is written the moment it arrives, and a job with a taskId is only ever polled;
 //  - no more than max_concurrent tasks at the API, counting those found at start-up;
-//  - no more than rpm API requests in any rolling window (RateLimiter);
+//  - no more than rpm API requests in any rolling window, counted from their send
+//    (RequestWindow);
 //  - a job is `succeeded` only when its files are on disk.
 #include <atomic>
 #include <filesystem>
@@ -19,6 +22,8 @@
 #include <vector>
 
 #include "api/client.h"
+#include "api/dispatch.h"
+#include "api/inline_dispatch.h"
 #include "fetch/downloader.h"
 #include "listen/inbox.h"
 #include "queue/run_store.h"
@@ -26,12 +31,13 @@
 #include "sched/outage.h"
 #include "sched/outcome.h"
 #include "sched/planner.h"
-#include "sched/rate_limiter.h"
+#include "sched/request_window.h"
 #include "sched/render_model.h"
 #include "sched/run_observer.h"
 #include "sched/slot_holds.h"
 #include "settings.h"
 #include "util/backoff.h"
+#include "util/wakeup.h"
 
 namespace reelq {
 
@@ -66,6 +72,16 @@ struct RunConfig {
   RunInbox* inbox = nullptr;
   std::string callback_url;
   std::map<std::string, std::string> image_urls;  // local file:// URI -> the URL the API fetches
+  // Who makes the API calls: a WorkerDispatch for requests in flight at once; none: an
+  // InlineDispatch over the client (one at a time, on the loop's thread: tests on a fake clock).
+  ApiDispatch* dispatch = nullptr;
+  // What the loop sleeps on when requests are on the wire (notified by the dispatch's workers,
+  // the inbox and the downloader); none: the inbox's wait, or the clock's sleep.
+  Wakeup* wakeup = nullptr;
+  // How long a stop waits for answers already on their way (real ms), and how many requests an
+  // earlier run may have had on the wire when it was killed (each holds a place in the budget).
+  TimeMs stop_grace_ms = 1000;
+  int max_in_flight = 1;
 };
 
 class Runner {
@@ -94,8 +110,13 @@ class Runner {
   PlanJob plan_job(size_t i) const;
   void submit(size_t i);
   void poll(size_t i);
+  void send(size_t i, ApiRequest request, const std::string& what);
+  void absorb_answers();
+  void submit_answered(size_t i, const SubmitResult& r);
+  void poll_answered(size_t i, const StatusResult& r);
+  void stop_dispatch();
   void apply(size_t i, Outcome& o);
-  void on_answer(const Answer& a);
+  void on_answer(const Answer& a, SendId place);
   void on_rate_limited(const Answer& a);
   void on_unreachable(const Answer& a);
   void wait_until(TimeMs until);
@@ -120,7 +141,15 @@ class Runner {
   RunConfig m_config;
   const std::atomic<int>& m_stop;
   OutcomeRules m_rules;
-  RateLimiter m_limiter;
+  std::unique_ptr<InlineDispatch> m_inline;  // when the config brings no dispatch
+  ApiDispatch& m_dispatch;
+  struct Sent {
+    size_t job = 0;
+    SendId place = k_no_room;  // its place in the request budget
+    std::string what;          // "the submit of shot-03", for the slow-answer line
+  };
+  std::map<Ticket, Sent> m_sent;  // requests on the wire, by ticket
+  RequestWindow m_window;
   RenderModel m_model;
   Backoff m_backoff;
   Backoff m_backoff_429;

@@ -13,6 +13,7 @@
 
 #include <CLI/CLI.hpp>
 #include <algorithm>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,9 @@ struct LabOptions {
   double latency_ms = 20;    // per request, unscaled
   double poll_interval = 0;  // 0 = the default setting
   double spread = 0.12;      // the simulator's render-time spread (sd of the log)
+  bool in_flight = false;    // requests in flight at once (the run's dispatch), not one at a time
+  double slow_rate = 0;      // a share of answers that take --slow-seconds instead
+  double slow_seconds = 30;  // unscaled
   bool verbose = false;
 };
 
@@ -47,8 +51,20 @@ std::string bench_manifest(int jobs) {
   return m;
 }
 
+// The makespan of the zero-latency list schedule of these render times, in this order: each job
+// starts the moment a slot frees. What no scheduler of these jobs in this order can beat.
+double list_schedule(const std::vector<double>& costs, int slots) {
+  std::vector<double> free_at(static_cast<size_t>(slots), 0.0);
+  for (double c : costs) {
+    auto slot = std::min_element(free_at.begin(), free_at.end());
+    *slot += c;
+  }
+  return *std::max_element(free_at.begin(), free_at.end());
+}
+
 struct SeedResult {
-  double ratio = 0;  // makespan / (sum T_i / C)
+  double of_list = 0;  // the list schedule's makespan / ours (1: nothing lost to scheduling)
+  double ratio = 0;    // makespan / (sum T_i / C)
   double requests_per_job = 0;
   double detect_s = 0;  // mean time from a task's completion to reelq seeing it, unscaled
   double tail_pct = 0;  // idle slot time after the last submit, % of C x makespan
@@ -62,7 +78,22 @@ SeedResult run_seed(const LabOptions& o, int seed) {
   sc.concurrency = o.concurrency;
   sc.credits = 1e9;
   sc.render_spread = o.spread;
-  test::SimRun lab(sc, o.time_scale, static_cast<TimeMs>(o.latency_ms * o.time_scale));
+  const TimeMs latency = static_cast<TimeMs>(o.latency_ms * o.time_scale);
+  test::SimRun lab(sc, o.time_scale, o.in_flight ? 0 : latency);
+  if (o.in_flight) {
+    // The same latencies, answered while the loop goes on; a seeded share of them slow.
+    lab.in_flight_latency = latency;
+    const TimeMs slow = static_cast<TimeMs>(o.slow_seconds * 1000 * o.time_scale);
+    const double rate = o.slow_rate;
+    const auto seed_mix = static_cast<std::uint64_t>(seed) * 0x9E3779B97F4A7C15ull;
+    lab.latency_for = [=](const ApiRequest&, Ticket t) {
+      std::uint64_t x = (t + seed_mix) * 0xBF58476D1CE4E5B9ull;
+      x ^= x >> 31;
+      return static_cast<double>(x % 10000) < rate * 10000 ? slow : latency;
+    };
+  } else if (o.slow_rate > 0) {
+    throw std::runtime_error("--slow-rate needs --in-flight (the one-at-a-time transport has one latency)");
+  }
   if (std::string error = lab.try_enqueue(bench_manifest(o.jobs)); !error.empty()) {
     throw std::runtime_error("could not enqueue the lab manifest: " + error);
   }
@@ -105,9 +136,15 @@ SeedResult run_seed(const LabOptions& o, int seed) {
                  s(q.getColumn(3).getDouble() - first), s(q.getColumn(4).getDouble()), q.getColumn(5).getInt());
     }
   }
+  std::vector<double> costs;
+  SQLite::Statement in_order(db, "SELECT cost_time_ms FROM jobs ORDER BY api_create_time, id");
+  while (in_order.executeStep()) {
+    costs.push_back(in_order.getColumn(0).getDouble());
+  }
   auto stats = lab.stats();
   SeedResult r;
   double makespan = last - first;
+  r.of_list = list_schedule(costs, o.concurrency) / makespan;
   r.ratio = makespan / (sum_cost / o.concurrency);
   r.requests_per_job = stats->getValue<double>("total_requests") / o.jobs;
   r.detect_s = detect / 1000.0 / o.time_scale;
@@ -133,13 +170,19 @@ int lab_main(int argc, char** argv) {
   app.add_option("--poll-interval", o.poll_interval, "reelq's poll_interval, s (default: the setting's)");
   app.add_option("--spread", o.spread, "The simulator's render-time spread (sd of the log)")
       ->check(CLI::Range(0.0, 1e6));
+  app.add_flag("--in-flight", o.in_flight, "Requests in flight at once (answers arrive --latency-ms after their send)");
+  app.add_option("--slow-rate", o.slow_rate, "With --in-flight: the share of answers that take --slow-seconds")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--slow-seconds", o.slow_seconds, "What a slow answer takes, unscaled s")->check(CLI::Range(0.0, 1e5));
   app.add_flag("--verbose", o.verbose, "A line per seed; with --seeds 1, a line per task");
   CLI11_PARSE(app, argc, argv);
 
-  std::vector<double> ratio, reqs, detect, tail;
+  std::vector<double> of_list, ratio, reqs, detect, tail;
+  std::clock_t cpu_start = std::clock();
   int limited = 0;
   for (int s = o.first_seed; s < o.first_seed + o.seeds; ++s) {
     SeedResult r = run_seed(o, s);
+    of_list.push_back(r.of_list);
     ratio.push_back(r.ratio);
     reqs.push_back(r.requests_per_job);
     detect.push_back(r.detect_s);
@@ -161,14 +204,19 @@ int lab_main(int argc, char** argv) {
                fmt::format(fmt::runtime(f), quantile(v, 0.5)), fmt::format(fmt::runtime(f), quantile(v, 0.9)),
                fmt::format(fmt::runtime(f), quantile(v, 1.0)));
   };
-  fmt::print("{} seeds from {}, {} jobs, {} slots, {} rpm, {} ms per request, render spread {}\n", o.seeds,
-             o.first_seed, o.jobs, o.concurrency, o.rpm, o.latency_ms, o.spread);
+  const double cpu_s = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
+  fmt::print("{} seeds from {}, {} jobs, {} slots, {} rpm, {} ms per request{}{}, render spread {}\n", o.seeds,
+             o.first_seed, o.jobs, o.concurrency, o.rpm, o.latency_ms, o.in_flight ? " in flight" : " one at a time",
+             o.slow_rate > 0 ? fmt::format(", {:.0f}% at {} s", o.slow_rate * 100, o.slow_seconds) : "", o.spread);
+  row("of list sched.", of_list, "{:.4f}");
   row("makespan/bound", ratio, "{:.3f}");
   row("requests/job", reqs, "{:.2f}");
   row("seen after (s)", detect, "{:.1f}");
   row("tail idle (%)", tail, "{:.1f}");
   fmt::print("seeds with a 429: {}; seeds over 1.05: {}\n", limited,
              std::count_if(ratio.begin(), ratio.end(), [](double x) { return x > 1.05; }));
+  // The whole process: reelq's loop, planner, queue writes and downloads, and the simulator.
+  fmt::print("CPU {:.2f} s in all, {:.2f} ms per job\n", cpu_s, 1000 * cpu_s / (o.jobs * o.seeds));
   return 0;
 }
 

@@ -6,7 +6,9 @@
 #include <Poco/JSON/Parser.h>
 
 #include <atomic>
+#include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "api/client.h"
@@ -14,6 +16,7 @@
 #include "queue/run_store.h"
 #include "sched/runner.h"
 #include "sim/sim_core.h"
+#include "support/delayed_dispatch.h"
 #include "support/fakes.h"
 #include "support/recording_observer.h"
 #include "support/sim_transport.h"
@@ -44,6 +47,12 @@ struct SimRun {
   RunInbox* inbox = nullptr;  // callback mode: where hints come from (fake_inbox.h)
   std::string callback_url;
   WriteBytes write_bytes = write_all;  // a full disk: a function that answers ENOSPC
+  // Requests in flight at once: when set, the run's dispatch answers each request this long after
+  // it was sent (DelayedDispatch), and the transport takes no time of its own. `latency_for`
+  // (when set) decides per request, e.g. a share of slow answers.
+  std::optional<TimeMs> in_flight_latency;
+  std::function<TimeMs(const ApiRequest&, Ticket)> latency_for;
+  std::size_t max_in_flight = 0;  // after run(): the most requests that were on the wire at once
 
   // `latency`: what each API request takes on the fake clock (already time-scaled).
   explicit SimRun(SimConfig c = {}, double time_scale = 0.01, TimeMs latency = 0) : sim_config(std::move(c)) {
@@ -83,8 +92,18 @@ struct SimRun {
     rc.settings = settings;
     rc.inbox = inbox;
     rc.callback_url = callback_url;
+    std::unique_ptr<DelayedDispatch> dispatch;
+    if (in_flight_latency) {
+      dispatch = std::make_unique<DelayedDispatch>(*api, clock, *in_flight_latency);
+      if (latency_for) {
+        dispatch->latency_for = latency_for;
+      }
+      rc.dispatch = dispatch.get();
+    }
     Runner runner(*store, *api, downloader, clock, observer, rc, stop);
-    return runner.run();
+    RunSummary s = runner.run();
+    max_in_flight = dispatch ? dispatch->max_in_flight : 1;
+    return s;
   }
 
   Poco::JSON::Object::Ptr stats() {
