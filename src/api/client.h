@@ -1,6 +1,8 @@
 #pragma once
 // The apixo API as reelq uses it: submit a task, ask its status, read the balance. The scheduler
 // talks to ApiClient; tests give it a fake, the binary gives it HttpApiClient over Poco.
+// HttpApiClient may be called from several threads at once (the API workers, api/worker_dispatch.h)
+// when its transport and clock may: the Poco transport and the real or anchored clock can.
 #include <memory>
 #include <optional>
 #include <string>
@@ -36,6 +38,10 @@ class ApiClient {
   virtual StatusResult status(const std::string& model, const std::string& task_id) = 0;
   // GET /api/v1/apikeys/current-balance
   virtual BalanceResult balance() = 0;
+  // From any thread, on a stop: cuts the calls on their way (they end as if the connection broke:
+  // no answer) and makes every later call fail at once without leaving the machine. A client that
+  // cannot hang (a fake) has nothing to do.
+  virtual void abort_calls() {}
 };
 
 class HttpApiClient final : public ApiClient {
@@ -47,6 +53,7 @@ class HttpApiClient final : public ApiClient {
   SubmitResult submit(const std::string& model, const std::string& body) override;
   StatusResult status(const std::string& model, const std::string& task_id) override;
   BalanceResult balance() override;
+  void abort_calls() override { m_transport.abort_calls(); }
 
  private:
   HttpResponse exchange(const std::string& method, const std::string& path, const std::string& body);

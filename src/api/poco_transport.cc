@@ -12,6 +12,7 @@
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
+#include <sys/socket.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -19,6 +20,7 @@
 #include <istream>
 #include <map>
 #include <mutex>
+#include <set>
 #include <vector>
 
 namespace reelq {
@@ -142,6 +144,16 @@ class PocoTransport final : public HttpTransport {
 
   HttpResponse fetch(const HttpRequest& request, const BodySink& sink) override { return exchange(request, sink); }
 
+  void abort_calls() override {
+    std::lock_guard lock(m_mutex);
+    m_aborted = true;
+    for (poco_socket_t fd : m_busy) {
+      // Only shut down, never closed: the fd stays the exchanging thread's until it leaves, so the
+      // number cannot be reused under us; its blocked read or write fails at once.
+      ::shutdown(fd, SHUT_RDWR);
+    }
+  }
+
  private:
   using SessionPtr = std::unique_ptr<Poco::Net::HTTPClientSession>;
   struct Idle {
@@ -163,17 +175,10 @@ class PocoTransport final : public HttpTransport {
       return out;
     }
     std::string key = fmt::format("{}://{}:{}", uri.getScheme(), uri.getHost(), uri.getPort());
-    SessionPtr session;
-    try {
-      session = acquire(key, uri);
-    } catch (const Poco::Exception& e) {
-      out.wire = WireOutcome::not_sent;
-      out.error = e.displayText();
-      return out;
-    } catch (const std::exception& e) {
-      out.wire = WireOutcome::not_sent;
-      out.error = e.what();
-      return out;
+    poco_socket_t fd = POCO_INVALID_SOCKET;
+    SessionPtr session = start(key, uri, out, fd);
+    if (!session) {
+      return out;  // not sent: `out` says why
     }
     bool reuse = false;
     auto sent_at = std::chrono::steady_clock::now();
@@ -225,10 +230,57 @@ class PocoTransport final : public HttpTransport {
       out.wire = WireOutcome::no_answer;
       out.error = e.what();
     }
+    leave(fd);
     if (reuse) {
       release(key, std::move(session), sent_at);
     }
     return out;
+  }
+
+  // A connected session for the exchange, its socket marked as busy (abort_calls() cuts it), or
+  // nullptr with `out` saying why nothing was sent.
+  SessionPtr start(const std::string& key, const Poco::URI& uri, HttpResponse& out, poco_socket_t& fd) {
+    out.wire = WireOutcome::not_sent;
+    out.error = "not sent: reelq is stopping";
+    if (stopped()) {
+      return nullptr;
+    }
+    SessionPtr session;
+    try {
+      session = acquire(key, uri);
+    } catch (const Poco::Exception& e) {
+      out.error = e.displayText();
+      return nullptr;
+    } catch (const std::exception& e) {
+      out.error = e.what();
+      return nullptr;
+    }
+    fd = session->socket().impl()->sockfd();
+    if (!enter(fd)) {
+      return nullptr;  // aborted while it connected
+    }
+    out.wire = WireOutcome::answered;
+    out.error.clear();
+    return session;
+  }
+
+  // Marks a connected socket as carrying an exchange, which abort_calls() may cut; false once the
+  // transport was aborted (nothing of the request has been written: it is not sent).
+  bool enter(poco_socket_t fd) {
+    std::lock_guard lock(m_mutex);
+    if (m_aborted) {
+      return false;
+    }
+    m_busy.insert(fd);
+    return true;
+  }
+  bool stopped() {
+    std::lock_guard lock(m_mutex);
+    return m_aborted;
+  }
+  void leave(poco_socket_t fd) {
+    std::lock_guard lock(m_mutex);
+    m_busy.erase(fd);
   }
 
   // A connected session for `key`: a recent idle one the server has not closed, else a new one,
@@ -310,6 +362,8 @@ class PocoTransport final : public HttpTransport {
   std::mutex m_mutex;
   std::map<std::string, std::vector<Idle>> m_idle;
   Poco::Net::Context::Ptr m_context;
+  bool m_aborted = false;             // abort_calls() was called: nothing leaves any more
+  std::multiset<poco_socket_t> m_busy;  // sockets carrying an exchange now
 };
 
 }  // namespace

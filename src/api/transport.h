@@ -48,6 +48,11 @@ class HttpTransport {
   virtual HttpResponse send(const HttpRequest& request) = 0;
   // Like send, but hands the body to `sink` as it arrives; the returned body stays empty.
   virtual HttpResponse fetch(const HttpRequest& request, const BodySink& sink) = 0;
+  // From any thread, on a stop: the exchanges under way end at once (a request already written is
+  // no_answer, one still connecting not_sent) and every later one fails as not_sent without
+  // leaving the machine. For good: a transport that was aborted is done. Give the API client a
+  // transport of its own if downloads should outlive this. A transport that cannot hang: no-op.
+  virtual void abort_calls() {}
 };
 
 }  // namespace reelq
