@@ -362,7 +362,7 @@ class PocoTransport final : public HttpTransport {
   std::mutex m_mutex;
   std::map<std::string, std::vector<Idle>> m_idle;
   Poco::Net::Context::Ptr m_context;
-  bool m_aborted = false;             // abort_calls() was called: nothing leaves any more
+  bool m_aborted = false;               // abort_calls() was called: nothing leaves any more
   std::multiset<poco_socket_t> m_busy;  // sockets carrying an exchange now
 };
 

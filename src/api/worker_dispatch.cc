@@ -5,6 +5,10 @@
 
 namespace reelq {
 
+namespace {
+constexpr TimeMs k_longest_grace_ms = 3600 * 1000;
+}  // namespace
+
 WorkerDispatch::WorkerDispatch(ApiClient& client, int workers, Wakeup& wakeup) : m_client(client), m_wakeup(wakeup) {
   for (int i = 0; i < std::max(1, workers); ++i) {
     m_workers.emplace_back([this] { work(); });
@@ -92,7 +96,9 @@ ShutdownReport WorkerDispatch::shutdown(TimeMs grace) {
       report.not_sent.push_back(std::move(u));
     }
     m_queue.clear();
-    m_idle.wait_for(lock, std::chrono::milliseconds(std::max<TimeMs>(0, grace)), [this] { return m_active.empty(); });
+    // Clamped: a grace of k_never would overflow the deadline and not wait at all.
+    auto length = std::chrono::milliseconds(std::clamp<TimeMs>(grace, 0, k_longest_grace_ms));
+    m_idle.wait_for(lock, length, [this] { return m_active.empty(); });
     for (const auto& [ticket, request] : m_active) {
       report.on_the_wire.push_back({ticket, request});
       m_cut.insert(ticket);

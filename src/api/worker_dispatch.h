@@ -32,7 +32,7 @@ class WorkerDispatch final : public ApiDispatch {
   std::vector<ApiReply> take() override;
   std::size_t in_flight() const override;
   TimeMs next_answer_at() const override;
-  // Waits up to `grace` ms (real time) for the calls the workers are making; those still out are
+  // Waits up to `grace` ms (real time; an hour at most) for the calls the workers are making; those still out are
   // reported on_the_wire and cut (ApiClient::abort_calls), and their late answers dropped. Calls
   // no worker had started are reported not_sent. Returns once every worker has ended.
   ShutdownReport shutdown(TimeMs grace) override;

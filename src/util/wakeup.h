@@ -24,7 +24,8 @@ class Wakeup {
   // Any thread, any time; never blocks for long (it takes a mutex held only for a flag).
   virtual void notify() = 0;
   // The loop's thread: returns at once when a notify came since the previous wait returned, else
-  // when one comes or after `ms` (<= 0: does not wait). Clears the pending notify.
+  // when one comes or after `ms` (<= 0: does not wait; the real one waits at most an hour at a
+  // time, so k_never is safe to pass). Clears the pending notify.
   virtual Woke wait_ms(TimeMs ms) = 0;
 };
 

@@ -154,7 +154,7 @@ TEST_CASE("worker dispatch: shutdown reports what no worker had started as not s
   CHECK(report.on_the_wire[0].request.kind == CallKind::submit);
   // The cut call was aborted (which ended it) and its late answer is not a second one.
   CHECK(d.take().empty());
-  CHECK(client.calls() == 1);  // the queued ones never reached the client
+  CHECK(client.calls() == 1);                // the queued ones never reached the client
   CHECK(d.shutdown(0).on_the_wire.empty());  // once is enough
 }
 

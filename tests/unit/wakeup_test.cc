@@ -6,6 +6,7 @@
 #include <doctest/doctest.h>
 
 #include <atomic>
+#include <limits>
 #include <thread>
 #include <vector>
 
@@ -86,4 +87,11 @@ TEST_CASE("fake wakeup: a wait advances the fake clock unless a notify is pendin
   w.notify();
   CHECK(w.wait_ms(500) == Woke::notified);
   CHECK(clock.now_ms() == t0 + 500);
+}
+
+TEST_CASE("wakeup: a wait for 'never' (nothing due) waits for the notify rather than overflowing") {
+  ThreadWakeup w;
+  std::thread t([&] { w.notify(); });
+  CHECK(w.wait_ms(std::numeric_limits<TimeMs>::max()) == Woke::notified);
+  t.join();
 }
