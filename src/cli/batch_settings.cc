@@ -18,4 +18,18 @@ Result<Settings> stored_batch_settings(const BatchInfo& batch, const SettingFlag
   return resolve_settings(layers);
 }
 
+Result<Settings> manifest_batch_settings(SQLite::Database* db, const Manifest& manifest,
+                                         const std::string& manifest_path, const SettingFlags& flags) {
+  BatchInfo stored;
+  if (db) {
+    if (auto b = RunStore(*db, system_clock()).batch(manifest.batch)) {
+      stored = *b;
+    }
+  }
+  stored.name = manifest.batch;
+  stored.manifest_path = std::filesystem::absolute(manifest_path).string();
+  stored.settings_json = manifest.settings_json;
+  return stored_batch_settings(stored, flags);
+}
+
 }  // namespace reelq

@@ -26,6 +26,11 @@ int exit_code_for(const Error& error) {
     case ErrorKind::conflict:
     case ErrorKind::busy:  // another reelq holds the database (docs/cli.md: exit 2)
       return k_exit_usage;
+    case ErrorKind::unreachable:
+    case ErrorKind::short_funds:  // `reelq resume` (or the same command) goes on once it is fixed
+      return k_exit_unfinished;
+    case ErrorKind::key_refused:
+      return k_exit_key_refused;
     case ErrorKind::storage:
     case ErrorKind::io:
     case ErrorKind::internal:

@@ -112,6 +112,84 @@ Result<int> unsent_takes(RunStore& store, const std::string& batch) {
   return n(JobState::queued) + n(JobState::submitting);
 }
 
+// Each served file again, as validation checked it: it may have changed or gone since it was
+// enqueued (then the takes naming it fail unsent). `unsent`: a take not sent yet names one of them,
+// so the API will fetch it from the listener.
+std::vector<std::string> recheck_served(RunStore& store, const std::vector<LocalImageUse>& served, bool& unsent,
+                                        std::ostream& err) {
+  std::vector<std::string> uris;
+  unsent = false;
+  for (const auto& img : served) {
+    ImageCheck check = check_image(img.uri.substr(std::string_view("file://").size()), "/");
+    if (!check.problem.empty()) {
+      fail_unsent(store, img, check.problem + " (it changed since it was enqueued)", err);
+      continue;
+    }
+    uris.push_back(img.uri);
+    unsent = unsent || !img.unsent_rows.empty();
+  }
+  return uris;
+}
+
+// Starts the listener on `address` with `token` and the files it serves; returns the probe's secret.
+Result<ProbeSecret> start_listener(ListenRun& run, const std::pair<std::string, int>& address, const std::string& token,
+                                   ImageTable table, const Settings& settings) {
+  ListenerOptions options;
+  options.host = address.first;
+  options.port = address.second;
+  options.token = token;
+  options.images = std::move(table);
+  options.tls_cert = settings.tls_cert;
+  options.tls_key = settings.tls_key;
+  options.probe = ProbeSecret::make();
+  ProbeSecret probe = options.probe;
+  run.inbox = std::make_unique<BoundedInbox>();
+  run.listener = std::make_unique<Listener>(std::move(options), *run.inbox);
+  if (auto st = run.listener->start(); !st) {
+    return st.error();
+  }
+  return probe;
+}
+
+// The public URL must lead to this listener while the API still has something to reach it for (a
+// callback or an image of a take not sent yet): otherwise nothing is submitted.
+Status check_reachable(RunStore& store, const BatchInfo& batch, const Settings& settings, HttpTransport& cdn,
+                       const std::string& base, const std::string& token, const ProbeSecret& probe, bool unsent_images,
+                       std::ostream& err) {
+  bool unsent_callbacks = false;
+  if (settings.request_type == RequestType::callback) {
+    auto unsent = unsent_takes(store, batch.name);
+    if (!unsent) {
+      return unsent.error();
+    }
+    unsent_callbacks = *unsent > 0;
+  }
+  auto st = probe_public_url(cdn, base, settings.listen, token, probe);
+  if (st) {
+    return ok_status();
+  }
+  if (unsent_callbacks || unsent_images) {
+    return Error{ErrorKind::usage, fmt::format("{}. Nothing was submitted. Point the tunnel or proxy at {}, or "
+                                               "give the --public-url that leads there",
+                                               st.error().message, settings.listen)};
+  }
+  // Every take is at the API already: polling collects them whatever the URL, so the run goes on.
+  fmt::print(err, "reelq: warning: {}; every take is at the API already, and polling collects them\n",
+             st.error().message);
+  return ok_status();
+}
+
+// For people: what the listener does and where (never the token).
+std::string listen_summary(const Settings& settings, const std::string& host, int port, size_t served,
+                           const std::string& base) {
+  std::string what = settings.request_type == RequestType::callback ? "callbacks" : "";
+  if (served > 0) {
+    what += fmt::format("{}{} local image{}", what.empty() ? "" : " and ", served, served == 1 ? "" : "s");
+  }
+  return fmt::format("listening on {}:{}{} for {}, reached at {}", host, port,
+                     settings.tls_cert.empty() ? "" : " (HTTPS)", what, base);
+}
+
 }  // namespace
 
 Status check_listen_settings(const Manifest& manifest, const Settings& settings) {
@@ -156,19 +234,8 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   if (!address) {
     return address.error();
   }
-  // Each file again, as validation checked it: it may have changed or gone since it was enqueued.
-  std::vector<std::string> uris;
-  bool unsent_images = false;  // takes not sent yet whose images the API will fetch from the listener
-  for (const auto& img : served) {
-    ImageCheck check = check_image(img.uri.substr(std::string_view("file://").size()), "/");
-    if (!check.problem.empty()) {
-      fail_unsent(store, img, check.problem + " (it changed since it was enqueued)", err);
-      continue;
-    }
-    uris.push_back(img.uri);
-    unsent_images = unsent_images || !img.unsent_rows.empty();
-  }
-  auto table = ImageTable::build(uris);
+  bool unsent_images = false;
+  auto table = ImageTable::build(recheck_served(store, served, unsent_images, err));
   if (!table) {
     return table.error();
   }
@@ -179,44 +246,14 @@ Result<ListenRun> set_up_listen(SQLite::Database& db, RunStore& store, const Bat
   if (settings.request_type == RequestType::callback) {
     run.callback_url = base + "/cb/" + *token;
   }
-  ListenerOptions options;
-  options.host = address->first;
-  options.port = address->second;
-  options.token = *token;
-  options.images = std::move(table.value());
-  options.tls_cert = settings.tls_cert;
-  options.tls_key = settings.tls_key;
-  options.probe = ProbeSecret::make();
-  ProbeSecret probe = options.probe;
-  run.inbox = std::make_unique<BoundedInbox>();
-  run.listener = std::make_unique<Listener>(std::move(options), *run.inbox);
-  if (auto st = run.listener->start(); !st) {
+  auto probe = start_listener(run, *address, *token, std::move(table.value()), settings);
+  if (!probe) {
+    return probe.error();
+  }
+  if (auto st = check_reachable(store, batch, settings, cdn, base, *token, *probe, unsent_images, err); !st) {
     return st.error();
   }
-  bool unsent_callbacks = false;
-  if (settings.request_type == RequestType::callback) {
-    auto unsent = unsent_takes(store, batch.name);
-    if (!unsent) {
-      return unsent.error();
-    }
-    unsent_callbacks = *unsent > 0;
-  }
-  if (auto st = probe_public_url(cdn, base, settings.listen, *token, probe); !st) {
-    if (unsent_callbacks || unsent_images) {
-      return Error{ErrorKind::usage, fmt::format("{}. Nothing was submitted. Point the tunnel or proxy at {}, or "
-                                                 "give the --public-url that leads there",
-                                                 st.error().message, settings.listen)};
-    }
-    // Every take is at the API already: polling collects them whatever the URL, so the run goes on.
-    fmt::print(err, "reelq: warning: {}; every take is at the API already, and polling collects them\n",
-               st.error().message);
-  }
-  std::string what = settings.request_type == RequestType::callback ? "callbacks" : "";
-  if (!served.empty()) {
-    what += fmt::format("{}{} local image{}", what.empty() ? "" : " and ", served.size(), served.size() == 1 ? "" : "s");
-  }
-  run.summary = fmt::format("listening on {}:{}{} for {}, reached at {}", address->first, run.listener->port(),
-                            settings.tls_cert.empty() ? "" : " (HTTPS)", what, base);
+  run.summary = listen_summary(settings, address->first, run.listener->port(), served.size(), base);
   return run;
 }
 

@@ -14,6 +14,11 @@ enum class ErrorKind {
   io,        // a file could not be read or written
   conflict,  // the request contradicts what is stored (e.g. a changed job spec)
   busy,      // another process holds what we need (the runner lock)
+  // What a run meets at the API before it starts (cli/run_guards.h): the command can be given again
+  // as it was once the world outside changes.
+  unreachable,  // the API could not be reached at all: exit 3, nothing sent
+  short_funds,  // the balance cannot pay for the batch: exit 3, nothing sent
+  key_refused,  // the API refused the key (401/403): exit 4
   internal,
 };
 

@@ -1,0 +1,236 @@
+#include "cli/drain.h"
+
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <filesystem>
+#include <optional>
+
+#include "cli/batch_settings.h"
+#include "cli/failed_view.h"
+#include "cli/invocation.h"
+#include "cli/next_steps.h"
+#include "cli/output_folder.h"
+#include "cli/progress.h"
+#include "cli/run_guards.h"
+#include "cli/run_money.h"
+#include "cli/run_parts.h"
+#include "cli/run_summary.h"
+#include "cli/stop_signals.h"
+#include "cost/estimate.h"
+#include "queue/database.h"
+#include "queue/run_ledger.h"
+#include "sched/balance_check.h"
+#include "util/text.h"
+#include "util/time_text.h"
+
+namespace reelq {
+
+namespace {
+
+// The batch as this run drains it: decided and recorded before any client exists.
+struct ReadyBatch {
+  BatchInfo info;
+  Settings settings;
+};
+
+// What the watchdog says when it cuts a stop of this drain short.
+std::string stop_note_line(DrainMode mode, const RunFlags& flags, const std::string& batch) {
+  if (mode == DrainMode::rehearsal) {
+    return fmt::format("  A rehearsal starts afresh: {} run --rehearse MANIFEST", reelq_command());
+  }
+  return fmt::format("  Continue with: {} resume --db {} --batch {}", reelq_command(), shell_word(flags.db), batch);
+}
+
+// The command that continues the batch, for the summary.
+std::string resume_command(DrainMode mode, const RunFlags& flags, const BatchInfo& batch) {
+  if (mode == DrainMode::rehearsal) {
+    return fmt::format("{} run --rehearse {} (a rehearsal starts afresh)", reelq_command(),
+                       shell_word(batch.manifest_path));
+  }
+  return fmt::format("{} resume --db {} --batch {}", reelq_command(), shell_word(flags.db), batch.name);
+}
+
+// A run's database may not be a rehearsal's, nor send a simulated batch on to a real API.
+Status check_run_guards(RunStore& store, const ReadyBatch& b, const RunFlags& flags) {
+  if (auto st = refuse_for_rehearsal(store, b.info, b.settings, flags.settings, flags.db); !st) {
+    return st;
+  }
+  return refuse_simulated_to_real(store, b.info, b.settings, flags.db);
+}
+
+// Where the batch runs and with which flags, recorded before anything else can stop this run (a
+// listener that cannot bind, a folder that cannot be written): the resume line it prints must lead
+// back here, and a resume runs the batch as it was started (`--on-ambiguous hold`, callback mode
+// and its listener), saying so when the flags are used without being given.
+Status record_run(RunStore& store, const ReadyBatch& b, const RunFlags& flags, std::ostream& err) {
+  if (auto st = store.record_api(b.info.name, b.settings.api_base, b.settings.time_scale); !st) {
+    return st;
+  }
+  if (std::string kept = remembered_in_use(b.info.run_flags_json, flags.settings); !kept.empty()) {
+    fmt::print(err, "reelq: batch {} runs with the flags its last run was given: {} (give one again to change it)\n",
+               b.info.name, kept);
+  }
+  return store.record_run_flags(
+      b.info.name, merge_run_flags(b.info.run_flags_json, flags.settings, std::filesystem::current_path()));
+}
+
+// Everything decided and written before a client is built; refusals send nothing.
+Result<ReadyBatch> ready_batch(Queue& queue, RunStore& store, const std::string& name, const RunFlags& flags,
+                               DrainMode mode, CommandIo io) {
+  auto info = store.batch(name);
+  if (!info) {
+    return info.error();
+  }
+  auto settings = stored_batch_settings(*info, flags.settings);
+  if (!settings) {
+    return settings.error();
+  }
+  ReadyBatch b{*info, *settings};
+  if (mode == DrainMode::run) {
+    if (auto st = check_run_guards(store, b, flags); !st) {
+      return st.error();
+    }
+  }
+  if (auto st = record_run(store, b, flags, io.err); !st) {
+    return st.error();
+  }
+  auto id = queue_id(queue.db());
+  if (!id) {
+    return id.error();
+  }
+  auto moved = take_output_folder(store, b.info, b.settings, *id, flags.db);
+  if (!moved) {
+    return moved.error();
+  }
+  if (!moved->empty()) {
+    io.err << "reelq: " << *moved << "\n";
+  }
+  if (auto st = refetch_deleted_results(queue.db(), store, name, flags.style, io.out); !st) {
+    return st.error();
+  }
+  return b;
+}
+
+// A line for people before the run: plain, or one more JSON line with --log-json; none with --quiet.
+void say(const std::string& line, OutputStyle style, Clock& clock, std::ostream& out) {
+  if (style == OutputStyle::json) {
+    ConsoleObserver(out, style, clock).log(LogLevel::info, line);
+  } else if (style != OutputStyle::quiet) {
+    fmt::print(out, "{}\n", line);
+  }
+}
+
+// Refuses to start a batch the balance cannot pay for (unless --allow-partial). `read`: the balance
+// answer the check used, if it asked (or was given) one.
+Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const RunFlags& flags,
+                   const BalanceResult* already_read, CommandIo io, std::optional<BalanceResult>& read) {
+  auto prices = load_prices(prices_path(flags.prices));
+  if (!prices) {
+    return prices.error();
+  }
+  BalanceVerdict v =
+      check_balance(store, parts.api(), parts.clock(), b.info.name, b.info.model, *prices, b.settings, already_read);
+  read = v.read;
+  auto note = judge_funds(v, flags.allow_partial, prices->source, b.settings.api_base);
+  if (!note) {
+    return note.error();
+  }
+  if (!note->info.empty()) {
+    say(note->info, flags.style, parts.clock(), io.out);
+  }
+  if (!note->warning.empty()) {
+    io.err << "reelq: warning: " << note->warning << "\n";
+  }
+  return ok_status();
+}
+
+// Where and how fast the batch drains, and what the listener does.
+void say_start(const ReadyBatch& b, const std::string& listen_summary, ConsoleObserver& observer, OutputStyle style,
+               std::ostream& out) {
+  const Settings& s = b.settings;
+  std::vector<std::string> lines = {fmt::format(
+      "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}", b.info.name, s.api_base,
+      s.rpm, s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale)),
+      s.max_concurrent, s.output_dir)};
+  if (!listen_summary.empty()) {
+    lines.push_back(listen_summary);
+  }
+  for (const auto& line : lines) {
+    if (style == OutputStyle::json) {
+      observer.log(LogLevel::info, line);  // a JSON line like every other (the trial found them missing)
+    } else if (style != OutputStyle::quiet) {
+      fmt::print(out, "{}\n", line);
+    }
+  }
+}
+
+// The summary, in the run's style, and the exit status it ends with.
+int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSummary& summary,
+              std::optional<std::int64_t> run_id, const RunFlags& flags, const DrainOptions& options,
+              std::ostream& out) {
+  const bool rehearsal = options.mode == DrainMode::rehearsal;
+  const bool json = flags.style == OutputStyle::json;
+  SummaryFacts facts{b.info.name,
+                     summary,
+                     files_line(store, b.info.name, b.settings.output_dir),
+                     {},
+                     resume_command(options.mode, flags, b.info),
+                     {}};
+  if (!rehearsal && summary.end == RunEnd::finished) {
+    NextStepsContext at = next_steps_context(queue.db(), b.info.name, flags.db, b.settings.public_url);
+    at.manifest = b.info.manifest_path;
+    facts.next = next_steps(summary.failures_by_code, at);
+  }
+  std::map<std::string, int> created;
+  if (options.sim_created) {
+    created = options.sim_created();
+  }
+  facts.money = summary_money(queue.db(), b.info.name, b.info.model, run_id, flags.prices, json, rehearsal,
+                              options.sim_created ? &created : nullptr);
+  out << (json ? summary_json(facts, system_clock().now_ms()) : summary_text(facts));
+  return exit_code_of(summary);
+}
+
+}  // namespace
+
+int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const std::string& key, CommandIo io,
+          const DrainOptions& options) {
+  StopNoteScope stop_note(stop_note_line(options.mode, flags, batch), io.out);
+  RunStore store(queue.db(), system_clock());
+  auto ready = ready_batch(queue, store, batch, flags, options.mode, io);
+  if (!ready) {
+    return report_error(io.err, ready.error());
+  }
+  RunParts parts(ready->settings, key, flags.ca_file);
+  if (auto warning = callbacks_unheard(store, batch, ready->settings)) {
+    io.err << "reelq: " << *warning << "\n";
+  }
+  if (auto st = parts.listen(queue.db(), store, ready->info, io.err); !st) {
+    return report_error(io.err, st.error());
+  }
+  // A rehearsal's simulator holds a billion dollars: whether it covers the batch is not worth asking.
+  std::optional<BalanceResult> balance_read;
+  if (options.mode == DrainMode::run) {
+    if (auto st = check_funds(store, parts, *ready, flags, options.balance, io, balance_read); !st) {
+      return report_error(io.err, st.error());
+    }
+  }
+  // The balance around the run settles what its answers cannot (cli/run_money.h).
+  auto run_id = start_run(queue.db(), batch, parts.clock().now_ms(),
+                          balance_at_start(store, parts.api(), ready->settings, balance_read));
+  ConsoleObserver observer(io.out, flags.style, parts.clock());
+  StopNoteWatch watch(observer, parts.downloader());
+  auto runner = parts.make_runner(store, observer, ready->info);
+  say_start(*ready, parts.listen_summary(), observer, flags.style, io.out);
+  RunSummary summary = runner->run();
+  observer.finish();
+  if (run_id) {
+    (void)end_run(queue.db(), *run_id, parts.clock().now_ms(),
+                  balance_at_end(store, parts.api(), ready->settings, summary.end));
+  }
+  return summarize(queue, store, *ready, summary, run_id ? std::optional<std::int64_t>(*run_id) : std::nullopt, flags,
+                   options, io.out);
+}
+
+}  // namespace reelq

@@ -1,0 +1,31 @@
+#pragma once
+// Drains one batch through the Runner: the guards and records before anything is sent, the parts
+// the run is built from (cli/run_parts.h), the loop, then the summary and the exit status.
+#include <functional>
+#include <map>
+#include <string>
+
+#include "api/client.h"
+#include "cli/commands.h"
+#include "queue/queue.h"
+
+namespace reelq {
+
+// A run of the batch, or the rehearsal: which decides what its database may talk to, whether the
+// balance is checked, and how the batch is continued.
+enum class DrainMode { run, rehearsal };
+
+struct DrainOptions {
+  DrainMode mode = DrainMode::run;
+  const BalanceResult* balance = nullptr;  // read just before (`reelq run`), or nullptr: asked when needed
+  // In a rehearsal, the simulator's tasks per input, read at the summary (settles submits whose
+  // answer was lost).
+  std::function<std::map<std::string, int>()> sim_created;
+};
+
+// Drains `batch`; the database's lock and the key are the caller's. Errors are reported through
+// report_error; returns the exit status.
+int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const std::string& key, CommandIo io,
+          const DrainOptions& options = {});
+
+}  // namespace reelq

@@ -1,0 +1,195 @@
+#include "cli/rehearsal.h"
+
+#include <Poco/JSON/Parser.h>
+#include <Poco/Net/ServerSocket.h>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <algorithm>
+
+#include "cli/cli.h"
+#include "cli/drain.h"
+#include "cli/stop_signals.h"
+#include "cost/estimate.h"
+#include "cost/render_prior.h"
+#include "fetch/folder_claim.h"
+#include "queue/run_store.h"
+#include "report/report_file.h"
+#include "sim/sim_server.h"
+#include "util/run_lock.h"
+#include "util/time_text.h"
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// A port of 127.0.0.1 free a moment ago (the listener binds it a little later).
+std::optional<int> free_loopback_port() {
+  try {
+    Poco::Net::ServerSocket socket(Poco::Net::SocketAddress("127.0.0.1", 0));
+    return socket.address().port();
+  } catch (const Poco::Exception&) {
+    return std::nullopt;
+  }
+}
+
+// The rehearsal's folder gets its page and its spreadsheet, from one read of the database.
+Status write_rehearsal_reports(Queue& queue, const std::string& batch, const fs::path& dir) {
+  auto reports = load_reports(queue.db(), batch, WithEvents::no);
+  if (!reports) {
+    return reports.error();
+  }
+  TimeMs now = system_clock().now_ms();
+  for (ReportFormat format : {ReportFormat::csv, ReportFormat::html}) {
+    if (auto st = write_report_file(*reports, format, now, dir / fmt::format("report.{}", to_string(format))); !st) {
+      return st;
+    }
+  }
+  return ok_status();
+}
+
+// The folder, its lock, and nothing left of the last rehearsal. The lock comes before anything is
+// deleted: a rehearsal of this manifest may be running from it.
+Result<RunLock> clear_rehearsal_folder(const fs::path& dir, const std::string& batch) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  auto lock = RunLock::acquire((dir / "rehearsal.db").string());
+  if (!lock && lock.error().kind != ErrorKind::busy) {
+    return lock.error();  // a lock file planted as a link: not a running rehearsal
+  }
+  if (!lock) {
+    return Error{lock.error().kind, fmt::format("a rehearsal of {} is running already ({}); nothing was changed", batch,
+                                                lock.error().message)};
+  }
+  // The claim file goes with the old database: the new rehearsal queue owns the folder.
+  for (const char* stale : {"rehearsal.db", "rehearsal.db-wal", "rehearsal.db-shm", k_claim_file}) {
+    fs::remove(dir / stale, ec);
+  }
+  return lock;
+}
+
+// A new rehearsal queue, marked as one (cli/run_guards.h), holding the manifest's batch.
+Result<std::unique_ptr<Queue>> open_rehearsal_queue(const std::string& db, const Manifest& manifest,
+                                                    const std::string& manifest_path) {
+  auto queue = Queue::open(db, system_clock());
+  if (!queue) {
+    return queue.error();
+  }
+  if (auto st = RunStore(queue.value()->db(), system_clock()).mark_rehearsal(); !st) {
+    return st.error();
+  }
+  if (auto r = queue.value()->enqueue(manifest, fs::absolute(manifest_path), OnChanged::refuse); !r) {
+    return r.error();
+  }
+  return queue;
+}
+
+// The drain against `sim`, then what the simulator saw and the reports.
+int rehearse(Queue& queue, SimServer& sim, const std::string& batch, const RunFlags& flags, const fs::path& dir,
+             CommandIo io) {
+  install_signal_handlers();
+  StopWatchdog watchdog;
+  DrainOptions options;
+  options.mode = DrainMode::rehearsal;
+  // The simulator knows what it created: a submit whose answer was lost is settled, not guessed.
+  options.sim_created = [&sim] { return sim.core().tasks_by_input(); };
+  int rc = drain(queue, batch, flags, "rehearsal-key", io, options);
+  if (rc == k_exit_usage || rc == k_exit_internal) {
+    return rc;  // refused before anything ran (its reason printed): no figures, no reports to point at
+  }
+  io.out << sim_stats_line(sim.core().stats_json());
+  if (auto st = write_rehearsal_reports(queue, batch, dir); !st) {
+    return report_error(io.err, st.error());
+  }
+  fmt::print(io.out, "  reports: {} and {}\n", (dir / "report.html").string(), (dir / "report.csv").string());
+  return rc;
+}
+
+}  // namespace
+
+fs::path rehearsal_folder(const Settings& settings) {
+  return settings.output_dir + ".rehearsal";
+}
+
+SimConfig rehearsal_sim_config(const Manifest& manifest, const Settings& settings, bool scale_given) {
+  SimConfig sim;
+  sim.keys = {"rehearsal-key"};
+  sim.rpm = settings.rpm;
+  sim.concurrency = settings.max_concurrent;
+  sim.time_scale = scale_given ? settings.time_scale : rehearsal_time_scale(manifest, settings, 60000);
+  sim.credits = 1e9;
+  sim.faults.server_error = 0.01;
+  sim.faults.drop_before = 0.01;
+  sim.faults.truncate = 0.01;
+  return sim;
+}
+
+RunFlags rehearsal_run_flags(const RunFlags& flags, const std::string& db, const std::string& api_base,
+                             double time_scale, const fs::path& dir, std::optional<int> listen_port) {
+  RunFlags rehearsal = flags;
+  rehearsal.db = db;
+  rehearsal.settings.emplace_back("api_base", api_base);
+  rehearsal.settings.emplace_back("time_scale", fmt::format("{}", time_scale));
+  rehearsal.settings.emplace_back("output_dir", dir.string());
+  if (listen_port) {
+    rehearsal.settings.emplace_back("listen", fmt::format("127.0.0.1:{}", *listen_port));
+    rehearsal.settings.emplace_back("public_url", fmt::format("http://127.0.0.1:{}", *listen_port));
+  }
+  return rehearsal;
+}
+
+std::string sim_stats_line(const std::string& stats_json) {
+  try {
+    Poco::JSON::Parser p;
+    auto s = p.parse(stats_json).extract<Poco::JSON::Object::Ptr>();
+    return fmt::format(
+        "  the simulator saw {} requests, {} answered 429, at most {} in any window (cap {}), at most {} "
+        "tasks at once (cap {}), {} tasks created\n",
+        s->getValue<int>("total_requests"), s->getValue<int>("rate_limited_sent"),
+        s->getValue<int>("max_requests_in_window"), s->getValue<int>("rpm"), s->getValue<int>("max_concurrent_tasks"),
+        s->getValue<int>("concurrency"), s->getValue<int>("tasks_created"));
+  } catch (const Poco::Exception& e) {
+    return fmt::format("  (the simulator's figures are unreadable: {})\n", e.displayText());
+  }
+}
+
+int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+  auto manifest = load_manifest(manifest_path);
+  if (!manifest) {
+    return report_error(io.err, manifest.error());
+  }
+  auto settings = manifest_settings(*manifest, manifest_path, flags.settings);
+  if (!settings) {
+    return report_error(io.err, settings.error());
+  }
+  // Its own folder and database beside the real ones: a rehearsal never touches the real queue.
+  fs::path dir = rehearsal_folder(*settings);
+  auto lock = clear_rehearsal_folder(dir, manifest->batch);
+  if (!lock) {
+    return report_error(io.err, lock.error());
+  }
+  bool scale_given = std::any_of(flags.settings.begin(), flags.settings.end(),
+                                 [](const auto& kv) { return kv.first == "time_scale"; });
+  SimConfig sim_config = rehearsal_sim_config(*manifest, *settings, scale_given);
+  SimServer sim(sim_config);
+  if (auto st = sim.start(); !st) {
+    return report_error(io.err, st.error());
+  }
+  // Callbacks and local images work in a rehearsal too: the listener on loopback.
+  RunFlags rehearsal = rehearsal_run_flags(flags, (dir / "rehearsal.db").string(), sim.base_url(),
+                                           sim_config.time_scale, dir, free_loopback_port());
+  auto queue = open_rehearsal_queue(rehearsal.db, *manifest, manifest_path);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  fmt::print(io.out,
+             "rehearsal of {} against the built-in simulator (time scale {:.3g}: a 3-minute render takes {}); "
+             "nothing is sent to apixo\n",
+             manifest->batch, sim_config.time_scale,
+             format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
+  return rehearse(*queue.value(), sim, manifest->batch, rehearsal, dir, io);
+}
+
+}  // namespace reelq

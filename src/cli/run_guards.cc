@@ -1,0 +1,133 @@
+#include "cli/run_guards.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+#include "cli/invocation.h"
+#include "util/text.h"
+
+namespace reelq {
+
+Status check_rehearsal_db(const BatchInfo& batch, const Settings& settings, bool api_base_given,
+                          const std::string& db) {
+  std::string again =
+      fmt::format("rehearse again with `{} run --rehearse {}`", reelq_command(), shell_word(batch.manifest_path));
+  if (!is_loopback_host(settings.api_base)) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "
+                             "refusing {}. Run the real batch with `{} run {}` (its own database), or {}",
+                             db, settings.api_base, reelq_command(), shell_word(batch.manifest_path), again)};
+  }
+  // Its built-in simulator lived inside `run --rehearse` and ended with it.
+  if (settings.api_base == batch.api_base && !api_base_given) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} is a rehearsal's database; the built-in simulator it ran against ({}) ended with "
+                             "it. {}, or point it at a `{} sim` with --api-base http://127.0.0.1:PORT",
+                             db, batch.api_base, again, reelq_command())};
+  }
+  return ok_status();
+}
+
+bool simulated_to_real(const BatchInfo& batch, const Settings& settings) {
+  return !batch.api_base.empty() && is_loopback_host(batch.api_base) && !is_loopback_host(settings.api_base);
+}
+
+// Sent on to a real API it would render only what the simulator left, and the morning's report
+// would mix both: refused, with the way to a real run beside it.
+Status check_simulated_to_real(const BatchInfo& batch, const Settings& settings, int takes_sent,
+                               const std::string& db) {
+  if (!simulated_to_real(batch, settings) || takes_sent == 0) {
+    return ok_status();  // nothing happened at the simulator: nothing to mistake for a render
+  }
+  return Error{ErrorKind::usage,
+               fmt::format("batch {} ran against {}, an API on this machine (a simulator?): {} {} sent there, "
+                           "and the videos it made are placeholders counted as done. Refusing to send the rest to "
+                           "{}. Give the real run its own queue and folder: {} run {} --db FILE --output-dir "
+                           "DIR (or delete {} and the batch's folder first)",
+                           batch.name, batch.api_base, count_of(takes_sent, "take"), takes_sent == 1 ? "was" : "were",
+                           settings.api_base, reelq_command(), shell_word(batch.manifest_path), shell_word(db))};
+}
+
+Status refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                            const SettingFlags& flags, const std::string& db) {
+  auto rehearsal = store.is_rehearsal();
+  if (!rehearsal) {
+    return rehearsal.error();
+  }
+  if (!*rehearsal) {
+    return ok_status();
+  }
+  bool base_given = std::any_of(flags.begin(), flags.end(), [](const auto& kv) { return kv.first == "api_base"; });
+  return check_rehearsal_db(batch, settings, base_given, db);
+}
+
+Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                const std::string& db) {
+  if (!simulated_to_real(batch, settings)) {
+    return ok_status();  // the count is read only when it can matter
+  }
+  auto sent = store.takes_sent(batch.name);
+  if (!sent) {
+    return sent.error();
+  }
+  return check_simulated_to_real(batch, settings, *sent, db);
+}
+
+Error unreachable_error(const std::string& api_base, const std::string& reason, const std::string& done) {
+  return Error{ErrorKind::unreachable,
+               fmt::format("cannot reach the API at {} ({}); {}. Check the network (and --api-base), then run the "
+                           "same command again.",
+                           api_base, reason, done)};
+}
+
+Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const std::string& prices_source,
+                              const std::string& api_base) {
+  FundsNote note;
+  switch (v.kind) {
+    case BalanceKind::covered:
+      if (v.renders > 0) {
+        note.info = fmt::format("balance ${:.2f} covers the {} left (estimated ${:.2f})", v.balance,
+                                count_of(v.renders, "render"), v.cost);
+      }
+      return note;
+    case BalanceKind::unknown:
+      note.warning = v.message + "; starting anyway (a run stops submitting when credits run out)";
+      return note;
+    case BalanceKind::unreachable:
+      return unreachable_error(api_base, v.message, "nothing was submitted");
+    case BalanceKind::key_refused:
+      return Error{ErrorKind::key_refused,
+                   v.message + "; nothing was submitted. Fix the key (APIXO_API_KEY or --api-key-file)."};
+    case BalanceKind::short_funds:
+      break;
+  }
+  std::string what = fmt::format("balance ${:.2f} covers {} of the {} left (estimated ${:.2f}, prices: {})", v.balance,
+                                 v.affordable, count_of(v.renders, "render"), v.cost, prices_source);
+  if (allow_partial) {
+    note.warning = what + "; --allow-partial: starting, and stopping when credits run out";
+    return note;
+  }
+  return Error{ErrorKind::short_funds,
+               fmt::format("{}. Nothing was submitted. Top up, or pass --allow-partial to render what it covers "
+                           "(`{} resume` continues later).",
+                           what, reelq_command())};
+}
+
+// Polling still collects such tasks, later; say so rather than leave the user to wonder.
+std::optional<std::string> callbacks_unheard(RunStore& store, const std::string& batch, const Settings& settings) {
+  if (settings.request_type == RequestType::callback) {
+    return std::nullopt;
+  }
+  auto n = store.open_callback_tasks(batch);
+  if (!n || *n == 0) {
+    return std::nullopt;
+  }
+  return fmt::format(
+      "{} of batch {} {} submitted in callback mode; this run polls (no --mode callback): "
+      "their callbacks go unanswered and polling collects them. To hear them, resume with --mode "
+      "callback --listen HOST:PORT --public-url URL as before",
+      count_of(*n, "task"), batch, *n == 1 ? "was" : "were");
+}
+
+}  // namespace reelq

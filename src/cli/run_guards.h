@@ -1,0 +1,52 @@
+#pragma once
+// What `reelq run`/`resume` refuse before anything is sent, as Errors for the caller to report (the
+// one place that turns them into exit codes, cli/commands.h). Nothing here prints.
+#include <optional>
+#include <string>
+
+#include "queue/run_store.h"
+#include "sched/balance_check.h"
+#include "settings.h"
+#include "util/result.h"
+
+namespace reelq {
+
+// A rehearsal's database talks only to a simulator on this machine: never to a real, paid API
+// (`api_base` not on loopback), and not to its own built-in simulator once that is gone (the
+// batch's stored API, with no --api-base given). `db`: the database's path, for the message.
+Status check_rehearsal_db(const BatchInfo& batch, const Settings& settings, bool api_base_given, const std::string& db);
+
+// Whether `batch` rendered at an API on this machine and `settings` now send it elsewhere.
+bool simulated_to_real(const BatchInfo& batch, const Settings& settings);
+
+// A batch that sent `takes_sent` takes to a simulator on this machine holds placeholder videos
+// counted as done: sending the rest to a real API is refused (nothing happened there: allowed).
+Status check_simulated_to_real(const BatchInfo& batch, const Settings& settings, int takes_sent, const std::string& db);
+
+// The two above, reading what they need from `store`.
+Status refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                            const SettingFlags& flags, const std::string& db);
+Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
+                                const std::string& db);
+
+// An API that could not be reached at all (ErrorKind::unreachable): `done` says what was not.
+Error unreachable_error(const std::string& api_base, const std::string& reason, const std::string& done);
+
+// What the balance check lets through, with what to say about it.
+struct FundsNote {
+  std::string info;     // for people (unless --quiet): the balance covers the batch
+  std::string warning;  // after "reelq: warning: " on stderr
+};
+
+// The balance check's verdict as a go (with its note) or a refusal: the API unreachable, the key
+// refused, or a balance short of the batch without --allow-partial. `prices_source`: where the
+// price table came from, named when funds are short.
+Result<FundsNote> judge_funds(const BalanceVerdict& verdict, bool allow_partial, const std::string& prices_source,
+                              const std::string& api_base);
+
+// Tasks of `batch` submitted in callback mode, now drained by a run that polls: their callbacks go
+// unanswered. The warning to give, if any (a database that cannot be read gives none: the run
+// itself reads the same rows and reports it).
+std::optional<std::string> callbacks_unheard(RunStore& store, const std::string& batch, const Settings& settings);
+
+}  // namespace reelq
