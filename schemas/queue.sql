@@ -49,7 +49,7 @@ CREATE TABLE events (
   id          INTEGER PRIMARY KEY,
   job         INTEGER REFERENCES jobs(id),
   at          INTEGER NOT NULL,
-  endpoint    TEXT NOT NULL,               -- generateTask | statusTask | balance | download | recovery | image_check
+  endpoint    TEXT NOT NULL,               -- generateTask | statusTask | balance | download | recovery | retry | cancel | enqueue | image_check (docs/queue.md)
   http_status INTEGER,                     -- NULL when no answer came
   body_code   INTEGER,                     -- the envelope's "code", when there was one
   message     TEXT,                        -- the envelope's message or reelq's account of the failure

@@ -1,6 +1,6 @@
 #pragma once
 // The composition root of a drain: the clock, the API client and the downloader over their own
-// connections, the listener the batch needs, and the runner over all of them. Built in the order
+// connections, the listener the batch needs, the API workers, and the runner over all of them. Built in the order
 // each part needs the others; `reelq run`, `resume` and the rehearsal all build them here.
 #include <SQLiteCpp/Database.h>
 
@@ -9,6 +9,7 @@
 #include <string>
 
 #include "api/client.h"
+#include "api/worker_dispatch.h"
 #include "api/transport.h"
 #include "cli/listen_setup.h"
 #include "fetch/downloader.h"
@@ -54,6 +55,7 @@ class RunParts {
   std::unique_ptr<HttpApiClient> m_api;
   std::unique_ptr<Downloader> m_downloader;
   ListenRun m_listen;
+  std::unique_ptr<WorkerDispatch> m_dispatch;  // after the client it calls: ends first
 };
 
 }  // namespace reelq

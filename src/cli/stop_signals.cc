@@ -95,8 +95,23 @@ StopNoteWatch::~StopNoteWatch() {
   g_stop_note.downloader = nullptr;
 }
 
+Wakeup& run_wakeup() {
+  static ThreadWakeup wakeup;
+  return wakeup;
+}
+
+// The process's watchdog also wakes the run loop, so a stop is acted on at once, not at its next
+// look at the clock.
 StopWatchdog::StopWatchdog(std::function<void()> on_stop)
-    : StopWatchdog(g_stop_requests, std::move(on_stop), std::chrono::seconds(2)) {}
+    : StopWatchdog(
+          g_stop_requests,
+          [on_stop = std::move(on_stop)] {
+            run_wakeup().notify();
+            if (on_stop) {
+              on_stop();
+            }
+          },
+          std::chrono::seconds(2)) {}
 
 StopWatchdog::StopWatchdog(const std::atomic<int>& stops, std::function<void()> on_stop,
                            std::chrono::milliseconds grace)

@@ -9,6 +9,8 @@
 #include <string>
 #include <thread>
 
+#include "util/wakeup.h"
+
 namespace reelq {
 
 class ConsoleObserver;
@@ -48,6 +50,11 @@ class StopNoteWatch {
 // Watches for the first stop; `on_stop` (if any) is called once then, from the watchdog's thread,
 // so that a loop asleep until its next event can be woken. Two seconds after the stop, if this
 // object still lives, it says what is left (the note) and exits the process (k_exit_unfinished).
+// What the run loop sleeps on in `reelq run`: the API workers, the listener and the downloader
+// notify it when something arrives, and the process's watchdog when a stop is asked for (a signal
+// handler cannot: it may not take a lock).
+Wakeup& run_wakeup();
+
 class StopWatchdog {
  public:
   explicit StopWatchdog(std::function<void()> on_stop = {});

@@ -19,8 +19,8 @@ bool BoundedInbox::push_hint(const std::string& task_id) {
     m_hints.push_back(task_id);
   }
   m_arrived.notify_one();
-  if (m_wakeup) {
-    m_wakeup->notify();
+  if (Wakeup* w = m_wakeup.load()) {
+    w->notify();
   }
   return true;
 }

@@ -2,6 +2,7 @@
 // The one thing the listener's threads and the run loop share: "task X may have changed" hints and
 // log lines, pushed by the listener, taken by the loop on its next turn. Bounded, so a flood of
 // callbacks cannot grow memory; the loop decides everything (a hint is never an outcome).
+#include <atomic>
 #include <condition_variable>
 #include <mutex>
 #include <string>
@@ -41,11 +42,12 @@ class BoundedInbox final : public RunInbox {
   InboxItems take() override;
   void wait_ms(TimeMs ms) override;
   // Also notify `wakeup` when a hint arrives (the run loop sleeps on it while requests are out).
-  // Set before the listener starts; it must outlive the inbox's use.
-  void notify_too(Wakeup* wakeup) { m_wakeup = wakeup; }
+  // It must outlive the inbox's use.
+  // May be set while the listener runs.
+  void notify_too(Wakeup* wakeup) { m_wakeup.store(wakeup); }
 
  private:
-  Wakeup* m_wakeup = nullptr;
+  std::atomic<Wakeup*> m_wakeup{nullptr};
   std::mutex m_mutex;
   std::condition_variable m_arrived;
   std::vector<std::string> m_hints;

@@ -54,7 +54,7 @@ struct BatchInfo {
 
 // One API exchange (or download), as the events table keeps it.
 struct EventRecord {
-  std::string endpoint;  // generateTask | statusTask | balance | download | recovery
+  std::string endpoint;  // generateTask | statusTask | balance | download | recovery | ... (docs/queue.md)
   int http_status = 0;   // 0 = no answer
   std::optional<int> body_code;
   std::string message;
