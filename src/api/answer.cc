@@ -164,7 +164,9 @@ namespace {
 // cut here, so the key is redacted from the body first: a cut must not leave a piece of it.
 Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
   Answer a;
-  if (r.wire == WireOutcome::not_sent) {
+  // `refused` is the downloader's (api/resolver.h): the API is asked without a host check, so it
+  // never comes here; if it did, it would be what it is, a request that never left.
+  if (r.wire == WireOutcome::not_sent || r.wire == WireOutcome::refused) {
     a.kind = AnswerKind::unreachable;
     a.sent = false;
     a.message = r.error;
