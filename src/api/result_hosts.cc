@@ -42,6 +42,12 @@ std::string result_urls_problem(const std::vector<std::string>& urls, const std:
   }
   const bool local_api = host_rule_for(api_base) == HostRule::any;
   for (const std::string& url : urls) {
+    // An API that echoes the request puts the key in a URL: fetching it would send the key to
+    // that host, and every message quoting the URL or its host would hold it.
+    if (!secret.empty() && url.find(secret) != std::string::npos) {
+      return fmt::format("success with a result URL that holds the API key: '{}'",
+                         answer_text(url, secret, k_max_answer_code));
+    }
     std::string scheme;
     std::string host;
     try {

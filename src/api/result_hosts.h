@@ -20,8 +20,8 @@ constexpr std::size_t k_max_result_urls = 4;
 // api/resolver.h).
 bool is_local_host(const std::string& host);
 
-// Why these result URLs are not fetched, or "" when they may be: more than k_max_result_urls, a
-// scheme other than http(s), or a host that is_local_host while the API base's host is not
+// Why these result URLs are not fetched, or "" when they may be: more than k_max_result_urls, one
+// that holds `secret` (the API key, echoed back), a scheme other than http(s), or a host that is_local_host while the API base's host is not
 // (host_rule_for: an API on this machine or its network, like the simulator, may point at hosts
 // there). Values the answer chose are quoted through answer_text() with `secret` redacted.
 std::string result_urls_problem(const std::vector<std::string>& urls, const std::string& api_base,

@@ -69,5 +69,10 @@ TEST_CASE("result URLs: at most four, http(s) only, local hosts only from a loca
   CHECK(result_urls_problem({"http://localhost:4000/files/t/0.mp4"}, "http://localhost:4000", "k") == "");
   // A value quoted from the answer has the key redacted.
   CHECK(result_urls_problem({"gopher://sk-secret"}, api, "sk-secret") ==
-        "success with a result URL that is not http(s): 'gopher://[redacted]'");
+        "success with a result URL that holds the API key: 'gopher://[redacted]'");
+  // The key echoed into a URL would be sent to its host, and quoted with its host name.
+  CHECK(result_urls_problem({"https://sk-secret.cdn.example/a.mp4"}, api, "sk-secret") ==
+        "success with a result URL that holds the API key: 'https://[redacted].cdn.example/a.mp4'");
+  CHECK(result_urls_problem({"https://cdn.apixo.ai/a.mp4?k=sk-secret"}, api, "sk-secret") != "");
+  CHECK(result_urls_problem({"http://127.0.0.1:4000/x?sk-secret"}, "http://127.0.0.1:4000", "sk-secret") != "");
 }
