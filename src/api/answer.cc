@@ -43,6 +43,34 @@ std::string_view to_string(AnswerKind kind) {
   return "?";
 }
 
+std::string_view to_string(Limit limit) {
+  switch (limit) {
+    case Limit::unknown:
+      return "unknown";
+    case Limit::rate:
+      return "rate";
+    case Limit::concurrency:
+      return "concurrency";
+  }
+  return "?";
+}
+
+Limit limit_named(std::string_view message) {
+  std::string m(message);
+  std::transform(m.begin(), m.end(), m.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  auto says = [&](std::initializer_list<std::string_view> words) {
+    return std::any_of(words.begin(), words.end(), [&](std::string_view w) { return m.find(w) != std::string::npos; });
+  };
+  // The task cap first: its wording may also say "limit exceeded", as the rate's does.
+  if (says({"concurren", "running task", "task limit"})) {
+    return Limit::concurrency;
+  }
+  if (says({"rate limit", "rate-limit", "ratelimit", "too many requests", "requests per", "per minute"})) {
+    return Limit::rate;
+  }
+  return Limit::unknown;
+}
+
 namespace {
 
 Object::Ptr parse_object(const std::string& body) {
@@ -164,7 +192,9 @@ namespace {
 // cut here, so the key is redacted from the body first: a cut must not leave a piece of it.
 Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
   Answer a;
-  if (r.wire == WireOutcome::not_sent) {
+  // `refused` is the downloader's (api/resolver.h): the API is asked without a host check, so it
+  // never comes here; if it did, it would be what it is, a request that never left.
+  if (r.wire == WireOutcome::not_sent || r.wire == WireOutcome::refused) {
     a.kind = AnswerKind::unreachable;
     a.sent = false;
     a.message = r.error;
@@ -188,6 +218,7 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
     if (std::string detail = as_string(data, "error"); !detail.empty()) {
       a.message += ": " + detail;
     }
+    a.api_message = a.message;
   } else {
     env = nullptr;
     a.message = fmt::format("HTTP {} without an API envelope: {}", r.status,
@@ -198,6 +229,7 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
   if (either(h, b, [](int c) { return c == 429; })) {
     a.kind = AnswerKind::rate_limited;
     a.retry_after_ms = parse_retry_after(r.header("Retry-After"), now_ms);
+    a.limit = limit_named(a.message);
   } else if (either(h, b, [](int c) { return c == 401 || c == 403; })) {
     a.kind = AnswerKind::unauthorized;
   } else if (either(h, b, [](int c) { return c == 402; })) {
@@ -254,6 +286,7 @@ Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, c
   // echoed back must not appear in it, an escape sequence in it must not drive the user's
   // terminal, nor 10 KB of it fill a log line.
   a.message = answer_text(a.message, secret, k_max_answer_message);
+  a.api_message = answer_text(a.api_message, secret, k_max_api_message);
   return a;
 }
 

@@ -36,6 +36,25 @@ enum class AnswerKind {
 
 std::string_view to_string(AnswerKind kind);
 
+// Which cap a 429 is about. apixo answers 429 both for the request rate ("Rate limit exceeded")
+// and for the number of running tasks ("Concurrent task limit exceeded"); they call for different
+// remedies (slow down, or wait for a slot), so the message is read once, here.
+enum class Limit {
+  unknown,      // the answer does not say (a gateway's page, another wording): the caller judges
+  rate,         // requests per minute
+  concurrency,  // tasks running at once
+};
+
+std::string_view to_string(Limit limit);  // "unknown", "rate", "concurrency"
+
+// The cap a 429's message names, read case-insensitively: "concurren", "running task(s)",
+// "task limit" are the task cap; "rate limit", "too many requests", "requests per", "per minute"
+// the request rate; anything else unknown.
+Limit limit_named(std::string_view message);
+
+// The longest quote of the API's own message kept for warnings: a sentence.
+constexpr std::size_t k_max_api_message = 200;
+
 struct Answer {
   AnswerKind kind = AnswerKind::transient;
   int http_status = 0;                         // 0 when no answer came
@@ -45,6 +64,10 @@ struct Answer {
   std::string fail_code;                       // content_rejected: CONTENT_VIOLATION; unusable:
                                                // STATUS_MISMATCH or RESULT_UNREADABLE
   std::optional<std::int64_t> retry_after_ms;  // from a Retry-After header
+  Limit limit = Limit::unknown;                // rate_limited: which cap, as the message names it
+  std::string api_message;                     // the envelope's own "message" (with data.error), for
+                                               // warnings that quote the API: redacted, printable, at
+                                               // most k_max_api_message bytes; "" without an envelope
   bool sent = true;                            // false: the request never left (safe to resend, even a submit)
 };
 

@@ -10,6 +10,7 @@
 #include <Poco/Net/RejectCertificateHandler.h>
 #include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
+#include <Poco/Net/SocketAddress.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 #include <sys/socket.h>
@@ -100,11 +101,28 @@ template <class Base>
 class OpeningSession final : public Base {
  public:
   using Base::Base;
-  void open() {
-    if (!this->connected()) {
-      this->reconnect();
+  // `address` (numeric, or "" to resolve the host as usual) is where the connection goes when no
+  // proxy is in the way; TLS still names and verifies the session's host.
+  void open(const std::string& address) {
+    if (this->connected()) {
+      return;
     }
+    if (address.empty() || !this->getProxyHost().empty()) {
+      this->reconnect();
+      return;
+    }
+    m_pinned = true;
+    this->connect(Poco::Net::SocketAddress(address, this->getPort()));
   }
+
+ protected:
+  // Poco reconnects inside sendRequest when its keep-alive timeout has passed since the session
+  // was made; for a pinned session that would resolve the name a second time. Pinned sessions are
+  // new or reused within k_idle_reuse, so there is nothing to reconnect for.
+  bool mustReconnect() const override { return !m_pinned && Base::mustReconnect(); }
+
+ private:
+  bool m_pinned = false;
 };
 
 // An idle kept-alive connection the server has closed (or written to) since: reading it would give
@@ -174,9 +192,10 @@ class PocoTransport final : public HttpTransport {
       out.error = fmt::format("bad URL: {}", e.message());
       return out;
     }
-    std::string key = fmt::format("{}://{}:{}", uri.getScheme(), uri.getHost(), uri.getPort());
+    // A connection to a checked address serves only requests checked against that address.
+    std::string key = fmt::format("{}://{}:{}@{}", uri.getScheme(), uri.getHost(), uri.getPort(), request.connect_to);
     poco_socket_t fd = POCO_INVALID_SOCKET;
-    SessionPtr session = start(key, uri, out, fd);
+    SessionPtr session = start(key, uri, request.connect_to, out, fd);
     if (!session) {
       return out;  // not sent: `out` says why
     }
@@ -239,7 +258,8 @@ class PocoTransport final : public HttpTransport {
 
   // A connected session for the exchange, its socket marked as busy (abort_calls() cuts it), or
   // nullptr with `out` saying why nothing was sent.
-  SessionPtr start(const std::string& key, const Poco::URI& uri, HttpResponse& out, poco_socket_t& fd) {
+  SessionPtr start(const std::string& key, const Poco::URI& uri, const std::string& connect_to, HttpResponse& out,
+                   poco_socket_t& fd) {
     out.wire = WireOutcome::not_sent;
     out.error = "not sent: reelq is stopping";
     if (stopped()) {
@@ -247,7 +267,7 @@ class PocoTransport final : public HttpTransport {
     }
     SessionPtr session;
     try {
-      session = acquire(key, uri);
+      session = acquire(key, uri, connect_to);
     } catch (const Poco::Exception& e) {
       out.error = e.displayText();
       return nullptr;
@@ -285,7 +305,7 @@ class PocoTransport final : public HttpTransport {
 
   // A connected session for `key`: a recent idle one the server has not closed, else a new one,
   // opened here. Throws on any failure, before anything of the request was written.
-  SessionPtr acquire(const std::string& key, const Poco::URI& uri) {
+  SessionPtr acquire(const std::string& key, const Poco::URI& uri, const std::string& connect_to) {
     if (SessionPtr s = reuse_idle(key)) {
       return s;
     }
@@ -293,12 +313,12 @@ class PocoTransport final : public HttpTransport {
       auto s =
           std::make_unique<OpeningSession<Poco::Net::HTTPSClientSession>>(uri.getHost(), uri.getPort(), tls_context());
       configure(*s, uri);
-      s->open();
+      s->open(connect_to);
       return s;
     }
     auto s = std::make_unique<OpeningSession<Poco::Net::HTTPClientSession>>(uri.getHost(), uri.getPort());
     configure(*s, uri);
-    s->open();
+    s->open(connect_to);
     return s;
   }
 

@@ -16,6 +16,11 @@ struct HttpRequest {
   std::string url;  // absolute http(s) URL
   Headers headers;  // besides Host, User-Agent and Content-Length, which the transport sets
   std::string body;
+  // A numeric address to connect to instead of resolving the URL's host ("" = resolve it): the one
+  // a result URL's name was checked against (api/resolver.h). The Host header, TLS's server name
+  // and the certificate check still use the URL's host. Through a proxy the proxy resolves the
+  // name, and this is not used.
+  std::string connect_to;
 };
 
 // What became of a request on the wire. The difference between not_sent and no_answer is the
@@ -24,6 +29,8 @@ enum class WireOutcome {
   answered,   // a complete HTTP response arrived (any status)
   not_sent,   // failed before the request could reach the server (DNS, refused, connect timeout)
   no_answer,  // the request went out, no complete answer came back (reset, read timeout, EOF)
+  refused,    // reelq would not send it: the URL's host is one it does not fetch from
+              // (api/resolver.h). Nothing was sent, and sending it later changes nothing.
 };
 
 struct HttpResponse {
@@ -31,7 +38,7 @@ struct HttpResponse {
   int status = 0;
   Headers headers;
   std::string body;
-  std::string error;  // for not_sent / no_answer: what happened, for logs (never holds the key)
+  std::string error;  // for not_sent / no_answer / refused: what happened, for logs (never holds the key)
 
   // The first header with this name (case-insensitive), or "".
   std::string header(std::string_view name) const;

@@ -33,7 +33,12 @@ Result<JobState> record_download(RunStore& store, const DownloadResult& r, const
   } else {
     u.state = JobState::failed;
     u.fail_code = "DOWNLOAD_FAILED";
-    u.fail_msg = fmt::format("{} (`reelq download` tries again while the URL is valid)", r.error);
+    // Waiting does not change where a URL points: say so, rather than suggest trying again.
+    u.fail_msg = r.failure == DownloadFailure::refused
+                     ? fmt::format("{} (reelq fetches results only from public hosts while the API base is not on "
+                                   "this machine or a private network; `reelq download` refuses it again)",
+                                   r.error)
+                     : fmt::format("{} (`reelq download` tries again while the URL is valid)", r.error);
   }
   if (auto st = store.update(r.row, u, &e); !st) {
     return st.error();

@@ -19,6 +19,8 @@ DownloadOptions download_options(const Settings& settings) {
   o.backoff_cap = scaled(60000, settings.time_scale);
   o.max_bytes = std::int64_t{settings.max_download_mb} << 20;
   o.progress.window = scaled(o.progress.window, settings.time_scale);
+  // Results come from public hosts unless the API itself is on this machine or its network.
+  o.host_rule = host_rule_for(settings.api_base);
   return o;
 }
 

@@ -6,8 +6,9 @@
 
 namespace reelq {
 
-// Attempts per file, the size cap, the workers, and the backoff and progress window scaled by the
-// batch's time scale. The output folder is settings.output_dir.
+// Attempts per file, the size cap, the workers, the backoff and progress window scaled by the
+// batch's time scale, and the hosts results may come from (host_rule_for the batch's API base;
+// the system's resolver). The output folder is settings.output_dir.
 DownloadOptions download_options(const Settings& settings);
 
 }  // namespace reelq

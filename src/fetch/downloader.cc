@@ -126,6 +126,32 @@ class PartFile {
   std::string m_refusal;
 };
 
+// Where the request for `url` connects, decided once and before anything is written: the address
+// that was checked (api/resolver.h), or "" for the transport to resolve (HostRule::any). nullopt,
+// with `error`, `wire` and `failure` set, when it is to go nowhere.
+std::optional<std::string> checked_address(const std::string& url, const DownloadLimits& limits, std::string& error,
+                                           WireOutcome* wire, DownloadFailure* failure) {
+  std::unique_ptr<Resolver> system;
+  Resolver* resolver = limits.resolver;
+  if (!resolver && limits.host_rule == HostRule::public_only) {
+    system = make_system_resolver();
+    resolver = system.get();
+  }
+  ConnectTarget at = resolver ? connect_target(url, limits.host_rule, *resolver) : ConnectTarget{};
+  if (at.verdict == ConnectTarget::Verdict::go) {
+    return at.address;
+  }
+  bool refused = at.verdict == ConnectTarget::Verdict::refused;
+  if (wire) {
+    *wire = refused ? WireOutcome::refused : WireOutcome::not_sent;
+  }
+  if (failure && refused) {
+    *failure = DownloadFailure::refused;
+  }
+  error = refused ? fmt::format("{}: refused, nothing requested", at.why) : at.why;
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::vector<std::string> remove_stale_parts(const fs::path& dir) {
@@ -175,6 +201,11 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
     *failure = DownloadFailure::failed;  // until it is known to be otherwise
   }
   rec.url = url;
+  http_status = 0;
+  std::optional<std::string> address = checked_address(url, limits, error, wire, failure);
+  if (!address) {
+    return rec;
+  }
   // The process id keeps two reelqs writing one folder (two batches sharing --output-dir) out of
   // each other's temporary files; each then moves its own whole file into place, never over another.
   fs::path part = target.parent_path() / fmt::format(".{}.{}.part", target.filename().string(), ::getpid());
@@ -201,6 +232,7 @@ FileRecord download_file(HttpTransport& transport, const std::string& url, const
   std::string stopped;  // why the sink ended the transfer early, if it did
   HttpRequest req;
   req.url = url;
+  req.connect_to = *address;
   std::optional<ProgressFloor> floor;
   if (limits.clock) {
     floor.emplace(limits.progress, limits.clock->steady_ms());  // an interval: never the wall clock
@@ -389,10 +421,13 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     int attempts = 0;
     std::string error = "stopped before any attempt";
     int unreachable = 0;
+    bool refused = false;
     while (!m_stopping && attempts < m_options.max_attempts) {
       error.clear();
       WireOutcome wire = WireOutcome::answered;
-      DownloadLimits limits{m_options.max_bytes, m_options.progress, &m_clock, &m_stopping, m_options.write_bytes};
+      DownloadLimits limits{m_options.max_bytes,   m_options.progress,  &m_clock,
+                            &m_stopping,           m_options.write_bytes, m_options.host_rule,
+                            m_options.resolver.get()};
       DownloadFailure failure = DownloadFailure::none;
       rec = download_file(m_transport, task.urls[i], target, error, result.http_status, &wire, limits, &failure);
       if (failure == DownloadFailure::disk_full) {
@@ -420,6 +455,11 @@ DownloadResult Downloader::run(const DownloadTask& task) {
       if (error.empty()) {
         break;
       }
+      // Another attempt would be refused the same way: the take fails now, not after five.
+      if (wire == WireOutcome::refused) {
+        refused = true;
+        break;
+      }
       // A 4xx from the CDN (an expired or refused URL) will not change by waiting, nor will a
       // redirect reelq does not follow.
       if (result.http_status >= 300 && result.http_status < 500) {
@@ -445,7 +485,7 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     }
     if (!error.empty() || m_stopping) {
       result.ok = false;
-      result.failure = DownloadFailure::failed;
+      result.failure = refused ? DownloadFailure::refused : DownloadFailure::failed;
       result.error = error.empty() ? "stopped" : error;
       return result;
     }

@@ -14,11 +14,13 @@
 #include <deque>
 #include <filesystem>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "api/resolver.h"
 #include "api/transport.h"
 #include "fetch/progress_floor.h"
 #include "queue/run_store.h"
@@ -39,6 +41,8 @@ enum class DownloadFailure {
   none,
   failed,     // the transfer, the answer or the file was bad: attempts were spent
   disk_full,  // the output folder's disk (or quota) is full: nothing is wrong with the result
+  refused,    // a result URL's host is one reelq does not fetch from (api/resolver.h): nothing
+              // was requested, after one attempt, since another would be refused the same way
 };
 
 // How a download's bytes reach the disk: write(2), all of them. Returns 0, or the errno of the
@@ -69,6 +73,8 @@ struct DownloadLimits {
   // for a long download to finish.
   const std::atomic<bool>* stop = nullptr;
   WriteBytes write_bytes = write_all;  // tests put a full disk here
+  HostRule host_rule = HostRule::any;  // which hosts the URL may be on (connect_target)
+  Resolver* resolver = nullptr;        // for HostRule::public_only; nullptr = the system's
 };
 
 struct DownloadOptions {
@@ -81,19 +87,24 @@ struct DownloadOptions {
   std::int64_t max_bytes = k_max_result_bytes;  // per file (settings: max_download_mb)
   ProgressRule progress;                        // its window already time-scaled
   WriteBytes write_bytes = write_all;
+  // Which hosts result URLs may be on: download_options() takes it from the API base. `any` here
+  // is for tests whose fake transport serves made-up hosts.
+  HostRule host_rule = HostRule::any;
+  std::shared_ptr<Resolver> resolver;  // names to addresses under public_only; nullptr = the system's
   // Called by a worker after it hands in a result (the run loop's wake-up); must be thread-safe.
   std::function<void()> on_finished;
 };
 
-// The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
-// what became of the request (not_sent: the host could not be reached, nothing was fetched);
-// `failure`, when given, what kind of failure `error` is. Redirects are not followed: a result URL
-// must serve the file itself.
 // Temporary download files (.NAME.PID.part) in `dir` whose writer is gone: a reelq killed
 // mid-download (SIGKILL, a power cut, the stop watchdog's exit) cannot remove its own. Those of a
 // process still alive (another reelq sharing the folder) are left. Returns the names removed.
 std::vector<std::string> remove_stale_parts(const std::filesystem::path& dir);
 
+// The work of one file: fetch, verify, rename. Exposed for tests. `wire`, when given, receives
+// what became of the request (not_sent: the host could not be reached, or its name did not
+// resolve: nothing was fetched; refused: its host is not one limits.host_rule allows, nothing was sent,
+// and the connection goes only to the address that was checked); `failure`, when given, what
+// kind of failure `error` is. Redirects are not followed: a result URL must serve the file itself.
 FileRecord download_file(HttpTransport& transport, const std::string& url, const std::filesystem::path& target,
                          std::string& error, int& http_status, WireOutcome* wire = nullptr,
                          const DownloadLimits& limits = {}, DownloadFailure* failure = nullptr);

@@ -207,6 +207,45 @@ TEST_CASE("429 is rate limited, with Retry-After in seconds or as a date") {
         AnswerKind::rate_limited);
 }
 
+TEST_CASE("a 429 says which cap it is about, and keeps the API's own words for the warning") {
+  struct Row {
+    int status;
+    const char* body;
+    Limit limit;
+    const char* api_message;
+  };
+  for (Row r : std::initializer_list<Row>{
+           {429, R"({"code":429,"message":"Rate limit exceeded","data":null})", Limit::rate, "Rate limit exceeded"},
+           {429, R"({"code":429,"message":"Concurrent task limit exceeded","data":null})", Limit::concurrency,
+            "Concurrent task limit exceeded"},
+           {200, R"({"code":429,"message":"Concurrent task limit exceeded","data":null})", Limit::concurrency,
+            "Concurrent task limit exceeded"},
+           {429, R"({"code":429,"message":"slow down","data":null})", Limit::unknown, "slow down"},
+           {429, "<html>Too Many Requests</html>", Limit::rate, ""},  // a gateway's page: no envelope
+           {429, "<html>nope</html>", Limit::unknown, ""},
+       }) {
+    CAPTURE(r.body);
+    Answer a = classify(Endpoint::generate, answered(r.status, r.body), k_now);
+    CHECK(a.kind == AnswerKind::rate_limited);
+    CHECK(a.limit == r.limit);
+    CHECK(a.api_message == r.api_message);
+  }
+  // Not a 429: no cap named, whatever the words.
+  CHECK(classify(Endpoint::status, answered(500, R"({"code":500,"message":"Rate limit exceeded"})"), k_now).limit ==
+        Limit::unknown);
+  // The API's words are made safe as every other text of an answer: the key redacted, printable, cut.
+  Answer echo = classify(
+      Endpoint::generate,
+      answered(429, R"({"code":429,"message":"Concurrent task limit exceeded for sk-secret \u202e)" +
+                        std::string(300, 'x') + R"("})"),
+      k_now, "sk-secret");
+  CHECK(echo.limit == Limit::concurrency);
+  CHECK(echo.api_message.starts_with("Concurrent task limit exceeded for [redacted] ?xxx"));
+  // 200 bytes of the message read (the override, 3 of them, shown as one ?), then "...".
+  CHECK(echo.api_message.size() == k_max_api_message - 2 + 3);
+  CHECK(echo.api_message.ends_with("..."));
+}
+
 TEST_CASE("401 and 403 are the key refused") {
   CHECK(classify(Endpoint::generate, answered(401, R"({"code":401,"message":"Invalid API key","data":null})"), k_now)
             .kind == AnswerKind::unauthorized);

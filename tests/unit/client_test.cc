@@ -155,7 +155,7 @@ TEST_CASE("a success with too many result URLs, or URLs on this machine's networ
   CHECK(metadata.answer.fail_code == "RESULT_UNREADABLE");
   CHECK(metadata.answer.message ==
         "unusable status answer: success with a result URL on '169.254.169.254', this "
-        "machine or a private network; reelq fetches results there only from an API there");
+        "machine, a private network or no public host; reelq fetches results there only from an API there");
   CHECK(ask(public_api, R"(\"http://127.0.0.1:8080/v.mp4\")").answer.kind == AnswerKind::unusable);
   // An API on this machine (the simulator, the tests) may point at this machine.
   HttpApiClient local_api(t, "http://127.0.0.1:9", "k", clock);

@@ -10,7 +10,9 @@
 #include <memory>
 #include <set>
 
+#include "fetch/download_options.h"
 #include "fetch/output_paths.h"
+#include "support/fake_resolver.h"
 #include "support/fake_transport.h"
 #include "support/fakes.h"
 
@@ -552,4 +554,90 @@ TEST_CASE("a result name planted as a link is not written through: the result is
   CHECK(test::read_file(f.dir / "victim.txt") == "precious\n");
   CHECK(fs::is_symlink(f.dir / "a.mp4"));
   CHECK_FALSE(fs::is_symlink(f.dir / "a~2.mp4"));
+}
+
+// Issue 17 item 9: result URLs on hosts that are not public, judged on what their names resolve to.
+namespace {
+
+struct Guarded {
+  test::TempDir dir;
+  test::FakeClock clock;
+  test::FakeTransport t;
+  std::shared_ptr<test::FakeResolver> dns = resolver();
+  Downloader d{t, clock, options()};
+  static std::shared_ptr<test::FakeResolver> resolver() {
+    auto dns = std::make_shared<test::FakeResolver>();
+    dns->table = {{"cdn.rebind.example", {"127.0.0.1"}}, {"cdn.apixo.ai", {"104.18.1.1"}}};
+    return dns;
+  }
+  DownloadOptions options() {
+    DownloadOptions o;
+    o.output_dir = dir.path();
+    o.workers = 0;
+    o.backoff_base = 10;
+    o.host_rule = HostRule::public_only;
+    o.resolver = dns;
+    return o;
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a result URL whose name resolves to this machine fails at once: one attempt, nothing sent, no wait") {
+  Guarded g;
+  TimeMs before = g.clock.steady_ms();
+  g.d.start({1, "shot", 1, {"https://cdn.rebind.example/a.mp4"}, {}, {}});
+  auto done = g.d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK_FALSE(done[0].ok);
+  CHECK(done[0].failure == DownloadFailure::refused);
+  CHECK(done[0].error ==
+        "the result URL's host 'cdn.rebind.example' resolves to 127.0.0.1, a loopback address: refused, nothing "
+        "requested");
+  REQUIRE(done[0].files.size() == 1);
+  CHECK(done[0].files[0].attempts == 1);
+  CHECK(done[0].http_status == 0);
+  CHECK(g.t.requests.empty());
+  CHECK(g.clock.steady_ms() == before);  // no backoff: waiting does not change where a name points
+  CHECK(g.dns->asked == std::vector<std::string>{"cdn.rebind.example"});
+}
+
+TEST_CASE("a result URL on a public name is fetched from the very address that was checked") {
+  Guarded g;
+  g.t.answer(200, k_mp4, length_of(k_mp4));
+  g.d.start({2, "good", 1, {"https://cdn.apixo.ai/b.mp4"}, {}, {}});
+  auto done = g.d.take_finished();
+  REQUIRE(done.size() == 1);
+  CHECK(done[0].ok);
+  REQUIRE(g.t.requests.size() == 1);
+  CHECK(g.t.requests[0].url == "https://cdn.apixo.ai/b.mp4");
+  CHECK(g.t.requests[0].connect_to == "104.18.1.1");
+}
+
+TEST_CASE("a result URL whose name does not resolve is not an attempt: nothing fetched, tried again later") {
+  test::TempDir dir;
+  test::FakeTransport t;
+  test::FakeResolver dns;
+  std::string error;
+  int status = 7;
+  WireOutcome wire = WireOutcome::answered;
+  DownloadLimits limits;
+  limits.host_rule = HostRule::public_only;
+  limits.resolver = &dns;
+  DownloadFailure failure = DownloadFailure::none;
+  FileRecord r =
+      download_file(t, "https://cdn.gone.example/a.mp4", dir / "a.mp4", error, status, &wire, limits, &failure);
+  CHECK(r.path.empty());
+  CHECK(wire == WireOutcome::not_sent);
+  CHECK(failure == DownloadFailure::failed);
+  CHECK(status == 0);
+  CHECK(error == "cannot resolve the result URL's host 'cdn.gone.example': Name or service not known");
+  CHECK(t.requests.empty());
+}
+
+TEST_CASE("results come from anywhere only for an API on this machine or its network (the batch's API base)") {
+  Settings s;
+  CHECK(download_options(s).host_rule == HostRule::public_only);  // https://api.apixo.ai
+  s.api_base = "http://127.0.0.1:4000";
+  CHECK(download_options(s).host_rule == HostRule::any);
 }

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "fetch/collect.h"
+#include "support/fake_resolver.h"
 #include "support/run_harness.h"
 
 using namespace reelq;
@@ -254,6 +255,35 @@ TEST_CASE("collect_missing records an expired URL as a failed download, and the 
   CHECK_FALSE(fs::exists(h.dir / "out/ok1-t1.mp4"));
   CHECK(text(h, "SELECT state || ' ' || fail_code FROM jobs WHERE job_id = 'ok1'") == "failed DOWNLOAD_FAILED");
   CHECK(missing_results(h.queue->db(), std::nullopt)->size() == 1);  // still listed for the user
+}
+
+TEST_CASE("collect_missing fails a result whose host resolves to this machine at once, with advice that fits") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  h.queue->db().exec("UPDATE batches SET output_dir = '" + (h.dir / "out").string() + "'");
+  fs::remove(h.dir / "out/ok1-t1.mp4");
+  h.queue->db().exec(R"(UPDATE jobs SET result_urls = '["https://cdn.rebind.example/ok1.mp4"]' WHERE job_id = 'ok1')");
+  auto missing = missing_results(h.queue->db(), std::nullopt);
+  REQUIRE(missing->size() == 1);
+  DownloadOptions d;
+  d.output_dir = h.dir / "out";
+  d.workers = 0;
+  d.host_rule = HostRule::public_only;
+  auto dns = std::make_shared<test::FakeResolver>();
+  dns->table = {{"cdn.rebind.example", {"127.0.0.1"}}};
+  d.resolver = dns;
+  Downloader downloader(*h.transport, h.clock, d);
+  int requests = h.transport->requests;
+  auto out = collect_missing(*h.store, downloader, h.clock, *missing, [](const std::string&) {});
+  REQUIRE(out.ok());
+  CHECK(out->failed == 1);
+  CHECK(h.transport->requests == requests);
+  // Not "tries again while the URL is valid": it would be refused again.
+  CHECK(text(h, "SELECT fail_code || ': ' || fail_msg FROM jobs WHERE job_id = 'ok1'") ==
+        "DOWNLOAD_FAILED: the result URL's host 'cdn.rebind.example' resolves to 127.0.0.1, a loopback address: "
+        "refused, nothing requested (reelq fetches results only from public hosts while the API base is not on this "
+        "machine or a private network; `reelq download` refuses it again)");
 }
 
 TEST_CASE("retry --fail-code with a code no failed take has is a usage error that names the codes there are") {
