@@ -111,6 +111,9 @@ std::string summary_text(const SummaryFacts& f) {
   if (!f.money.balance.empty()) {
     text += fmt::format("  balance: {}\n", f.money.balance);
   }
+  if (!f.summary.limits_note.empty()) {
+    text += fmt::format("  note: {}\n", f.summary.limits_note);
+  }
   return text + timeout_line(f) + end_line(f.summary, f.resume);
 }
 
@@ -127,11 +130,12 @@ std::string summary_json(const SummaryFacts& f, TimeMs now) {
   return fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
                      R"("failed":{},"cancelled":{},)"
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},)"
-                     R"("continue_with":{},"next":[{}]}})"
+                     R"("continue_with":{},"next":[{}],"limits_note":{}}})"
                      "\n",
                      iso_utc(now), json_quote(f.batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left,
                      s.elapsed_ms, failures, json_quote(f.files), f.money.spent, f.money.balance,
-                     s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps);
+                     s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps,
+                     s.limits_note.empty() ? "null" : json_quote(s.limits_note));
 }
 
 int exit_code_of(const RunSummary& s) {

@@ -3,17 +3,17 @@
 #include <fmt/format.h>
 
 #include "cost/render_prior.h"
-#include "sched/rate_limiter.h"
+#include "sched/request_window.h"
 
 namespace reelq {
 
 BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const Settings& settings) {
   // Requests of a run that just ended still fill the window: wait for room, like the runner does.
   TimeMs window = static_cast<TimeMs>(60000 * settings.time_scale);
-  RateLimiter limiter(settings.rpm, window);
+  RequestWindow limiter(settings.rpm, window);
   TimeMs now = clock.now_ms();
   if (auto recent = store.recent_requests(now - window)) {
-    limiter.restore(*recent, now);
+    limiter.restore(*recent, now, 0);
   }
   if (TimeMs at = limiter.next_allowed(now); at > now) {
     clock.sleep_ms(at - now);

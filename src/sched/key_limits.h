@@ -3,7 +3,7 @@
 // for two different caps, and each has its own remedy:
 //
 // - the request rate ("Rate limit exceeded"): every request on the key waits a moment, and the
-//   rate goes down (RateLimiter::on_rate_limited), as reelq always did;
+//   rate goes down (RequestWindow::on_rate_limited), as reelq always did;
 // - the running tasks ("Concurrent task limit exceeded"): slots are held by tasks reelq does not
 //   know about (another program, another machine, a plan smaller than max_concurrent). Submits
 //   stop until one of the key's own tasks ends or a short backoff passes; the rate is never
@@ -40,7 +40,7 @@ struct KeyLimitsConfig {
 
 // What reelq knew when the 429 came.
 struct LimitContext {
-  int window_used = 0;     // requests in reelq's rolling window (RateLimiter::used)
+  int window_used = 0;     // requests in reelq's rolling window (RequestWindow::used)
   int rpm = 0;             // the rate setting
   int running = 0;         // the key's own tasks at the API (submitted, not ended)
   int max_concurrent = 0;  // the setting
@@ -52,7 +52,7 @@ struct Refusal {
   bool inferred = false;      // the message named no cap
   TimeMs requests_paused_until = 0;  // rate: no request on the key before this (0 = no pause)
   TimeMs submits_blocked_until = 0;  // concurrency: no submit before this, unless a task ends
-  bool slow_down = false;            // rate: lower the request rate (RateLimiter::on_rate_limited)
+  bool slow_down = false;            // rate: lower the request rate (RequestWindow::on_rate_limited)
   std::optional<int> learned_cap;    // concurrency: the cap learned by this very 429
   // The line to log (warn), quoting the API's message: "rate limited (429: Rate limit exceeded):
   // pausing 1000 ms, then going on at a lower rate" or "concurrent task limit (429: Concurrent task

@@ -56,7 +56,7 @@ struct PlanJob {
 struct PlanInput {
   TimeMs now = 0;
   TimeMs budget_at = 0;    // the earliest time an API request may be sent
-  TimeMs poll_at = 0;      // the earliest time a status poll may be sent (RateLimiter::next_deferrable)
+  TimeMs poll_at = 0;      // the earliest time a status poll may be sent (RequestWindow::next_deferrable)
   TimeMs submit_at = 0;    // the earliest time a submit may be sent (after a concurrency 429)
   bool may_submit = true;  // false once credits ran out or a stop was asked for
   int max_concurrent = 10;

@@ -13,9 +13,9 @@ void Runner::report_progress() {
     return;
   }
   m_last_progress = now;
-  Progress p = progress_of(m_jobs, m_model, now, m_config.settings.max_concurrent);
-  p.requests_in_window = m_limiter.used(now);
-  p.request_budget = m_limiter.cap();
+  Progress p = progress_of(m_jobs, m_model, now, max_concurrent());
+  p.requests_in_window = m_window.used(now);
+  p.request_budget = m_window.cap();
   m_observer.progress(p);
 }
 
@@ -33,6 +33,7 @@ RunSummary Runner::summarize(TimeMs started) {
     s.failures_by_code = counts->failures_by_code;
   }
   s.message = m_failure_message;
+  s.limits_note = m_limits.summary_note();
   if (m_storage_failed || !counts) {
     s.end = RunEnd::storage_failed;
     if (!counts) {
@@ -49,7 +50,7 @@ RunSummary Runner::summarize(TimeMs started) {
   } else if (m_slots_held && s.left > 0) {
     s.end = RunEnd::slots_held;
     s.message = fmt::format("{} left queued: every one of the {} slots is held by a render past its deadline",
-                            count_of(s.left, "job"), m_config.settings.max_concurrent);
+                            count_of(s.left, "job"), max_concurrent());
     m_observer.log(LogLevel::warn, s.message);
   } else if (s.left > 0) {
     // The planner found nothing to do with rows still open: never report that as a success.

@@ -7,15 +7,8 @@
 
 namespace reelq {
 
-namespace {
 
-// The longest pause a Retry-After can impose, in the API's time (scaled like every other
-// constant): one bad header must not stop a night's run for a day.
-constexpr double k_max_retry_after_s = 300;
-
-}  // namespace
-
-void Runner::on_answer(const Answer& a, SendId place) {
+void Runner::on_answer(const Answer& a, SendId place, RequestKind kind) {
   if (!a.sent) {
     m_window.not_sent(place);  // it never left: its place in the budget is free again
   } else {
@@ -23,17 +16,16 @@ void Runner::on_answer(const Answer& a, SendId place) {
   }
   if (a.kind == AnswerKind::unreachable) {
     on_unreachable(a);
-    return;  // it never reached the server: no budget spent, nothing learned about the rate
+    return;  // it never reached the server: nothing learned about the rate
   }
   if (auto back = m_outage.on_answer(m_clock.now_ms())) {
     m_observer.reachability(*back);
   }
-  m_limiter.record(m_clock.now_ms());
   if (a.kind == AnswerKind::rate_limited) {
-    on_rate_limited(a);
+    on_rate_limited(a, kind);
   } else if (a.sent) {
-    m_consecutive_429 = 0;
-    m_limiter.on_accepted();
+    m_limits.on_accepted(kind);
+    m_window.on_accepted();
   }
   if (a.kind == AnswerKind::unauthorized) {
     m_key_refused = true;
@@ -42,22 +34,27 @@ void Runner::on_answer(const Answer& a, SendId place) {
   }
 }
 
-// A 429 slows the whole run: no request until the pause ends, and a lower rate after it.
-void Runner::on_rate_limited(const Answer& a) {
-  ++m_consecutive_429;
-  m_limiter.on_rate_limited();
-  TimeMs wait = a.retry_after_ms ? *a.retry_after_ms : m_backoff_429.delay(m_consecutive_429);
-  const TimeMs cap = scaled(k_max_retry_after_s);
-  if (a.retry_after_ms && wait > cap) {
-    m_pause_until = std::max(m_pause_until, m_clock.now_ms() + cap);
-    m_observer.log(LogLevel::warn, fmt::format("rate limited (429): Retry-After asks {} ms; pausing {} ms, the most "
-                                               "reelq waits, then going on at a lower rate",
-                                               wait, cap));
-    return;
+// Which cap a 429 is about decides what it does (sched/key_limits.h): the rate pauses every
+// request and lowers the rate; the running tasks hold submits only, until one of the key's tasks
+// ends or a short backoff passes, and polls go on, so finished tasks are still collected.
+void Runner::on_rate_limited(const Answer& a, RequestKind kind) {
+  const TimeMs now = m_clock.now_ms();
+  LimitContext context;
+  context.window_used = m_window.used(now);
+  context.rpm = m_config.settings.rpm;
+  context.running = m_jobs.count(JobState::running) + m_jobs.foreign_at_api();
+  context.max_concurrent = max_concurrent();
+  Refusal r = m_limits.on_429(a, kind, context, now);
+  if (r.slow_down) {
+    m_window.on_rate_limited();
   }
-  m_pause_until = std::max(m_pause_until, m_clock.now_ms() + wait);
-  m_observer.log(LogLevel::warn, fmt::format("rate limited (429): pausing {} ms{}", wait,
-                                             a.retry_after_ms ? " as Retry-After asks" : ""));
+  m_pause_until = std::max(m_pause_until, r.requests_paused_until);
+  m_observer.log(LogLevel::warn, r.warning);
+}
+
+// The key's cap on running tasks: the setting, or lower once the API has shown it is.
+int Runner::max_concurrent() const {
+  return m_limits.max_concurrent(m_config.settings.max_concurrent);
 }
 
 // Nothing could leave this machine: the whole run pauses, longer each time, as for a 429; the
@@ -88,14 +85,14 @@ Reachability Runner::reachability() const {
 // Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API still
 // counts while it renders them (a submit into their slot is refused 429, again and again).
 int Runner::held_slots(TimeMs now) {
-  return m_holds.held(now, m_config.settings.max_concurrent);
+  return m_holds.held(now, max_concurrent());
 }
 
 // Nothing of ours at the API, jobs still queued, and every slot held by renders past their
 // deadline (ours given up on, or another batch's): waiting could last for ever, so the run ends
 // and says so; `reelq resume` submits the rest once those renders end.
 bool Runner::blocked_by_stale_renders(TimeMs now) {
-  const int slots = m_config.settings.max_concurrent;
+  const int slots = max_concurrent();
   // Asked on every wait of the loop: without enough stale renders to fill the slots, no need to look.
   if (m_holds.timed_out_count() + m_foreign_tasks < slots) {
     return false;

@@ -36,11 +36,10 @@ bool Runner::start_up(TimeMs started) {
                       bound_render_time(r.took, r.lifetime, m_rules.timing.render_deadline).value_or(0));
     }
   }
-  if (auto recent = m_store.recent_requests(started - m_limiter.window())) {
-    m_limiter.restore(*recent, started);
-  }
-  // A run that was killed may have had one request on the wire that no event records.
-  m_limiter.record(started);
+  // A run that was killed may have had requests on the wire that no event records: as many as it
+  // could have had in flight.
+  auto recent = m_store.recent_requests(started - m_window.window());
+  m_window.restore(recent ? *recent : std::vector<TimeMs>{}, started, std::max(1, m_config.max_in_flight));
   // Tasks an earlier run may have created without learning their taskId still hold API slots.
   if (auto unseen = m_store.recent_ambiguous_submits(started - scaled(3600))) {
     for (const auto& [at, input] : *unseen) {

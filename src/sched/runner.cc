@@ -3,11 +3,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <variant>
 
-#include "api/request.h"
 #include "fetch/collect.h"
-#include "listen/served_images.h"
 #include "util/json_strings.h"
 #include "util/text.h"
 
@@ -16,6 +13,9 @@ namespace reelq {
 namespace {
 
 constexpr double k_backoff_cap_s = 60;  // scaled: the longest wait after an error or a 429
+// The longest pause a Retry-After can impose, in the API's time (scaled like every other
+// constant): one bad header must not stop a night's run for a day.
+constexpr double k_max_retry_after_s = 300;
 // Scaled seconds. An outage is said once a minute; the pause between tries grows to half a minute
 // (a try that cannot leave the machine costs the API nothing, so the return is seen soon).
 constexpr double k_outage_note_s = 60;
@@ -42,7 +42,8 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_window(m_config.settings.rpm, scaled(60)),
       m_model(scaled(k_prior_render_ms / 1000.0)),
       m_backoff(scaled(1), scaled(k_backoff_cap_s), m_config.seed),
-      m_backoff_429(scaled(1), scaled(k_backoff_cap_s), m_config.seed + 1),
+      m_limits(KeyLimitsConfig{scaled(1), scaled(k_backoff_cap_s), scaled(k_max_retry_after_s), scaled(5),
+                               scaled(k_backoff_cap_s), m_config.seed + 1}),
       m_outage(scaled(1), scaled(k_outage_backoff_cap_s), scaled(k_outage_note_s), m_config.seed + 2) {
   const Settings& s = m_config.settings;
   m_rules.on_ambiguous = s.on_ambiguous;
@@ -141,7 +142,8 @@ PlanInput Runner::plan_input(TimeMs now) {
   const int reserve = std::min(m_config.settings.max_concurrent, m_window.cap() / 10);
   in.poll_at = std::max(m_window.next_deferrable(now, reserve), m_pause_until);
   in.may_submit = !m_credits_out;
-  in.max_concurrent = m_config.settings.max_concurrent;
+  in.max_concurrent = max_concurrent();
+  in.submit_at = m_limits.submits_blocked_until();
   in.unseen_tasks = held_slots(now);
   in.downloads_pending = m_downloader.in_flight() > 0;
   in.polls_first = m_polls_first;
@@ -176,132 +178,6 @@ void Runner::wait_until(TimeMs until) {
   }
 }
 
-// Writes the intent (the row says `submitting`, with the exact body) and hands the request on.
-void Runner::submit(size_t i) {
-  const RunJob& job = m_jobs[i];
-  std::string body = generate_body(with_image_urls(job.row.input_json, m_config.image_urls),
-                                   m_config.settings.request_type, m_config.callback_url);
-  auto claimed = m_store.begin_submit(job.row.id, body);
-  if (!claimed) {
-    m_storage_failed = true;
-    m_failure_message = claimed.error().message;
-    return;
-  }
-  // Changed under us (`reelq cancel` while this run drains): not ours to submit any more.
-  m_jobs.change(i, [&](RunJob& j) { j.row.state = *claimed; });
-  if (*claimed != JobState::submitting) {
-    say(LogLevel::info, "not_submitted", m_jobs[i].row,
-        fmt::format("{} meanwhile; not submitted", to_string(m_jobs[i].row.state)));
-    return;
-  }
-  send(i, ApiRequest::submit(m_jobs[i].row.id, m_config.model, std::move(body)),
-       fmt::format("the submit of {}", take_name(m_jobs[i].row)));
-}
-
-void Runner::poll(size_t i) {
-  m_jobs.change(i, [&](RunJob& j) { j.hint = 0; });  // this query is the one the hint asked for
-  const JobRow& row = m_jobs[i].row;
-  send(i, ApiRequest::status(row.id, row.foreign() ? row.foreign_model : m_config.model, row.task_id),
-       fmt::format("a status poll of {} ({})", take_name(row), row.task_id));
-}
-
-// The request takes its place in the budget when it is sent, and its job has nothing more sent
-// until it is answered. The planner only asks for a request the budget has room for.
-void Runner::send(size_t i, ApiRequest request, const std::string& what) {
-  SendId place = m_window.send(m_clock.now_ms());
-  if (m_sent.empty()) {
-    m_observer.in_flight(what);
-  }
-  m_jobs.change(i, [&](RunJob& j) { j.in_flight = true; });
-  Ticket t = m_dispatch.send(std::move(request));
-  m_sent[t] = Sent{i, place, what};
-}
-
-// The answers that came since the last turn, in the order they came.
-void Runner::absorb_answers() {
-  for (ApiReply& reply : m_dispatch.take()) {
-    auto it = m_sent.find(reply.ticket);
-    if (it == m_sent.end()) {
-      continue;  // not this run's (a dispatch shared with a balance read)
-    }
-    Sent sent = std::move(it->second);
-    m_sent.erase(it);
-    m_observer.in_flight(m_sent.empty() ? "" : m_sent.begin()->second.what);
-    on_answer(reply.answer(), sent.place);
-    m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
-    if (auto* r = std::get_if<SubmitResult>(&reply.result)) {
-      submit_answered(sent.job, *r);
-    } else if (auto* st = std::get_if<StatusResult>(&reply.result)) {
-      poll_answered(sent.job, *st);
-    }
-  }
-}
-
-void Runner::submit_answered(size_t i, const SubmitResult& r) {
-  m_polls_first = r.answer.kind == AnswerKind::rate_limited;
-  Outcome o;
-  m_jobs.change(i, [&](RunJob& j) {
-    o = submit_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff);
-  });
-  if (o.credits_out && !m_credits_out) {
-    m_credits_out = true;
-    m_observer.log(LogLevel::warn,
-                   fmt::format("credits exhausted ({}); no more submits, collecting what is running", r.answer.message));
-  }
-  apply(i, o);
-}
-
-void Runner::poll_answered(size_t i, const StatusResult& r) {
-  m_polls_first = false;
-  Outcome o;
-  m_jobs.change(i, [&](RunJob& j) {
-    o = status_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff);
-  });
-  apply(i, o);
-}
-
-// At the end of the run: nothing new is sent, answers already on their way are waited for a
-// moment and applied; a submit still unanswered is what an unanswered submit always was (it may
-// have made a task: ambiguous, flagged), one never handed to the network goes back to the queue,
-// and an unanswered poll changes nothing.
-void Runner::stop_dispatch() {
-  if (m_sent.empty()) {
-    return;
-  }
-  ShutdownReport report = m_dispatch.shutdown(halted() ? 0 : m_config.stop_grace_ms);
-  if (!m_storage_failed) {
-    absorb_answers();
-  }
-  auto settle = [&](const Unanswered& u, AnswerKind kind, const char* why) {
-    auto it = m_sent.find(u.ticket);
-    if (it == m_sent.end()) {
-      return;
-    }
-    Sent sent = std::move(it->second);
-    m_sent.erase(it);
-    m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
-    Answer a;
-    a.kind = kind;
-    a.sent = kind != AnswerKind::unreachable;
-    a.message = why;
-    if (kind == AnswerKind::unreachable) {
-      m_window.not_sent(sent.place);
-    } else {
-      m_window.answered(sent.place, m_clock.now_ms());
-    }
-    if (u.request.kind == CallKind::submit && !m_storage_failed) {
-      submit_answered(sent.job, SubmitResult{a, ""});
-    }
-  };
-  for (const Unanswered& u : report.not_sent) {
-    settle(u, AnswerKind::unreachable, "not sent: the run stopped");
-  }
-  for (const Unanswered& u : report.on_the_wire) {
-    settle(u, AnswerKind::ambiguous, "no answer before the run stopped; the task may exist");
-  }
-  m_observer.in_flight("");
-}
-
 // Carries out what an answer means: the row's update and event in one transaction, then the line
 // to say and the effects.
 void Runner::apply(size_t i, Outcome& o) {
@@ -311,6 +187,9 @@ void Runner::apply(size_t i, Outcome& o) {
   }
   if (o.timed_out) {
     m_holds.timed_out();
+  }
+  if (o.task_ended && j.ours()) {
+    m_limits.on_task_ended();
   }
   if (o.learned) {
     m_model.observe(j.cls, *o.learned);

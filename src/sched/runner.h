@@ -28,6 +28,7 @@
 #include "listen/inbox.h"
 #include "queue/run_store.h"
 #include "sched/job_table.h"
+#include "sched/key_limits.h"
 #include "sched/outage.h"
 #include "sched/outcome.h"
 #include "sched/planner.h"
@@ -60,6 +61,9 @@ struct RunSummary {
   std::map<std::string, int> failures_by_code;
   TimeMs elapsed_ms = 0;
   std::string message;  // for storage_failed / key_refused / disk_full
+  // What the run learned of the key's limits, for the summary to repeat ("" = nothing): the cap
+  // the API kept to when it was lower than max_concurrent, and the setting to write.
+  std::string limits_note;
 };
 
 struct RunConfig {
@@ -116,8 +120,9 @@ class Runner {
   void poll_answered(size_t i, const StatusResult& r);
   void stop_dispatch();
   void apply(size_t i, Outcome& o);
-  void on_answer(const Answer& a, SendId place);
-  void on_rate_limited(const Answer& a);
+  void on_answer(const Answer& a, SendId place, RequestKind kind);
+  void on_rate_limited(const Answer& a, RequestKind kind);
+  int max_concurrent() const;
   void on_unreachable(const Answer& a);
   void wait_until(TimeMs until);
 
@@ -152,13 +157,12 @@ class Runner {
   RequestWindow m_window;
   RenderModel m_model;
   Backoff m_backoff;
-  Backoff m_backoff_429;
+  KeyLimits m_limits;  // what the key's 429s said: pauses, held submits, a learned cap
   Outage m_outage;
   JobTable m_jobs;
   SlotHolds m_holds;
   std::uint64_t m_hints = 0;  // hints taken so far: each hinted task keeps its place in this order
-  TimeMs m_pause_until = 0;   // after a 429 or while the API is away: no request before then
-  int m_consecutive_429 = 0;
+  TimeMs m_pause_until = 0;   // after a rate 429 or while the API is away: no request before then
   bool m_polls_first = false;  // the last submit was refused: a due poll goes next
   bool m_credits_out = false;
   bool m_slots_held = false;  // the run ended because stale renders hold every slot

@@ -215,7 +215,7 @@ class HostileApi(SimRunTest):
     def test_http_200_with_code_429_in_the_body_is_a_429(self):
         r = self.run_hostile("code-429-in-200")
         self.assert_all_succeeded(r)
-        self.assertIn("rate limited (429)", self.out)
+        self.assertIn("rate limited (429: Rate limit exceeded)", self.out)
         attempts = [a for (a,) in self.db().execute("SELECT attempts FROM jobs")]
         self.assertEqual(attempts, [1, 1, 1])
 

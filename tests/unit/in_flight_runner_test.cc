@@ -77,3 +77,33 @@ TEST_CASE("a stop with submits on the wire: each is what an unanswered submit me
   CHECK(h.count("state = 'queued' AND ambiguous = 1 AND attempts = 1") == 3);
   CHECK(h.count("task_id IS NOT NULL") == 0);
 }
+
+TEST_CASE("a Free-plan key driven with the defaults: the concurrency 429 is told apart, the cap learned once, polls never starved") {
+  SimConfig c;
+  c.rpm = 10;  // the Free plan; reelq is left at its defaults of 60 and 10
+  c.concurrency = 3;
+  Harness h(c);
+  h.enqueue(manifest_text(12));
+  h.in_flight_latency = scaled(h, 0.3);
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 12);
+  CHECK(h.stats()->getValue<int>("tasks_created") == 12);
+  CHECK(h.stats()->getValue<int>("max_tasks_per_input") == 1);
+  CHECK(h.observer.saw("concurrent task limit (429: Concurrent task limit exceeded)"));
+  int learned = 0;
+  for (const auto& line : h.observer.lines) {
+    learned += line.find("max_concurrent: 3") != std::string::npos ? 1 : 0;
+  }
+  CHECK(learned == 1);  // said once, with the setting to write
+  CHECK(s.limits_note.find("max_concurrent: 3") != std::string::npos);
+  // The longest a finished task waited to be seen: refused submits never kept its poll waiting.
+  const double longest_unseen_s =
+      h.queue->db()
+          .execAndGet("SELECT max(seen - j.api_complete_time) FROM (SELECT job, min(at) AS seen FROM events WHERE "
+                      "endpoint = 'statusTask' AND message = 'success' GROUP BY job) e JOIN jobs j ON j.id = e.job")
+          .getDouble() /
+      1000.0 / h.settings.time_scale;
+  MESSAGE("longest finished-task-unseen: ", longest_unseen_s, " s; elapsed ", s.elapsed_ms / 1000.0 / h.settings.time_scale, " s");
+  CHECK(longest_unseen_s < 60);
+}

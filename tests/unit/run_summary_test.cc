@@ -79,11 +79,21 @@ TEST_CASE("--log-json: the summary is one JSON line, continue_with null once the
         R"({"at":"1970-01-01T00:00:00Z","level":"info","event":"summary","batch":"night","end":"finished",)"
         R"("succeeded":7,"failed":1,"cancelled":0,"left":0,"elapsed_ms":65000,"failures":{"DOWNLOAD_FAILED":1},)"
         R"("files":"/renders/night","spent":null,"balance":null,"continue_with":null,)"
-        R"("next":["DOWNLOAD_FAILED: reelq retry"]})"
+        R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null})"
         "\n");
   SummaryFacts stopped = facts(RunEnd::disk_full);
   stopped.money = {"null", "null"};
   std::string line = summary_json(stopped, 0);
   CHECK(line.find(R"("end":"disk_full")") != std::string::npos);
   CHECK(line.find(R"("continue_with":"reelq resume --db q.db --batch night")") != std::string::npos);
+}
+
+TEST_CASE("a cap the API kept to below the setting is repeated in the summary, text and JSON") {
+  SummaryFacts f = facts(RunEnd::finished);
+  f.money = {"null", "null"};
+  f.summary.limits_note = "the API allowed 3 running tasks on this key; write `max_concurrent: 3`";
+  CHECK(summary_text(f).find("  note: the API allowed 3 running tasks on this key; write `max_concurrent: 3`\n") !=
+        std::string::npos);
+  CHECK(summary_json(f, 0).find(R"("limits_note":"the API allowed 3 running tasks on this key; write )") !=
+        std::string::npos);
 }
