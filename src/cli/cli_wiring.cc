@@ -67,11 +67,12 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   sim->add_option("--port-file", w.port_file, "Write the port to this file once listening");
   sim->add_option("--keys", w.keys, "Comma-separated API keys the simulator accepts")->capture_default_str();
   sim->add_option("--credits", c.credits, "USD of credit per key")->capture_default_str();
-  sim->add_option("--rpm", c.rpm, "Requests per rolling minute, per key")
+  sim->add_option("--plan", w.plan, "The API plan's caps: pro (60 rpm, 10 tasks) or free (10 rpm, 3 tasks)")
       ->capture_default_str()
+      ->check(CLI::IsMember(sim_plan_names()));
+  sim->add_option("--rpm", w.rpm, "Requests per rolling minute, per key (default: the plan's)")
       ->check(CLI::PositiveNumber);
-  sim->add_option("--concurrency", c.concurrency, "Tasks pending or processing, per key")
-      ->capture_default_str()
+  sim->add_option("--concurrency", w.concurrency, "Tasks pending or processing, per key (default: the plan's)")
       ->check(CLI::PositiveNumber);
   sim->add_option("--time-scale", c.time_scale, "Multiply every duration and the rate window")
       ->capture_default_str()
@@ -93,8 +94,15 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   sim->add_option("--fault-drop-before", f.drop_before, "Chance of closing before acting")->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-drop-after", f.drop_after, "Chance of closing after creating a task")
       ->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--fault-slow", f.slow, "Chance of a slow answer")->check(CLI::Range(0.0, 1.0));
-  sim->add_option("--slow-seconds", f.slow_seconds, "How slow a slow answer is (real seconds)")->capture_default_str();
+  SimLatencyConfig& l = c.latency;
+  sim->add_option("--latency-ms", l.latency_ms, "Milliseconds every API answer takes (scaled)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 3'600'000.0));
+  sim->add_option("--slow-rate,--fault-slow", l.slow_rate, "Share of API answers that take --slow-seconds")
+      ->check(CLI::Range(0.0, 1.0));
+  sim->add_option("--slow-seconds", l.slow_seconds, "Seconds a slow answer takes (scaled)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 86'400.0));
   sim->add_option("--fault-truncate", f.truncate, "Chance of a truncated download")->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-429", f.burst_429, "Chance of starting a burst of 429s")->check(CLI::Range(0.0, 1.0));
   sim->add_option("--fault-callback-lost", f.callback_lost, "Chance a task's callback is never delivered")
@@ -122,10 +130,14 @@ SimConfig finish_sim_config(SimWiring& w) {
     }
     start = end + 1;
   }
+  SimPlanCaps caps = *sim_plan_caps(w.plan);
+  c.rpm = w.rpm.value_or(caps.rpm);
+  c.concurrency = w.concurrency.value_or(caps.concurrency);
   if (w.faults > 0) {
     FaultRates& f = c.faults;
     double each = w.faults / 6;
-    f.server_error = f.drop_before = f.drop_after = f.slow = f.truncate = f.burst_429 = each;
+    f.server_error = f.drop_before = f.drop_after = f.truncate = f.burst_429 = each;
+    c.latency.slow_rate = each;
     // Callbacks are few (one per task), so each of their faults gets the whole rate.
     f.callback_lost = f.callback_late = f.callback_twice = w.faults;
   }

@@ -3,6 +3,7 @@
 // list of commands.
 #include <CLI/CLI.hpp>
 #include <map>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -32,10 +33,14 @@ struct SimWiring {
   std::string port_file;
   std::string keys = "sim-key";
   double faults = 0;
+  std::string plan = "pro";  // the caps --rpm and --concurrency start from
+  std::optional<int> rpm;
+  std::optional<int> concurrency;
 };
 
 void wire_sim_flags(CLI::App* sim, SimWiring& w);
-// The config with --keys split and --faults spread over every kind.
+// The config with --keys split, the plan's caps (unless --rpm or --concurrency say otherwise) and
+// --faults spread over every kind.
 SimConfig finish_sim_config(SimWiring& w);
 
 }  // namespace reelq

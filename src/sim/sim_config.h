@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+#include "sim/sim_latency.h"
+
 namespace reelq {
 
 // Probabilities per request (0..1), drawn from the seeded generator. All off by default.
@@ -12,7 +14,6 @@ struct FaultRates {
   double server_error = 0;  // 502 with an HTML body, nothing done
   double drop_before = 0;   // connection closed before anything is done
   double drop_after = 0;    // generateTask only: the task is created, then the connection is closed
-  double slow = 0;          // the answer comes after slow_seconds (real seconds, not scaled)
   double truncate = 0;      // result downloads only: half the bytes, then the connection is closed
   double burst_429 = 0;     // starts a burst: this and the next burst_length requests answer 429
   // Per task with a callback_url, like apixo's at-least-once delivery: never delivered, delivered
@@ -20,7 +21,6 @@ struct FaultRates {
   double callback_lost = 0;
   double callback_late = 0;
   double callback_twice = 0;
-  double slow_seconds = 2;
   int burst_length = 5;
 };
 
@@ -60,6 +60,15 @@ enum class SimHostile {
 std::optional<SimHostile> parse_sim_hostile(const std::string& name);
 const std::vector<std::string>& sim_hostile_names();
 
+// The caps of apixo's plans, per key (NOTES.md: "Limits are per API key and depend on the plan").
+struct SimPlanCaps {
+  int rpm = 60;
+  int concurrency = 10;
+};
+// "pro" or "free"; nullopt for an unknown name.
+std::optional<SimPlanCaps> sim_plan_caps(const std::string& name);
+const std::vector<std::string>& sim_plan_names();
+
 struct SimConfig {
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = pick a free port (printed on start)
@@ -79,6 +88,8 @@ struct SimConfig {
   std::string ledger_path;                     // "" = no ledger; else one JSON line per request
   std::string state_path;  // "" = forget everything on exit; else tasks and credits outlive a restart
   FaultRates faults;
+  // How long answers take (--latency-ms, --slow-rate, --slow-seconds; --fault-slow is --slow-rate).
+  SimLatencyConfig latency;
   SimHostile hostile = SimHostile::none;
 };
 

@@ -121,7 +121,13 @@ struct SimCore::Impl {
   std::vector<std::string> task_order;
   std::map<std::string, std::map<std::string, int>> counts;  // endpoint -> outcome -> n
   std::map<std::string, int> tasks_by_input;
-  int sent_429 = 0;  // answered because a cap was exceeded (or a fault burst), never a hostile one
+  // 429s answered because a cap was exceeded (or a fault burst), never a hostile one, by the
+  // API's two messages: "Rate limit exceeded" and "Concurrent task limit exceeded".
+  int rate_429 = 0;
+  int concurrency_429 = 0;
+  SimLatency latency;
+  std::uint64_t api_requests = 0;  // numbers each API request for its delay
+  int slow_answers = 0;
   int burst_left = 0;
   bool hostile_request_done = false;  // the first-request hostile answers are given once
   bool hostile_status_done = false;
@@ -133,7 +139,11 @@ struct SimCore::Impl {
   Poco::JSON::Object::Ptr prices;
   std::optional<WriteFile> ledger;  // appended to; never through a link (util/safe_file.h)
 
-  Impl(SimConfig c, Clock& cl, std::string v) : config(std::move(c)), clock(cl), video(std::move(v)) {
+  Impl(SimConfig c, Clock& cl, std::string v)
+      : config(std::move(c)),
+        clock(cl),
+        video(std::move(v)),
+        latency(config.latency, config.time_scale, config.seed) {
     fault_rng.seed(config.seed ^ 0x5eed5eedULL);
     for (const auto& k : config.keys) {
       keys.push_back({k, config.credits, {}, 0, 0});
@@ -197,6 +207,35 @@ struct SimCore::Impl {
     }
     tasks_by_input = snap->tasks_by_input;
     return ok_status();
+  }
+
+  // The client now knows the task has ended (when it has).
+  static void mark_seen(SimTask& t, TimeMs now) {
+    if (now >= t.done_at && !t.seen_at) {
+      t.seen_at = now;
+    }
+  }
+
+  // SimConfig::latency: how long this API request's answer takes to leave.
+  void delay(SimReply& r) {
+    AnswerDelay d = latency.delay_for(++api_requests);
+    r.delay_ms = d.ms;
+    slow_answers += d.slow ? 1 : 0;
+  }
+
+  // Tasks that have ended and that the client has not heard of (no status answer, no delivered
+  // callback said so), and the longest any ended task waited to be heard of, up to now if it still waits.
+  std::string done_unseen_json(TimeMs now) const {
+    int unseen = 0;
+    TimeMs longest = 0;
+    for (const auto& [id, t] : tasks) {
+      if (now < t.done_at) {
+        continue;
+      }
+      unseen += t.seen_at ? 0 : 1;
+      longest = std::max(longest, t.seen_at.value_or(now) - t.done_at);
+    }
+    return fmt::format(R"({{"tasks":{},"longest_wait_ms":{}}})", unseen, longest);
   }
 
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng) < p; }
@@ -342,8 +381,8 @@ struct SimCore::Impl {
     }
     int active = active_tasks(key, now);
     if (active >= config.concurrency) {
-      outcome = "rate_limited";
-      ++sent_429;
+      outcome = "concurrency_limited";
+      ++concurrency_429;
       return error_reply(429, "Concurrent task limit exceeded");
     }
     auto cost = price(model, s);
@@ -442,6 +481,7 @@ struct SimCore::Impl {
     if (auto hostile = hostile_status(it->second, now, outcome)) {
       return *hostile;
     }
+    mark_seen(it->second, now);
     return json_reply(200, envelope(task_json(it->second, now)));
   }
 
@@ -567,7 +607,7 @@ struct SimCore::Impl {
     const FaultRates& f = config.faults;
     if (burst_left > 0 || chance(f.burst_429)) {
       burst_left = burst_left > 0 ? burst_left - 1 : f.burst_length;
-      ++sent_429;
+      ++rate_429;
       outcome = "fault_429";
       reply = error_reply(429, "Rate limit exceeded");
       return true;
@@ -585,9 +625,6 @@ struct SimCore::Impl {
           "<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n");
       reply.content_type = "text/html";
       return true;
-    }
-    if (chance(f.slow)) {
-      reply.fault = SimFault::slow;
     }
     if (endpoint == "generateTask" && chance(f.drop_after)) {
       reply.fault = SimFault::drop_after;
@@ -619,7 +656,7 @@ struct SimCore::Impl {
     }
     if (in_window > config.rpm) {
       outcome = "rate_limited";
-      ++sent_429;
+      ++rate_429;
       return error_reply(429, "Rate limit exceeded");
     }
     SimReply r;
@@ -634,7 +671,7 @@ struct SimCore::Impl {
       outcome = "not_found";
       r = error_reply(404, "Not found");
     }
-    r.fault = r.status == 200 || faulted.fault == SimFault::slow ? faulted.fault : SimFault::none;
+    r.fault = r.status == 200 ? faulted.fault : SimFault::none;
     if (r.fault == SimFault::drop_after) {
       outcome = "fault_drop_after";
     }
@@ -661,13 +698,14 @@ struct SimCore::Impl {
   }
 
   void log(const SimRequest& req, const std::string& endpoint, int key_no, int status, const std::string& outcome,
-           const std::string& task_id, TimeMs now) {
+           const std::string& task_id, TimeMs delay_ms, TimeMs now) {
     ++counts[endpoint][outcome];
     if (ledger) {
-      ledger->write(fmt::format(R"({{"at":{},"method":{},"path":{},"key":{},"status":{},"outcome":{},"task_id":{}}})"
+      ledger->write(fmt::format(R"({{"at":{},"method":{},"path":{},"key":{},"status":{},"outcome":{},"task_id":{},)"
+                                R"("delay_ms":{}}})"
                                 "\n",
                                 now, json_quote(req.method), json_quote(req.path), key_no, status, json_quote(outcome),
-                                json_quote(task_id)));
+                                json_quote(task_id), delay_ms));
     }
   }
 };
@@ -712,8 +750,10 @@ SimReply SimCore::handle(const SimRequest& req) {
     r = m_impl->file(req, now, outcome);
   } else {
     r = m_impl->api(req, now, endpoint, outcome, task_id, key_no);
+    m_impl->delay(r);
   }
-  m_impl->log(req, endpoint, key_no, r.fault == SimFault::drop_before ? 0 : r.status, outcome, task_id, now);
+  m_impl->log(req, endpoint, key_no, r.fault == SimFault::drop_before ? 0 : r.status, outcome, task_id, r.delay_ms,
+              now);
   return r;
 }
 
@@ -745,6 +785,9 @@ void SimCore::callback_done(const CallbackDelivery& d, bool delivered) {
   std::lock_guard lock(m_impl->mutex);
   if (delivered) {
     ++m_impl->callbacks_delivered;
+    if (auto it = m_impl->tasks.find(d.task_id); it != m_impl->tasks.end()) {
+      Impl::mark_seen(it->second, m_impl->clock.now_ms());
+    }
     return;
   }
   ++m_impl->callback_failures;
@@ -803,10 +846,13 @@ std::string SimCore::stats_json() {
       R"({{"requests":{},"total_requests":{},"rate_limited_sent":{},"rpm":{},"concurrency":{},"rate_window_ms":{},)"
       R"("max_requests_in_window":{},"max_concurrent_tasks":{},"tasks_created":{},"max_tasks_per_input":{},)"
       R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{},"lost":{},"late":{},"twice":{}}},)"
-      R"("images_fetched":{},"credits_left":{}}})",
-      requests, total, s.sent_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window, max_active,
+      R"("images_fetched":{},"credits_left":{},"rate_limited_by_kind":{{"rate":{},"concurrency":{}}},)"
+      R"("latency":{{"latency_ms":{},"slow_rate":{},"slow_seconds":{}}},"slow_answers":{},"done_unseen":{}}})",
+      requests, total, s.rate_429 + s.concurrency_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window, max_active,
       s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures, s.callbacks_lost,
-      s.callbacks_late, s.callbacks_twice, fetched, credits);
+      s.callbacks_late, s.callbacks_twice, fetched, credits, s.rate_429, s.concurrency_429,
+      s.latency.config().latency_ms, s.latency.config().slow_rate, s.latency.config().slow_seconds, s.slow_answers,
+      s.done_unseen_json(s.clock.now_ms()));
 }
 
 }  // namespace reelq

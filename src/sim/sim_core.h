@@ -28,7 +28,7 @@ struct SimRequest {
 // What the server must do besides answering normally. endless and trickle send the body without a
 // Content-Length and then go on sending (zeros after the body) until the client gives up: endless
 // as fast as it can, trickle 4 bytes every 250 ms.
-enum class SimFault { none, drop_before, drop_after, slow, truncate, endless, trickle };
+enum class SimFault { none, drop_before, drop_after, truncate, endless, trickle };
 
 struct SimReply {
   int status = 200;
@@ -36,6 +36,9 @@ struct SimReply {
   std::string body;
   Headers headers;
   SimFault fault = SimFault::none;
+  // Real milliseconds the server waits before answering (or before dropping the connection):
+  // SimConfig::latency, for API requests only.
+  TimeMs delay_ms = 0;
 };
 
 struct CallbackDelivery {

@@ -11,6 +11,7 @@
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/SHA2Engine.h>
 #include <Poco/StreamCopier.h>
+#include <Poco/ThreadPool.h>
 #include <Poco/URI.h>
 #include <fmt/format.h>
 
@@ -30,6 +31,11 @@ namespace reelq {
 namespace {
 
 constexpr size_t k_max_body = 1 << 20;
+// Connections served at once. Each keeps its thread while it is open (keep-alive) and while its
+// answer is held back (--latency-ms, --slow-rate), so a slow answer must never leave the others
+// waiting for a thread: reelq's run loop, its downloads, a benchmark's clients and a test's probes
+// together stay well under this.
+constexpr int k_threads = 128;
 
 bool is_loopback_host(const std::string& host) {
   return host == "127.0.0.1" || host == "localhost" || host == "::1" || host.starts_with("127.");
@@ -88,8 +94,7 @@ void send_without_end(Poco::Net::HTTPServerResponse& response, const SimReply& r
 
 class SimHandler final : public Poco::Net::HTTPRequestHandler {
  public:
-  SimHandler(SimCore& core, const FaultRates& faults, OutageStarter outage)
-      : m_core(core), m_faults(faults), m_outage(std::move(outage)) {}
+  SimHandler(SimCore& core, OutageStarter outage) : m_core(core), m_outage(std::move(outage)) {}
 
   void handleRequest(Poco::Net::HTTPServerRequest& request, Poco::Net::HTTPServerResponse& response) override {
     Poco::URI uri(request.getURI());
@@ -110,12 +115,13 @@ class SimHandler final : public Poco::Net::HTTPRequestHandler {
     if (req.path == "/__sim/stats") {
       reply.body = m_core.stats_json();
     }
+    if (reply.delay_ms > 0) {
+      // Only this connection's thread waits: the pool is large enough (k_threads) for the others.
+      std::this_thread::sleep_for(std::chrono::milliseconds(reply.delay_ms));
+    }
     if (reply.fault == SimFault::drop_before || reply.fault == SimFault::drop_after) {
       drop_connection(request);
       return;
-    }
-    if (reply.fault == SimFault::slow) {
-      std::this_thread::sleep_for(std::chrono::duration<double>(m_faults.slow_seconds));
     }
     response.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
     response.setContentType(reply.content_type);
@@ -156,21 +162,18 @@ class SimHandler final : public Poco::Net::HTTPRequestHandler {
   }
 
   SimCore& m_core;
-  const FaultRates& m_faults;
   OutageStarter m_outage;
 };
 
 class SimHandlerFactory final : public Poco::Net::HTTPRequestHandlerFactory {
  public:
-  SimHandlerFactory(SimCore& core, const FaultRates& faults, OutageStarter outage)
-      : m_core(core), m_faults(faults), m_outage(std::move(outage)) {}
+  SimHandlerFactory(SimCore& core, OutageStarter outage) : m_core(core), m_outage(std::move(outage)) {}
   Poco::Net::HTTPRequestHandler* createRequestHandler(const Poco::Net::HTTPServerRequest&) override {
-    return new SimHandler(m_core, m_faults, m_outage);
+    return new SimHandler(m_core, m_outage);
   }
 
  private:
   SimCore& m_core;
-  const FaultRates& m_faults;
   OutageStarter m_outage;
 };
 
@@ -180,6 +183,9 @@ struct SimServer::Impl {
   SimConfig config;
   SimCore core;
   std::unique_ptr<HttpTransport> transport;  // for callbacks and image probes, loopback only
+  // The server's own pool: Poco's default pool holds 16 threads, whatever setMaxThreads says.
+  // Kept across outages; declared before `server`, so it outlives it.
+  Poco::ThreadPool pool{2, k_threads};
   std::unique_ptr<Poco::Net::HTTPServer> server;
   std::optional<Poco::Net::ServerSocket> listener;  // the server's, shared: closing it refuses at once
   std::thread callback_thread;
@@ -228,14 +234,13 @@ struct SimServer::Impl {
     Poco::Net::ServerSocket socket(Poco::Net::SocketAddress(config.host, static_cast<Poco::UInt16>(port.load())));
     port = socket.address().port();
     auto* params = new Poco::Net::HTTPServerParams;
-    params->setMaxThreads(32);
+    params->setMaxThreads(k_threads);
     params->setMaxQueued(256);
     params->setKeepAlive(true);
     OutageStarter outage = [&owner](double seconds) { return owner.begin_outage(seconds); };
     std::lock_guard lock(server_mutex);
     listener = socket;
-    server =
-        std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(core, config.faults, outage), socket, params);
+    server = std::make_unique<Poco::Net::HTTPServer>(new SimHandlerFactory(core, outage), pool, socket, params);
     server->start();
   }
 

@@ -38,6 +38,9 @@ std::string snapshot_json(const SimSnapshot& snapshot) {
     o.set("callback_url", t.callback_url);
     o.set("callback_started", t.callback_started);
     o.set("refunded", t.refunded);
+    if (t.seen_at) {
+      o.set("seen_at", *t.seen_at);
+    }
     tasks.add(o);
   }
   root.set("tasks", tasks);
@@ -81,6 +84,9 @@ Result<SimSnapshot> parse_snapshot(const std::string& json) {
       t.callback_url = o->getValue<std::string>("callback_url");
       t.callback_started = o->getValue<bool>("callback_started");
       t.refunded = o->getValue<bool>("refunded");
+      if (o->has("seen_at")) {
+        t.seen_at = o->getValue<TimeMs>("seen_at");
+      }
       s.tasks.push_back(std::move(t));
     }
     auto credits = root->getArray("credits");

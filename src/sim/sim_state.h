@@ -4,6 +4,7 @@
 // how often each input was submitted, as the real API does when reelq merely lost its way to it.
 // The test that kills the simulator mid-run (tests/integration/test_network.py) depends on it.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct SimTask {
   std::string callback_url;
   bool callback_started = false;
   bool refunded = false;
+  // When the client first learned the task had ended (a status answer or a delivered callback
+  // that said so); 0 while it has not. The stats' done_unseen comes from it.
+  std::optional<TimeMs> seen_at;
 };
 
 struct SimSnapshot {

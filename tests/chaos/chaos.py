@@ -69,13 +69,15 @@ def manifest(jobs):
 
 class Sim:
     def __init__(self, reelq, workdir, seed, scale, extra=()):
+        # A slow answer takes 0.3 real seconds whatever the scale (--slow-seconds is scaled).
         port_file = os.path.join(workdir, "sim.port")
         self.ledger = os.path.join(workdir, "sim-ledger.jsonl")
         self.scale = scale
         self.proc = subprocess.Popen(
             [reelq, "sim", "--port", "0", "--port-file", port_file, "--time-scale", scale, "--seed", str(seed),
-             "--fault-5xx", "0.03", "--fault-drop-before", "0.02", "--fault-drop-after", "0.02", "--fault-slow",
-             "0.01", "--slow-seconds", "0.3", "--fault-truncate", "0.05", "--ledger", self.ledger, "--keys", KEY, *extra],
+             "--fault-5xx", "0.03", "--fault-drop-before", "0.02", "--fault-drop-after", "0.02", "--slow-rate",
+             "0.01", "--slow-seconds", f"{0.3 / float(scale):g}", "--fault-truncate", "0.05", "--ledger", self.ledger,
+             "--keys", KEY, *extra],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while not (os.path.exists(port_file) and open(port_file).read().strip()):

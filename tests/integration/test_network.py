@@ -173,7 +173,7 @@ class Network(SimRunTest):
         self.assertIn("batch net: 6 succeeded", out)
 
     def test_a_stop_the_watchdog_cuts_short_says_what_was_in_flight(self):
-        self.start_sim("--fault-slow", "1", "--slow-seconds", "6")
+        self.start_sim("--slow-rate", "1", "--slow-seconds", f"{6 / float(SCALE):g}")  # 6 real seconds
         self.write("m.yaml", "batch: net\njobs:\n  - id: only\n    prompt: p\n")
         p = self.spawn_run("m.yaml", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         # The balance answer (6 s) is recorded; the submit that follows is on the wire for 6 s more.

@@ -238,7 +238,7 @@ class RunE2E(SimRunTest):
     def test_a_stop_before_anything_was_sent_names_the_whole_command_again(self):
         """Ctrl-C during a slow balance check: the line to start again kept only the manifest, so a
         Free-plan user's --rpm and --max-concurrent fell back to the defaults."""
-        self.start_sim("--fault-slow", "1", "--slow-seconds", "20")
+        self.start_sim("--slow-rate", "1", "--slow-seconds", f"{20 / float(SCALE):g}")  # 20 real seconds
         self.write("m.yaml", mixed_manifest(2))
         p = self.spawn_run("m.yaml", "--rpm", "10", "--on-ambiguous", "hold", stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)

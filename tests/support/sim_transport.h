@@ -3,6 +3,7 @@
 // downloader run against the simulator in-process, on the simulator's (fake) clock. Given a clock
 // and a latency, each API request takes that long on it (half before the sim sees it, half after),
 // standing in for the round trip; downloads take none (they happen off the run loop's clock).
+// SimConfig::latency (the simulator's own answer delays) is added on the same clock.
 #include <Poco/URI.h>
 
 #include <atomic>
@@ -69,6 +70,9 @@ class SimTransport final : public HttpTransport {
     }
     ++requests;
     SimReply reply = m_core.handle(req);
+    if (m_clock && reply.delay_ms > 0) {
+      m_clock->sleep_ms(reply.delay_ms);  // SimConfig::latency, on the fake clock
+    }
     HttpResponse r;
     if (reply.fault == SimFault::drop_before || reply.fault == SimFault::drop_after) {
       r.wire = WireOutcome::no_answer;

@@ -402,3 +402,70 @@ TEST_CASE("hostile downloads: task 1's result file escapes, redirects or never e
     CHECK(get(*g, url2).body == "MP4BYTES");  // what it trickles first
   }
 }
+
+TEST_CASE("API answers carry the configured delay, downloads and the stats none; the stats count slow ones") {
+  SimConfig c;
+  c.time_scale = 0.05;
+  c.latency.latency_ms = 300;
+  c.latency.slow_rate = 0.5;
+  c.latency.slow_seconds = 30;
+  SimFixture f(c);
+  int slow = 0;
+  for (int i = 0; i < 40; ++i) {
+    SimReply r = f.status("none");
+    CHECK((r.delay_ms == 15 || r.delay_ms == 1500));
+    slow += r.delay_ms == 1500 ? 1 : 0;
+  }
+  CHECK(slow > 5);
+  CHECK(slow < 35);
+  CHECK(f.core->handle({"GET", "/files/none/0.mp4", "", "", ""}).delay_ms == 0);
+  CHECK(f.core->handle({"GET", "/__sim/stats", "", "", ""}).delay_ms == 0);
+  auto s = f.stats();
+  CHECK(s->getValue<int>("slow_answers") == slow);
+  CHECK(s->getObject("latency")->getValue<double>("latency_ms") == 300);
+  CHECK(s->getObject("latency")->getValue<double>("slow_rate") == 0.5);
+}
+
+TEST_CASE("429s are counted by kind, each with the API's own message") {
+  SimFixture f(with(3, 1));
+  f.submit_ok();
+  SimReply concurrency = f.post(k_t2v);
+  CHECK(concurrency.status == 429);
+  CHECK(concurrency.body == R"({"code":429,"message":"Concurrent task limit exceeded","data":null})");
+  f.status("none");
+  SimReply rate = f.status("none");
+  CHECK(rate.status == 429);
+  CHECK(rate.body == R"({"code":429,"message":"Rate limit exceeded","data":null})");
+  auto s = f.stats();
+  CHECK(s->getObject("rate_limited_by_kind")->getValue<int>("rate") == 1);
+  CHECK(s->getObject("rate_limited_by_kind")->getValue<int>("concurrency") == 1);
+  CHECK(s->getValue<int>("rate_limited_sent") == 2);
+  CHECK(s->getObject("requests")->getObject("generateTask")->getValue<int>("concurrency_limited") == 1);
+}
+
+TEST_CASE("done_unseen: finished tasks nobody asked about, and the longest wait to be told") {
+  SimFixture f(with(1000, 10));
+  std::string a = f.submit_ok();
+  std::string b = f.submit_ok();
+  auto unseen = [&] { return f.stats()->getObject("done_unseen"); };
+  CHECK(unseen()->getValue<int>("tasks") == 0);
+  f.status(a);  // still rendering: not yet told it ended
+  f.clock.advance(30 * 60 * 1000);  // both ended long ago (renders take ~3 min)
+  CHECK(unseen()->getValue<int>("tasks") == 2);
+  TimeMs waited = unseen()->getValue<TimeMs>("longest_wait_ms");
+  CHECK(waited > 20 * 60 * 1000);
+  f.status(a);
+  f.status(b);
+  CHECK(unseen()->getValue<int>("tasks") == 0);
+  f.clock.advance(60'000);  // told: their waits no longer grow
+  CHECK(unseen()->getValue<TimeMs>("longest_wait_ms") == waited);
+}
+
+TEST_CASE("the free plan's caps come from the plan table") {
+  REQUIRE(sim_plan_caps("free").has_value());
+  CHECK(sim_plan_caps("free")->rpm == 10);
+  CHECK(sim_plan_caps("free")->concurrency == 3);
+  CHECK(sim_plan_caps("pro")->rpm == 60);
+  CHECK(sim_plan_caps("pro")->concurrency == 10);
+  CHECK_FALSE(sim_plan_caps("enterprise").has_value());
+}
