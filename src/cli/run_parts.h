@@ -9,8 +9,8 @@
 #include <string>
 
 #include "api/client.h"
-#include "api/worker_dispatch.h"
 #include "api/transport.h"
+#include "api/worker_dispatch.h"
 #include "cli/listen_setup.h"
 #include "fetch/downloader.h"
 #include "queue/run_store.h"

@@ -24,12 +24,12 @@ namespace reelq {
 // One job of the run: its row as stored, and what only this run knows of it.
 struct RunJob {
   JobRow row;
-  RenderModel::ClassId cls = 0;   // its render class, read once (cost/render_prior.h)
-  int poll_errors = 0;            // failed polls in a row
-  int unusable_polls = 0;         // status answers in a row that do not answer
+  RenderModel::ClassId cls = 0;             // its render class, read once (cost/render_prior.h)
+  int poll_errors = 0;                      // failed polls in a row
+  int unusable_polls = 0;                   // status answers in a row that do not answer
   std::optional<NotFoundStreak> not_found;  // 404s in a row (any other answer ends the streak)
-  bool in_flight = false;         // a request about it is on the wire: nothing more until answered
-  std::uint64_t hint = 0;         // running: 0, or when its callback's hint arrived (an order, not a time)
+  bool in_flight = false;                   // a request about it is on the wire: nothing more until answered
+  std::uint64_t hint = 0;                   // running: 0, or when its callback's hint arrived (an order, not a time)
   bool ours() const { return !row.foreign(); }
 };
 
@@ -68,7 +68,7 @@ class JobTable {
   std::vector<size_t> queued() const;
 
   int count(JobState state) const { return m_count[static_cast<size_t>(state)]; }  // ours only
-  int queued_in_class(RenderModel::ClassId cls) const;                            // ours only
+  int queued_in_class(RenderModel::ClassId cls) const;                             // ours only
   int foreign_at_api() const { return m_foreign_at_api; }
 
  private:
@@ -82,7 +82,7 @@ class JobTable {
   std::unordered_map<std::int64_t, size_t> m_by_row;
   std::unordered_map<std::string, size_t> m_running_by_task;
   std::set<size_t> m_at_api;
-  std::vector<std::set<ReadyKey>> m_ready;     // by class
+  std::vector<std::set<ReadyKey>> m_ready;        // by class
   std::set<std::pair<TimeMs, size_t>> m_waiting;  // next_at, index
   std::vector<int> m_queued_by_class;
   std::array<int, k_all_states.size()> m_count{};

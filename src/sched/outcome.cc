@@ -53,9 +53,10 @@ void submit_not_answered(RunJob& j, const SubmitResult& r, TimeMs now, const Out
     }
   }
   const bool failed = row.state == JobState::failed;
-  o.line = TakeLine{LogLevel::warn, failed ? "failed_at_submit" : "submit_retry",
-                    fmt::format("submit {} ({}){}", to_string(r.answer.kind), r.answer.message, failed ? ": gave up" : ""),
-                    u.fail_code.value_or("")};
+  o.line =
+      TakeLine{LogLevel::warn, failed ? "failed_at_submit" : "submit_retry",
+               fmt::format("submit {} ({}){}", to_string(r.answer.kind), r.answer.message, failed ? ": gave up" : ""),
+               u.fail_code.value_or("")};
 }
 
 // An answer about another task, or a success without a result that can be fetched, is asked again
@@ -84,8 +85,8 @@ void unusable_status(RunJob& j, const Answer& a, TimeMs now, Backoff& backoff, O
                    a.message, count, row.task_id, a.fail_code),
        now);
   o.task_ended = true;
-  o.line = TakeLine{LogLevel::warn, "failed", fmt::format("failed: {} {}", a.fail_code, *o.update.fail_msg),
-                    a.fail_code};
+  o.line =
+      TakeLine{LogLevel::warn, "failed", fmt::format("failed: {} {}", a.fail_code, *o.update.fail_msg), a.fail_code};
 }
 
 // A poll that brought no status: the task is still the API's, asked again more slowly (a poll
@@ -239,8 +240,8 @@ Outcome time_out(RunJob& j, const std::string& why, TimeMs now, const OutcomeRul
   o.timed_out = true;
   j.poll_errors = 0;
   j.not_found.reset();
-  o.line = TakeLine{LogLevel::warn, "timed_out", fmt::format("RENDER_TIMEOUT: {}", *o.update.fail_msg),
-                    "RENDER_TIMEOUT"};
+  o.line =
+      TakeLine{LogLevel::warn, "timed_out", fmt::format("RENDER_TIMEOUT: {}", *o.update.fail_msg), "RENDER_TIMEOUT"};
   return o;
 }
 

@@ -20,7 +20,7 @@ namespace reelq {
 struct OutcomeRules {
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   int max_attempts = 5;
-  double time_scale = 1;        // to say durations in the API's time
+  double time_scale = 1;         // to say durations in the API's time
   TimeMs not_found_stretch = 0;  // scaled k_not_found_stretch_s
   PollTiming timing;
 };
@@ -36,15 +36,15 @@ struct TakeLine {
 struct Outcome {
   JobUpdate update;
   EventRecord event;
-  std::optional<TakeLine> line;    // said after the update is stored
-  std::string note;                // a run-level line (info), e.g. another batch's task let go
+  std::optional<TakeLine> line;  // said after the update is stored
+  std::string note;              // a run-level line (info), e.g. another batch's task let go
   LogLevel note_level = LogLevel::info;
-  bool hold_slot = false;          // the task may exist without a taskId reelq holds: it takes a slot
-  bool credits_out = false;        // no more submits this run
-  bool start_download = false;     // success: fetch its files (once the update is stored)
-  bool timed_out = false;          // given up on at its deadline: the API may still count it
-  bool task_ended = false;         // one of the key's slots is free now (for the 429 rules)
-  std::optional<TimeMs> learned;   // a render time for the model
+  bool hold_slot = false;         // the task may exist without a taskId reelq holds: it takes a slot
+  bool credits_out = false;       // no more submits this run
+  bool start_download = false;    // success: fetch its files (once the update is stored)
+  bool timed_out = false;         // given up on at its deadline: the API may still count it
+  bool task_ended = false;        // one of the key's slots is free now (for the 429 rules)
+  std::optional<TimeMs> learned;  // a render time for the model
 };
 
 // The answer to the submit of job `j`, sent with body already stored (`submitting`). `j` is the

@@ -68,9 +68,9 @@ struct PlanInput {
   bool polls_first = false;
 
   // The batch's heads:
-  std::vector<PlanJob> at_api;  // running and submitting, ours and other batches'
-  std::vector<PlanJob> ready;   // the first ready queued job of each render class
-  int queued = 0;               // our queued jobs, ready or backing off
+  std::vector<PlanJob> at_api;     // running and submitting, ours and other batches'
+  std::vector<PlanJob> ready;      // the first ready queued job of each render class
+  int queued = 0;                  // our queued jobs, ready or backing off
   TimeMs next_ready_at = k_never;  // when the first job backing off is ready
   std::vector<PlanJob> endgame;    // every queued job, once queued <= k_endgame_rounds * max_concurrent
 };

@@ -18,8 +18,8 @@ struct PollTiming {
   TimeMs poll_initial = 0;
   TimeMs poll_interval = 0;
   TimeMs render_deadline = 0;
-  TimeMs overdue_cap = 0;      // the longest wait between looks at an overdue task
-  TimeMs callback_grace = 0;   // callback mode: the least wait for a retried delivery
+  TimeMs overdue_cap = 0;     // the longest wait between looks at an overdue task
+  TimeMs callback_grace = 0;  // callback mode: the least wait for a retried delivery
 };
 PollTiming poll_timing_of(const Settings& settings);
 

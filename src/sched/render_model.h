@@ -48,9 +48,9 @@ class RenderModel {
 
  private:
   struct Class {
-    std::string key;  // render_class_key
-    double prior = 0;  // its prior median, ms
-    std::vector<double> log_ratios;  // log(observed / prior), newest last
+    std::string key;                       // render_class_key
+    double prior = 0;                      // its prior median, ms
+    std::vector<double> log_ratios;        // log(observed / prior), newest last
     std::optional<RenderEstimate> cached;  // cleared by observe()
   };
   struct Pooled {
@@ -63,8 +63,8 @@ class RenderModel {
   const Pooled& pooled() const;
 
   TimeMs m_prior_8s;
-  mutable std::vector<Class> m_classes;  // by ClassId
-  std::map<std::string, ClassId> m_ids;  // by key
+  mutable std::vector<Class> m_classes;    // by ClassId
+  std::map<std::string, ClassId> m_ids;    // by key
   mutable std::optional<Pooled> m_pooled;  // cleared by observe()
 };
 

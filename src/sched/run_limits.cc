@@ -7,7 +7,6 @@
 
 namespace reelq {
 
-
 void Runner::on_answer(const Answer& a, SendId place, RequestKind kind) {
   if (!a.sent) {
     m_window.not_sent(place);  // it never left: its place in the budget is free again

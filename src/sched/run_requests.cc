@@ -76,13 +76,12 @@ void Runner::absorb_answers() {
 void Runner::submit_answered(size_t i, const SubmitResult& r) {
   m_polls_first = r.answer.kind == AnswerKind::rate_limited;
   Outcome o;
-  m_jobs.change(i, [&](RunJob& j) {
-    o = submit_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff);
-  });
+  m_jobs.change(
+      i, [&](RunJob& j) { o = submit_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff); });
   if (o.credits_out && !m_credits_out) {
     m_credits_out = true;
-    m_observer.log(LogLevel::warn,
-                   fmt::format("credits exhausted ({}); no more submits, collecting what is running", r.answer.message));
+    m_observer.log(LogLevel::warn, fmt::format("credits exhausted ({}); no more submits, collecting what is running",
+                                               r.answer.message));
   }
   apply(i, o);
 }
@@ -90,9 +89,8 @@ void Runner::submit_answered(size_t i, const SubmitResult& r) {
 void Runner::poll_answered(size_t i, const StatusResult& r) {
   m_polls_first = false;
   Outcome o;
-  m_jobs.change(i, [&](RunJob& j) {
-    o = status_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff);
-  });
+  m_jobs.change(
+      i, [&](RunJob& j) { o = status_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff); });
   apply(i, o);
 }
 

@@ -168,7 +168,8 @@ PlanInput Runner::plan_input(TimeMs now) {
 // asked for by a signal is seen; without one (the fake clock) the inbox or the clock is waited on.
 void Runner::wait_until(TimeMs until) {
   const bool busy = m_config.inbox || m_downloader.in_flight() > 0 || !m_sent.empty();
-  TimeMs ms = std::clamp<TimeMs>(until - m_clock.now_ms(), 1, busy && !m_config.wakeup ? k_busy_tick_ms : k_idle_tick_ms);
+  TimeMs ms =
+      std::clamp<TimeMs>(until - m_clock.now_ms(), 1, busy && !m_config.wakeup ? k_busy_tick_ms : k_idle_tick_ms);
   if (m_config.wakeup) {
     m_config.wakeup->wait_ms(ms);
   } else if (m_config.inbox) {

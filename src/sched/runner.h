@@ -32,8 +32,8 @@
 #include "sched/outage.h"
 #include "sched/outcome.h"
 #include "sched/planner.h"
-#include "sched/request_window.h"
 #include "sched/render_model.h"
+#include "sched/request_window.h"
 #include "sched/run_observer.h"
 #include "sched/slot_holds.h"
 #include "settings.h"
@@ -161,8 +161,8 @@ class Runner {
   Outage m_outage;
   JobTable m_jobs;
   SlotHolds m_holds;
-  std::uint64_t m_hints = 0;  // hints taken so far: each hinted task keeps its place in this order
-  TimeMs m_pause_until = 0;   // after a rate 429 or while the API is away: no request before then
+  std::uint64_t m_hints = 0;   // hints taken so far: each hinted task keeps its place in this order
+  TimeMs m_pause_until = 0;    // after a rate 429 or while the API is away: no request before then
   bool m_polls_first = false;  // the last submit was refused: a due poll goes next
   bool m_credits_out = false;
   bool m_slots_held = false;  // the run ended because stale renders hold every slot

@@ -119,6 +119,10 @@ struct SimCore::Impl {
   std::vector<KeyState> keys;
   std::unordered_map<std::string, SimTask> tasks;
   std::vector<std::string> task_order;
+  // Tasks by the time they end, until that time has passed and a failed one is refunded: a submit
+  // counts the running tasks and settles refunds from here, not from every task ever made (a
+  // batch of 10,000 would make each submit cost the batch).
+  std::multimap<TimeMs, std::string> unsettled;
   std::map<std::string, std::map<std::string, int>> counts;  // endpoint -> outcome -> n
   std::map<std::string, int> tasks_by_input;
   // 429s answered because a cap was exceeded (or a fault burst), never a hostile one, by the
@@ -140,10 +144,7 @@ struct SimCore::Impl {
   std::optional<WriteFile> ledger;  // appended to; never through a link (util/safe_file.h)
 
   Impl(SimConfig c, Clock& cl, std::string v)
-      : config(std::move(c)),
-        clock(cl),
-        video(std::move(v)),
-        latency(config.latency, config.time_scale, config.seed) {
+      : config(std::move(c)), clock(cl), video(std::move(v)), latency(config.latency, config.time_scale, config.seed) {
     fault_rng.seed(config.seed ^ 0x5eed5eedULL);
     for (const auto& k : config.keys) {
       keys.push_back({k, config.credits, {}, 0, 0});
@@ -202,6 +203,7 @@ struct SimCore::Impl {
                                                    t.key + 1, keys.size())};
       }
       task_order.push_back(t.id);
+      unsettled.emplace(t.done_at, t.id);
       std::string id = t.id;
       tasks.emplace(id, std::move(t));
     }
@@ -240,10 +242,19 @@ struct SimCore::Impl {
 
   bool chance(double p) { return p > 0 && std::uniform_real_distribution<double>(0, 1)(fault_rng) < p; }
 
-  int active_tasks(size_t key, TimeMs now) const {
+  // Refunds the failed tasks that have ended by `now` and forgets every ended task.
+  void settle(TimeMs now) {
+    while (!unsettled.empty() && unsettled.begin()->first <= now) {
+      refund_if_failed(tasks[unsettled.begin()->second], now);
+      unsettled.erase(unsettled.begin());
+    }
+  }
+
+  int active_tasks(size_t key, TimeMs now) {
+    settle(now);
     int n = 0;
-    for (const auto& [id, t] : tasks) {
-      n += t.key == key && now < t.done_at ? 1 : 0;
+    for (const auto& [done_at, id] : unsettled) {
+      n += tasks[id].key == key ? 1 : 0;
     }
     return n;
   }
@@ -390,9 +401,7 @@ struct SimCore::Impl {
       outcome = "invalid";
       return error_reply(400, "No price for this size or resolution");
     }
-    for (auto& t : task_order) {
-      refund_if_failed(tasks[t], now);
-    }
+    settle(now);
     if (keys[key].credits + 1e-9 < *cost) {
       outcome = "credits";
       return error_reply(400, "Insufficient credits");
@@ -435,6 +444,7 @@ struct SimCore::Impl {
     ++tasks_by_input[s.input_canonical];
     task_id = t.id;
     task_order.push_back(t.id);
+    unsettled.emplace(t.done_at, t.id);
     tasks.emplace(t.id, std::move(t));
     save_state();  // before the answer: a task the client may learn of outlives a restart
     outcome = "ok";
@@ -848,9 +858,9 @@ std::string SimCore::stats_json() {
       R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{},"lost":{},"late":{},"twice":{}}},)"
       R"("images_fetched":{},"credits_left":{},"rate_limited_by_kind":{{"rate":{},"concurrency":{}}},)"
       R"("latency":{{"latency_ms":{},"slow_rate":{},"slow_seconds":{}}},"slow_answers":{},"done_unseen":{}}})",
-      requests, total, s.rate_429 + s.concurrency_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window, max_active,
-      s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures, s.callbacks_lost,
-      s.callbacks_late, s.callbacks_twice, fetched, credits, s.rate_429, s.concurrency_429,
+      requests, total, s.rate_429 + s.concurrency_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window,
+      max_active, s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures,
+      s.callbacks_lost, s.callbacks_late, s.callbacks_twice, fetched, credits, s.rate_429, s.concurrency_429,
       s.latency.config().latency_ms, s.latency.config().slow_rate, s.latency.config().slow_seconds, s.slow_answers,
       s.done_unseen_json(s.clock.now_ms()));
 }

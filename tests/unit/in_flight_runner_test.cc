@@ -78,7 +78,9 @@ TEST_CASE("a stop with submits on the wire: each is what an unanswered submit me
   CHECK(h.count("task_id IS NOT NULL") == 0);
 }
 
-TEST_CASE("a Free-plan key driven with the defaults: the concurrency 429 is told apart, the cap learned once, polls never starved") {
+TEST_CASE(
+    "a Free-plan key driven with the defaults: the concurrency 429 is told apart, the cap learned once, polls never "
+    "starved") {
   SimConfig c;
   c.rpm = 10;  // the Free plan; reelq is left at its defaults of 60 and 10
   c.concurrency = 3;
@@ -100,10 +102,12 @@ TEST_CASE("a Free-plan key driven with the defaults: the concurrency 429 is told
   // The longest a finished task waited to be seen: refused submits never kept its poll waiting.
   const double longest_unseen_s =
       h.queue->db()
-          .execAndGet("SELECT max(seen - j.api_complete_time) FROM (SELECT job, min(at) AS seen FROM events WHERE "
-                      "endpoint = 'statusTask' AND message = 'success' GROUP BY job) e JOIN jobs j ON j.id = e.job")
+          .execAndGet(
+              "SELECT max(seen - j.api_complete_time) FROM (SELECT job, min(at) AS seen FROM events WHERE "
+              "endpoint = 'statusTask' AND message = 'success' GROUP BY job) e JOIN jobs j ON j.id = e.job")
           .getDouble() /
       1000.0 / h.settings.time_scale;
-  MESSAGE("longest finished-task-unseen: ", longest_unseen_s, " s; elapsed ", s.elapsed_ms / 1000.0 / h.settings.time_scale, " s");
+  MESSAGE("longest finished-task-unseen: ", longest_unseen_s, " s; elapsed ",
+          s.elapsed_ms / 1000.0 / h.settings.time_scale, " s");
   CHECK(longest_unseen_s < 60);
 }

@@ -173,7 +173,8 @@ TEST_CASE("status answers: what each kind does to a running take") {
   }
   SUBCASE("unreachable is no look at the task: no counter moves") {
     RunJob j = running();
-    Outcome o = status_outcome(j, {answer(AnswerKind::unreachable), std::nullopt}, k_now, f.estimate, f.rules, f.backoff);
+    Outcome o =
+        status_outcome(j, {answer(AnswerKind::unreachable), std::nullopt}, k_now, f.estimate, f.rules, f.backoff);
     CHECK(j.poll_errors == 0);
     CHECK(j.row.last_poll_at == 0);
     CHECK_FALSE(o.update.state.has_value());

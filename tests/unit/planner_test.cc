@@ -19,7 +19,7 @@ PlanJob job(JobState state, TimeMs predicted = 1000, int position = 0) {
   return j;
 }
 
-PlanInput input(const std::vector<PlanJob>& jobs, TimeMs now = 10000) {
+PlanInput input(TimeMs now = 10000) {
   PlanInput in;
   in.now = now;
   in.budget_at = now;
@@ -66,7 +66,7 @@ TEST_CASE("until the last rounds, a free slot starts the longest job, ties in ma
   for (TimeMs len : {1000, 3000, 3000, 2000, 1000, 1000, 1000}) {
     jobs.push_back(job(JobState::queued, len, static_cast<int>(jobs.size())));
   }
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 1;  // seven queued, more than six rounds: not yet the end game
   Action a = plan(jobs, in);
   CHECK(a.kind == ActionKind::submit);
@@ -79,7 +79,7 @@ TEST_CASE("in the last rounds the remainder is planned: the free slot starts wha
   // two 50s here and the 60 there end at 100 s and 70 s.
   std::vector<PlanJob> jobs = {job(JobState::queued, 60000, 0), job(JobState::queued, 50000, 1),
                                job(JobState::queued, 50000, 2), job(JobState::running, 100000, 3)};
-  PlanInput in = input(jobs, 1'000'000);
+  PlanInput in = input(1'000'000);
   jobs[3].submitted_at = in.now - 90000;
   jobs[3].last_poll_at = in.now;
   jobs[3].next_at = in.now + 5000;
@@ -96,7 +96,7 @@ TEST_CASE("in the last rounds the remainder is planned: the free slot starts wha
 
 TEST_CASE("a poll waits for the paced budget; a submit does not") {
   std::vector<PlanJob> jobs = {job(JobState::running, 1000, 0), job(JobState::queued, 1000, 1)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   jobs[0].submitted_at = in.now - 2000;  // surely done: due and worth a poll
   jobs[0].last_poll_at = jobs[0].submitted_at;
   in.max_concurrent = 2;
@@ -112,7 +112,7 @@ TEST_CASE("a poll waits for the paced budget; a submit does not") {
 
 TEST_CASE("tasks that may exist unseen take slots from submits") {
   std::vector<PlanJob> jobs = {job(JobState::queued)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 2;
   in.unseen_tasks = 2;
   CHECK(plan(jobs, in).kind == ActionKind::wait);
@@ -122,14 +122,14 @@ TEST_CASE("tasks that may exist unseen take slots from submits") {
 
 TEST_CASE("tasks that may exist unseen do not keep a finished batch waiting") {
   std::vector<PlanJob> jobs = {job(JobState::succeeded), job(JobState::failed)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.unseen_tasks = 3;
   CHECK(plan(jobs, in).kind == ActionKind::done);
 }
 
 TEST_CASE("pending downloads keep the run alive; nothing left ends it") {
   std::vector<PlanJob> jobs = {job(JobState::succeeded)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.downloads_pending = true;
   CHECK(plan(jobs, in).kind == ActionKind::wait);
   in.downloads_pending = false;
@@ -138,7 +138,7 @@ TEST_CASE("pending downloads keep the run alive; nothing left ends it") {
 
 TEST_CASE("no request before the budget allows one") {
   std::vector<PlanJob> jobs = {job(JobState::queued)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.budget_at = in.now + 500;
   Action a = plan(jobs, in);
   CHECK(a.kind == ActionKind::wait);
@@ -150,7 +150,7 @@ TEST_CASE("another batch's running task holds a slot and is polled, but the batc
   theirs.ours = false;
   theirs.submitted_at = 0;
   std::vector<PlanJob> jobs = {theirs, job(JobState::queued, 1000, 1)};
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 1;
   Action a = plan(jobs, in);
   CHECK(a.kind == ActionKind::poll);  // the only slot is theirs: no submit, find out when it frees
@@ -167,7 +167,7 @@ TEST_CASE("hinted tasks are polled before any guess, the oldest hint first") {
     jobs.back().submitted_at = 0;
     jobs.back().last_poll_at = 0;
   }
-  PlanInput in = input(jobs, 200000);  // every task long overdue: each is a strong guess
+  PlanInput in = input(200000);  // every task long overdue: each is a strong guess
   in.max_concurrent = 3;
   jobs[1].hint = 7;
   jobs[2].hint = 3;
@@ -185,7 +185,7 @@ TEST_CASE("a task with a request on the wire gets no second one") {
   jobs[0].submitted_at = jobs[1].submitted_at = 0;
   jobs[0].hint = 1;
   jobs[0].in_flight = true;
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 2;
   Action a = plan(jobs, in);
   CHECK(a.kind == ActionKind::poll);
@@ -197,7 +197,7 @@ TEST_CASE("a task with a request on the wire gets no second one") {
 TEST_CASE("after a refused submit a due poll goes first, even ahead of its pacing") {
   std::vector<PlanJob> jobs = {job(JobState::running, 1000, 0), job(JobState::queued, 1000, 1)};
   jobs[0].submitted_at = 0;
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 2;
   in.poll_at = in.now + 5000;
   CHECK(plan(jobs, in).kind == ActionKind::submit);
@@ -214,7 +214,7 @@ TEST_CASE("after a refused submit a due poll goes first, even ahead of its pacin
 TEST_CASE("while submits are blocked (a concurrency 429), polls go on and the wait ends when they may resume") {
   std::vector<PlanJob> jobs = {job(JobState::running, 100000, 0), job(JobState::queued, 1000, 1)};
   jobs[0].submitted_at = jobs[0].last_poll_at = 9000;
-  PlanInput in = input(jobs);
+  PlanInput in = input();
   in.max_concurrent = 2;
   in.submit_at = in.now + 3000;
   jobs[0].next_at = in.now + 1000;
