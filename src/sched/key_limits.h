@@ -79,6 +79,8 @@ class KeyLimits {
   TimeMs requests_paused_until() const { return m_requests_paused_until; }  // 0 = never paused
   // When submits may go again (0 = not held); the later of the submit hold and the request pause.
   TimeMs submits_blocked_until() const;
+  // The concurrency hold alone (0 = none): until then a concurrency 429 only repeats what was said.
+  TimeMs submits_held_until() const { return m_submits_blocked_until; }
 
   // The key's task cap as learned in this run: the tasks running when a concurrency 429 first came
   // with fewer than the setting (and at least one). Learned once; later 429s hold submits only.

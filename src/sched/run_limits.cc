@@ -7,7 +7,7 @@
 
 namespace reelq {
 
-void Runner::on_answer(const Answer& a, SendId place, RequestKind kind) {
+void Runner::on_answer(const Answer& a, SendId place, RequestKind kind, Ticket ticket) {
   if (!a.sent) {
     m_window.not_sent(place);  // it never left: its place in the budget is free again
   } else {
@@ -21,7 +21,7 @@ void Runner::on_answer(const Answer& a, SendId place, RequestKind kind) {
     m_observer.reachability(*back);
   }
   if (a.kind == AnswerKind::rate_limited) {
-    on_rate_limited(a, kind);
+    on_rate_limited(a, kind, ticket);
   } else if (a.sent) {
     m_limits.on_accepted(kind);
     m_window.on_accepted();
@@ -36,19 +36,38 @@ void Runner::on_answer(const Answer& a, SendId place, RequestKind kind) {
 // Which cap a 429 is about decides what it does (sched/key_limits.h): the rate pauses every
 // request and lowers the rate; the running tasks hold submits only, until one of the key's tasks
 // ends or a short backoff passes, and polls go on, so finished tasks are still collected.
-void Runner::on_rate_limited(const Answer& a, RequestKind kind) {
+void Runner::on_rate_limited(const Answer& a, RequestKind kind, Ticket ticket) {
   const TimeMs now = m_clock.now_ms();
   LimitContext context;
   context.window_used = m_window.used(now);
   context.rpm = m_config.settings.rpm;
-  context.running = m_jobs.count(JobState::running) + m_jobs.foreign_at_api();
+  // The key's tasks as the API counted them when it refused: running ones, and submits sent before
+  // this request that are still unanswered, which it took first (left out, a cap learned here
+  // would be too low for the rest of the run; submits sent after it reached the API after it).
+  context.running = m_jobs.count(JobState::running) + submits_sent_before(ticket) + m_jobs.foreign_at_api();
   context.max_concurrent = max_concurrent();
+  const bool submits_were_held = m_limits.submits_held_until() > now;
   Refusal r = m_limits.on_429(a, kind, context, now);
   if (r.slow_down) {
     m_window.on_rate_limited();
   }
   m_pause_until = std::max(m_pause_until, r.requests_paused_until);
-  m_observer.log(LogLevel::warn, r.warning);
+  // Submits already on the wire when the first concurrency 429 came are refused in turn: one line
+  // says it, not one per submit.
+  if (r.limit != Limit::concurrency || !submits_were_held || r.learned_cap) {
+    m_observer.log(LogLevel::warn, r.warning);
+  }
+}
+
+int Runner::submits_sent_before(Ticket ticket) const {
+  int n = 0;
+  for (const auto& [t, sent] : m_sent) {
+    if (t >= ticket) {
+      break;
+    }
+    n += m_jobs[sent.job].row.state == JobState::submitting ? 1 : 0;
+  }
+  return n;
 }
 
 // The key's cap on running tasks: the setting, or lower once the API has shown it is.

@@ -63,7 +63,7 @@ void Runner::absorb_answers() {
     m_sent.erase(it);
     m_observer.in_flight(m_sent.empty() ? "" : m_sent.begin()->second.what);
     on_answer(reply.answer(), sent.place,
-              reply.request.kind == CallKind::submit ? RequestKind::submit : RequestKind::poll);
+              reply.request.kind == CallKind::submit ? RequestKind::submit : RequestKind::poll, reply.ticket);
     m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
     if (auto* r = std::get_if<SubmitResult>(&reply.result)) {
       submit_answered(sent.job, *r);
@@ -95,9 +95,11 @@ void Runner::poll_answered(size_t i, const StatusResult& r) {
 }
 
 // At the end of the run: nothing new is sent, answers already on their way are waited for a
-// moment and applied; a submit still unanswered is what an unanswered submit always was (it may
-// have made a task: ambiguous, flagged), one never handed to the network goes back to the queue,
-// and an unanswered poll changes nothing.
+// moment and applied. A submit still unanswered is left `submitting`, exactly as a run killed mid-
+// submit leaves it: it may have made a task, and the next run's start-up decides what that means
+// under its own --on-ambiguous (flagged and resubmitted, or held), so a `resume --on-ambiguous
+// hold` after a Ctrl-C does hold it. One no worker had started goes back to the queue unflagged;
+// an unanswered poll changes nothing.
 void Runner::stop_dispatch() {
   if (m_sent.empty()) {
     return;
@@ -123,8 +125,15 @@ void Runner::stop_dispatch() {
     } else {
       m_window.answered(sent.place, m_clock.now_ms());
     }
-    if (u.request.kind == CallKind::submit && !m_storage_failed) {
+    if (u.request.kind != CallKind::submit || m_storage_failed) {
+      return;
+    }
+    if (kind == AnswerKind::unreachable) {
       submit_answered(sent.job, SubmitResult{a, ""});
+    } else {
+      say(LogLevel::warn, "unanswered", m_jobs[sent.job].row,
+          "submit unanswered when the run stopped; the task may exist: the next `reelq resume` treats it as "
+          "ambiguous (--on-ambiguous decides: resubmit, flagged as a possible duplicate charge, or hold)");
     }
   };
   for (const Unanswered& u : report.not_sent) {

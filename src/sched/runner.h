@@ -120,8 +120,9 @@ class Runner {
   void poll_answered(size_t i, const StatusResult& r);
   void stop_dispatch();
   void apply(size_t i, Outcome& o);
-  void on_answer(const Answer& a, SendId place, RequestKind kind);
-  void on_rate_limited(const Answer& a, RequestKind kind);
+  void on_answer(const Answer& a, SendId place, RequestKind kind, Ticket ticket);
+  void on_rate_limited(const Answer& a, RequestKind kind, Ticket ticket);
+  int submits_sent_before(Ticket ticket) const;
   int max_concurrent() const;
   void on_unreachable(const Answer& a);
   void wait_until(TimeMs until);

@@ -61,7 +61,7 @@ TEST_CASE("a slow answer holds only its own job: the others go on while it is ou
   CHECK(stalled < fast + slow / 2);
 }
 
-TEST_CASE("a stop with submits on the wire: each is what an unanswered submit means (ambiguous, flagged)") {
+TEST_CASE("a stop with submits on the wire leaves them as a killed run would, for the next run's --on-ambiguous") {
   Harness h;
   h.enqueue(manifest_text(3));
   h.in_flight_latency = scaled(h, 600);  // answers far beyond the stop's grace
@@ -74,8 +74,42 @@ TEST_CASE("a stop with submits on the wire: each is what an unanswered submit me
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::interrupted);
   CHECK(h.stats()->getValue<int>("tasks_created") == 3);  // they did reach the API
-  CHECK(h.count("state = 'queued' AND ambiguous = 1 AND attempts = 1") == 3);
-  CHECK(h.count("task_id IS NOT NULL") == 0);
+  CHECK(h.count("state = 'submitting' AND task_id IS NULL") == 3);
+  CHECK(h.observer.saw("submit unanswered when the run stopped; the task may exist"));
+
+  SUBCASE("resumed with --on-ambiguous hold: held, nothing paid again") {
+    h.stop = 0;
+    h.settings.on_ambiguous = OnAmbiguous::hold;
+    h.latency_for = nullptr;
+    h.in_flight_latency = scaled(h, 0.3);
+    h.run();
+    CHECK(h.count("state = 'failed' AND fail_code = 'AMBIGUOUS_SUBMIT'") == 3);
+    CHECK(h.stats()->getValue<int>("tasks_created") == 3);
+  }
+  SUBCASE("resumed with the default: resubmitted, each flagged as a possible duplicate charge") {
+    h.stop = 0;
+    h.latency_for = nullptr;
+    h.in_flight_latency = scaled(h, 0.3);
+    CHECK(h.run().succeeded == 3);
+    CHECK(h.count("ambiguous = 1") == 3);
+  }
+}
+
+TEST_CASE("a concurrency 429 counts the submits sent before it and still unanswered: the cap learned is the API's") {
+  SimConfig c;
+  c.concurrency = 3;
+  Harness h(c);
+  h.enqueue(manifest_text(6));
+  h.in_flight_latency = scaled(h, 0.3);
+  // The third submit's answer is slow: when the fourth is refused, the API holds three tasks
+  // though reelq has heard of two.
+  h.latency_for = [&](const ApiRequest& r, Ticket t) {
+    return r.kind == CallKind::submit && t == 3 ? scaled(h, 30) : scaled(h, 0.3);
+  };
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 6);
+  CHECK(s.limits_note.find("max_concurrent: 3") != std::string::npos);
+  CHECK_FALSE(h.observer.saw("max_concurrent: 2"));
 }
 
 TEST_CASE(
