@@ -14,8 +14,12 @@ namespace {
 
 constexpr int k_unusable_limit = 3;  // answers that do not answer, before the take stops waiting
 
+// The event's outcome is the answer's kind, but a 429 for the running tasks says so: it is the
+// other cap, with another remedy (sched/key_limits.h), and a report should tell the two apart.
 EventRecord event_of(const std::string& endpoint, const Answer& a, const std::string& task_id) {
-  return {endpoint, a.http_status, a.body_code, a.message, task_id, std::string(to_string(a.kind))};
+  const bool concurrency = a.kind == AnswerKind::rate_limited && a.limit == Limit::concurrency;
+  return {endpoint,  a.http_status, a.body_code,
+          a.message, task_id,       concurrency ? "concurrency_limited" : std::string(to_string(a.kind))};
 }
 
 TimeMs api_time(TimeMs ms, const OutcomeRules& rules) {

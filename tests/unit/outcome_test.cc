@@ -212,3 +212,14 @@ TEST_CASE("404s fail a known task only after a long stretch, never within second
     CHECK(o.update.fail_code.value_or("") == "TASK_NOT_FOUND");
   }
 }
+
+TEST_CASE("a 429's event says which cap refused it") {
+  Fixture f;
+  RunJob j = submitting();
+  Answer a = answer(AnswerKind::rate_limited, "Concurrent task limit exceeded");
+  a.limit = Limit::concurrency;
+  CHECK(submit_outcome(j, {a, ""}, k_now, f.estimate, f.rules, f.backoff).event.outcome == "concurrency_limited");
+  a.limit = Limit::rate;
+  RunJob k = submitting();
+  CHECK(submit_outcome(k, {a, ""}, k_now, f.estimate, f.rules, f.backoff).event.outcome == "rate_limited");
+}
