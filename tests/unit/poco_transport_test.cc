@@ -12,19 +12,13 @@
 
 #include "api/answer.h"
 #include "sim/sim_server.h"
+#include "support/local_transport.h"
 
 using namespace reelq;
 
 namespace {
 
-std::unique_ptr<HttpTransport> local_transport() {
-  TransportOptions o;
-  o.user_agent = "reelq-test";
-  o.connect_timeout_s = 2;
-  o.read_timeout_s = 5;
-  o.use_proxy_env = false;
-  return make_poco_transport(o);
-}
+using test::local_transport;
 
 }  // namespace
 

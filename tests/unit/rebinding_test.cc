@@ -9,6 +9,7 @@
 #include "api/poco_transport.h"
 #include "fetch/downloader.h"
 #include "sim/sim_server.h"
+#include "support/local_transport.h"
 #include "support/fake_resolver.h"
 #include "support/fakes.h"
 
@@ -16,14 +17,7 @@ using namespace reelq;
 
 namespace {
 
-std::unique_ptr<HttpTransport> local_transport() {
-  TransportOptions o;
-  o.user_agent = "reelq-test";
-  o.connect_timeout_s = 2;
-  o.read_timeout_s = 5;
-  o.use_proxy_env = false;
-  return make_poco_transport(o);
-}
+using test::local_transport;
 
 }  // namespace
 
