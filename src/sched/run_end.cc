@@ -15,7 +15,7 @@ void Runner::report_progress() {
   m_last_progress = now;
   Progress p = progress_of(m_jobs, m_model, now, max_concurrent());
   p.requests_in_window = m_window.used(now);
-  p.request_budget = m_window.cap();
+  p.request_budget = m_window.effective_cap();  // lower than `rpm` for a while after a rate 429
   m_observer.progress(p);
 }
 
