@@ -321,9 +321,9 @@ Result<RunStore::Counts> RunStore::counts(const std::string& batch) {
 }
 
 void RunStore::insert_event(std::optional<std::int64_t> row, TimeMs at, const EventRecord& event) {
-  SQLite::Statement e(m_db,
-                      "INSERT INTO events (job, at, endpoint, http_status, body_code, message, task_id, outcome) "
-                      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  SQLite::Statement& e = prepared(
+      "INSERT INTO events (job, at, endpoint, http_status, body_code, message, task_id, outcome) "
+      "VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
   if (row) {
     e.bind(1, *row);
   }
@@ -413,8 +413,11 @@ Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord*
   }
   sql += " WHERE id = ?";
   try {
-    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
-    SQLite::Statement q(m_db, sql);
+    std::optional<SQLite::Transaction> tx;
+    if (!m_in_turn) {
+      tx.emplace(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    }
+    SQLite::Statement& q = prepared(sql);
     q.bind(1, now);
     int i = 2;
     for (auto& b : binders) {
@@ -425,9 +428,50 @@ Status RunStore::update(std::int64_t row, const JobUpdate& u, const EventRecord*
     if (event) {
       insert_event(row, now, *event);
     }
-    tx.commit();
+    if (tx) {
+      tx->commit();
+    }
     return ok_status();
   } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+SQLite::Statement& RunStore::prepared(const std::string& sql) {
+  auto& slot = m_prepared[sql];
+  if (!slot) {
+    slot = std::make_unique<SQLite::Statement>(m_db, sql);
+  } else {
+    slot->reset();
+    slot->clearBindings();
+  }
+  return *slot;
+}
+
+RunStore::TurnWrites::TurnWrites(RunStore& store) : m_store(store) {
+  try {
+    m_tx = std::make_unique<SQLite::Transaction>(store.m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    m_store.m_in_turn = true;
+  } catch (const std::exception&) {
+    // Not open: each update() makes its own transaction, as without a turn.
+  }
+}
+
+RunStore::TurnWrites::~TurnWrites() {
+  m_store.m_in_turn = false;  // m_tx, if not committed, rolls the turn back
+}
+
+Status RunStore::TurnWrites::commit() {
+  m_store.m_in_turn = false;
+  if (!m_tx) {
+    return ok_status();
+  }
+  try {
+    m_tx->commit();
+    m_tx.reset();
+    return ok_status();
+  } catch (const std::exception& e) {
+    m_tx.reset();
     return storage_error(e);
   }
 }

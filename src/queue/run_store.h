@@ -2,12 +2,16 @@
 // What the runner reads from and writes to the queue. Every change of a job is one transaction,
 // together with the event row that explains it, so the database is consistent at any instant.
 #include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <SQLiteCpp/Transaction.h>
 
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "queue/job_state.h"
@@ -178,8 +182,25 @@ class RunStore {
   // it was read, in which case it must not be submitted.
   Result<JobState> begin_submit(std::int64_t row, const std::string& body);
 
-  // Applies `update` to the row and appends `event` (when given), in one transaction.
+  // Applies `update` to the row and appends `event` (when given), in one transaction (the turn's,
+  // while a TurnWrites is open).
   Status update(std::int64_t row, const JobUpdate& update, const EventRecord* event);
+
+  // The updates of one turn of the run loop (the answers it applies together) in one transaction:
+  // one commit for several answers. Nothing else may write through this store while it is open.
+  // commit() says whether they were stored; a TurnWrites not committed rolls them back.
+  class TurnWrites {
+   public:
+    explicit TurnWrites(RunStore& store);
+    ~TurnWrites();
+    TurnWrites(const TurnWrites&) = delete;
+    TurnWrites& operator=(const TurnWrites&) = delete;
+    Status commit();
+
+   private:
+    RunStore& m_store;
+    std::unique_ptr<SQLite::Transaction> m_tx;
+  };
 
   Result<std::vector<FileRecord>> files(std::int64_t row);
   Status record_file(std::int64_t row, const FileRecord& file, const std::string& error);
@@ -191,8 +212,15 @@ class RunStore {
   // One text column of the batch's row (a column name written here, never input), and updated_at.
   Status set_batch_text(const std::string& batch, const char* column, const std::string& value);
 
+  // A statement prepared once for `sql` (written here, never input), reset and unbound.
+  SQLite::Statement& prepared(const std::string& sql);
+
   SQLite::Database& m_db;
   Clock& m_clock;
+  bool m_in_turn = false;  // a TurnWrites is open: update() joins its transaction
+  // The hot statements, prepared once: the loop writes one or two rows per API answer. The store
+  // lives shorter than the database (it is made from one), so these are finalized first.
+  std::unordered_map<std::string, std::unique_ptr<SQLite::Statement>> m_prepared;
 };
 
 }  // namespace reelq

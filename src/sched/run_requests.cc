@@ -52,9 +52,16 @@ void Runner::send(size_t i, ApiRequest request, const std::string& what) {
   m_sent[t] = Sent{i, place, what};
 }
 
-// The answers that came since the last turn, in the order they came.
+// The answers that came since the last turn, in the order they came, stored in one transaction:
+// one commit for the turn, not one per answer. Nothing is sent before they are committed.
 void Runner::absorb_answers() {
-  for (ApiReply& reply : m_dispatch.take()) {
+  std::vector<ApiReply> replies = m_dispatch.take();
+  if (replies.empty()) {
+    return;
+  }
+  RunStore::TurnWrites turn(m_store);
+  std::vector<size_t> created;  // jobs whose task was created this turn
+  for (ApiReply& reply : replies) {
     auto it = m_sent.find(reply.ticket);
     if (it == m_sent.end()) {
       continue;  // not this run's (a dispatch shared with a balance read)
@@ -67,8 +74,19 @@ void Runner::absorb_answers() {
     m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
     if (auto* r = std::get_if<SubmitResult>(&reply.result)) {
       submit_answered(sent.job, *r);
+      if (!r->task_id.empty()) {
+        created.push_back(sent.job);
+      }
     } else if (auto* st = std::get_if<StatusResult>(&reply.result)) {
       poll_answered(sent.job, *st);
+    }
+  }
+  if (auto stored = turn.commit(); !stored) {
+    m_storage_failed = true;
+    m_failure_message = stored.error().message;
+    for (size_t i : created) {
+      say(LogLevel::error, "not_recorded", m_jobs[i].row,
+          fmt::format("task {} was created but could not be recorded: {}", m_jobs[i].row.task_id, m_failure_message));
     }
   }
 }
