@@ -186,11 +186,19 @@ std::optional<std::int64_t> parse_retry_after(const std::string& value, std::int
   }
 }
 
+struct Envelope::Parsed {
+  Object::Ptr object;  // null when the body is not a JSON object
+};
+
+Envelope::Envelope(const std::string& body) : m_parsed(std::make_unique<Parsed>(Parsed{parse_object(body)})) {}
+Envelope::~Envelope() = default;
+
 namespace {
 
 // What the exchange means; classify() then makes its message safe to show. Excerpts of a page are
 // cut here, so the key is redacted from the body first: a cut must not leave a piece of it.
-Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
+Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, const Envelope& body, std::int64_t now_ms,
+                         const std::string& secret) {
   Answer a;
   // `refused` is the downloader's (api/resolver.h): the API is asked without a host check, so it
   // never comes here; if it did, it would be what it is, a request that never left.
@@ -206,7 +214,7 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
     return a;
   }
   a.http_status = r.status;
-  Object::Ptr env = parse_object(r.body);
+  Object::Ptr env = body.parsed().object;
   if (env && env->has("code")) {
     if (auto code = as_int(env, "code")) {
       a.body_code = static_cast<int>(*code);
@@ -242,7 +250,7 @@ Answer classify_exchange(Endpoint endpoint, const HttpResponse& r, std::int64_t 
     classify_client_error(endpoint, h >= 400 ? h : *b, a);
   } else if (h >= 200 && h < 300 && env && b && *b >= 200 && *b < 300) {
     a.kind = AnswerKind::ok;
-    if (endpoint == Endpoint::generate && parse_task_id(r.body).empty()) {
+    if (endpoint == Endpoint::generate && parse_task_id(body).empty()) {
       // The API says it made the task: resubmitting would pay for a second one.
       a.kind = AnswerKind::created_unnamed;
       a.message = "success without a usable taskId (none, or not a short printable id)";
@@ -281,7 +289,12 @@ bool proves_not_created(int http_status, bool has_envelope, std::optional<int> b
 }
 
 Answer classify(Endpoint endpoint, const HttpResponse& r, std::int64_t now_ms, const std::string& secret) {
-  Answer a = classify_exchange(endpoint, r, now_ms, secret);
+  return classify(endpoint, r, Envelope(r.body), now_ms, secret);
+}
+
+Answer classify(Endpoint endpoint, const HttpResponse& r, const Envelope& body, std::int64_t now_ms,
+                const std::string& secret) {
+  Answer a = classify_exchange(endpoint, r, body, now_ms, secret);
   // The message quotes the API (or a gateway's page), and it is logged, printed and stored: the key
   // echoed back must not appear in it, an escape sequence in it must not drive the user's
   // terminal, nor 10 KB of it fill a log line.
@@ -303,7 +316,11 @@ bool usable_task_id(const std::string& id) {
 }  // namespace
 
 std::string parse_task_id(const std::string& body) {
-  Object::Ptr env = parse_object(body);
+  return parse_task_id(Envelope(body));
+}
+
+std::string parse_task_id(const Envelope& body) {
+  const Object::Ptr& env = body.parsed().object;
   if (!env || !env->has("data") || env->get("data").type() != typeid(Object::Ptr)) {
     return "";
   }
@@ -312,7 +329,11 @@ std::string parse_task_id(const std::string& body) {
 }
 
 std::optional<double> parse_balance(const std::string& body) {
-  Object::Ptr env = parse_object(body);
+  return parse_balance(Envelope(body));
+}
+
+std::optional<double> parse_balance(const Envelope& body) {
+  const Object::Ptr& env = body.parsed().object;
   if (!env || !env->has("data") || env->isNull("data")) {
     return std::nullopt;
   }
@@ -370,6 +391,11 @@ bool is_http_url(const std::string& url) {
 std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
                                             const std::string& expected_task_id, StatusProblem* problem,
                                             const std::string& secret) {
+  return parse_task_status(Envelope(body), why, expected_task_id, problem, secret);
+}
+
+std::optional<TaskStatus> parse_task_status(const Envelope& body, std::string* why, const std::string& expected_task_id,
+                                            StatusProblem* problem, const std::string& secret) {
   auto fail = [&](StatusProblem kind, const std::string& reason) -> std::optional<TaskStatus> {
     if (why) {
       *why = answer_text(reason, secret, k_max_answer_message);
@@ -379,7 +405,7 @@ std::optional<TaskStatus> parse_task_status(const std::string& body, std::string
     }
     return std::nullopt;
   };
-  Object::Ptr env = parse_object(body);
+  const Object::Ptr& env = body.parsed().object;
   if (!env) {
     return fail(StatusProblem::garbled, "not a JSON object");
   }

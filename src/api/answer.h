@@ -3,6 +3,7 @@
 // gateway may answer 200 with an error code inside, or an HTML 502 with no envelope at all).
 // This is the one place that reads the API's message text; callers decide on Kind alone.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -71,12 +72,31 @@ struct Answer {
   bool sent = true;                            // false: the request never left (safe to resend, even a submit)
 };
 
+// A body read as a JSON object once, for classify() and the parse_* functions that read the same
+// answer after it (an answer is parsed once, not once per question asked of it). Holds no object
+// when the body is not a JSON object.
+class Envelope {
+ public:
+  explicit Envelope(const std::string& body);
+  ~Envelope();
+  Envelope(const Envelope&) = delete;
+  Envelope& operator=(const Envelope&) = delete;
+  struct Parsed;  // answer.cc: the Poco object
+  const Parsed& parsed() const { return *m_parsed; }
+
+ private:
+  std::unique_ptr<Parsed> m_parsed;
+};
+
 // Classifies one exchange. For Endpoint::generate, only an answer that proves no task was made is
 // a refusal (see proves_not_created); any other answer that is not a success is `ambiguous`, and a
 // success envelope without a usable taskId is `created_unnamed`. A request that never left is
 // `unreachable` with sent = false, whatever the endpoint; its message is the transport's reason.
 // The message is made safe with answer_text(): `secret` (the API key) never appears in it.
 Answer classify(Endpoint endpoint, const HttpResponse& response, std::int64_t now_ms, const std::string& secret = "");
+// The same, with the response's body already read (`body` is Envelope(response.body)).
+Answer classify(Endpoint endpoint, const HttpResponse& response, const Envelope& body, std::int64_t now_ms,
+                const std::string& secret = "");
 
 // Whether an answer to a submit proves that the API made no task, so sending it again cannot pay
 // twice. Only a refusal does: an API envelope whose code is 4xx (the API itself refused, whatever
@@ -118,11 +138,16 @@ enum class StatusProblem { none, garbled, foreign_task, no_result };
 std::optional<TaskStatus> parse_task_status(const std::string& body, std::string* why,
                                             const std::string& expected_task_id = "", StatusProblem* problem = nullptr,
                                             const std::string& secret = "");
+std::optional<TaskStatus> parse_task_status(const Envelope& body, std::string* why,
+                                            const std::string& expected_task_id = "", StatusProblem* problem = nullptr,
+                                            const std::string& secret = "");
 
 // The taskId of a successful generateTask answer, or "" when there is none.
 std::string parse_task_id(const std::string& body);
+std::string parse_task_id(const Envelope& body);
 
 // The balance of a successful current-balance answer.
 std::optional<double> parse_balance(const std::string& body);
+std::optional<double> parse_balance(const Envelope& body);
 
 }  // namespace reelq

@@ -37,9 +37,10 @@ HttpResponse HttpApiClient::exchange(const std::string& method, const std::strin
 SubmitResult HttpApiClient::submit(const std::string& model, const std::string& body) {
   HttpResponse r = exchange("POST", "/api/v1/generateTask/" + model, body);
   SubmitResult out;
-  out.answer = classify(Endpoint::generate, r, m_clock.now_ms(), m_key);
+  const Envelope answer(r.body);
+  out.answer = classify(Endpoint::generate, r, answer, m_clock.now_ms(), m_key);
   if (out.answer.kind == AnswerKind::ok) {
-    out.task_id = parse_task_id(r.body);
+    out.task_id = parse_task_id(answer);
   }
   return out;
 }
@@ -49,13 +50,14 @@ StatusResult HttpApiClient::status(const std::string& model, const std::string& 
   Poco::URI::encode(task_id, "&=?#+/", encoded);
   HttpResponse r = exchange("GET", "/api/v1/statusTask/" + model + "?taskId=" + encoded, "");
   StatusResult out;
-  out.answer = classify(Endpoint::status, r, m_clock.now_ms(), m_key);
+  const Envelope answer(r.body);
+  out.answer = classify(Endpoint::status, r, answer, m_clock.now_ms(), m_key);
   if (out.answer.kind != AnswerKind::ok) {
     return out;
   }
   std::string why;
   StatusProblem problem = StatusProblem::none;
-  out.status = parse_task_status(r.body, &why, task_id, &problem, m_key);
+  out.status = parse_task_status(answer, &why, task_id, &problem, m_key);
   if (out.status && out.status->state == TaskState::success) {
     // The answer chose these URLs: too many, or on this machine's network, is not a result.
     why = result_urls_problem(out.status->result_urls, m_base, m_key);

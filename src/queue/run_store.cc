@@ -501,12 +501,12 @@ Result<std::vector<FileRecord>> RunStore::files(std::int64_t row) {
 
 Status RunStore::record_file(std::int64_t row, const FileRecord& f, const std::string& error) {
   try {
-    SQLite::Statement q(m_db,
-                        "INSERT INTO files (job, idx, url, path, bytes, sha256, attempts, last_error, dir) "
-                        "VALUES (?, ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, nullif(?, ''), "
-                        "nullif(?, '')) ON CONFLICT (job, idx) DO UPDATE SET url = excluded.url, "
-                        "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
-                        "attempts = excluded.attempts, last_error = excluded.last_error, dir = excluded.dir");
+    SQLite::Statement& q = prepared(
+        "INSERT INTO files (job, idx, url, path, bytes, sha256, attempts, last_error, dir) "
+        "VALUES (?, ?, ?, nullif(?, ''), nullif(?, 0), nullif(?, ''), ?, nullif(?, ''), "
+        "nullif(?, '')) ON CONFLICT (job, idx) DO UPDATE SET url = excluded.url, "
+        "path = excluded.path, bytes = excluded.bytes, sha256 = excluded.sha256, "
+        "attempts = excluded.attempts, last_error = excluded.last_error, dir = excluded.dir");
     q.bind(1, row);
     q.bind(2, f.idx);
     q.bind(3, f.url);

@@ -212,60 +212,6 @@ void Runner::apply(size_t i, Outcome& o) {
   }
 }
 
-void Runner::start_download(size_t i) {
-  const JobRow& j = m_jobs[i].row;
-  DownloadTask t;
-  t.row = j.id;
-  t.job_id = j.job_id;
-  t.take = j.take;
-  t.urls = parse_json_string_array(j.result_urls);
-  if (j.foreign()) {
-    if (j.foreign_output_dir.empty()) {
-      return;  // no folder recorded for it: left `downloading` for its batch's resume or `reelq download`
-    }
-    t.output_dir = j.foreign_output_dir;
-  }
-  if (auto done = m_store.files(j.id)) {
-    t.done = std::move(done.value());
-  }
-  m_downloader.start(std::move(t));
-}
-
-void Runner::absorb_downloads() {
-  for (const DownloadResult& r : m_downloader.take_finished()) {
-    std::optional<size_t> i = m_jobs.by_row(r.row);
-    if (!i) {
-      continue;
-    }
-    auto state = record_download(m_store, r, m_jobs[*i].row.task_id, m_clock.now_ms());
-    if (!state) {
-      m_storage_failed = true;
-      m_failure_message = state.error().message;
-      return;
-    }
-    m_jobs.change(*i, [&](RunJob& j) { j.row.state = *state; });
-    const JobRow& row = m_jobs[*i].row;
-    for (const std::string& note : r.notes) {
-      say(LogLevel::warn, "download_note", row, note);
-    }
-    if (r.failure == DownloadFailure::disk_full) {
-      // Every further download would fail the same way: stop the run, keep the take, say why.
-      say(LogLevel::error, "disk_full", row,
-          fmt::format("download stopped, the disk is full: {}; the take stays downloading", r.error));
-      if (!m_disk_full) {
-        m_disk_full = true;
-        m_failure_message = r.error;
-      }
-    } else if (r.ok) {
-      say(LogLevel::info, "done", row,
-          fmt::format("done ({})", count_of(static_cast<long long>(r.files.size()), "file")));
-    } else {
-      say(LogLevel::warn, "download_failed", row, fmt::format("download failed: {}", r.error),
-          row.state == JobState::failed ? "DOWNLOAD_FAILED" : "");
-    }
-  }
-}
-
 // Hints mark known running tasks for one status query each, in the order they arrived; the query
 // decides, never the callback. A hint for a task this run does not know, or that has ended, or
 // that already waits for its query, changes nothing.

@@ -129,6 +129,7 @@ class Runner {
 
   // Results and hints that arrived meanwhile.
   void absorb_downloads();
+  void say_download(size_t i, const DownloadResult& r);  // what a stored download result means to the user
   void absorb_inbox();
   void start_download(size_t i);
 

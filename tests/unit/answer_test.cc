@@ -462,3 +462,49 @@ TEST_CASE("a status answer's state, failCode and failMsg are redacted, printable
                                 nullptr, key));
   CHECK(why == "the answer is about task '[redacted]'");
 }
+
+// The client reads each answer once (Envelope) and asks it everything; the string forms parse the
+// body themselves. Both must mean the same for every kind of body, envelope or not.
+TEST_CASE("an answer read once as an Envelope means what its text means") {
+  const std::vector<std::pair<int, std::string>> bodies = {
+      {200, k_page_submit_ok},
+      {400, k_page_insufficient},
+      {400, k_page_violation},
+      {200, k_page_status_success},
+      {200, k_page_status_failed},
+      {200, R"({"code":200,"message":"success","data":{"taskId":""}})"},
+      {200, R"({"code":200,"message":"success","data":12.5})"},
+      {429, R"({"code":429,"message":"Concurrent task limit exceeded"})"},
+      {502, "<html>Bad gateway</html>"},
+      {200, "not json"},
+      {200, "[1,2]"},
+  };
+  for (const auto& [status, body] : bodies) {
+    CAPTURE(body);
+    const HttpResponse r = answered(status, body);
+    const Envelope read_once(r.body);
+    for (Endpoint e : {Endpoint::generate, Endpoint::status, Endpoint::balance}) {
+      const Answer by_text = classify(e, r, k_now, "sk-secret");
+      const Answer by_envelope = classify(e, r, read_once, k_now, "sk-secret");
+      CHECK(by_envelope.kind == by_text.kind);
+      CHECK(by_envelope.message == by_text.message);
+      CHECK(by_envelope.body_code == by_text.body_code);
+      CHECK(by_envelope.limit == by_text.limit);
+    }
+    CHECK(parse_task_id(read_once) == parse_task_id(body));
+    CHECK(parse_balance(read_once) == parse_balance(body));
+    std::string why_text, why_envelope;
+    auto s_text = parse_task_status(body, &why_text, "task_12345678");
+    auto s_envelope = parse_task_status(read_once, &why_envelope, "task_12345678");
+    REQUIRE(s_text.has_value() == s_envelope.has_value());
+    CHECK(why_text == why_envelope);
+    if (s_text) {
+      CHECK(s_envelope->state == s_text->state);
+      CHECK(s_envelope->result_urls == s_text->result_urls);
+      CHECK(s_envelope->fail_code == s_text->fail_code);
+    }
+  }
+  // The page's samples, to be sure the comparison is not between two empty answers.
+  CHECK(parse_task_id(Envelope(k_page_submit_ok)) == "task_12345678");
+  CHECK(parse_balance(Envelope(R"({"code":200,"message":"success","data":12.5})")) == 12.5);
+}
