@@ -83,12 +83,25 @@ std::optional<std::string> api_base_problem(const std::string& url) {
 }
 
 const std::vector<std::string>& setting_keys() {
-  static const std::vector<std::string> k_keys = {
-      "api_base",        "rpm",           "max_concurrent",       "poll_initial",
-      "poll_interval",   "output_dir",    "download_concurrency", "max_download_mb",
-      "max_attempts",    "on_ambiguous",  "request_type",         "time_scale",
-      "render_deadline", "listen",        "public_url",           "tls_cert",
-      "tls_key",         "image_base_url"};
+  static const std::vector<std::string> k_keys = {"api_base",
+                                                  "rpm",
+                                                  "max_concurrent",
+                                                  "poll_initial",
+                                                  "poll_interval",
+                                                  "output_dir",
+                                                  "download_concurrency",
+                                                  "max_download_mb",
+                                                  "max_attempts",
+                                                  "max_spend",
+                                                  "on_ambiguous",
+                                                  "request_type",
+                                                  "time_scale",
+                                                  "render_deadline",
+                                                  "listen",
+                                                  "public_url",
+                                                  "tls_cert",
+                                                  "tls_key",
+                                                  "image_base_url"};
   return k_keys;
 }
 
@@ -112,6 +125,12 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
     return set_int(s.max_download_mb, value, source, 1, 1 << 20);
   } else if (key == "max_attempts") {
     return set_int(s.max_attempts, value, source, 1, 100);
+  } else if (key == "max_spend") {
+    double cap = 0;
+    if (auto st = set_seconds(cap, value, source, 0.01, 1e7); !st) {
+      return bad(source, "an amount from 0.01 to 10000000 (USD, or the price table's currency)", value);
+    }
+    s.max_spend = cap;
   } else if (key == "poll_initial") {
     return set_seconds(s.poll_initial, value, source, 0, 86400);
   } else if (key == "poll_interval") {

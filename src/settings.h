@@ -23,6 +23,9 @@ struct Settings {
   // A result file past this is no video (an endless stream): its download stops there and fails.
   int max_download_mb = 4096;
   int max_attempts = 5;  // per job, for transient errors (429s never count)
+  // The most the batch may cost, in the price table's currency: no render is submitted that could
+  // take its spend over it (sched/spend_cap.h). None by default.
+  std::optional<double> max_spend;
   OnAmbiguous on_ambiguous = OnAmbiguous::resubmit;
   RequestType request_type = RequestType::async;
   double time_scale = 1;  // multiplies the runner's own time constants

@@ -18,6 +18,7 @@ const std::map<std::string, std::string>& setting_help() {
       {"download_concurrency", "Result downloads at once (default 4)"},
       {"max_download_mb", "Largest result file in MB; a download past it stops and fails (default 4096)"},
       {"max_attempts", "Attempts per job for transient errors (default 5)"},
+      {"max_spend", "The most the batch may cost (USD): no render is submitted past it; exit 3 when reached"},
       {"on_ambiguous", "resubmit (default, flagged) or hold a submit whose fate is unknown"},
       {"request_type", "async (default, polling) or callback (needs --listen and --public-url); also --mode"},
       {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"},

@@ -146,13 +146,17 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
 }
 
 // Where and how fast the batch drains, and what the listener does.
-void say_start(const ReadyBatch& b, const std::string& listen_summary, ConsoleObserver& observer, OutputStyle style,
-               std::ostream& out) {
+void say_start(const ReadyBatch& b, const std::string& listen_summary, const std::string& currency,
+               ConsoleObserver& observer, OutputStyle style, std::ostream& out) {
   const Settings& s = b.settings;
   std::vector<std::string> lines = {fmt::format(
       "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}", b.info.name, s.api_base,
       s.rpm, s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale)),
       s.max_concurrent, s.output_dir)};
+  if (s.max_spend) {
+    lines.push_back(
+        fmt::format("spend cap: {} (max_spend); no render is submitted past it", format_money(*s.max_spend, currency)));
+  }
   if (!listen_summary.empty()) {
     lines.push_back(listen_summary);
   }
@@ -216,13 +220,17 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
       return report_error(io.err, st.error());
     }
   }
+  auto pricing = spend_pricing(queue.db(), batch, ready->info.model, flags.prices);
+  if (!pricing) {
+    return report_error(io.err, pricing.error());
+  }
   // The balance around the run settles what its answers cannot (cli/run_money.h).
   auto run_id = start_run(queue.db(), batch, parts.clock().now_ms(),
                           balance_at_start(store, parts.api(), ready->settings, balance_read));
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
-  auto runner = parts.make_runner(store, observer, ready->info);
-  say_start(*ready, parts.listen_summary(), observer, flags.style, io.out);
+  auto runner = parts.make_runner(store, observer, ready->info, *pricing);
+  say_start(*ready, parts.listen_summary(), pricing->currency, observer, flags.style, io.out);
   RunSummary summary = runner->run();
   observer.finish();
   if (run_id) {

@@ -18,7 +18,8 @@ std::optional<double> balance_at_start(RunStore& store, ApiClient& api, const Se
 }
 
 std::optional<double> balance_at_end(RunStore& store, ApiClient& api, const Settings& settings, RunEnd end) {
-  if (end != RunEnd::finished && end != RunEnd::credits_exhausted && end != RunEnd::slots_held) {
+  if (end != RunEnd::finished && end != RunEnd::credits_exhausted && end != RunEnd::slots_held &&
+      end != RunEnd::spend_capped) {
     return std::nullopt;
   }
   return read_balance(store, api, system_clock(), settings).balance;
@@ -71,6 +72,27 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
   t.spent_json = spend_json(m->spend, prices.currency);
   t.balance_json = balance_json(m->balance);
   return t;
+}
+
+Result<SpendPricing> spend_pricing(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                   const std::string& prices_flag) {
+  auto prices = load_prices(prices_path(prices_flag));
+  if (!prices) {
+    return prices.error();
+  }
+  SpendPricing out;
+  out.currency = prices->currency;
+  out.price = [table = *prices, model](const std::string& input_json) {
+    return price_of(render_spec_of(input_json), model, table);
+  };
+  out.committed = [&db, batch, model, table = *prices]() -> Result<double> {
+    auto spend = batch_spend(db, batch, model, table);
+    if (!spend) {
+      return spend.error();
+    }
+    return spend->cost + spend->possible_cost;  // every task made, and every one that may have been
+  };
+  return out;
 }
 
 }  // namespace reelq

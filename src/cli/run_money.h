@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -49,5 +50,16 @@ struct BatchMoneyText {
 };
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
                                                const PriceTable& prices, const TimeWindow& window = {});
+
+// What the runner needs to keep settings.max_spend (sched/spend_cap.h): a render's price by the
+// table, and what the batch may have cost so far (tasks created and submits of unknown fate).
+struct SpendPricing {
+  std::function<std::optional<double>(const std::string& input_json)> price;
+  std::function<Result<double>()> committed;
+  std::string currency = "USD";
+};
+// From the price table `prices_flag` names ("" = the built-in one).
+Result<SpendPricing> spend_pricing(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                   const std::string& prices_flag);
 
 }  // namespace reelq

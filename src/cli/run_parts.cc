@@ -46,7 +46,8 @@ Status RunParts::listen(SQLite::Database& db, RunStore& store, const BatchInfo& 
   return ok_status();
 }
 
-std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& observer, const BatchInfo& batch) {
+std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& observer, const BatchInfo& batch,
+                                              const SpendPricing& pricing) {
   RunConfig config;
   config.batch = batch.name;
   config.model = batch.model;
@@ -62,6 +63,9 @@ std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& obse
   config.dispatch = m_dispatch.get();
   config.wakeup = &run_wakeup();
   config.max_in_flight = k_api_workers;
+  config.price = pricing.price;
+  config.committed_spend = pricing.committed;
+  config.spend_currency = pricing.currency;
   return std::make_unique<Runner>(store, *m_api, *m_downloader, m_clock, observer, config, stop_requests());
 }
 

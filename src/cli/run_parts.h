@@ -12,6 +12,7 @@
 #include "api/transport.h"
 #include "api/worker_dispatch.h"
 #include "cli/listen_setup.h"
+#include "cli/run_money.h"
 #include "fetch/downloader.h"
 #include "queue/run_store.h"
 #include "sched/run_observer.h"
@@ -39,7 +40,9 @@ class RunParts {
 
   // The loop over these parts, reporting to `observer`, which must outlive it; stops asked for are
   // read from cli/stop_signals.h.
-  std::unique_ptr<Runner> make_runner(RunStore& store, RunObserver& observer, const BatchInfo& batch);
+  // `pricing` keeps settings.max_spend (cli/run_money.h).
+  std::unique_ptr<Runner> make_runner(RunStore& store, RunObserver& observer, const BatchInfo& batch,
+                                      const SpendPricing& pricing);
 
   Clock& clock() { return m_clock; }
   ApiClient& api() { return *m_api; }

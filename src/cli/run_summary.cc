@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "cost/estimate.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -46,6 +47,10 @@ std::string end_line(const RunSummary& s, const std::string& resume) {
           s.message, resume);
     case RunEnd::slots_held:
       return fmt::format("  {}; the API still counts them. Once they end: {}\n", s.message, resume);
+    case RunEnd::spend_capped:
+      return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend AMOUNT\n",
+                         format_money(s.spend_committed, s.spend_currency),
+                         format_money(s.spend_cap.value_or(0), s.spend_currency), count_of(s.left, "take"), resume);
   }
   return "";
 }
@@ -96,6 +101,8 @@ std::string_view to_string(RunEnd end) {
       return "disk_full";
     case RunEnd::slots_held:
       return "slots_held";
+    case RunEnd::spend_capped:
+      return "spend_capped";
   }
   return "?";
 }
@@ -130,12 +137,14 @@ std::string summary_json(const SummaryFacts& f, TimeMs now) {
   return fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
                      R"("failed":{},"cancelled":{},)"
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},)"
-                     R"("continue_with":{},"next":[{}],"limits_note":{}}})"
+                     R"("continue_with":{},"next":[{}],"limits_note":{},"max_spend":{},"spend_committed":{}}})"
                      "\n",
                      iso_utc(now), json_quote(f.batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left,
                      s.elapsed_ms, failures, json_quote(f.files), f.money.spent, f.money.balance,
                      s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps,
-                     s.limits_note.empty() ? "null" : json_quote(s.limits_note));
+                     s.limits_note.empty() ? "null" : json_quote(s.limits_note),
+                     s.spend_cap ? fmt::format("{:.2f}", *s.spend_cap) : "null",
+                     s.spend_cap ? fmt::format("{:.2f}", s.spend_committed) : "null");
 }
 
 int exit_code_of(const RunSummary& s) {
@@ -149,6 +158,7 @@ int exit_code_of(const RunSummary& s) {
     case RunEnd::storage_failed:
     case RunEnd::disk_full:
     case RunEnd::slots_held:
+    case RunEnd::spend_capped:
       return k_exit_unfinished;
   }
   return k_exit_internal;

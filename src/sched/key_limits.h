@@ -29,10 +29,10 @@ enum class RequestKind { submit, poll, balance };
 struct KeyLimitsConfig {
   TimeMs rate_backoff_base = 1000;  // a rate 429 without Retry-After pauses about this, doubling
   TimeMs rate_backoff_cap = 60000;
-  TimeMs max_retry_after = 300000;     // the longest pause a Retry-After can impose
-  TimeMs submit_backoff_base = 5000;   // a concurrency 429 holds submits about this, doubling,
-  TimeMs submit_backoff_cap = 60000;   // unless one of the key's own tasks ends first
-  std::uint64_t seed = 0;              // the backoffs' jitter
+  TimeMs max_retry_after = 300000;    // the longest pause a Retry-After can impose
+  TimeMs submit_backoff_base = 5000;  // a concurrency 429 holds submits about this, doubling,
+  TimeMs submit_backoff_cap = 60000;  // unless one of the key's own tasks ends first
+  std::uint64_t seed = 0;             // the backoffs' jitter
   // A 429 to a submit whose message names no cap is taken for the task cap while reelq's own
   // rolling window holds at most this share of the rate: so far under it, the rate cannot be why.
   double well_under = 0.5;
@@ -48,8 +48,8 @@ struct LimitContext {
 
 // What a 429 means, and what the caller does about it.
 struct Refusal {
-  Limit limit = Limit::rate;  // rate or concurrency: the message's word, or judged (`inferred`)
-  bool inferred = false;      // the message named no cap
+  Limit limit = Limit::rate;         // rate or concurrency: the message's word, or judged (`inferred`)
+  bool inferred = false;             // the message named no cap
   TimeMs requests_paused_until = 0;  // rate: no request on the key before this (0 = no pause)
   TimeMs submits_blocked_until = 0;  // concurrency: no submit before this, unless a task ends
   bool slow_down = false;            // rate: lower the request rate (RequestWindow::on_rate_limited)
@@ -100,7 +100,7 @@ class KeyLimits {
   KeyLimitsConfig m_config;
   Backoff m_rate_backoff;
   Backoff m_submit_backoff;
-  int m_rate_streak = 0;  // rate 429s since the last accepted request
+  int m_rate_streak = 0;    // rate 429s since the last accepted request
   int m_submit_streak = 0;  // concurrency 429s since the last accepted submit
   TimeMs m_requests_paused_until = 0;
   TimeMs m_submits_blocked_until = 0;

@@ -34,6 +34,9 @@ RunSummary Runner::summarize(TimeMs started) {
   }
   s.message = m_failure_message;
   s.limits_note = m_limits.summary_note();
+  s.spend_cap = m_spend.cap();
+  s.spend_committed = m_spend.committed();
+  s.spend_currency = m_config.spend_currency;
   if (m_storage_failed || !counts) {
     s.end = RunEnd::storage_failed;
     if (!counts) {
@@ -47,6 +50,8 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::interrupted;
   } else if (m_credits_out && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
+  } else if (m_spend.reached() && s.left > 0) {
+    s.end = RunEnd::spend_capped;
   } else if (m_slots_held && s.left > 0) {
     s.end = RunEnd::slots_held;
     s.message = fmt::format("{} left queued: every one of the {} slots is held by a render past its deadline",

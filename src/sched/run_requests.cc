@@ -13,6 +13,9 @@ namespace reelq {
 
 // Writes the intent (the row says `submitting`, with the exact body) and hands the request on.
 void Runner::submit(size_t i) {
+  if (!admit_spend(i)) {
+    return;  // over the spend cap: it stays queued, and nothing more is submitted
+  }
   const RunJob& job = m_jobs[i];
   std::string body = generate_body(with_image_urls(job.row.input_json, m_config.image_urls),
                                    m_config.settings.request_type, m_config.callback_url);
@@ -25,6 +28,7 @@ void Runner::submit(size_t i) {
   // Changed under us (`reelq cancel` while this run drains): not ours to submit any more.
   m_jobs.change(i, [&](RunJob& j) { j.row.state = *claimed; });
   if (*claimed != JobState::submitting) {
+    release_spend(i);  // never sent
     say(LogLevel::info, "not_submitted", m_jobs[i].row,
         fmt::format("{} meanwhile; not submitted", to_string(m_jobs[i].row.state)));
     return;
@@ -92,6 +96,7 @@ void Runner::absorb_answers() {
 }
 
 void Runner::submit_answered(size_t i, const SubmitResult& r) {
+  settle_spend(i, r);
   m_polls_first = r.answer.kind == AnswerKind::rate_limited;
   Outcome o;
   m_jobs.change(

@@ -49,6 +49,9 @@ bool Runner::start_up(TimeMs started) {
   }
   recover();
   adopt_foreign_tasks();
+  if (!open_spend_cap()) {
+    return false;
+  }
   return !m_storage_failed;
 }
 

@@ -141,7 +141,7 @@ PlanInput Runner::plan_input(TimeMs now) {
   // up to a tenth of the budget.
   const int reserve = std::min(m_config.settings.max_concurrent, m_window.cap() / 10);
   in.poll_at = std::max(m_window.next_deferrable(now, reserve), m_pause_until);
-  in.may_submit = !m_credits_out;
+  in.may_submit = !m_credits_out && !m_spend.reached();
   in.max_concurrent = max_concurrent();
   in.submit_at = m_limits.submits_blocked_until();
   in.unseen_tasks = held_slots(now);

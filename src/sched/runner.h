@@ -15,8 +15,10 @@
 //  - a job is `succeeded` only when its files are on disk.
 #include <atomic>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -36,6 +38,7 @@
 #include "sched/request_window.h"
 #include "sched/run_observer.h"
 #include "sched/slot_holds.h"
+#include "sched/spend_cap.h"
 #include "settings.h"
 #include "util/backoff.h"
 #include "util/wakeup.h"
@@ -50,6 +53,7 @@ enum class RunEnd {
   storage_failed,     // the database could not be written: stopped at once
   disk_full,          // a result could not be written (ENOSPC, EDQUOT): stopped, the take kept downloading
   slots_held,         // queued jobs left, and every slot held by renders past their deadline
+  spend_capped,       // the next render would pass max_spend: submitting stopped, what ran collected
 };
 
 struct RunSummary {
@@ -64,6 +68,11 @@ struct RunSummary {
   // What the run learned of the key's limits, for the summary to repeat ("" = nothing): the cap
   // the API kept to when it was lower than max_concurrent, and the setting to write.
   std::string limits_note;
+  // With a spend cap: the cap and what the batch may have cost by the end (committed: every task
+  // created or possibly created, priced by the table).
+  std::optional<double> spend_cap;
+  double spend_committed = 0;
+  std::string spend_currency = "USD";  // the price table's (set by whoever priced the renders)
 };
 
 struct RunConfig {
@@ -86,6 +95,12 @@ struct RunConfig {
   // earlier run may have had on the wire when it was killed (each holds a place in the budget).
   TimeMs stop_grace_ms = 1000;
   int max_in_flight = 1;
+  // For settings.max_spend (sched/spend_cap.h): a render's price by the table (nullopt: the table
+  // has none), and what the batch may have cost before this run, asked once start-up has recorded
+  // what an earlier run left unanswered. Without them a cap admits nothing.
+  std::function<std::optional<double>(const std::string& input_json)> price;
+  std::function<Result<double>()> committed_spend;
+  std::string spend_currency = "USD";  // the price table's
 };
 
 class Runner {
@@ -129,6 +144,12 @@ class Runner {
 
   // Results and hints that arrived meanwhile.
   void absorb_downloads();
+  // The spend cap (run_spend.cc): opened at start-up, asked before each submit, given back by an
+  // answer that proves no task was made.
+  bool open_spend_cap();
+  bool admit_spend(size_t i);
+  void settle_spend(size_t i, const SubmitResult& r);
+  void release_spend(size_t i);
   void say_download(size_t i, const DownloadResult& r);  // what a stored download result means to the user
   void absorb_inbox();
   void start_download(size_t i);
@@ -167,8 +188,10 @@ class Runner {
   TimeMs m_pause_until = 0;    // after a rate 429 or while the API is away: no request before then
   bool m_polls_first = false;  // the last submit was refused: a due poll goes next
   bool m_credits_out = false;
-  bool m_slots_held = false;  // the run ended because stale renders hold every slot
-  int m_foreign_tasks = 0;    // other batches' tasks this run polls (adopt_foreign_tasks)
+  SpendCap m_spend;
+  std::map<size_t, double> m_spend_reserved;  // job -> the price its submit on the wire holds
+  bool m_slots_held = false;                  // the run ended because stale renders hold every slot
+  int m_foreign_tasks = 0;                    // other batches' tasks this run polls (adopt_foreign_tasks)
   bool m_key_refused = false;
   bool m_storage_failed = false;
   bool m_disk_full = false;

@@ -123,5 +123,49 @@ class Spend(SimRunTest):
                       r.stdout)
 
 
+# Five 8-second renders at 1280*720: $2.40 each, $12.00 in all.
+FIVE = "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n" + "".join(
+    f"  - id: shot-{i}\n    prompt: \"scene {i}\"\n" for i in range(5))
+
+
+class SpendCap(SimRunTest):
+    """Issue 20: settings.max_spend / --max-spend is a ceiling the night keeps, not a figure it reports."""
+
+    def test_the_cap_stops_the_night_exactly_and_a_higher_one_goes_on(self):
+        self.start_sim()
+        self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 7.20}\njobs:"))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertIn("spend cap: $7.20 (max_spend)", r.stdout)
+        self.assertIn("spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: reelq resume --db ", r.stdout)
+        self.assertIn("--batch night --max-spend AMOUNT\n", r.stdout)
+        self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
+        self.assertIn("batch night: 3 succeeded, 0 failed, 2 left", r.stdout)
+        # The flag wins over the manifest, and a resume with a higher cap finishes the batch.
+        again = self.reelq_run("--batch", "night", "--max-spend", "12", cmd="resume")
+        self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
+        self.assertIn("batch night: 5 succeeded, 0 failed", again.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 5)
+
+    def test_a_cap_below_one_render_sends_nothing_and_log_json_says_so(self):
+        self.start_sim()
+        self.write("m.yaml", FIVE)
+        r = self.reelq_run("m.yaml", "--max-spend", "1.00", "--log-json")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        summary = [json.loads(line) for line in r.stdout.splitlines()][-1]
+        self.assertEqual((summary["end"], summary["max_spend"], summary["spend_committed"]),
+                         ("spend_capped", 1.0, 0.0))
+        self.assertEqual(self.sim.stats()["tasks_created"], 0)
+
+    def test_a_cap_that_is_not_an_amount_is_refused_before_anything_is_sent(self):
+        self.start_sim()
+        self.write("m.yaml", FIVE)
+        r = self.reelq_run("m.yaml", "--max-spend", "lots")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("--max-spend", r.stderr)
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+
+
 if __name__ == "__main__":
     main()

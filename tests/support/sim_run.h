@@ -53,6 +53,8 @@ struct SimRun {
   std::optional<TimeMs> in_flight_latency;
   std::function<TimeMs(const ApiRequest&, Ticket)> latency_for;
   std::size_t max_in_flight = 0;  // after run(): the most requests that were on the wire at once
+  // Anything more the run's configuration needs (e.g. a spend cap's prices), set last.
+  std::function<void(RunConfig&)> adjust;
 
   // `latency`: what each API request takes on the fake clock (already time-scaled).
   explicit SimRun(SimConfig c = {}, double time_scale = 0.01, TimeMs latency = 0) : sim_config(std::move(c)) {
@@ -99,6 +101,9 @@ struct SimRun {
         dispatch->latency_for = latency_for;
       }
       rc.dispatch = dispatch.get();
+    }
+    if (adjust) {
+      adjust(rc);
     }
     Runner runner(*store, *api, downloader, clock, observer, rc, stop);
     RunSummary s = runner.run();
