@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -102,6 +103,16 @@ void run_command(const FinishHooks& hooks, const FinishReport& report, const std
   }
 }
 
+// The scheme and host of `url`, for messages: a chat webhook's path is often its secret.
+std::string url_origin(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  std::string authority = url.substr(start, end - start);
+  size_t at = authority.rfind('@');  // user:password@ stays out too
+  return url.substr(0, start) + (at == std::string::npos ? authority : authority.substr(at + 1));
+}
+
 // POSTs the report; a server that does not answer in time is cut off (abort_calls).
 void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& err) {
   auto transport = make_transport(hooks.ca_file);
@@ -124,12 +135,13 @@ void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& 
   sender.join();
   done = true;
   watch.join();
+  std::string origin = url_origin(hooks.notify_url);
   if (timed_out) {
-    fmt::print(err, "reelq: --notify: {} did not answer within {} s\n", hooks.notify_url, hooks.timeout_s);
+    fmt::print(err, "reelq: --notify: {} did not answer within {} s\n", origin, hooks.timeout_s);
   } else if (response.wire != WireOutcome::answered) {
-    fmt::print(err, "reelq: --notify: {}: {}\n", hooks.notify_url, response.error);
+    fmt::print(err, "reelq: --notify: {}: {}\n", origin, response.error);
   } else if (response.status < 200 || response.status > 299) {
-    fmt::print(err, "reelq: --notify: {} answered HTTP {}\n", hooks.notify_url, response.status);
+    fmt::print(err, "reelq: --notify: {} answered HTTP {}\n", origin, response.status);
   }
 }
 

@@ -17,6 +17,10 @@ Error picks_error(const std::string& file, SourcePos pos, const std::string& mes
   return Error{ErrorKind::input, Diagnostic{file, pos, message}.to_string() + "\n"};
 }
 
+bool is_null(const YamlNode& n) {
+  return n.kind == YamlKind::scalar && n.plain && (n.text == "null" || n.text == "~" || n.text.empty());
+}
+
 bool is_string(const YamlNode& n) {
   return n.kind == YamlKind::scalar && !n.plain;
 }
@@ -62,7 +66,7 @@ Result<Picks> parse_picks(std::string_view text, const std::string& file) {
     return picks_error(file, version ? version->pos : root.pos, "\"version\" must be 1 (an export of this reelq)");
   }
   Picks picks;
-  if (const YamlNode* batch = root.find("batch"); batch && !(batch->plain && batch->text == "null")) {
+  if (const YamlNode* batch = root.find("batch"); batch && batch->kind != YamlKind::null && !is_null(*batch)) {
     if (!is_string(*batch)) {
       return picks_error(file, batch->pos, "\"batch\" must be a batch name or null");
     }

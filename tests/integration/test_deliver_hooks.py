@@ -92,12 +92,13 @@ class Deliver(SimRunTest):
 class _Hook(http.server.BaseHTTPRequestHandler):
     received = []
     delay = 0
+    status = 204
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         _Hook.received.append((dict(self.headers), body.decode()))
         time.sleep(_Hook.delay)
-        self.send_response(204)
+        self.send_response(_Hook.status)
         self.end_headers()
 
     def log_message(self, *args):
@@ -160,6 +161,25 @@ class FinishHooks(SimRunTest):
         summary = json.loads(body)
         self.assertEqual((summary["command"], summary["exit"], summary["succeeded"]), ("run", 0, 3))
         self.assertEqual(json.loads(_Hook.received[1][1])["command"], "resume")
+
+    def test_a_webhook_that_fails_or_hangs_changes_nothing_and_its_secret_path_is_not_printed(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received, _Hook.status = [], 500
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+            r = self.reelq_run("m.yaml", "--notify", url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} answered HTTP 500", r.stderr)
+            _Hook.delay = 5
+            r = self.reelq_run("--notify", url, "--hook-timeout", "1", cmd="resume")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("did not answer within 1 s", r.stderr)
+            self.assertNotIn("T0KEN", r.stdout + r.stderr)
+        finally:
+            _Hook.delay, _Hook.status = 0, 204
+            server.shutdown()
+            server.server_close()
 
 
 if __name__ == "__main__":

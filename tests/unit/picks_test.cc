@@ -29,10 +29,10 @@ TEST_CASE("a bad export is refused at the place of the problem") {
       "{\"version\":1,\"batch\":null,\"marks\":[\n  {\"job\":\"a\",\"take\":1,\"mark\":\"maybe\"}]}", "p.json");
   REQUIRE_FALSE(bad_mark);
   CHECK(bad_mark.error().kind == ErrorKind::input);
-  CHECK(bad_mark.error().message == "p.json:2:35: \"mark\" must be \"pick\", \"reject\" or \"star\" (got maybe)\n");
+  CHECK(bad_mark.error().message == "p.json:2:30: \"mark\" must be \"pick\", \"reject\" or \"star\" (got maybe)\n");
   auto bad_take = parse_picks("{\"version\":1,\"marks\":[{\"job\":\"a\",\"take\":0,\"mark\":\"pick\"}]}", "p.json");
   REQUIRE_FALSE(bad_take);
-  CHECK(bad_take.error().message == "p.json:1:40: a mark needs \"take\": a take number from 1\n");
+  CHECK(bad_take.error().message == "p.json:1:41: a mark needs \"take\": a take number from 1\n");
   auto quoted_take =
       parse_picks("{\"version\":1,\"marks\":[{\"job\":\"a\",\"take\":\"1\",\"mark\":\"pick\"}]}", "p.json");
   CHECK_FALSE(quoted_take);
