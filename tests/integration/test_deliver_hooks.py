@@ -117,7 +117,8 @@ class FinishHooks(SimRunTest):
             return f.read()
 
     def test_on_finish_gets_the_summary_and_never_the_key(self):
-        hook = f"sh {self.dir}/hook.sh {self.dir}"
+        # The shell's own descriptors first: none of reelq's (the queue, its WAL, its lock).
+        hook = f"ls -l /proc/$$/fd > {self.dir}/fds.txt; sh {self.dir}/hook.sh {self.dir}"
         r = self.reelq_run("m.yaml", "--on-finish", hook)
         self.assertEqual(r.returncode, 0, r.stderr)  # the hook's own exit 3 changes nothing
         self.assertIn("reelq: --on-finish: the command exited with status 3", r.stderr)
@@ -132,6 +133,11 @@ class FinishHooks(SimRunTest):
         summary = json.loads(self.read("stdin.json"))
         self.assertEqual((summary["exit"], summary["succeeded"], summary["batches"][0]["batch"]), (0, 3, "night"))
         self.assertNotIn(KEY, self.read("stdin.json"))
+        # (dash keeps copies of its own at 10 and up while it redirects: those point at 0-2's files.)
+        fds = {line.split()[8]: line.split(" -> ")[1] for line in self.read("fds.txt").splitlines() if " -> " in line}
+        self.assertTrue(fds["0"].startswith("pipe:"), fds)
+        for fd, target in fds.items():
+            self.assertFalse(target.startswith(self.dir) and not target.endswith("fds.txt"), (fd, target))
 
     def test_a_hook_that_hangs_is_killed_and_the_run_ends_as_it_would(self):
         started = time.monotonic()
