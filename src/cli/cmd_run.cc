@@ -272,13 +272,15 @@ int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& 
 }  // namespace
 
 int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
-  FinishReport finish{.command = "run"};
+  FinishReport finish;
+  finish.command = "run";
   finish.exit_code = run_command(manifest_path, flags, io, finish);
   return finish_run(flags, finish, io.err);
 }
 
 int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
-  FinishReport finish{.command = "resume"};
+  FinishReport finish;
+  finish.command = "resume";
   finish.exit_code = resume_command(batch, flags, io, finish);
   return finish_run(flags, finish, io.err);
 }

@@ -19,14 +19,6 @@ std::string joined(const std::vector<std::string>& parts, const char* sep) {
   return out;
 }
 
-std::string json_strings(const std::vector<std::string>& parts) {
-  std::string out;
-  for (const auto& p : parts) {
-    out += (out.empty() ? "" : ",") + json_quote(p);
-  }
-  return "[" + out + "]";
-}
-
 // The spend lines that say something, one per batch.
 std::vector<std::string> priced(const std::vector<std::string>& spent) {
   std::vector<std::string> out;
