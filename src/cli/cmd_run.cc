@@ -181,7 +181,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   }
   DrainOptions options;
   options.balance = &balance;
-  options.finish = &finish;
+  options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
   return drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
 }
@@ -249,7 +249,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   }
   int worst = k_exit_ok;
   DrainOptions options;
-  options.finish = &finish;
+  options.finish = flags.hooks.any() ? &finish : nullptr;
   for (const auto& name : *batches) {
     int code = drain(*prepared->queue, name, flags, prepared->key, io, options);
     worst = std::max(worst, code);
@@ -262,6 +262,9 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
 
 // The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.
 int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& err) {
+  if (!flags.hooks.any()) {
+    return finish.exit_code;
+  }
   FinishHooks hooks = flags.hooks;
   hooks.ca_file = flags.ca_file;
   auto key = load_api_key(flags.api_key_file);  // only to keep it out of the hook's environment

@@ -15,6 +15,9 @@ struct FinishHooks {
   std::string notify_url;  // POSTed the report's JSON ("" = none)
   int timeout_s = 30;      // --hook-timeout, for each of them
   std::string ca_file;     // for an https notify URL ("" = the system's trust store)
+
+  // Whether a run has anything to tell at its end (else it gathers nothing for it).
+  bool any() const { return !on_finish.empty() || !notify_url.empty(); }
 };
 
 // Runs the hook, then the notify, each bounded by hooks.timeout_s; says on `err` what went wrong.
