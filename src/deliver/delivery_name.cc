@@ -33,7 +33,7 @@ std::optional<std::string> field(std::string_view name, const NameFields& f) {
   return std::nullopt;
 }
 
-// Expands the template; with `f` = nullopt only checks it. `has_ext`: {ext} was used.
+// Expands the template for `f`; `has_ext` is set when {ext} was used.
 Result<std::string> expand(std::string_view t, const NameFields& f, bool& has_ext) {
   std::string out;
   for (size_t i = 0; i < t.size(); ++i) {
