@@ -6,8 +6,9 @@ FUZZ_BUILD ?= build-fuzz
 FUZZ_SECONDS ?= 600
 JOBS ?= $(shell nproc)
 CMAKE_FLAGS ?=
+PREFIX ?= /usr/local
 
-.PHONY: all deps build test demo sanitize fuzz bench chaos format clean
+.PHONY: all deps build test demo sanitize fuzz bench chaos format clean install
 
 all: build
 
@@ -22,6 +23,12 @@ build: deps $(BUILD)/CMakeCache.txt
 
 test: build
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The binary, reelq.1 and the bash and zsh completions under PREFIX (bin/, share/man/man1/,
+# share/bash-completion/completions/, share/zsh/site-functions/). Builds only what it installs.
+install: deps $(BUILD)/CMakeCache.txt
+	cmake --build $(BUILD) -j $(JOBS) --target reelq reelq_docs
+	cmake --install $(BUILD) --prefix $(PREFIX)
 
 demo: build
 	scripts/demo.sh $(BUILD)/reelq

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <fmt/format.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -12,12 +13,14 @@
 #include <ostream>
 #include <tuple>
 
+#include "cli/cli_docs.h"
 #include "cli/cli_wiring.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
 #include "cli/invocation.h"
 #include "cli/time_window.h"
+#include "queue/database.h"
 #include "settings.h"
 #include "util/text.h"
 
@@ -39,8 +42,8 @@ std::optional<std::string> unknown_command(CLI::App& app, int argc, const char* 
   }
   std::string near = nearest_word(argv[1], names);
   std::string all;
-  for (const auto& n : names) {
-    all += (all.empty() ? "" : ", ") + n;
+  for (const CLI::App* sub : visible_commands(app)) {
+    all += (all.empty() ? "" : ", ") + sub->get_name();
   }
   return "reelq: unknown command '" + std::string(argv[1]) + "'" +
          (near.empty() ? "" : "; did you mean '" + near + "'?") + "\nThe commands: " + all +
@@ -110,6 +113,14 @@ struct Parsed {
   CLI::App* download = nullptr;
   std::optional<std::string> download_batch;
   std::string download_ca;
+
+  CLI::App* deliver = nullptr;
+  DeliverFlags deliver_flags;
+
+  CLI::App* root = nullptr;
+  CLI::App* completion = nullptr;
+  std::string shell;
+  CLI::App* man_page = nullptr;
 };
 
 // validate, enqueue, status: the commands that read manifests into the queue and show it.
@@ -202,6 +213,31 @@ void wire_job_commands(CLI::App& app, Parsed& p) {
   p.download->add_option("--db", p.db_path, k_db_help);
   p.download->add_option("--batch", p.download_batch, "Only this batch");
   p.download->add_option("--ca-file", p.download_ca, "Trust this CA bundle instead of the system's");
+
+  DeliverFlags& d = p.deliver_flags;
+  p.deliver = app.add_subcommand("deliver", "Link or copy the succeeded (or picked) takes into a folder, checked");
+  p.deliver->add_option("--to", d.to, "The delivery folder (created if missing)")->required();
+  p.deliver->add_option("--db", d.db, k_db_help);
+  p.deliver->add_option("--picks", d.picks, "Only the takes marked pick or star in this review-page export");
+  p.deliver->add_option("--batch", d.batch, "Only this batch (default: the picks' batch, else every batch)");
+  p.deliver
+      ->add_option("--name", d.name,
+                   "File names: {job} {take} {batch} {ext} {index} (the extension is added "
+                   "when {ext} is not used)")
+      ->capture_default_str();
+}
+
+// completion and man-page: the shell completions and the man page, made from this very table.
+void wire_doc_commands(CLI::App& app, Parsed& p) {
+  p.root = &app;
+  p.completion =
+      app.add_subcommand("completion", "Print the bash or zsh completion script (make install installs both)");
+  p.completion->add_option("shell", p.shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  p.man_page = app.add_subcommand("man-page", "Print reelq.1, the man page")->group("");
+}
+
+std::string version_text() {
+  return fmt::format("reelq {} (queue schema {})", REELQ_VERSION, latest_schema_version());
 }
 
 // Commands without a manifest find the queue from where the user stands (cli/db_location.h).
@@ -311,6 +347,20 @@ int dispatch(Parsed& p, CommandIo io) {
   if (*p.retry || *p.cancel || *p.download) {
     return dispatch_jobs(p, io);
   }
+  if (*p.completion) {
+    io.out << (p.shell == "bash" ? bash_completion(*p.root) : zsh_completion(*p.root));
+    return k_exit_ok;
+  }
+  if (*p.man_page) {
+    io.out << man_page(*p.root, version_text());
+    return k_exit_ok;
+  }
+  if (*p.deliver) {
+    if (int rc = locate(p.deliver_flags.db, io.err); rc >= 0) {
+      return rc;
+    }
+    return cmd_deliver(p.deliver_flags, io);
+  }
   return k_exit_usage;
 }
 
@@ -323,13 +373,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
     set_reelq_command(invoked_as(argv[0], path ? path : "", std::filesystem::current_path(ec)));
   }
   CLI::App app{"reelq: run batches of apixo video renders within the API's caps, resumably"};
-  app.set_version_flag("--version", std::string("reelq ") + REELQ_VERSION);
+  app.set_version_flag("--version", version_text());
   app.require_subcommand(1);
   Parsed parsed;
   wire_queue_commands(app, parsed);
   wire_run_commands(app, parsed);
   wire_report_commands(app, parsed);
   wire_job_commands(app, parsed);
+  wire_doc_commands(app, parsed);
   if (auto unknown = unknown_command(app, argc, argv)) {
     err << *unknown;
     return k_exit_usage;

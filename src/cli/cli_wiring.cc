@@ -1,6 +1,5 @@
 #include "cli/cli_wiring.h"
 
-
 #include "settings.h"
 
 namespace reelq {
@@ -49,6 +48,13 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
   }
   cmd->add_flag("--allow-partial", w.flags.allow_partial, "Start even if the balance cannot pay for every render left");
   cmd->add_option("--prices", w.flags.prices, "Price table for the balance check (default: built-in)");
+  cmd->add_option("--on-finish", w.flags.hooks.on_finish,
+                  "Run this shell command when the run ends: the summary in REELQ_* variables and as JSON on its "
+                  "input (never the API key)");
+  cmd->add_option("--notify", w.flags.hooks.notify_url, "POST the summary as JSON to this URL when the run ends");
+  cmd->add_option("--hook-timeout", w.flags.hooks.timeout_s, "Seconds --on-finish and --notify may take each")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
   cmd->add_flag("--quiet", w.quiet, "Print only problems and the summary");
   cmd->add_flag("--log-json", w.log_json, "Log as JSON lines");
 }

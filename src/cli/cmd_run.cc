@@ -155,7 +155,7 @@ Status enqueue_manifest(Queue& queue, const Manifest& manifest, const std::strin
 
 // `reelq run` once the database is known and stops are watched: the checks, the enqueue, the drain.
 int run_manifest(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
-                 const std::string& again, CommandIo io) {
+                 const std::string& again, CommandIo io, FinishReport& finish) {
   if (auto st = precheck_output_folder(manifest, manifest_path, flags.db, flags.settings); !st) {
     return report_error(io.err, st.error());
   }
@@ -181,6 +181,8 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   }
   DrainOptions options;
   options.balance = &balance;
+  options.finish = flags.hooks.any() ? &finish : nullptr;
+  finish.db = flags.db;
   return drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
 }
 
@@ -202,9 +204,8 @@ Result<std::vector<std::string>> batches_to_resume(Queue& queue, const std::opti
   return names;
 }
 
-}  // namespace
-
-int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo io) {
+// `reelq run` up to its exit status; the hooks run after it, once the database's lock is let go.
+int run_command(const std::string& manifest_path, const RunFlags& given, CommandIo io, FinishReport& finish) {
   auto manifest = load_manifest(manifest_path);
   if (!manifest) {
     return report_error(io.err, manifest.error());
@@ -220,10 +221,10 @@ int cmd_run(const std::string& manifest_path, const RunFlags& given, CommandIo i
   StopWatchdog watchdog;
   const std::string again = run_again(manifest_path, flags);
   StopNoteScope early_note(fmt::format("  Nothing was submitted yet: run `{}` again", again), io.out);
-  return run_manifest(*manifest, manifest_path, flags, again, io);
+  return run_manifest(*manifest, manifest_path, flags, again, io, finish);
 }
 
-int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
+int resume_command(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io, FinishReport& finish) {
   if (!fs::exists(flags.db)) {
     return report_error(io.err, Error{ErrorKind::usage, fmt::format("no queue database at {} (pass --db)", flags.db)});
   }
@@ -237,6 +238,7 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  finish.db = flags.db;
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
     return report_error(io.err, batches.error());
@@ -246,14 +248,44 @@ int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, C
     return k_exit_ok;
   }
   int worst = k_exit_ok;
+  DrainOptions options;
+  options.finish = flags.hooks.any() ? &finish : nullptr;
   for (const auto& name : *batches) {
-    int code = drain(*prepared->queue, name, flags, prepared->key, io);
+    int code = drain(*prepared->queue, name, flags, prepared->key, io, options);
     worst = std::max(worst, code);
     if (code == k_exit_unfinished || code == k_exit_key_refused || stop_requested()) {
       return code;
     }
   }
   return worst;
+}
+
+// The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.
+int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& err) {
+  if (!flags.hooks.any()) {
+    return finish.exit_code;
+  }
+  FinishHooks hooks = flags.hooks;
+  hooks.ca_file = flags.ca_file;
+  auto key = load_api_key(flags.api_key_file);  // only to keep it out of the hook's environment
+  run_finish_hooks(hooks, finish, key ? *key : "", err);
+  return finish.exit_code;
+}
+
+}  // namespace
+
+int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
+  FinishReport finish;
+  finish.command = "run";
+  finish.exit_code = run_command(manifest_path, flags, io, finish);
+  return finish_run(flags, finish, io.err);
+}
+
+int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
+  FinishReport finish;
+  finish.command = "resume";
+  finish.exit_code = resume_command(batch, flags, io, finish);
+  return finish_run(flags, finish, io.err);
 }
 
 }  // namespace reelq

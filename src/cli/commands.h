@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/finish_hooks.h"
 #include "cli/progress.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
@@ -38,6 +39,7 @@ struct RunFlags {
   bool into_batch = false;     // enqueue into a batch made from another manifest file, on purpose (run)
   bool allow_partial = false;  // start even when the balance cannot pay for every render left
   std::string prices;          // price table for the balance check ("" = REELQ_PRICES, else built-in)
+  FinishHooks hooks;           // --on-finish, --notify, --hook-timeout (run and resume)
 };
 
 int cmd_run(const std::string& manifest, const RunFlags& flags, CommandIo io);
@@ -51,10 +53,10 @@ int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io)
 struct ReportFlags {
   std::string db;
   std::optional<std::string> batch;
-  std::string format;  // csv | json | html; "" = from the -o file's extension, else csv
-  std::string output;  // "" = stdout
-  std::string prices;  // price table for the spend shown ("" = REELQ_PRICES, else built-in)
-  TimeWindow window;   // --since/--until: the spend shown counts the submits made in it
+  std::string format;                // csv | json | html; "" = from the -o file's extension, else csv
+  std::string output;                // "" = stdout
+  std::string prices;                // price table for the spend shown ("" = REELQ_PRICES, else built-in)
+  TimeWindow window;                 // --since/--until: the spend shown counts the submits made in it
   std::optional<std::string> state;  // only the takes in this state
 };
 int cmd_report(const ReportFlags& flags, CommandIo io);
@@ -71,6 +73,16 @@ int cmd_retry(const std::string& db_path, const JobSelector& selector, CommandIo
 int cmd_cancel(const std::string& db_path, const JobSelector& selector, CommandIo io);
 int cmd_download(const std::string& db_path, const std::optional<std::string>& batch, const std::string& ca_file,
                  CommandIo io);
+
+struct DeliverFlags {
+  std::string db;
+  std::string to;                     // the delivery folder (created if missing)
+  std::string picks;                  // the review page's export ("" = every succeeded take)
+  std::optional<std::string> batch;   // else the picks' batch, else every batch
+  std::string name = "{job}-{take}";  // deliver/delivery_name.h
+};
+// `reelq deliver`: succeeded (or picked) takes linked or copied into a folder (src/deliver/).
+int cmd_deliver(const DeliverFlags& flags, CommandIo io);
 
 // Maps an Error's kind to the process exit code.
 int exit_code_for(const Error& error);

@@ -169,6 +169,24 @@ void say_start(const ReadyBatch& b, const std::string& listen_summary, const std
   }
 }
 
+// The batch's summary into what --on-finish and --notify are told: its spend in words, its summary
+// as JSON (`money(as_json)` prices it the other way from the run's style).
+void add_to_finish(FinishReport& finish, SummaryFacts facts, bool had_json,
+                   const std::function<MoneyLines(bool)>& money) {
+  const RunSummary& s = facts.summary;
+  finish.succeeded += s.succeeded;
+  finish.failed += s.failed;
+  finish.cancelled += s.cancelled;
+  finish.left += s.left;
+  finish.batches.push_back(facts.batch);
+  finish.output_dirs.push_back(facts.files);
+  MoneyLines text = had_json ? money(false) : facts.money;
+  finish.spent.push_back(text.spent.empty() ? "" : facts.batch + ": " + text.spent);
+  facts.money = had_json ? facts.money : money(true);
+  std::string line = summary_json(facts, system_clock().now_ms());
+  finish.batch_json.push_back(line.substr(0, line.find_last_not_of('\n') + 1));
+}
+
 // The summary, in the run's style, and the exit status it ends with.
 int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSummary& summary,
               std::optional<std::int64_t> run_id, const RunFlags& flags, const DrainOptions& options,
@@ -193,6 +211,12 @@ int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSumma
   facts.money = summary_money(queue.db(), b.info.name, b.info.model, run_id, flags.prices, json, rehearsal,
                               options.sim_created ? &created : nullptr);
   out << (json ? summary_json(facts, system_clock().now_ms()) : summary_text(facts));
+  if (options.finish) {
+    add_to_finish(*options.finish, facts, json, [&](bool as_json) {
+      return summary_money(queue.db(), b.info.name, b.info.model, run_id, flags.prices, as_json, rehearsal,
+                           options.sim_created ? &created : nullptr);
+    });
+  }
   return exit_code_of(summary);
 }
 

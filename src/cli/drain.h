@@ -7,6 +7,7 @@
 
 #include "api/client.h"
 #include "cli/commands.h"
+#include "cli/finish_report.h"
 #include "queue/queue.h"
 
 namespace reelq {
@@ -21,6 +22,8 @@ struct DrainOptions {
   // In a rehearsal, the simulator's tasks per input, read at the summary (settles submits whose
   // answer was lost).
   std::function<std::map<std::string, int>()> sim_created;
+  // When given, the batch's summary is added to it, for --on-finish and --notify.
+  FinishReport* finish = nullptr;
 };
 
 // Drains `batch`; the database's lock and the key are the caller's. Errors are reported through

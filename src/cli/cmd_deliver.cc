@@ -1,0 +1,86 @@
+// `reelq deliver --to DIR`: the succeeded takes (or the picked ones) handed over into a folder under
+// names the user chose (src/deliver/).
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+
+#include <ostream>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "deliver/deliver.h"
+#include "deliver/delivery_name.h"
+#include "deliver/picks.h"
+#include "queue/queue.h"
+#include "report/report_data.h"
+#include "util/text.h"
+
+namespace reelq {
+
+namespace {
+
+// The picks file, when given, and the batch it and --batch agree on.
+Result<std::optional<Picks>> read_picks(const DeliverFlags& flags, std::optional<std::string>& batch) {
+  if (flags.picks.empty()) {
+    return std::optional<Picks>();
+  }
+  auto picks = load_picks(flags.picks);
+  if (!picks) {
+    return picks.error();
+  }
+  if (picks->batch && batch && *picks->batch != *batch) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} holds marks of batch {}, not of --batch {}", flags.picks, *picks->batch, *batch)};
+  }
+  if (picks->batch) {
+    batch = picks->batch;
+  }
+  return std::optional<Picks>(std::move(*picks));
+}
+
+std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
+  int placed = o.linked + o.copied;
+  std::string line =
+      fmt::format("delivered {} to {} ({} linked, {} copied)", count_of(placed, "file"), flags.to, o.linked, o.copied);
+  if (o.already_there) {
+    line += fmt::format("; {} already there with the same bytes", count_of(o.already_there, "file"));
+  }
+  return line + fmt::format("; list: {}\n", (std::filesystem::path(flags.to) / "delivery.csv").string());
+}
+
+}  // namespace
+
+int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
+  if (auto st = check_name_template(flags.name); !st) {
+    return report_error(io.err, st.error());
+  }
+  std::optional<std::string> batch = flags.batch;
+  auto picks = read_picks(flags, batch);
+  if (!picks) {
+    return report_error(io.err, picks.error());
+  }
+  auto queue = open_existing_queue(flags.db);
+  if (!queue) {
+    return report_error(io.err, queue.error());
+  }
+  auto reports = load_reports(queue.value()->db(), batch, WithEvents::no);
+  if (!reports) {
+    return report_error(io.err, reports.error());
+  }
+  auto items = plan_delivery(*reports, *picks ? &**picks : nullptr, flags.name);
+  if (!items) {
+    return report_error(io.err, items.error());
+  }
+  if (items->empty()) {
+    io.out << (*picks ? "nothing to deliver: the picks mark no take as pick or star\n"
+                      : "nothing to deliver: no take has succeeded yet\n");
+    return k_exit_ok;
+  }
+  auto outcome = deliver(*items, flags.to);
+  if (!outcome) {
+    return report_error(io.err, outcome.error());
+  }
+  io.out << outcome_line(*outcome, flags);
+  return k_exit_ok;
+}
+
+}  // namespace reelq

@@ -1,0 +1,159 @@
+#include "cli/finish_hooks.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <fmt/ostream.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "cli/run_parts.h"
+#include "cli/stop_signals.h"
+
+extern char** environ;
+
+namespace reelq {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+// In the child, between fork and exec: only async-signal-safe calls. The hook gets the JSON on its
+// stdin, writes to reelq's stderr (reelq's stdout may be JSON lines), leads a process group of its
+// own (so a timeout kills what it started too), and holds none of reelq's files (the queue, the
+// run lock).
+[[noreturn]] void exec_hook(int stdin_fd, const char* command, char* const* envp) {
+  setpgid(0, 0);
+  dup2(stdin_fd, 0);
+  dup2(2, 1);
+  close_range(3, ~0U, 0);
+  sigset_t none;
+  sigemptyset(&none);
+  sigprocmask(SIG_SETMASK, &none, nullptr);
+  signal(SIGPIPE, SIG_DFL);  // reelq ignores it; the hook's own pipelines expect the default
+  const char* argv[] = {"sh", "-c", command, nullptr};
+  execve("/bin/sh", const_cast<char* const*>(argv), envp);
+  _exit(127);
+}
+
+// Waits for `pid` until `deadline`, or until a Ctrl-C (the hook leads its own process group, so
+// the terminal's signal reaches only reelq); kills its process group then. The wait status, or -1
+// when killed.
+int wait_or_kill(pid_t pid, SteadyClock::time_point deadline) {
+  int status = 0;
+  const int stops = stop_requests().load();
+  while (waitpid(pid, &status, WNOHANG) == 0) {
+    if (SteadyClock::now() >= deadline || stop_requests().load() > stops) {
+      kill(-pid, SIGKILL);
+      kill(pid, SIGKILL);  // in case it ended before setpgid ran
+      waitpid(pid, &status, 0);
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return status;
+}
+
+void run_command(const FinishHooks& hooks, const FinishReport& report, const std::string& key, std::ostream& err) {
+  // Everything allocated before fork: after it, in the child, only async-signal-safe calls.
+  std::vector<std::string> env = hook_environment(environ, key, finish_variables(report));
+  std::vector<char*> envp;
+  for (auto& e : env) {
+    envp.push_back(e.data());
+  }
+  envp.push_back(nullptr);
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) {
+    fmt::print(err, "reelq: --on-finish: cannot start the command: {}\n", std::strerror(errno));
+    return;
+  }
+  auto deadline = SteadyClock::now() + std::chrono::seconds(hooks.timeout_s);
+  const int stops = stop_requests().load();
+  pid_t pid = fork();
+  if (pid == 0) {
+    exec_hook(fds[0], hooks.on_finish.c_str(), envp.data());
+  }
+  close(fds[0]);
+  if (pid < 0) {
+    close(fds[1]);
+    fmt::print(err, "reelq: --on-finish: cannot start the command: {}\n", std::strerror(errno));
+    return;
+  }
+  // Far below a pipe's buffer, so this never waits on a hook that does not read; one that exits
+  // first makes it fail with EPIPE (SIGPIPE is ignored), which is fine.
+  std::string json = finish_json(report) + "\n";
+  [[maybe_unused]] ssize_t n = write(fds[1], json.data(), json.size());
+  close(fds[1]);
+  int status = wait_or_kill(pid, deadline);
+  if (status == -1) {
+    fmt::print(err, "reelq: --on-finish: the command was still running after {} and was killed\n",
+               stop_requests().load() > stops ? "a stop" : fmt::format("{} s", hooks.timeout_s));
+  } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
+    fmt::print(err, "reelq: --on-finish: the command exited with status {}\n", WEXITSTATUS(status));
+  } else if (WIFSIGNALED(status)) {
+    fmt::print(err, "reelq: --on-finish: the command was ended by signal {}\n", WTERMSIG(status));
+  }
+}
+
+// The scheme and host of `url`, for messages: a chat webhook's path is often its secret.
+std::string url_origin(const std::string& url) {
+  size_t scheme = url.find("://");
+  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
+  size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  std::string authority = url.substr(start, end - start);
+  size_t at = authority.rfind('@');  // user:password@ stays out too
+  return url.substr(0, start) + (at == std::string::npos ? authority : authority.substr(at + 1));
+}
+
+// POSTs the report; a server that does not answer in time is cut off (abort_calls).
+void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& err) {
+  auto transport = make_transport(hooks.ca_file);
+  HttpRequest request{"POST", hooks.notify_url, {{"Content-Type", "application/json"}}, finish_json(report), ""};
+  HttpResponse response;
+  std::thread sender([&] { response = transport->send(request); });
+  auto deadline = SteadyClock::now() + std::chrono::seconds(hooks.timeout_s);
+  bool timed_out = false;
+  // The transport's own timeouts are longer than a hook's; wake every 20 ms to keep ours.
+  std::atomic<bool> done = false;
+  std::thread watch([&] {
+    while (!done && SteadyClock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (!done) {
+      timed_out = true;
+      transport->abort_calls();
+    }
+  });
+  sender.join();
+  done = true;
+  watch.join();
+  std::string origin = url_origin(hooks.notify_url);
+  if (timed_out) {
+    fmt::print(err, "reelq: --notify: {} did not answer within {} s\n", origin, hooks.timeout_s);
+  } else if (response.wire != WireOutcome::answered) {
+    fmt::print(err, "reelq: --notify: {}: {}\n", origin, response.error);
+  } else if (response.status < 200 || response.status > 299) {
+    fmt::print(err, "reelq: --notify: {} answered HTTP {}\n", origin, response.status);
+  }
+}
+
+}  // namespace
+
+void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::string& key, std::ostream& err) {
+  if (!hooks.on_finish.empty()) {
+    run_command(hooks, report, key, err);
+  }
+  if (!hooks.notify_url.empty()) {
+    notify(hooks, report, err);
+  }
+}
+
+}  // namespace reelq

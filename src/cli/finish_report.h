@@ -1,0 +1,39 @@
+#pragma once
+// What `--on-finish` and `--notify` are told when a run or resume ends (cli/finish_hooks.h): the
+// counts over every batch it drained, the spend, the exit status, where to look. Pure: no key, no
+// process, no network here, so its tests read the exact text.
+#include <string>
+#include <vector>
+
+namespace reelq {
+
+struct FinishReport {
+  std::string command;  // "run" or "resume"
+  int exit_code = 0;
+  int succeeded = 0;
+  int failed = 0;
+  int cancelled = 0;
+  int left = 0;
+  std::vector<std::string> spent;        // one line of words per batch drained ("" not priced)
+  std::string db;                        // the queue database ("" when the run stopped before it)
+  std::vector<std::string> batches;      // the batches drained, in order
+  std::vector<std::string> batch_json;   // each one's summary, as --log-json writes it (one object)
+  std::vector<std::string> output_dirs;  // each one's files line
+};
+
+// The report as one JSON object (no newline): what --notify POSTs and the hook reads on stdin.
+std::string finish_json(const FinishReport& r);
+
+// The REELQ_* variables the hook gets, as NAME=VALUE (README and docs/cli.md list them).
+std::vector<std::string> finish_variables(const FinishReport& r);
+
+// `environ` less what must not reach a hook: APIXO_API_KEY and every variable whose value holds
+// `key` (the key read from a file, or copied into another variable), and those `extra` sets;
+// then `extra` (NAME=VALUE) added.
+std::vector<std::string> hook_environment(char* const* environ, const std::string& key,
+                                          const std::vector<std::string>& extra);
+
+// The `reelq report` line that writes this run's HTML report (`--on-finish` hooks run it).
+std::string report_command(const FinishReport& r);
+
+}  // namespace reelq

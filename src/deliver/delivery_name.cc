@@ -1,0 +1,113 @@
+#include "deliver/delivery_name.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <optional>
+
+namespace reelq {
+
+namespace {
+
+bool is_control(unsigned char c) {
+  return c < 0x20 || c == 0x7f;
+}
+
+// The value of placeholder `name` for `f`, or nullopt for a name that is not one.
+std::optional<std::string> field(std::string_view name, const NameFields& f) {
+  if (name == "job") {
+    return f.job;
+  }
+  if (name == "take") {
+    return std::to_string(f.take);
+  }
+  if (name == "batch") {
+    return f.batch;
+  }
+  if (name == "ext") {
+    return f.ext;
+  }
+  if (name == "index") {
+    return std::to_string(f.index);
+  }
+  return std::nullopt;
+}
+
+// Expands the template for `f`; `has_ext` is set when {ext} was used.
+Result<std::string> expand(std::string_view t, const NameFields& f, bool& has_ext) {
+  std::string out;
+  for (size_t i = 0; i < t.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (c == '/' || is_control(c)) {
+      return Error{ErrorKind::usage, fmt::format("--name {:?}: a file name cannot hold {}", std::string(t),
+                                                 c == '/' ? "'/'" : "a control character")};
+    }
+    if (c != '{') {
+      out += t[i];
+      continue;
+    }
+    size_t close = t.find('}', i);
+    std::string_view name = t.substr(i + 1, close == std::string_view::npos ? 0 : close - i - 1);
+    auto value = close == std::string_view::npos ? std::nullopt : field(name, f);
+    if (!value) {
+      return Error{ErrorKind::usage,
+                   fmt::format("--name {:?}: unknown placeholder at column {}; the placeholders are {{job}} {{take}} "
+                               "{{batch}} {{ext}} {{index}}",
+                               std::string(t), i + 1)};
+    }
+    has_ext = has_ext || name == "ext";
+    out += *value;
+    i = close;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status check_name_template(std::string_view name_template) {
+  bool has_ext = false;
+  auto expanded = expand(name_template, NameFields{"job", 1, "batch", ".mp4", 1}, has_ext);
+  if (!expanded) {
+    return expanded.error();
+  }
+  if (name_template.find('{') == std::string_view::npos) {
+    return Error{ErrorKind::usage,
+                 fmt::format("--name {:?} has no placeholder: every file would get the same name (use {{job}} and "
+                             "{{take}})",
+                             std::string(name_template))};
+  }
+  return ok_status();
+}
+
+Result<std::string> delivery_name(std::string_view name_template, const NameFields& f) {
+  bool has_ext = false;
+  auto name = expand(name_template, f, has_ext);
+  if (!name) {
+    return name;
+  }
+  if (!has_ext) {
+    *name += f.ext;
+  }
+  std::string why;
+  if (name->empty() || *name == ".") {
+    why = "is empty";
+  } else if (name->find("..") != std::string::npos) {
+    why = "holds \"..\"";
+  } else if (name->find('/') != std::string::npos) {
+    why = "holds '/'";
+  } else if (std::any_of(name->begin(), name->end(),
+                         [](char c) { return is_control(static_cast<unsigned char>(c)); })) {
+    why = "holds a control character";
+  } else if (*name == "delivery.csv") {
+    why = "is the delivery's own list";
+  }
+  if (!why.empty()) {
+    return Error{ErrorKind::input,
+                 fmt::format("job {} take {}: the delivered name {:?} {}; nothing was delivered under it "
+                             "(choose another --name)",
+                             f.job, f.take, *name, why)};
+  }
+  return name;
+}
+
+}  // namespace reelq

@@ -1,0 +1,33 @@
+#pragma once
+// Which result files `reelq deliver` hands over, and under which names: decided whole before any
+// file is touched, so a bad name, a take not on disk or a pick that matches nothing stops the
+// delivery with nothing half done.
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "deliver/picks.h"
+#include "report/report_data.h"
+#include "util/result.h"
+
+namespace reelq {
+
+struct DeliveryItem {
+  std::string batch;
+  std::string job;
+  int take = 1;
+  std::filesystem::path source;  // absolute, in the batch's output folder
+  std::string sha256;            // as recorded at download ("" = not recorded: computed from the source)
+  std::string name;              // the file's name in the delivery folder
+};
+
+// The succeeded takes of `batches` (only those `picks` keeps, when given), one item per result
+// file, named by `name_template` (deliver/delivery_name.h). Errors: a pick that names no succeeded
+// take, a take whose file is not on disk, two files given one name (ErrorKind::input).
+Result<std::vector<DeliveryItem>> plan_delivery(const std::vector<BatchReport>& batches, const Picks* picks,
+                                                std::string_view name_template);
+
+}  // namespace reelq

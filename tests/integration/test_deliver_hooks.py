@@ -1,0 +1,192 @@
+"""`reelq deliver` (issue 21 item 4) and `--on-finish` / `--notify` (item 5), end to end through the
+binary against `reelq sim` on 127.0.0.1."""
+import csv
+import hashlib
+import http.server
+import json
+import os
+import threading
+import time
+
+from harness import KEY, main
+from simharness import SimRunTest
+
+MANIFEST = """batch: night
+defaults: {duration: 4, size: 1280*720}
+jobs:
+  - id: skyline
+    prompt: a skyline at dusk
+    takes: 2
+  - id: harbour
+    prompt: boats in a harbour
+"""
+
+
+def sha256(path):
+    with open(path, "rb") as f:
+        return hashlib.sha256(f.read()).hexdigest()
+
+
+class Deliver(SimRunTest):
+    def ran(self):
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+
+    def rows(self, folder):
+        with open(os.path.join(self.dir, folder, "delivery.csv"), newline="") as f:
+            return list(csv.DictReader(f))
+
+    def test_every_succeeded_take_then_only_what_is_new(self):
+        self.ran()
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 3 files to client (3 linked, 0 copied)", r.stdout)
+        names = sorted(n for n in os.listdir(os.path.join(self.dir, "client")) if n != "delivery.csv")
+        self.assertEqual(names, ["harbour-1.mp4", "skyline-1.mp4", "skyline-2.mp4"])
+        rows = self.rows("client")
+        self.assertEqual([(x["job"], x["take"], x["how"]) for x in rows],
+                         [("skyline", "1", "link"), ("skyline", "2", "link"), ("harbour", "1", "link")])
+        for x in rows:
+            self.assertEqual(sha256(x["destination"]), x["sha256"])
+            self.assertEqual(os.path.getsize(x["destination"]), int(x["bytes"]))
+            self.assertEqual(os.stat(x["destination"]).st_ino, os.stat(x["source"]).st_ino)
+        # Again: nothing new, nothing rewritten; a take the user removed comes back.
+        os.remove(os.path.join(self.dir, "client", "harbour-1.mp4"))
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 1 file to client (1 linked, 0 copied); 2 files already there", r.stdout)
+        self.assertEqual(len(self.rows("client")), 4)
+
+    def test_picks_and_names(self):
+        self.ran()
+        marks = {"version": 1, "batch": "night", "marks": [
+            {"job": "skyline", "take": 2, "mark": "pick"},
+            {"job": "skyline", "take": 1, "mark": "reject"},
+            {"job": "harbour", "take": 1, "mark": "star"}]}
+        self.write("picks.json", json.dumps(marks))
+        r = self.reelq("deliver", "--to", "keepers", "--picks", "picks.json", "--name", "{batch}_{job}_t{take}{ext}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        names = sorted(os.listdir(os.path.join(self.dir, "keepers")))
+        self.assertEqual(names, ["delivery.csv", "night_harbour_t1.mp4", "night_skyline_t2.mp4"])
+        # A picks file of another batch than --batch, a name that leaves the folder: refused, exit 2.
+        r = self.reelq("deliver", "--to", "x", "--picks", "picks.json", "--batch", "other")
+        self.assertEqual((r.returncode, r.stderr), (2, "reelq: picks.json holds marks of batch night, not of "
+                                                       "--batch other\n"))
+        r = self.reelq("deliver", "--to", "x", "--name", "../{job}")
+        self.assertEqual(r.returncode, 2)
+        self.assertEqual(r.stderr, "reelq: --name \"../{job}\": a file name cannot hold '/'\n")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "x")))
+
+    def test_a_different_file_under_the_name_is_never_overwritten(self):
+        self.ran()
+        self.write("client/skyline-1.mp4", "the client's own cut")
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("already holds something other than job skyline take 1", r.stderr)
+        with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
+            self.assertEqual(f.read(), "the client's own cut")
+
+
+class _Hook(http.server.BaseHTTPRequestHandler):
+    received = []
+    delay = 0
+    status = 204
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        _Hook.received.append((dict(self.headers), body.decode()))
+        time.sleep(_Hook.delay)
+        self.send_response(_Hook.status)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+class FinishHooks(SimRunTest):
+    def setUp(self):
+        super().setUp()
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        self.write("hook.sh", 'env > "$1/env.txt"; cat > "$1/stdin.json"; exit 3\n')
+
+    def read(self, name):
+        with open(os.path.join(self.dir, name)) as f:
+            return f.read()
+
+    def test_on_finish_gets_the_summary_and_never_the_key(self):
+        # The shell's own descriptors first: none of reelq's (the queue, its WAL, its lock).
+        hook = f"ls -l /proc/$$/fd > {self.dir}/fds.txt; sh {self.dir}/hook.sh {self.dir}"
+        r = self.reelq_run("m.yaml", "--on-finish", hook)
+        self.assertEqual(r.returncode, 0, r.stderr)  # the hook's own exit 3 changes nothing
+        self.assertIn("reelq: --on-finish: the command exited with status 3", r.stderr)
+        env = dict(line.split("=", 1) for line in self.read("env.txt").splitlines() if "=" in line)
+        self.assertEqual((env["REELQ_EXIT"], env["REELQ_DONE"], env["REELQ_FAILED"], env["REELQ_COMMAND"]),
+                         ("0", "3", "0", "run"))
+        self.assertIn("night: ", env["REELQ_SPENT"])
+        self.assertTrue(env["REELQ_DB"].endswith("q.db"))
+        self.assertIn("report --db", env["REELQ_REPORT_COMMAND"])
+        self.assertNotIn("APIXO_API_KEY", env)
+        self.assertNotIn(KEY, self.read("env.txt"))
+        summary = json.loads(self.read("stdin.json"))
+        self.assertEqual((summary["exit"], summary["succeeded"], summary["batches"][0]["batch"]), (0, 3, "night"))
+        self.assertNotIn(KEY, self.read("stdin.json"))
+        # (dash keeps copies of its own at 10 and up while it redirects: those point at 0-2's files.)
+        fds = {line.split()[8]: line.split(" -> ")[1] for line in self.read("fds.txt").splitlines() if " -> " in line}
+        self.assertTrue(fds["0"].startswith("pipe:"), fds)
+        for fd, target in fds.items():
+            self.assertFalse(target.startswith(self.dir) and not target.endswith("fds.txt"), (fd, target))
+
+    def test_a_hook_that_hangs_is_killed_and_the_run_ends_as_it_would(self):
+        started = time.monotonic()
+        r = self.reelq_run("m.yaml", "--on-finish", "sleep 300", "--hook-timeout", "1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("reelq: --on-finish: the command was still running after 1 s and was killed", r.stderr)
+        self.assertLess(time.monotonic() - started, 120)  # the harness's own bound, not a measurement
+
+    def test_notify_posts_the_same_json_without_the_key(self):
+        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received = []
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/hook"
+            r = self.reelq_run("m.yaml", "--notify", url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # A resume with nothing left still says so.
+            r = self.reelq_run("--notify", url, cmd="resume")
+            self.assertEqual(r.returncode, 0, r.stderr)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(len(_Hook.received), 2)
+        headers, body = _Hook.received[0]
+        self.assertEqual(headers["Content-Type"], "application/json")
+        self.assertNotIn(KEY, json.dumps(headers) + body)
+        summary = json.loads(body)
+        self.assertEqual((summary["command"], summary["exit"], summary["succeeded"]), ("run", 0, 3))
+        self.assertEqual(json.loads(_Hook.received[1][1])["command"], "resume")
+
+    def test_a_webhook_that_fails_or_hangs_changes_nothing_and_its_secret_path_is_not_printed(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received, _Hook.status = [], 500
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+            r = self.reelq_run("m.yaml", "--notify", url)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} answered HTTP 500", r.stderr)
+            _Hook.delay = 5
+            r = self.reelq_run("--notify", url, "--hook-timeout", "1", cmd="resume")
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertIn("did not answer within 1 s", r.stderr)
+            self.assertNotIn("T0KEN", r.stdout + r.stderr)
+        finally:
+            _Hook.delay, _Hook.status = 0, 204
+            server.shutdown()
+            server.server_close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,38 @@
+"""`make install PREFIX=...` (issue 21 item 6): the binary, the man page and the completions land
+under the prefix, and the installed binary runs."""
+import os
+import subprocess
+import tempfile
+import unittest
+
+from harness import REELQ, SOURCE, main
+
+BUILD = os.path.dirname(REELQ)
+
+
+class Install(unittest.TestCase):
+    def test_make_install_puts_everything_under_the_prefix(self):
+        with tempfile.TemporaryDirectory(prefix="reelq-install-") as prefix:
+            r = subprocess.run(["make", "-C", SOURCE, "install", f"PREFIX={prefix}", f"BUILD={BUILD}", "JOBS=2"],
+                               capture_output=True, text=True, timeout=1200)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            for path in ["bin/reelq", "share/man/man1/reelq.1", "share/bash-completion/completions/reelq",
+                         "share/zsh/site-functions/_reelq"]:
+                self.assertTrue(os.path.isfile(os.path.join(prefix, path)), path)
+            v = subprocess.run([os.path.join(prefix, "bin/reelq"), "--version"], capture_output=True, text=True)
+            self.assertEqual(v.returncode, 0)
+            self.assertRegex(v.stdout, r"^reelq \d+\.\d+\.\d+ \(queue schema \d+\)\n$")
+            with open(os.path.join(prefix, "share/man/man1/reelq.1")) as f:
+                page = f.read()
+            self.assertIn(".TH REELQ 1", page)
+            self.assertIn('.SS "reelq deliver', page)
+            # The bash completion, sourced as bash-completion would: commands, then a command's flags.
+            script = os.path.join(prefix, "share/bash-completion/completions/reelq")
+            probe = ('source "$1"; COMP_WORDS=(reelq del); COMP_CWORD=1; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq deliver --pi); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"')
+            c = subprocess.run(["bash", "-c", probe, "bash", script], capture_output=True, text=True)
+            self.assertEqual(c.stdout, "deliver\n--picks\n", c.stderr)
+
+
+if __name__ == "__main__":
+    main()

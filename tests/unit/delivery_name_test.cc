@@ -1,0 +1,50 @@
+#include "deliver/delivery_name.h"
+
+#include <doctest/doctest.h>
+
+using namespace reelq;
+
+namespace {
+
+NameFields fields(std::string job, int take = 1) {
+  return NameFields{std::move(job), take, "night", ".mp4", 1};
+}
+
+}  // namespace
+
+TEST_CASE("a delivery name is the template expanded, with the extension added unless {ext} places it") {
+  CHECK(*delivery_name("{job}-{take}", fields("skyline", 2)) == "skyline-2.mp4");
+  CHECK(*delivery_name("{batch}_{job}_t{take}{ext}", fields("a")) == "night_a_t1.mp4");
+  CHECK(*delivery_name("{job}{ext}.bak", fields("a")) == "a.mp4.bak");
+  CHECK(*delivery_name("{job}-{index}", NameFields{"a", 1, "b", "", 2}) == "a-2");
+}
+
+TEST_CASE("a template that could not name one file per take is refused before anything is delivered") {
+  CHECK(check_name_template("{job}-{take}"));
+  auto slash = check_name_template("{job}/{take}");
+  REQUIRE_FALSE(slash);
+  CHECK(slash.error().kind == ErrorKind::usage);
+  CHECK(slash.error().message == "--name \"{job}/{take}\": a file name cannot hold '/'");
+  auto unknown = check_name_template("{job}-{shot}");
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message ==
+        "--name \"{job}-{shot}\": unknown placeholder at column 7; the placeholders are {job} {take} {batch} {ext} "
+        "{index}");
+  CHECK_FALSE(check_name_template("{job"));
+  CHECK_FALSE(check_name_template("a\tb{job}"));
+  CHECK_FALSE(check_name_template("final"));  // every take under one name
+}
+
+TEST_CASE("a name that would leave the folder or hide in it is refused, whatever the job id holds") {
+  auto dots = delivery_name("{job}", fields(".."));
+  REQUIRE_FALSE(dots);
+  CHECK(dots.error().kind == ErrorKind::input);
+  CHECK(dots.error().message ==
+        "job .. take 1: the delivered name \"...mp4\" holds \"..\"; nothing was delivered under it (choose another "
+        "--name)");
+  CHECK_FALSE(delivery_name("{job}", fields("../../etc/x")));
+  CHECK_FALSE(delivery_name("{job}", fields("a/b")));
+  CHECK_FALSE(delivery_name("{job}", fields("a\nb")));
+  CHECK_FALSE(delivery_name("{job}{ext}", NameFields{"", 1, "b", "", 1}));
+  CHECK_FALSE(delivery_name("{job}.csv{ext}", NameFields{"delivery", 1, "b", "", 1}));
+}

@@ -1,0 +1,71 @@
+#include "cli/finish_report.h"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+
+#include "cli/invocation.h"
+
+using namespace reelq;
+
+namespace {
+
+FinishReport night() {
+  FinishReport r;
+  r.command = "run";
+  r.exit_code = 1;
+  r.succeeded = 7;
+  r.failed = 1;
+  r.left = 0;
+  r.spent = {"night: $5.60 for 7 renders"};
+  r.db = "/srv/q.db";
+  r.batches = {"night"};
+  r.batch_json = {R"({"event":"summary","batch":"night"})"};
+  r.output_dirs = {"/srv/renders/night"};
+  return r;
+}
+
+bool has(const std::vector<std::string>& v, const std::string& s) {
+  return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+TEST_CASE("the finish report as JSON: counts, spend, exit status, how to get the report, each batch's summary") {
+  set_reelq_command("reelq");
+  CHECK(finish_json(night()) ==
+        R"({"event":"finish","command":"run","exit":1,"succeeded":7,"failed":1,"cancelled":0,"left":0,)"
+        R"("spent":"night: $5.60 for 7 renders","db":"/srv/q.db",)"
+        R"("report_command":"reelq report --db /srv/q.db --batch night -o report.html",)"
+        R"("batches":[{"event":"summary","batch":"night"}]})");
+  FinishReport early;  // stopped before a database was chosen (a manifest error)
+  early.command = "run";
+  early.exit_code = 2;
+  CHECK(finish_json(early) ==
+        R"({"event":"finish","command":"run","exit":2,"succeeded":0,"failed":0,"cancelled":0,"left":0,)"
+        R"("spent":"","db":null,"report_command":null,"batches":[]})");
+}
+
+TEST_CASE("the hook's variables: the summary in REELQ_*, never the key, whatever variable holds it") {
+  auto vars = finish_variables(night());
+  CHECK(has(vars, "REELQ_EXIT=1"));
+  CHECK(has(vars, "REELQ_DONE=7"));
+  CHECK(has(vars, "REELQ_FAILED=1"));
+  CHECK(has(vars, "REELQ_SPENT=night: $5.60 for 7 renders"));
+  CHECK(has(vars, "REELQ_FILES=/srv/renders/night"));
+  const char* environ_[] = {"PATH=/usr/bin", "APIXO_API_KEY=sk-secret-1", "MY_COPY=Bearer sk-secret-1",
+                            "REELQ_EXIT=99", "REELQ_DB_BACKUP=kept",      "HOME=/root",
+                            nullptr};
+  auto env = hook_environment(const_cast<char* const*>(environ_), "sk-secret-1", vars);
+  for (const auto& e : env) {
+    CHECK(e.find("sk-secret-1") == std::string::npos);
+  }
+  CHECK(has(env, "PATH=/usr/bin"));
+  CHECK(has(env, "HOME=/root"));
+  CHECK(has(env, "REELQ_DB_BACKUP=kept"));
+  CHECK(has(env, "REELQ_EXIT=1"));
+  CHECK_FALSE(has(env, "REELQ_EXIT=99"));
+  // The variable is dropped even when the key came from a file and the variable holds another.
+  const char* other[] = {"APIXO_API_KEY=sk-old", nullptr};
+  CHECK(hook_environment(const_cast<char* const*>(other), "sk-secret-1", {}).empty());
+}
