@@ -79,7 +79,7 @@ TEST_CASE("--log-json: the summary is one JSON line, continue_with null once the
         R"({"at":"1970-01-01T00:00:00Z","level":"info","event":"summary","batch":"night","end":"finished",)"
         R"("succeeded":7,"failed":1,"cancelled":0,"left":0,"elapsed_ms":65000,"failures":{"DOWNLOAD_FAILED":1},)"
         R"("files":"/renders/night","spent":null,"balance":null,"continue_with":null,)"
-        R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null})"
+        R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null,"max_spend":null,"spend_committed":null})"
         "\n");
   SummaryFacts stopped = facts(RunEnd::disk_full);
   stopped.money = {"null", "null"};
@@ -96,4 +96,18 @@ TEST_CASE("a cap the API kept to below the setting is repeated in the summary, t
         std::string::npos);
   CHECK(summary_json(f, 0).find(R"("limits_note":"the API allowed 3 running tasks on this key; write )") !=
         std::string::npos);
+}
+
+TEST_CASE("a run stopped at the spend cap says both figures, what is left and how to go on, and exits 3") {
+  SummaryFacts f = facts(RunEnd::spend_capped);
+  f.summary.left = 2;
+  f.summary.spend_cap = 7.20;
+  f.summary.spend_committed = 7.20;
+  CHECK(summary_text(f).find("  spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: ") !=
+        std::string::npos);
+  CHECK(summary_text(f).find("--max-spend AMOUNT\n") != std::string::npos);
+  CHECK(exit_code_of(f.summary) == 3);
+  f.money = {"null", "null"};
+  CHECK(summary_json(f, 0).find(R"("end":"spend_capped")") != std::string::npos);
+  CHECK(summary_json(f, 0).find(R"("max_spend":7.20,"spend_committed":7.20})") != std::string::npos);
 }
