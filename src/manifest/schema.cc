@@ -390,4 +390,13 @@ void Schema::validate(const YamlNode& doc, const std::string& file, Diagnostics&
   m_impl->check(*m_impl->root, doc, "manifest", file, out);
 }
 
+void Schema::validate_as(std::string_view definition, const YamlNode& node, const std::string& name,
+                         const std::string& file, Diagnostics& out) const {
+  auto it = m_impl->definitions.find(std::string(definition));
+  if (it == m_impl->definitions.end()) {
+    throw std::invalid_argument(fmt::format("schema has no definition '{}'", definition));
+  }
+  m_impl->check(*it->second, node, name, file, out);
+}
+
 }  // namespace reelq
