@@ -52,9 +52,9 @@ class Cursor {
 
 struct RawRecord {
   std::vector<CsvField> fields;
-  SourcePos end;          // where the record's last field ends
-  bool ok = true;         // no syntax problem in it
-  bool quoted = false;    // some field was quoted (so a lone empty field is not a blank line)
+  SourcePos end;        // where the record's last field ends
+  bool ok = true;       // no syntax problem in it
+  bool quoted = false;  // some field was quoted (so a lone empty field is not a blank line)
 };
 
 class CsvParser {
@@ -170,10 +170,10 @@ CsvTable parse_csv(std::string_view text, char delimiter, const std::string& fil
     size_t want = table.header.size();
     if (r.fields.size() != want) {
       SourcePos at = r.fields.size() > want ? r.fields[want].pos : r.end;
-      errors.push_back({file, at,
-                        fmt::format("this row has {} fields and the header {}{}", r.fields.size(), want,
-                                    r.fields.size() > want ? " (a field holding the delimiter must be in quotes)"
-                                                           : "")});
+      errors.push_back(
+          {file, at,
+           fmt::format("this row has {} fields and the header {}{}", r.fields.size(), want,
+                       r.fields.size() > want ? " (a field holding the delimiter must be in quotes)" : "")});
       continue;
     }
     table.records.push_back({std::move(r.fields), number});

@@ -32,8 +32,8 @@ std::string trimmed(const std::string& s) {
 std::string row_id(const std::string& stem, int number) {
   std::string id;
   for (char c : stem.substr(0, 48)) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     id += ok ? c : '-';
   }
   if (id.empty() || id[0] == '.') {
@@ -97,7 +97,7 @@ std::vector<YamlNode> table_jobs(std::string_view text, char delimiter, const st
       if (names[i] == "images") {
         value = {YamlKind::sequence, f.pos, "", false, {}, {}};
         size_t start = 0;
-        for (size_t bar = f.text.find('|'); ; bar = f.text.find('|', start)) {
+        for (size_t bar = f.text.find('|');; bar = f.text.find('|', start)) {
           value.items.push_back(cell(f.text.substr(start, bar - start), f.pos));
           if (bar == std::string::npos) {
             break;
@@ -150,8 +150,8 @@ std::vector<YamlNode> jsonl_jobs(std::string_view text, const std::string& displ
 }  // namespace
 
 const std::vector<std::string>& job_list_columns() {
-  static const std::vector<std::string> k_columns = {"id",   "prompt",     "prompt_file", "mode",
-                                                     "duration", "size", "resolution", "images", "takes"};
+  static const std::vector<std::string> k_columns = {"id",   "prompt",     "prompt_file", "mode", "duration",
+                                                     "size", "resolution", "images",      "takes"};
   return k_columns;
 }
 
@@ -190,8 +190,8 @@ JobList read_job_list(const YamlNode& entry, const std::string& manifest_display
     return list;
   }
   size_t before = errors.size();
-  list.jobs = parse_job_list(file.text, job_list_format(entry.text), list.display,
-                             fs::path(entry.text).stem().string(), errors);
+  list.jobs = parse_job_list(file.text, job_list_format(entry.text), list.display, fs::path(entry.text).stem().string(),
+                             errors);
   if (list.jobs.empty() && errors.size() == before) {
     errors.push_back({list.display, {1, 1}, "job list has no jobs (a CSV needs a header row and a row per job)"});
   }

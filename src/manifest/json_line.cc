@@ -58,11 +58,13 @@ class JsonLineParser {
   char peek() const { return m_at < m_text.size() ? m_text[m_at] : '\0'; }
   bool more() const { return m_at < m_text.size(); }
 
-  void fail(std::string message) {
+  void fail(std::string message) { fail_at(m_at, std::move(message)); }
+
+  void fail_at(size_t at, std::string message) {
     if (!m_failed) {
       m_failed = true;
       m_error = std::move(message);
-      m_error_pos = pos_at(m_at);
+      m_error_pos = pos_at(at);
     }
   }
 
@@ -142,7 +144,7 @@ class JsonLineParser {
       std::string key = string();
       if (!m_failed && !keys.insert(key).second) {
         fail(fmt::format("duplicate key '{}'", key));
-        m_error_pos = key_pos;
+        m_error_pos = key_pos;  // the second one
         return;
       }
       if (!expect(':', "':' after the key")) {
@@ -219,7 +221,10 @@ class JsonLineParser {
     unsigned v = 0;
     for (int i = 0; i < 4; ++i) {
       char c = peek();
-      int d = is_digit(c) ? c - '0' : (c >= 'a' && c <= 'f') ? c - 'a' + 10 : (c >= 'A' && c <= 'F') ? c - 'A' + 10 : -1;
+      int d = is_digit(c)              ? c - '0'
+              : (c >= 'a' && c <= 'f') ? c - 'a' + 10
+              : (c >= 'A' && c <= 'F') ? c - 'A' + 10
+                                       : -1;
       if (d < 0 || !more()) {
         fail("\\u needs 4 hex digits");
         return 0;
@@ -230,22 +235,40 @@ class JsonLineParser {
     return v;
   }
 
+  // After a backslash; problems are reported at the backslash.
   void escape(std::string& out) {
+    const size_t start = m_at - 1;
     char c = peek();
     ++m_at;
     switch (c) {
-      case '"': out += '"'; return;
-      case '\\': out += '\\'; return;
-      case '/': out += '/'; return;
-      case 'b': out += '\b'; return;
-      case 'f': out += '\f'; return;
-      case 'n': out += '\n'; return;
-      case 'r': out += '\r'; return;
-      case 't': out += '\t'; return;
-      case 'u': break;
+      case '"':
+        out += '"';
+        return;
+      case '\\':
+        out += '\\';
+        return;
+      case '/':
+        out += '/';
+        return;
+      case 'b':
+        out += '\b';
+        return;
+      case 'f':
+        out += '\f';
+        return;
+      case 'n':
+        out += '\n';
+        return;
+      case 'r':
+        out += '\r';
+        return;
+      case 't':
+        out += '\t';
+        return;
+      case 'u':
+        break;
       default:
-        --m_at;
-        fail(fmt::format("unknown escape '\\{}'", c));
+        fail_at(start, fmt::format("unknown escape '\\{}'", c));
         return;
     }
     unsigned cp = hex4();
@@ -253,23 +276,24 @@ class JsonLineParser {
       m_at += 2;
       unsigned low = hex4();
       if (low < 0xDC00 || low > 0xDFFF) {
-        fail("a \\u surrogate pair is broken");
+        fail_at(start, "a \\u surrogate pair is broken");
         return;
       }
       cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
     } else if (cp >= 0xD800 && cp <= 0xDFFF) {
-      fail("a \\u escape names half of a surrogate pair");
+      fail_at(start, "a \\u escape names half of a surrogate pair");
       return;
     }
     append_utf8(out, cp);
   }
 
   std::string string() {
+    const size_t start = m_at;
     ++m_at;  // the opening quote
     std::string out;
     while (!m_failed) {
       if (!more()) {
-        fail("text in quotes is never closed");
+        fail_at(start, "text in quotes is never closed");
         break;
       }
       char c = m_text[m_at];
@@ -301,8 +325,7 @@ class JsonLineParser {
 
 }  // namespace
 
-std::optional<YamlNode> parse_json_line(std::string_view text, int line, const std::string& file,
-                                        Diagnostics& errors) {
+std::optional<YamlNode> parse_json_line(std::string_view text, int line, const std::string& file, Diagnostics& errors) {
   JsonLineParser parser(text, line);
   auto root = parser.document();
   if (!root) {

@@ -17,7 +17,6 @@ namespace reelq {
 // plain scalars (as written, so they are typed as in YAML), null a null node, objects mappings
 // (duplicate keys are an error) and arrays sequences. On a syntax error returns nullopt and
 // appends one diagnostic at its column (in characters, from 1).
-std::optional<YamlNode> parse_json_line(std::string_view text, int line, const std::string& file,
-                                        Diagnostics& errors);
+std::optional<YamlNode> parse_json_line(std::string_view text, int line, const std::string& file, Diagnostics& errors);
 
 }  // namespace reelq

@@ -174,8 +174,8 @@ class ManifestBuilder {
           continue;
         }
         std::uint64_t n = variation_count(*job, defaults);
-        made = made > std::numeric_limits<std::uint64_t>::max() - n ? std::numeric_limits<std::uint64_t>::max()
-                                                                     : made + n;
+        made =
+            made > std::numeric_limits<std::uint64_t>::max() - n ? std::numeric_limits<std::uint64_t>::max() : made + n;
         if (!first) {
           bool own = job->find("vary") != nullptr;
           first = own ? std::make_pair(group.display, key_pos(*job, "vary"))
@@ -475,8 +475,8 @@ class ManifestBuilder {
 
   const ManifestSource& m_source;
   Diagnostics& m_errors;
-  std::string m_file;       // the file whose jobs are being built, as errors name it
-  size_t m_file_index = 0;  // its index in files()
+  std::string m_file;           // the file whose jobs are being built, as errors name it
+  size_t m_file_index = 0;      // its index in files()
   std::deque<JobList> m_lists;  // the jobs_from: files, read once (a deque: groups point into them)
   std::unordered_map<std::string, Place> m_id_places;
   std::unordered_map<std::string, std::pair<std::string, Place>> m_folded_ids;  // lower-cased id -> (id, place)

@@ -28,8 +28,8 @@ class Schema {
   void validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const;
   // Checks `node` against one of the schema's definitions ("job" for a row of a job list),
   // `name` naming it in messages. Throws std::invalid_argument for a definition the schema lacks.
-  void validate_as(std::string_view definition, const YamlNode& node, const std::string& name,
-                   const std::string& file, Diagnostics& out) const;
+  void validate_as(std::string_view definition, const YamlNode& node, const std::string& name, const std::string& file,
+                   Diagnostics& out) const;
 
   Schema(Schema&&) noexcept;
   ~Schema();

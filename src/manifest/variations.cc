@@ -32,8 +32,8 @@ std::vector<const YamlEntry*> varied_entries(const YamlNode& job, const YamlNode
 // An id may hold letters, digits, '.', '_' and '-' only (the schema's id pattern).
 std::string id_safe(std::string text) {
   for (char& c : text) {
-    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-              c == '-';
+    bool ok =
+        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
     c = ok ? c : '-';
   }
   return text;

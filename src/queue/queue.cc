@@ -368,8 +368,8 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     };
     auto place = [&](const JobSpec& spec) {
       // A job read from a jobs_from: list is named at its row in that file.
-      std::string file = spec.source_file.empty() ? manifest_path.string()
-                                                  : (manifest_path.parent_path() / spec.source_file).string();
+      std::string file =
+          spec.source_file.empty() ? manifest_path.string() : (manifest_path.parent_path() / spec.source_file).string();
       return fmt::format("{}:{}:{}", file, spec.pos.line, spec.pos.col);
     };
 

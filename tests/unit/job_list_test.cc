@@ -1,6 +1,5 @@
 // jobs_from: and prompt_file: through parse_manifest, as validate and enqueue see them.
 #include <doctest/doctest.h>
-
 #include <sys/stat.h>
 
 #include "manifest/job_input.h"
@@ -41,7 +40,8 @@ const std::string k_manifest = "batch: b\ndefaults:\n  duration: 4\njobs_from: [
 TEST_CASE("a CSV job list: columns are job fields, defaults apply, empty cells inherit, ids from the row") {
   Project p;
   p.write("shots.csv",
-          "\xEF\xBB\xBF" "id,prompt,duration,size,takes\r\n"
+          "\xEF\xBB\xBF"
+          "id,prompt,duration,size,takes\r\n"
           "skyline,\"a city, at night\",8,720*1280,2\r\n"
           ",\"she said \"\"go\"\"\nand left\",,,\r\n");
   Manifest m = p.parse_ok(k_manifest);
@@ -68,8 +68,9 @@ TEST_CASE("a job list's rows are held to every rule a YAML job is, at their plac
           "a,fine,8\n"
           "b,too long,10\n"
           "c,\"unclosed\n");
-  CHECK(p.errors(k_manifest) == "shots.csv:3:12: duration must be 4, 8 or 12 (got 10)\n"
-                               "shots.csv:4:3: quoted field is never closed (its closing quote is missing)\n");
+  CHECK(p.errors(k_manifest) ==
+        "shots.csv:3:12: duration must be 4, 8 or 12 (got 10)\n"
+        "shots.csv:4:3: quoted field is never closed (its closing quote is missing)\n");
 }
 
 TEST_CASE("unknown columns are named once, at the header, with the nearest column") {
@@ -105,7 +106,7 @@ TEST_CASE("a JSONL job list: one object a line, blank lines skipped, a broken li
           "{\"prompt\": \"broken\", duration: 4}\n"
           "[1, 2]\n");
   CHECK(p.errors("batch: b\njobs_from: [extra.jsonl]\n") ==
-        "extra.jsonl:4:23: expected a key in double quotes\n"
+        "extra.jsonl:4:22: expected a key in double quotes\n"
         "extra.jsonl:5:1: each line of a JSONL job list must be one JSON object (one job)\n");
   p.write("extra.jsonl",
           "{\"id\": \"j1\", \"prompt\": \"tab\\there \\\"q\\\"\", \"duration\": 12}\r\n\n{\"prompt\": \"no id\"}\n");
@@ -120,8 +121,8 @@ TEST_CASE("JSONL values are typed as YAML's: a quoted number is refused as in a 
   Project p;
   p.write("x.jsonl", "{\"prompt\": \"p\", \"duration\": \"8\", \"colour\": 1}\n");
   CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") ==
-        "x.jsonl:1:30: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n"
-        "x.jsonl:1:35: unknown key 'colour'; expected one of: duration, id, images, mode, prompt, prompt_file, "
+        "x.jsonl:1:29: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n"
+        "x.jsonl:1:34: unknown key 'colour'; expected one of: duration, id, images, mode, prompt, prompt_file, "
         "resolution, size, takes, vary\n");
 }
 
@@ -166,20 +167,20 @@ TEST_CASE("prompt_file: the file's text, less one final line break, checked as a
                  "  - prompt_file: folder.txt\n"
                  "  - prompt_file: /etc/hostname\n"
                  "  - prompt_file: long.txt\n    prompt: both\n") ==
-        "m.yaml:3:20: the prompt in 'big.txt' must be at most 5000 characters (got 5001)\n"
-        "m.yaml:4:20: prompt_file 'bad.txt' is not UTF-8 text (byte 4 of the file)\n"
-        "m.yaml:5:20: prompt_file 'none.txt' not found\n"
-        "m.yaml:6:20: prompt_file 'folder.txt' is not a regular file\n"
-        "m.yaml:7:20: prompt_file '/etc/hostname' is outside the manifest's folder: a manifest names files inside "
+        "m.yaml:3:18: the prompt in 'big.txt' must be at most 5000 characters (got 5001)\n"
+        "m.yaml:4:18: prompt_file 'bad.txt' is not UTF-8 text (byte 4 of the file)\n"
+        "m.yaml:5:18: prompt_file 'none.txt' not found\n"
+        "m.yaml:6:18: prompt_file 'folder.txt' is not a regular file\n"
+        "m.yaml:7:18: prompt_file '/etc/hostname' is outside the manifest's folder: a manifest names files inside "
         "its own folder only (copy the file there)\n"
-        "m.yaml:8:20: a job gives prompt or prompt_file, not both\n");
+        "m.yaml:8:18: a job gives prompt or prompt_file, not both\n");
 }
 
 TEST_CASE("a FIFO named as prompt_file is refused without opening it") {
   Project p;
   REQUIRE(mkfifo((p.dir.path() / "pipe.txt").c_str(), 0600) == 0);
   CHECK(p.errors("batch: b\njobs:\n  - prompt_file: pipe.txt\n") ==
-        "m.yaml:3:20: prompt_file 'pipe.txt' is not a regular file\n");
+        "m.yaml:3:18: prompt_file 'pipe.txt' is not a regular file\n");
 }
 
 TEST_CASE("a CSV or JSONL given where a manifest goes says what a manifest is and shows the one to write") {
@@ -190,10 +191,12 @@ TEST_CASE("a CSV or JSONL given where a manifest goes says what a manifest is an
   CHECK(m.error().kind == ErrorKind::input);
   std::string p = (dir.path() / "client prompts").string();
   CHECK(m.error().message ==
-        p + ".csv: is a job list, not a manifest. A manifest is a YAML file that names the batch and where its jobs "
+        p +
+            ".csv: is a job list, not a manifest. A manifest is a YAML file that names the batch and where its jobs "
             "come from (docs/manifest.md); save these lines as " +
-            p + ".yaml beside it and give that file instead:\n"
-                "  batch: client-prompts\n"
-                "  defaults: {duration: 8, size: 1280*720}\n"
-                "  jobs_from: [client prompts.csv]\n");
+            p +
+            ".yaml beside it and give that file instead:\n"
+            "  batch: client-prompts\n"
+            "  defaults: {duration: 8, size: 1280*720}\n"
+            "  jobs_from: [client prompts.csv]\n");
 }

@@ -91,13 +91,14 @@ TEST_CASE("ids made by vary: must stay unique; a collision names both places") {
 }
 
 TEST_CASE("more jobs from vary: than settings.max_jobs is refused with the count, before any is made") {
-  std::string ten_k = "batch: b\njobs:\n  - prompt: p\n    vary:\n      prompt: [";
+  std::string ten_k = "batch: b\njobs:\n  - takes: 1\n    vary:\n      prompt: [";
   for (int i = 0; i < 100; ++i) {
     ten_k += (i ? ", " : "") + std::to_string(i);
   }
   ten_k += "]\n      duration: [4, 8, 12]\n      size: [720*1280, 1280*720, 1024*1792, 1792*1024]\n";
-  CHECK(errors_of(ten_k) == "m.yaml:4:5: vary: makes 1200 jobs in this manifest, more than max_jobs allows (1000); if "
-                            "so many are meant, set max_jobs: 1200 under settings: in the manifest\n");
+  CHECK(errors_of(ten_k) ==
+        "m.yaml:4:5: vary: makes 1200 jobs in this manifest, more than max_jobs allows (1000); if "
+        "so many are meant, set max_jobs: 1200 under settings: in the manifest\n");
   Manifest m = parse_ok(ten_k + "settings:\n  max_jobs: 1200\n");
   CHECK(m.jobs.size() == 1200);
   CHECK(m.settings_json == "{}");  // a bound on reading the manifest, not a runner setting
@@ -111,7 +112,7 @@ TEST_CASE("a cross product far past any memory is refused by its count, and coun
     prompts += (i ? ", " : "") + std::to_string(i);
     images += (i ? ", " : "") + fmt::format("https://x.test/{}.png", i);
   }
-  std::string text = "batch: b\njobs:\n  - prompt: p\n    vary: {prompt: [" + prompts + "], images: [" + images +
+  std::string text = "batch: b\njobs:\n  - takes: 1\n    vary: {prompt: [" + prompts + "], images: [" + images +
                      "], duration: [4, 8, 12], resolution: [720p, 1080p]}\n";
   CHECK(errors_of(text).starts_with("m.yaml:4:5: vary: makes 6000000 jobs in this manifest"));
   std::string six_hundred;
@@ -120,7 +121,7 @@ TEST_CASE("a cross product far past any memory is refused by its count, and coun
   }
   std::string two = "batch: b\njobs:\n";
   for (int i = 0; i < 2; ++i) {
-    two += fmt::format("  - id: j{}\n    prompt: p\n    vary: {{prompt: [{}]}}\n", i, six_hundred);
+    two += fmt::format("  - id: j{}\n    takes: 1\n    vary: {{prompt: [{}]}}\n", i, six_hundred);
   }
   CHECK(errors_of(two).starts_with("m.yaml:5:5: vary: makes 1200 jobs in this manifest"));  // 600 + 600
 }
@@ -128,6 +129,7 @@ TEST_CASE("a cross product far past any memory is refused by its count, and coun
 TEST_CASE("an id grown past 64 characters by its suffixes is refused") {
   std::string id(60, 'a');
   CHECK(errors_of("batch: b\njobs:\n  - id: " + id + "\n    prompt: p\n    vary: {size: [720*1280]}\n") ==
-        "m.yaml:3:9: job id '" + id + "-720x1280' (the job's id and its vary: suffixes) is longer than 64 "
-        "characters; give the job a shorter id\n");
+        "m.yaml:3:9: job id '" + id +
+            "-720x1280' (the job's id and its vary: suffixes) is longer than 64 "
+            "characters; give the job a shorter id\n");
 }
