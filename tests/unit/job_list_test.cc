@@ -200,3 +200,11 @@ TEST_CASE("a CSV or JSONL given where a manifest goes says what a manifest is an
             "  defaults: {duration: 8, size: 1280*720}\n"
             "  jobs_from: [client prompts.csv]\n");
 }
+
+TEST_CASE("a whole number written as 8.0 (as some JSON writers do) is refused, not read as the default") {
+  Project p;
+  p.write("x.jsonl", "{\"prompt\": \"p\", \"duration\": 4.0}\n");
+  CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") == "x.jsonl:1:29: duration must be 4, 8 or 12 (got 4.0)\n");
+  CHECK(p.errors("batch: b\njobs:\n  - prompt: p\n    duration: 4.0\n") ==
+        "m.yaml:4:15: duration must be 4, 8 or 12 (got 4.0)\n");
+}
