@@ -180,8 +180,8 @@ int cmd_validate(const std::vector<std::string>& files, CommandIo io) {
       rc = k_exit_usage;
       continue;
     }
-    fmt::print(io.out, "{}: ok, batch '{}', {}, {}\n", f, m->batch,
-               count_of(static_cast<long long>(m->jobs.size()), "job"), count_of(count_takes(*m), "render"));
+    fmt::print(io.out, "{}: ok, batch '{}', {}, {}\n", f, m->batch, describe_jobs(*m),
+               count_of(count_takes(*m), "render"));
   }
   return rc;
 }

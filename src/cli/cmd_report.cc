@@ -175,9 +175,8 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   }
   Estimate e = estimate_renders(render_specs_of(*manifest), manifest->model, *prices, settings->max_concurrent,
                                 settings->rpm, k_prior_render_ms);
-  fmt::print(io.out, "batch {}: {}, {}, {} s of video ({})\n", manifest->batch,
-             count_of(static_cast<long long>(manifest->jobs.size()), "job"), count_of(e.renders, "render"),
-             e.video_seconds, manifest->model);
+  fmt::print(io.out, "batch {}: {}, {}, {} s of video ({})\n", manifest->batch, describe_jobs(*manifest),
+             count_of(e.renders, "render"), e.video_seconds, manifest->model);
   for (const auto& line : e.lines) {
     fmt::print(io.out, "  {:<10} {:>2} s  x{:<5} {}\n", line.tier, line.duration, line.renders,
                line.priced ? fmt::format("{} each, {}", format_money(line.unit_price, prices->currency),

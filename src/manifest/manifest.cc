@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <optional>
@@ -13,7 +14,10 @@
 #include <unordered_map>
 
 #include "manifest/image_check.h"
+#include "manifest/job_files.h"
 #include "manifest/schema.h"
+#include "manifest/side_file.h"
+#include "manifest/variations.h"
 #include "manifest/yaml_tree.h"
 #include "util/text.h"
 
@@ -29,12 +33,16 @@ namespace {
 
 constexpr const char* k_default_size = "1280*720";
 constexpr const char* k_default_resolution = "720p";
+// A prompt is at most 5000 characters of at most 4 bytes each; a prompt_file past this is not one.
+constexpr std::uintmax_t k_max_prompt_file_bytes = 64 * 1024;
 
 // Turns the schema-checked tree into specs and applies the rules a schema cannot say: defaults,
-// mode-dependent fields, unique ids, readable images. Tolerant of shape errors already reported.
+// mode-dependent fields, unique ids, readable images, job lists and variations. Tolerant of shape
+// errors already reported.
 class ManifestBuilder {
  public:
-  ManifestBuilder(const ManifestSource& source, Diagnostics& errors) : m_source(source), m_errors(errors) {}
+  ManifestBuilder(const ManifestSource& source, Diagnostics& errors)
+      : m_source(source), m_errors(errors), m_file(source.display_name) {}
 
   Manifest build(const YamlNode& root) {
     Manifest m;
@@ -52,21 +60,189 @@ class ManifestBuilder {
     if (!defaults || defaults->kind != YamlKind::mapping) {
       defaults = &k_empty;
     }
-    const YamlNode* jobs = root.find("jobs");
-    if (jobs && jobs->kind == YamlKind::sequence) {
-      m.jobs.reserve(jobs->items.size());
-      for (size_t i = 0; i < jobs->items.size(); ++i) {
-        if (jobs->items[i].kind == YamlKind::mapping) {
-          m.jobs.push_back(build_job(jobs->items[i], *defaults, i));
-        }
-      }
+    check_defaults(*defaults);
+    std::vector<JobGroup> groups = collect_jobs(root);
+    // Counted before anything is expanded: a cross product is refused before it fills memory.
+    if (!within_job_cap(root, groups, *defaults)) {
+      return m;
+    }
+    for (size_t g = 0; g < groups.size(); ++g) {
+      build_group(groups[g], g, *defaults, m);
     }
     return m;
   }
 
+  // The files errors may name, the manifest first: errors are reported file by file in this order.
+  std::vector<std::string> files() const {
+    std::vector<std::string> out = {m_source.display_name};
+    for (const auto& list : m_lists) {
+      out.push_back(list.display);
+    }
+    return out;
+  }
+
  private:
-  void error(SourcePos pos, std::string message) {
-    m_errors.push_back({m_source.display_name, pos, std::move(message)});
+  // The jobs of one file: the manifest's jobs:, or one jobs_from: list.
+  struct JobGroup {
+    std::string display;  // how errors name the file
+    std::string entry;    // the jobs_from: entry; "" for the manifest
+    std::vector<const YamlNode*> jobs;
+    std::vector<std::string> default_ids;  // the id of a job that gives none
+  };
+
+  struct Place {
+    size_t file;  // index into files(): an id's place is kept for each of 100,000 jobs
+    SourcePos pos;
+  };
+
+  void error(SourcePos pos, std::string message) { error_at(m_file, pos, std::move(message)); }
+
+  void error_at(const std::string& file, SourcePos pos, std::string message) {
+    m_errors.push_back({file, pos, std::move(message)});
+  }
+
+  // The file a value came from: the job's own file, or the manifest for one inherited from defaults:.
+  const std::string& file_for(bool own) const { return own ? m_file : m_source.display_name; }
+
+  std::string place_of(const Place& p) const {
+    return p.file == m_file_index ? fmt::format("line {}", p.pos.line)
+                                  : fmt::format("{}:{}:{}", files()[p.file], p.pos.line, p.pos.col);
+  }
+
+  void check_defaults(const YamlNode& defaults) {
+    if (defaults.find("prompt") && defaults.find("prompt_file")) {
+      error(defaults.find("prompt_file")->pos, "defaults give prompt or prompt_file, not both");
+    }
+  }
+
+  std::vector<JobGroup> collect_jobs(const YamlNode& root) {
+    const YamlNode* jobs = root.find("jobs");
+    const YamlNode* from = root.find("jobs_from");
+    if (!jobs && !from) {
+      error(root.pos, "missing required key 'jobs' (or 'jobs_from', for jobs kept in a CSV or JSONL file)");
+    }
+    std::vector<JobGroup> groups(1, JobGroup{m_source.display_name, "", {}, {}});
+    if (jobs && jobs->kind == YamlKind::sequence) {
+      for (size_t i = 0; i < jobs->items.size(); ++i) {
+        if (jobs->items[i].kind == YamlKind::mapping) {
+          groups[0].jobs.push_back(&jobs->items[i]);
+          groups[0].default_ids.push_back(fmt::format("job-{:04}", i + 1));
+        }
+      }
+    }
+    if (!from || from->kind != YamlKind::sequence) {
+      return groups;
+    }
+    for (const auto& entry : from->items) {
+      if (entry.kind != YamlKind::scalar || entry.text.empty()) {
+        continue;  // the schema has said what is wrong
+      }
+      JobList& list = m_lists.emplace_back(read_job_list(entry, m_source.display_name, m_source.base_dir, m_errors));
+      JobGroup group{list.display, list.entry, {}, {}};
+      for (const auto& job : list.jobs) {
+        // A row is held to the schema's job rules exactly as a job under jobs: is.
+        Schema::manifest().validate_as("job", job, "job", list.display, m_errors);
+        group.jobs.push_back(&job);
+        group.default_ids.emplace_back();  // a row always has an id (job_files.h)
+      }
+      groups.push_back(std::move(group));
+    }
+    return groups;
+  }
+
+  static SourcePos key_pos(const YamlNode& map, std::string_view key) {
+    for (const auto& e : map.entries) {
+      if (e.key == key) {
+        return e.key_pos;
+      }
+    }
+    return map.pos;
+  }
+
+  // settings.max_jobs bounds the jobs vary: makes (jobs written out one by one are not capped:
+  // their number is in plain sight).
+  bool within_job_cap(const YamlNode& root, const std::vector<JobGroup>& groups, const YamlNode& defaults) {
+    long long cap = k_default_max_jobs;
+    if (const YamlNode* s = root.find("settings"); s && s->kind == YamlKind::mapping && s->find("max_jobs")) {
+      cap = plain_integer(*s->find("max_jobs")).value_or(cap);
+    }
+    std::uint64_t made = 0;
+    std::optional<std::pair<std::string, SourcePos>> first;  // the first vary: of the manifest
+    for (const auto& group : groups) {
+      for (const YamlNode* job : group.jobs) {
+        if (!vary_of(*job, defaults)) {
+          continue;
+        }
+        std::uint64_t n = variation_count(*job, defaults);
+        made =
+            made > std::numeric_limits<std::uint64_t>::max() - n ? std::numeric_limits<std::uint64_t>::max() : made + n;
+        if (!first) {
+          bool own = job->find("vary") != nullptr;
+          first = own ? std::make_pair(group.display, key_pos(*job, "vary"))
+                      : std::make_pair(m_source.display_name, key_pos(defaults, "vary"));
+        }
+      }
+    }
+    if (cap < 1 || made <= static_cast<std::uint64_t>(cap)) {
+      return true;  // a cap out of range is the schema's to report
+    }
+    error_at(first->first, first->second,
+             fmt::format("vary: makes {} jobs in this manifest, more than max_jobs allows ({}); if so many are "
+                         "meant, set max_jobs: {} under settings: in the manifest",
+                         made, cap, made));
+    return false;
+  }
+
+  void build_group(const JobGroup& group, size_t file_index, const YamlNode& defaults, Manifest& m) {
+    m_file = group.display;
+    m_file_index = file_index;
+    for (size_t i = 0; i < group.jobs.size(); ++i) {
+      const YamlNode& job = *group.jobs[i];
+      if (!vary_of(job, defaults)) {
+        add_job(build_job(job, defaults, group.default_ids[i]), group, m);
+        continue;
+      }
+      check_vary_overlap(job);
+      const YamlNode* id = job.find("id");
+      std::string base_id = id && id->kind == YamlKind::scalar ? id->text : group.default_ids[i];
+      for (const YamlNode& variant : expand_variations(job, defaults, base_id)) {
+        JobSpec spec = build_job(variant, defaults, group.default_ids[i]);
+        check_varied_id(variant, spec.id);
+        ++m.varied_jobs;
+        add_job(std::move(spec), group, m);
+      }
+    }
+    m_file = m_source.display_name;
+    m_file_index = 0;
+  }
+
+  static void add_job(JobSpec spec, const JobGroup& group, Manifest& m) {
+    spec.source_file = group.entry;
+    m.listed_jobs += group.entry.empty() ? 0 : 1;
+    m.jobs.push_back(std::move(spec));
+  }
+
+  void check_vary_overlap(const YamlNode& job) {
+    const YamlNode* vary = job.find("vary");
+    if (!vary || vary->kind != YamlKind::mapping) {
+      return;
+    }
+    for (const auto& e : vary->entries) {
+      if (job.find(e.key)) {
+        error(e.key_pos, fmt::format("{} is both set on this job and listed in its vary:; keep one", e.key));
+      }
+    }
+  }
+
+  // A variant's id is the job's, checked by the schema, plus suffixes made of id characters; only
+  // its length can go wrong.
+  void check_varied_id(const YamlNode& variant, const std::string& id) {
+    if (id.size() > 64) {
+      error(variant.find("id")->pos,
+            fmt::format("job id '{}' (the job's id and its vary: suffixes) is longer than 64 characters; give the "
+                        "job a shorter id",
+                        id));
+    }
   }
 
   // The job's own value for `key`, else the default's, else nullptr.
@@ -88,18 +264,11 @@ class ManifestBuilder {
     return static_cast<int>(*v);
   }
 
-  JobSpec build_job(const YamlNode& job, const YamlNode& defaults, size_t index) {
+  JobSpec build_job(const YamlNode& job, const YamlNode& defaults, const std::string& default_id) {
     JobSpec spec;
     spec.pos = job.pos;
-    check_id(job, index, spec);
-
-    const YamlNode* prompt = field(job, defaults, "prompt");
-    if (!prompt) {
-      error(job.pos, fmt::format("job '{}' has no prompt (and defaults give none)", spec.id));
-    } else if (prompt->kind == YamlKind::scalar) {
-      spec.prompt = prompt->text;
-      check_utf8(*prompt, "prompt");
-    }
+    check_id(job, default_id, spec);
+    resolve_prompt(job, defaults, spec);
     if (auto d = small_int(field(job, defaults, "duration"))) {
       spec.duration = *d;
     }
@@ -110,23 +279,75 @@ class ManifestBuilder {
     return spec;
   }
 
+  void resolve_prompt(const YamlNode& job, const YamlNode& defaults, JobSpec& spec) {
+    const YamlNode* own_text = job.find("prompt");
+    const YamlNode* own_file = job.find("prompt_file");
+    if (own_text && own_file) {
+      error(own_file->pos, "a job gives prompt or prompt_file, not both");
+      return;
+    }
+    const bool own = own_text || own_file;
+    const YamlNode* text = own ? own_text : defaults.find("prompt");
+    const YamlNode* file = own ? own_file : defaults.find("prompt_file");
+    if (file && file->kind == YamlKind::scalar) {
+      spec.prompt = prompt_from_file(*file, file_for(own));
+    } else if (text && text->kind == YamlKind::scalar) {
+      spec.prompt = text->text;
+      check_utf8(*text, "prompt", file_for(own));
+    } else if (!text && !file) {
+      error(job.pos, fmt::format("job '{}' has no prompt (and defaults give none)", spec.id));
+    }
+  }
+
+  // A prompt_file's text, read and checked once however many jobs name it.
+  std::string prompt_from_file(const YamlNode& f, const std::string& where) {
+    auto it = m_prompt_files.find(f.text);
+    if (it == m_prompt_files.end()) {
+      it = m_prompt_files.emplace(f.text, read_prompt_file(f, where)).first;
+    }
+    return it->second;
+  }
+
+  std::string read_prompt_file(const YamlNode& f, const std::string& where) {
+    SideFile file = read_side_file(f.text, m_source.base_dir, k_max_prompt_file_bytes);
+    if (!file.problem.empty()) {
+      error_at(where, f.pos, fmt::format("prompt_file '{}' {}", f.text, file.problem));
+      return "";
+    }
+    std::string& text = file.text;
+    // An editor ends the file with a line break; it is not part of the prompt.
+    if (text.ends_with('\n')) {
+      text.pop_back();
+      if (text.ends_with('\r')) {
+        text.pop_back();
+      }
+    }
+    if (size_t bad = find_invalid_utf8(text); bad != std::string::npos) {
+      error_at(where, f.pos, fmt::format("prompt_file '{}' is not UTF-8 text (byte {} of the file)", f.text, bad + 1));
+      return "";
+    }
+    YamlNode prompt{YamlKind::scalar, f.pos, text, false, {}, {}};
+    Schema::manifest().validate_as("prompt", prompt, fmt::format("the prompt in '{}'", f.text), where, m_errors);
+    return text;
+  }
+
   // Text that reelq stores and sends as JSON must be UTF-8: the API refuses anything else, and so
   // does reelq reading its own queue back at the next run.
-  bool check_utf8(const YamlNode& v, std::string_view what) {
+  bool check_utf8(const YamlNode& v, std::string_view what, const std::string& file) {
     size_t bad = find_invalid_utf8(v.text);
     if (bad != std::string::npos) {
-      error(v.pos, fmt::format("{} is not valid UTF-8 (byte {} of the text)", what, bad + 1));
+      error_at(file, v.pos, fmt::format("{} is not valid UTF-8 (byte {} of the text)", what, bad + 1));
     }
     return bad == std::string::npos;
   }
 
-  void check_id(const YamlNode& job, size_t index, JobSpec& spec) {
+  void check_id(const YamlNode& job, const std::string& default_id, JobSpec& spec) {
     const YamlNode* id = job.find("id");
     SourcePos pos = id ? id->pos : job.pos;
-    spec.id = id && id->kind == YamlKind::scalar ? id->text : fmt::format("job-{:04}", index + 1);
-    auto [it, inserted] = m_id_lines.emplace(spec.id, pos.line);
+    spec.id = id && id->kind == YamlKind::scalar ? id->text : default_id;
+    auto [it, inserted] = m_id_places.emplace(spec.id, Place{m_file_index, pos});
     if (!inserted) {
-      error(pos, fmt::format("duplicate job id '{}' (first at line {})", spec.id, it->second));
+      error(pos, fmt::format("duplicate job id '{}' (first at {})", spec.id, place_of(it->second)));
       return;
     }
     // Files are named after ids; on a case-insensitive disk (macOS, Windows, most USB drives)
@@ -134,11 +355,11 @@ class ManifestBuilder {
     std::string folded = spec.id;
     std::transform(folded.begin(), folded.end(), folded.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    auto [first, fresh] = m_folded_ids.emplace(folded, std::make_pair(spec.id, pos.line));
+    auto [first, fresh] = m_folded_ids.emplace(folded, std::make_pair(spec.id, Place{m_file_index, pos}));
     if (!fresh) {
-      error(pos, fmt::format("job id '{}' differs from '{}' (line {}) only in case; their files would be one file "
+      error(pos, fmt::format("job id '{}' differs from '{}' ({}) only in case; their files would be one file "
                              "on a case-insensitive disk",
-                             spec.id, first->second.first, first->second.second));
+                             spec.id, first->second.first, place_of(first->second.second)));
     }
   }
 
@@ -179,20 +400,20 @@ class ManifestBuilder {
       return;
     }
     for (const auto& img : images->items) {
-      if (img.kind == YamlKind::scalar && !img.text.empty() && check_utf8(img, "image")) {
-        spec.images.push_back(checked_image(img));
+      if (img.kind == YamlKind::scalar && !img.text.empty() && check_utf8(img, "image", file_for(images_own))) {
+        spec.images.push_back(checked_image(img, file_for(images_own)));
       }
     }
   }
 
-  std::string checked_image(const YamlNode& img) {
+  std::string checked_image(const YamlNode& img, const std::string& file) {
     // Large batches reuse a few reference images; look at each file once.
     auto it = m_image_cache.find(img.text);
     if (it == m_image_cache.end()) {
       it = m_image_cache.emplace(img.text, check_image(img.text, m_source.base_dir)).first;
     }
     if (!it->second.problem.empty()) {
-      error(img.pos, it->second.problem);
+      error_at(file, img.pos, it->second.problem);
     }
     return it->second.resolved;
   }
@@ -207,7 +428,10 @@ class ManifestBuilder {
               "--api-base or REELQ_API_BASE instead");
         continue;
       }
-      if (e.value.kind != YamlKind::scalar || !check_utf8(e.value, e.key)) {
+      if (e.key == "max_jobs") {
+        continue;  // a bound on reading the manifest (within_job_cap), not a runner setting
+      }
+      if (e.value.kind != YamlKind::scalar || !check_utf8(e.value, e.key, m_file)) {
         continue;  // the schema has already said what is wrong, or check_utf8 has
       }
       out += fmt::format("{}{}:{}", out.size() > 1 ? "," : "", json_quote(e.key), json_value(e.value));
@@ -251,13 +475,55 @@ class ManifestBuilder {
 
   const ManifestSource& m_source;
   Diagnostics& m_errors;
-  std::unordered_map<std::string, int> m_id_lines;
-  std::unordered_map<std::string, std::pair<std::string, int>> m_folded_ids;  // lower-cased id -> (id, line)
+  std::string m_file;           // the file whose jobs are being built, as errors name it
+  size_t m_file_index = 0;      // its index in files()
+  std::deque<JobList> m_lists;  // the jobs_from: files, read once (a deque: groups point into them)
+  std::unordered_map<std::string, Place> m_id_places;
+  std::unordered_map<std::string, std::pair<std::string, Place>> m_folded_ids;  // lower-cased id -> (id, place)
   std::unordered_map<std::string, ImageCheck> m_image_cache;
+  std::unordered_map<std::string, std::string> m_prompt_files;  // prompt_file entry -> its text
 };
 
 Error input_error(const Diagnostics& diags) {
   return {ErrorKind::input, to_string(diags)};
+}
+
+// Reports in document order, file by file (the manifest, then its job lists), whichever check
+// found them; a variation repeats its job's problems, which are said once.
+void put_in_order(Diagnostics& diags, size_t from, const std::vector<std::string>& files) {
+  auto rank = [&](const Diagnostic& d) {
+    return static_cast<size_t>(std::find(files.begin(), files.end(), d.file) - files.begin());
+  };
+  auto first = diags.begin() + static_cast<long>(from);
+  std::stable_sort(first, diags.end(), [&](const auto& a, const auto& b) {
+    return std::make_tuple(rank(a), a.pos.line, a.pos.col) < std::make_tuple(rank(b), b.pos.line, b.pos.col);
+  });
+  diags.erase(std::unique(first, diags.end(),
+                          [](const auto& a, const auto& b) {
+                            return a.file == b.file && a.pos.line == b.pos.line && a.pos.col == b.pos.col &&
+                                   a.message == b.message;
+                          }),
+              diags.end());
+}
+
+// What to do with a CSV or JSONL given where a manifest goes: the lines of the manifest that reads
+// it. (Taking it with default settings instead would leave its batch name, model and settings to
+// guesses the user never sees; the manifest is three lines.)
+std::string job_list_given(const fs::path& path) {
+  std::string batch;
+  for (char c : path.stem().string().substr(0, 64)) {
+    bool ok = std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+    batch += ok ? c : '-';
+  }
+  std::string name = path.filename().string();
+  fs::path manifest = fs::path(path).replace_extension(".yaml");
+  return fmt::format(
+      "is a job list, not a manifest. A manifest is a YAML file that names the batch and where its jobs come "
+      "from (docs/manifest.md); save these lines as {} beside it and give that file instead:\n"
+      "  batch: {}\n"
+      "  defaults: {{duration: 8, size: 1280*720}}\n"
+      "  jobs_from: [{}]\n",
+      manifest.string(), batch.empty() ? "shots" : batch, name);
 }
 
 }  // namespace
@@ -276,20 +542,39 @@ Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& sou
   }
   Schema::manifest().validate(doc.root, source.display_name, diags);
   Manifest m;
+  std::vector<std::string> files = {source.display_name};
   if (doc.root.kind == YamlKind::mapping) {
-    m = ManifestBuilder(source, diags).build(doc.root);
+    ManifestBuilder builder(source, diags);
+    m = builder.build(doc.root);
+    files = builder.files();
   }
   if (diags.size() > before) {
-    // Report in document order, whichever check found them.
-    std::stable_sort(diags.begin() + static_cast<long>(before), diags.end(), [](const auto& a, const auto& b) {
-      return std::tie(a.pos.line, a.pos.col) < std::tie(b.pos.line, b.pos.col);
-    });
+    put_in_order(diags, before, files);
     return input_error({diags.begin() + static_cast<long>(before), diags.end()});
   }
   return m;
 }
 
+std::string describe_jobs(const Manifest& m) {
+  std::string out = count_of(static_cast<long long>(m.jobs.size()), "job");
+  std::string from;
+  if (m.listed_jobs > 0) {
+    from = fmt::format("{} from job lists", m.listed_jobs);
+  }
+  if (m.varied_jobs > 0) {
+    from += fmt::format("{}{} made by vary:", from.empty() ? "" : ", ", m.varied_jobs);
+  }
+  return from.empty() ? out : fmt::format("{} ({})", out, from);
+}
+
 Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
+  if (looks_like_job_list(path)) {
+    std::string why = job_list_given(path);
+    if (diags) {
+      diags->push_back({path.string(), {}, why.substr(0, why.find('\n'))});
+    }
+    return Error{ErrorKind::input, fmt::format("{}: {}", path.string(), why)};
+  }
   std::error_code ec;
   std::ifstream in(path, std::ios::binary);
   if (!in || fs::is_directory(path, ec)) {

@@ -27,7 +27,8 @@ struct JobSpec {
   // served to the API by reelq when submitted.
   std::vector<std::string> images;
   int takes = 1;
-  SourcePos pos;  // where the job starts in the manifest
+  SourcePos pos;            // where the job starts: in the manifest, or in source_file
+  std::string source_file;  // the jobs_from: file it was read from, as written there; "" for jobs:
 };
 
 struct Manifest {
@@ -35,7 +36,16 @@ struct Manifest {
   std::string model = "sora-2-pro";
   std::string settings_json = "{}";  // the `settings:` block as JSON, applied by apply_settings_json
   std::vector<JobSpec> jobs;
+  int listed_jobs = 0;  // how many of the jobs came from jobs_from: files
+  int varied_jobs = 0;  // how many of the jobs vary: made
 };
+
+// "12 jobs", or "12 jobs (10 from job lists, 8 made by vary:)": the count validate and estimate
+// print before anything runs.
+std::string describe_jobs(const Manifest& m);
+
+// The most jobs vary: may make in one manifest unless settings.max_jobs says otherwise.
+inline constexpr long long k_default_max_jobs = 1000;
 
 struct ManifestSource {
   std::string display_name;        // how errors name the file

@@ -280,7 +280,9 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
                          Diagnostics& out) const {
   auto fail = [&](std::string message) { out.push_back({file, n.pos, std::move(message)}); };
   if (!s.enum_values.empty()) {
-    if (!in_enum(n, s.enum_values)) {
+    // An integer enum takes integers only: 8.0 equals 8 but is not what the job's value is read
+    // from (plain_integer), which would then fall back to the default without a word.
+    if (!in_enum(n, s.enum_values) || (s.type == "integer" && !matches_type(n, "integer"))) {
       fail(fmt::format("{} must be {} (got {}){}", name, join_or(s.enum_values), describe_got(n),
                        enum_hint(n, name, s.enum_values)));
     }
@@ -388,6 +390,15 @@ const Schema& Schema::manifest() {
 
 void Schema::validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const {
   m_impl->check(*m_impl->root, doc, "manifest", file, out);
+}
+
+void Schema::validate_as(std::string_view definition, const YamlNode& node, const std::string& name,
+                         const std::string& file, Diagnostics& out) const {
+  auto it = m_impl->definitions.find(std::string(definition));
+  if (it == m_impl->definitions.end()) {
+    throw std::invalid_argument(fmt::format("schema has no definition '{}'", definition));
+  }
+  m_impl->check(*it->second, node, name, file, out);
 }
 
 }  // namespace reelq

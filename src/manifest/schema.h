@@ -26,6 +26,10 @@ class Schema {
 
   // Appends one diagnostic per violation in `doc`; `file` names the document in messages.
   void validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const;
+  // Checks `node` against one of the schema's definitions ("job" for a row of a job list),
+  // `name` naming it in messages. Throws std::invalid_argument for a definition the schema lacks.
+  void validate_as(std::string_view definition, const YamlNode& node, const std::string& name, const std::string& file,
+                   Diagnostics& out) const;
 
   Schema(Schema&&) noexcept;
   ~Schema();

@@ -367,7 +367,10 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       add_history(t.row, why, "requeued");
     };
     auto place = [&](const JobSpec& spec) {
-      return fmt::format("{}:{}:{}", manifest_path.string(), spec.pos.line, spec.pos.col);
+      // A job read from a jobs_from: list is named at its row in that file.
+      std::string file =
+          spec.source_file.empty() ? manifest_path.string() : (manifest_path.parent_path() / spec.source_file).string();
+      return fmt::format("{}:{}:{}", file, spec.pos.line, spec.pos.col);
     };
 
     std::set<std::string> in_manifest;

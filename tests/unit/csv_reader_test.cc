@@ -1,0 +1,79 @@
+#include "manifest/csv_reader.h"
+
+#include <doctest/doctest.h>
+
+using namespace reelq;
+
+namespace {
+
+CsvTable parse_ok(std::string_view text, char delimiter = ',') {
+  Diagnostics errors;
+  CsvTable t = parse_csv(text, delimiter, "s.csv", errors);
+  INFO(to_string(errors));
+  REQUIRE(errors.empty());
+  return t;
+}
+
+std::string errors_of(std::string_view text, char delimiter = ',') {
+  Diagnostics errors;
+  parse_csv(text, delimiter, "s.csv", errors);
+  return to_string(errors);
+}
+
+}  // namespace
+
+TEST_CASE("a spreadsheet's CSV: BOM, CRLF, quoted commas, doubled quotes and line breaks kept byte for byte") {
+  CsvTable t = parse_ok("\xEF\xBB\xBFid,prompt\r\na,\"one, two\"\r\nb,\"say \"\"hi\"\"\nthen go\"\r\n");
+  REQUIRE(t.header.size() == 2);
+  CHECK(t.header[0].text == "id");
+  CHECK(t.header[0].pos.line == 1);
+  CHECK(t.header[0].pos.col == 1);  // the BOM is not a column
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[0].fields[1].text == "one, two");
+  CHECK(t.records[1].fields[1].text == "say \"hi\"\nthen go");
+  CHECK(t.records[1].fields[1].pos.line == 3);
+  CHECK(t.records[1].fields[1].pos.col == 3);
+  CHECK(t.records[1].number == 2);
+}
+
+TEST_CASE("records after a field with a line break are placed on their own line; columns count characters") {
+  CsvTable t = parse_ok("id,prompt\n\"é\",\"a\nb\"\nc,d\n");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[1].fields[0].pos.line == 4);
+  CHECK(t.records[0].fields[1].pos.col == 5);  // "é" is one column, whatever its bytes
+}
+
+TEST_CASE("blank lines are not records, and a file without a final line break reads its last row") {
+  CsvTable t = parse_ok("id,prompt\n\na,x\n\r\nb,y");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[0].number == 1);
+  CHECK(t.records[1].number == 2);
+  CHECK(t.records[1].fields[1].text == "y");
+}
+
+TEST_CASE("TSV is the same with tabs, quotes honoured") {
+  CsvTable t = parse_ok("id\tprompt\na\t\"x\ty\"\n", '\t');
+  REQUIRE(t.records.size() == 1);
+  CHECK(t.records[0].fields[1].text == "x\ty");
+}
+
+TEST_CASE("a row with more or fewer fields than the header is named at its place and left out") {
+  Diagnostics errors;
+  CsvTable t = parse_csv("id,prompt\na,x,y\nb\nc,z\n", ',', "s.csv", errors);
+  CHECK(to_string(errors) ==
+        "s.csv:2:5: this row has 3 fields and the header 2 (a field holding the delimiter must be in quotes)\n"
+        "s.csv:3:2: this row has 1 fields and the header 2\n");
+  REQUIRE(t.records.size() == 1);
+  CHECK(t.records[0].fields[0].text == "c");
+  CHECK(t.records[0].number == 3);
+}
+
+TEST_CASE("quote slips are errors at the quote") {
+  CHECK(errors_of("id,prompt\na,\"never closed\nb,c\n") ==
+        "s.csv:2:3: quoted field is never closed (its closing quote is missing)\n");
+  CHECK(errors_of("id,prompt\na,\"x\"y\n") ==
+        "s.csv:2:6: text after the closing quote of a field; a quote inside a quoted field is written twice (\"\")\n");
+  CHECK(errors_of("id,prompt\na,say \"hi\"\n") ==
+        "s.csv:2:7: a quote inside a field that does not start with one; put the whole field in quotes and write "
+        "the quote twice (\"\")\n");
+}
