@@ -104,7 +104,9 @@ class ReportsAndOperations(SimRunTest):
                 r = self.reelq("report")
                 self.assertEqual(r.returncode, 0, r.stderr)
                 rows = list(csv.DictReader(io.StringIO(r.stdout)))
-                self.assertEqual(len(rows), 8)
+                # The run loads the manifest in one transaction: before it (a slow start, as under
+                # the sanitizers) the report has no row, after it all 8, never a part of them.
+                self.assertIn(len(rows), (0, 8))
                 states = {row["state"] for row in rows}
             self.assertTrue({"running", "queued"} <= states, states)
         finally:
