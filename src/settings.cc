@@ -97,6 +97,7 @@ const std::vector<std::string>& setting_keys() {
                                                   "request_type",
                                                   "time_scale",
                                                   "render_deadline",
+                                                  "wait_for_credits",
                                                   "listen",
                                                   "public_url",
                                                   "tls_cert",
@@ -135,6 +136,8 @@ Status apply_setting(Settings& s, const std::string& key, const std::string& val
     return set_seconds(s.poll_initial, value, source, 0, 86400);
   } else if (key == "poll_interval") {
     return set_seconds(s.poll_interval, value, source, 0.01, 86400);
+  } else if (key == "wait_for_credits") {
+    return set_seconds(s.wait_for_credits, value, source, 0, 7 * 86400);
   } else if (key == "render_deadline") {
     return set_seconds(s.render_deadline, value, source, 1, 7 * 86400);
   } else if (key == "time_scale") {

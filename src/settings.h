@@ -32,6 +32,9 @@ struct Settings {
   // s after submit before a task still rendering is given up on (RENDER_TIMEOUT, taskId kept for
   // `reelq resume`); scaled like the other times. Renders take about 3 minutes, rarely 10.
   double render_deadline = 3600;
+  // s a run whose credits ran out keeps reading the balance (every few minutes, within the budget)
+  // for a top-up, submitting again when one comes; scaled. 0: collect what runs and end (exit 3).
+  double wait_for_credits = 0;
   // reelq's own HTTP listener (src/listen/), for callbacks and local reference images.
   std::string listen;      // "" = none; else HOST:PORT to bind (--listen)
   std::string public_url;  // how the API reaches the listener, e.g. https://tunnel.example.com

@@ -22,6 +22,8 @@ const std::map<std::string, std::string>& setting_help() {
       {"request_type", "async (default, polling) or callback (needs --listen and --public-url); also --mode"},
       {"time_scale", "Multiply the runner's time constants (pairs with reelq sim --time-scale)"},
       {"render_deadline", "Seconds after submit before a task still rendering is given up on (default 3600)"},
+      {"wait_for_credits",
+       "Seconds to keep reading the balance after credits run out, submitting again after a top-up (default 0)"},
       {"listen", "HOST:PORT for reelq's listener (callbacks, local images)"},
       {"public_url", "The URL at which apixo reaches --listen (a tunnel or reverse proxy)"},
       {"tls_cert", "PEM certificate: the listener speaks HTTPS (with --tls-key)"},

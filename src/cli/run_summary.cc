@@ -33,8 +33,8 @@ std::string end_line(const RunSummary& s, const std::string& resume) {
       return fmt::format("  stopped with {} left; tasks already at the API keep rendering. Continue with: {}\n",
                          count_of(s.left, "job"), resume);
     case RunEnd::credits_exhausted:
-      return fmt::format("  credits exhausted: {} still queued. Top up your apixo balance, then: {}\n",
-                         count_of(s.left, "job"), resume);
+      return fmt::format("  credits exhausted: {} still queued{}. Top up your apixo balance, then: {}\n",
+                         count_of(s.left, "job"), s.message.empty() ? "" : "; " + s.message, resume);
     case RunEnd::key_refused:
       return fmt::format("  {}\n  nothing was marked failed; fix the key (APIXO_API_KEY or --api-key-file), then: {}\n",
                          s.message, resume);

@@ -4,6 +4,7 @@
 #include "sched/run_progress.h"
 #include "sched/runner.h"
 #include "util/text.h"
+#include "util/time_text.h"
 
 namespace reelq {
 
@@ -50,6 +51,10 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::interrupted;
   } else if (m_credits_out && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
+    if (m_config.settings.wait_for_credits > 0) {
+      s.message = fmt::format("no top-up came in the {} waited (wait_for_credits)",
+                              format_duration(scaled(m_config.settings.wait_for_credits)));
+    }
   } else if (m_spend.reached() && s.left > 0) {
     s.end = RunEnd::spend_capped;
   } else if (m_slots_held && s.left > 0) {

@@ -66,6 +66,10 @@ void Runner::absorb_answers() {
   RunStore::TurnWrites turn(m_store);
   std::vector<size_t> created;  // jobs whose task was created this turn
   for (ApiReply& reply : replies) {
+    if (reply.ticket == m_balance_ticket) {
+      balance_answered(std::get<BalanceResult>(reply.result));
+      continue;
+    }
     auto it = m_sent.find(reply.ticket);
     if (it == m_sent.end()) {
       continue;  // not this run's (a dispatch shared with a balance read)
@@ -102,9 +106,7 @@ void Runner::submit_answered(size_t i, const SubmitResult& r) {
   m_jobs.change(
       i, [&](RunJob& j) { o = submit_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff); });
   if (o.credits_out && !m_credits_out) {
-    m_credits_out = true;
-    m_observer.log(LogLevel::warn, fmt::format("credits exhausted ({}); no more submits, collecting what is running",
-                                               r.answer.message));
+    credits_ran_out(r.answer.message);
   }
   apply(i, o);
 }

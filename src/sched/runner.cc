@@ -87,8 +87,13 @@ RunSummary Runner::run() {
       break;
     }
     TimeMs now = m_clock.now_ms();
+    read_balance_if_due(now);
     Action a = plan_next(plan_input(now));
     if (a.kind == ActionKind::done) {
+      if (waiting_for_credits(now)) {  // nothing left to collect: only a top-up can go on
+        wait_until(std::min(balance_read_at(now), m_dispatch.next_answer_at()));
+        continue;
+      }
       break;
     }
     if (a.kind == ActionKind::wait && m_sent.empty() && blocked_by_stale_renders(now)) {
@@ -100,7 +105,7 @@ RunSummary Runner::run() {
     } else if (a.kind == ActionKind::poll) {
       poll(a.job);
     } else {
-      wait_until(std::min({a.until, m_holds.next_release(), m_dispatch.next_answer_at()}));
+      wait_until(std::min({a.until, m_holds.next_release(), m_dispatch.next_answer_at(), balance_read_at(now)}));
     }
     note_outage();
     report_progress();

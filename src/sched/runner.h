@@ -150,6 +150,13 @@ class Runner {
   bool admit_spend(size_t i);
   void settle_spend(size_t i, const SubmitResult& r);
   void release_spend(size_t i);
+  // Credits ran out (run_credits.cc): stop submitting, and with wait_for_credits read the balance
+  // every few minutes until a top-up or the wait's end.
+  void credits_ran_out(const std::string& api_message);
+  bool waiting_for_credits(TimeMs now) const;
+  void read_balance_if_due(TimeMs now);
+  TimeMs balance_read_at(TimeMs now) const;  // when read_balance_if_due will send (max: never)
+  void balance_answered(const BalanceResult& r);
   void say_download(size_t i, const DownloadResult& r);  // what a stored download result means to the user
   void absorb_inbox();
   void start_download(size_t i);
@@ -188,6 +195,13 @@ class Runner {
   TimeMs m_pause_until = 0;    // after a rate 429 or while the API is away: no request before then
   bool m_polls_first = false;  // the last submit was refused: a due poll goes next
   bool m_credits_out = false;
+  // After credits ran out, with wait_for_credits (run_credits.cc): until when the balance is read
+  // again, the next read, and the read on the wire (0: none).
+  TimeMs m_credits_wait_until = 0;
+  TimeMs m_next_balance_at = 0;
+  Ticket m_balance_ticket = 0;
+  SendId m_balance_place = k_no_room;
+  std::optional<double> m_credits_floor;  // the balance read first after credits ran out
   SpendCap m_spend;
   std::map<size_t, double> m_spend_reserved;  // job -> the price its submit on the wire holds
   bool m_slots_held = false;                  // the run ended because stale renders hold every slot

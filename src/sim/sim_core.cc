@@ -580,6 +580,37 @@ struct SimCore::Impl {
     }
   }
 
+  // POST /__sim/credits?key=N&add=USD: a top-up from the account's owner (key 0 when none named).
+  SimReply top_up(const SimRequest& req) {
+    const std::string usage = R"x({"error":"POST /__sim/credits?key=N&add=USD (N from 0, in --keys order)"})x";
+    if (req.method != "POST") {
+      return json_reply(400, usage);
+    }
+    size_t key = 0;
+    double add = 0;
+    try {
+      const std::string k = query_param(req.query, "key");
+      const std::string a = query_param(req.query, "add");
+      size_t used = 0;
+      key = k.empty() ? 0 : std::stoul(k, &used);
+      if (!k.empty() && used != k.size()) {
+        return json_reply(400, usage);
+      }
+      add = std::stod(a, &used);
+      if (used != a.size() || !std::isfinite(add)) {
+        return json_reply(400, usage);
+      }
+    } catch (const std::exception&) {
+      return json_reply(400, usage);
+    }
+    if (key >= keys.size()) {
+      return json_reply(400, usage);
+    }
+    keys[key].credits += add;
+    save_state();
+    return json_reply(200, fmt::format(R"({{"key":{},"credits":{:.4f}}})", key, keys[key].credits));
+  }
+
   SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
     // /files/{taskId}/0.mp4
     std::string rest = req.path.substr(std::string("/files/").size());
@@ -744,6 +775,16 @@ void SimCore::set_image_probe(ImageProbe probe) {
   m_impl->image_probe = std::move(probe);
 }
 
+std::optional<double> SimCore::add_credits(size_t key, double usd) {
+  std::lock_guard lock(m_impl->mutex);
+  if (key >= m_impl->keys.size()) {
+    return std::nullopt;
+  }
+  m_impl->keys[key].credits += usd;
+  m_impl->save_state();
+  return m_impl->keys[key].credits;
+}
+
 SimReply SimCore::handle(const SimRequest& req) {
   std::lock_guard lock(m_impl->mutex);
   TimeMs now = m_impl->clock.now_ms();
@@ -754,6 +795,9 @@ SimReply SimCore::handle(const SimRequest& req) {
   SimReply r;
   if (req.path == "/__sim/stats") {
     return json_reply(200, "");  // filled by the caller via stats_json(), outside this lock
+  }
+  if (req.path == "/__sim/credits") {
+    return m_impl->top_up(req);
   }
   if (req.path.starts_with("/files/")) {
     endpoint = "files";

@@ -5,6 +5,8 @@ settles which. Against `reelq sim` on 127.0.0.1 only."""
 import json
 import os
 import sqlite3
+import subprocess
+import time
 
 from harness import main, run
 from simharness import SimRunTest
@@ -164,6 +166,56 @@ class SpendCap(SimRunTest):
         r = self.reelq_run("m.yaml", "--max-spend", "lots")
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("--max-spend", r.stderr)
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+
+
+class WaitForCredits(SimRunTest):
+    """Issue 20: credits topped up mid-run are noticed in the same run (--wait-for-credits SECONDS)."""
+
+    def test_a_top_up_during_the_wait_finishes_the_batch_in_the_same_run(self):
+        self.start_sim("--credits", "5")  # two renders of $2.40
+        self.write("m.yaml", FIVE)
+        # 600 s scaled by 0.005: 3 s of real time, the balance read every 0.3 s.
+        p = self.spawn_run("m.yaml", "--wait-for-credits", "600", "--allow-partial", stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                refused = self.sim.stats()["requests"].get("generateTask", {}).get("credits", 0)
+                if refused:
+                    break
+                self.assertIsNone(p.poll(), "the run ended before its credits ran out")
+                time.sleep(0.05)
+            status, body = self.sim.request("POST", "/__sim/credits?key=0&add=20", key=None)
+            self.assertEqual(status, 200, body)
+            out, err = p.communicate(timeout=120)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertIn("no more submits until a top-up", out + err)
+        self.assertIn("credits topped up, submitting again", out + err)
+        self.assertIn("batch night: 5 succeeded, 0 failed", out)
+        self.assertEqual(self.sim.stats()["tasks_created"], 5)
+
+    def test_without_a_top_up_the_run_ends_after_the_wait_and_says_it_waited(self):
+        self.start_sim("--credits", "5")
+        self.write("m.yaml", FIVE)
+        started = time.monotonic()
+        r = self.reelq_run("m.yaml", "--wait-for-credits", "600", "--allow-partial")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
+        self.assertGreaterEqual(time.monotonic() - started, 2.5)  # it did wait (3 s, less the last read)
+        self.assertIn("credits exhausted: 3 jobs still queued; no top-up came in the 3s waited (wait_for_credits). "
+                      "Top up your apixo balance, then: reelq resume", r.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 2)
+
+    def test_a_bad_wait_is_refused_before_anything_is_sent(self):
+        self.start_sim()
+        self.write("m.yaml", FIVE)
+        r = self.reelq_run("m.yaml", "--wait-for-credits", "forever")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("wait", r.stderr)
         self.assertEqual(self.sim.stats()["total_requests"], 0)
 
 
