@@ -194,8 +194,11 @@ std::string job_card(const std::vector<const ReportRow*>& takes, const BatchRepo
   for (const ReportRow* r : takes) {
     worst = state_rank(r->state) < state_rank(worst) ? r->state : worst;
   }
-  std::string out = fmt::format(R"(<article class="card job {}" data-job="{}">)", to_string(worst),
-                                html_escape(first.job_id));
+  // A job with one take and no reference tiles the grid like a contact sheet; more takes or a
+  // reference take the whole row, side by side.
+  bool wide = takes.size() + first.images.size() > 1;
+  std::string out = fmt::format(R"(<article class="card job {}{}" data-job="{}">)", to_string(worst),
+                                wide ? " wide" : "", html_escape(first.job_id));
   out += fmt::format(R"(<div class="head"><h3>{}</h3><p class="facts">{}</p></div>)", html_escape(first.job_id),
                      html_escape(fmt::format("{} · {} s · {} · {} take{}", first.mode, first.duration,
                                              first.size.empty() ? first.resolution : first.size, takes.size(),

@@ -7,12 +7,12 @@ const std::string_view k_review_style = R"css(
 .toolbar{position:sticky;top:0;z-index:5;background:var(--bg);display:flex;flex-wrap:wrap;gap:8px 14px;align-items:center;padding:8px 0 10px;border-bottom:1px solid #ddd;margin-bottom:12px}
 .toolbar label{color:#555}.toolbar select,.toolbar button{font:inherit;padding:3px 6px}.toolbar .shown{color:#555}
 .toolbar .status{color:var(--ok)}.toolbar .status.bad{color:var(--bad)}
-.jobs{display:flex;flex-direction:column;gap:14px}
-.card.job{content-visibility:auto;contain-intrinsic-size:auto 430px}
+.jobs{display:grid;grid-template-columns:repeat(auto-fill,minmax(360px,1fr));gap:14px}.card.job.wide{grid-column:1/-1}
+.card.job{content-visibility:auto;contain-intrinsic-size:auto 380px}
 .card.job .head{padding:10px 14px 0}.card.job h3{margin:0;font-size:15px;word-break:break-all}
 .card.job .prompt{padding:0 14px}
 .row{display:flex;gap:10px;overflow-x:auto;padding:6px 14px 12px;align-items:flex-start}
-.take{flex:0 0 330px;border:3px solid #e4e4e4;border-radius:6px;background:#fafafa;cursor:pointer}
+.take{flex:1 0 300px;max-width:420px;border:3px solid #e4e4e4;border-radius:6px;background:#fafafa;cursor:pointer}
 .take .body{padding:6px 10px}.take .media{border-radius:3px 3px 0 0}
 .take.current{outline:3px solid #ffb300;outline-offset:2px}
 .take[data-mark=pick]{border-color:var(--ok)}.take[data-mark=star]{border-color:#f9a825}

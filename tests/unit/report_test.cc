@@ -199,7 +199,7 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
         std::string::npos);
   CHECK(html.find(R"(<video data-src="out/twice-t2.mp4")") != std::string::npos);
   // A job's takes side by side in one card, after its reference image.
-  size_t twice = html.find(R"(<article class="card job succeeded" data-job="twice">)");
+  size_t twice = html.find(R"(<article class="card job succeeded wide" data-job="twice">)");
   REQUIRE(twice != std::string::npos);
   CHECK(html.find(R"(id="twice-t1")", twice) < html.find(R"(id="twice-t2")", twice));
   CHECK(html.find(R"(id="twice-t2")", twice) < html.find("</article>", twice));
