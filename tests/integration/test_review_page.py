@@ -5,8 +5,8 @@ import json
 import os
 
 from chromium import Chromium
-from harness import main
-from simharness import SimRunTest
+from harness import KEY, main, run
+from simharness import Sim, SimRunTest
 
 HOSTILE = '</script><img src=x onerror="window.__pwned=1">VIOLATEME'
 
@@ -158,6 +158,56 @@ class ReviewPage(SimRunTest):
         self.assertEqual([m for _, m in b.evaluate(TAKES)], [""] * 5)
         b.open("file://" + os.path.join(self.dir, "review.html"))
         self.assertEqual(b.evaluate(TAKES)[0], ["refused-t1", "reject"])
+
+
+THOUSAND_SCALE = "0.002"
+MEDIA = "[document.querySelectorAll('video').length, document.querySelectorAll('video[src]').length]"
+
+
+class ReviewPageAtAThousand(SimRunTest):
+    """Issue 21's target: at 1,000 renders, first paint under 2 s, and a bounded number of players
+    (the page before fetched every video at once: 35 s to load on this machine)."""
+
+    def test_first_paint_under_two_seconds_and_a_screenful_of_players(self):
+        self.sim = Sim("--time-scale", THOUSAND_SCALE, "--concurrency", "1000", "--rpm", "1000000",
+                       "--credits", "1000000")
+        jobs = "".join(f"  - id: shot-{i:03d}\n    prompt: shot {i}\n    takes: 2\n" for i in range(500))
+        self.write("m.yaml", "batch: thousand\ndefaults: {duration: 4, size: 1280*720}\njobs:\n" + jobs)
+        r = run("run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base, "--time-scale", THOUSAND_SCALE,
+                "--max-concurrent", "1000", "--rpm", "10000", "--quiet", cwd=self.dir, env={"APIXO_API_KEY": KEY},
+                timeout=600)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.reelq("report", "-o", "review.html")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        b = Chromium()
+        self.addCleanup(b.close)
+        b.open("file://" + os.path.join(self.dir, "review.html"))
+        timing = b.evaluate("""(() => ({fcp: performance.getEntriesByName("first-contentful-paint")[0].startTime,
+                                       load: performance.getEntriesByType("navigation")[0].loadEventEnd}))()""")
+        self.assertLess(timing["fcp"], 2000, timing)
+        self.assertLess(timing["load"], 5000, timing)
+        b.evaluate("new Promise(r => setTimeout(r, 500))")
+        videos, with_src = b.evaluate(MEDIA)
+        self.assertEqual(videos, 1000)
+        self.assertGreater(with_src, 0)
+        self.assertLessEqual(with_src, 30)
+        # Paging through the whole page: players come and go, never more than a few screenfuls.
+        height, most = b.evaluate("document.documentElement.scrollHeight"), with_src
+        for y in range(0, height + 900, 900):
+            b.evaluate(f"window.scrollTo(0, {min(y, height)})")
+            b.evaluate("new Promise(r => requestAnimationFrame(() => setTimeout(r, 30)))")
+            most = max(most, b.evaluate(MEDIA)[1])
+        self.assertLessEqual(most, 40)
+        b.evaluate("new Promise(r => setTimeout(r, 300))")
+        self.assertTrue(b.evaluate("document.querySelector('#shot-499-t2 video').hasAttribute('src')"))
+        self.assertFalse(b.evaluate("document.querySelector('#shot-000-t1 video').hasAttribute('src')"))
+        # The keys still answer at this size: up from nowhere starts at the last job.
+        for _ in range(3):
+            b.press("K")
+        b.press("p")
+        self.assertEqual(b.evaluate("[document.querySelector('.take.current').id, "
+                                    "document.querySelector('.take.current').dataset.mark]"), ["shot-497-t1", "pick"])
+        self.assertEqual(b.problems(), [])
 
 
 if __name__ == "__main__":
