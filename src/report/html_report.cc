@@ -98,9 +98,10 @@ std::string media(const ReportRow& r, const BatchReport& b, const HtmlOptions& o
     if (!f.path.empty() && !b.output_dir.empty()) {
       fs::path video = fs::path(b.output_dir) / f.path;
       std::string poster = poster_of(video);
-      out += fmt::format(R"(<video data-src="{}"{} controls muted loop playsinline preload="none"></video>)",
-                         html_escape(file_link(o.page_dir, video)),
-                         poster.empty() ? "" : fmt::format(R"( poster="{}")", html_escape(file_link(o.page_dir, poster))));
+      out +=
+          fmt::format(R"(<video data-src="{}"{} controls muted loop playsinline preload="none"></video>)",
+                      html_escape(file_link(o.page_dir, video)),
+                      poster.empty() ? "" : fmt::format(R"( poster="{}")", html_escape(file_link(o.page_dir, poster))));
       break;  // one player per take; every file is listed in the facts
     }
   }
@@ -122,10 +123,10 @@ std::string reference_images(const ReportRow& r, const HtmlOptions& o) {
       out += fmt::format(R"(<figure class="ref">reference {}</figure>)", html_escape(url));
       continue;
     }
-    out += fmt::format(
-        R"(<figure class="ref"><a href="{0}"><img src="{0}" alt="reference image {1}" loading="lazy"></a>)"
-        R"(<figcaption>reference</figcaption></figure>)",
-        html_escape(href), html_escape(url));
+    out +=
+        fmt::format(R"(<figure class="ref"><a href="{0}"><img src="{0}" alt="reference image {1}" loading="lazy"></a>)"
+                    R"(<figcaption>reference</figcaption></figure>)",
+                    html_escape(href), html_escape(url));
   }
   return out;
 }
@@ -153,10 +154,10 @@ std::string take_facts(const ReportRow& r, const BatchReport& b, const HtmlOptio
   for (const auto& f : r.files) {
     if (!f.path.empty()) {
       std::string text = html_escape(fmt::format("{} ({} bytes)", f.path, f.bytes));
-      facts.push_back(b.output_dir.empty() ? text
-                                           : fmt::format(R"(<a href="{}">{}</a>)",
-                                                         html_escape(file_link(o.page_dir, fs::path(b.output_dir) / f.path)),
-                                                         text));
+      facts.push_back(b.output_dir.empty()
+                          ? text
+                          : fmt::format(R"(<a href="{}">{}</a>)",
+                                        html_escape(file_link(o.page_dir, fs::path(b.output_dir) / f.path)), text));
     }
   }
   std::string out;
@@ -170,10 +171,10 @@ std::string take_facts(const ReportRow& r, const BatchReport& b, const HtmlOptio
 // filters, marks and exports by.
 std::string take(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
   std::string state(to_string(r.state));
-  std::string out = fmt::format(
-      R"(<div class="take {}" id="{}" data-job="{}" data-take="{}" data-state="{}" data-code="{}">)", state,
-      html_escape(fmt::format("{}-t{}", r.job_id, r.take)), html_escape(r.job_id), r.take, state,
-      html_escape(r.fail_code));
+  std::string out =
+      fmt::format(R"(<div class="take {}" id="{}" data-job="{}" data-take="{}" data-state="{}" data-code="{}">)", state,
+                  html_escape(fmt::format("{}-t{}", r.job_id, r.take)), html_escape(r.job_id), r.take, state,
+                  html_escape(r.fail_code));
   out += media(r, b, o);
   out += fmt::format(R"(<div class="body"><b>take {}</b> <span class="badge {}">{}</span><span class="mark"></span>)",
                      r.take, state, state);
@@ -422,7 +423,6 @@ constexpr std::string_view k_help = R"(<div id="help" hidden><div><h2>Keys</h2><
 <tr><td><kbd>?</kbd> <kbd>Esc</kbd></td><td>this help / close it</td></tr>
 </table><p class="meta">Marks are kept in this browser for this batch and database.</p></div></div>
 )";
-
 
 bool unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
