@@ -7,6 +7,8 @@
 #include <numeric>
 #include <ostream>
 
+#include "report/review_page.h"
+#include "util/text.h"
 #include "util/time_text.h"
 
 namespace reelq {
@@ -24,13 +26,12 @@ h2{font-size:16px;margin:18px 0 8px}.meta{color:#666;margin:0}
 .tile b{display:block;font-size:24px}.tile.succeeded b{color:var(--ok)}.tile.failed b{color:var(--bad)}.tile.running b{color:var(--run)}
 .codes{margin:8px 0 0;padding:0;list-style:none;display:flex;gap:8px;flex-wrap:wrap}.codes li{background:#fde7e7;color:var(--bad);border-radius:4px;padding:2px 8px}
 .timeline svg{width:100%;height:auto;background:var(--card);border-radius:8px;box-shadow:0 1px 2px #0002}
-.cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(340px,1fr));gap:14px}
 .card{background:var(--card);border-radius:8px;overflow:hidden;box-shadow:0 1px 2px #0002;border-top:4px solid var(--wait)}
-.tile.dup{border-left:4px solid var(--warn)}.refs img{max-height:72px;max-width:128px;border-radius:4px;vertical-align:middle;margin-left:4px}.why code.url{word-break:break-all}
+.tile.dup{border-left:4px solid var(--warn)}.why code.url{word-break:break-all}
 .card.succeeded{border-color:var(--ok)}.card.failed{border-color:var(--bad)}.card.running,.card.submitting,.card.downloading{border-color:var(--run)}
 .media{aspect-ratio:16/9;background:#111;display:flex;align-items:center;justify-content:center;color:#bbb}
 .media video{width:100%;height:100%;object-fit:contain;background:#000}
-.body{padding:10px 14px}.body h3{margin:0 0 4px;font-size:15px;word-break:break-all}.take{color:#666;font-weight:normal}
+.body{padding:10px 14px}
 .badge{display:inline-block;border-radius:4px;padding:0 6px;font-size:12px;color:#fff;background:var(--wait)}
 .badge.succeeded{background:var(--ok)}.badge.failed{background:var(--bad)}.badge.running,.badge.submitting,.badge.downloading{background:var(--run)}
 .prompt{white-space:pre-wrap;margin:6px 0}.facts{color:#555;font-size:12px;margin:0}.why{color:var(--bad);margin:6px 0 0}
@@ -75,17 +76,33 @@ std::string tick_label(TimeMs offset, TimeMs span) {
   return span < 60000 ? fmt::format("{:.1f}s", static_cast<double>(offset) / 1000.0) : format_duration(offset);
 }
 
-std::string take_label(const ReportRow& r) {
-  return r.takes > 1 ? fmt::format(" <span class=\"take\">take {}/{}</span>", r.take, r.takes) : "";
+// A picture named like the video beside it (skyline-t1.jpg for skyline-t1.mp4): reelq decodes no
+// video, so a poster is one the user or a script (ffmpeg -frames:v 1) put there.
+std::string poster_of(const fs::path& video) {
+  for (const char* ext : {".jpg", ".jpeg", ".png", ".webp"}) {
+    fs::path p = video;
+    p.replace_extension(ext);
+    std::error_code ec;
+    if (fs::is_regular_file(p, ec)) {
+      return p.string();
+    }
+  }
+  return "";
 }
 
+// The player loads nothing until it comes near the viewport (the page's script sets its src from
+// data-src): a page of a thousand takes must not fetch a thousand videos.
 std::string media(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
   std::string out;
   for (const auto& f : r.files) {
     if (!f.path.empty() && !b.output_dir.empty()) {
-      out += fmt::format(R"(<video src="{}" controls muted loop playsinline preload="metadata"></video>)",
-                         html_escape(file_link(o.page_dir, fs::path(b.output_dir) / f.path)));
-      break;  // one player per card; every file is listed in the facts
+      fs::path video = fs::path(b.output_dir) / f.path;
+      std::string poster = poster_of(video);
+      out +=
+          fmt::format(R"(<video data-src="{}"{} controls muted loop playsinline preload="none"></video>)",
+                      html_escape(file_link(o.page_dir, video)),
+                      poster.empty() ? "" : fmt::format(R"( poster="{}")", html_escape(file_link(o.page_dir, poster))));
+      break;  // one player per take; every file is listed in the facts
     }
   }
   if (out.empty()) {
@@ -94,25 +111,24 @@ std::string media(const ReportRow& r, const BatchReport& b, const HtmlOptions& o
   return "<div class=\"media\">" + out + "</div>";
 }
 
-// The reference images of an image-to-video take, each a small picture linking to itself. Only
-// http(s) URLs and local files become links; anything else is shown as text.
+// The reference images of an image-to-video job, beside its takes, each a picture linking to
+// itself. Only http(s) URLs and local files become links; anything else is shown as text.
 std::string reference_images(const ReportRow& r, const HtmlOptions& o) {
-  if (r.images.empty()) {
-    return "";
-  }
-  std::string out = R"(<p class="refs">reference )";
+  std::string out;
   for (const auto& url : r.images) {
     std::string href = url.starts_with("file://") ? file_link(o.page_dir, url.substr(7))
                        : url.starts_with("https://") || url.starts_with("http://") ? url
                                                                                    : "";
     if (href.empty()) {
-      out += html_escape(url) + " ";
+      out += fmt::format(R"(<figure class="ref">reference {}</figure>)", html_escape(url));
       continue;
     }
-    out += fmt::format(R"(<a href="{0}"><img src="{0}" alt="reference image {1}" loading="lazy"></a>)",
-                       html_escape(href), html_escape(url));
+    out +=
+        fmt::format(R"(<figure class="ref"><a href="{0}"><img src="{0}" alt="reference image {1}" loading="lazy"></a>)"
+                    R"(<figcaption>reference</figcaption></figure>)",
+                    html_escape(href), html_escape(url));
   }
-  return out + "</p>";
+  return out;
 }
 
 // Why a take failed; for INVALID_IMAGE_URL the API does not say which image, so name them.
@@ -126,38 +142,72 @@ std::string failure(const ReportRow& r) {
   return out + "</p>";
 }
 
-std::string card(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
-  std::string state(to_string(r.state));
+std::string take_facts(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
   std::vector<std::string> facts;
-  facts.push_back(fmt::format("{} · {} s · {}", r.mode, r.duration, r.size.empty() ? r.resolution : r.size));
   if (auto secs = r.render_seconds()) {
-    facts.push_back(fmt::format("rendered in {}", format_duration(static_cast<TimeMs>(*secs * 1000))));
+    facts.push_back(html_escape(fmt::format("rendered in {}", format_duration(static_cast<TimeMs>(*secs * 1000)))));
   }
   if (!r.task_id.empty()) {
-    facts.push_back("task " + r.task_id);
+    facts.push_back(html_escape("task " + r.task_id));
   }
   facts.push_back(fmt::format("{} attempt{}", r.attempts, r.attempts == 1 ? "" : "s"));
   for (const auto& f : r.files) {
     if (!f.path.empty()) {
-      facts.push_back(fmt::format("{} ({} bytes)", f.path, f.bytes));
+      std::string text = html_escape(fmt::format("{} ({} bytes)", f.path, f.bytes));
+      facts.push_back(b.output_dir.empty()
+                          ? text
+                          : fmt::format(R"(<a href="{}">{}</a>)",
+                                        html_escape(file_link(o.page_dir, fs::path(b.output_dir) / f.path)), text));
     }
   }
-  std::string fact_text;
+  std::string out;
   for (const auto& f : facts) {
-    fact_text += (fact_text.empty() ? "" : " · ") + html_escape(f);
+    out += (out.empty() ? "" : " · ") + f;
   }
+  return out;
+}
+
+// One take: its player, state, mark (set by the script) and facts. data-* is what the script
+// filters, marks and exports by.
+std::string take(const ReportRow& r, const BatchReport& b, const HtmlOptions& o) {
+  std::string state(to_string(r.state));
   std::string out =
-      fmt::format(R"(<article class="card {}" id="{}">)", state, html_escape(fmt::format("{}-t{}", r.job_id, r.take)));
+      fmt::format(R"(<div class="take {}" id="{}" data-job="{}" data-take="{}" data-state="{}" data-code="{}">)", state,
+                  html_escape(fmt::format("{}-t{}", r.job_id, r.take)), html_escape(r.job_id), r.take, state,
+                  html_escape(r.fail_code));
   out += media(r, b, o);
-  out += fmt::format(R"(<div class="body"><h3>{}{}</h3><span class="badge {}">{}</span>)", html_escape(r.job_id),
-                     take_label(r), state, state);
-  out += fmt::format(R"(<p class="prompt">{}</p><p class="facts">{}</p>)", html_escape(r.prompt), fact_text);
-  out += reference_images(r, o);
+  out += fmt::format(R"(<div class="body"><b>take {}</b> <span class="badge {}">{}</span><span class="mark"></span>)",
+                     r.take, state, state);
+  out += fmt::format(R"(<p class="facts">{}</p>)", take_facts(r, b, o));
   if (!r.fail_code.empty() || !r.fail_msg.empty()) {
     out += failure(r);
   }
   if (!r.note.empty()) {
     out += fmt::format(R"(<p class="note">{}</p>)", html_escape(r.note));
+  }
+  return out + "</div></div>";
+}
+
+// One job: what was asked once, then its reference images and its takes side by side.
+std::string job_card(const std::vector<const ReportRow*>& takes, const BatchReport& b, const HtmlOptions& o) {
+  const ReportRow& first = *takes.front();
+  JobState worst = first.state;
+  for (const ReportRow* r : takes) {
+    worst = state_rank(r->state) < state_rank(worst) ? r->state : worst;
+  }
+  // A job with one take and no reference tiles the grid like a contact sheet; more takes or a
+  // reference take the whole row, side by side.
+  bool wide = takes.size() + first.images.size() > 1;
+  std::string out = fmt::format(R"(<article class="card job {}{}" data-job="{}">)", to_string(worst),
+                                wide ? " wide" : "", html_escape(first.job_id));
+  out += fmt::format(R"(<div class="head"><h3>{}</h3><p class="facts">{}</p></div>)", html_escape(first.job_id),
+                     html_escape(fmt::format("{} · {} s · {} · {} take{}", first.mode, first.duration,
+                                             first.size.empty() ? first.resolution : first.size, takes.size(),
+                                             takes.size() == 1 ? "" : "s")));
+  out += fmt::format(R"(<p class="prompt">{}</p><div class="row">)", html_escape(first.prompt));
+  out += reference_images(first, o);
+  for (const ReportRow* r : takes) {
+    out += take(*r, b, o);
   }
   return out + "</div></article>\n";
 }
@@ -292,23 +342,87 @@ std::string timeline(const BatchReport& b, TimeMs now) {
       b.max_concurrent, iso_utc(t0), svg);
 }
 
+// The takes grouped by job, in manifest order, then jobs needing a decision first (a job ranks as
+// its most urgent take).
+std::vector<std::vector<const ReportRow*>> jobs_in_order(const BatchReport& b) {
+  std::vector<std::vector<const ReportRow*>> jobs;
+  std::map<std::string, size_t> index;
+  for (const auto& r : b.rows) {
+    auto [it, added] = index.emplace(r.job_id, jobs.size());
+    if (added) {
+      jobs.emplace_back();
+    }
+    jobs[it->second].push_back(&r);
+  }
+  auto rank = [](const std::vector<const ReportRow*>& takes) {
+    int best = state_rank(takes.front()->state);
+    for (const ReportRow* r : takes) {
+      best = std::min(best, state_rank(r->state));
+    }
+    return best;
+  };
+  std::stable_sort(jobs.begin(), jobs.end(), [&](const auto& a, const auto& c) { return rank(a) < rank(c); });
+  return jobs;
+}
+
+// The filters (state and fail code counted here; the marks' counts are the script's) and Export.
+std::string toolbar(const BatchReport& b) {
+  std::map<JobState, int> states;
+  std::map<std::string, int> codes;
+  for (const auto& r : b.rows) {
+    ++states[r.state];
+    if (!r.fail_code.empty()) {
+      ++codes[r.fail_code];
+    }
+  }
+  std::string out = R"(<div class="toolbar"><label>state <select class="f-state"><option value="">all)";
+  out += fmt::format(" ({})</option>", b.rows.size());
+  for (const auto& [state, n] : states) {
+    out += fmt::format(R"(<option value="{0}">{0} ({1})</option>)", to_string(state), n);
+  }
+  out += R"(</select></label> <label>fail code <select class="f-code"><option value="">all</option>)";
+  for (const auto& [code, n] : codes) {
+    out += fmt::format(R"(<option value="{0}">{0} ({1})</option>)", html_escape(code), n);
+  }
+  out += R"(</select></label> <label>mark <select class="f-mark"><option value="">all</option>)"
+         R"(<option value="keep" data-label="picked or starred">picked or starred</option>)"
+         R"(<option value="pick" data-label="picked">picked</option>)"
+         R"(<option value="star" data-label="starred">starred</option>)"
+         R"(<option value="reject" data-label="rejected">rejected</option>)"
+         R"(<option value="none" data-label="unmarked">unmarked</option></select></label>)"
+         R"( <span class="shown"></span> <button class="export" type="button">Export marks</button>)"
+         R"( <button class="help" type="button">Keys <kbd>?</kbd></button> <span class="status"></span></div>)";
+  return out;
+}
+
 void write_batch(const BatchReport& b, const HtmlOptions& o, std::ostream& out) {
   out << fmt::format("<header><h1>reelq · batch {}</h1><p class=\"meta\">model {} · report made {}{}</p></header>\n",
                      html_escape(b.name), html_escape(b.model), iso_utc(o.generated_at),
                      b.output_dir.empty() ? "" : " · files in " + html_escape(b.output_dir));
   out << totals(b) << timeline(b, o.generated_at);
-  std::vector<const ReportRow*> order;
-  for (const auto& r : b.rows) {
-    order.push_back(&r);
-  }
-  std::stable_sort(order.begin(), order.end(),
-                   [](const ReportRow* a, const ReportRow* c) { return state_rank(a->state) < state_rank(c->state); });
-  out << "<section><h2>Renders</h2><div class=\"cards\">\n";
-  for (const ReportRow* r : order) {
-    out << card(*r, b, o);
+  out << "<section class=\"review\"><script type=\"application/json\" class=\"review-data\">"
+      << script_safe_json(fmt::format(R"({{"batch":{},"queue":{}}})", json_quote(b.name), json_quote(b.queue_id)))
+      << "</script><h2>Renders</h2>" << toolbar(b) << "<div class=\"jobs\">\n";
+  for (const auto& takes : jobs_in_order(b)) {
+    out << job_card(takes, b, o);
   }
   out << "</div></section>\n";
 }
+
+constexpr std::string_view k_help = R"(<div id="help" hidden><div><h2>Keys</h2><table>
+<tr><td><kbd>j</kbd> <kbd>&rarr;</kbd></td><td>next take</td></tr>
+<tr><td><kbd>k</kbd> <kbd>&larr;</kbd></td><td>previous take</td></tr>
+<tr><td><kbd>J</kbd> <kbd>&darr;</kbd></td><td>next job</td></tr>
+<tr><td><kbd>K</kbd> <kbd>&uarr;</kbd></td><td>previous job</td></tr>
+<tr><td><kbd>p</kbd></td><td>pick (again: unmark)</td></tr>
+<tr><td><kbd>s</kbd></td><td>star (again: unmark)</td></tr>
+<tr><td><kbd>x</kbd></td><td>reject (again: unmark)</td></tr>
+<tr><td><kbd>u</kbd></td><td>unmark</td></tr>
+<tr><td><kbd>space</kbd></td><td>play / pause</td></tr>
+<tr><td><kbd>e</kbd></td><td>export the marks (picks-BATCH.json, for reelq deliver --picks)</td></tr>
+<tr><td><kbd>?</kbd> <kbd>Esc</kbd></td><td>this help / close it</td></tr>
+</table><p class="meta">Marks are kept in this browser for this batch and database.</p></div></div>
+)";
 
 bool unreserved(unsigned char c) {
   return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -392,14 +506,15 @@ void write_html(const std::vector<BatchReport>& batches, const HtmlOptions& opti
   out << "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
          "<link rel=\"icon\" href=\"data:,\">"
-      << fmt::format("<title>reelq report: {}</title><style>{}</style></head><body>\n", html_escape(title), k_style);
+      << fmt::format("<title>reelq report: {}</title><style>{}{}</style></head><body>\n", html_escape(title), k_style,
+                     k_review_style);
   for (const auto& b : batches) {
     write_batch(b, options, out);
   }
   if (batches.empty()) {
     out << "<header><h1>reelq</h1><p class=\"meta\">No batches in this database.</p></header>\n";
   }
-  out << "</body></html>\n";
+  out << k_help << "<script>" << k_review_script << "</script></body></html>\n";
 }
 
 }  // namespace reelq

@@ -206,7 +206,9 @@ Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::o
       return Error{ErrorKind::usage, fmt::format("no batch named '{}' in this database (batches: {})", *batch,
                                                  known.empty() ? "none" : known)};
     }
+    auto id = queue_id(db);  // a database from before schema 5 has none: the page keys by batch alone
     for (auto& b : out) {
+      b.queue_id = id ? *id : "";
       load_rows(db, b, with_events);
     }
     return out;

@@ -79,6 +79,9 @@ struct BatchReport {
   std::string model;
   std::string output_dir;  // absolute; "" if no run has resolved it yet
   std::string manifest_path;
+  // The database's own id (queue_identity): the review page keys its marks by it and the batch, so
+  // two databases with a batch of the same name never share marks in one browser.
+  std::string queue_id;
   int max_concurrent = 10;  // from the batch's settings, for the timeline's slots
   TimeMs created_at = 0;
   TimeMs updated_at = 0;

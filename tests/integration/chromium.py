@@ -94,6 +94,50 @@ class Chromium:
         self.call("Page.navigate", {"url": url}, session=True)
         self.wait_for_event("Page.loadEventFired")
 
+    def reload(self):
+        self.call("Page.reload", session=True)
+        self.wait_for_event("Page.loadEventFired")
+
+    # key: (code, windowsVirtualKeyCode) for the keys the review page knows; text keys send their text.
+    KEYS = {"ArrowRight": ("ArrowRight", 39), "ArrowLeft": ("ArrowLeft", 37), "ArrowDown": ("ArrowDown", 40),
+            "ArrowUp": ("ArrowUp", 38), "Escape": ("Escape", 27), " ": ("Space", 32), "?": ("Slash", 191)}
+
+    def press(self, key):
+        """Types one key as a person would: keyDown (with its text for a printable key), then keyUp."""
+        code, vk = self.KEYS[key] if key in self.KEYS else ("Key" + key.upper(), ord(key.upper()))
+        shift = len(key) == 1 and (key.isupper() or key == "?")
+        down = {"type": "keyDown", "key": key, "code": code, "windowsVirtualKeyCode": vk,
+                "modifiers": 8 if shift else 0}
+        if len(key) == 1:
+            down["text"] = key
+        self.call("Input.dispatchKeyEvent", down, session=True)
+        self.call("Input.dispatchKeyEvent", {"type": "keyUp", "key": key, "code": code,
+                                             "windowsVirtualKeyCode": vk}, session=True)
+
+    def allow_downloads(self, folder):
+        """Saves downloads into `folder` under the names the page suggests."""
+        self.call("Browser.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder,
+                                                  "eventsEnabled": True})
+
+    def wait_for_download(self, timeout=30):
+        """(suggested file name, final state) of the next download."""
+        begin = self.wait_for_event("Browser.downloadWillBegin", timeout)["params"]
+        deadline = time.monotonic() + timeout
+        while True:
+            p = self.wait_for_event("Browser.downloadProgress", max(0.1, deadline - time.monotonic()))["params"]
+            if p["guid"] == begin["guid"] and p["state"] in ("completed", "canceled"):
+                return begin["suggestedFilename"], p["state"]
+
+    def set_viewport(self, width, height):
+        self.call("Emulation.setDeviceMetricsOverride",
+                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False}, session=True)
+
+    def heap(self):
+        """(used, total) bytes of the page's JavaScript heap, after a garbage collection."""
+        self.call("HeapProfiler.collectGarbage", session=True)
+        h = self.call("Runtime.getHeapUsage", session=True)
+        return h["usedSize"], h["totalSize"]
+
     def evaluate(self, expression, timeout=30):
         r = self.call("Runtime.evaluate", {"expression": expression, "awaitPromise": True,
                                            "returnByValue": True}, session=True, timeout=timeout)

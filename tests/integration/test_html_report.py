@@ -29,7 +29,7 @@ WAIT_FOR_VIDEOS = """new Promise(done => {
   tick();
 })"""
 
-CARDS = """[...document.querySelectorAll("article.card")].map(c => [c.id, c.className])"""
+CARDS = """[...document.querySelectorAll("article.card .take")].map(c => [c.id, c.className])"""
 
 
 class ImageServer:
@@ -88,15 +88,17 @@ class HtmlReportInChromium(SimRunTest):
         browser = Chromium()
         try:
             browser.open("file://" + os.path.join(self.dir, "reports", "morning.html"))
+            # Videos load as they come near the viewport: make the viewport the whole page.
+            browser.set_viewport(1280, 4000)
             videos = browser.evaluate(WAIT_FOR_VIDEOS)
             cards = browser.evaluate(CARDS)
             title = browser.evaluate("document.title")
-            prompt = browser.evaluate("document.querySelector('#refused-t1 .prompt').textContent")
+            prompt = browser.evaluate("document.querySelector('article[data-job=refused] .prompt').textContent")
             bars = browser.evaluate("document.querySelectorAll('.timeline svg rect').length")
             # The pictures load lazily (a page may hold thousands): ask for them now, then look.
-            refs = browser.evaluate("Promise.all([...document.querySelectorAll('.refs img')].map(i => "
+            refs = browser.evaluate("Promise.all([...document.querySelectorAll('.ref img')].map(i => "
                                     "{ i.loading = 'eager'; return i.decode().catch(() => null).then(() => "
-                                    "[i.closest('article').id, i.getAttribute('src'), i.naturalWidth]); }))")
+                                    "[i.closest('article').dataset.job, i.getAttribute('src'), i.naturalWidth]); }))")
             broken_why = browser.evaluate("document.querySelector('#broken-ref-t1 .why').textContent")
             shot = os.path.join(self.dir, "report.png")
             browser.screenshot(shot)
@@ -108,17 +110,17 @@ class HtmlReportInChromium(SimRunTest):
         self.assertEqual(title, "reelq report: demo")
         self.assertEqual(len(videos), 8)  # every succeeded render of the batch
         for v in videos:
-            self.assertTrue(v["src"].startswith("../renders/demo/"), v)
+            self.assertTrue(v["src"].startswith("../renders/demo/"), v)  # given by the page's script
             self.assertIsNone(v["error"], v)
             self.assertGreaterEqual(v["ready"], 2, v)
             self.assertGreater(v["width"], 0, v)
-        self.assertEqual([c for c in cards if c[1] == "card failed"][:1], [["subway-t1", "card failed"]])
+        self.assertEqual([c for c in cards if c[1] == "take failed"][:1], [["subway-t1", "take failed"]])
         self.assertEqual(sorted(c[0] for c in cards[:3]), ["broken-ref-t1", "refused-t1", "subway-t1"])  # failures first
-        self.assertEqual(len(cards), 11)
+        self.assertEqual(len(cards), 11)  # takes, each in its job's card
         self.assertEqual(prompt, "graffiti <b>not bold</b>")  # shown as text, never as markup
         self.assertEqual(bars, 11)  # one bar per task at the API
         # An image-to-video card shows its reference image; a failed one names the URL the API could not read.
-        self.assertEqual(sorted(r[0] for r in refs), ["broken-ref-t1", "portrait-ref-t1"])
+        self.assertEqual(sorted(r[0] for r in refs), ["broken-ref", "portrait-ref"])
         for card_id, src, natural_width in refs:
             self.assertTrue(src.startswith(images.base), src)
             self.assertGreater(natural_width, 0, card_id)

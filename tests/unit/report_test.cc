@@ -3,6 +3,8 @@
 #include <Poco/JSON/Parser.h>
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 
 #include "report/csv.h"
@@ -10,6 +12,7 @@
 #include "report/json_report.h"
 #include "report/report_data.h"
 #include "report/report_file.h"
+#include "report/review_page.h"
 #include "support/run_harness.h"
 
 using namespace reelq;
@@ -180,7 +183,9 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
   write_html(reports, o, out);
   std::string html = out.str();
   CHECK(html.starts_with("<!doctype html>"));
-  CHECK(html.find("<script>") == std::string::npos);
+  // One script, the page's own: the hostile prompt is text, never a second script.
+  CHECK(html.find("<script>") == html.rfind("<script>"));
+  CHECK(html.find("<script>alert") == std::string::npos);
   CHECK(html.find("&lt;script&gt;alert(1)&lt;/script&gt; &amp; more") != std::string::npos);
   size_t bad = html.find("id=\"bad-t1\"");
   size_t fine = html.find("id=\"fine-t1\"");
@@ -188,12 +193,42 @@ TEST_CASE("the HTML report puts failures first, escapes prompts and links videos
   REQUIRE(fine != std::string::npos);
   CHECK(bad < fine);
   CHECK(html.find("CONTENT_VIOLATION") != std::string::npos);
-  CHECK(html.find(R"(<video src="out/fine-t1.mp4")") != std::string::npos);
-  CHECK(html.find(R"(<video src="out/twice-t2.mp4")") != std::string::npos);
-  CHECK(html.find(
-            R"(<p class="refs">reference <a href="https://example.com/a.jpg"><img src="https://example.com/a.jpg")") !=
+  // Videos load only near the viewport: no src until the script gives it.
+  CHECK(html.find(R"(<video src=)") == std::string::npos);
+  CHECK(html.find(R"(<video data-src="out/fine-t1.mp4" controls muted loop playsinline preload="none">)") !=
+        std::string::npos);
+  CHECK(html.find(R"(<video data-src="out/twice-t2.mp4")") != std::string::npos);
+  // A job's takes side by side in one card, after its reference image.
+  size_t twice = html.find(R"(<article class="card job succeeded wide" data-job="twice">)");
+  REQUIRE(twice != std::string::npos);
+  CHECK(html.find(R"(id="twice-t1")", twice) < html.find(R"(id="twice-t2")", twice));
+  CHECK(html.find(R"(id="twice-t2")", twice) < html.find("</article>", twice));
+  CHECK(html.find(R"(<figure class="ref"><a href="https://example.com/a.jpg"><img src="https://example.com/a.jpg")") !=
+        std::string::npos);
+  CHECK(html.find(R"(<script type="application/json" class="review-data">{"batch":"night","queue":")") !=
         std::string::npos);
   CHECK(html.find("<svg") != std::string::npos);
+}
+
+TEST_CASE("a poster is the picture named like the video beside it") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  auto reports = reports_of(h);
+  reports[0].output_dir = (h.dir / "out").string();
+  std::filesystem::create_directories(h.dir / "out");
+  std::ofstream(h.dir / "out" / "fine-t1.jpg") << "jpeg";
+  std::ostringstream out;
+  write_html(reports, HtmlOptions{h.clock.now_ms(), h.dir.path()}, out);
+  CHECK(out.str().find(R"(<video data-src="out/fine-t1.mp4" poster="out/fine-t1.jpg" )") != std::string::npos);
+  CHECK(out.str().find(R"(<video data-src="out/twice-t1.mp4" controls)") != std::string::npos);
+}
+
+TEST_CASE("JSON inside a script block can neither close it nor break a line") {
+  CHECK(script_safe_json(R"({"a":"</script><img src=x onerror=alert(1)>&amp;"})") ==
+        R"({"a":"\u003c/script\u003e\u003cimg src=x onerror=alert(1)\u003e\u0026amp;"})");
+  CHECK(script_safe_json("\"a\xE2\x80\xA8g\xE2\x80\xA9h\xE2\x80\xA6\"") == "\"a\\u2028g\\u2029h\xE2\x80\xA6\"");
+  CHECK(script_safe_json(R"({"batch":"night","n":[1,2]})") == R"({"batch":"night","n":[1,2]})");
 }
 
 TEST_CASE("file links are relative, percent-encoded, and absolute file:// URLs only when they must be") {
