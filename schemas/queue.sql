@@ -134,3 +134,12 @@ CREATE TABLE runs (
   balance_after  REAL                      -- as it ended; NULL when it could not be read
 ) STRICT;
 CREATE INDEX runs_by_batch ON runs (batch, started_at);
+
+-- version 9
+-- The key each take was submitted with (issue 20): its name (a keys file's `name`, "default" for
+-- the key of APIXO_API_KEY / --api-key-file) and its fingerprint (12 hex digits of a SHA-256 of
+-- the key, never enough to recover it: src/api/key_identity.h), written with the submit intent.
+-- Every poll of the task uses the key that created it, across restarts; a run given no key of that
+-- fingerprint refuses to start. NULL for submits made before version 9: taken as the key given now.
+ALTER TABLE jobs ADD COLUMN key_name TEXT;
+ALTER TABLE jobs ADD COLUMN key_fp TEXT;

@@ -49,6 +49,9 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
         key, cmd, cmd->add_option(flag, w.setting_values[cmd->get_name() + key], setting_help().at(key)));
   }
   cmd->add_flag("--allow-partial", w.flags.allow_partial, "Start even if the balance cannot pay for every render left");
+  cmd->add_option("--drop-key", w.flags.drop_keys,
+                  "Give up the tasks made with this key (name or fingerprint) when it is not given: they fail "
+                  "KEY_DROPPED, may still render and be charged");
   cmd->add_option("--prices", w.flags.prices, "Price table for the balance check (default: built-in)");
   cmd->add_option("--on-finish", w.flags.hooks.on_finish,
                   "Run this shell command when the run ends: the summary in REELQ_* variables and as JSON on its "

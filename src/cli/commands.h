@@ -38,6 +38,9 @@ struct RunFlags {
   bool keep_removed = false;   // queued jobs no longer in the manifest stay queued (run)
   bool into_batch = false;     // enqueue into a batch made from another manifest file, on purpose (run)
   bool allow_partial = false;  // start even when the balance cannot pay for every render left
+  // --drop-key NAME: give up the batch's tasks made with key NAME (by name or fingerprint) when this
+  // run was not given that key (they fail KEY_DROPPED); repeatable.
+  std::vector<std::string> drop_keys;
   std::string prices;          // price table for the balance check ("" = REELQ_PRICES, else built-in)
   FinishHooks hooks;           // --on-finish, --notify, --hook-timeout (run and resume)
 };

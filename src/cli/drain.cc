@@ -231,6 +231,14 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
     return report_error(io.err, ready.error());
   }
   RunParts parts(ready->settings, key, flags.ca_file);
+  // Before anything is sent: every task at the API is polled with the key that made it.
+  auto keys_note = settle_task_keys(store, batch, {parts.key_identity()}, flags.drop_keys);
+  if (!keys_note) {
+    return report_error(io.err, keys_note.error());
+  }
+  if (!keys_note->empty()) {
+    io.err << "reelq: " << *keys_note << "\n";
+  }
   if (auto warning = callbacks_unheard(store, batch, ready->settings)) {
     io.err << "reelq: " << *warning << "\n";
   }

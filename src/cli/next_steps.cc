@@ -57,6 +57,9 @@ Remedy remedy_for(std::string_view code, bool served_image) {
   if (code == k_task_id_unusable) {
     return Remedy::task_unnamed;
   }
+  if (code == "KEY_DROPPED") {
+    return Remedy::key_dropped;
+  }
   if (code == "IMAGE_CHECK_FAILED") {
     return Remedy::fix_image_file;
   }
@@ -127,6 +130,13 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
                         "they are not there: {}{} (may be charged twice)",
                         join(cs), retry, codes(cs)));
         break;
+      case Remedy::key_dropped:
+        lines.push_back(
+            fmt::format("{}: these tasks were made with a key this run was not given (--drop-key); they may "
+                        "still render and be charged, and only that key can collect them. Check your apixo "
+                        "dashboard first; only if they are not there: {}{} (may be charged twice)",
+                        join(cs), retry, codes(cs)));
+        break;
       case Remedy::task_unnamed:
         lines.push_back(
             fmt::format("{}: the API made these tasks (paid for) without a taskId reelq can use, so they "
@@ -159,6 +169,10 @@ std::string take_advice(Remedy remedy, const std::string& job_id, const NextStep
     case Remedy::task_lost:
       return fmt::format("check your apixo dashboard first (the API made this task); only if it is not there: {} "
                          "(may be charged twice)",
+                         retry);
+    case Remedy::key_dropped:
+      return fmt::format("its task was made with a key this run was not given (--drop-key) and may still render: "
+                         "check your apixo dashboard first; only if it is not there: {} (may be charged twice)",
                          retry);
     case Remedy::task_unnamed:
       return fmt::format("its first task was made and paid for but cannot be collected: {} submits it again and "

@@ -29,6 +29,7 @@ enum class Remedy {
   check_dashboard,   // the API may have made the task: retry may be charged twice
   task_lost,         // the API made the task, then denied it for minutes: retry may be charged twice
   task_unnamed,      // the API made the task without a usable taskId: retry pays for another render
+  key_dropped,       // given up with --drop-key: the task exists under a key this run lacked
   ask_again,         // RENDER_TIMEOUT: resume asks the API about the kept taskId
 };
 

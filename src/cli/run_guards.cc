@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <map>
 
 #include "cli/invocation.h"
+#include "sched/job_table.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -128,6 +130,72 @@ std::optional<std::string> callbacks_unheard(RunStore& store, const std::string&
       "their callbacks go unanswered and polling collects them. To hear them, resume with --mode "
       "callback --listen HOST:PORT --public-url URL as before",
       count_of(*n, "task"), batch, *n == 1 ? "was" : "were");
+}
+
+namespace {
+
+// "key \"studio-a\" (fingerprint 1a2b3c4d5e6f)"
+std::string key_words(const std::string& name, const std::string& fp) {
+  return fmt::format("key \"{}\" (fingerprint {})", name, fp);
+}
+
+}  // namespace
+
+Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, const std::vector<KeyIdentity>& pool,
+                                     const std::vector<std::string>& drop_keys) {
+  std::vector<std::string> fingerprints;
+  for (const auto& k : pool) {
+    fingerprints.push_back(k.fingerprint);
+  }
+  std::string note;
+  for (const auto& name : drop_keys) {
+    auto dropped = store.drop_key_tasks(batch, name, fingerprints);
+    if (!dropped) {
+      return dropped.error();
+    }
+    if (*dropped > 0) {
+      note += fmt::format("{}gave up {} task{} made with key {} (--drop-key): failed KEY_DROPPED; they may still "
+                          "render and be charged",
+                          note.empty() ? "" : "\n", *dropped, *dropped == 1 ? "" : "s", name);
+    }
+  }
+  auto left = store.tasks_of_other_keys(batch, fingerprints);
+  if (!left) {
+    return left.error();
+  }
+  if (left->empty()) {
+    return note;
+  }
+  // By key, in manifest order: which jobs, and whether the name now points at another key.
+  std::map<std::pair<std::string, std::string>, std::vector<std::string>> by_key;
+  for (const auto& t : *left) {
+    by_key[{t.key_name, t.key_fp}].push_back(take_name(t));
+  }
+  std::string what;
+  std::string drop;
+  for (const auto& [key, takes] : by_key) {
+    const auto& [name, fp] = key;
+    std::string shown;
+    for (size_t i = 0; i < takes.size() && i < 10; ++i) {
+      shown += (i ? ", " : "") + takes[i];
+    }
+    if (takes.size() > 10) {
+      shown += fmt::format(" and {} more", takes.size() - 10);
+    }
+    what += fmt::format("; {} task{} made with {}: {}", takes.size(), takes.size() == 1 ? "" : "s",
+                        key_words(name, fp), shown);
+    for (const auto& k : pool) {
+      if (k.name == name) {
+        what += fmt::format(" (the name \"{}\" now points at another key, fingerprint {})", name, k.fingerprint);
+      }
+    }
+    drop += " --drop-key " + shell_word(name);
+  }
+  return Error{ErrorKind::conflict,
+               fmt::format("batch {} has tasks at the API that only the key that made them can collect{}. Give "
+                           "that key (APIXO_API_KEY or --api-key-file), or give the tasks up with{} (they may "
+                           "still render and be charged). Nothing was sent",
+                           batch, what, drop)};
 }
 
 }  // namespace reelq

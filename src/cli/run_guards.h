@@ -29,6 +29,13 @@ Status refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Setti
 Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
                                 const std::string& db);
 
+// A task belongs to the key that made it (schema 9): it is polled with that key only. Tasks of
+// `batch` made with a key not in `pool` are first given up where `drop_keys` names their key
+// (--drop-key: they fail KEY_DROPPED); any left refuse the run, listing them, with what to do.
+// Returns what was given up, for people ("" = nothing).
+Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, const std::vector<KeyIdentity>& pool,
+                                     const std::vector<std::string>& drop_keys);
+
 // An API that could not be reached at all (ErrorKind::unreachable): `done` says what was not.
 Error unreachable_error(const std::string& api_base, const std::string& reason, const std::string& done);
 

@@ -34,6 +34,7 @@ RunParts::RunParts(const Settings& settings, const std::string& key, const std::
       m_clock(system_clock()),
       m_transport(make_transport(ca_file)),
       m_cdn(make_transport(ca_file)),
+      m_key{"default", key_fingerprint(key)},
       m_api(std::make_unique<HttpApiClient>(*m_transport, settings.api_base, key, m_clock)),
       m_downloader(std::make_unique<Downloader>(*m_cdn, m_clock, waking_download_options(settings))) {}
 
@@ -51,6 +52,7 @@ std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& obse
   RunConfig config;
   config.batch = batch.name;
   config.model = batch.model;
+  config.key = m_key;
   config.settings = m_settings;
   config.seed = static_cast<std::uint64_t>(::getpid());
   config.inbox = m_listen.inbox.get();

@@ -45,6 +45,8 @@ class RunParts {
                                       const SpendPricing& pricing);
 
   Clock& clock() { return m_clock; }
+  // The key the runner submits with, as the queue records it (never the key).
+  const KeyIdentity& key_identity() const { return m_key; }
   ApiClient& api() { return *m_api; }
   const Downloader& downloader() const { return *m_downloader; }
   // What the listener does, for people ("" = no listener).
@@ -55,6 +57,7 @@ class RunParts {
   Clock& m_clock;
   std::unique_ptr<HttpTransport> m_transport;
   std::unique_ptr<HttpTransport> m_cdn;  // downloads get their own connections
+  KeyIdentity m_key;
   std::unique_ptr<HttpApiClient> m_api;
   std::unique_ptr<Downloader> m_downloader;
   ListenRun m_listen;

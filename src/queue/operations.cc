@@ -185,7 +185,7 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";
       // A task the API gave an id for existed: if a lagging replica was all that said 404, the
       // old task renders beside the new one.
-      bool lost = s.fail_code == "TASK_NOT_FOUND";
+      bool lost = s.fail_code == "TASK_NOT_FOUND" || s.fail_code == "KEY_DROPPED";
       bool unnamed = s.fail_code == k_task_id_unusable;
       std::string note = ambiguous || lost ? "possible duplicate charge"
                          : unnamed         ? "charged twice: the first task was made without a usable taskId"

@@ -137,7 +137,8 @@ namespace {
 constexpr const char* k_job_row_columns =
     "SELECT j.id, j.job_id, j.take, j.position, j.input_json, j.state, coalesce(j.task_id, ''), j.attempts, "
     "coalesce(j.next_at, 0), coalesce(j.submitted_at, 0), j.ambiguous, coalesce(j.result_urls, ''), (SELECT "
-    "max(take) FROM jobs t WHERE t.batch = j.batch AND t.job_id = j.job_id) ";
+    "max(take) FROM jobs t WHERE t.batch = j.batch AND t.job_id = j.job_id), coalesce(j.key_name, ''), "
+    "coalesce(j.key_fp, '') ";
 
 std::vector<JobRow> read_job_rows(SQLite::Statement& q) {
   std::vector<JobRow> out;
@@ -156,10 +157,12 @@ std::vector<JobRow> read_job_rows(SQLite::Statement& q) {
     r.ambiguous = q.getColumn(10).getInt() != 0;
     r.result_urls = q.getColumn(11).getString();
     r.takes = q.getColumn(12).getInt();
-    if (q.getColumnCount() > 15) {
-      r.foreign_batch = q.getColumn(13).getString();
-      r.foreign_model = q.getColumn(14).getString();
-      r.foreign_output_dir = q.getColumn(15).getString();
+    r.key_name = q.getColumn(13).getString();
+    r.key_fp = q.getColumn(14).getString();
+    if (q.getColumnCount() > 17) {
+      r.foreign_batch = q.getColumn(15).getString();
+      r.foreign_model = q.getColumn(16).getString();
+      r.foreign_output_dir = q.getColumn(17).getString();
     }
     out.push_back(std::move(r));
   }
@@ -180,15 +183,18 @@ Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) 
   }
 }
 
-Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& batch, const std::string& api_base) {
+Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& batch, const std::string& api_base,
+                                                          const std::string& key_fp) {
   try {
     SQLite::Statement q(m_db,
                         std::string(k_job_row_columns) +
                             ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
                             "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
-                            "(b.api_base IS NULL OR b.api_base = ?2) ORDER BY j.batch, j.position, j.take");
+                            "(b.api_base IS NULL OR b.api_base = ?2) AND (j.key_fp IS NULL OR j.key_fp = ?3) ORDER BY j.batch, "
+                            "j.position, j.take");
     q.bind(1, batch);
     q.bind(2, api_base);
+    q.bind(3, key_fp);
     return read_job_rows(q);
   } catch (const std::exception& e) {
     return storage_error(e);
@@ -283,6 +289,77 @@ Result<int> RunStore::reopen_timed_out(const std::string& batch) {
   }
 }
 
+namespace {
+
+// "?, ?, ?" for n parameters ("NULL" for none: `x NOT IN (NULL)` is never true, so no key given
+// keeps nothing; callers always give at least one).
+std::string placeholders(size_t n) {
+  if (n == 0) {
+    return "NULL";
+  }
+  std::string out = "?";
+  for (size_t i = 1; i < n; ++i) {
+    out += ", ?";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<JobRow>> RunStore::tasks_of_other_keys(const std::string& batch,
+                                                          const std::vector<std::string>& fingerprints) {
+  try {
+    SQLite::Statement q(m_db, std::string(k_job_row_columns) +
+                                  fmt::format("FROM jobs j WHERE j.batch = ? AND j.state = 'running' AND "
+                                              "coalesce(j.task_id, '') != '' AND j.key_fp IS NOT NULL AND "
+                                              "j.key_fp NOT IN ({}) ORDER BY j.position, j.take",
+                                              placeholders(fingerprints.size())));
+    q.bind(1, batch);
+    for (size_t i = 0; i < fingerprints.size(); ++i) {
+      q.bind(static_cast<int>(i) + 2, fingerprints[i]);
+    }
+    return read_job_rows(q);
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<int> RunStore::drop_key_tasks(const std::string& batch, const std::string& name,
+                                     const std::vector<std::string>& fingerprints) {
+  auto tasks = tasks_of_other_keys(batch, fingerprints);
+  if (!tasks) {
+    return tasks.error();
+  }
+  try {
+    TimeMs now = m_clock.now_ms();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    int dropped = 0;
+    for (const auto& t : *tasks) {
+      if (t.key_name != name && t.key_fp != name) {
+        continue;
+      }
+      std::string why = fmt::format("given up with --drop-key {}: the task was made with key {} ({}), which this run "
+                                    "was not given; it may still render and be charged",
+                                    name, t.key_name, t.key_fp);
+      SQLite::Statement u(m_db,
+                          "UPDATE jobs SET state = 'failed', fail_code = 'KEY_DROPPED', fail_msg = ?, completed_at = "
+                          "?, updated_at = ? WHERE id = ? AND state = 'running'");
+      u.bind(1, why);
+      u.bind(2, now);
+      u.bind(3, now);
+      u.bind(4, t.id);
+      if (u.exec() > 0) {
+        insert_event(t.id, now, {"recovery", 0, std::nullopt, why, t.task_id, "key_dropped"});
+        ++dropped;
+      }
+    }
+    tx.commit();
+    return dropped;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<int> RunStore::count_timed_out(const std::optional<std::string>& batch) {
   try {
     SQLite::Statement q(m_db,
@@ -352,15 +429,17 @@ Status RunStore::log_event(const EventRecord& event) {
   }
 }
 
-Result<JobState> RunStore::begin_submit(std::int64_t row, const std::string& body) {
+Result<JobState> RunStore::begin_submit(std::int64_t row, const std::string& body, const KeyIdentity& key) {
   try {
     SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     SQLite::Statement q(m_db,
-                        "UPDATE jobs SET state = 'submitting', request_body = ?, updated_at = ? WHERE id = ? AND "
-                        "state = 'queued'");
+                        "UPDATE jobs SET state = 'submitting', request_body = ?, updated_at = ?, key_name = ?, "
+                        "key_fp = ? WHERE id = ? AND state = 'queued'");
     q.bind(1, body);
     q.bind(2, m_clock.now_ms());
-    q.bind(3, row);
+    q.bind(3, key.name);
+    q.bind(4, key.fingerprint);
+    q.bind(5, row);
     JobState state = JobState::submitting;
     if (q.exec() == 0) {
       SQLite::Statement s(m_db, "SELECT state FROM jobs WHERE id = ?");

@@ -14,6 +14,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "api/key_identity.h"
 #include "queue/job_state.h"
 #include "util/clock.h"
 #include "util/result.h"
@@ -36,6 +37,10 @@ struct JobRow {
   bool hinted = false;      // in memory only: a callback for it arrived since it was last polled
   bool ambiguous = false;
   std::string result_urls;  // JSON array
+  // The key the take was submitted with (schema 9): "" for a take never submitted, or submitted by
+  // a reelq before version 9 (taken as the key given now).
+  std::string key_name;
+  std::string key_fp;
   // Set for another batch's task at the same API, which this run polls because it holds one of
   // the key's slots (docs/scheduler.md): that batch's name and output folder.
   std::string foreign_batch;
@@ -152,7 +157,10 @@ class RunStore {
   // Tasks of the database's other batches that hold a slot of the same API key: `running` or
   // `submitting` rows of batches whose recorded API base is `api_base` or unknown (recorded by no
   // run yet: an older reelq's). Marked foreign(), in manifest order per batch.
-  Result<std::vector<JobRow>> foreign_active_jobs(const std::string& batch, const std::string& api_base);
+  // Only tasks made with `key_fp` (or before schema 9, by an unknown key): another key's tasks hold
+  // none of this key's slots.
+  Result<std::vector<JobRow>> foreign_active_jobs(const std::string& batch, const std::string& api_base,
+                                                  const std::string& key_fp);
 
   // Durations of the finished renders of every batch run against `api_base`, by input class, for
   // learning when to poll. Each was measured at its batch's time scale and is returned at
@@ -180,7 +188,18 @@ class RunStore {
   // The intent to submit: the row goes from `queued` to `submitting` with the exact body. Returns
   // the row's state afterwards: `submitting`, or what someone else (`reelq cancel`) made it since
   // it was read, in which case it must not be submitted.
-  Result<JobState> begin_submit(std::int64_t row, const std::string& body);
+  // The key it goes out with is recorded in the same write: every later poll uses that key.
+  Result<JobState> begin_submit(std::int64_t row, const std::string& body, const KeyIdentity& key);
+
+  // Tasks of `batch` at the API (running, a taskId known) made with a key whose fingerprint is not
+  // among `fingerprints`: they can be polled only with the key that made them. Manifest order.
+  Result<std::vector<JobRow>> tasks_of_other_keys(const std::string& batch, const std::vector<std::string>& fingerprints);
+  // `reelq resume --drop-key NAME`: the batch's tasks made with the key named NAME (by name or
+  // fingerprint) and not among `fingerprints` are given up: failed KEY_DROPPED, with an event. The
+  // tasks may still render and be charged; nobody can collect them without that key. Returns how
+  // many.
+  Result<int> drop_key_tasks(const std::string& batch, const std::string& name,
+                             const std::vector<std::string>& fingerprints);
 
   // Applies `update` to the row and appends `event` (when given), in one transaction (the turn's,
   // while a TurnWrites is open).

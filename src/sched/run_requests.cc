@@ -19,7 +19,7 @@ void Runner::submit(size_t i) {
   const RunJob& job = m_jobs[i];
   std::string body = generate_body(with_image_urls(job.row.input_json, m_config.image_urls),
                                    m_config.settings.request_type, m_config.callback_url);
-  auto claimed = m_store.begin_submit(job.row.id, body);
+  auto claimed = m_store.begin_submit(job.row.id, body, m_config.key);
   if (!claimed) {
     m_storage_failed = true;
     m_failure_message = claimed.error().message;

@@ -105,7 +105,7 @@ void Runner::recover() {
 // slots free when they end, and collected into their own batch's rows and folder; a task whose
 // fate is unknown (their row mid-submit) holds a slot as ours do.
 void Runner::adopt_foreign_tasks() {
-  auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base);
+  auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base, m_config.key.fingerprint);
   if (!foreign) {
     m_storage_failed = true;
     m_failure_message = foreign.error().message;

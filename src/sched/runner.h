@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "api/client.h"
+#include "api/key_identity.h"
 #include "api/dispatch.h"
 #include "api/inline_dispatch.h"
 #include "fetch/downloader.h"
@@ -77,6 +78,8 @@ struct RunSummary {
 
 struct RunConfig {
   std::string batch;
+  // The key the run submits with, as recorded with each submit intent (never the key itself).
+  KeyIdentity key;
   std::string model = "sora-2-pro";
   Settings settings;
   std::uint64_t seed = 1;  // jitter

@@ -175,14 +175,14 @@ TEST_CASE("a cancel that lands between the runner's read and its submit wins: th
   JobSelector sel;
   sel.job_ids = {rows->front().job_id};
   REQUIRE(cancel_jobs(h.queue->db(), h.clock, sel)->cancelled == 1);
-  auto claim = h.store->begin_submit(row, "{}");
+  auto claim = h.store->begin_submit(row, "{}", KeyIdentity{});
   REQUIRE(claim.ok());
   CHECK(*claim == JobState::cancelled);
   CHECK(text(h, "SELECT state || coalesce(request_body, '-') FROM jobs WHERE id = " + std::to_string(row)) ==
         "cancelled-");
   // And the other way round: once claimed, a cancel no longer touches it.
   std::int64_t other = (*rows)[1].id;
-  REQUIRE(*h.store->begin_submit(other, "{}") == JobState::submitting);
+  REQUIRE(*h.store->begin_submit(other, "{}", KeyIdentity{}) == JobState::submitting);
   sel.job_ids = {(*rows)[1].job_id};
   auto out = cancel_jobs(h.queue->db(), h.clock, sel);
   CHECK(out->cancelled == 0);
