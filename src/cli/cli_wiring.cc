@@ -86,7 +86,8 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
       ->check(CLI::IsMember(sim_plan_names()));
   sim->add_option("--rpm", w.rpm, "Requests per rolling minute, per key (default: the plan's; a --keys entry's own)")
       ->check(CLI::PositiveNumber);
-  sim->add_option("--concurrency", w.concurrency, "Tasks pending or processing, per key (default: the plan's; a --keys entry's own)")
+  sim->add_option("--concurrency", w.concurrency,
+                  "Tasks pending or processing, per key (default: the plan's; a --keys entry's own)")
       ->check(CLI::PositiveNumber);
   sim->add_option("--time-scale", c.time_scale, "Multiply every duration and the rate window")
       ->capture_default_str()

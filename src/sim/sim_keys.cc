@@ -78,8 +78,8 @@ Result<SimKey> parse_named(const std::string& where, const std::vector<std::stri
   k.name = parts[0];
   const std::string at = fmt::format("{} ({})", where, k.name);
   if (parts.size() != 2 && parts.size() != 4 && parts.size() != 5) {
-    return usage(fmt::format("{}: expected NAME:KEY:RPM:CONCURRENT[:CREDITS] or NAME:KEY, got {} parts", at,
-                             parts.size()));
+    return usage(
+        fmt::format("{}: expected NAME:KEY:RPM:CONCURRENT[:CREDITS] or NAME:KEY, got {} parts", at, parts.size()));
   }
   k.key = parts[1];
   if (k.key.empty()) {

@@ -80,7 +80,8 @@ TEST_CASE("sim --keys: each wrong part is named, by entry and NAME, never showin
   CHECK(parse_error(":K1:60:10") == "--keys entry 1: NAME must be letters, digits, '-', '_' or '.' (it is empty)");
   CHECK(parse_error("a b:K1:60:10") == "--keys entry 1: NAME must be letters, digits, '-', '_' or '.' (got \"a b\")");
   CHECK(parse_error("a::60:10") == "--keys entry 1 (a): KEY is empty");
-  CHECK(parse_error("k0,a:K1:60") == "--keys entry 2 (a): expected NAME:KEY:RPM:CONCURRENT[:CREDITS] or NAME:KEY, got 3 parts");
+  CHECK(parse_error("k0,a:K1:60") ==
+        "--keys entry 2 (a): expected NAME:KEY:RPM:CONCURRENT[:CREDITS] or NAME:KEY, got 3 parts");
   CHECK(parse_error("a:K1:60:10:5:6") ==
         "--keys entry 1 (a): expected NAME:KEY:RPM:CONCURRENT[:CREDITS] or NAME:KEY, got 6 parts");
   CHECK(parse_error("a:K1:sixty:10") == "--keys entry 1 (a): RPM must be a whole number from 1 (got \"sixty\")");
@@ -177,8 +178,8 @@ TEST_CASE("sim keys: credits are each key's own, a revoked or unknown key gets 4
   };
   CHECK(balance("KEY-A").body == R"({"code":200,"message":"success","data":5.0000})");
   CHECK(balance("KEY-B").body == R"({"code":200,"message":"success","data":1000.0000})");  // --credits
-  CHECK(f.submit("KEY-A").status == 200);  // 2.40
-  CHECK(f.submit("KEY-A").status == 200);  // 4.80
+  CHECK(f.submit("KEY-A").status == 200);                                                  // 2.40
+  CHECK(f.submit("KEY-A").status == 200);                                                  // 4.80
   f.clock.advance(60 * 60 * 1000);
   SimReply broke = f.submit("KEY-A");
   CHECK(broke.status == 400);
@@ -198,9 +199,7 @@ TEST_CASE("sim keys: credits are each key's own, a revoked or unknown key gets 4
 
 TEST_CASE("sim keys: POST /__sim/credits takes a key's NAME or its index") {
   TwoKeys f;
-  auto top_up = [&](const std::string& query) {
-    return f.core->handle({"POST", "/__sim/credits", query, "", ""});
-  };
+  auto top_up = [&](const std::string& query) { return f.core->handle({"POST", "/__sim/credits", query, "", ""}); };
   SimReply by_name = top_up("key=b&add=2.5");
   CHECK(by_name.status == 200);
   CHECK(by_name.body == R"({"key":1,"name":"b","credits":1002.5000})");
