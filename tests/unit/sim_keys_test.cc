@@ -209,3 +209,18 @@ TEST_CASE("sim keys: POST /__sim/credits takes a key's NAME or its index") {
   CHECK(top_up("key=3&add=1").status == 400);
   CHECK(f.key_stats("b")->getValue<double>("credits_left") == doctest::Approx(1002.5));
 }
+
+TEST_CASE("sim keys: a --fault-429 burst counts as a rate 429 of the key it was sent to") {
+  test::FakeClock clock;
+  SimConfig c;
+  c.keys = parse_sim_keys("a:KEY-A,b:KEY-B").value();
+  c.faults.burst_429 = 1;
+  SimCore core(c, clock, "MP4BYTES");
+  SimReply r = core.handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer KEY-B", ""});
+  CHECK(r.status == 429);
+  CHECK(r.body == k_rate);
+  Poco::JSON::Parser p;
+  auto keys = p.parse(core.stats_json()).extract<Poco::JSON::Object::Ptr>()->getObject("keys");
+  CHECK(keys->getObject("b")->getValue<int>("rate_429") == 1);
+  CHECK(keys->getObject("a")->getValue<int>("rate_429") == 0);
+}
