@@ -324,7 +324,11 @@ int dispatch(Parsed& p, CommandIo io) {
     return dispatch_run(p, io);
   }
   if (*p.sim) {
-    return cmd_sim(finish_sim_config(p.sim_wiring), p.sim_wiring.port_file, io);
+    auto config = finish_sim_config(p.sim_wiring);
+    if (!config) {
+      return report_error(io.err, config.error());
+    }
+    return cmd_sim(*config, p.sim_wiring.port_file, io);
   }
   if (*p.validate) {
     return cmd_validate(p.files, io);

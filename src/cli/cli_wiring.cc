@@ -77,14 +77,20 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
   FaultRates& f = c.faults;
   sim->add_option("--port", c.port, "Port; 0 picks a free one and prints it")->capture_default_str();
   sim->add_option("--port-file", w.port_file, "Write the port to this file once listening");
-  sim->add_option("--keys", w.keys, "Comma-separated API keys the simulator accepts")->capture_default_str();
-  sim->add_option("--credits", c.credits, "USD of credit per key")->capture_default_str();
+  sim->add_option("--keys", w.keys,
+                  "Comma-separated API keys the simulator accepts: KEY, or NAME:KEY[:RPM:CONCURRENT[:CREDITS]] for a "
+                  "named key with caps and credits of its own")
+      ->capture_default_str();
+  sim->add_option("--revoked", w.revoked, "Comma-separated NAMEs of --keys that answer 401, as a revoked key does");
+  sim->add_option("--credits", c.credits, "USD of credit per key (unless its --keys entry says)")
+      ->capture_default_str();
   sim->add_option("--plan", w.plan, "The API plan's caps: pro (60 rpm, 10 tasks) or free (10 rpm, 3 tasks)")
       ->capture_default_str()
       ->check(CLI::IsMember(sim_plan_names()));
-  sim->add_option("--rpm", w.rpm, "Requests per rolling minute, per key (default: the plan's)")
+  sim->add_option("--rpm", w.rpm, "Requests per rolling minute, per key (default: the plan's; a --keys entry's own)")
       ->check(CLI::PositiveNumber);
-  sim->add_option("--concurrency", w.concurrency, "Tasks pending or processing, per key (default: the plan's)")
+  sim->add_option("--concurrency", w.concurrency,
+                  "Tasks pending or processing, per key (default: the plan's; a --keys entry's own)")
       ->check(CLI::PositiveNumber);
   sim->add_option("--time-scale", c.time_scale, "Multiply every duration and the rate window")
       ->capture_default_str()
@@ -132,15 +138,15 @@ void wire_sim_flags(CLI::App* sim, SimWiring& w) {
       ->check(CLI::IsMember(sim_hostile_names()));
 }
 
-SimConfig finish_sim_config(SimWiring& w) {
+Result<SimConfig> finish_sim_config(SimWiring& w) {
   SimConfig c = w.config;
-  c.keys.clear();
-  for (size_t start = 0; start <= w.keys.size();) {
-    size_t end = std::min(w.keys.find(',', start), w.keys.size());
-    if (end > start) {
-      c.keys.push_back(w.keys.substr(start, end - start));
-    }
-    start = end + 1;
+  auto keys = parse_sim_keys(w.keys);
+  if (!keys) {
+    return keys.error();
+  }
+  c.keys = std::move(*keys);
+  if (auto st = revoke_sim_keys(c.keys, w.revoked); !st) {
+    return st.error();
   }
   SimPlanCaps caps = *sim_plan_caps(w.plan);
   c.rpm = w.rpm.value_or(caps.rpm);

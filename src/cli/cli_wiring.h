@@ -32,6 +32,7 @@ struct SimWiring {
   SimConfig config;
   std::string port_file;
   std::string keys = "sim-key";
+  std::string revoked;  // --revoked NAME,...
   double faults = 0;
   std::string plan = "pro";  // the caps --rpm and --concurrency start from
   std::optional<int> rpm;
@@ -39,8 +40,9 @@ struct SimWiring {
 };
 
 void wire_sim_flags(CLI::App* sim, SimWiring& w);
-// The config with --keys split, the plan's caps (unless --rpm or --concurrency say otherwise) and
-// --faults spread over every kind.
-SimConfig finish_sim_config(SimWiring& w);
+// The config with --keys parsed (sim_config.h parse_sim_keys) and --revoked applied, the plan's caps
+// (unless --rpm or --concurrency say otherwise) and --faults spread over every kind; a usage error
+// for a --keys or --revoked that does not read.
+Result<SimConfig> finish_sim_config(SimWiring& w);
 
 }  // namespace reelq

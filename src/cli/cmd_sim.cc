@@ -45,8 +45,14 @@ int cmd_sim(const SimConfig& config, const std::string& port_file, CommandIo io)
       return k_exit_usage;
     }
   }
-  fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{})\n", server.base_url(),
-             config.rpm, config.concurrency, config.time_scale, config.keys.size(), config.keys.size() == 1 ? "" : "s");
+  // Names only: a key's text is never printed.
+  std::string names;
+  for (size_t i = 0; i < config.keys.size(); ++i) {
+    names += (i ? ", " : "") + sim_key_name(config.keys, i);
+  }
+  fmt::print(io.out, "reelq sim listening on {} (rpm {}, concurrency {}, time scale {}, {} key{}: {})\n",
+             server.base_url(), config.rpm, config.concurrency, config.time_scale, config.keys.size(),
+             config.keys.size() == 1 ? "" : "s", names);
   io.out.flush();
   int sig = 0;
   sigwait(&stop_signals, &sig);

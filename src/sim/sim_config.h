@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "sim/sim_latency.h"
+#include "util/result.h"
 
 namespace reelq {
 
@@ -69,13 +70,39 @@ struct SimPlanCaps {
 std::optional<SimPlanCaps> sim_plan_caps(const std::string& name);
 const std::vector<std::string>& sim_plan_names();
 
+// One API key the simulator accepts. The caps and credits it leaves unset are SimConfig's (--rpm,
+// --concurrency, --credits), so a bare key behaves as every key did before keys had caps of their own.
+struct SimKey {
+  std::string name;  // printed and reported instead of the key; "" = "key1", "key2", ... by position
+  std::string key;   // the secret a client sends as "Authorization: Bearer KEY"; never printed
+  std::optional<int> rpm;
+  std::optional<int> concurrency;
+  std::optional<double> credits;  // USD at start
+  bool revoked = false;           // known, but every request answers 401 (a key withdrawn mid-run)
+
+  SimKey() = default;
+  // A bare key with SimConfig's caps: `config.keys = {"k1", "k2"}` as before keys were named.
+  SimKey(std::string bare_key) : key(std::move(bare_key)) {}  // NOLINT: implicit by design
+  SimKey(const char* bare_key) : key(bare_key) {}             // NOLINT: implicit by design
+};
+
+// --keys: comma-separated entries, each either a bare KEY (the old form, named key1, key2, ... by
+// position, with --rpm, --concurrency and --credits) or NAME:KEY[:RPM:CONCURRENT[:CREDITS]]. NAME is
+// letters, digits, '-', '_' and '.'; names are unique, and so are keys. An error names the entry
+// (by position and NAME, never by the key's text) and the part that is wrong.
+Result<std::vector<SimKey>> parse_sim_keys(const std::string& text);
+// --revoked NAME,...: marks those keys revoked; an error for a name not in `keys`.
+Status revoke_sim_keys(std::vector<SimKey>& keys, const std::string& names);
+// The name a key is reported by (SimKey::name, else "key" + its 1-based position).
+std::string sim_key_name(const std::vector<SimKey>& keys, size_t index);
+
 struct SimConfig {
   std::string host = "127.0.0.1";
   int port = 0;  // 0 = pick a free port (printed on start)
-  std::vector<std::string> keys = {"sim-key"};
-  double credits = 1000;  // USD per key; a task costs prices.json's rate x duration
-  int rpm = 60;           // requests per rolling window, per key, every API request counted
-  int concurrency = 10;   // tasks pending or processing, per key
+  std::vector<SimKey> keys = {"sim-key"};
+  double credits = 1000;  // USD per key (unless its SimKey says); a task costs prices.json's rate x duration
+  int rpm = 60;           // requests per rolling window, per key (unless its SimKey says), every request counted
+  int concurrency = 10;   // tasks pending or processing, per key (unless its SimKey says)
   double time_scale = 1;  // multiplies every duration and the rate window
   std::uint64_t seed = 1;
   double mean_render_seconds = 180;  // an 8 s 720p video; longer for 12 s and for 1080p/large sizes

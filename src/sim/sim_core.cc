@@ -26,13 +26,47 @@ constexpr const char* k_envelope_error = R"({{"code":{},"message":{},"data":null
 // the stretch after which reelq gives a task up as lost (600 s).
 constexpr double k_late_task_seconds = 240;
 
+// One key's caps (SimConfig's where its SimKey names none), what it has left and what it met.
 struct KeyState {
+  std::string name;
   std::string key;
+  int rpm = 0;
+  int concurrency = 0;
+  bool revoked = false;
   double credits = 0;
   std::deque<TimeMs> window;  // times of this key's requests inside the rolling window
   int max_window = 0;
   int max_active = 0;
+  int requests = 0;  // every API request made with this key, refused ones included
+  int rate_429 = 0;
+  int concurrency_429 = 0;
+  int tasks_created = 0;
+  int foreign_polls = 0;  // status requests made with this key about another key's task
 };
+
+std::vector<KeyState> key_states(const SimConfig& config) {
+  std::vector<KeyState> keys;
+  for (size_t i = 0; i < config.keys.size(); ++i) {
+    const SimKey& k = config.keys[i];
+    KeyState s;
+    s.name = sim_key_name(config.keys, i);
+    s.key = k.key;
+    s.rpm = k.rpm.value_or(config.rpm);
+    s.concurrency = k.concurrency.value_or(config.concurrency);
+    s.revoked = k.revoked;
+    s.credits = k.credits.value_or(config.credits);
+    keys.push_back(std::move(s));
+  }
+  return keys;
+}
+
+std::string key_stats_json(const KeyState& k) {
+  return fmt::format(
+      R"({{"requests":{},"most_in_window":{},"most_running":{},"rate_429":{},"concurrency_429":{},)"
+      R"("tasks_created":{},"foreign_polls":{},"credits_left":{:.4f},"rpm":{},"concurrency":{},"revoked":{}}})",
+      k.requests, k.max_window, k.max_active, k.rate_429, k.concurrency_429, k.tasks_created, k.foreign_polls,
+      k.credits, k.rpm, k.concurrency, k.revoked);
+}
 
 SimReply json_reply(int status, std::string body) {
   SimReply r;
@@ -146,9 +180,7 @@ struct SimCore::Impl {
   Impl(SimConfig c, Clock& cl, std::string v)
       : config(std::move(c)), clock(cl), video(std::move(v)), latency(config.latency, config.time_scale, config.seed) {
     fault_rng.seed(config.seed ^ 0x5eed5eedULL);
-    for (const auto& k : config.keys) {
-      keys.push_back({k, config.credits, {}, 0, 0});
-    }
+    keys = key_states(config);
     Poco::JSON::Parser parser;
     std::string text = config.prices_json.empty() ? std::string(embedded::prices_json()) : config.prices_json;
     prices = parser.parse(text).extract<Poco::JSON::Object::Ptr>()->getObject("models");
@@ -391,9 +423,10 @@ struct SimCore::Impl {
       return error_reply(400, "Content violates provider policy, please adjust the prompt");
     }
     int active = active_tasks(key, now);
-    if (active >= config.concurrency) {
+    if (active >= keys[key].concurrency) {
       outcome = "concurrency_limited";
       ++concurrency_429;
+      ++keys[key].concurrency_429;
       return error_reply(429, "Concurrent task limit exceeded");
     }
     auto cost = price(model, s);
@@ -441,6 +474,7 @@ struct SimCore::Impl {
       }
     }
     keys[key].max_active = std::max(keys[key].max_active, active + 1);
+    ++keys[key].tasks_created;
     ++tasks_by_input[s.input_canonical];
     task_id = t.id;
     task_order.push_back(t.id);
@@ -477,8 +511,15 @@ struct SimCore::Impl {
           400, R"({"code":400,"message":"Invalid request","data":{"error":"Missing required parameter: taskId"}})");
     }
     auto it = tasks.find(task_id);
-    if (it == tasks.end() || it->second.key != key) {
+    if (it == tasks.end()) {
       outcome = "not_found";
+      return error_reply(404, "Task not found");
+    }
+    if (it->second.key != key) {
+      // How the real API answers a key of the same account about another key's task is not
+      // documented; 404 is the answer a client must survive anyway, and it makes the mistake loud.
+      outcome = "foreign_poll";
+      ++keys[key].foreign_polls;
       return error_reply(404, "Task not found");
     }
     if (hostile_on_first(task_id, SimHostile::lost_task) ||
@@ -580,9 +621,24 @@ struct SimCore::Impl {
     }
   }
 
-  // POST /__sim/credits?key=N&add=USD: a top-up from the account's owner (key 0 when none named).
+  // The key a top-up names: its NAME, or its index from 0 in --keys order (a name that reads as a
+  // number is taken as a name first).
+  std::optional<size_t> key_named(const std::string& k) const {
+    for (size_t i = 0; i < keys.size(); ++i) {
+      if (keys[i].name == k) {
+        return i;
+      }
+    }
+    if (k.empty() || k.find_first_not_of("0123456789") != std::string::npos || k.size() > 9) {
+      return std::nullopt;
+    }
+    return std::stoul(k);
+  }
+
+  // POST /__sim/credits?key=NAME|N&add=USD: a top-up from the account's owner (key 0 when none named).
   SimReply top_up(const SimRequest& req) {
-    const std::string usage = R"x({"error":"POST /__sim/credits?key=N&add=USD (N from 0, in --keys order)"})x";
+    const std::string usage =
+        R"x({"error":"POST /__sim/credits?key=NAME&add=USD (or key=N, from 0 in --keys order)"})x";
     if (req.method != "POST") {
       return json_reply(400, usage);
     }
@@ -592,9 +648,12 @@ struct SimCore::Impl {
       const std::string k = query_param(req.query, "key");
       const std::string a = query_param(req.query, "add");
       size_t used = 0;
-      key = k.empty() ? 0 : std::stoul(k, &used);
-      if (!k.empty() && used != k.size()) {
-        return json_reply(400, usage);
+      if (!k.empty()) {
+        auto named = key_named(k);
+        if (!named) {
+          return json_reply(400, usage);
+        }
+        key = *named;
       }
       add = std::stod(a, &used);
       if (used != a.size() || !std::isfinite(add)) {
@@ -608,7 +667,8 @@ struct SimCore::Impl {
     }
     keys[key].credits += add;
     save_state();
-    return json_reply(200, fmt::format(R"({{"key":{},"credits":{:.4f}}})", key, keys[key].credits));
+    return json_reply(200, fmt::format(R"({{"key":{},"name":{},"credits":{:.4f}}})", key, json_quote(keys[key].name),
+                                       keys[key].credits));
   }
 
   SimReply file(const SimRequest& req, TimeMs now, std::string& outcome) {
@@ -687,17 +747,25 @@ struct SimCore::Impl {
       return error_reply(401, "Invalid or missing API Key");
     }
     key_no = static_cast<int>(*key) + 1;
-    int in_window = count_in_window(keys[*key], now);
+    KeyState& k = keys[*key];
+    ++k.requests;
+    if (k.revoked) {
+      outcome = "revoked";
+      return error_reply(401, "Invalid or missing API Key");
+    }
+    int in_window = count_in_window(k, now);
     if (auto hostile = hostile_request(endpoint, outcome)) {
       return *hostile;
     }
     SimReply faulted;
     if (inject_fault(endpoint, faulted, outcome)) {
+      k.rate_429 += outcome == "fault_429" ? 1 : 0;
       return faulted;
     }
-    if (in_window > config.rpm) {
+    if (in_window > k.rpm) {
       outcome = "rate_limited";
       ++rate_429;
+      ++k.rate_429;
       return error_reply(429, "Rate limit exceeded");
     }
     SimReply r;
@@ -877,12 +945,15 @@ std::string SimCore::stats_json() {
   int max_window = 0;
   int max_active = 0;
   std::string credits = "[";
+  std::string per_key = "{";
   for (const auto& k : s.keys) {
     max_window = std::max(max_window, k.max_window);
     max_active = std::max(max_active, k.max_active);
     credits += fmt::format("{}{:.4f}", credits.size() > 1 ? "," : "", k.credits);
+    per_key += fmt::format("{}{}:{}", per_key.size() > 1 ? "," : "", json_quote(k.name), key_stats_json(k));
   }
   credits += "]";
+  per_key += "}";
   int max_per_input = 0;
   std::string by_input = "[";
   for (const auto& [input, n] : s.tasks_by_input) {
@@ -901,12 +972,12 @@ std::string SimCore::stats_json() {
       R"("max_requests_in_window":{},"max_concurrent_tasks":{},"tasks_created":{},"max_tasks_per_input":{},)"
       R"("tasks_by_input":{},"callbacks":{{"delivered":{},"failed_attempts":{},"lost":{},"late":{},"twice":{}}},)"
       R"("images_fetched":{},"credits_left":{},"rate_limited_by_kind":{{"rate":{},"concurrency":{}}},)"
-      R"("latency":{{"latency_ms":{},"slow_rate":{},"slow_seconds":{}}},"slow_answers":{},"done_unseen":{}}})",
+      R"("latency":{{"latency_ms":{},"slow_rate":{},"slow_seconds":{}}},"slow_answers":{},"done_unseen":{},"keys":{}}})",
       requests, total, s.rate_429 + s.concurrency_429, s.config.rpm, s.config.concurrency, s.scaled(60), max_window,
       max_active, s.task_order.size(), max_per_input, by_input, s.callbacks_delivered, s.callback_failures,
       s.callbacks_lost, s.callbacks_late, s.callbacks_twice, fetched, credits, s.rate_429, s.concurrency_429,
       s.latency.config().latency_ms, s.latency.config().slow_rate, s.latency.config().slow_seconds, s.slow_answers,
-      s.done_unseen_json(s.clock.now_ms()));
+      s.done_unseen_json(s.clock.now_ms()), per_key);
 }
 
 }  // namespace reelq

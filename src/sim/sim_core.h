@@ -69,10 +69,11 @@ class SimCore {
   std::vector<CallbackDelivery> due_callbacks();
   void callback_done(const CallbackDelivery& delivery, bool delivered);
 
+  // The counts of docs/sim.md, with a "keys" object by key name (never the key's text).
   std::string stats_json();
   // A top-up (or a charge, with a negative amount) of key `key` (0-based, in --keys order), as
   // the account's owner would make one mid-run: the new balance, or nullopt for no such key.
-  // Also POST /__sim/credits?key=N&add=USD.
+  // Also POST /__sim/credits?key=NAME&add=USD (or key=N, the index).
   std::optional<double> add_credits(size_t key, double usd);
   // How many tasks were created per input object (the stats' tasks_by_input), keyed by the input
   // with its keys sorted (cost/spend.h canonical_input spells a request's the same way).

@@ -34,7 +34,8 @@ TEST_CASE("the rehearsal's simulator has the plan's caps, endless credits and a 
   settings.max_concurrent = 3;
   settings.time_scale = 0.25;
   SimConfig sim = rehearsal_sim_config(manifest, settings, true);
-  CHECK(sim.keys == std::vector<std::string>{"rehearsal-key"});
+  REQUIRE(sim.keys.size() == 1);
+  CHECK(sim.keys[0].key == "rehearsal-key");
   CHECK(sim.rpm == 10);
   CHECK(sim.concurrency == 3);
   CHECK(sim.time_scale == 0.25);  // --time-scale given: as given
