@@ -101,7 +101,14 @@ const YamlNode* KeysParser::keys_list(const YamlNode& root) {
     return nullptr;
   }
   if (list->kind != YamlKind::sequence || list->items.empty()) {
-    fail(list->pos, fmt::format("keys: must be a list of at least one key, such as {}", k_example_file));
+    // An empty value has no place of its own: point at its key.
+    SourcePos at = list->kind == YamlKind::null ? root.entries[static_cast<size_t>(
+                                                      std::find_if(root.entries.begin(), root.entries.end(),
+                                                                   [](const YamlEntry& e) { return e.key == "keys"; }) -
+                                                      root.entries.begin())]
+                                                      .key_pos
+                                                : list->pos;
+    fail(at, fmt::format("keys: must be a list of at least one key, such as {}", k_example_file));
     return nullptr;
   }
   return list;
