@@ -55,7 +55,8 @@ SecretRead as_key(const std::string& raw, Holder holder) {
   }
   std::string key = trimmed(raw);
   if (key.empty()) {
-    return {"", holder == Holder::file ? "is empty; put the key in it" : "is empty; set it to the key before running reelq"};
+    return {"", holder == Holder::file ? "is empty; put the key in it"
+                                       : "is empty; set it to the key before running reelq"};
   }
   bool odd = std::any_of(key.begin(), key.end(), [](char c) {
     auto u = static_cast<unsigned char>(c);

@@ -26,17 +26,17 @@ constexpr const char* k_example_file = "keys: [{name: studio-a, env: APIXO_KEY_A
 constexpr size_t k_max_name = 64;
 
 bool valid_name(const std::string& s) {
-  return !s.empty() && s.size() <= k_max_name && s != "." && s != ".." &&
-         std::all_of(s.begin(), s.end(), [](char c) {
-           return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
-         });
+  return !s.empty() && s.size() <= k_max_name && s != "." && s != ".." && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 // A variable name as the shell writes one. Anything else is refused without being quoted: it may
 // be the key itself pasted where its variable's name belongs.
 bool valid_variable(const std::string& s) {
   return !s.empty() && s.size() <= 128 && !std::isdigit(static_cast<unsigned char>(s[0])) &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
+         std::all_of(s.begin(), s.end(),
+                     [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
 std::string lowercase(std::string s) {
@@ -102,12 +102,12 @@ const YamlNode* KeysParser::keys_list(const YamlNode& root) {
   }
   if (list->kind != YamlKind::sequence || list->items.empty()) {
     // An empty value has no place of its own: point at its key.
-    SourcePos at = list->kind == YamlKind::null ? root.entries[static_cast<size_t>(
-                                                      std::find_if(root.entries.begin(), root.entries.end(),
-                                                                   [](const YamlEntry& e) { return e.key == "keys"; }) -
-                                                      root.entries.begin())]
-                                                      .key_pos
-                                                : list->pos;
+    SourcePos at = list->pos;
+    for (const auto& e : root.entries) {
+      if (e.key == "keys" && list->kind == YamlKind::null) {
+        at = e.key_pos;
+      }
+    }
     fail(at, fmt::format("keys: must be a list of at least one key, such as {}", k_example_file));
     return nullptr;
   }
@@ -117,7 +117,8 @@ const YamlNode* KeysParser::keys_list(const YamlNode& root) {
 void KeysParser::read_name(const YamlEntry& e, Entry& out) {
   const YamlNode& v = e.value;
   if (v.kind != YamlKind::scalar || v.text.empty()) {
-    fail(v.kind == YamlKind::null ? e.key_pos : v.pos, fmt::format("{}: name is empty; give it a name such as studio-a", out.label));
+    fail(v.kind == YamlKind::null ? e.key_pos : v.pos,
+         fmt::format("{}: name is empty; give it a name such as studio-a", out.label));
     out.usable = false;
     return;
   }
@@ -148,8 +149,8 @@ int KeysParser::read_cap(const YamlEntry* e, int fallback, int most, Entry& out)
                                      wanted, v.text, e->key, v.text)
                        : fmt::format("{}: {} (got the string \"{}\")", out.label, wanted, v.text));
   } else if (v.kind != YamlKind::scalar) {
-    fail(v.kind == YamlKind::null ? e->key_pos : v.pos, fmt::format("{}: {} (got {})", out.label, wanted,
-                                                                     v.kind == YamlKind::null ? "nothing" : "a list or mapping"));
+    fail(v.kind == YamlKind::null ? e->key_pos : v.pos,
+         fmt::format("{}: {} (got {})", out.label, wanted, v.kind == YamlKind::null ? "nothing" : "a list or mapping"));
   } else if (!n) {
     fail(v.pos, fmt::format("{}: {} (got {})", out.label, wanted, v.text));
   } else if (*n < 1 || *n > most) {
@@ -253,16 +254,16 @@ std::optional<KeySpec> KeysParser::resolve(const Entry& entry) {
     read = key_from_file(m_source.base_dir / value);
     holder = fmt::format("file {}", shown);
     if (read.problem.empty() && !key_file_is_private((m_source.base_dir / value).string())) {
-      warn(where.value.pos, fmt::format("{}: {} is readable by group or others; chmod 600 {}", entry.label, shown,
-                                        shell_word(shown)));
+      warn(where.value.pos,
+           fmt::format("{}: {} is readable by group or others; chmod 600 {}", entry.label, shown, shell_word(shown)));
     }
   }
   if (!read.problem.empty()) {
     fail(where.value.pos, fmt::format("{}: {} {}", entry.label, holder, read.problem));
     return std::nullopt;
   }
-  KeySpec spec{entry.name, read.secret, key_fingerprint(read.secret), entry.rpm, entry.max_concurrent,
-               fmt::format("{} {}", entry.env ? "env" : "file", value)};
+  KeySpec spec{entry.name, read.secret,          key_fingerprint(read.secret),
+               entry.rpm,  entry.max_concurrent, fmt::format("{} {}", entry.env ? "env" : "file", value)};
   return spec;
 }
 
@@ -285,10 +286,10 @@ void KeysParser::check_unique(const std::vector<Entry>& entries, const std::vect
     for (size_t j = 0; j < i && specs[i]; ++j) {
       if (specs[j] && specs[j]->secret == specs[i]->secret) {
         const YamlEntry& where = entries[i].env ? *entries[i].env : *entries[i].file;
-        fail(where.value.pos, fmt::format("{}: the same key as '{}' (line {}, fingerprint {}); a key listed twice "
-                                          "would be driven past its caps: list it once",
-                                          entries[i].label, specs[j]->name, entries[j].node->pos.line,
-                                          specs[i]->fingerprint));
+        fail(where.value.pos,
+             fmt::format("{}: the same key as '{}' (line {}, fingerprint {}); a key listed twice "
+                         "would be driven past its caps: list it once",
+                         entries[i].label, specs[j]->name, entries[j].node->pos.line, specs[i]->fingerprint));
         break;
       }
     }
@@ -348,17 +349,20 @@ Result<KeysFileResult> parse_keys_file(std::string_view text, const KeysSource& 
     return input_error({diags.begin() + static_cast<long>(before), diags.end()});
   }
   if (doc.empty || doc.root.kind == YamlKind::null) {
-    diags.push_back({source.display_name, {1, 1}, fmt::format("keys file is empty; it needs keys: with at least one "
-                                                              "key, such as {}",
-                                                              k_example_file)});
+    diags.push_back({source.display_name,
+                     {1, 1},
+                     fmt::format("keys file is empty; it needs keys: with at least one "
+                                 "key, such as {}",
+                                 k_example_file)});
     return input_error({diags.begin() + static_cast<long>(before), diags.end()});
   }
   KeysParser parser(source, defaults, getenv_fn, diags);
   KeysFileResult result = parser.parse(doc.root);
   // In document order, whichever check found them.
-  std::stable_sort(diags.begin() + static_cast<long>(before), diags.end(), [](const Diagnostic& a, const Diagnostic& b) {
-    return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
-  });
+  std::stable_sort(diags.begin() + static_cast<long>(before), diags.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return std::pair(a.pos.line, a.pos.col) < std::pair(b.pos.line, b.pos.col);
+                   });
   std::vector<std::string> secrets;
   for (const auto& k : result.keys) {
     secrets.push_back(k.secret);
@@ -403,17 +407,18 @@ Result<KeysFileResult> load_keys_file(const fs::path& file, const KeyDefaults& d
   in.read(text.data(), static_cast<std::streamsize>(text.size()));
   text.resize(static_cast<size_t>(in.gcount()));
   if (text.size() > k_max_keys_file_bytes) {
-    return refuse(fmt::format("is over {} bytes; a keys file is at most that: is it the right file?",
-                              k_max_keys_file_bytes));
+    return refuse(
+        fmt::format("is over {} bytes; a keys file is at most that: is it the right file?", k_max_keys_file_bytes));
   }
   KeysSource source{file.string(), fs::absolute(file, ec).parent_path()};
   auto result = parse_keys_file(text, source, defaults, getenv_fn, diags);
   if (result && !key_file_is_private(file.string())) {
     // The keys file holds no key, but it says where they are; kept private like the keys it names.
-    result->warnings.insert(result->warnings.begin(),
-                            Diagnostic{file.string(), {}, fmt::format("readable by group or others; chmod 600 {}",
-                                                                      shell_word(file.string()))}
-                                .to_string());
+    result->warnings.insert(
+        result->warnings.begin(),
+        Diagnostic{
+            file.string(), {}, fmt::format("readable by group or others; chmod 600 {}", shell_word(file.string()))}
+            .to_string());
   }
   return result;
 }

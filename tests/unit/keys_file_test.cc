@@ -1,12 +1,13 @@
 // The keys file (issue 20): its format, every error at its exact place, the warnings, the
 // fingerprint, and no key's text in any message.
+#include "keys/keys_file.h"
+
 #include <doctest/doctest.h>
 
 #include <map>
 
-#include "keys/keys_file.h"
-#include "util/file_digest.h"
 #include "support/fakes.h"
+#include "util/file_digest.h"
 
 using namespace reelq;
 namespace fs = std::filesystem;
@@ -35,8 +36,8 @@ struct KeysProject {
 
   KeysProject() { key_file("keys/intern.key", k_key_intern + "\n"); }
 
-  void key_file(const std::string& name, const std::string& text, fs::perms perms = fs::perms::owner_read |
-                                                                                    fs::perms::owner_write) {
+  void key_file(const std::string& name, const std::string& text,
+                fs::perms perms = fs::perms::owner_read | fs::perms::owner_write) {
     test::write_file(dir / name, text);
     fs::permissions(dir / name, perms);
   }
@@ -150,8 +151,9 @@ TEST_CASE("keys file: a key file is relative to the keys file's folder, whatever
 
 TEST_CASE("keys file: the file's shape, each error at its place") {
   KeysProject p;
-  CHECK(p.errors("") == "keys.yaml:1:1: keys file is empty; it needs keys: with at least one key, such as keys: "
-                        "[{name: studio-a, env: APIXO_KEY_A}]\n");
+  CHECK(p.errors("") ==
+        "keys.yaml:1:1: keys file is empty; it needs keys: with at least one key, such as keys: "
+        "[{name: studio-a, env: APIXO_KEY_A}]\n");
   CHECK(p.errors("# only a comment\n") ==
         "keys.yaml:1:1: keys file is empty; it needs keys: with at least one key, such as keys: "
         "[{name: studio-a, env: APIXO_KEY_A}]\n");
@@ -323,11 +325,12 @@ TEST_CASE("keys file: every problem at once, in document order; no key read for 
     return name == "APIXO_KEY_A" ? std::optional<std::string>(k_key_a) : std::nullopt;
   };
   Diagnostics diags;
-  auto r = parse_keys_file("keys:\n"
-                           "  - {name: a, env: APIXO_KEY_A, rpm: 4.0}\n"
-                           "  - {name: b, env: UNSET}\n"
-                           "  - {name: a, file: keys/intern.key}\n",
-                           {"keys.yaml", p.dir.path()}, {}, counting, &diags);
+  auto r = parse_keys_file(
+      "keys:\n"
+      "  - {name: a, env: APIXO_KEY_A, rpm: 4.0}\n"
+      "  - {name: b, env: UNSET}\n"
+      "  - {name: a, file: keys/intern.key}\n",
+      {"keys.yaml", p.dir.path()}, {}, counting, &diags);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().message ==
         "keys.yaml:2:38: key 'a': rpm must be a whole number from 1 to 100000 (got 4.0)\n"
@@ -394,8 +397,8 @@ TEST_CASE("keys file: no part of a key in any message, even where the user put t
   REQUIRE(r->warnings.size() == 1);
   CHECK(r->warnings[0] == "keys.yaml:2:39: key '[key]': a.key is readable by group or others; chmod 600 a.key");
   // And in an error of another entry.
-  std::string clash = p.errors("keys:\n  - {name: " + k_key_a + ", file: a.key}\n  - {name: " + k_key_a +
-                               ", env: APIXO_KEY_B}\n");
+  std::string clash =
+      p.errors("keys:\n  - {name: " + k_key_a + ", file: a.key}\n  - {name: " + k_key_a + ", env: APIXO_KEY_B}\n");
   CHECK(clash == "keys.yaml:3:12: name '[key]' is already used at line 2; names must differ (in more than case)\n");
 }
 
@@ -409,7 +412,8 @@ TEST_CASE("load_keys_file: a missing, odd or oversized keys file") {
   CHECK(r.error().message == missing + ": not found; give the keys file's path (--keys FILE)\n");
   r = load_keys_file(dir.path(), {}, nobody);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message == dir.path().string() + ": is not a regular file; give the keys file's path (--keys FILE)\n");
+  CHECK(r.error().message ==
+        dir.path().string() + ": is not a regular file; give the keys file's path (--keys FILE)\n");
   test::write_file(dir / "big.yaml", "keys:\n" + std::string(k_max_keys_file_bytes, '#'));
   r = load_keys_file(dir / "big.yaml", {}, nobody);
   REQUIRE_FALSE(r.ok());
