@@ -11,7 +11,7 @@ struct KeyIdentity {
   std::string fingerprint;       // key_fingerprint(key)
 };
 
-// 12 lowercase hex digits: the first 48 bits of SHA-256("reelq key fingerprint v1\n" + key). Enough
+// 12 lowercase hex digits: the first 48 bits of SHA-256("reelq key fingerprint v1\n" + key) (docs/keys.md). Enough
 // to tell a handful of keys apart (two keys of one user share a fingerprint with odds of about
 // 1 in 10^14), and nothing to recover a key from: a prefix of a hash of a long random secret. The
 // fixed prefix keeps it from matching a plain SHA-256 of the key published anywhere else.

@@ -20,4 +20,10 @@ std::string file_sha256(const std::filesystem::path& path) {
   return Poco::DigestEngine::digestToHex(sha.digest());
 }
 
+std::string sha256_hex(std::string_view bytes) {
+  Poco::SHA2Engine sha(Poco::SHA2Engine::SHA_256);
+  sha.update(bytes.data(), bytes.size());
+  return Poco::DigestEngine::digestToHex(sha.digest());
+}
+
 }  // namespace reelq
