@@ -47,7 +47,7 @@ class _VideoSources(html.parser.HTMLParser):
 
     def handle_starttag(self, tag, attrs):
         if tag == "video":
-            self.srcs += [v for k, v in attrs if k == "src"]
+            self.srcs += [v for k, v in attrs if k in ("src", "data-src")]  # the review page gives a player its src near the screen
 
 
 class MovedFolders(SimRunTest):
