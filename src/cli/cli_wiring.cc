@@ -39,6 +39,8 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
                   "Queue database (else REELQ_DB; else reelq.db beside the manifest, or found from the current "
                   "folder up)");
   cmd->add_option("--api-key-file", w.flags.api_key_file, "Read the API key from this file (else APIXO_API_KEY)");
+  cmd->add_option("--keys", w.flags.keys_file,
+                  "Read the API key from this keys file (else REELQ_KEYS; docs/keys.md): its name and caps");
   cmd->add_option("--ca-file", w.flags.ca_file, "Trust this CA bundle instead of the system's");
   for (const auto& key : setting_keys()) {
     std::string flag = setting_flag(key);  // the spelling every message uses

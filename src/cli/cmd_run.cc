@@ -19,6 +19,7 @@
 #include "cli/listen_setup.h"
 #include "cli/output_folder.h"
 #include "cli/run_guards.h"
+#include "cli/run_key.h"
 #include "cli/run_parts.h"
 #include "cli/stop_signals.h"
 #include "queue/run_store.h"
@@ -36,11 +37,13 @@ struct Prepared {
   std::unique_ptr<Queue> queue;
   std::optional<RunLock> lock;
   std::string key;
+  DrivenKey driven;
+  std::vector<std::string> warnings;  // the keys file's
 };
 
 // The key, the database and its lock: what both run and resume need before anything else.
 Result<Prepared> prepare(const RunFlags& flags) {
-  auto key = load_api_key(flags.api_key_file);
+  auto key = load_run_key(flags);
   if (!key) {
     return key.error();
   }
@@ -50,14 +53,16 @@ Result<Prepared> prepare(const RunFlags& flags) {
   }
   // A key file only its owner can read: the queue it makes (the batch's prompts, its taskIds, its
   // result URLs) is kept as private. Otherwise the user's umask decides, as for any file.
-  auto queue = open_queue(flags.db, key_file_is_private(flags.api_key_file) ? DbPrivacy::private_ : DbPrivacy::umask);
+  auto queue = open_queue(flags.db, key->private_file ? DbPrivacy::private_ : DbPrivacy::umask);
   if (!queue) {
     return queue.error();
   }
   Prepared p;
   p.queue = std::move(queue.value());
   p.lock.emplace(std::move(lock.value()));
-  p.key = std::move(key.value());
+  p.key = std::move(key->secret);
+  p.driven = key->driven;
+  p.warnings = std::move(key->warnings);
   return p;
 }
 
@@ -99,6 +104,7 @@ std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
     }
   };
   add("--api-key-file", flags.api_key_file);
+  add("--keys", flags.keys_file);
   add("--ca-file", flags.ca_file);
   add("--prices", flags.prices);
   line += flags.replace_changed ? " --replace-changed" : "";
@@ -163,6 +169,9 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  for (const auto& w : prepared->warnings) {
+    io.err << "reelq: warning: " << w << "\n";
+  }
   auto settings = settings_before_enqueue(*prepared->queue, manifest, manifest_path, flags);
   if (!settings) {
     return report_error(io.err, settings.error());
@@ -180,6 +189,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
     return report_error(io.err, st.error());
   }
   DrainOptions options;
+  options.key = prepared->driven;
   options.balance = &balance;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
@@ -238,6 +248,9 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  for (const auto& w : prepared->warnings) {
+    io.err << "reelq: warning: " << w << "\n";
+  }
   finish.db = flags.db;
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
@@ -249,6 +262,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   }
   int worst = k_exit_ok;
   DrainOptions options;
+  options.key = prepared->driven;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   for (const auto& name : *batches) {
     int code = drain(*prepared->queue, name, flags, prepared->key, io, options);
@@ -267,8 +281,8 @@ int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& 
   }
   FinishHooks hooks = flags.hooks;
   hooks.ca_file = flags.ca_file;
-  auto key = load_api_key(flags.api_key_file);  // only to keep it out of the hook's environment
-  run_finish_hooks(hooks, finish, key ? *key : "", err);
+  auto key = load_run_key(flags);  // only to keep it out of the hook's environment
+  run_finish_hooks(hooks, finish, key ? key->secret : "", err);
   return finish.exit_code;
 }
 

@@ -31,6 +31,7 @@ int cmd_failed(const std::string& db_path, const std::optional<std::string>& bat
 struct RunFlags {
   std::string db;  // --db; "" = REELQ_DB, else beside the manifest (run) or found (resume)
   std::string api_key_file;
+  std::string keys_file;  // --keys; "" = REELQ_KEYS, else the key of --api-key-file / APIXO_API_KEY
   std::string ca_file;
   std::vector<std::pair<std::string, std::string>> settings;  // (key, value) of the setting flags given
   OutputStyle style = OutputStyle::plain;

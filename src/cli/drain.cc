@@ -230,7 +230,14 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   if (!ready) {
     return report_error(io.err, ready.error());
   }
-  RunParts parts(ready->settings, key, flags.ca_file);
+  // A keys file's caps are the key's own: they outrank the manifest's and the flags' (docs/keys.md).
+  if (options.key.rpm > 0) {
+    ready->settings.rpm = options.key.rpm;
+  }
+  if (options.key.max_concurrent > 0) {
+    ready->settings.max_concurrent = options.key.max_concurrent;
+  }
+  RunParts parts(ready->settings, key, flags.ca_file, options.key.name);
   // Before anything is sent: every task at the API is polled with the key that made it.
   auto keys_note = settle_task_keys(store, batch, {parts.key_identity()}, flags.drop_keys);
   if (!keys_note) {

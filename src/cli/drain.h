@@ -16,7 +16,15 @@ namespace reelq {
 // balance is checked, and how the batch is continued.
 enum class DrainMode { run, rehearsal };
 
+// The key a run drives, as its keys file names it (docs/keys.md); the secret stays with the caller.
+struct DrivenKey {
+  std::string name = "default";
+  int rpm = 0;             // 0: the batch's setting (the entry named none)
+  int max_concurrent = 0;  // 0: the batch's setting
+};
+
 struct DrainOptions {
+  DrivenKey key;
   DrainMode mode = DrainMode::run;
   const BalanceResult* balance = nullptr;  // read just before (`reelq run`), or nullptr: asked when needed
   // In a rehearsal, the simulator's tasks per input, read at the summary (settles submits whose

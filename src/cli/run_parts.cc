@@ -29,12 +29,13 @@ std::unique_ptr<HttpTransport> make_transport(const std::string& ca_file) {
   return make_poco_transport(options);
 }
 
-RunParts::RunParts(const Settings& settings, const std::string& key, const std::string& ca_file)
+RunParts::RunParts(const Settings& settings, const std::string& key, const std::string& ca_file,
+                   const std::string& key_name)
     : m_settings(settings),
       m_clock(system_clock()),
       m_transport(make_transport(ca_file)),
       m_cdn(make_transport(ca_file)),
-      m_key{"default", key_fingerprint(key)},
+      m_key{key_name, key_fingerprint(key)},
       m_api(std::make_unique<HttpApiClient>(*m_transport, settings.api_base, key, m_clock)),
       m_downloader(std::make_unique<Downloader>(*m_cdn, m_clock, waking_download_options(settings))) {}
 

@@ -30,7 +30,9 @@ class RunParts {
  public:
   // The API client (with `key`, kept in memory only) and the downloader, each over its own
   // connections, on the system clock.
-  RunParts(const Settings& settings, const std::string& key, const std::string& ca_file);
+  // `key_name`: the key's name in the keys file ("default" for APIXO_API_KEY / --api-key-file).
+  RunParts(const Settings& settings, const std::string& key, const std::string& ca_file,
+           const std::string& key_name = "default");
   RunParts(const RunParts&) = delete;
   RunParts& operator=(const RunParts&) = delete;
 

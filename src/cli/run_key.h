@@ -1,0 +1,25 @@
+#pragma once
+// The key `reelq run` / `resume` drives: from a keys file (--keys, else REELQ_KEYS; docs/keys.md)
+// or, without one, from --api-key-file / APIXO_API_KEY as ever (named "default"). Errors and
+// warnings never hold the key.
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/drain.h"
+#include "util/result.h"
+
+namespace reelq {
+
+struct RunKey {
+  std::string secret;  // in memory only
+  DrivenKey driven;    // its name and the caps its keys file entry named
+  bool private_file = false;  // the key came from a file only its owner can read
+  std::vector<std::string> warnings;
+};
+
+// A keys file lists one key for now: a pool of several keys in one run is not built yet, and
+// refused with a message that says so rather than driving only the first.
+Result<RunKey> load_run_key(const RunFlags& flags);
+
+}  // namespace reelq
