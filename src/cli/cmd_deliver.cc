@@ -10,6 +10,7 @@
 #include "deliver/deliver.h"
 #include "deliver/delivery_name.h"
 #include "deliver/picks.h"
+#include "queue/database.h"
 #include "queue/queue.h"
 #include "report/report_data.h"
 #include "util/text.h"
@@ -61,6 +62,19 @@ int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
   auto queue = open_existing_queue(flags.db);
   if (!queue) {
     return report_error(io.err, queue.error());
+  }
+  // Marks made on another queue's page (a rehearsal's, another folder's) name other takes, even
+  // under the same batch and job names.
+  if (*picks && (*picks)->queue) {
+    auto id = queue_id(queue.value()->db());
+    if (id && *id != *(*picks)->queue) {
+      return report_error(
+          io.err, Error{ErrorKind::usage,
+                        fmt::format("{} holds marks made on the review page of another queue (queue id {}..., this one "
+                                    "is {}...): a rehearsal's page, or another folder's? Pass --db with the queue "
+                                    "the page was made from. Nothing was delivered",
+                                    flags.picks, (*picks)->queue->substr(0, 8), id->substr(0, 8))});
+    }
   }
   auto reports = load_reports(queue.value()->db(), batch, WithEvents::no);
   if (!reports) {

@@ -72,6 +72,12 @@ Result<Picks> parse_picks(std::string_view text, const std::string& file) {
     }
     picks.batch = batch->text;
   }
+  if (const YamlNode* queue = root.find("queue"); queue && queue->kind != YamlKind::null && !is_null(*queue)) {
+    if (!is_string(*queue)) {
+      return picks_error(file, queue->pos, "\"queue\" must be a queue id or null");
+    }
+    picks.queue = queue->text;
+  }
   const YamlNode* marks = root.find("marks");
   if (!marks || marks->kind != YamlKind::sequence) {
     return picks_error(file, marks ? marks->pos : root.pos, "\"marks\" must be a list");

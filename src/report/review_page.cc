@@ -164,7 +164,8 @@ function exportMarks(s) {
       marks.push({job: t.dataset.job, take: Number(t.dataset.take), mark: m});
     }
   }
-  const text = JSON.stringify({version: 1, batch: s.data.batch, marks}) + "\n";
+  // The queue's id too: marks made on a rehearsal's page must not deliver from the real queue.
+  const text = JSON.stringify({version: 1, batch: s.data.batch, queue: s.data.queue || null, marks}) + "\n";
   const a = document.createElement("a");
   a.href = URL.createObjectURL(new Blob([text], {type: "application/json"}));
   a.download = "picks-" + s.data.batch.replace(/[^A-Za-z0-9._-]/g, "_") + ".json";

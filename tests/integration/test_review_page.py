@@ -3,6 +3,7 @@ disk: marks by keyboard that survive a reload, the filters, a hostile prompt tha
 an export that `reelq deliver --picks` takes as it is."""
 import json
 import os
+import sqlite3
 
 from chromium import Chromium
 from harness import KEY, main, run
@@ -123,7 +124,9 @@ class ReviewPage(SimRunTest):
         self.assertEqual(b.wait_for_download(), ("picks-night.json", "completed"))
         with open(os.path.join(downloads, "picks-night.json"), encoding="utf-8") as f:
             exported = json.load(f)
-        self.assertEqual(exported, {"version": 1, "batch": "night", "marks": [
+        with sqlite3.connect(os.path.join(self.dir, "q.db")) as db:
+            queue_id = db.execute("SELECT id FROM queue_identity").fetchone()[0]
+        self.assertEqual(exported, {"version": 1, "batch": "night", "queue": queue_id, "marks": [
             {"job": "refused", "take": 1, "mark": "reject"}, {"job": "pair", "take": 1, "mark": "pick"},
             {"job": "pair", "take": 2, "mark": "star"}]})
         self.assertIn("exported 3 marks to picks-night.json",
@@ -134,6 +137,14 @@ class ReviewPage(SimRunTest):
         self.assertIn("delivered 2 files to client", r.stdout)
         self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "client"))),
                          ["delivery.csv", "pair-1.mp4", "pair-2.mp4"])
+        # Marks made on another queue's page (a rehearsal's) never deliver from this one.
+        exported["queue"] = "0" * 32
+        self.write("other-picks.json", json.dumps(exported))
+        r = self.reelq("deliver", "--to", "client2", "--picks", "other-picks.json")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("other-picks.json holds marks made on the review page of another queue (queue id 00000000...",
+                      r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "client2")))
 
     def test_a_hostile_prompt_stays_text(self):
         b = self.browser
