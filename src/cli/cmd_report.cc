@@ -185,7 +185,7 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   }
   fmt::print(io.out, "  estimated cost: {} (prices: {})\n", format_money(e.cost, prices->currency), prices->source);
   fmt::print(io.out,
-             "  wall time: at least {} ({} renders of ~3 min each for 8 s at 720p, {} at once; {} requests at "
+             "  wall time: at least {} ({} renders at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
              "{}/min)\n",
              format_duration(e.wall_lower_bound_ms()), e.renders, settings->max_concurrent, 2 * e.renders,
              settings->rpm);
