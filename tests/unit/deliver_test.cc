@@ -71,12 +71,12 @@ TEST_CASE("deliver links each succeeded take under its name and lists it; a seco
 TEST_CASE("deliver with picks hands over only the takes marked pick or star, and refuses a pick it cannot find") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a", "b", "c"});
-  Picks picks{"night", {{"a", 1}, {"c", 1}}};
+  Picks picks{"night", {{"a", 1}, {"c", 1}}, std::nullopt};
   auto items = plan(b, &picks);
   REQUIRE(items.size() == 2);
   CHECK(items[0].name == "a-1.mp4");
   CHECK(items[1].name == "c-1.mp4");
-  Picks stray{"night", {{"zz", 2}}};
+  Picks stray{"night", {{"zz", 2}}, std::nullopt};
   auto refused = plan_delivery({b}, &stray, "{job}-{take}");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message ==
