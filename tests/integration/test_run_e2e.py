@@ -242,7 +242,12 @@ class RunE2E(SimRunTest):
         self.write("m.yaml", mixed_manifest(2))
         p = self.spawn_run("m.yaml", "--rpm", "10", "--on-ambiguous", "hold", stdout=subprocess.PIPE,
                            stderr=subprocess.PIPE, text=True)
-        time.sleep(1.0)
+        # The stop comes while the balance check waits on the slow answer: once the simulator has
+        # the request (a fixed sleep raced reelq's own start-up under the sanitizers on a busy machine).
+        deadline = time.monotonic() + 15
+        while self.sim.stats()["total_requests"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.3)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)
         self.assertEqual(p.returncode, 3, out + err)
