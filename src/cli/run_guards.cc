@@ -154,9 +154,10 @@ Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, 
       return dropped.error();
     }
     if (*dropped > 0) {
-      note += fmt::format("{}gave up {} task{} made with key {} (--drop-key): failed KEY_DROPPED; they may still "
-                          "render and be charged",
-                          note.empty() ? "" : "\n", *dropped, *dropped == 1 ? "" : "s", name);
+      note += fmt::format(
+          "{}gave up {} task{} made with key {} (--drop-key): failed KEY_DROPPED; they may still "
+          "render and be charged",
+          note.empty() ? "" : "\n", *dropped, *dropped == 1 ? "" : "s", name);
     }
   }
   auto left = store.tasks_of_other_keys(batch, fingerprints);
@@ -182,8 +183,8 @@ Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, 
     if (takes.size() > 10) {
       shown += fmt::format(" and {} more", takes.size() - 10);
     }
-    what += fmt::format("; {} task{} made with {}: {}", takes.size(), takes.size() == 1 ? "" : "s",
-                        key_words(name, fp), shown);
+    what += fmt::format("; {} task{} made with {}: {}", takes.size(), takes.size() == 1 ? "" : "s", key_words(name, fp),
+                        shown);
     for (const auto& k : pool) {
       if (k.name == name) {
         what += fmt::format(" (the name \"{}\" now points at another key, fingerprint {})", name, k.fingerprint);
@@ -191,11 +192,13 @@ Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, 
     }
     drop += " --drop-key " + shell_word(name);
   }
-  return Error{ErrorKind::conflict,
-               fmt::format("batch {} has tasks at the API that only the key that made them can collect{}. Give "
-                           "that key (APIXO_API_KEY or --api-key-file), or give the tasks up with{} (they may "
-                           "still render and be charged). Nothing was sent",
-                           batch, what, drop)};
+  return Error{
+      ErrorKind::conflict,
+      fmt::format(
+          "batch {} has tasks at the API that only the key that made them can collect{}. Give "
+          "that key (APIXO_API_KEY, --api-key-file or a keys file with --keys), or give the tasks up with{} (they may "
+          "still render and be charged). Nothing was sent",
+          batch, what, drop)};
 }
 
 }  // namespace reelq

@@ -12,8 +12,8 @@
 namespace reelq {
 
 struct RunKey {
-  std::string secret;  // in memory only
-  DrivenKey driven;    // its name and the caps its keys file entry named
+  std::string secret;         // in memory only
+  DrivenKey driven;           // its name and the caps its keys file entry named
   bool private_file = false;  // the key came from a file only its owner can read
   std::vector<std::string> warnings;
 };

@@ -186,12 +186,12 @@ Result<std::vector<JobRow>> RunStore::unfinished_jobs(const std::string& batch) 
 Result<std::vector<JobRow>> RunStore::foreign_active_jobs(const std::string& batch, const std::string& api_base,
                                                           const std::string& key_fp) {
   try {
-    SQLite::Statement q(m_db,
-                        std::string(k_job_row_columns) +
-                            ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
-                            "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
-                            "(b.api_base IS NULL OR b.api_base = ?2) AND (j.key_fp IS NULL OR j.key_fp = ?3) ORDER BY j.batch, "
-                            "j.position, j.take");
+    SQLite::Statement q(
+        m_db, std::string(k_job_row_columns) +
+                  ", j.batch, b.model, coalesce(b.output_dir, '') FROM jobs j JOIN batches b ON b.name = "
+                  "j.batch WHERE j.batch != ?1 AND j.state IN ('running', 'submitting') AND "
+                  "(b.api_base IS NULL OR b.api_base = ?2) AND (j.key_fp IS NULL OR j.key_fp = ?3) ORDER BY j.batch, "
+                  "j.position, j.take");
     q.bind(1, batch);
     q.bind(2, api_base);
     q.bind(3, key_fp);
@@ -309,11 +309,11 @@ std::string placeholders(size_t n) {
 Result<std::vector<JobRow>> RunStore::tasks_of_other_keys(const std::string& batch,
                                                           const std::vector<std::string>& fingerprints) {
   try {
-    SQLite::Statement q(m_db, std::string(k_job_row_columns) +
-                                  fmt::format("FROM jobs j WHERE j.batch = ? AND j.state = 'running' AND "
-                                              "coalesce(j.task_id, '') != '' AND j.key_fp IS NOT NULL AND "
-                                              "j.key_fp NOT IN ({}) ORDER BY j.position, j.take",
-                                              placeholders(fingerprints.size())));
+    SQLite::Statement q(
+        m_db, std::string(k_job_row_columns) + fmt::format("FROM jobs j WHERE j.batch = ? AND j.state = 'running' AND "
+                                                           "coalesce(j.task_id, '') != '' AND j.key_fp IS NOT NULL AND "
+                                                           "j.key_fp NOT IN ({}) ORDER BY j.position, j.take",
+                                                           placeholders(fingerprints.size())));
     q.bind(1, batch);
     for (size_t i = 0; i < fingerprints.size(); ++i) {
       q.bind(static_cast<int>(i) + 2, fingerprints[i]);
@@ -338,9 +338,10 @@ Result<int> RunStore::drop_key_tasks(const std::string& batch, const std::string
       if (t.key_name != name && t.key_fp != name) {
         continue;
       }
-      std::string why = fmt::format("given up with --drop-key {}: the task was made with key {} ({}), which this run "
-                                    "was not given; it may still render and be charged",
-                                    name, t.key_name, t.key_fp);
+      std::string why = fmt::format(
+          "given up with --drop-key {}: the task was made with key {} ({}), which this run "
+          "was not given; it may still render and be charged",
+          name, t.key_name, t.key_fp);
       SQLite::Statement u(m_db,
                           "UPDATE jobs SET state = 'failed', fail_code = 'KEY_DROPPED', fail_msg = ?, completed_at = "
                           "?, updated_at = ? WHERE id = ? AND state = 'running'");

@@ -30,9 +30,15 @@ class KeysFileRun(SimRunTest):
         self.write("m.yaml", MANIFEST)
         self.write("keys.yaml", "keys:\n  - {name: studio-a, env: STUDIO_KEY, max_concurrent: 2}\n")
         os.chmod(os.path.join(self.dir, "keys.yaml"), 0o600)
-        r = self.run_with("--keys", "keys.yaml", env={"STUDIO_KEY": KEY})
+        # The hook's environment never holds the key, whatever variable the keys file names.
+        r = self.run_with("--keys", "keys.yaml", "--on-finish", "env > hook-env.txt", env={"STUDIO_KEY": KEY})
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("3 succeeded", r.stdout)
+        with open(os.path.join(self.dir, "hook-env.txt"), encoding="utf-8") as f:
+            hook_env = f.read()
+        self.assertIn("REELQ_", hook_env)  # the hook ran, with the summary
+        self.assertNotIn(KEY, hook_env)
+        self.assertNotIn("STUDIO_KEY=", hook_env)
         stats = self.sim.stats()["keys"]["studio"]
         self.assertEqual(stats["concurrency_429"], 0)  # the file's cap of 2, not the default 10
         self.assertLessEqual(stats["most_running"], 2)

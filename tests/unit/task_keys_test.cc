@@ -91,3 +91,29 @@ TEST_CASE("tasks made before schema 9 (no key recorded) are taken as the key giv
   REQUIRE(r.ok());
   CHECK(r->empty());
 }
+
+TEST_CASE("another batch's task holds a slot of this run's key only when made with that key") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  h.enqueue(R"(batch: other
+defaults: {duration: 8, size: 1280*720}
+jobs:
+  - id: x
+    prompt: "x"
+)");
+  KeyIdentity a{"studio-a", key_fingerprint("key-a")};
+  KeyIdentity b{"studio-b", key_fingerprint("key-b")};
+  auto rows = h.store->unfinished_jobs("other");
+  REQUIRE(rows.ok());
+  REQUIRE(*h.store->begin_submit(rows->front().id, "{}", a) == JobState::submitting);
+  auto of = [&](const KeyIdentity& k) {
+    return h.store->foreign_active_jobs("night", "http://127.0.0.1:1", k.fingerprint);
+  };
+  REQUIRE(of(a).ok());
+  CHECK(of(a)->size() == 1);
+  CHECK(of(a)->front().key_name == "studio-a");
+  CHECK(of(b)->empty());  // key b's slots are not held by key a's task
+  // A task from before schema 9 (no key recorded) may be any key's: it is counted.
+  h.queue->db().exec("UPDATE jobs SET key_name = NULL, key_fp = NULL WHERE batch = 'other'");
+  CHECK(of(b)->size() == 1);
+}
