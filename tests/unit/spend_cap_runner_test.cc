@@ -1,44 +1,23 @@
 // The spend cap in a run against the simulator: it stops exactly at the cap, a resume with a
 // higher cap goes on, an ambiguous submit counts, a refused one gives its price back.
 #include <doctest/doctest.h>
-#include <fmt/format.h>
 
-#include "cli/run_money.h"
-#include "support/run_harness.h"
+#include "support/priced_run.h"
 
 using namespace reelq;
 
 namespace {
 
 using Harness = test::RunHarness;
-
-// `n` renders of 8 s at 1280x720: $2.40 each by the built-in table (0.30 a second).
-std::string renders(int n) {
-  std::string m = "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n";
-  for (int i = 0; i < n; ++i) {
-    m += fmt::format("  - id: shot-{:02}\n    prompt: \"scene {}\"\n", i, i);
-  }
-  return m;
-}
-
-// The run prices renders as `reelq run` does: the built-in table, the batch's spend so far.
-void price_like_reelq_run(Harness& h) {
-  h.adjust = [&h](RunConfig& rc) {
-    auto pricing = spend_pricing(h.queue->db(), h.batch, "sora-2-pro", "");
-    REQUIRE(pricing);
-    rc.price = pricing->price;
-    rc.committed_spend = pricing->committed;
-  };
-}
-
-int tasks_created(Harness& h) { return h.stats()->getValue<int>("tasks_created"); }
+using test::price_like_reelq_run;
+using test::tasks_created;
 
 }  // namespace
 
 TEST_CASE("a batch over the cap stops at it exactly, and a resume with a higher cap goes on") {
   Harness h;
   price_like_reelq_run(h);
-  h.enqueue(renders(10));
+  h.enqueue(test::priced_renders(10));
   h.settings.max_spend = 7.20;  // three renders, exactly
   RunSummary first = h.run();
   CHECK(first.end == RunEnd::spend_capped);
@@ -65,7 +44,7 @@ TEST_CASE("a batch over the cap stops at it exactly, and a resume with a higher 
 TEST_CASE("without a cap the same batch runs to the end") {
   Harness h;
   price_like_reelq_run(h);
-  h.enqueue(renders(4));
+  h.enqueue(test::priced_renders(4));
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::finished);
   CHECK_FALSE(s.spend_cap);
@@ -77,7 +56,7 @@ TEST_CASE("an ambiguous submit counts against the cap: the API may have made the
   c.hostile = SimHostile::gateway_524_after_create;  // the first submit makes a task, then a proxy's 524
   Harness h(c);
   price_like_reelq_run(h);
-  h.enqueue(renders(6));
+  h.enqueue(test::priced_renders(6));
   h.settings.max_spend = 7.20;
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::spend_capped);
@@ -92,7 +71,7 @@ TEST_CASE("a submit refused for the task cap gives its price back, and the cap i
   c.concurrency = 2;  // reelq thinks 10: the rest of its first submits are refused with 429
   Harness h(c);
   price_like_reelq_run(h);
-  h.enqueue(renders(8));
+  h.enqueue(test::priced_renders(8));
   h.settings.max_spend = 9.60;  // four renders
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::spend_capped);
@@ -107,7 +86,7 @@ TEST_CASE("under a cap a render the price table cannot price is never submitted"
     rc.price = [](const std::string&) { return std::optional<double>(); };
     rc.committed_spend = [] { return Result<double>(0.0); };
   };
-  h.enqueue(renders(2));
+  h.enqueue(test::priced_renders(2));
   h.settings.max_spend = 100;
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::spend_capped);

@@ -3,43 +3,22 @@
 // in the same run; without one, or when the wait ends with nothing topped up, it ends as before
 // (exit 3, what was not sent still queued).
 #include <doctest/doctest.h>
-#include <fmt/format.h>
 
-#include "cli/run_money.h"
-#include "support/run_harness.h"
+#include "support/priced_run.h"
 
 using namespace reelq;
 
 namespace {
 
 using Harness = test::RunHarness;
-
-// `n` renders of 8 s at 1280x720: $2.40 each in the simulator; 10 USD of credits pays for four.
-std::string renders(int n) {
-  std::string m = "batch: night\ndefaults: {duration: 8, size: 1280*720}\njobs:\n";
-  for (int i = 0; i < n; ++i) {
-    m += fmt::format("  - id: shot-{:02}\n    prompt: \"scene {}\"\n", i, i);
-  }
-  return m;
-}
+using test::price_like_reelq_run;
+using test::tasks_created;
 
 SimConfig ten_dollars() {
   SimConfig c;
   c.credits = 10.0;
   return c;
 }
-
-// Prices renders as `reelq run` does: the built-in table ($2.40 a render here).
-void price_like_reelq_run(Harness& h) {
-  h.adjust = [&h](RunConfig& rc) {
-    auto pricing = spend_pricing(h.queue->db(), h.batch, "sora-2-pro", "");
-    REQUIRE(pricing);
-    rc.price = pricing->price;
-    rc.committed_spend = pricing->committed;
-  };
-}
-
-int tasks_created(Harness& h) { return h.stats()->getValue<int>("tasks_created"); }
 
 int balance_reads(Harness& h) {
   int n = 0;
@@ -58,7 +37,7 @@ TEST_CASE("a top-up while the run waits for credits puts it back to work: every 
   Harness h(ten_dollars());
   price_like_reelq_run(h);
   h.settings.wait_for_credits = 1800;  // half an hour, scaled by 0.01: 18 s on the fake clock
-  h.enqueue(renders(10));
+  h.enqueue(test::priced_renders(10));
   const int reads_before = balance_reads(h);
   bool topped_up = false;
   TimeMs topped_up_at = 0;
@@ -88,7 +67,7 @@ TEST_CASE("a top-up while the run waits for credits puts it back to work: every 
 TEST_CASE("with no top-up the run waits as long as it was told, reading the balance once a minute, then exits 3") {
   Harness h(ten_dollars());
   h.settings.wait_for_credits = 600;  // ten minutes, scaled: 6 s
-  h.enqueue(renders(10));
+  h.enqueue(test::priced_renders(10));
   const int reads_before = balance_reads(h);
   TimeMs exhausted_at = 0;
   h.observer.on_progress = [&](const Progress&) {
@@ -114,7 +93,7 @@ TEST_CASE("a top-up too small for the next render is not enough: the wait goes o
   Harness h(ten_dollars());
   price_like_reelq_run(h);
   h.settings.wait_for_credits = 600;
-  h.enqueue(renders(10));
+  h.enqueue(test::priced_renders(10));
   bool topped_up = false;
   h.observer.on_progress = [&](const Progress&) {
     if (!topped_up && h.observer.saw("credits exhausted")) {
@@ -132,7 +111,7 @@ TEST_CASE("a top-up too small for the next render is not enough: the wait goes o
 
 TEST_CASE("without wait_for_credits the run reads no balance after credits run out and ends when the rest is collected") {
   Harness h(ten_dollars());
-  h.enqueue(renders(10));
+  h.enqueue(test::priced_renders(10));
   const int reads_before = balance_reads(h);
   RunSummary s = h.run();
   CHECK(s.end == RunEnd::credits_exhausted);
