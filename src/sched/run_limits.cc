@@ -82,22 +82,24 @@ void Runner::on_unreachable(const Answer& a) {
   bool first = false;
   m_pause_until = std::max(m_pause_until, m_outage.on_not_sent(a.message, now, first));
   if (first) {
-    m_observer.reachability(reachability());
+    // Read at the same `now`: the first note says "API unreachable", not "for 1ms" on a slow machine.
+    m_observer.reachability(reachability(now));
   }
 }
 
 // About once a minute while the API stays away.
 void Runner::note_outage() {
-  if (m_outage.note_due(m_clock.now_ms())) {
-    m_observer.reachability(reachability());
+  TimeMs now = m_clock.now_ms();
+  if (m_outage.note_due(now)) {
+    m_observer.reachability(reachability(now));
   }
 }
 
-Reachability Runner::reachability() const {
+Reachability Runner::reachability(TimeMs now) const {
   // Mid-submit counts as queued: back soon.
   int running = m_jobs.count(JobState::running) + m_foreign_tasks;
   int queued = m_jobs.count(JobState::queued) + m_jobs.count(JobState::submitting);
-  return m_outage.reachability(m_clock.now_ms(), running, queued);
+  return m_outage.reachability(now, running, queued);
 }
 
 // Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API still

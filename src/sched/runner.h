@@ -168,7 +168,7 @@ class Runner {
   bool blocked_by_stale_renders(TimeMs now);
   void report_progress();
   void note_outage();
-  Reachability reachability() const;
+  Reachability reachability(TimeMs now) const;
   RunSummary summarize(TimeMs started);
 
   RunStore& m_store;
