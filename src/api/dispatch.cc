@@ -15,15 +15,15 @@ std::string_view to_string(CallKind kind) {
 }
 
 ApiRequest ApiRequest::submit(std::int64_t job, std::string model, std::string body) {
-  return {CallKind::submit, job, std::move(model), std::move(body), ""};
+  return {CallKind::submit, job, std::move(model), std::move(body), "", 0};
 }
 
 ApiRequest ApiRequest::status(std::int64_t job, std::string model, std::string task_id) {
-  return {CallKind::status, job, std::move(model), "", std::move(task_id)};
+  return {CallKind::status, job, std::move(model), "", std::move(task_id), 0};
 }
 
-ApiRequest ApiRequest::balance() {
-  return {CallKind::balance, 0, "", "", ""};
+ApiRequest ApiRequest::balance(int key) {
+  return {CallKind::balance, 0, "", "", "", key};
 }
 
 const Answer& ApiReply::answer() const {
@@ -45,6 +45,14 @@ ApiReply call_api(ApiClient& client, Ticket ticket, ApiRequest request) {
       break;
   }
   return reply;
+}
+
+ApiReply call_api(const ApiClients& clients, Ticket ticket, ApiRequest request) {
+  const auto k = static_cast<size_t>(request.key);
+  if (request.key < 0 || k >= clients.size() || !clients[k]) {
+    return never_sent(ticket, std::move(request), "not sent: no API client for that key");
+  }
+  return call_api(*clients[k], ticket, std::move(request));
 }
 
 ApiReply never_sent(Ticket ticket, ApiRequest request, const std::string& why) {

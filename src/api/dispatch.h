@@ -39,11 +39,18 @@ struct ApiRequest {
   std::string model;
   std::string body;     // submit: the generateTask body (api/request.h)
   std::string task_id;  // status
+  // Which of the run's keys makes the call: an index into the dispatch's clients (ApiClients). A
+  // task is polled with the key that created it (docs/scheduler.md "A task belongs to its key").
+  int key = 0;
 
   static ApiRequest submit(std::int64_t job, std::string model, std::string body);
   static ApiRequest status(std::int64_t job, std::string model, std::string task_id);
-  static ApiRequest balance();
+  static ApiRequest balance(int key = 0);
 };
+
+// The API clients of a run's keys, by ApiRequest::key; one key, one client. The clients outlive
+// the dispatch.
+using ApiClients = std::vector<ApiClient*>;
 
 // An answer, with the request it answers.
 struct ApiReply {
@@ -90,6 +97,8 @@ class ApiDispatch {
 
 // Makes one call on `client` (the workers' and InlineDispatch's only work).
 ApiReply call_api(ApiClient& client, Ticket ticket, ApiRequest request);
+// The same with the client of the request's key; a key with no client is answered as never sent.
+ApiReply call_api(const ApiClients& clients, Ticket ticket, ApiRequest request);
 
 // The answer given to a request that was never handed to the network (after shutdown).
 ApiReply never_sent(Ticket ticket, ApiRequest request, const std::string& why);

@@ -5,7 +5,7 @@ namespace reelq {
 Ticket InlineDispatch::send(ApiRequest request) {
   Ticket t = ++m_last;
   m_answers.push_back(m_stopped ? never_sent(t, std::move(request), "not sent: the run is stopping")
-                                : call_api(m_client, t, std::move(request)));
+                                : call_api(m_clients, t, std::move(request)));
   if (m_wakeup) {
     m_wakeup->notify();
   }

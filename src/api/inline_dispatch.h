@@ -13,7 +13,10 @@ class InlineDispatch final : public ApiDispatch {
  public:
   // `wakeup` (optional) is notified after each answer, so a loop that sleeps on it right after
   // dispatching comes back at once to take the answer.
-  explicit InlineDispatch(ApiClient& client, Wakeup* wakeup = nullptr) : m_client(client), m_wakeup(wakeup) {}
+  explicit InlineDispatch(ApiClient& client, Wakeup* wakeup = nullptr) : m_clients{&client}, m_wakeup(wakeup) {}
+  // A pool of keys: each request is made with its key's client (ApiRequest::key).
+  explicit InlineDispatch(ApiClients clients, Wakeup* wakeup = nullptr)
+      : m_clients(std::move(clients)), m_wakeup(wakeup) {}
 
   Ticket send(ApiRequest request) override;
   std::vector<ApiReply> take() override;
@@ -23,7 +26,7 @@ class InlineDispatch final : public ApiDispatch {
   ShutdownReport shutdown(TimeMs grace) override;
 
  private:
-  ApiClient& m_client;
+  ApiClients m_clients;
   Wakeup* m_wakeup;
   Ticket m_last = 0;
   bool m_stopped = false;

@@ -9,7 +9,11 @@ namespace {
 constexpr TimeMs k_longest_grace_ms = 3600 * 1000;
 }  // namespace
 
-WorkerDispatch::WorkerDispatch(ApiClient& client, int workers, Wakeup& wakeup) : m_client(client), m_wakeup(wakeup) {
+WorkerDispatch::WorkerDispatch(ApiClient& client, int workers, Wakeup& wakeup)
+    : WorkerDispatch(ApiClients{&client}, workers, wakeup) {}
+
+WorkerDispatch::WorkerDispatch(ApiClients clients, int workers, Wakeup& wakeup)
+    : m_clients(std::move(clients)), m_wakeup(wakeup) {
   for (int i = 0; i < std::max(1, workers); ++i) {
     m_workers.emplace_back([this] { work(); });
   }
@@ -70,7 +74,7 @@ void WorkerDispatch::work() {
       m_queue.pop_front();
       m_active.emplace(next.ticket, next.request);
     }
-    ApiReply reply = call_api(m_client, next.ticket, std::move(next.request));
+    ApiReply reply = call_api(m_clients, next.ticket, std::move(next.request));
     {
       std::lock_guard lock(m_mutex);
       m_active.erase(reply.ticket);
@@ -107,7 +111,9 @@ ShutdownReport WorkerDispatch::shutdown(TimeMs grace) {
   m_work.notify_all();
   if (!report.on_the_wire.empty()) {
     // Hung requests would hold the workers (and this join) until their own timeouts.
-    m_client.abort_calls();
+    for (ApiClient* client : m_clients) {
+      client->abort_calls();
+    }
   }
   for (auto& w : m_workers) {
     w.join();

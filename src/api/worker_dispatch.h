@@ -23,6 +23,8 @@ class WorkerDispatch final : public ApiDispatch {
  public:
   // Starts `workers` threads (at least 1). `client` and `wakeup` must outlive this object.
   WorkerDispatch(ApiClient& client, int workers, Wakeup& wakeup);
+  // A pool of keys: each request goes out with its key's client (ApiRequest::key).
+  WorkerDispatch(ApiClients clients, int workers, Wakeup& wakeup);
   // Shuts down with no grace if shutdown() was not called, and joins the workers.
   ~WorkerDispatch() override;
   WorkerDispatch(const WorkerDispatch&) = delete;
@@ -40,7 +42,7 @@ class WorkerDispatch final : public ApiDispatch {
  private:
   void work();
 
-  ApiClient& m_client;
+  ApiClients m_clients;
   Wakeup& m_wakeup;
   mutable std::mutex m_mutex;
   std::condition_variable m_work;  // a request was queued, or the workers should end

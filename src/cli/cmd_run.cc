@@ -38,6 +38,7 @@ struct Prepared {
   std::optional<RunLock> lock;
   std::string key;
   DrivenKey driven;
+  std::vector<PooledKey> more_keys;   // the keys file's others
   std::vector<std::string> warnings;  // the keys file's
 };
 
@@ -62,6 +63,7 @@ Result<Prepared> prepare(const RunFlags& flags) {
   p.lock.emplace(std::move(lock.value()));
   p.key = std::move(key->secret);
   p.driven = key->driven;
+  p.more_keys = std::move(key->more);
   p.warnings = std::move(key->warnings);
   return p;
 }
@@ -190,6 +192,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   }
   DrainOptions options;
   options.key = prepared->driven;
+  options.more_keys = prepared->more_keys;
   options.balance = &balance;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
@@ -263,6 +266,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   int worst = k_exit_ok;
   DrainOptions options;
   options.key = prepared->driven;
+  options.more_keys = prepared->more_keys;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   for (const auto& name : *batches) {
     int code = drain(*prepared->queue, name, flags, prepared->key, io, options);
@@ -282,7 +286,7 @@ int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& 
   FinishHooks hooks = flags.hooks;
   hooks.ca_file = flags.ca_file;
   auto key = load_run_key(flags);  // only to keep it out of the hook's environment
-  run_finish_hooks(hooks, finish, key ? key->secret : "", err);
+  run_finish_hooks(hooks, finish, key ? key->secrets() : std::vector<std::string>{}, err);
   return finish.exit_code;
 }
 

@@ -121,6 +121,50 @@ void say(const std::string& line, OutputStyle style, Clock& clock, std::ostream&
   }
 }
 
+// A pool's balances, read key by key (the first may have been read already): a key the API
+// refuses leaves the pool with a warning (the run stops only when none is left), and the batch is
+// judged against what the others hold together. Returns that sum as one answer (kind `ok` when at
+// least one key answered with its balance), with a line for people naming each key's.
+Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const ReadyBatch& b,
+                                   const BalanceResult* first_read, CommandIo io, std::string& line) {
+  BalanceResult total;
+  total.answer.kind = AnswerKind::unusable;
+  total.answer.message = "no key of the pool answered with its balance";
+  double sum = 0;
+  int refused = 0;
+  for (size_t k = 0; k < parts.key_count(); ++k) {
+    const std::string& name = parts.key(k).key.name;
+    BalanceResult r = k == 0 && first_read ? *first_read : read_balance(store, parts.api(k), parts.clock(), b.settings);
+    std::string said;
+    if (r.answer.kind == AnswerKind::unauthorized) {
+      std::string why = fmt::format("refused by the API (HTTP {}): {}", r.answer.http_status, r.answer.message);
+      io.err << fmt::format("reelq: warning: key {} {}; it is left out of this run, the other keys go on\n", name, why);
+      parts.refuse_key(k, why);
+      ++refused;
+      said = "refused";
+    } else if (r.answer.kind == AnswerKind::unreachable) {
+      return unreachable_error(b.settings.api_base, r.answer.message, "nothing was submitted");
+    } else if (r.answer.kind == AnswerKind::ok && r.balance) {
+      sum += *r.balance;
+      total.answer = r.answer;
+      said = fmt::format("${:.2f}", *r.balance);
+    } else {
+      said = "balance unknown";
+    }
+    line += fmt::format("{}{} {}", line.empty() ? "" : ", ", name, said);
+  }
+  if (refused == static_cast<int>(parts.key_count())) {
+    return Error{ErrorKind::key_refused,
+                 "the API refused every key of the pool; nothing was submitted. Fix the keys (the keys file's "
+                 "entries), then run again."};
+  }
+  if (total.answer.kind == AnswerKind::ok) {
+    total.balance = sum;
+  }
+  line = fmt::format("keys: {} (together ${:.2f})", line, sum);
+  return total;
+}
+
 // Refuses to start a batch the balance cannot pay for (unless --allow-partial). `read`: the balance
 // answer the check used, if it asked (or was given) one.
 Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const RunFlags& flags,
@@ -128,6 +172,17 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {
     return prices.error();
+  }
+  std::optional<BalanceResult> pooled;
+  if (parts.key_count() > 1) {
+    std::string line;
+    auto total = pool_balance(store, parts, b, already_read, io, line);
+    if (!total) {
+      return total.error();
+    }
+    say(line, flags.style, parts.clock(), io.out);
+    pooled = *total;
+    already_read = &*pooled;
   }
   BalanceVerdict v =
       check_balance(store, parts.api(), parts.clock(), b.info.name, b.info.model, *prices, b.settings, already_read);
@@ -146,19 +201,35 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
 }
 
 // Where and how fast the batch drains, and what the listener does.
-void say_start(const ReadyBatch& b, const std::string& listen_summary, const std::string& currency,
-               ConsoleObserver& observer, OutputStyle style, std::ostream& out) {
+void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& currency, ConsoleObserver& observer,
+               OutputStyle style, std::ostream& out) {
   const Settings& s = b.settings;
-  std::vector<std::string> lines = {fmt::format(
-      "batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}", b.info.name, s.api_base,
-      s.rpm, s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale)),
-      s.max_concurrent, s.output_dir)};
+  const std::string per = s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale));
+  std::vector<std::string> lines;
+  if (parts.key_count() == 1) {
+    lines.push_back(fmt::format("batch {}: draining at {} with {} requests per {} and {} tasks at once; files to {}",
+                                b.info.name, s.api_base, s.rpm, per, s.max_concurrent, s.output_dir));
+  } else {
+    std::string keys;
+    int slots = 0;
+    for (size_t k = 0; k < parts.key_count(); ++k) {
+      const PoolKey& key = parts.key(k);
+      if (key.refused.empty()) {
+        keys += fmt::format("{}{} ({} requests, {} tasks)", keys.empty() ? "" : ", ", key.key.name, key.rpm,
+                            key.max_concurrent);
+        slots += key.max_concurrent;
+      }
+    }
+    lines.push_back(fmt::format("batch {}: draining at {} with a pool of keys: {} per {}, {} tasks at once in all; "
+                                "files to {}",
+                                b.info.name, s.api_base, keys, per, slots, s.output_dir));
+  }
   if (s.max_spend) {
     lines.push_back(
         fmt::format("spend cap: {} (max_spend); no render is submitted past it", format_money(*s.max_spend, currency)));
   }
-  if (!listen_summary.empty()) {
-    lines.push_back(listen_summary);
+  if (!parts.listen_summary().empty()) {
+    lines.push_back(parts.listen_summary());
   }
   for (const auto& line : lines) {
     if (style == OutputStyle::json) {
@@ -230,16 +301,23 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   if (!ready) {
     return report_error(io.err, ready.error());
   }
-  // A keys file's caps are the key's own: they outrank the manifest's and the flags' (docs/keys.md).
-  if (options.key.rpm > 0) {
-    ready->settings.rpm = options.key.rpm;
+  // A keys file's caps are the key's own: they outrank the manifest's and the flags', which are
+  // only defaults for entries that name none (docs/keys.md).
+  auto parts_key = [&](const std::string& secret, const DrivenKey& k) {
+    return PartsKey{secret, k.name, k.rpm > 0 ? k.rpm : ready->settings.rpm,
+                    k.max_concurrent > 0 ? k.max_concurrent : ready->settings.max_concurrent};
+  };
+  std::vector<PartsKey> keys{parts_key(key, options.key)};
+  for (const PooledKey& more : options.more_keys) {
+    keys.push_back(parts_key(more.secret, more.driven));
   }
-  if (options.key.max_concurrent > 0) {
-    ready->settings.max_concurrent = options.key.max_concurrent;
+  if (keys.size() == 1) {
+    ready->settings.rpm = keys.front().rpm;
+    ready->settings.max_concurrent = keys.front().max_concurrent;
   }
-  RunParts parts(ready->settings, key, flags.ca_file, options.key.name);
+  RunParts parts(ready->settings, keys, flags.ca_file);
   // Before anything is sent: every task at the API is polled with the key that made it.
-  auto keys_note = settle_task_keys(store, batch, {parts.key_identity()}, flags.drop_keys);
+  auto keys_note = settle_task_keys(store, batch, parts.key_identities(), flags.drop_keys);
   if (!keys_note) {
     return report_error(io.err, keys_note.error());
   }
@@ -269,7 +347,7 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
   auto runner = parts.make_runner(store, observer, ready->info, *pricing);
-  say_start(*ready, parts.listen_summary(), pricing->currency, observer, flags.style, io.out);
+  say_start(*ready, parts, pricing->currency, observer, flags.style, io.out);
   RunSummary summary = runner->run();
   observer.finish();
   if (run_id) {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "api/client.h"
 #include "cli/commands.h"
@@ -23,8 +24,15 @@ struct DrivenKey {
   int max_concurrent = 0;  // 0: the batch's setting
 };
 
+// Another key of a pool: the secret stays in memory, with the caller's other keys.
+struct PooledKey {
+  std::string secret;
+  DrivenKey driven;
+};
+
 struct DrainOptions {
   DrivenKey key;
+  std::vector<PooledKey> more_keys;  // a keys file's other keys: the run drives the pool
   DrainMode mode = DrainMode::run;
   const BalanceResult* balance = nullptr;  // read just before (`reelq run`), or nullptr: asked when needed
   // In a rehearsal, the simulator's tasks per input, read at the summary (settles submits whose

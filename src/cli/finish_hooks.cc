@@ -62,9 +62,10 @@ int wait_or_kill(pid_t pid, SteadyClock::time_point deadline) {
   return status;
 }
 
-void run_command(const FinishHooks& hooks, const FinishReport& report, const std::string& key, std::ostream& err) {
+void run_command(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
+                 std::ostream& err) {
   // Everything allocated before fork: after it, in the child, only async-signal-safe calls.
-  std::vector<std::string> env = hook_environment(environ, key, finish_variables(report));
+  std::vector<std::string> env = hook_environment(environ, keys, finish_variables(report));
   std::vector<char*> envp;
   for (auto& e : env) {
     envp.push_back(e.data());
@@ -147,9 +148,10 @@ void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& 
 
 }  // namespace
 
-void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::string& key, std::ostream& err) {
+void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
+                      std::ostream& err) {
   if (!hooks.on_finish.empty()) {
-    run_command(hooks, report, key, err);
+    run_command(hooks, report, keys, err);
   }
   if (!hooks.notify_url.empty()) {
     notify(hooks, report, err);

@@ -22,6 +22,8 @@ struct FinishHooks {
 
 // Runs the hook, then the notify, each bounded by hooks.timeout_s; says on `err` what went wrong.
 // `key`: the API key, kept out of the hook's environment wherever it appears.
-void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::string& key, std::ostream& err);
+// `keys`: the run's keys, kept out of the hooks' environment.
+void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
+                      std::ostream& err);
 
 }  // namespace reelq

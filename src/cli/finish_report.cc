@@ -65,14 +65,16 @@ std::vector<std::string> finish_variables(const FinishReport& r) {
           "REELQ_REPORT_COMMAND=" + report_command(r)};
 }
 
-std::vector<std::string> hook_environment(char* const* environ, const std::string& key,
+std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& keys,
                                           const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char* const* e = environ; e && *e; ++e) {
     std::string_view var(*e);
     std::string_view name = var.substr(0, var.find('='));
     std::string_view value = var.substr(std::min(var.size(), name.size() + 1));
-    bool secret = name == "APIXO_API_KEY" || (!key.empty() && value.find(key) != std::string_view::npos);
+    bool secret = name == "APIXO_API_KEY" || std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
+                    return !key.empty() && value.find(key) != std::string_view::npos;
+                  });
     // The variables this run sets replace any of the same name (an outer reelq's hook).
     bool ours = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {
       return x.size() > name.size() && x.starts_with(name) && x[name.size()] == '=';

@@ -28,9 +28,9 @@ std::string finish_json(const FinishReport& r);
 std::vector<std::string> finish_variables(const FinishReport& r);
 
 // `environ` less what must not reach a hook: APIXO_API_KEY and every variable whose value holds
-// `key` (the key read from a file, or copied into another variable), and those `extra` sets;
-// then `extra` (NAME=VALUE) added.
-std::vector<std::string> hook_environment(char* const* environ, const std::string& key,
+// one of `keys` (the run's keys: read from a file, named by a keys file, or copied into another
+// variable), and those `extra` sets; then `extra` (NAME=VALUE) added.
+std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& keys,
                                           const std::vector<std::string>& extra);
 
 // The `reelq report` line that writes this run's HTML report (`--on-finish` hooks run it).

@@ -34,17 +34,26 @@ Result<RunKey> load_run_key(const RunFlags& flags) {
   if (!loaded) {
     return loaded.error();
   }
-  if (loaded->keys.size() != 1) {
-    return Error{ErrorKind::usage,
-                 fmt::format("{} lists {} keys: this reelq drives one key per run (a pool of several keys in one "
-                             "run is not built yet); list one key in it, or give each run its own keys file",
-                             keys_file, loaded->keys.size())};
+  if (loaded->keys.empty()) {
+    return Error{ErrorKind::usage, fmt::format("{} lists no key", keys_file)};
   }
   KeySpec& spec = loaded->keys.front();
   out.secret = std::move(spec.secret);
   out.driven = DrivenKey{spec.name, spec.rpm, spec.max_concurrent};
+  for (size_t k = 1; k < loaded->keys.size(); ++k) {
+    KeySpec& more = loaded->keys[k];
+    out.more.push_back(PooledKey{std::move(more.secret), DrivenKey{more.name, more.rpm, more.max_concurrent}});
+  }
   out.warnings = std::move(loaded->warnings);
   return out;
+}
+
+std::vector<std::string> RunKey::secrets() const {
+  std::vector<std::string> all{secret};
+  for (const auto& k : more) {
+    all.push_back(k.secret);
+  }
+  return all;
 }
 
 }  // namespace reelq

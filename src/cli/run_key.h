@@ -12,14 +12,16 @@
 namespace reelq {
 
 struct RunKey {
-  std::string secret;         // in memory only
+  std::string secret;         // the first key's, in memory only
   DrivenKey driven;           // its name and the caps its keys file entry named
   bool private_file = false;  // the key came from a file only its owner can read
   std::vector<std::string> warnings;
+  // The other keys of a keys file, in its order: with them the run drives a pool (docs/keys.md).
+  std::vector<PooledKey> more;
+
+  std::vector<std::string> secrets() const;  // every key, for what must never see them (hooks)
 };
 
-// A keys file lists one key for now: a pool of several keys in one run is not built yet, and
-// refused with a message that says so rather than driving only the first.
 Result<RunKey> load_run_key(const RunFlags& flags);
 
 }  // namespace reelq

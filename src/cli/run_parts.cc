@@ -29,15 +29,25 @@ std::unique_ptr<HttpTransport> make_transport(const std::string& ca_file) {
   return make_poco_transport(options);
 }
 
-RunParts::RunParts(const Settings& settings, const std::string& key, const std::string& ca_file,
-                   const std::string& key_name)
+RunParts::RunParts(const Settings& settings, const std::vector<PartsKey>& keys, const std::string& ca_file)
     : m_settings(settings),
       m_clock(system_clock()),
       m_transport(make_transport(ca_file)),
       m_cdn(make_transport(ca_file)),
-      m_key{key_name, key_fingerprint(key)},
-      m_api(std::make_unique<HttpApiClient>(*m_transport, settings.api_base, key, m_clock)),
-      m_downloader(std::make_unique<Downloader>(*m_cdn, m_clock, waking_download_options(settings))) {}
+      m_downloader(std::make_unique<Downloader>(*m_cdn, m_clock, waking_download_options(settings))) {
+  for (const PartsKey& k : keys) {
+    m_pool.push_back(PoolKey{KeyIdentity{k.name, key_fingerprint(k.secret)}, k.rpm, k.max_concurrent, ""});
+    m_apis.push_back(std::make_unique<HttpApiClient>(*m_transport, settings.api_base, k.secret, m_clock));
+  }
+}
+
+std::vector<KeyIdentity> RunParts::key_identities() const {
+  std::vector<KeyIdentity> ids;
+  for (const PoolKey& k : m_pool) {
+    ids.push_back(k.key);
+  }
+  return ids;
+}
 
 Status RunParts::listen(SQLite::Database& db, RunStore& store, const BatchInfo& batch, std::ostream& err) {
   auto listen = set_up_listen(db, store, batch, m_settings, *m_cdn, err);
@@ -53,7 +63,8 @@ std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& obse
   RunConfig config;
   config.batch = batch.name;
   config.model = batch.model;
-  config.key = m_key;
+  config.key = m_pool.front().key;
+  config.pool = m_pool;
   config.settings = m_settings;
   config.seed = static_cast<std::uint64_t>(::getpid());
   config.inbox = m_listen.inbox.get();
@@ -62,14 +73,20 @@ std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& obse
   if (m_listen.inbox) {
     m_listen.inbox->notify_too(&run_wakeup());
   }
-  m_dispatch = std::make_unique<WorkerDispatch>(*m_api, k_api_workers, run_wakeup());
+  ApiClients clients;
+  for (auto& api : m_apis) {
+    clients.push_back(api.get());
+  }
+  // Six workers a key, at most 24: each key's budget kept spent while some answers are slow.
+  const int workers = std::min(24, k_api_workers * static_cast<int>(m_apis.size()));
+  m_dispatch = std::make_unique<WorkerDispatch>(clients, workers, run_wakeup());
   config.dispatch = m_dispatch.get();
   config.wakeup = &run_wakeup();
-  config.max_in_flight = k_api_workers;
+  config.max_in_flight = k_api_workers;  // a key's: what one key may have had on the wire
   config.price = pricing.price;
   config.committed_spend = pricing.committed;
   config.spend_currency = pricing.currency;
-  return std::make_unique<Runner>(store, *m_api, *m_downloader, m_clock, observer, config, stop_requests());
+  return std::make_unique<Runner>(store, *m_apis.front(), *m_downloader, m_clock, observer, config, stop_requests());
 }
 
 }  // namespace reelq

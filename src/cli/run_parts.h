@@ -7,6 +7,7 @@
 #include <memory>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "api/client.h"
 #include "api/transport.h"
@@ -15,6 +16,7 @@
 #include "cli/run_money.h"
 #include "fetch/downloader.h"
 #include "queue/run_store.h"
+#include "sched/key_lane.h"
 #include "sched/run_observer.h"
 #include "sched/runner.h"
 #include "settings.h"
@@ -26,13 +28,20 @@ namespace reelq {
 // A transport to the API or its CDN, saying it is reelq and trusting `ca_file` ("" = the system's).
 std::unique_ptr<HttpTransport> make_transport(const std::string& ca_file);
 
+// A key the run drives: the secret (memory only), its name in the keys file ("default" for
+// APIXO_API_KEY / --api-key-file) and its caps.
+struct PartsKey {
+  std::string secret;
+  std::string name = "default";
+  int rpm = 60;
+  int max_concurrent = 10;
+};
+
 class RunParts {
  public:
-  // The API client (with `key`, kept in memory only) and the downloader, each over its own
-  // connections, on the system clock.
-  // `key_name`: the key's name in the keys file ("default" for APIXO_API_KEY / --api-key-file).
-  RunParts(const Settings& settings, const std::string& key, const std::string& ca_file,
-           const std::string& key_name = "default");
+  // An API client per key (over shared connections) and the downloader over its own, on the
+  // system clock. One key, or a pool (sched/key_lane.h).
+  RunParts(const Settings& settings, const std::vector<PartsKey>& keys, const std::string& ca_file);
   RunParts(const RunParts&) = delete;
   RunParts& operator=(const RunParts&) = delete;
 
@@ -47,9 +56,14 @@ class RunParts {
                                       const SpendPricing& pricing);
 
   Clock& clock() { return m_clock; }
-  // The key the runner submits with, as the queue records it (never the key).
-  const KeyIdentity& key_identity() const { return m_key; }
-  ApiClient& api() { return *m_api; }
+  // The run's keys as the queue records them (never the keys).
+  std::vector<KeyIdentity> key_identities() const;
+  size_t key_count() const { return m_pool.size(); }
+  const PoolKey& key(size_t k) const { return m_pool[k]; }
+  // The client of key `k` (the first: the one balance reads around the run use).
+  ApiClient& api(size_t k = 0) { return *m_apis[k]; }
+  // The API refused key `k` before the run (the balance check): the runner starts without it.
+  void refuse_key(size_t k, std::string why) { m_pool[k].refused = std::move(why); }
   const Downloader& downloader() const { return *m_downloader; }
   // What the listener does, for people ("" = no listener).
   const std::string& listen_summary() const { return m_listen.summary; }
@@ -59,8 +73,8 @@ class RunParts {
   Clock& m_clock;
   std::unique_ptr<HttpTransport> m_transport;
   std::unique_ptr<HttpTransport> m_cdn;  // downloads get their own connections
-  KeyIdentity m_key;
-  std::unique_ptr<HttpApiClient> m_api;
+  std::vector<PoolKey> m_pool;
+  std::vector<std::unique_ptr<HttpApiClient>> m_apis;  // by key
   std::unique_ptr<Downloader> m_downloader;
   ListenRun m_listen;
   std::unique_ptr<WorkerDispatch> m_dispatch;  // after the client it calls: ends first

@@ -47,6 +47,8 @@ std::string end_line(const RunSummary& s, const std::string& resume) {
           s.message, resume);
     case RunEnd::slots_held:
       return fmt::format("  {}; the API still counts them. Once they end: {}\n", s.message, resume);
+    case RunEnd::keys_lost:
+      return fmt::format("  {}. Continue with: {}\n", s.message, resume);
     case RunEnd::spend_capped:
       return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend AMOUNT\n",
                          format_money(s.spend_committed, s.spend_currency),
@@ -101,6 +103,8 @@ std::string_view to_string(RunEnd end) {
       return "disk_full";
     case RunEnd::slots_held:
       return "slots_held";
+    case RunEnd::keys_lost:
+      return "keys_lost";
     case RunEnd::spend_capped:
       return "spend_capped";
   }
@@ -121,6 +125,9 @@ std::string summary_text(const SummaryFacts& f) {
   if (!f.summary.limits_note.empty()) {
     text += fmt::format("  note: {}\n", f.summary.limits_note);
   }
+  for (const auto& line : f.summary.refused_keys) {
+    text += fmt::format("  warning: {}\n", line);
+  }
   return text + timeout_line(f) + end_line(f.summary, f.resume);
 }
 
@@ -134,15 +141,19 @@ std::string summary_json(const SummaryFacts& f, TimeMs now) {
   for (const auto& line : f.next) {
     steps += (steps.empty() ? "" : ",") + json_quote(line);
   }
+  std::string refused;
+  for (const auto& line : s.refused_keys) {
+    refused += (refused.empty() ? "" : ",") + json_quote(line);
+  }
   return fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
                      R"("failed":{},"cancelled":{},)"
                      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},)"
-                     R"("continue_with":{},"next":[{}],"limits_note":{},"max_spend":{},"spend_committed":{}}})"
+                     R"("continue_with":{},"next":[{}],"limits_note":{},"refused_keys":[{}],"max_spend":{},"spend_committed":{}}})"
                      "\n",
                      iso_utc(now), json_quote(f.batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left,
                      s.elapsed_ms, failures, json_quote(f.files), f.money.spent, f.money.balance,
                      s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps,
-                     s.limits_note.empty() ? "null" : json_quote(s.limits_note),
+                     s.limits_note.empty() ? "null" : json_quote(s.limits_note), refused,
                      s.spend_cap ? fmt::format("{:.2f}", *s.spend_cap) : "null",
                      s.spend_cap ? fmt::format("{:.2f}", s.spend_committed) : "null");
 }
@@ -159,6 +170,7 @@ int exit_code_of(const RunSummary& s) {
     case RunEnd::disk_full:
     case RunEnd::slots_held:
     case RunEnd::spend_capped:
+    case RunEnd::keys_lost:
       return k_exit_unfinished;
   }
   return k_exit_internal;

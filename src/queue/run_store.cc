@@ -226,13 +226,15 @@ Result<std::vector<ObservedRender>> RunStore::observed_renders(const std::string
   }
 }
 
-Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
+Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since, const std::string& key_fp) {
   try {
     std::vector<TimeMs> out;
     SQLite::Statement q(m_db,
-                        "SELECT at FROM events WHERE at > ? AND endpoint IN ('generateTask', 'statusTask', 'balance') "
-                        "AND outcome != 'unreachable' ORDER BY at");  // those never reached the server
+                        "SELECT e.at FROM events e LEFT JOIN jobs j ON e.job = j.id WHERE e.at > ?1 AND "
+                        "e.endpoint IN ('generateTask', 'statusTask', 'balance') AND e.outcome != 'unreachable' "
+                        "AND (?2 = '' OR j.key_fp IS NULL OR j.key_fp = ?2) ORDER BY e.at");  // unreachable: never left
     q.bind(1, since);
+    q.bind(2, key_fp);
     while (q.executeStep()) {
       out.push_back(q.getColumn(0).getInt64());
     }
@@ -242,15 +244,16 @@ Result<std::vector<TimeMs>> RunStore::recent_requests(TimeMs since) {
   }
 }
 
-Result<std::vector<std::pair<TimeMs, std::string>>> RunStore::recent_ambiguous_submits(TimeMs since) {
+Result<std::vector<RunStore::AmbiguousSubmit>> RunStore::recent_ambiguous_submits(TimeMs since) {
   try {
-    std::vector<std::pair<TimeMs, std::string>> out;
+    std::vector<AmbiguousSubmit> out;
     SQLite::Statement q(m_db,
-                        "SELECT e.at, j.input_json FROM events e JOIN jobs j ON e.job = j.id WHERE e.at > ? AND "
-                        "e.outcome IN ('ambiguous', 'created_unnamed') AND e.endpoint IN ('generateTask', 'recovery')");
+                        "SELECT e.at, j.input_json, coalesce(j.key_fp, '') FROM events e JOIN jobs j ON e.job = j.id "
+                        "WHERE e.at > ? AND e.outcome IN ('ambiguous', 'created_unnamed') AND e.endpoint IN "
+                        "('generateTask', 'recovery')");
     q.bind(1, since);
     while (q.executeStep()) {
-      out.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+      out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});
     }
     return out;
   } catch (const std::exception& e) {

@@ -172,12 +172,20 @@ class RunStore {
 
   // When the API requests of the last `window` ms were answered (from the events table), so a
   // restarted runner does not burst past the rate cap. Requests that never left the machine
-  // (outcome `unreachable`) are not among them.
-  Result<std::vector<TimeMs>> recent_requests(TimeMs since);
+  // (outcome `unreachable`) are not among them. With `key_fp`, one key's: requests about a job
+  // whose task was made with another key are left out; those that name no key (balance reads, rows
+  // from before schema 9) count for every key.
+  Result<std::vector<TimeMs>> recent_requests(TimeMs since, const std::string& key_fp = "");
 
   // Submits whose fate was unknown (ambiguous) or that made a task reelq cannot name
-  // (created_unnamed), recorded since `since`: when, and the job's input. Each may hold an API slot.
-  Result<std::vector<std::pair<TimeMs, std::string>>> recent_ambiguous_submits(TimeMs since);
+  // (created_unnamed), recorded since `since`: when, the job's input, and the key it was sent with
+  // ("" before schema 9). Each may hold a slot of that key.
+  struct AmbiguousSubmit {
+    TimeMs at = 0;
+    std::string input_json;
+    std::string key_fp;
+  };
+  Result<std::vector<AmbiguousSubmit>> recent_ambiguous_submits(TimeMs since);
 
   struct Counts {
     std::map<JobState, int> by_state;

@@ -30,6 +30,7 @@ struct RunJob {
   std::optional<NotFoundStreak> not_found;  // 404s in a row (any other answer ends the streak)
   bool in_flight = false;                   // a request about it is on the wire: nothing more until answered
   std::uint64_t hint = 0;                   // running: 0, or when its callback's hint arrived (an order, not a time)
+  int lane = 0;                             // the run's key its task belongs to (sched/key_lane.h)
   bool ours() const { return !row.foreign(); }
 };
 

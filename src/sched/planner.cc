@@ -55,8 +55,11 @@ TimeMs expected_end(const PlanJob& j, TimeMs now) {
 // (src/sched/endgame.h); nothing if that job is not ready (backing off).
 std::optional<size_t> endgame_choice(const PlanInput& in, int free_slots) {
   std::vector<TimeMs> busy_until(static_cast<size_t>(std::max(0, free_slots - 1)), in.now);
-  for (const PlanJob& j : in.at_api) {
-    busy_until.push_back(j.state == JobState::running ? expected_end(j, in.now) : in.now + j.predicted);
+  busy_until.insert(busy_until.end(), static_cast<size_t>(std::max(0, in.free_elsewhere)), in.now);
+  for (const auto* tasks : {&in.at_api, &in.elsewhere}) {
+    for (const PlanJob& j : *tasks) {
+      busy_until.push_back(j.state == JobState::running ? expected_end(j, in.now) : in.now + j.predicted);
+    }
   }
   std::vector<TimeMs> lengths;
   for (const PlanJob& j : in.endgame) {
@@ -143,7 +146,7 @@ Action plan_next(const PlanInput& in) {
       return {ActionKind::wait, 0, in.budget_at};
     }
     size_t pick = submit->index;
-    if (in.queued <= k_endgame_rounds * in.max_concurrent && !in.endgame.empty()) {
+    if (in.queued <= k_endgame_rounds * (in.max_concurrent + in.slots_elsewhere) && !in.endgame.empty()) {
       pick = endgame_choice(in, in.max_concurrent - in.unseen_tasks - active).value_or(pick);
     }
     return {ActionKind::submit, pick, 0};

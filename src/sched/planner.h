@@ -72,7 +72,13 @@ struct PlanInput {
   std::vector<PlanJob> ready;      // the first ready queued job of each render class
   int queued = 0;                  // our queued jobs, ready or backing off
   TimeMs next_ready_at = k_never;  // when the first job backing off is ready
-  std::vector<PlanJob> endgame;    // every queued job, once queued <= k_endgame_rounds * max_concurrent
+  std::vector<PlanJob> endgame;    // every queued job, once queued <= k_endgame_rounds * all slots
+
+  // With a pool of keys (sched/key_lane.h) this input is one key's; the end game plans over the
+  // pool: the other keys' slots (of keys that take work), how many of them are free, and their tasks.
+  int slots_elsewhere = 0;
+  int free_elsewhere = 0;
+  std::vector<PlanJob> elsewhere;
 };
 
 enum class ActionKind { submit, poll, wait, done };

@@ -15,8 +15,12 @@ void Runner::report_progress() {
   }
   m_last_progress = now;
   Progress p = progress_of(m_jobs, m_model, now, max_concurrent());
-  p.requests_in_window = m_window.used(now);
-  p.request_budget = m_window.effective_cap();  // lower than `rpm` for a while after a rate 429
+  for (const KeyLane& lane : m_lanes) {
+    if (!lane.refused) {
+      p.requests_in_window += lane.window.used(now);
+      p.request_budget += lane.window.effective_cap();  // lower than `rpm` for a while after a rate 429
+    }
+  }
   m_observer.progress(p);
 }
 
@@ -34,7 +38,29 @@ RunSummary Runner::summarize(TimeMs started) {
     s.failures_by_code = counts->failures_by_code;
   }
   s.message = m_failure_message;
-  s.limits_note = m_limits.summary_note();
+  for (const KeyLane& lane : m_lanes) {
+    if (std::string note = lane.limits.summary_note(); !note.empty()) {
+      s.limits_note += (s.limits_note.empty() ? "" : "; ") +
+                       (m_lanes.size() == 1 ? note : fmt::format("key {}: {}", lane.key.name, note));
+    }
+  }
+  int lost_tasks = 0;  // left at the API by keys refused mid-run
+  bool any_takes_work = false;
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    const KeyLane& lane = m_lanes[k];
+    any_takes_work = any_takes_work || lane.takes_work();
+    if (lane.refused && m_lanes.size() > 1) {
+      int left = 0;
+      for (size_t i : m_jobs.at_api()) {
+        left += m_jobs[i].lane == static_cast<int>(k) && m_jobs[i].ours() ? 1 : 0;
+      }
+      lost_tasks += left;
+      s.refused_keys.push_back(fmt::format("key {} left the pool: {}{}", lane.key.name, lane.refused_message,
+                                           left == 0 ? std::string()
+                                                     : fmt::format("; {} it made left at the API, not failed",
+                                                                   count_of(left, "task"))));
+    }
+  }
   s.spend_cap = m_spend.cap();
   s.spend_committed = m_spend.committed();
   s.spend_currency = m_config.spend_currency;
@@ -49,7 +75,12 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::disk_full;
   } else if (m_stop.load() > 0) {
     s.end = RunEnd::interrupted;
-  } else if (m_credits_out && s.left > 0) {
+  } else if (lost_tasks > 0) {
+    s.end = RunEnd::keys_lost;
+    s.message = fmt::format("{} left at the API by a refused key: a `resume` with that key working collects them, or "
+                            "--drop-key NAME gives them up (a retry may then pay twice)",
+                            count_of(lost_tasks, "task"));
+  } else if (!any_takes_work && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
     if (m_config.settings.wait_for_credits > 0) {
       s.message = fmt::format("no top-up came in the {} waited (wait_for_credits)",

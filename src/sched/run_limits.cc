@@ -7,11 +7,12 @@
 
 namespace reelq {
 
-void Runner::on_answer(const Answer& a, SendId place, RequestKind kind, Ticket ticket) {
+void Runner::on_answer(const Answer& a, int lane, SendId place, RequestKind kind, Ticket ticket) {
+  KeyLane& key = m_lanes[static_cast<size_t>(lane)];
   if (!a.sent) {
-    m_window.not_sent(place);  // it never left: its place in the budget is free again
+    key.window.not_sent(place);  // it never left: its place in the budget is free again
   } else {
-    m_window.answered(place, m_clock.now_ms());
+    key.window.answered(place, m_clock.now_ms());
   }
   if (a.kind == AnswerKind::unreachable) {
     on_unreachable(a);
@@ -21,58 +22,94 @@ void Runner::on_answer(const Answer& a, SendId place, RequestKind kind, Ticket t
     m_observer.reachability(*back);
   }
   if (a.kind == AnswerKind::rate_limited) {
-    on_rate_limited(a, kind, ticket);
+    on_rate_limited(a, lane, kind, ticket);
   } else if (a.sent) {
-    m_limits.on_accepted(kind);
-    m_window.on_accepted();
+    key.limits.on_accepted(kind);
+    key.window.on_accepted();
   }
-  if (a.kind == AnswerKind::unauthorized) {
+  if (a.kind == AnswerKind::unauthorized && !key.refused) {
+    key_refused(lane, a);
+  }
+}
+
+// A key the API refuses (401/403) leaves the pool: nothing more is sent with it, its queued work
+// goes to the other keys, and its tasks are left at the API as they are (never failed: the key may
+// be fixed, and a `resume` with it collects them). The run stops only when no key is left.
+void Runner::key_refused(int lane, const Answer& a) {
+  KeyLane& key = m_lanes[static_cast<size_t>(lane)];
+  key.refused = true;
+  key.refused_message = fmt::format("the API refused the key (HTTP {}): {}", a.http_status, a.message);
+  bool any_left = false;
+  for (const KeyLane& other : m_lanes) {
+    any_left = any_left || !other.refused;
+  }
+  if (!any_left) {
     m_key_refused = true;
-    m_failure_message = fmt::format("the API refused the key (HTTP {}): {}", a.http_status, a.message);
+    m_failure_message = m_lanes.size() == 1 ? key.refused_message
+                                            : fmt::format("the API refused every key of the run; the last, {}: {}",
+                                                          key.key.name, key.refused_message);
     m_observer.log(LogLevel::error, m_failure_message);
+    return;
   }
+  const int left = at_api_of(lane);
+  m_observer.log(LogLevel::warn,
+                 fmt::format("key {}: {}; it leaves the pool and the other keys go on{}", key.key.name,
+                             key.refused_message,
+                             left == 0 ? std::string()
+                                       : fmt::format(" ({} it made {} left at the API, not polled and not failed)",
+                                                     left == 1 ? "1 task" : fmt::format("{} tasks", left),
+                                                     left == 1 ? "is" : "are")));
 }
 
 // Which cap a 429 is about decides what it does (sched/key_limits.h): the rate pauses every
 // request and lowers the rate; the running tasks hold submits only, until one of the key's tasks
 // ends or a short backoff passes, and polls go on, so finished tasks are still collected.
-void Runner::on_rate_limited(const Answer& a, RequestKind kind, Ticket ticket) {
+void Runner::on_rate_limited(const Answer& a, int lane, RequestKind kind, Ticket ticket) {
+  KeyLane& key = m_lanes[static_cast<size_t>(lane)];
   const TimeMs now = m_clock.now_ms();
   LimitContext context;
-  context.window_used = m_window.used(now);
-  context.rpm = m_config.settings.rpm;
+  context.window_used = key.window.used(now);
+  context.rpm = key.rpm;
   // The key's tasks as the API counted them when it refused: running ones, and submits sent before
   // this request that are still unanswered, which it took first (left out, a cap learned here
   // would be too low for the rest of the run; submits sent after it reached the API after it).
-  context.running = m_jobs.count(JobState::running) + submits_sent_before(ticket) + m_jobs.foreign_at_api();
-  context.max_concurrent = max_concurrent();
-  const bool submits_were_held = m_limits.submits_held_until() > now;
-  Refusal r = m_limits.on_429(a, kind, context, now);
-  if (r.slow_down) {
-    m_window.on_rate_limited();
+  int running = 0;
+  for (size_t i : m_jobs.at_api()) {
+    running += m_jobs[i].lane == lane && m_jobs[i].row.state == JobState::running ? 1 : 0;
   }
-  m_pause_until = std::max(m_pause_until, r.requests_paused_until);
+  context.running = running + submits_sent_before(lane, ticket);
+  context.max_concurrent = key.max_concurrent();
+  const bool submits_were_held = key.limits.submits_held_until() > now;
+  Refusal r = key.limits.on_429(a, kind, context, now);
+  if (r.slow_down) {
+    key.window.on_rate_limited();
+  }
+  key.paused_until = std::max(key.paused_until, r.requests_paused_until);
   // Submits already on the wire when the first concurrency 429 came are refused in turn: one line
   // says it, not one per submit.
   if (r.limit != Limit::concurrency || !submits_were_held || r.learned_cap) {
-    m_observer.log(LogLevel::warn, r.warning);
+    m_observer.log(LogLevel::warn, m_lanes.size() == 1 ? r.warning : fmt::format("key {}: {}", key.key.name, r.warning));
   }
 }
 
-int Runner::submits_sent_before(Ticket ticket) const {
+int Runner::submits_sent_before(int lane, Ticket ticket) const {
   int n = 0;
   for (const auto& [t, sent] : m_sent) {
     if (t >= ticket) {
       break;
     }
-    n += m_jobs[sent.job].row.state == JobState::submitting ? 1 : 0;
+    n += sent.lane == lane && m_jobs[sent.job].row.state == JobState::submitting ? 1 : 0;
   }
   return n;
 }
 
-// The key's cap on running tasks: the setting, or lower once the API has shown it is.
+// The pool's cap on running tasks: each key's setting, or lower once the API has shown it is.
 int Runner::max_concurrent() const {
-  return m_limits.max_concurrent(m_config.settings.max_concurrent);
+  int n = 0;
+  for (const KeyLane& lane : m_lanes) {
+    n += lane.refused ? 0 : lane.max_concurrent();
+  }
+  return n;
 }
 
 // Nothing could leave this machine: the whole run pauses, longer each time, as for a 429; the
@@ -80,7 +117,7 @@ int Runner::max_concurrent() const {
 void Runner::on_unreachable(const Answer& a) {
   TimeMs now = m_clock.now_ms();
   bool first = false;
-  m_pause_until = std::max(m_pause_until, m_outage.on_not_sent(a.message, now, first));
+  m_outage_until = std::max(m_outage_until, m_outage.on_not_sent(a.message, now, first));
   if (first) {
     // Read at the same `now`: the first note says "API unreachable", not "for 1ms" on a slow machine.
     m_observer.reachability(reachability(now));
@@ -102,30 +139,43 @@ Reachability Runner::reachability(TimeMs now) const {
   return m_outage.reachability(now, running, queued);
 }
 
-// Slots the planner must leave alone: unseen tasks, and tasks given up on, which the API still
-// counts while it renders them (a submit into their slot is refused 429, again and again).
-int Runner::held_slots(TimeMs now) {
-  return m_holds.held(now, max_concurrent());
-}
-
-// Nothing of ours at the API, jobs still queued, and every slot held by renders past their
-// deadline (ours given up on, or another batch's): waiting could last for ever, so the run ends
-// and says so; `reelq resume` submits the rest once those renders end.
+// Nothing of ours at the API, jobs still queued, and every slot of every key held by renders past
+// their deadline (ours given up on, or another batch's): waiting could last for ever, so the run
+// ends and says so; `reelq resume` submits the rest once those renders end.
 bool Runner::blocked_by_stale_renders(TimeMs now) {
   const int slots = max_concurrent();
+  int timed_out = 0;
+  for (const KeyLane& lane : m_lanes) {
+    timed_out += lane.refused ? 0 : lane.holds.timed_out_count();
+  }
   // Asked on every wait of the loop: without enough stale renders to fill the slots, no need to look.
-  if (m_holds.timed_out_count() + m_foreign_tasks < slots) {
+  if (timed_out + m_foreign_tasks < slots) {
     return false;
   }
   const int ours_busy =
       m_jobs.count(JobState::running) + m_jobs.count(JobState::submitting) + m_jobs.count(JobState::downloading);
-  if (ours_busy > 0 || m_jobs.count(JobState::queued) == 0 || m_credits_out || m_downloader.in_flight() > 0) {
+  bool credits_left = false;
+  for (const KeyLane& lane : m_lanes) {
+    credits_left = credits_left || lane.takes_work();
+  }
+  if (ours_busy > 0 || m_jobs.count(JobState::queued) == 0 || !credits_left || m_downloader.in_flight() > 0) {
     return false;
   }
-  int stale = m_holds.timed_out_count();
-  for (size_t i : m_jobs.at_api()) {
-    const JobRow& j = m_jobs[i].row;
-    stale += !m_jobs[i].ours() && now >= j.submitted_at + m_rules.timing.render_deadline ? 1 : 0;
+  int stale = 0;
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    const KeyLane& lane = m_lanes[k];
+    if (lane.refused) {
+      continue;
+    }
+    int on_key = lane.holds.timed_out_count();
+    for (size_t i : m_jobs.at_api()) {
+      const JobRow& j = m_jobs[i].row;
+      on_key += m_jobs[i].lane == static_cast<int>(k) && !m_jobs[i].ours() &&
+                        now >= j.submitted_at + m_rules.timing.render_deadline
+                    ? 1
+                    : 0;
+    }
+    stale += std::min(on_key, lane.max_concurrent());
   }
   return stale >= slots;
 }

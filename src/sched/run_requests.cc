@@ -12,48 +12,56 @@
 namespace reelq {
 
 // Writes the intent (the row says `submitting`, with the exact body) and hands the request on.
-void Runner::submit(size_t i) {
+// `lane`: the key it goes out with, recorded with the intent: its task belongs to that key.
+void Runner::submit(size_t i, int lane) {
   if (!admit_spend(i)) {
     return;  // over the spend cap: it stays queued, and nothing more is submitted
   }
   const RunJob& job = m_jobs[i];
   std::string body = generate_body(with_image_urls(job.row.input_json, m_config.image_urls),
                                    m_config.settings.request_type, m_config.callback_url);
-  auto claimed = m_store.begin_submit(job.row.id, body, m_config.key);
+  auto claimed = m_store.begin_submit(job.row.id, body, m_lanes[static_cast<size_t>(lane)].key);
   if (!claimed) {
     m_storage_failed = true;
     m_failure_message = claimed.error().message;
     return;
   }
   // Changed under us (`reelq cancel` while this run drains): not ours to submit any more.
-  m_jobs.change(i, [&](RunJob& j) { j.row.state = *claimed; });
+  m_jobs.change(i, [&](RunJob& j) {
+    j.row.state = *claimed;
+    j.lane = lane;
+  });
   if (*claimed != JobState::submitting) {
     release_spend(i);  // never sent
     say(LogLevel::info, "not_submitted", m_jobs[i].row,
         fmt::format("{} meanwhile; not submitted", to_string(m_jobs[i].row.state)));
     return;
   }
-  send(i, ApiRequest::submit(m_jobs[i].row.id, m_config.model, std::move(body)),
-       fmt::format("the submit of {}", take_name(m_jobs[i].row)));
+  ApiRequest request = ApiRequest::submit(m_jobs[i].row.id, m_config.model, std::move(body));
+  request.key = lane;
+  send(i, std::move(request), fmt::format("the submit of {}", take_name(m_jobs[i].row)));
 }
 
 void Runner::poll(size_t i) {
   m_jobs.change(i, [&](RunJob& j) { j.hint = 0; });  // this query is the one the hint asked for
   const JobRow& row = m_jobs[i].row;
-  send(i, ApiRequest::status(row.id, row.foreign() ? row.foreign_model : m_config.model, row.task_id),
-       fmt::format("a status poll of {} ({})", take_name(row), row.task_id));
+  // With the key that created the task: no other key may ask about it.
+  ApiRequest request = ApiRequest::status(row.id, row.foreign() ? row.foreign_model : m_config.model, row.task_id);
+  request.key = m_jobs[i].lane;
+  send(i, std::move(request), fmt::format("a status poll of {} ({})", take_name(row), row.task_id));
 }
 
 // The request takes its place in the budget when it is sent, and its job has nothing more sent
 // until it is answered. The planner only asks for a request the budget has room for.
 void Runner::send(size_t i, ApiRequest request, const std::string& what) {
-  SendId place = m_window.send(m_clock.now_ms());
+  const int lane = request.key;
+  SendId place = m_lanes[static_cast<size_t>(lane)].window.send(m_clock.now_ms());
   if (m_sent.empty()) {
     m_observer.in_flight(what);
   }
   m_jobs.change(i, [&](RunJob& j) { j.in_flight = true; });
   Ticket t = m_dispatch.send(std::move(request));
-  m_sent[t] = Sent{i, place, what};
+  m_sent[t] = Sent{i, lane, place, what};
 }
 
 // The answers that came since the last turn, in the order they came, stored in one transaction:
@@ -66,8 +74,7 @@ void Runner::absorb_answers() {
   RunStore::TurnWrites turn(m_store);
   std::vector<size_t> created;  // jobs whose task was created this turn
   for (ApiReply& reply : replies) {
-    if (reply.ticket == m_balance_ticket) {
-      balance_answered(std::get<BalanceResult>(reply.result));
+    if (reply.request.kind == CallKind::balance && balance_answered(reply.ticket, std::get<BalanceResult>(reply.result))) {
       continue;
     }
     auto it = m_sent.find(reply.ticket);
@@ -77,7 +84,7 @@ void Runner::absorb_answers() {
     Sent sent = std::move(it->second);
     m_sent.erase(it);
     m_observer.in_flight(m_sent.empty() ? "" : m_sent.begin()->second.what);
-    on_answer(reply.answer(), sent.place,
+    on_answer(reply.answer(), sent.lane, sent.place,
               reply.request.kind == CallKind::submit ? RequestKind::submit : RequestKind::poll, reply.ticket);
     m_jobs.change(sent.job, [&](RunJob& j) { j.in_flight = false; });
     if (auto* r = std::get_if<SubmitResult>(&reply.result)) {
@@ -101,18 +108,21 @@ void Runner::absorb_answers() {
 
 void Runner::submit_answered(size_t i, const SubmitResult& r) {
   settle_spend(i, r);
-  m_polls_first = r.answer.kind == AnswerKind::rate_limited;
+  const int lane = m_jobs[i].lane;
+  m_lanes[static_cast<size_t>(lane)].polls_first = r.answer.kind == AnswerKind::rate_limited;
   Outcome o;
   m_jobs.change(
       i, [&](RunJob& j) { o = submit_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff); });
-  if (o.credits_out && !m_credits_out) {
-    credits_ran_out(r.answer.message);
+  if (o.credits_out && !m_lanes[static_cast<size_t>(lane)].credits_out) {
+    credits_ran_out(lane, r.answer.message);
   }
   apply(i, o);
 }
 
 void Runner::poll_answered(size_t i, const StatusResult& r) {
-  m_polls_first = false;
+  if (m_jobs[i].lane >= 0) {
+    m_lanes[static_cast<size_t>(m_jobs[i].lane)].polls_first = false;
+  }
   Outcome o;
   m_jobs.change(
       i, [&](RunJob& j) { o = status_outcome(j, r, m_clock.now_ms(), m_model.estimate(j.cls), m_rules, m_backoff); });
@@ -145,10 +155,11 @@ void Runner::stop_dispatch() {
     a.kind = kind;
     a.sent = kind != AnswerKind::unreachable;
     a.message = why;
+    RequestWindow& window = m_lanes[static_cast<size_t>(sent.lane)].window;
     if (kind == AnswerKind::unreachable) {
-      m_window.not_sent(sent.place);
+      window.not_sent(sent.place);
     } else {
-      m_window.answered(sent.place, m_clock.now_ms());
+      window.answered(sent.place, m_clock.now_ms());
     }
     if (u.request.kind != CallKind::submit || m_storage_failed) {
       return;

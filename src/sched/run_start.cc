@@ -36,15 +36,20 @@ bool Runner::start_up(TimeMs started) {
                       bound_render_time(r.took, r.lifetime, m_rules.timing.render_deadline).value_or(0));
     }
   }
-  // A run that was killed may have had requests on the wire that no event records: as many as it
-  // could have had in flight.
-  auto recent = m_store.recent_requests(started - m_window.window());
-  m_window.restore(recent ? *recent : std::vector<TimeMs>{}, started, std::max(1, m_config.max_in_flight));
-  // Tasks an earlier run may have created without learning their taskId still hold API slots.
+  // Each key's requests of the last minute (a request of a task made with another key is not this
+  // key's; one that names no key, a balance read or a row from before keys were recorded, counts
+  // for every key). A run that was killed may have had requests on the wire that no event
+  // records: as many as it could have had in flight.
+  for (KeyLane& lane : m_lanes) {
+    auto recent = m_store.recent_requests(started - lane.window.window(),
+                                          m_lanes.size() == 1 ? std::string() : lane.key.fingerprint);
+    lane.window.restore(recent ? *recent : std::vector<TimeMs>{}, started, std::max(1, m_config.max_in_flight));
+  }
+  // Tasks an earlier run may have created without learning their taskId still hold their key's slots.
   if (auto unseen = m_store.recent_ambiguous_submits(started - scaled(3600))) {
-    for (const auto& [at, input] : *unseen) {
+    for (const RunStore::AmbiguousSubmit& u : *unseen) {
       // Not from a future a clock that was ahead gave it.
-      hold_unseen_slot(std::min(at, started), m_model.class_of(input));
+      hold_unseen_slot(lane_of(u.key_fp), std::min(u.at, started), m_model.class_of(u.input_json));
     }
   }
   recover();
@@ -57,7 +62,10 @@ bool Runner::start_up(TimeMs started) {
 
 size_t Runner::add_job(JobRow row) {
   RenderModel::ClassId cls = m_model.class_of(row.input_json);
-  return m_jobs.add(std::move(row), cls);
+  const int lane = lane_of(row.key_fp);
+  size_t i = m_jobs.add(std::move(row), cls);
+  m_jobs.change(i, [&](RunJob& j) { j.lane = lane; });
+  return i;
 }
 
 // Rows left mid-way by an earlier run: a `submitting` row's request may or may not have reached
@@ -88,7 +96,7 @@ void Runner::recover() {
       EventRecord e{"recovery", a.http_status, a.body_code, a.message, "", std::string(to_string(a.kind))};
       say(LogLevel::warn, "ambiguous", m_jobs[i].row, a.message);
       write(m_jobs[i].row.id, u, &e);
-      hold_unseen_slot(now, m_jobs[i].cls);
+      hold_unseen_slot(m_jobs[i].lane, now, m_jobs[i].cls);
     } else if (state == JobState::running) {
       m_jobs.change(i, [&](RunJob& j) { j.row.next_at = std::min(j.row.next_at > 0 ? j.row.next_at : now, now); });
     } else if (state == JobState::queued) {
@@ -105,31 +113,41 @@ void Runner::recover() {
 // slots free when they end, and collected into their own batch's rows and folder; a task whose
 // fate is unknown (their row mid-submit) holds a slot as ours do.
 void Runner::adopt_foreign_tasks() {
-  auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base, m_config.key.fingerprint);
-  if (!foreign) {
-    m_storage_failed = true;
-    m_failure_message = foreign.error().message;
-    return;
-  }
-  TimeMs now = m_clock.now_ms();
-  for (JobRow& j : *foreign) {
-    if (j.state == JobState::submitting) {
-      hold_unseen_slot(now, m_model.class_of(j.input_json));
-      continue;
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    auto foreign = m_store.foreign_active_jobs(m_config.batch, m_config.settings.api_base, m_lanes[k].key.fingerprint);
+    if (!foreign) {
+      m_storage_failed = true;
+      m_failure_message = foreign.error().message;
+      return;
     }
-    j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
-    m_observer.log(LogLevel::info,
-                   fmt::format("{}: task {} holds one of the API's slots; polling it", take_name(j), j.task_id));
-    add_job(std::move(j));
-    ++m_foreign_tasks;
+    TimeMs now = m_clock.now_ms();
+    for (JobRow& j : *foreign) {
+      if (j.key_fp.empty() && k > 0) {
+        continue;  // made before keys were recorded: the first key's (lane_of), adopted once
+      }
+      if (j.state == JobState::submitting) {
+        hold_unseen_slot(static_cast<int>(k), now, m_model.class_of(j.input_json));
+        continue;
+      }
+      j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
+      m_observer.log(LogLevel::info, fmt::format("{}: task {} holds one of {}'s slots; polling it", take_name(j),
+                                                 j.task_id, m_lanes.size() == 1 ? "the API" : m_lanes[k].key.name));
+      size_t i = add_job(std::move(j));
+      m_jobs.change(i, [&](RunJob& job) { job.lane = static_cast<int>(k); });
+      ++m_foreign_tasks;
+      ++m_lanes[k].foreign_tasks;
+    }
   }
 }
 
 // The API may be rendering a task we never heard of; until a render like it would surely be done,
 // it counts against the concurrency cap, or the API would answer our next submit with a 429. Such
 // tasks are rare, so the slot is held generously: twice the time by which 90% of renders like it end.
-void Runner::hold_unseen_slot(TimeMs since, RenderModel::ClassId cls) {
-  m_holds.hold_until(since + 2 * m_model.estimate(cls).late);
+void Runner::hold_unseen_slot(int lane, TimeMs since, RenderModel::ClassId cls) {
+  if (lane < 0) {
+    return;  // not one of this run's keys: its slots are not this run's to count
+  }
+  m_lanes[static_cast<size_t>(lane)].holds.hold_until(since + 2 * m_model.estimate(cls).late);
 }
 
 }  // namespace reelq

@@ -39,13 +39,21 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
       m_stop(stop_requests),
       m_inline(m_config.dispatch ? nullptr : std::make_unique<InlineDispatch>(api)),
       m_dispatch(m_config.dispatch ? *m_config.dispatch : *m_inline),
-      m_window(m_config.settings.rpm, scaled(60)),
       m_model(scaled(k_prior_render_ms / 1000.0)),
       m_backoff(scaled(1), scaled(k_backoff_cap_s), m_config.seed),
-      m_limits(KeyLimitsConfig{scaled(1), scaled(k_backoff_cap_s), scaled(k_max_retry_after_s), scaled(5),
-                               scaled(k_backoff_cap_s), m_config.seed + 1}),
       m_outage(scaled(1), scaled(k_outage_backoff_cap_s), scaled(k_outage_note_s), m_config.seed + 2) {
   const Settings& s = m_config.settings;
+  std::vector<PoolKey> pool = m_config.pool;
+  if (pool.empty()) {
+    pool.push_back(PoolKey{m_config.key, s.rpm, s.max_concurrent, ""});
+  }
+  m_lanes.reserve(pool.size());
+  for (size_t k = 0; k < pool.size(); ++k) {
+    // Each key's backoffs jitter apart; the first key's seed is the one-key run's.
+    KeyLimitsConfig limits{scaled(1),         scaled(k_backoff_cap_s), scaled(k_max_retry_after_s), scaled(5),
+                           scaled(k_backoff_cap_s), m_config.seed + 1 + 16 * k};
+    m_lanes.emplace_back(pool[k], scaled(60), limits);
+  }
   m_rules.on_ambiguous = s.on_ambiguous;
   m_rules.max_attempts = s.max_attempts;
   m_rules.time_scale = s.time_scale;
@@ -88,7 +96,8 @@ RunSummary Runner::run() {
     }
     TimeMs now = m_clock.now_ms();
     read_balance_if_due(now);
-    Action a = plan_next(plan_input(now));
+    Choice choice = plan(now);
+    const Action& a = choice.action;
     if (a.kind == ActionKind::done) {
       if (waiting_for_credits(now)) {  // nothing left to collect: only a top-up can go on
         wait_until(std::min(balance_read_at(now), m_dispatch.next_answer_at()));
@@ -101,11 +110,15 @@ RunSummary Runner::run() {
       break;
     }
     if (a.kind == ActionKind::submit) {
-      submit(a.job);
+      submit(a.job, choice.lane);
     } else if (a.kind == ActionKind::poll) {
       poll(a.job);
     } else {
-      wait_until(std::min({a.until, m_holds.next_release(), m_dispatch.next_answer_at(), balance_read_at(now)}));
+      TimeMs until = std::min({a.until, m_dispatch.next_answer_at(), balance_read_at(now)});
+      for (const KeyLane& lane : m_lanes) {
+        until = std::min(until, lane.holds.next_release());
+      }
+      wait_until(until);
     }
     note_outage();
     report_progress();
@@ -136,36 +149,104 @@ PlanJob Runner::plan_job(size_t i) const {
   return p;
 }
 
-// What the planner reads: the heads of the batch, never all of it.
-PlanInput Runner::plan_input(TimeMs now) {
-  m_jobs.promote(now);
+// What the planner reads for one key: its own budget, slots and tasks, and the batch's heads,
+// never all of it. With several keys, the end game plans over the pool's slots.
+PlanInput Runner::lane_input(int k, TimeMs now) {
+  KeyLane& lane = m_lanes[static_cast<size_t>(k)];
   PlanInput in;
   in.now = now;
-  in.budget_at = std::max(m_window.next_allowed(now), m_pause_until);
+  const TimeMs paused = std::max(lane.paused_until, m_outage_until);
+  in.budget_at = std::max(lane.window.next_allowed(now), paused);
   // Requests of the window kept for submits, so a slot seen free is filled at once: one per slot,
   // up to a tenth of the budget.
-  const int reserve = std::min(m_config.settings.max_concurrent, m_window.cap() / 10);
-  in.poll_at = std::max(m_window.next_deferrable(now, reserve), m_pause_until);
-  in.may_submit = !m_credits_out && !m_spend.reached();
-  in.max_concurrent = max_concurrent();
-  in.submit_at = m_limits.submits_blocked_until();
-  in.unseen_tasks = held_slots(now);
+  const int reserve = std::min(lane.max_concurrent_setting, lane.window.cap() / 10);
+  in.poll_at = std::max(lane.window.next_deferrable(now, reserve), paused);
+  in.may_submit = lane.takes_work() && !m_spend.reached();
+  in.max_concurrent = lane.max_concurrent();
+  in.submit_at = lane.limits.submits_blocked_until();
+  in.unseen_tasks = lane.holds.held(now, in.max_concurrent);
   in.downloads_pending = m_downloader.in_flight() > 0;
-  in.polls_first = m_polls_first;
-  for (size_t i : m_jobs.at_api()) {
-    in.at_api.push_back(plan_job(i));
+  in.polls_first = lane.polls_first;
+  for (size_t other = 0; other < m_lanes.size(); ++other) {
+    const KeyLane& o = m_lanes[other];
+    if (static_cast<int>(other) != k && o.takes_work()) {
+      in.slots_elsewhere += o.max_concurrent();
+      in.free_elsewhere += std::max(0, o.max_concurrent() - at_api_of(static_cast<int>(other)));
+    }
   }
   for (size_t i : m_jobs.ready_heads()) {
     in.ready.push_back(plan_job(i));
   }
   in.queued = m_jobs.count(JobState::queued);
   in.next_ready_at = m_jobs.next_ready_at().value_or(k_never);
-  if (in.queued <= k_endgame_rounds * in.max_concurrent) {
+  const bool endgame = in.queued <= k_endgame_rounds * (in.max_concurrent + in.slots_elsewhere);
+  for (size_t i : m_jobs.at_api()) {
+    const int l = m_jobs[i].lane;
+    if (l == k) {
+      in.at_api.push_back(plan_job(i));
+    } else if (endgame && l >= 0 && m_lanes[static_cast<size_t>(l)].takes_work()) {
+      in.elsewhere.push_back(plan_job(i));
+    }
+  }
+  if (endgame) {
     for (size_t i : m_jobs.queued()) {
       in.endgame.push_back(plan_job(i));
     }
   }
   return in;
+}
+
+// The next action over the pool: each key that the API still takes is planned on its own; the key
+// with the most free slots acts first, so work spreads by free slots, not by the order of the keys
+// file. The run is done when every key is; otherwise it waits for the earliest of their waits.
+Runner::Choice Runner::plan(TimeMs now) {
+  m_jobs.promote(now);
+  if (m_lanes.size() == 1) {
+    return {plan_next(lane_input(0, now)), 0};
+  }
+  std::vector<std::pair<int, int>> order;  // (-free slots, lane)
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    const KeyLane& lane = m_lanes[k];
+    if (!lane.refused) {
+      int free = lane.max_concurrent() - at_api_of(static_cast<int>(k)) - lane.holds.timed_out_count();
+      order.emplace_back(-free, static_cast<int>(k));
+    }
+  }
+  std::sort(order.begin(), order.end());
+  Choice wait{{ActionKind::done, 0, 0}, 0};
+  for (const auto& [neg_free, k] : order) {
+    Action a = plan_next(lane_input(k, now));
+    if (a.kind == ActionKind::submit || a.kind == ActionKind::poll) {
+      return {a, k};
+    }
+    if (a.kind == ActionKind::wait && (wait.action.kind == ActionKind::done || a.until < wait.action.until)) {
+      wait = {a, k};
+    }
+  }
+  return wait;
+}
+
+// Tasks at the API made with key `lane`, ours and other batches'.
+int Runner::at_api_of(int lane) const {
+  int n = 0;
+  for (size_t i : m_jobs.at_api()) {
+    n += m_jobs[i].lane == lane ? 1 : 0;
+  }
+  return n;
+}
+
+// The lane of a task made with the key of this fingerprint. A row from before keys were recorded
+// (schema 9) has none: it was made with the only key runs had then, the first.
+int Runner::lane_of(const std::string& key_fp) const {
+  if (key_fp.empty() || m_lanes.size() == 1) {
+    return 0;
+  }
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    if (m_lanes[k].key.fingerprint == key_fp) {
+      return static_cast<int>(k);
+    }
+  }
+  return -1;  // not one of this run's keys: never polled (the run's guard refused such tasks before)
 }
 
 // Sleeps until `until` or until something arrives: an answer, a callback, a finished download.
@@ -188,14 +269,15 @@ void Runner::wait_until(TimeMs until) {
 // to say and the effects.
 void Runner::apply(size_t i, Outcome& o) {
   const RunJob& j = m_jobs[i];
+  KeyLane* lane = j.lane >= 0 ? &m_lanes[static_cast<size_t>(j.lane)] : nullptr;
   if (o.hold_slot) {
-    hold_unseen_slot(m_clock.now_ms(), j.cls);
+    hold_unseen_slot(j.lane, m_clock.now_ms(), j.cls);
   }
-  if (o.timed_out) {
-    m_holds.timed_out();
+  if (o.timed_out && lane) {
+    lane->holds.timed_out();
   }
-  if (o.task_ended && j.ours()) {
-    m_limits.on_task_ended();
+  if (o.task_ended && j.ours() && lane) {
+    lane->limits.on_task_ended();
   }
   if (o.learned) {
     m_model.observe(j.cls, *o.learned);

@@ -31,6 +31,7 @@
 #include "listen/inbox.h"
 #include "queue/run_store.h"
 #include "sched/job_table.h"
+#include "sched/key_lane.h"
 #include "sched/key_limits.h"
 #include "sched/outage.h"
 #include "sched/outcome.h"
@@ -50,7 +51,8 @@ enum class RunEnd {
   finished,           // every job is in an end state
   interrupted,        // a stop was asked for (SIGINT/SIGTERM)
   credits_exhausted,  // submitting stopped; what was running has been collected
-  key_refused,        // 401/403: stopped at once
+  key_refused,        // 401/403 for every key of the run: stopped at once
+  keys_lost,          // a key was refused mid-run: its tasks are left at the API, unpolled
   storage_failed,     // the database could not be written: stopped at once
   disk_full,          // a result could not be written (ENOSPC, EDQUOT): stopped, the take kept downloading
   slots_held,         // queued jobs left, and every slot held by renders past their deadline
@@ -69,6 +71,8 @@ struct RunSummary {
   // What the run learned of the key's limits, for the summary to repeat ("" = nothing): the cap
   // the API kept to when it was lower than max_concurrent, and the setting to write.
   std::string limits_note;
+  // Keys of the pool the API refused mid-run, one line each (the others went on).
+  std::vector<std::string> refused_keys;
   // With a spend cap: the cap and what the batch may have cost by the end (committed: every task
   // created or possibly created, priced by the table).
   std::optional<double> spend_cap;
@@ -80,6 +84,9 @@ struct RunConfig {
   std::string batch;
   // The key the run submits with, as recorded with each submit intent (never the key itself).
   KeyIdentity key;
+  // A pool of keys (sched/key_lane.h), each with its own caps; requests carry the key's index.
+  // Empty: one key, `key`, with the settings' caps.
+  std::vector<PoolKey> pool;
   std::string model = "sora-2-pro";
   Settings settings;
   std::uint64_t seed = 1;  // jitter
@@ -125,12 +132,19 @@ class Runner {
   void recover();
   void adopt_foreign_tasks();
   size_t add_job(JobRow row);
-  void hold_unseen_slot(TimeMs since, RenderModel::ClassId cls);
+  void hold_unseen_slot(int lane, TimeMs since, RenderModel::ClassId cls);
 
   // One turn: what the planner sees, and carrying out what it says.
-  PlanInput plan_input(TimeMs now);
+  struct Choice {
+    Action action;
+    int lane = 0;
+  };
+  Choice plan(TimeMs now);
+  PlanInput lane_input(int lane, TimeMs now);
   PlanJob plan_job(size_t i) const;
-  void submit(size_t i);
+  int lane_of(const std::string& key_fp) const;
+  int at_api_of(int lane) const;
+  void submit(size_t i, int lane);
   void poll(size_t i);
   void send(size_t i, ApiRequest request, const std::string& what);
   void absorb_answers();
@@ -138,11 +152,12 @@ class Runner {
   void poll_answered(size_t i, const StatusResult& r);
   void stop_dispatch();
   void apply(size_t i, Outcome& o);
-  void on_answer(const Answer& a, SendId place, RequestKind kind, Ticket ticket);
-  void on_rate_limited(const Answer& a, RequestKind kind, Ticket ticket);
-  int submits_sent_before(Ticket ticket) const;
-  int max_concurrent() const;
+  void on_answer(const Answer& a, int lane, SendId place, RequestKind kind, Ticket ticket);
+  void on_rate_limited(const Answer& a, int lane, RequestKind kind, Ticket ticket);
+  int submits_sent_before(int lane, Ticket ticket) const;
+  int max_concurrent() const;  // the pool's
   void on_unreachable(const Answer& a);
+  void key_refused(int lane, const Answer& a);
   void wait_until(TimeMs until);
 
   // Results and hints that arrived meanwhile.
@@ -155,16 +170,16 @@ class Runner {
   void release_spend(size_t i);
   // Credits ran out (run_credits.cc): stop submitting, and with wait_for_credits read the balance
   // every few minutes until a top-up or the wait's end.
-  void credits_ran_out(const std::string& api_message);
+  void credits_ran_out(int lane, const std::string& api_message);
   bool waiting_for_credits(TimeMs now) const;
+  bool reads_balance(int lane, TimeMs now) const;
   void read_balance_if_due(TimeMs now);
   TimeMs balance_read_at(TimeMs now) const;  // when read_balance_if_due will send (max: never)
-  void balance_answered(const BalanceResult& r);
+  bool balance_answered(Ticket ticket, const BalanceResult& r);  // false: not a balance read of this run
   void say_download(size_t i, const DownloadResult& r);  // what a stored download result means to the user
   void absorb_inbox();
   void start_download(size_t i);
 
-  int held_slots(TimeMs now);
   bool blocked_by_stale_renders(TimeMs now);
   void report_progress();
   void note_outage();
@@ -183,33 +198,23 @@ class Runner {
   ApiDispatch& m_dispatch;
   struct Sent {
     size_t job = 0;
-    SendId place = k_no_room;  // its place in the request budget
+    int lane = 0;              // the key it went out with
+    SendId place = k_no_room;  // its place in that key's request budget
     std::string what;          // "the submit of shot-03", for the slow-answer line
   };
   std::map<Ticket, Sent> m_sent;  // requests on the wire, by ticket
-  RequestWindow m_window;
+  std::vector<KeyLane> m_lanes;  // the run's keys: one each (sched/key_lane.h)
   RenderModel m_model;
   Backoff m_backoff;
-  KeyLimits m_limits;  // what the key's 429s said: pauses, held submits, a learned cap
   Outage m_outage;
   JobTable m_jobs;
-  SlotHolds m_holds;
-  std::uint64_t m_hints = 0;   // hints taken so far: each hinted task keeps its place in this order
-  TimeMs m_pause_until = 0;    // after a rate 429 or while the API is away: no request before then
-  bool m_polls_first = false;  // the last submit was refused: a due poll goes next
-  bool m_credits_out = false;
-  // After credits ran out, with wait_for_credits (run_credits.cc): until when the balance is read
-  // again, the next read, and the read on the wire (0: none).
-  TimeMs m_credits_wait_until = 0;
-  TimeMs m_next_balance_at = 0;
-  Ticket m_balance_ticket = 0;
-  SendId m_balance_place = k_no_room;
-  std::optional<double> m_credits_floor;  // the balance read first after credits ran out
+  std::uint64_t m_hints = 0;  // hints taken so far: each hinted task keeps its place in this order
+  TimeMs m_outage_until = 0;  // while the API is away: no request before then, with any key
   SpendCap m_spend;
   std::map<size_t, double> m_spend_reserved;  // job -> the price its submit on the wire holds
   bool m_slots_held = false;                  // the run ended because stale renders hold every slot
   int m_foreign_tasks = 0;                    // other batches' tasks this run polls (adopt_foreign_tasks)
-  bool m_key_refused = false;
+  bool m_key_refused = false;                 // every key of the run was refused
   bool m_storage_failed = false;
   bool m_disk_full = false;
   std::string m_failure_message;

@@ -56,7 +56,7 @@ TEST_CASE("the hook's variables: the summary in REELQ_*, never the key, whatever
   const char* environ_[] = {"PATH=/usr/bin", "APIXO_API_KEY=sk-secret-1", "MY_COPY=Bearer sk-secret-1",
                             "REELQ_EXIT=99", "REELQ_DB_BACKUP=kept",      "HOME=/root",
                             nullptr};
-  auto env = hook_environment(const_cast<char* const*>(environ_), "sk-secret-1", vars);
+  auto env = hook_environment(const_cast<char* const*>(environ_), {"sk-secret-1"}, vars);
   for (const auto& e : env) {
     CHECK(e.find("sk-secret-1") == std::string::npos);
   }
@@ -67,5 +67,5 @@ TEST_CASE("the hook's variables: the summary in REELQ_*, never the key, whatever
   CHECK_FALSE(has(env, "REELQ_EXIT=99"));
   // The variable is dropped even when the key came from a file and the variable holds another.
   const char* other[] = {"APIXO_API_KEY=sk-old", nullptr};
-  CHECK(hook_environment(const_cast<char* const*>(other), "sk-secret-1", {}).empty());
+  CHECK(hook_environment(const_cast<char* const*>(other), {"sk-secret-1"}, {}).empty());
 }

@@ -79,7 +79,8 @@ TEST_CASE("--log-json: the summary is one JSON line, continue_with null once the
         R"({"at":"1970-01-01T00:00:00Z","level":"info","event":"summary","batch":"night","end":"finished",)"
         R"("succeeded":7,"failed":1,"cancelled":0,"left":0,"elapsed_ms":65000,"failures":{"DOWNLOAD_FAILED":1},)"
         R"("files":"/renders/night","spent":null,"balance":null,"continue_with":null,)"
-        R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null,"max_spend":null,"spend_committed":null})"
+        R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null,"refused_keys":[],"max_spend":null,)"
+            R"("spend_committed":null})"
         "\n");
   SummaryFacts stopped = facts(RunEnd::disk_full);
   stopped.money = {"null", "null"};
