@@ -51,7 +51,10 @@ void Runner::key_refused(int lane, const Answer& a) {
     m_observer.log(LogLevel::error, m_failure_message);
     return;
   }
-  const int left = at_api_of(lane);
+  int left = 0;  // its tasks at the API (a submit being answered now is not one: it goes back to the queue)
+  for (size_t i : m_jobs.at_api()) {
+    left += m_jobs[i].lane == lane && m_jobs[i].row.state == JobState::running ? 1 : 0;
+  }
   m_observer.log(LogLevel::warn,
                  fmt::format("key {}: {}; it leaves the pool and the other keys go on{}", key.key.name,
                              key.refused_message,
