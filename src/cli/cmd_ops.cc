@@ -75,6 +75,15 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
                out->lost == 1 ? "it" : "they", out->lost == 1 ? "renders" : "render", reelq_command(),
                shell_word(db_path));
   }
+  if (out->dropped) {
+    fmt::print(io.out,
+               "{} of them {} given up with --drop-key (KEY_DROPPED): {} task{} {} made with a key that run did not "
+               "have and may still render, so resubmitting may be charged twice (flagged \"possible duplicate "
+               "charge\"). Check your apixo dashboard first, or cancel them before a run submits them: {} cancel "
+               "--db {} --job ID\n",
+               out->dropped, out->dropped == 1 ? "was" : "were", out->dropped == 1 ? "its" : "their",
+               out->dropped == 1 ? "" : "s", out->dropped == 1 ? "was" : "were", reelq_command(), shell_word(db_path));
+  }
   if (out->unnamed) {
     // Their first task exists and is paid for; the resume about to be suggested pays again.
     fmt::print(io.out,

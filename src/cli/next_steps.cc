@@ -133,8 +133,9 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
       case Remedy::key_dropped:
         lines.push_back(
             fmt::format("{}: these tasks were made with a key this run was not given (--drop-key); they may "
-                        "still render and be charged, and only that key can collect them. Check your apixo "
-                        "dashboard first; only if they are not there: {}{} (may be charged twice)",
+                        "still render and be charged, and only that key can collect them: a resume given it asks "
+                        "the API about them again, at no charge. Without it, check your apixo dashboard first; only "
+                        "if they are not there: {}{} (may be charged twice)",
                         join(cs), retry, codes(cs)));
         break;
       case Remedy::task_unnamed:
@@ -172,7 +173,8 @@ std::string take_advice(Remedy remedy, const std::string& job_id, const NextStep
                          retry);
     case Remedy::key_dropped:
       return fmt::format("its task was made with a key this run was not given (--drop-key) and may still render: "
-                         "check your apixo dashboard first; only if it is not there: {} (may be charged twice)",
+                         "a resume given that key collects it at no charge; without it, check your apixo dashboard "
+                         "first; only if it is not there: {} (may be charged twice)",
                          retry);
     case Remedy::task_unnamed:
       return fmt::format("its first task was made and paid for but cannot be collected: {} submits it again and "

@@ -158,6 +158,11 @@ Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, 
           "{}gave up {} task{} made with key {} (--drop-key): failed KEY_DROPPED; they may still "
           "render and be charged",
           note.empty() ? "" : "\n", *dropped, *dropped == 1 ? "" : "s", name);
+    } else {
+      // A name mistyped gives nothing up: say so, or the refusal below reads as if --drop-key failed.
+      note += fmt::format("{}--drop-key {}: no task of batch {} still at the API was made with a key of that name "
+                          "or fingerprint; nothing given up",
+                          note.empty() ? "" : "\n", name, batch);
     }
   }
   auto left = store.tasks_of_other_keys(batch, fingerprints);

@@ -185,7 +185,8 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       bool ambiguous = s.fail_code == "AMBIGUOUS_SUBMIT";
       // A task the API gave an id for existed: if a lagging replica was all that said 404, the
       // old task renders beside the new one.
-      bool lost = s.fail_code == "TASK_NOT_FOUND" || s.fail_code == "KEY_DROPPED";
+      bool dropped = s.fail_code == "KEY_DROPPED";
+      bool lost = s.fail_code == "TASK_NOT_FOUND" || dropped;
       bool unnamed = s.fail_code == k_task_id_unusable;
       std::string note = ambiguous || lost ? "possible duplicate charge"
                          : unnamed         ? "charged twice: the first task was made without a usable taskId"
@@ -203,7 +204,8 @@ Result<RetryOutcome> retry_failed(SQLite::Database& db, Clock& clock, const JobS
       add_event(db, s.id, now, "retry", was, s.task_id, "requeued");
       ++out.requeued;
       out.ambiguous += ambiguous ? 1 : 0;
-      out.lost += lost ? 1 : 0;
+      out.lost += lost && !dropped ? 1 : 0;
+      out.dropped += dropped ? 1 : 0;
       out.unnamed += unnamed ? 1 : 0;
     }
     tx.commit();

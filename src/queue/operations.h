@@ -28,6 +28,7 @@ struct RetryOutcome {
   int requeued = 0;     // back to `queued`: the next run submits them again
   int ambiguous = 0;    // of those, held as AMBIGUOUS_SUBMIT: their first submit may have made a task
   int lost = 0;         // of those, TASK_NOT_FOUND: their task was made and may yet render (paid twice)
+  int dropped = 0;      // of those, KEY_DROPPED: their task was made with a key given up (--drop-key)
   int unnamed = 0;      // of those, held as TASK_ID_UNUSABLE: their first submit made a task (paid)
   int to_download = 0;  // their task succeeded but the download failed: back to `downloading`
   int to_poll = 0;      // their task's answers were unusable (fail_keeps_task): back to `running`

@@ -292,6 +292,40 @@ Result<int> RunStore::reopen_timed_out(const std::string& batch) {
   }
 }
 
+Result<int> RunStore::reopen_dropped(const std::string& batch, const std::vector<std::string>& key_fps) {
+  try {
+    TimeMs now = m_clock.now_ms();
+    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    std::vector<std::pair<std::int64_t, std::string>> rows;
+    SQLite::Statement q(m_db,
+                        "SELECT id, task_id, coalesce(key_fp, '') FROM jobs WHERE batch = ? AND state = 'failed' AND "
+                        "fail_code = 'KEY_DROPPED' AND coalesce(task_id, '') != ''");
+    q.bind(1, batch);
+    while (q.executeStep()) {
+      std::string fp = q.getColumn(2).getString();
+      if (std::find(key_fps.begin(), key_fps.end(), fp) != key_fps.end()) {
+        rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+      }
+    }
+    for (const auto& [row, task_id] : rows) {
+      SQLite::Statement u(m_db,
+                          "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
+                          "next_at = ?, updated_at = ? WHERE id = ?");
+      u.bind(1, now);
+      u.bind(2, now);
+      u.bind(3, row);
+      u.exec();
+      insert_event(row, now,
+                   {"recovery", 0, std::nullopt, "given up earlier (--drop-key); its key is back: asking the API again",
+                    task_id, "reopened"});
+    }
+    tx.commit();
+    return static_cast<int>(rows.size());
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 namespace {
 
 // "?, ?, ?" for n parameters ("NULL" for none: `x NOT IN (NULL)` is never true, so no key given

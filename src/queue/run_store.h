@@ -149,6 +149,10 @@ class RunStore {
   // `running`, so the run about to start asks the API about them again and collects a late result.
   // One transaction, with a `recovery` event each. Returns how many.
   Result<int> reopen_timed_out(const std::string& batch);
+  // Takes given up with --drop-key (failed, KEY_DROPPED, taskId kept) whose key is back, one of
+  // `key_fps`: they go back to `running` and are polled with it, so a drop made by mistake costs
+  // nothing (docs/scheduler.md "A task belongs to its key"). One transaction, an event each.
+  Result<int> reopen_dropped(const std::string& batch, const std::vector<std::string>& key_fps);
   // How many takes wait for that (of `batch`, or of every batch).
   Result<int> count_timed_out(const std::optional<std::string>& batch);
 

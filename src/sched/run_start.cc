@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "sched/render_time.h"
+#include "util/text.h"
 #include "sched/runner.h"
 
 namespace reelq {
@@ -13,6 +14,19 @@ bool Runner::start_up(TimeMs started) {
   if (auto reopened = m_store.reopen_timed_out(m_config.batch); reopened && *reopened > 0) {
     m_observer.log(LogLevel::info, fmt::format("{} task{} that timed out earlier: asking the API again", *reopened,
                                                *reopened == 1 ? "" : "s"));
+  }
+  // Tasks given up with --drop-key whose key this run has again: polled, never paid for twice.
+  std::vector<std::string> fps;
+  for (const KeyLane& lane : m_lanes) {
+    if (!lane.key.fingerprint.empty()) {
+      fps.push_back(lane.key.fingerprint);
+    }
+  }
+  if (auto back = m_store.reopen_dropped(m_config.batch, fps); back && *back > 0) {
+    m_observer.log(LogLevel::info, fmt::format("{} given up earlier with --drop-key {} made with a key this run has: "
+                                               "asking the API about {} again",
+                                               count_of(*back, "task"), *back == 1 ? "was" : "were",
+                                               *back == 1 ? "it" : "them"));
   }
   auto jobs = m_store.unfinished_jobs(m_config.batch);
   if (!jobs) {

@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "api/key_identity.h"
+#include "api/request.h"
 #include "cli/run_guards.h"
 #include "support/run_harness.h"
 
@@ -116,4 +117,29 @@ jobs:
   // A task from before schema 9 (no key recorded) may be any key's: it is counted.
   h.queue->db().exec("UPDATE jobs SET key_name = NULL, key_fp = NULL WHERE batch = 'other'");
   CHECK(of(b)->size() == 1);
+}
+
+TEST_CASE("a task given up with --drop-key is collected, not paid again, by a run that has its key back") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  // Job one's task made at the simulator with the run's key, then given up by a run without it.
+  HttpApiClient maker(*h.transport, "http://sim", h.key, h.clock);
+  auto rows = h.store->unfinished_jobs("night");
+  REQUIRE(rows.ok());
+  SubmitResult made = maker.submit("sora-2-pro", generate_body((*rows)[0].input_json, RequestType::async, ""));
+  REQUIRE(!made.task_id.empty());
+  const KeyIdentity mine{"default", key_fingerprint(h.key)};
+  made_with(h, 0, mine, made.task_id);
+  h.queue->db().exec("UPDATE jobs SET submitted_at = " + std::to_string(h.clock.now_ms()) + " WHERE job_id = 'one'");
+  REQUIRE(settle_task_keys(*h.store, "night", {KeyIdentity{"default", key_fingerprint("key-b")}}, {"default"}).ok());
+  REQUIRE(text(h, "SELECT fail_code FROM jobs WHERE job_id = 'one'") == "KEY_DROPPED");
+
+  h.adjust = [&](RunConfig& rc) { rc.key = mine; };
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::finished);
+  CHECK(s.succeeded == 2);
+  CHECK(h.observer.saw("1 task given up earlier with --drop-key was made with a key this run has"));
+  CHECK(text(h, "SELECT task_id FROM jobs WHERE job_id = 'one'") == made.task_id);  // the same task, collected
+  CHECK(h.stats()->getValue<int>("tasks_created") == 2);                               // one, and job two's
+  CHECK(text(h, "SELECT count(*) FROM events WHERE outcome = 'reopened'") == "1");
 }
