@@ -109,7 +109,7 @@ Result<std::string> load_api_key(const std::string& key_file) {
   key.erase(0, key.find_first_not_of(" \t\r\n"));
   key.erase(key.find_last_not_of(" \t\r\n") + 1);
   if (key.empty()) {
-    return Error{ErrorKind::usage, key_file.empty() ? "no API key: set APIXO_API_KEY or pass --api-key-file PATH"
+    return Error{ErrorKind::usage, key_file.empty() ? "no API key: set APIXO_API_KEY, pass --api-key-file PATH, or give a keys file with --keys FILE (or REELQ_KEYS)"
                                                     : fmt::format("the API key file {} is empty", key_file)};
   }
   if (key.find_first_of(" \t\r\n") != std::string::npos) {

@@ -3,6 +3,7 @@
 // the output folder (cli/output_folder.h), one batch's drain (cli/drain.h) over the parts it is
 // built from (cli/run_parts.h), its summary (cli/run_summary.h); the rehearsal is cli/rehearsal.h.
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <fmt/ostream.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include "cli/drain.h"
 #include "cli/enqueue_notices.h"
 #include "cli/invocation.h"
+#include "cli/key_leases.h"
 #include "cli/listen_setup.h"
 #include "cli/output_folder.h"
 #include "cli/run_guards.h"
@@ -40,6 +42,7 @@ struct Prepared {
   DrivenKey driven;
   std::vector<PooledKey> more_keys;   // the keys file's others
   std::vector<std::string> warnings;  // the keys file's
+  KeyLeases leases;                   // held for the whole process: one key, one driver (cli/key_leases.h)
 };
 
 // The key, the database and its lock: what both run and resume need before anything else.
@@ -66,6 +69,19 @@ Result<Prepared> prepare(const RunFlags& flags) {
   p.more_keys = std::move(key->more);
   p.warnings = std::move(key->warnings);
   return p;
+}
+
+// Before the first request with the keys (the balance read included): wait while another reelq on
+// this machine drives one of them. In fingerprint order, so two runs sharing two keys never wait
+// for each other. True when a stop was asked for while waiting.
+bool lease_keys(Prepared& p, const std::string& what, const RunFlags& flags, std::ostream& err) {
+  std::vector<KeyIdentity> keys{KeyIdentity{p.driven.name, key_fingerprint(p.key)}};
+  for (const auto& k : p.more_keys) {
+    keys.push_back(KeyIdentity{k.driven.name, key_fingerprint(k.secret)});
+  }
+  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; });
+  p.leases = take_key_leases(keys, what, flags.db, KeyLease::default_folder(), err);
+  return p.leases.stopped;
 }
 
 // The balance first: an API that cannot be reached stops the run before anything is written.
@@ -178,6 +194,10 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   if (!settings) {
     return report_error(io.err, settings.error());
   }
+  if (lease_keys(*prepared, manifest.batch, flags, io.err)) {
+    fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
+    return k_exit_unfinished;
+  }
   BalanceResult balance = read_balance_of(*prepared, *settings, flags);
   if (balance.answer.kind == AnswerKind::unreachable) {
     return report_error(
@@ -258,6 +278,11 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
     return report_error(io.err, batches.error());
+  }
+  if (!batches->empty() && lease_keys(*prepared, fmt::format("{} (resume)", fmt::join(*batches, ", ")), flags, io.err)) {
+    fmt::print(io.out, "stopped before anything was submitted: run `{} resume --db {}` again\n", reelq_command(),
+               shell_word(flags.db));
+    return k_exit_unfinished;
   }
   if (batches->empty()) {
     io.out << "nothing to resume: every batch in " << flags.db << " is finished\n";

@@ -34,12 +34,27 @@ struct ReadyBatch {
   Settings settings;
 };
 
+// Where the keys came from, for the command that continues the batch: the same keys (a task is
+// polled only with the key that made it). Paths only; the keys never appear.
+std::string key_flags(const RunFlags& flags) {
+  auto absolute = [](const std::string& p) { return std::filesystem::absolute(p).lexically_normal().string(); };
+  std::string out;
+  if (!flags.keys_file.empty()) {
+    out += " --keys " + shell_word(absolute(flags.keys_file));
+  }
+  if (!flags.api_key_file.empty()) {
+    out += " --api-key-file " + shell_word(absolute(flags.api_key_file));
+  }
+  return out;
+}
+
 // What the watchdog says when it cuts a stop of this drain short.
 std::string stop_note_line(DrainMode mode, const RunFlags& flags, const std::string& batch) {
   if (mode == DrainMode::rehearsal) {
     return fmt::format("  A rehearsal starts afresh: {} run --rehearse MANIFEST", reelq_command());
   }
-  return fmt::format("  Continue with: {} resume --db {} --batch {}", reelq_command(), shell_word(flags.db), batch);
+  return fmt::format("  Continue with: {} resume --db {} --batch {}{}", reelq_command(), shell_word(flags.db), batch,
+                     key_flags(flags));
 }
 
 // The command that continues the batch, for the summary.
@@ -48,7 +63,8 @@ std::string resume_command(DrainMode mode, const RunFlags& flags, const BatchInf
     return fmt::format("{} run --rehearse {} (a rehearsal starts afresh)", reelq_command(),
                        shell_word(batch.manifest_path));
   }
-  return fmt::format("{} resume --db {} --batch {}", reelq_command(), shell_word(flags.db), batch.name);
+  return fmt::format("{} resume --db {} --batch {}{}", reelq_command(), shell_word(flags.db), batch.name,
+                     key_flags(flags));
 }
 
 // A run's database may not be a rehearsal's, nor send a simulated batch on to a real API.

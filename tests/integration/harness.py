@@ -22,6 +22,10 @@ SOURCE = os.path.abspath(sys.argv[2]) if len(sys.argv) > 2 else "."
 # suggests read `reelq ...` (test_queue_cli.py runs it off PATH too, where they name its path).
 os.environ["PATH"] = os.path.dirname(REELQ) + os.pathsep + os.environ.get("PATH", "")
 
+# Key leases (one key, one driver on this machine: src/keys/key_lease.h) live in the user's state
+# folder; each test file gets its own, so test files run side by side (ctest -j) never wait for
+# each other's runs of the same test key.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="reelq-state-")
 KEY = "sk-it-5d0c3e7a91-never-written"  # the tests' API key: unique, so any hit is a leak
 SECRETS = {KEY}  # a test that uses another key adds it
 

@@ -391,7 +391,8 @@ class RunE2E(SimRunTest):
         self.write("m.yaml", mixed_manifest(1))
         r = run("run", "m.yaml", "--db", "q.db", cwd=self.dir)
         self.assertEqual(r.returncode, 2)
-        self.assertEqual(r.stderr, "reelq: no API key: set APIXO_API_KEY or pass --api-key-file PATH\n")
+        self.assertEqual(r.stderr, "reelq: no API key: set APIXO_API_KEY, pass --api-key-file PATH, or give a keys file "
+                                   "with --keys FILE (or REELQ_KEYS)\n")
 
 
 if __name__ == "__main__":
