@@ -188,6 +188,8 @@ void wire_report_commands(CLI::App& app, Parsed& p) {
   p.estimate = app.add_subcommand("estimate", "Renders, seconds of video, cost and least wall time of a manifest");
   p.estimate->add_option("manifest", p.estimate_flags.manifest, "Manifest file")->required();
   p.estimate->add_option("--prices", p.estimate_flags.prices, "Price table (JSON like schemas/prices.json)");
+  p.estimate->add_option("--keys", p.estimate_flags.keys_file,
+                         "Keys file (else REELQ_KEYS): the wall time with the pool's slots; no key is read");
   p.est_rpm_opt = p.estimate->add_option("--rpm", p.est_rpm, "Requests per minute of the plan (default 60)");
   p.est_conc_opt = p.estimate->add_option("--max-concurrent", p.est_concurrent, "Tasks at once (default 10)");
 }

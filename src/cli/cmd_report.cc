@@ -8,6 +8,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
+#include "cli/run_key.h"
 #include "cli/run_money.h"
 #include "cli/time_window.h"
 #include "cost/estimate.h"
@@ -173,8 +174,25 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   if (!prices) {
     return report_error(io.err, prices.error());
   }
-  Estimate e = estimate_renders(render_specs_of(*manifest), manifest->model, *prices, settings->max_concurrent,
-                                settings->rpm, k_prior_render_ms);
+  // With a keys file, the pool's slots and budget: each key's caps, the settings' where it names none.
+  int slots = settings->max_concurrent;
+  int rpm = settings->rpm;
+  std::string pool;
+  if (std::string keys = keys_file_path(flags.keys_file); !keys.empty()) {
+    auto plans = keys_file_plans(keys);
+    if (!plans) {
+      return report_error(io.err, plans.error());
+    }
+    slots = rpm = 0;
+    for (const DrivenKey& k : *plans) {
+      int k_slots = k.max_concurrent > 0 ? k.max_concurrent : settings->max_concurrent;
+      int k_rpm = k.rpm > 0 ? k.rpm : settings->rpm;
+      slots += k_slots;
+      rpm += k_rpm;
+      pool += fmt::format("{}{} ({} at once, {}/min)", pool.empty() ? "" : ", ", k.name, k_slots, k_rpm);
+    }
+  }
+  Estimate e = estimate_renders(render_specs_of(*manifest), manifest->model, *prices, slots, rpm, k_prior_render_ms);
   fmt::print(io.out, "batch {}: {}, {}, {} s of video ({})\n", manifest->batch, describe_jobs(*manifest),
              count_of(e.renders, "render"), e.video_seconds, manifest->model);
   for (const auto& line : e.lines) {
@@ -187,8 +205,10 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   fmt::print(io.out,
              "  wall time: at least {} ({} renders at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
              "{}/min)\n",
-             format_duration(e.wall_lower_bound_ms()), e.renders, settings->max_concurrent, 2 * e.renders,
-             settings->rpm);
+             format_duration(e.wall_lower_bound_ms()), e.renders, slots, 2 * e.renders, rpm);
+  if (!pool.empty()) {
+    fmt::print(io.out, "  keys: {}; {} at once in all\n", pool, slots);
+  }
   print_left_to_render(*manifest, flags, *settings, *prices, io.out);
   if (!e.unpriced.empty()) {
     std::string tiers;

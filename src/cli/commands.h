@@ -70,6 +70,7 @@ struct EstimateFlags {
   std::string manifest;
   std::string prices;                                         // "" = REELQ_PRICES, else the built-in table
   std::vector<std::pair<std::string, std::string>> settings;  // rpm, max_concurrent given as flags
+  std::string keys_file;                                      // --keys (else REELQ_KEYS): the pool's slots
 };
 int cmd_estimate(const EstimateFlags& flags, CommandIo io);
 

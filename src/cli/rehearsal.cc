@@ -13,6 +13,7 @@
 #include "cost/estimate.h"
 #include "cost/render_prior.h"
 #include "fetch/folder_claim.h"
+#include "cli/run_key.h"
 #include "queue/run_store.h"
 #include "report/report_file.h"
 #include "sim/sim_server.h"
@@ -88,14 +89,14 @@ Result<std::unique_ptr<Queue>> open_rehearsal_queue(const std::string& db, const
 
 // The drain against `sim`, then what the simulator saw and the reports.
 int rehearse(Queue& queue, SimServer& sim, const std::string& batch, const RunFlags& flags, const fs::path& dir,
-             CommandIo io) {
+             const std::optional<RehearsalKeys>& keys, CommandIo io) {
   install_signal_handlers();
   StopWatchdog watchdog;
-  DrainOptions options;
+  DrainOptions options = keys ? keys->options : DrainOptions{};
   options.mode = DrainMode::rehearsal;
   // The simulator knows what it created: a submit whose answer was lost is settled, not guessed.
   options.sim_created = [&sim] { return sim.core().tasks_by_input(); };
-  int rc = drain(queue, batch, flags, "rehearsal-key", io, options);
+  int rc = drain(queue, batch, flags, keys ? keys->first_secret : "rehearsal-key", io, options);
   if (rc == k_exit_usage || rc == k_exit_internal) {
     return rc;  // refused before anything ran (its reason printed): no figures, no reports to point at
   }
@@ -144,15 +145,57 @@ std::string sim_stats_line(const std::string& stats_json) {
   try {
     Poco::JSON::Parser p;
     auto s = p.parse(stats_json).extract<Poco::JSON::Object::Ptr>();
-    return fmt::format(
+    std::string line = fmt::format(
         "  the simulator saw {} requests, {} answered 429, at most {} in any window (cap {}), at most {} "
         "tasks at once (cap {}), {} tasks created\n",
         s->getValue<int>("total_requests"), s->getValue<int>("rate_limited_sent"),
         s->getValue<int>("max_requests_in_window"), s->getValue<int>("rpm"), s->getValue<int>("max_concurrent_tasks"),
         s->getValue<int>("concurrency"), s->getValue<int>("tasks_created"));
+    auto keys = s->getObject("keys");
+    if (keys && keys->size() > 1) {
+      for (const auto& name : keys->getNames()) {
+        auto k = keys->getObject(name);
+        line += fmt::format(
+            "    key {}: {} requests, 429s {} rate / {} tasks, at most {} in a window (cap {}), at most {} at once "
+            "(cap {}), {} tasks created, {} polls with another key\n",
+            name, k->getValue<int>("requests"), k->getValue<int>("rate_429"), k->getValue<int>("concurrency_429"),
+            k->getValue<int>("most_in_window"), k->getValue<int>("rpm"), k->getValue<int>("most_running"),
+            k->getValue<int>("concurrency"), k->getValue<int>("tasks_created"), k->getValue<int>("foreign_polls"));
+      }
+    }
+    return line;
   } catch (const Poco::Exception& e) {
     return fmt::format("  (the simulator's figures are unreadable: {})\n", e.displayText());
   }
+}
+
+Result<std::optional<RehearsalKeys>> rehearsal_keys(const RunFlags& flags, const Settings& settings) {
+  const std::string path = keys_file_path(flags.keys_file);
+  if (path.empty()) {
+    return std::optional<RehearsalKeys>();
+  }
+  // The file's names and plans only: each key stands in as "rehearsal-key-N", so no key goes
+  // anywhere, not even to the simulator.
+  auto plans = keys_file_plans(path);
+  if (!plans) {
+    return plans.error();
+  }
+  RehearsalKeys out;
+  for (size_t k = 0; k < plans->size(); ++k) {
+    const DrivenKey& driven = (*plans)[k];
+    SimKey sim(fmt::format("rehearsal-key-{}", k + 1));
+    sim.name = driven.name;
+    sim.rpm = driven.rpm > 0 ? driven.rpm : settings.rpm;
+    sim.concurrency = driven.max_concurrent > 0 ? driven.max_concurrent : settings.max_concurrent;
+    out.sim.push_back(sim);
+    if (k == 0) {
+      out.first_secret = sim.key;
+      out.options.key = driven;
+    } else {
+      out.options.more_keys.push_back(PooledKey{sim.key, driven});
+    }
+  }
+  return std::optional<RehearsalKeys>(std::move(out));
 }
 
 int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, CommandIo io) {
@@ -173,6 +216,13 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   bool scale_given = std::any_of(flags.settings.begin(), flags.settings.end(),
                                  [](const auto& kv) { return kv.first == "time_scale"; });
   SimConfig sim_config = rehearsal_sim_config(*manifest, *settings, scale_given);
+  auto keys = rehearsal_keys(flags, *settings);
+  if (!keys) {
+    return report_error(io.err, keys.error());
+  }
+  if (*keys) {
+    sim_config.keys = (*keys)->sim;
+  }
   SimServer sim(sim_config);
   if (auto st = sim.start(); !st) {
     return report_error(io.err, st.error());
@@ -189,7 +239,7 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
              "nothing is sent to apixo\n",
              manifest->batch, sim_config.time_scale,
              format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
-  return rehearse(*queue.value(), sim, manifest->batch, rehearsal, dir, io);
+  return rehearse(*queue.value(), sim, manifest->batch, rehearsal, dir, *keys, io);
 }
 
 }  // namespace reelq

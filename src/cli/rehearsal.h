@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "cli/drain.h"
 #include "manifest/manifest.h"
 #include "settings.h"
 #include "sim/sim_config.h"
@@ -29,7 +31,18 @@ SimConfig rehearsal_sim_config(const Manifest& manifest, const Settings& setting
 RunFlags rehearsal_run_flags(const RunFlags& flags, const std::string& db, const std::string& api_base,
                              double time_scale, const std::filesystem::path& dir, std::optional<int> listen_port);
 
-// What the simulator saw, from its stats JSON, as the line (ending in "\n") after the summary.
+// What the simulator saw, from its stats JSON, as the line (ending in "\n") after the summary; with
+// several keys, a line more per key.
 std::string sim_stats_line(const std::string& stats_json);
+
+// A rehearsal of a pool (`--keys FILE`): the keys file's names and plans, with stand-in keys (a
+// rehearsal needs no key, and never sends a real one anywhere). The simulator gets one key per
+// entry with the entry's caps (the settings' where it names none).
+struct RehearsalKeys {
+  std::vector<SimKey> sim;      // for SimConfig::keys
+  DrainOptions options;         // key and more_keys, stand-in secrets
+  std::string first_secret;     // drain()'s key
+};
+Result<std::optional<RehearsalKeys>> rehearsal_keys(const RunFlags& flags, const Settings& settings);
 
 }  // namespace reelq

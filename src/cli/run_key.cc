@@ -9,13 +9,29 @@
 
 namespace reelq {
 
-Result<RunKey> load_run_key(const RunFlags& flags) {
-  std::string keys_file = flags.keys_file;
-  if (keys_file.empty()) {
-    if (const char* env = std::getenv("REELQ_KEYS"); env && *env) {
-      keys_file = env;
-    }
+std::string keys_file_path(const std::string& flag) {
+  if (!flag.empty()) {
+    return flag;
   }
+  const char* env = std::getenv("REELQ_KEYS");
+  return env && *env ? env : "";
+}
+
+Result<std::vector<DrivenKey>> keys_file_plans(const std::string& path) {
+  GetenvFn stand_in = [](const std::string& name) { return std::optional<std::string>("stand-in-for-" + name); };
+  auto loaded = load_keys_file(path, KeyDefaults{0, 0}, stand_in);
+  if (!loaded) {
+    return loaded.error();
+  }
+  std::vector<DrivenKey> plans;
+  for (const KeySpec& k : loaded->keys) {
+    plans.push_back(DrivenKey{k.name, k.rpm, k.max_concurrent});
+  }
+  return plans;
+}
+
+Result<RunKey> load_run_key(const RunFlags& flags) {
+  std::string keys_file = keys_file_path(flags.keys_file);
   RunKey out;
   if (keys_file.empty()) {
     auto key = load_api_key(flags.api_key_file);

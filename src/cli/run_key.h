@@ -24,4 +24,12 @@ struct RunKey {
 
 Result<RunKey> load_run_key(const RunFlags& flags);
 
+// The keys file a command was given: `flag` (--keys), else REELQ_KEYS, else "".
+std::string keys_file_path(const std::string& flag);
+
+// A keys file's names and caps (0: the entry names none), read without its keys: every variable
+// reads as a stand-in, so `estimate` and a rehearsal need none of them set. File entries are still
+// checked (they must exist and hold one key).
+Result<std::vector<DrivenKey>> keys_file_plans(const std::string& path);
+
 }  // namespace reelq

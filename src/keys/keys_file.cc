@@ -39,6 +39,14 @@ bool valid_variable(const std::string& s) {
                      [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
 }
 
+// A valid variable's name that looks more like a key than a name (long, lower case and digits):
+// when it is not set, it is not quoted back, in case the key itself was pasted after env:.
+bool looks_like_a_key(const std::string& s) {
+  bool lower = std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::islower(c); });
+  bool digit = std::any_of(s.begin(), s.end(), [](unsigned char c) { return std::isdigit(c); });
+  return s.size() >= 12 && lower && digit;
+}
+
 std::string lowercase(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return s;
@@ -246,8 +254,12 @@ std::optional<KeySpec> KeysParser::resolve(const Entry& entry) {
   SecretRead read;
   std::string holder;
   if (entry.env) {
-    read = key_from_env_value(m_getenv(value));
-    holder = fmt::format("variable {}", value);
+    std::optional<std::string> env_value = m_getenv(value);
+    read = key_from_env_value(env_value);
+    holder = !env_value && looks_like_a_key(value)
+                 ? "the variable env: names (not quoted: it looks like a key; env: takes the variable's name, the "
+                   "key goes in the variable)"
+                 : fmt::format("variable {}", value);
   } else {
     // Named as the user would type it from where they started reelq.
     std::string shown = (fs::path(m_source.display_name).parent_path() / value).lexically_normal().string();
@@ -366,6 +378,25 @@ Result<KeysFileResult> parse_keys_file(std::string_view text, const KeysSource& 
   std::vector<std::string> secrets;
   for (const auto& k : result.keys) {
     secrets.push_back(k.secret);
+  }
+  // A key used as a name would be stored with every submit and shown in every refusal: refused,
+  // at the line that holds it (the message itself is redacted below).
+  for (const auto& k : result.keys) {
+    for (const auto& s : secrets) {
+      if (s.size() >= 8 && k.name.find(s) != std::string::npos) {
+        size_t at = text.find(k.name);
+        SourcePos pos{1, 1};
+        if (at != std::string_view::npos) {
+          pos.line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(at), '\n'));
+          size_t line_start = text.rfind('\n', at);
+          pos.col = 1 + static_cast<int>(at - (line_start == std::string_view::npos ? 0 : line_start + 1));
+        }
+        diags.push_back({source.display_name, pos,
+                         fmt::format("the name '{}' is a key itself; a name is a word such as studio-a, and the key "
+                                     "goes in the variable or file the entry names",
+                                     k.name)});
+      }
+    }
   }
   for (auto it = diags.begin() + static_cast<long>(before); it != diags.end(); ++it) {
     redact(it->message, secrets);

@@ -96,6 +96,17 @@ class KeyPool(SimRunTest):
         self.assertGreater(by_key["pro-a"], 10)
         self.assertGreater(by_key["pro-b"], 10)
 
+    def test_a_rehearsal_with_the_keys_file_rehearses_the_pool_with_no_key_set(self):
+        self.write_pool(24)
+        r = run("run", "--rehearse", "m.yaml", "--keys", "keys.yaml", "--time-scale", SCALE, cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr)
+        self.assertIn("24 succeeded", r.stdout)
+        self.assertIn("a pool of keys: pro-a (60 requests, 10 tasks), pro-b (60 requests, 10 tasks), free (10 "
+                      "requests, 3 tasks), gone (60 requests, 10 tasks)", r.stdout)
+        for name, cap in (("pro-a", 10), ("pro-b", 10), ("free", 3), ("gone", 10)):
+            self.assertRegex(r.stdout, rf"key {name}: \d+ requests, 429s 0 rate / 0 tasks, .* at most \d+ at once "
+                                       rf"\(cap {cap}\), \d+ tasks created, 0 polls with another key")
+
 
 if __name__ == "__main__":
     main()

@@ -439,3 +439,23 @@ TEST_CASE("key fingerprint: 12 hex digits, stable, different per key, nothing of
   // Not a plain SHA-256 of the key: the prefix keeps it apart from digests other tools show.
   CHECK(key_fingerprint(k_key_a) != sha256_hex(k_key_a).substr(0, 12));
 }
+
+TEST_CASE("a key pasted as a name, or after env:, is refused or left unquoted, never stored or shown") {
+  KeysProject p;
+  p.env["KA"] = "keyAAAAsecret111";
+  // The key of another entry as a name: refused at its line, the message redacted.
+  auto named = p.parse("keys:\n  - {name: a, env: KA}\n  - {name: keyAAAAsecret111, env: APIXO_KEY_B}\n");
+  REQUIRE_FALSE(named.ok());
+  CHECK(named.error().message.find("keys.yaml:3:") != std::string::npos);
+  CHECK(named.error().message.find("is a key itself") != std::string::npos);
+  CHECK_FALSE(holds_part_of(named.error().message, "keyAAAAsecret111"));
+  // A key after env: that is a valid variable's name but not set: not quoted back.
+  auto env = p.parse("keys:\n  - {name: b, env: keyBBBBsecret222}\n");
+  REQUIRE_FALSE(env.ok());
+  CHECK(env.error().message.find("looks like a key") != std::string::npos);
+  CHECK_FALSE(holds_part_of(env.error().message, "keyBBBBsecret222"));
+  // An ordinary variable's name is still named.
+  auto plain = p.parse("keys:\n  - {name: c, env: STUDIO_C}\n");
+  REQUIRE_FALSE(plain.ok());
+  CHECK(plain.error().message.find("variable STUDIO_C is not set") != std::string::npos);
+}
