@@ -359,7 +359,7 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   }
   // The balance around the run settles what its answers cannot (cli/run_money.h).
   auto run_id = start_run(queue.db(), batch, parts.clock().now_ms(),
-                          balance_at_start(store, parts.api(), ready->settings, balance_read));
+                          balance_at_start(store, parts.usable_apis(), ready->settings, balance_read));
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
   auto runner = parts.make_runner(store, observer, ready->info, *pricing);
@@ -368,7 +368,7 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   observer.finish();
   if (run_id) {
     (void)end_run(queue.db(), *run_id, parts.clock().now_ms(),
-                  balance_at_end(store, parts.api(), ready->settings, summary.end));
+                  balance_at_end(store, parts.usable_apis(), ready->settings, summary.end));
   }
   return summarize(queue, store, *ready, summary, run_id ? std::optional<std::int64_t>(*run_id) : std::nullopt, flags,
                    options, io.out);

@@ -9,20 +9,38 @@
 
 namespace reelq {
 
-std::optional<double> balance_at_start(RunStore& store, ApiClient& api, const Settings& settings,
+namespace {
+
+// The keys' balances summed; nullopt as soon as one cannot be read (a sum of some would mislead).
+std::optional<double> balances_now(RunStore& store, const std::vector<ApiClient*>& apis, const Settings& settings) {
+  double sum = 0;
+  for (ApiClient* api : apis) {
+    auto balance = read_balance(store, *api, system_clock(), settings).balance;
+    if (!balance) {
+      return std::nullopt;
+    }
+    sum += *balance;
+  }
+  return apis.empty() ? std::nullopt : std::optional<double>(sum);
+}
+
+}  // namespace
+
+std::optional<double> balance_at_start(RunStore& store, const std::vector<ApiClient*>& apis, const Settings& settings,
                                        const std::optional<BalanceResult>& read) {
   if (read) {
     return read->balance;  // asked once already: a failed answer is not asked again
   }
-  return read_balance(store, api, system_clock(), settings).balance;
+  return balances_now(store, apis, settings);
 }
 
-std::optional<double> balance_at_end(RunStore& store, ApiClient& api, const Settings& settings, RunEnd end) {
+std::optional<double> balance_at_end(RunStore& store, const std::vector<ApiClient*>& apis, const Settings& settings,
+                                     RunEnd end) {
   if (end != RunEnd::finished && end != RunEnd::credits_exhausted && end != RunEnd::slots_held &&
       end != RunEnd::spend_capped) {
     return std::nullopt;
   }
-  return read_balance(store, api, system_clock(), settings).balance;
+  return balances_now(store, apis, settings);
 }
 
 MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const std::string& model,

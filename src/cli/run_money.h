@@ -19,14 +19,17 @@
 
 namespace reelq {
 
-// The balance to record as a run starts: the answer read moments ago (`read`, when one was), else
-// one asked now (one request within the rate budget). nullopt when it could not be read.
-std::optional<double> balance_at_start(RunStore& store, ApiClient& api, const Settings& settings,
+// The balance to record as a run starts: the answer read moments ago (`read`, when one was; for a
+// pool, the keys' sum), else one asked now of each key in `apis` (one request each, within its
+// budget) and summed. nullopt when any could not be read.
+std::optional<double> balance_at_start(RunStore& store, const std::vector<ApiClient*>& apis, const Settings& settings,
                                        const std::optional<BalanceResult>& read);
 
-// The balance as the run ends: asked only when the run ended by itself (finished, credits out, slots
-// held); an interrupted or failed run ends at once, without one more request.
-std::optional<double> balance_at_end(RunStore& store, ApiClient& api, const Settings& settings, RunEnd end);
+// The balance as the run ends, summed over the same keys: asked only when the run ended by itself
+// (finished, credits out, slots held); an interrupted or failed run ends at once, without one more
+// request.
+std::optional<double> balance_at_end(RunStore& store, const std::vector<ApiClient*>& apis, const Settings& settings,
+                                     RunEnd end);
 
 struct MoneyLines {
   std::string spent;    // words, or (json) an object; "" / "null" when it cannot be priced

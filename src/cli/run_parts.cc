@@ -41,6 +41,16 @@ RunParts::RunParts(const Settings& settings, const std::vector<PartsKey>& keys, 
   }
 }
 
+std::vector<ApiClient*> RunParts::usable_apis() {
+  std::vector<ApiClient*> apis;
+  for (size_t k = 0; k < m_pool.size(); ++k) {
+    if (m_pool[k].refused.empty()) {
+      apis.push_back(m_apis[k].get());
+    }
+  }
+  return apis;
+}
+
 std::vector<KeyIdentity> RunParts::key_identities() const {
   std::vector<KeyIdentity> ids;
   for (const PoolKey& k : m_pool) {

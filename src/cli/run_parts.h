@@ -62,6 +62,8 @@ class RunParts {
   const PoolKey& key(size_t k) const { return m_pool[k]; }
   // The client of key `k` (the first: the one balance reads around the run use).
   ApiClient& api(size_t k = 0) { return *m_apis[k]; }
+  // The clients of the keys the API has not refused before the run: whose balances are summed.
+  std::vector<ApiClient*> usable_apis();
   // The API refused key `k` before the run (the balance check): the runner starts without it.
   void refuse_key(size_t k, std::string why) { m_pool[k].refused = std::move(why); }
   const Downloader& downloader() const { return *m_downloader; }

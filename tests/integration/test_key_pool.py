@@ -85,6 +85,9 @@ class KeyPool(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr)
         self.assertIn("key gone refused", r.stderr)
         self.assertIn("60 succeeded, 0 failed", r.stdout)
+        # The balance around the resume is the pool's (the usable keys' sum) before and after.
+        self.assertRegex(r.stdout, r"balance: \$[\d,.]+ before the run, \$[\d,.]+ after")
+        self.assertNotIn("more than reelq counts", r.stdout)
         keys = self.assert_each_key_kept_its_caps()
         created = sum(k["tasks_created"] for k in keys.values())
         with sqlite3.connect(os.path.join(self.dir, "q.db")) as db:
