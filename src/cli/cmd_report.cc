@@ -15,6 +15,7 @@
 #include "cost/render_prior.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
+#include "queue/run_ledger.h"
 #include "report/report_file.h"
 #include "report/state_filter.h"
 #include "settings.h"
@@ -154,6 +155,13 @@ int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo 
     fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9} {:>10} {:>10}  {:<10} {:<10}\n", s.name, s.total(), done,
                failed, s.total() - done - failed - cancelled, cancelled, spent, possibly,
                format_age(now - s.created_at) + " ago", format_age(now - s.updated_at) + " ago");
+    if (prices) {
+      if (auto money = batch_money(queue.value()->db(), s.name, s.model, *prices, window)) {
+        if (std::string keys = describe_by_key(money->by_key, prices->currency); !keys.empty()) {
+          fmt::print(io.out, "  by key: {}\n", keys);
+        }
+      }
+    }
   }
   if (window.since || window.until) {
     fmt::print(io.out, "SPENT and POSSIBLY count the tasks submitted{}\n", describe_window(window));

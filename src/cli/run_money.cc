@@ -68,6 +68,9 @@ MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const s
     return out;
   }
   out.spent = describe_spend(all->spend, prices->currency);
+  if (std::string keys = describe_by_key(all->by_key, prices->currency); !keys.empty()) {
+    out.spent += "; by key: " + keys;
+  }
   if (rehearsal) {
     out.spent += " (simulated: nothing was charged)";
   }
@@ -86,6 +89,9 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
   BatchMoneyText t;
   t.any = m->spend.tasks + m->spend.possible > 0;
   t.spent = describe_spend(m->spend, prices.currency);
+  if (std::string keys = describe_by_key(m->by_key, prices.currency); !keys.empty()) {
+    t.spent += "; by key: " + keys;
+  }
   t.balance = describe_balance(m->balance, m->spend_in_read, prices.currency);
   t.spent_json = spend_json(m->spend, prices.currency);
   t.balance_json = balance_json(m->balance);

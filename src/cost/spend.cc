@@ -155,4 +155,31 @@ std::string spend_json(const Spend& spend, const std::string& currency) {
                      spend.not_ended_cost, spend.settled_none);
 }
 
+std::map<std::string, Spend> price_by_key(const std::vector<SubmittedRender>& renders, const std::string& model,
+                                          const PriceTable& prices) {
+  std::map<std::string, std::vector<SubmittedRender>> split;
+  for (const auto& r : renders) {
+    split[r.key_name.empty() ? "default" : r.key_name].push_back(r);
+  }
+  std::map<std::string, Spend> out;
+  for (const auto& [key, rs] : split) {
+    out[key] = price_submitted(rs, model, prices);
+  }
+  return out;
+}
+
+std::string describe_by_key(const std::map<std::string, Spend>& by_key, const std::string& currency) {
+  if (by_key.size() < 2) {
+    return "";
+  }
+  std::string out;
+  for (const auto& [key, s] : by_key) {
+    out += fmt::format("{}{} {}", out.empty() ? "" : ", ", key, format_money(s.rendered_cost, currency));
+    if (double more = s.failed_cost + s.possible_cost; more > 0) {
+      out += fmt::format(" (+{} possibly)", format_money(more, currency));
+    }
+  }
+  return out;
+}
+
 }  // namespace reelq

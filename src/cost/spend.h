@@ -24,6 +24,9 @@ struct SubmittedRender {
   bool certain = true;                  // false: the submit went out and no answer came (a possible charge)
   TaskFate fate = TaskFate::not_ended;  // of the task created (certain submits only)
   std::string request_body = {};        // the generateTask body sent ("" when unknown)
+  // The key the take was last submitted with (its keys file name; "" before queue schema 9). A take
+  // resubmitted with another key counts all its submits for the last one: rare, and said in the docs.
+  std::string key_name = {};
 };
 
 struct Spend {
@@ -44,6 +47,12 @@ struct Spend {
 };
 
 Spend price_submitted(const std::vector<SubmittedRender>& renders, const std::string& model, const PriceTable& prices);
+// The same, by key name.
+std::map<std::string, Spend> price_by_key(const std::vector<SubmittedRender>& renders, const std::string& model,
+                                          const PriceTable& prices);
+// "studio-a $12.00, studio-b $9.60 (+$2.40 possibly)": rendered cost per key, and what failed
+// tasks and possible duplicates may add; "" for fewer than two keys.
+std::string describe_by_key(const std::map<std::string, Spend>& by_key, const std::string& currency);
 
 // Submits of unknown fate settled by a simulator that counts the tasks it created per input
 // (`created`, keyed by the input object as `canonical_input` spells it): for each input, the tasks

@@ -288,7 +288,7 @@ Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, con
         "SELECT j.input_json, e.outcome IN ('ok', 'created_unnamed'), coalesce(j.request_body, ''), "
         "(SELECT lower(s.message) FROM events s WHERE s.job = e.job AND s.task_id = e.task_id "
         "AND e.outcome = 'ok' AND s.endpoint = 'statusTask' AND s.outcome = 'ok' "
-        "AND lower(s.message) IN ('success', 'failed') ORDER BY s.id DESC LIMIT 1) "
+        "AND lower(s.message) IN ('success', 'failed') ORDER BY s.id DESC LIMIT 1), coalesce(j.key_name, '') "
         "FROM events e JOIN jobs j ON e.job = j.id "
         "WHERE (?1 IS NULL OR j.batch = ?1) AND (?2 IS NULL OR e.at >= ?2) AND (?3 IS NULL OR e.at < ?3) "
         "AND ((e.endpoint = 'generateTask' AND e.outcome IN "
@@ -309,6 +309,7 @@ Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, con
       r.request_body = q.getColumn(2).getString();
       std::string fate = q.getColumn(3).isNull() ? "" : q.getColumn(3).getString();
       r.fate = fate == "success" ? TaskFate::rendered : fate == "failed" ? TaskFate::failed : TaskFate::not_ended;
+      r.key_name = q.getColumn(4).getString();
       out.push_back(std::move(r));
     }
     return out;

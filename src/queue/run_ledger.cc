@@ -20,7 +20,8 @@ void bind_or_null(SQLite::Statement& q, int index, std::optional<double> v) {
 }
 
 Result<Spend> priced(SQLite::Database& db, const std::string& batch, const std::string& model, const PriceTable& prices,
-                     const TimeWindow& window, const std::map<std::string, int>* created) {
+                     const TimeWindow& window, const std::map<std::string, int>* created,
+                     std::map<std::string, Spend>* by_key = nullptr) {
   auto submitted = submitted_renders(db, batch, window);
   if (!submitted) {
     return submitted.error();
@@ -28,6 +29,9 @@ Result<Spend> priced(SQLite::Database& db, const std::string& batch, const std::
   int settled_none = created ? settle_by_created(*submitted, *created) : 0;
   Spend s = price_submitted(*submitted, model, prices);
   s.settled_none = settled_none;
+  if (by_key) {
+    *by_key = price_by_key(*submitted, model, prices);
+  }
   return s;
 }
 
@@ -102,7 +106,7 @@ Result<BatchMoney> batch_money(SQLite::Database& db, const std::string& batch, c
                                const PriceTable& prices, const TimeWindow& window,
                                const std::map<std::string, int>* created) {
   BatchMoney m;
-  auto spend = priced(db, batch, model, prices, window, created);
+  auto spend = priced(db, batch, model, prices, window, created, &m.by_key);
   if (!spend) {
     return spend.error();
   }

@@ -39,6 +39,7 @@ Result<std::vector<RunRecord>> batch_runs(SQLite::Database& db, const std::strin
 // What a batch cost, as every command says it.
 struct BatchMoney {
   Spend spend;            // every submit in the window (the window's spend line)
+  std::map<std::string, Spend> by_key;  // the same, by the key of each take (cost/spend.h)
   BalanceAround balance;  // the runs in the window read before and after (runs = 0: none)
   Spend spend_in_read;    // the submits made during those runs: what the difference is set against
 };

@@ -266,6 +266,9 @@ std::string totals(const BatchReport& b) {
                          b.spend->possible, b.spend->possible == 1 ? "" : "s",
                          html_escape(format_money(b.spend->possible_cost, b.currency)));
     }
+    if (std::string keys = describe_by_key(b.spend_by_key, b.currency); !keys.empty()) {
+      out += fmt::format(R"(<div class="tile spend">by key: {}</div>)", html_escape(keys));
+    }
     if (std::string line = describe_balance(b.balance, b.spend_in_read, b.currency); !line.empty()) {
       out += fmt::format(R"(<div class="tile balance">balance: {}</div>)", html_escape(line));
     }

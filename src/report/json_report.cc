@@ -79,11 +79,18 @@ void write_batch_json(const BatchReport& b, std::ostream& out) {
                         s.tasks, s.cost, s.possible, s.possible_cost, s.unpriced, json_quote(b.currency), s.rendered,
                         s.rendered_cost, s.failed, s.failed_cost, s.not_ended, s.not_ended_cost);
   }
+  std::string by_key;
+  for (const auto& [key, s] : b.spend_by_key) {
+    by_key += fmt::format(R"({}{}:{{"tasks_created":{},"rendered":{},"rendered_cost":{:.2f},"failed_cost":{:.2f},)"
+                          R"("possible_cost":{:.2f},"cost":{:.2f}}})",
+                          by_key.empty() ? "" : ",", json_quote(key), s.tasks, s.rendered, s.rendered_cost,
+                          s.failed_cost, s.possible_cost, s.cost);
+  }
   out << fmt::format(
       R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
-      R"("states":{{{}}},"spend":{},"balance":{},"jobs":[)",
+      R"("states":{{{}}},"spend":{},"spend_by_key":{{{}}},"balance":{},"jobs":[)",
       json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
-      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, balance_json(b.balance));
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, by_key, balance_json(b.balance));
   for (size_t i = 0; i < b.rows.size(); ++i) {
     out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
   }

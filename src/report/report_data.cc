@@ -225,6 +225,7 @@ Status attach_spend(SQLite::Database& db, const PriceTable& prices, std::vector<
       return money.error();
     }
     b.spend = money->spend;
+    b.spend_by_key = money->by_key;
     b.balance = money->balance;
     b.spend_in_read = money->spend_in_read;
     b.currency = prices.currency;

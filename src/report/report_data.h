@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Database.h>
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -89,6 +90,7 @@ struct BatchReport {
   // What the batch has cost so far (tasks created, priced; possible duplicate charges), when the
   // caller priced it (attach_spend); the page and the JSON show it.
   std::optional<Spend> spend;
+  std::map<std::string, Spend> spend_by_key;  // with the spend: by the key of each take
   std::string currency = "USD";
   // The balance difference of the batch's runs read before and after (runs = 0: none), and what
   // those runs created, to set it against (cost/balance_settle.h).

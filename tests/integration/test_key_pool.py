@@ -88,6 +88,10 @@ class KeyPool(SimRunTest):
         # The balance around the resume is the pool's (the usable keys' sum) before and after.
         self.assertRegex(r.stdout, r"balance: \$[\d,.]+ before the run, \$[\d,.]+ after")
         self.assertNotIn("more than reelq counts", r.stdout)
+        # Spend per key, in the summary and in `batches` (the keys in name order).
+        self.assertRegex(r.stdout, r"spent: .*; by key: free \$[\d.]+.*, pro-a \$[\d.]+.*, pro-b \$[\d.]+")
+        b = run("batches", "--db", "q.db", cwd=self.dir)
+        self.assertRegex(b.stdout, r"\n  by key: free \$[\d.]+.*, pro-a \$[\d.]+.*, pro-b \$[\d.]+")
         keys = self.assert_each_key_kept_its_caps()
         created = sum(k["tasks_created"] for k in keys.values())
         with sqlite3.connect(os.path.join(self.dir, "q.db")) as db:

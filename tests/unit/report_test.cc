@@ -367,6 +367,9 @@ TEST_CASE("the page and the JSON show what the batch cost, and its possible dupl
   write_json(*reports, h.clock.now_ms(), json);
   CHECK(json.str().find(R"("spend":{"tasks_created":2,"cost":4.80,"possible_duplicate_charges":1,"possible_cost":2.40,)"
                         R"("unpriced":0,"currency":"USD","rendered":2,"rendered_cost":4.80,"failed":0,)"
-                        R"("failed_cost":0.00,"not_ended":0,"not_ended_cost":0.00},"balance":null)") !=
+                        R"("failed_cost":0.00,"not_ended":0,"not_ended_cost":0.00},"spend_by_key":)") !=
         std::string::npos);
+  // One key (the run's, "default"): the same figures under its name.
+  CHECK(json.str().find(R"("spend_by_key":{"default":{"tasks_created":2,"rendered":2,"rendered_cost":4.80,)"
+                        R"("failed_cost":0.00,"possible_cost":2.40,"cost":4.80}},"balance":null)") != std::string::npos);
 }
