@@ -2,18 +2,21 @@
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 
+#include <chrono>
 #include <map>
 #include <ostream>
+#include <thread>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
+#include "cli/handoff.h"
+#include "cli/invocation.h"
 #include "cli/run_money.h"
 #include "cli/time_window.h"
-#include "util/run_lock.h"
-#include "cli/invocation.h"
 #include "fetch/moved_output.h"
+#include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
 
@@ -198,11 +201,25 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
   }
   std::string db_path = db->path.string();
   // A runner drains the rows it read when it started: a row replaced under it would be rendered
-  // from the old prompt while the database and every report show the new one, and rows added
-  // under it would be left for no one. So enqueue waits for the database to be free.
-  auto lock = RunLock::acquire(db_path);
-  if (!lock) {
-    return report_error(io.err, Error{lock.error().kind, lock.error().message + "; nothing was enqueued"});
+  // from the old prompt while the database and every report show the new one. So while one runs,
+  // enqueue only adds new jobs, which join its night (cli/handoff.h); a runner that is ending, or
+  // a short command holding the lock, is waited for.
+  std::optional<Result<RunLock>> lock;  // re-taken in place: a Result is not assignable
+  lock.emplace(RunLock::acquire(db_path));
+  while (!*lock && lock->error().kind == ErrorKind::busy) {
+    auto handed =
+        add_to_running_night(db_path, *m, manifest, options, options.on_changed == OnChanged::replace, io.out, io.err);
+    if (!handed) {
+      return report_error(io.err, Error{handed.error().kind, handed.error().message + "; nothing was enqueued"});
+    }
+    if (*handed == HandOff::added) {
+      return k_exit_ok;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    lock.emplace(RunLock::acquire(db_path));
+  }
+  if (!*lock) {
+    return report_error(io.err, Error{lock->error().kind, lock->error().message + "; nothing was enqueued"});
   }
   auto queue = open_queue(db_path);
   if (!queue) {

@@ -3,12 +3,15 @@
 // the output folder (cli/output_folder.h), one batch's drain (cli/drain.h) over the parts it is
 // built from (cli/run_parts.h), its summary (cli/run_summary.h); the rehearsal is cli/rehearsal.h.
 #include <fmt/format.h>
-#include <fmt/ranges.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <optional>
 #include <ostream>
+#include <thread>
 
 #include "cli/batch_settings.h"
 #include "cli/cli.h"
@@ -16,6 +19,7 @@
 #include "cli/db_location.h"
 #include "cli/drain.h"
 #include "cli/enqueue_notices.h"
+#include "cli/handoff.h"
 #include "cli/invocation.h"
 #include "cli/key_leases.h"
 #include "cli/listen_setup.h"
@@ -24,6 +28,7 @@
 #include "cli/run_key.h"
 #include "cli/run_parts.h"
 #include "cli/stop_signals.h"
+#include "queue/handoff.h"
 #include "queue/run_store.h"
 #include "sched/balance_check.h"
 #include "util/run_lock.h"
@@ -43,6 +48,7 @@ struct Prepared {
   std::vector<PooledKey> more_keys;   // the keys file's others
   std::vector<std::string> warnings;  // the keys file's
   KeyLeases leases;                   // held for the whole process: one key, one driver (cli/key_leases.h)
+  TimeMs runner_since = 0;            // jobs added to the queue from then on come to this run (cli/handoff.h)
 };
 
 // The key, the database and its lock: what both run and resume need before anything else.
@@ -61,7 +67,13 @@ Result<Prepared> prepare(const RunFlags& flags) {
   if (!queue) {
     return queue.error();
   }
+  // From now on, jobs another `reelq run` or `enqueue` adds to this queue come to this run.
+  const TimeMs since = system_clock().now_ms();
+  if (auto st = open_runner(queue.value()->db(), static_cast<long>(::getpid())); !st) {
+    return st.error();
+  }
   Prepared p;
+  p.runner_since = since;
   p.queue = std::move(queue.value());
   p.lock.emplace(std::move(lock.value()));
   p.key = std::move(key->secret);
@@ -177,16 +189,51 @@ Status enqueue_manifest(Queue& queue, const Manifest& manifest, const std::strin
   return ok_status();
 }
 
+// The queue's lock for this run; or, its runner active, the batch joins that runner's night
+// (cli/handoff.h) and `handed` is the exit status. A runner that is ending (or a short command
+// holding the lock) is waited for, and this run then goes on as usual.
+Result<Prepared> prepare_or_hand_off(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
+                                     const std::string& again, CommandIo io, std::optional<int>& handed) {
+  for (;;) {
+    auto prepared = prepare(flags);
+    if (prepared || prepared.error().kind != ErrorKind::busy) {
+      return prepared;
+    }
+    auto to_runner = add_to_running_night(flags.db, manifest, manifest_path,
+                                          enqueue_options(false, flags.keep_removed, flags.into_batch),
+                                          flags.replace_changed, io.out, io.err);
+    if (!to_runner) {
+      handed = report_error(io.err, to_runner.error());
+      return to_runner.error();
+    }
+    if (*to_runner == HandOff::added) {
+      handed = k_exit_ok;
+      return Error{ErrorKind::busy, "handed to the queue's runner"};
+    }
+    if (stop_requested()) {
+      fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
+      handed = k_exit_unfinished;
+      return Error{ErrorKind::busy, "stopped"};
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 // `reelq run` once the database is known and stops are watched: the checks, the enqueue, the drain.
 int run_manifest(const Manifest& manifest, const std::string& manifest_path, const RunFlags& flags,
                  const std::string& again, CommandIo io, FinishReport& finish) {
   if (auto st = precheck_output_folder(manifest, manifest_path, flags.db, flags.settings); !st) {
     return report_error(io.err, st.error());
   }
-  auto prepared = prepare(flags);
+  std::optional<int> handed;
+  auto prepared = prepare_or_hand_off(manifest, manifest_path, flags, again, io, handed);
+  if (handed) {
+    return *handed;
+  }
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  RunnerScope runner(*prepared->queue, prepared->runner_since, io.out);
   for (const auto& w : prepared->warnings) {
     io.err << "reelq: warning: " << w << "\n";
   }
@@ -216,7 +263,12 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   options.balance = &balance;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
-  return drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
+  int code = drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
+  options.balance = nullptr;  // read for this batch; an added batch reads its own
+  return drain_added(
+      *prepared->queue, prepared->runner_since, code,
+      [&](const std::string& batch) { return drain(*prepared->queue, batch, flags, prepared->key, io, options); },
+      io.out);
 }
 
 // The batches `reelq resume` drains: the one named, or every one with work left.
@@ -271,6 +323,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  RunnerScope runner(*prepared->queue, prepared->runner_since, io.out);
   for (const auto& w : prepared->warnings) {
     io.err << "reelq: warning: " << w << "\n";
   }
@@ -279,28 +332,32 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   if (!batches) {
     return report_error(io.err, batches.error());
   }
-  if (!batches->empty() && lease_keys(*prepared, fmt::format("{} (resume)", fmt::join(*batches, ", ")), flags, io.err)) {
+  if (!batches->empty() &&
+      lease_keys(*prepared, fmt::format("{} (resume)", fmt::join(*batches, ", ")), flags, io.err)) {
     fmt::print(io.out, "stopped before anything was submitted: run `{} resume --db {}` again\n", reelq_command(),
                shell_word(flags.db));
     return k_exit_unfinished;
   }
   if (batches->empty()) {
     io.out << "nothing to resume: every batch in " << flags.db << " is finished\n";
-    return k_exit_ok;
+    return k_exit_ok;  // a batch added meanwhile is named by RunnerScope, for the next resume
   }
   int worst = k_exit_ok;
   DrainOptions options;
   options.key = prepared->driven;
   options.more_keys = prepared->more_keys;
   options.finish = flags.hooks.any() ? &finish : nullptr;
+  auto drain_one = [&](const std::string& name) {
+    return drain(*prepared->queue, name, flags, prepared->key, io, options);
+  };
   for (const auto& name : *batches) {
-    int code = drain(*prepared->queue, name, flags, prepared->key, io, options);
+    int code = drain_one(name);
     worst = std::max(worst, code);
     if (code == k_exit_unfinished || code == k_exit_key_refused || stop_requested()) {
-      return code;
+      break;
     }
   }
-  return worst;
+  return drain_added(*prepared->queue, prepared->runner_since, worst, drain_one, io.out);
 }
 
 // The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.

@@ -10,9 +10,9 @@
 
 #include "manifest/job_input.h"
 #include "queue/database.h"
+#include "queue/input_match.h"
 #include "queue/manifest_origin.h"
 #include "util/text.h"
-#include "queue/input_match.h"
 
 namespace reelq {
 
@@ -215,10 +215,11 @@ Result<std::optional<Error>> Queue::other_manifest(const Manifest& m, const std:
     }
     return std::optional<Error>(Error{
         ErrorKind::conflict,
-        fmt::format("batch '{}' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
-                    "own (its batch: line; its jobs are then new jobs, rendered and paid for again), or add --into-batch to "
-                    "add its jobs to batch '{}' on purpose (jobs the batch rendered already are not rendered again)\n",
-                    m.batch, recorded, manifest_path.string(), manifest_path.string(), m.batch)});
+        fmt::format(
+            "batch '{}' was created from {}, not from {}; nothing was enqueued. Give {} a batch name of its "
+            "own (its batch: line; its jobs are then new jobs, rendered and paid for again), or add --into-batch to "
+            "add its jobs to batch '{}' on purpose (jobs the batch rendered already are not rendered again)\n",
+            m.batch, recorded, manifest_path.string(), manifest_path.string(), m.batch)});
   } catch (const SQLite::Exception& e) {
     return Error{ErrorKind::storage, fmt::format("cannot read the queue: {}", e.what())};
   }
@@ -248,6 +249,11 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
   }
   try {
     SQLite::Transaction tx(*m_db, SQLite::TransactionBehavior::IMMEDIATE);
+    if (options.precondition) {
+      if (auto st = options.precondition(*m_db); !st) {
+        return st.error();
+      }
+    }
     SQLite::Statement batch_q(*m_db, "SELECT model FROM batches WHERE name = ?");
     batch_q.bind(1, m.batch);
     if (batch_q.executeStep()) {

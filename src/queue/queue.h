@@ -5,6 +5,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -33,6 +34,9 @@ struct EnqueueOptions {
   IntoBatch into_batch = IntoBatch::no;
   // How messages that say what to type start: the command as the user invoked reelq.
   std::string command = "reelq";
+  // Asked first inside the enqueue's transaction (queue/handoff.h): an error stops the enqueue
+  // before anything is written.
+  std::function<Status(SQLite::Database&)> precondition;
 };
 
 struct EnqueueReport {

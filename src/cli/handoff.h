@@ -1,0 +1,50 @@
+#pragma once
+// `reelq run` and `reelq enqueue` into a queue whose runner is active: the jobs join its night
+// (queue/handoff.h says how no job is left for no one), and the runner's side of it.
+#include <functional>
+#include <ostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "manifest/manifest.h"
+#include "queue/queue.h"
+#include "util/clock.h"
+
+namespace reelq {
+
+enum class HandOff {
+  added,          // the jobs are in the queue; its runner renders them in the same run
+  runner_ending,  // nothing added: no runner takes them (ending, or a short command holds the
+                  // lock); wait for the lock and go on as usual
+};
+
+// Adds `m`'s new jobs to the queue at `db_path` for its active runner. While a runner drains, the
+// queue only takes new jobs: changed jobs are refused (`--replace-changed` waits for the runner to
+// end) and jobs missing from the manifest are left as they are. Says what it did on `out`.
+Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
+                                     EnqueueOptions options, bool replace_changed, std::ostream& out,
+                                     std::ostream& err);
+
+// The runner's side: once it has drained what it took (its worst exit code so far `worst`), the
+// batches added since `since` are drained in turn with `drain_one`, until none is left (the runner
+// then takes no more). A run that ended short (`worst` unfinished or worse, or a stop) drains
+// nothing more. Returns the worst exit code.
+int drain_added(Queue& queue, TimeMs since, int worst, const std::function<int(const std::string&)>& drain_one,
+                std::ostream& out);
+
+// Held by a runner from the moment it takes added jobs: however the command ends, it takes no more
+// before the lock is let go, and says which added batches were left for `reelq resume`.
+class RunnerScope {
+ public:
+  RunnerScope(Queue& queue, TimeMs since, std::ostream& out) : m_queue(queue), m_since(since), m_out(out) {}
+  RunnerScope(const RunnerScope&) = delete;
+  RunnerScope& operator=(const RunnerScope&) = delete;
+  ~RunnerScope();
+
+ private:
+  Queue& m_queue;
+  TimeMs m_since;
+  std::ostream& m_out;
+};
+
+}  // namespace reelq

@@ -1,0 +1,73 @@
+"""Issue 20: a `reelq run` or `reelq enqueue` into a queue whose runner is active adds its jobs to that
+runner's night: the command returns at once, saying so, and the runner drains the added batch in
+the same process once it has drained its own, with one key never driven by two processes (0
+concurrent-task 429s). While a runner drains, the queue only takes new jobs. Against `reelq sim`
+on 127.0.0.1 only."""
+import os
+import subprocess
+import time
+
+from harness import KEY, REELQ, main, run
+from simharness import SCALE, SimRunTest
+
+
+def manifest(batch, n, prompt="shot"):
+    jobs = "\n".join(f"  - id: {batch}-{i:02d}\n    prompt: \"{batch} {prompt} {i}\"" for i in range(n))
+    return f"batch: {batch}\ndefaults: {{duration: 4, size: 1280*720}}\njobs:\n{jobs}\n"
+
+
+class Handoff(SimRunTest):
+    def start_first(self):
+        self.start_sim("--keys", f"studio:{KEY}:60:10")
+        self.write("a.yaml", manifest("alpha", 20))
+        env = dict(os.environ, APIXO_API_KEY=KEY)
+        first = subprocess.Popen([REELQ, "run", "a.yaml", "--db", "q.db", "--api-base", self.sim.base,
+                                  "--time-scale", SCALE], cwd=self.dir, env=env,
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 60
+        while self.sim.stats()["tasks_created"] < 5:
+            self.assertIsNone(first.poll(), "the first run ended too soon")
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+        return first
+
+    def finish(self, first, added):
+        out, err = first.communicate(timeout=180)
+        self.assertEqual(first.returncode, 0, out[-2000:] + err)
+        self.assertIn("batch alpha: 20 succeeded, 0 failed", out)
+        self.assertIn(f"batch {added} was added to this queue while it ran: draining it now", out)
+        self.assertIn(f"batch {added}: 20 succeeded, 0 failed", out)
+        k = self.sim.stats()["keys"]["studio"]
+        self.assertEqual(k["concurrency_429"], 0)
+        self.assertEqual(k["rate_429"], 0)
+        self.assertEqual(k["tasks_created"], 40)
+        return out
+
+    def test_a_second_run_into_the_active_queue_joins_its_night(self):
+        first = self.start_first()
+        self.write("b.yaml", manifest("beta", 20))
+        r = self.reelq_run("b.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"batch beta: 20 takes added to the queue {os.path.join(self.dir, 'q.db')}, whose runner "
+                      f"(reelq pid {first.pid}) renders them in the same run", r.stdout)
+        self.finish(first, "beta")
+
+    def test_enqueue_into_the_active_queue_joins_its_night_and_changed_jobs_are_refused(self):
+        first = self.start_first()
+        # A changed job of the batch being drained: refused, nothing written.
+        self.write("a2.yaml", manifest("alpha", 20, prompt="changed"))
+        r = self.reelq("enqueue", "a2.yaml")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("nothing was enqueued", r.stderr)
+        r = self.reelq("enqueue", "a2.yaml", "--replace-changed")
+        self.assertNotEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("while it runs the queue only takes new jobs", r.stderr)
+        self.write("g.yaml", manifest("gamma", 20))
+        r = self.reelq("enqueue", "g.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("whose runner", r.stdout)
+        self.finish(first, "gamma")
+
+
+if __name__ == "__main__":
+    main()
