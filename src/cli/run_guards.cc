@@ -99,8 +99,10 @@ Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const
     case BalanceKind::unreachable:
       return unreachable_error(api_base, v.message, "nothing was submitted");
     case BalanceKind::key_refused:
-      return Error{ErrorKind::key_refused,
-                   v.message + "; nothing was submitted. Fix the key (APIXO_API_KEY or --api-key-file)."};
+      return Error{
+          ErrorKind::key_refused,
+          v.message +
+              "; nothing was submitted. Fix the key (APIXO_API_KEY, --api-key-file, or its entry in the keys file)."};
     case BalanceKind::short_funds:
       break;
   }
@@ -160,9 +162,10 @@ Result<std::string> settle_task_keys(RunStore& store, const std::string& batch, 
           note.empty() ? "" : "\n", *dropped, *dropped == 1 ? "" : "s", name);
     } else {
       // A name mistyped gives nothing up: say so, or the refusal below reads as if --drop-key failed.
-      note += fmt::format("{}--drop-key {}: no task of batch {} still at the API was made with a key of that name "
-                          "or fingerprint; nothing given up",
-                          note.empty() ? "" : "\n", name, batch);
+      note += fmt::format(
+          "{}--drop-key {}: no task of batch {} still at the API was made with a key of that name "
+          "or fingerprint; nothing given up",
+          note.empty() ? "" : "\n", name, batch);
     }
   }
   auto left = store.tasks_of_other_keys(batch, fingerprints);

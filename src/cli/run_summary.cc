@@ -36,8 +36,10 @@ std::string end_line(const RunSummary& s, const std::string& resume) {
       return fmt::format("  credits exhausted: {} still queued{}. Top up your apixo balance, then: {}\n",
                          count_of(s.left, "job"), s.message.empty() ? "" : "; " + s.message, resume);
     case RunEnd::key_refused:
-      return fmt::format("  {}\n  nothing was marked failed; fix the key (APIXO_API_KEY or --api-key-file), then: {}\n",
-                         s.message, resume);
+      return fmt::format(
+          "  {}\n  nothing was marked failed; fix the key (APIXO_API_KEY, --api-key-file, or its entry in the keys "
+          "file), then: {}\n",
+          s.message, resume);
     case RunEnd::storage_failed:
       return fmt::format("  the queue database could not be written ({}); fix that, then: {}\n", s.message, resume);
     case RunEnd::disk_full:
@@ -145,17 +147,18 @@ std::string summary_json(const SummaryFacts& f, TimeMs now) {
   for (const auto& line : s.refused_keys) {
     refused += (refused.empty() ? "" : ",") + json_quote(line);
   }
-  return fmt::format(R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
-                     R"("failed":{},"cancelled":{},)"
-                     R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},)"
-                     R"("continue_with":{},"next":[{}],"limits_note":{},"refused_keys":[{}],"max_spend":{},"spend_committed":{}}})"
-                     "\n",
-                     iso_utc(now), json_quote(f.batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left,
-                     s.elapsed_ms, failures, json_quote(f.files), f.money.spent, f.money.balance,
-                     s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps,
-                     s.limits_note.empty() ? "null" : json_quote(s.limits_note), refused,
-                     s.spend_cap ? fmt::format("{:.2f}", *s.spend_cap) : "null",
-                     s.spend_cap ? fmt::format("{:.2f}", s.spend_committed) : "null");
+  return fmt::format(
+      R"({{"at":"{}","level":"info","event":"summary","batch":{},"end":"{}","succeeded":{},)"
+      R"("failed":{},"cancelled":{},)"
+      R"("left":{},"elapsed_ms":{},"failures":{{{}}},"files":{},"spent":{},"balance":{},)"
+      R"("continue_with":{},"next":[{}],"limits_note":{},"refused_keys":[{}],"max_spend":{},"spend_committed":{}}})"
+      "\n",
+      iso_utc(now), json_quote(f.batch), to_string(s.end), s.succeeded, s.failed, s.cancelled, s.left, s.elapsed_ms,
+      failures, json_quote(f.files), f.money.spent, f.money.balance,
+      s.end == RunEnd::finished ? "null" : json_quote(f.resume), steps,
+      s.limits_note.empty() ? "null" : json_quote(s.limits_note), refused,
+      s.spend_cap ? fmt::format("{:.2f}", *s.spend_cap) : "null",
+      s.spend_cap ? fmt::format("{:.2f}", s.spend_committed) : "null");
 }
 
 int exit_code_of(const RunSummary& s) {

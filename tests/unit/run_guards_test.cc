@@ -117,7 +117,8 @@ TEST_CASE("refusals of the balance check carry the kind that gives their documen
   CHECK(key.error().kind == ErrorKind::key_refused);
   CHECK(exit_code_for(key.error()) == k_exit_key_refused);
   CHECK(key.error().message ==
-        "the API refused the key (401); nothing was submitted. Fix the key (APIXO_API_KEY or --api-key-file).");
+        "the API refused the key (401); nothing was submitted. Fix the key (APIXO_API_KEY, --api-key-file, or its "
+        "entry in the keys file).");
 
   auto short_funds = judge_funds(verdict(BalanceKind::short_funds), false, "prices.json", "https://api.apixo.ai");
   REQUIRE_FALSE(short_funds);

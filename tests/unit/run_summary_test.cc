@@ -58,9 +58,11 @@ TEST_CASE("a run that ended early says why and the command that continues it") {
   CHECK(exit_code_of(f.summary) == k_exit_unfinished);
   SummaryFacts key = facts(RunEnd::key_refused);
   key.summary.message = "the API refused the key (401)";
-  CHECK(summary_text(key).ends_with(
-      "  the API refused the key (401)\n  nothing was marked failed; fix the key (APIXO_API_KEY or --api-key-file), "
-      "then: reelq resume --db q.db --batch night\n"));
+  CHECK(
+      summary_text(key).ends_with("  the API refused the key (401)\n  nothing was marked failed; fix the key "
+                                  "(APIXO_API_KEY, --api-key-file, or its "
+                                  "entry in the keys file), "
+                                  "then: reelq resume --db q.db --batch night\n"));
   CHECK(exit_code_of(key.summary) == k_exit_key_refused);
   for (RunEnd end : {RunEnd::credits_exhausted, RunEnd::storage_failed, RunEnd::disk_full, RunEnd::slots_held}) {
     SummaryFacts other = facts(end);
@@ -80,7 +82,7 @@ TEST_CASE("--log-json: the summary is one JSON line, continue_with null once the
         R"("succeeded":7,"failed":1,"cancelled":0,"left":0,"elapsed_ms":65000,"failures":{"DOWNLOAD_FAILED":1},)"
         R"("files":"/renders/night","spent":null,"balance":null,"continue_with":null,)"
         R"("next":["DOWNLOAD_FAILED: reelq retry"],"limits_note":null,"refused_keys":[],"max_spend":null,)"
-            R"("spend_committed":null})"
+        R"("spend_committed":null})"
         "\n");
   SummaryFacts stopped = facts(RunEnd::disk_full);
   stopped.money = {"null", "null"};
