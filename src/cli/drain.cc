@@ -231,14 +231,14 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
     for (size_t k = 0; k < parts.key_count(); ++k) {
       const PoolKey& key = parts.key(k);
       if (key.refused.empty()) {
-        keys += fmt::format("{}{} ({} requests, {} tasks)", keys.empty() ? "" : ", ", key.key.name, key.rpm,
-                            key.max_concurrent);
+        keys += fmt::format("{}{} ({}, {})", keys.empty() ? "" : ", ", key.key.name, key.rpm, key.max_concurrent);
         slots += key.max_concurrent;
       }
     }
-    lines.push_back(fmt::format("batch {}: draining at {} with a pool of keys: {} per {}, {} tasks at once in all; "
-                                "files to {}",
-                                b.info.name, s.api_base, keys, per, slots, s.output_dir));
+    lines.push_back(
+        fmt::format("batch {}: draining at {} with a pool of keys (requests per {}, tasks at once): {}; "
+                    "{} tasks at once in all; files to {}",
+                    b.info.name, s.api_base, per, keys, slots, s.output_dir));
   }
   if (s.max_spend) {
     lines.push_back(

@@ -78,8 +78,8 @@ class KeyPool(SimRunTest):
         out, err = p.communicate(timeout=30)
         self.assertIn("key gone refused by the API (HTTP 401)", err)
         self.assertIn("the other keys go on", err)
-        self.assertIn("a pool of keys: pro-a (60 requests, 10 tasks), pro-b (60 requests, 10 tasks), free (10 "
-                      "requests, 3 tasks)", out)
+        self.assertRegex(out, r"a pool of keys \(requests per \S+, tasks at once\): pro-a \(60, 10\), pro-b \(60, 10\), "
+                              r"free \(10, 3\); 23 tasks at once in all")
 
         r = run("resume", *self.args(), cwd=self.dir, env=ENV, timeout=180)
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr)
@@ -108,8 +108,8 @@ class KeyPool(SimRunTest):
         r = run("run", "--rehearse", "m.yaml", "--keys", "keys.yaml", "--time-scale", SCALE, cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stdout[-3000:] + r.stderr)
         self.assertIn("24 succeeded", r.stdout)
-        self.assertIn("a pool of keys: pro-a (60 requests, 10 tasks), pro-b (60 requests, 10 tasks), free (10 "
-                      "requests, 3 tasks), gone (60 requests, 10 tasks)", r.stdout)
+        self.assertRegex(r.stdout, r"a pool of keys \(requests per \S+, tasks at once\): pro-a \(60, 10\), pro-b \(60, "
+                                   r"10\), free \(10, 3\), gone \(60, 10\); 33 tasks at once in all")
         for name, cap in (("pro-a", 10), ("pro-b", 10), ("free", 3), ("gone", 10)):
             self.assertRegex(r.stdout, rf"key {name}: \d+ requests, 429s 0 rate / 0 tasks, .* at most \d+ at once "
                                        rf"\(cap {cap}\), \d+ tasks created, 0 polls with another key")
