@@ -4,7 +4,6 @@
 
 #include <ostream>
 
-#include "manifest/job_input.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
@@ -13,6 +12,7 @@
 #include "cli/time_window.h"
 #include "cost/estimate.h"
 #include "cost/render_prior.h"
+#include "manifest/job_input.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
 #include "queue/run_ledger.h"
@@ -210,10 +210,11 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
                            : "no price in the table");
   }
   fmt::print(io.out, "  estimated cost: {} (prices: {})\n", format_money(e.cost, prices->currency), prices->source);
-  fmt::print(io.out,
-             "  wall time: at least {} ({} renders at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
-             "{}/min)\n",
-             format_duration(e.wall_lower_bound_ms()), e.renders, slots, 2 * e.renders, rpm);
+  fmt::print(
+      io.out,
+      "  wall time: at least {} ({} renders at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
+      "{}/min)\n",
+      format_duration(e.wall_lower_bound_ms()), e.renders, slots, 2 * e.renders, rpm);
   if (!pool.empty()) {
     fmt::print(io.out, "  keys: {}; {} at once in all\n", pool, slots);
   }

@@ -96,10 +96,21 @@ bool lease_keys(Prepared& p, const std::string& what, const RunFlags& flags, std
   return p.leases.stopped;
 }
 
-// The balance first: an API that cannot be reached stops the run before anything is written.
+// The balance first: an API that cannot be reached stops the run before anything is written. Read
+// with the first key no other reelq drives (cli/key_leases.h).
 BalanceResult read_balance_of(Prepared& p, const Settings& settings, const RunFlags& flags) {
   auto transport = make_transport(flags.ca_file);
-  HttpApiClient api(*transport, settings.api_base, p.key, system_clock());
+  const std::string* key = &p.key;
+  auto waiting = [&](const std::string& secret) {
+    return std::find(p.leases.waiting.begin(), p.leases.waiting.end(), key_fingerprint(secret)) !=
+           p.leases.waiting.end();
+  };
+  for (const auto& more : p.more_keys) {
+    if (waiting(*key) && !waiting(more.secret)) {
+      key = &more.secret;
+    }
+  }
+  HttpApiClient api(*transport, settings.api_base, *key, system_clock());
   RunStore store(p.queue->db(), system_clock());
   return read_balance(store, api, system_clock(), settings);
 }
@@ -260,6 +271,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   DrainOptions options;
   options.key = prepared->driven;
   options.more_keys = prepared->more_keys;
+  options.leases = &prepared->leases;
   options.balance = &balance;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
@@ -346,6 +358,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   DrainOptions options;
   options.key = prepared->driven;
   options.more_keys = prepared->more_keys;
+  options.leases = &prepared->leases;
   options.finish = flags.hooks.any() ? &finish : nullptr;
   auto drain_one = [&](const std::string& name) {
     return drain(*prepared->queue, name, flags, prepared->key, io, options);

@@ -42,8 +42,8 @@ struct RunFlags {
   // --drop-key NAME: give up the batch's tasks made with key NAME (by name or fingerprint) when this
   // run was not given that key (they fail KEY_DROPPED); repeatable.
   std::vector<std::string> drop_keys;
-  std::string prices;          // price table for the balance check ("" = REELQ_PRICES, else built-in)
-  FinishHooks hooks;           // --on-finish, --notify, --hook-timeout (run and resume)
+  std::string prices;  // price table for the balance check ("" = REELQ_PRICES, else built-in)
+  FinishHooks hooks;   // --on-finish, --notify, --hook-timeout (run and resume)
 };
 
 int cmd_run(const std::string& manifest, const RunFlags& flags, CommandIo io);

@@ -141,8 +141,8 @@ void say(const std::string& line, OutputStyle style, Clock& clock, std::ostream&
 // refuses leaves the pool with a warning (the run stops only when none is left), and the batch is
 // judged against what the others hold together. Returns that sum as one answer (kind `ok` when at
 // least one key answered with its balance), with a line for people naming each key's.
-Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const ReadyBatch& b,
-                                   const BalanceResult* first_read, CommandIo io, std::string& line) {
+Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const ReadyBatch& b, CommandIo io,
+                                   std::string& line) {
   BalanceResult total;
   total.answer.kind = AnswerKind::unusable;
   total.answer.message = "no key of the pool answered with its balance";
@@ -150,7 +150,13 @@ Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const Ready
   int refused = 0;
   for (size_t k = 0; k < parts.key_count(); ++k) {
     const std::string& name = parts.key(k).key.name;
-    BalanceResult r = k == 0 && first_read ? *first_read : read_balance(store, parts.api(k), parts.clock(), b.settings);
+    if (parts.key(k).waiting) {
+      line += fmt::format("{}{} waiting (driven by another reelq)", line.empty() ? "" : ", ", name);
+      continue;  // not one request with a key another process drives
+    }
+    // Each key read here (the one `reelq run` read before it enqueued may be another: it is the
+    // first key this run drives now).
+    BalanceResult r = read_balance(store, parts.api(k), parts.clock(), b.settings);
     std::string said;
     if (r.answer.kind == AnswerKind::unauthorized) {
       std::string why = fmt::format("refused by the API (HTTP {}): {}", r.answer.http_status, r.answer.message);
@@ -169,7 +175,7 @@ Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const Ready
     }
     line += fmt::format("{}{} {}", line.empty() ? "" : ", ", name, said);
   }
-  if (refused == static_cast<int>(parts.key_count())) {
+  if (refused > 0 && parts.usable_apis().empty()) {
     return Error{ErrorKind::key_refused,
                  "the API refused every key of the pool; nothing was submitted. Fix the keys (the keys file's "
                  "entries), then run again."};
@@ -192,7 +198,7 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
   std::optional<BalanceResult> pooled;
   if (parts.key_count() > 1) {
     std::string line;
-    auto total = pool_balance(store, parts, b, already_read, io, line);
+    auto total = pool_balance(store, parts, b, io, line);
     if (!total) {
       return total.error();
     }
@@ -230,7 +236,7 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
     int slots = 0;
     for (size_t k = 0; k < parts.key_count(); ++k) {
       const PoolKey& key = parts.key(k);
-      if (key.refused.empty()) {
+      if (key.refused.empty() && !key.waiting) {
         keys += fmt::format("{}{} ({}, {})", keys.empty() ? "" : ", ", key.key.name, key.rpm, key.max_concurrent);
         slots += key.max_concurrent;
       }
@@ -332,6 +338,10 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
     ready->settings.max_concurrent = keys.front().max_concurrent;
   }
   RunParts parts(ready->settings, keys, flags.ca_file);
+  if (options.leases && !options.leases->waiting.empty()) {
+    KeyLeases* leases = options.leases;
+    parts.wait_for_keys(leases->waiting, [leases](const KeyIdentity& k) { return leases->try_join(k); });
+  }
   // Before anything is sent: every task at the API is polled with the key that made it.
   auto keys_note = settle_task_keys(store, batch, parts.key_identities(), flags.drop_keys);
   if (!keys_note) {

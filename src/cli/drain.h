@@ -9,6 +9,7 @@
 #include "api/client.h"
 #include "cli/commands.h"
 #include "cli/finish_report.h"
+#include "cli/key_leases.h"
 #include "queue/queue.h"
 
 namespace reelq {
@@ -33,6 +34,9 @@ struct PooledKey {
 struct DrainOptions {
   DrivenKey key;
   std::vector<PooledKey> more_keys;  // a keys file's other keys: the run drives the pool
+  // The keys' leases (cli/key_leases.h): a key another reelq drives waits out of the pool and
+  // joins when its lease frees. nullptr: no leases (a rehearsal).
+  KeyLeases* leases = nullptr;
   DrainMode mode = DrainMode::run;
   const BalanceResult* balance = nullptr;  // read just before (`reelq run`), or nullptr: asked when needed
   // In a rehearsal, the simulator's tasks per input, read at the summary (settles submits whose

@@ -168,18 +168,21 @@ std::string take_advice(Remedy remedy, const std::string& job_id, const NextStep
     case Remedy::check_dashboard:
       return fmt::format("check your apixo dashboard, then: {} (may be charged twice)", retry);
     case Remedy::task_lost:
-      return fmt::format("check your apixo dashboard first (the API made this task); only if it is not there: {} "
-                         "(may be charged twice)",
-                         retry);
+      return fmt::format(
+          "check your apixo dashboard first (the API made this task); only if it is not there: {} "
+          "(may be charged twice)",
+          retry);
     case Remedy::key_dropped:
-      return fmt::format("its task was made with a key this run was not given (--drop-key) and may still render: "
-                         "a resume given that key collects it at no charge; without it, check your apixo dashboard "
-                         "first; only if it is not there: {} (may be charged twice)",
-                         retry);
+      return fmt::format(
+          "its task was made with a key this run was not given (--drop-key) and may still render: "
+          "a resume given that key collects it at no charge; without it, check your apixo dashboard "
+          "first; only if it is not there: {} (may be charged twice)",
+          retry);
     case Remedy::task_unnamed:
-      return fmt::format("its first task was made and paid for but cannot be collected: {} submits it again and "
-                         "pays again (or cancel it)",
-                         retry);
+      return fmt::format(
+          "its first task was made and paid for but cannot be collected: {} submits it again and "
+          "pays again (or cancel it)",
+          retry);
     case Remedy::ask_again:
       return fmt::format("{} resume --db {} --batch {} (asks the API again)", reelq_command(), shell_word(at.db),
                          shell_word(at.batch));

@@ -39,9 +39,9 @@ std::string sim_stats_line(const std::string& stats_json);
 // rehearsal needs no key, and never sends a real one anywhere). The simulator gets one key per
 // entry with the entry's caps (the settings' where it names none).
 struct RehearsalKeys {
-  std::vector<SimKey> sim;      // for SimConfig::keys
-  DrainOptions options;         // key and more_keys, stand-in secrets
-  std::string first_secret;     // drain()'s key
+  std::vector<SimKey> sim;   // for SimConfig::keys
+  DrainOptions options;      // key and more_keys, stand-in secrets
+  std::string first_secret;  // drain()'s key
 };
 Result<std::optional<RehearsalKeys>> rehearsal_keys(const RunFlags& flags, const Settings& settings);
 

@@ -41,10 +41,18 @@ RunParts::RunParts(const Settings& settings, const std::vector<PartsKey>& keys, 
   }
 }
 
+void RunParts::wait_for_keys(const std::vector<std::string>& fingerprints,
+                             std::function<bool(const KeyIdentity&)> join) {
+  for (PoolKey& k : m_pool) {
+    k.waiting = std::find(fingerprints.begin(), fingerprints.end(), k.key.fingerprint) != fingerprints.end();
+  }
+  m_join = std::move(join);
+}
+
 std::vector<ApiClient*> RunParts::usable_apis() {
   std::vector<ApiClient*> apis;
   for (size_t k = 0; k < m_pool.size(); ++k) {
-    if (m_pool[k].refused.empty()) {
+    if (m_pool[k].refused.empty() && !m_pool[k].waiting) {
       apis.push_back(m_apis[k].get());
     }
   }
@@ -75,6 +83,7 @@ std::unique_ptr<Runner> RunParts::make_runner(RunStore& store, RunObserver& obse
   config.model = batch.model;
   config.key = m_pool.front().key;
   config.pool = m_pool;
+  config.join_key = m_join;
   config.settings = m_settings;
   config.seed = static_cast<std::uint64_t>(::getpid());
   config.inbox = m_listen.inbox.get();

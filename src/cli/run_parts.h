@@ -66,6 +66,9 @@ class RunParts {
   std::vector<ApiClient*> usable_apis();
   // The API refused key `k` before the run (the balance check): the runner starts without it.
   void refuse_key(size_t k, std::string why) { m_pool[k].refused = std::move(why); }
+  // Another reelq on this machine drives a key (cli/key_leases.h): it waits out of the pool, and
+  // joins once `join` takes its lease.
+  void wait_for_keys(const std::vector<std::string>& fingerprints, std::function<bool(const KeyIdentity&)> join);
   const Downloader& downloader() const { return *m_downloader; }
   // What the listener does, for people ("" = no listener).
   const std::string& listen_summary() const { return m_listen.summary; }
@@ -76,6 +79,7 @@ class RunParts {
   std::unique_ptr<HttpTransport> m_transport;
   std::unique_ptr<HttpTransport> m_cdn;  // downloads get their own connections
   std::vector<PoolKey> m_pool;
+  std::function<bool(const KeyIdentity&)> m_join;
   std::vector<std::unique_ptr<HttpApiClient>> m_apis;  // by key
   std::unique_ptr<Downloader> m_downloader;
   ListenRun m_listen;

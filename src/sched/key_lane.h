@@ -20,7 +20,8 @@ struct PoolKey {
   KeyIdentity key;
   int rpm = 60;
   int max_concurrent = 10;
-  std::string refused;  // "": the API takes it; else why it was refused before the run (the balance check)
+  std::string refused;   // "": the API takes it; else why it was refused before the run (the balance check)
+  bool waiting = false;  // another reelq on this machine drives it: it joins once its lease is free
 };
 
 struct KeyLane {
@@ -30,23 +31,30 @@ struct KeyLane {
         max_concurrent_setting(pool_key.max_concurrent),
         window(pool_key.rpm, window_ms),
         limits(limits_config),
+        waiting(pool_key.waiting),
         refused(!pool_key.refused.empty()),
         refused_message(std::move(pool_key.refused)) {}
 
   // The cap on running tasks: the setting, or lower once the API has shown it is.
   int max_concurrent() const { return limits.max_concurrent(max_concurrent_setting); }
   // May be given a new job: the API takes the key and it has credits.
-  bool takes_work() const { return !refused && !credits_out; }
+  bool takes_work() const { return !refused && !waiting && !credits_out; }
+  // Is driven by this run now: the API takes it and no other reelq drives it.
+  bool driven() const { return !refused && !waiting; }
 
   KeyIdentity key;
   int rpm;
   int max_concurrent_setting;
   RequestWindow window;
-  KeyLimits limits;  // what the key's 429s said: pauses, held submits, a learned cap
-  SlotHolds holds;   // slots held by tasks this run cannot poll
-  TimeMs paused_until = 0;  // after a rate 429: no request with this key before then
+  KeyLimits limits;          // what the key's 429s said: pauses, held submits, a learned cap
+  SlotHolds holds;           // slots held by tasks this run cannot poll
+  TimeMs paused_until = 0;   // after a rate 429: no request with this key before then
   bool polls_first = false;  // its last submit was refused: a due poll goes next
-  int foreign_tasks = 0;     // other batches' tasks made with this key, polled by this run
+  // Another reelq on this machine drives the key (cli/key_leases.h): nothing is sent with it until
+  // its lease is free; then its budget starts full, since that run's last minute is not known here.
+  bool waiting = false;
+  TimeMs next_join_try = 0;
+  int foreign_tasks = 0;  // other batches' tasks made with this key, polled by this run
 
   // The API refused the key (401/403): it leaves the pool; its tasks are left at the API, unpolled.
   bool refused = false;

@@ -29,13 +29,13 @@ void Runner::credits_ran_out(int k, const std::string& api_message) {
   lane.next_balance_at = now;  // read at once: what is left now is the floor a top-up must rise above
   const double wait = m_config.settings.wait_for_credits;
   if (wait <= 0) {
-    m_observer.log(LogLevel::warn,
-                   reads_balance(k, now)
-                       ? fmt::format("{}credits exhausted ({}); it takes no new job, the other keys go on, and its "
-                                     "balance is read every {}: a top-up puts it back to work",
-                                     who, api_message, format_duration(scaled(k_balance_recheck_s)))
-                       : fmt::format("{}credits exhausted ({}); no more submits, collecting what is running", who,
-                                     api_message));
+    m_observer.log(
+        LogLevel::warn,
+        reads_balance(k, now)
+            ? fmt::format("{}credits exhausted ({}); it takes no new job, the other keys go on, and its "
+                          "balance is read every {}: a top-up puts it back to work",
+                          who, api_message, format_duration(scaled(k_balance_recheck_s)))
+            : fmt::format("{}credits exhausted ({}); no more submits, collecting what is running", who, api_message));
     return;
   }
   if (now < lane.credits_wait_until) {
@@ -45,18 +45,18 @@ void Runner::credits_ran_out(int k, const std::string& api_message) {
     return;
   }
   lane.credits_wait_until = now + scaled(wait);
-  m_observer.log(LogLevel::warn,
-                 fmt::format("{}credits exhausted ({}); no more submits until a top-up: reading the balance every {} "
-                             "for up to {} (wait_for_credits), collecting what is running meanwhile",
-                             who, api_message, format_duration(scaled(k_balance_recheck_s)),
-                             format_duration(scaled(wait))));
+  m_observer.log(
+      LogLevel::warn,
+      fmt::format("{}credits exhausted ({}); no more submits until a top-up: reading the balance every {} "
+                  "for up to {} (wait_for_credits), collecting what is running meanwhile",
+                  who, api_message, format_duration(scaled(k_balance_recheck_s)), format_duration(scaled(wait))));
 }
 
 // A key out of credits has its balance read again while its wait lasts (wait_for_credits), or,
 // in a pool, while another key still takes work: the night goes on, and a top-up joins it.
 bool Runner::reads_balance(int k, TimeMs now) const {
   const KeyLane& lane = m_lanes[static_cast<size_t>(k)];
-  if (!lane.credits_out || lane.refused) {
+  if (!lane.credits_out || !lane.driven()) {
     return false;
   }
   if (lane.balance_ticket || now < lane.credits_wait_until) {
@@ -76,7 +76,7 @@ bool Runner::waiting_for_credits(TimeMs now) const {
     return false;
   }
   for (const KeyLane& lane : m_lanes) {
-    if (lane.credits_out && !lane.refused && (now < lane.credits_wait_until || lane.balance_ticket)) {
+    if (lane.credits_out && lane.driven() && (now < lane.credits_wait_until || lane.balance_ticket)) {
       return true;
     }
   }
@@ -91,8 +91,8 @@ void Runner::read_balance_if_due(TimeMs now) {
     if (!reads_balance(static_cast<int>(k), now) || lane.balance_ticket) {
       continue;
     }
-    const TimeMs due = now < lane.credits_wait_until ? std::min(lane.next_balance_at, lane.credits_wait_until)
-                                                     : lane.next_balance_at;
+    const TimeMs due =
+        now < lane.credits_wait_until ? std::min(lane.next_balance_at, lane.credits_wait_until) : lane.next_balance_at;
     if (now < due || lane.window.next_allowed(now) > now || now < std::max(lane.paused_until, m_outage_until)) {
       continue;
     }
@@ -111,8 +111,8 @@ TimeMs Runner::balance_read_at(TimeMs now) const {
     if (!reads_balance(static_cast<int>(k), now) || lane.balance_ticket) {
       continue;
     }
-    const TimeMs due = now < lane.credits_wait_until ? std::min(lane.next_balance_at, lane.credits_wait_until)
-                                                     : lane.next_balance_at;
+    const TimeMs due =
+        now < lane.credits_wait_until ? std::min(lane.next_balance_at, lane.credits_wait_until) : lane.next_balance_at;
     at = std::min(at, std::max({due, lane.window.next_allowed(now), lane.paused_until, m_outage_until}));
   }
   return at;
@@ -159,10 +159,9 @@ bool Runner::balance_answered(Ticket ticket, const BalanceResult& r) {
     return true;
   }
   lane.credits_out = false;
-  m_observer.log(LogLevel::info,
-                 fmt::format("{}balance {}: credits topped up, submitting again",
-                             m_lanes.size() == 1 ? "" : fmt::format("key {}: ", lane.key.name),
-                             format_money(*r.balance, m_config.spend_currency)));
+  m_observer.log(LogLevel::info, fmt::format("{}balance {}: credits topped up, submitting again",
+                                             m_lanes.size() == 1 ? "" : fmt::format("key {}: ", lane.key.name),
+                                             format_money(*r.balance, m_config.spend_currency)));
   return true;
 }
 

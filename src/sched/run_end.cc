@@ -16,7 +16,7 @@ void Runner::report_progress() {
   m_last_progress = now;
   Progress p = progress_of(m_jobs, m_model, now, max_concurrent());
   for (const KeyLane& lane : m_lanes) {
-    if (!lane.refused) {
+    if (lane.driven()) {
       p.requests_in_window += lane.window.used(now);
       p.request_budget += lane.window.effective_cap();  // lower than `rpm` for a while after a rate 429
     }
@@ -49,16 +49,20 @@ RunSummary Runner::summarize(TimeMs started) {
   for (size_t k = 0; k < m_lanes.size(); ++k) {
     const KeyLane& lane = m_lanes[k];
     any_takes_work = any_takes_work || lane.takes_work();
-    if (lane.refused && m_lanes.size() > 1) {
+    if (!lane.driven() && m_lanes.size() > 1) {
       int left = 0;
       for (size_t i : m_jobs.at_api()) {
         left += m_jobs[i].lane == static_cast<int>(k) && m_jobs[i].ours() ? 1 : 0;
       }
       lost_tasks += left;
-      s.refused_keys.push_back(fmt::format("key {} left the pool: {}{}", lane.key.name, lane.refused_message,
-                                           left == 0 ? std::string()
-                                                     : fmt::format("; {} it made left at the API, not failed",
-                                                                   count_of(left, "task"))));
+      const std::string tasks =
+          left == 0 ? std::string() : fmt::format("; {} it made left at the API, not failed", count_of(left, "task"));
+      if (lane.refused) {
+        s.refused_keys.push_back(fmt::format("key {} left the pool: {}{}", lane.key.name, lane.refused_message, tasks));
+      } else if (left > 0) {
+        s.refused_keys.push_back(
+            fmt::format("key {} was driven by another reelq on this machine all run{}", lane.key.name, tasks));
+      }
     }
   }
   s.spend_cap = m_spend.cap();
@@ -77,9 +81,11 @@ RunSummary Runner::summarize(TimeMs started) {
     s.end = RunEnd::interrupted;
   } else if (lost_tasks > 0) {
     s.end = RunEnd::keys_lost;
-    s.message = fmt::format("{} left at the API by a refused key: a `resume` with that key working collects them, or "
-                            "--drop-key NAME gives them up (a retry may then pay twice)",
-                            count_of(lost_tasks, "task"));
+    s.message = fmt::format(
+        "{} left at the API by a key this run could not drive (above): a `resume` with that key "
+        "working and free collects them, or --drop-key NAME gives them up (a retry may then pay "
+        "twice)",
+        count_of(lost_tasks, "task"));
   } else if (!any_takes_work && s.left > 0) {
     s.end = RunEnd::credits_exhausted;
     if (m_config.settings.wait_for_credits > 0) {

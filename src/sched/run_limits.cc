@@ -7,6 +7,11 @@
 
 namespace reelq {
 
+namespace {
+// Scaled seconds between two looks at a waiting key's lease.
+constexpr double k_join_try_s = 10;
+}  // namespace
+
 void Runner::on_answer(const Answer& a, int lane, SendId place, RequestKind kind, Ticket ticket) {
   KeyLane& key = m_lanes[static_cast<size_t>(lane)];
   if (!a.sent) {
@@ -55,13 +60,13 @@ void Runner::key_refused(int lane, const Answer& a) {
   for (size_t i : m_jobs.at_api()) {
     left += m_jobs[i].lane == lane && m_jobs[i].row.state == JobState::running ? 1 : 0;
   }
-  m_observer.log(LogLevel::warn,
-                 fmt::format("key {}: {}; it leaves the pool and the other keys go on{}", key.key.name,
-                             key.refused_message,
-                             left == 0 ? std::string()
-                                       : fmt::format(" ({} it made {} left at the API, not polled and not failed)",
-                                                     left == 1 ? "1 task" : fmt::format("{} tasks", left),
-                                                     left == 1 ? "is" : "are")));
+  m_observer.log(
+      LogLevel::warn,
+      fmt::format("key {}: {}; it leaves the pool and the other keys go on{}", key.key.name, key.refused_message,
+                  left == 0
+                      ? std::string()
+                      : fmt::format(" ({} it made {} left at the API, not polled and not failed)",
+                                    left == 1 ? "1 task" : fmt::format("{} tasks", left), left == 1 ? "is" : "are")));
 }
 
 // Which cap a 429 is about decides what it does (sched/key_limits.h): the rate pauses every
@@ -91,7 +96,8 @@ void Runner::on_rate_limited(const Answer& a, int lane, RequestKind kind, Ticket
   // Submits already on the wire when the first concurrency 429 came are refused in turn: one line
   // says it, not one per submit.
   if (r.limit != Limit::concurrency || !submits_were_held || r.learned_cap) {
-    m_observer.log(LogLevel::warn, m_lanes.size() == 1 ? r.warning : fmt::format("key {}: {}", key.key.name, r.warning));
+    m_observer.log(LogLevel::warn,
+                   m_lanes.size() == 1 ? r.warning : fmt::format("key {}: {}", key.key.name, r.warning));
   }
 }
 
@@ -110,7 +116,7 @@ int Runner::submits_sent_before(int lane, Ticket ticket) const {
 int Runner::max_concurrent() const {
   int n = 0;
   for (const KeyLane& lane : m_lanes) {
-    n += lane.refused ? 0 : lane.max_concurrent();
+    n += lane.driven() ? lane.max_concurrent() : 0;
   }
   return n;
 }
@@ -124,6 +130,25 @@ void Runner::on_unreachable(const Answer& a) {
   if (first) {
     // Read at the same `now`: the first note says "API unreachable", not "for 1ms" on a slow machine.
     m_observer.reachability(reachability(now));
+  }
+}
+
+// A key another reelq on this machine drove when the run started joins the pool once its lease is
+// this run's. That run's last minute of requests is not known here, so the key's budget starts as
+// if it had just been spent: nothing is sent with it for one window.
+void Runner::join_waiting_keys(TimeMs now) {
+  for (KeyLane& lane : m_lanes) {
+    if (!lane.waiting || now < lane.next_join_try || !m_config.join_key) {
+      continue;
+    }
+    lane.next_join_try = now + scaled(k_join_try_s);
+    if (m_config.join_key(lane.key)) {
+      lane.waiting = false;
+      lane.window.restore({}, now, lane.rpm);
+      m_observer.log(LogLevel::info, fmt::format("key {} is free now: it joins the pool (its first requests after "
+                                                 "one window, as the other run's last minute is not known here)",
+                                                 lane.key.name));
+    }
   }
 }
 
@@ -149,7 +174,7 @@ bool Runner::blocked_by_stale_renders(TimeMs now) {
   const int slots = max_concurrent();
   int timed_out = 0;
   for (const KeyLane& lane : m_lanes) {
-    timed_out += lane.refused ? 0 : lane.holds.timed_out_count();
+    timed_out += lane.driven() ? lane.holds.timed_out_count() : 0;
   }
   // Asked on every wait of the loop: without enough stale renders to fill the slots, no need to look.
   if (timed_out + m_foreign_tasks < slots) {
@@ -167,7 +192,7 @@ bool Runner::blocked_by_stale_renders(TimeMs now) {
   int stale = 0;
   for (size_t k = 0; k < m_lanes.size(); ++k) {
     const KeyLane& lane = m_lanes[k];
-    if (lane.refused) {
+    if (!lane.driven()) {
       continue;
     }
     int on_key = lane.holds.timed_out_count();

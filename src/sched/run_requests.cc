@@ -74,7 +74,8 @@ void Runner::absorb_answers() {
   RunStore::TurnWrites turn(m_store);
   std::vector<size_t> created;  // jobs whose task was created this turn
   for (ApiReply& reply : replies) {
-    if (reply.request.kind == CallKind::balance && balance_answered(reply.ticket, std::get<BalanceResult>(reply.result))) {
+    if (reply.request.kind == CallKind::balance &&
+        balance_answered(reply.ticket, std::get<BalanceResult>(reply.result))) {
       continue;
     }
     auto it = m_sent.find(reply.ticket);

@@ -4,8 +4,8 @@
 #include <fmt/format.h>
 
 #include "sched/render_time.h"
-#include "util/text.h"
 #include "sched/runner.h"
+#include "util/text.h"
 
 namespace reelq {
 
@@ -23,10 +23,10 @@ bool Runner::start_up(TimeMs started) {
     }
   }
   if (auto back = m_store.reopen_dropped(m_config.batch, fps); back && *back > 0) {
-    m_observer.log(LogLevel::info, fmt::format("{} given up earlier with --drop-key {} made with a key this run has: "
-                                               "asking the API about {} again",
-                                               count_of(*back, "task"), *back == 1 ? "was" : "were",
-                                               *back == 1 ? "it" : "them"));
+    m_observer.log(LogLevel::info,
+                   fmt::format("{} given up earlier with --drop-key {} made with a key this run has: "
+                               "asking the API about {} again",
+                               count_of(*back, "task"), *back == 1 ? "was" : "were", *back == 1 ? "it" : "them"));
   }
   auto jobs = m_store.unfinished_jobs(m_config.batch);
   if (!jobs) {

@@ -50,8 +50,8 @@ Runner::Runner(RunStore& store, ApiClient& api, Downloader& downloader, Clock& c
   m_lanes.reserve(pool.size());
   for (size_t k = 0; k < pool.size(); ++k) {
     // Each key's backoffs jitter apart; the first key's seed is the one-key run's.
-    KeyLimitsConfig limits{scaled(1),         scaled(k_backoff_cap_s), scaled(k_max_retry_after_s), scaled(5),
-                           scaled(k_backoff_cap_s), m_config.seed + 1 + 16 * k};
+    KeyLimitsConfig limits{scaled(1), scaled(k_backoff_cap_s), scaled(k_max_retry_after_s),
+                           scaled(5), scaled(k_backoff_cap_s), m_config.seed + 1 + 16 * k};
     m_lanes.emplace_back(pool[k], scaled(60), limits);
   }
   m_rules.on_ambiguous = s.on_ambiguous;
@@ -95,6 +95,7 @@ RunSummary Runner::run() {
       break;
     }
     TimeMs now = m_clock.now_ms();
+    join_waiting_keys(now);
     read_balance_if_due(now);
     Choice choice = plan(now);
     const Action& a = choice.action;
@@ -117,6 +118,7 @@ RunSummary Runner::run() {
       TimeMs until = std::min({a.until, m_dispatch.next_answer_at(), balance_read_at(now)});
       for (const KeyLane& lane : m_lanes) {
         until = std::min(until, lane.holds.next_release());
+        until = lane.waiting && m_config.join_key ? std::min(until, lane.next_join_try) : until;
       }
       wait_until(until);
     }
@@ -207,7 +209,7 @@ Runner::Choice Runner::plan(TimeMs now) {
   std::vector<std::pair<int, int>> order;  // (-free slots, lane)
   for (size_t k = 0; k < m_lanes.size(); ++k) {
     const KeyLane& lane = m_lanes[k];
-    if (!lane.refused) {
+    if (lane.driven()) {
       int free = lane.max_concurrent() - at_api_of(static_cast<int>(k)) - lane.holds.timed_out_count();
       order.emplace_back(-free, static_cast<int>(k));
     }

@@ -24,9 +24,9 @@
 #include <vector>
 
 #include "api/client.h"
-#include "api/key_identity.h"
 #include "api/dispatch.h"
 #include "api/inline_dispatch.h"
+#include "api/key_identity.h"
 #include "fetch/downloader.h"
 #include "listen/inbox.h"
 #include "queue/run_store.h"
@@ -87,6 +87,8 @@ struct RunConfig {
   // A pool of keys (sched/key_lane.h), each with its own caps; requests carry the key's index.
   // Empty: one key, `key`, with the settings' caps.
   std::vector<PoolKey> pool;
+  // Asked about a waiting key (PoolKey::waiting) now and then: true once its lease is this run's.
+  std::function<bool(const KeyIdentity&)> join_key;
   std::string model = "sora-2-pro";
   Settings settings;
   std::uint64_t seed = 1;  // jitter
@@ -158,6 +160,7 @@ class Runner {
   int max_concurrent() const;  // the pool's
   void on_unreachable(const Answer& a);
   void key_refused(int lane, const Answer& a);
+  void join_waiting_keys(TimeMs now);
   void wait_until(TimeMs until);
 
   // Results and hints that arrived meanwhile.
@@ -174,9 +177,9 @@ class Runner {
   bool waiting_for_credits(TimeMs now) const;
   bool reads_balance(int lane, TimeMs now) const;
   void read_balance_if_due(TimeMs now);
-  TimeMs balance_read_at(TimeMs now) const;  // when read_balance_if_due will send (max: never)
+  TimeMs balance_read_at(TimeMs now) const;                      // when read_balance_if_due will send (max: never)
   bool balance_answered(Ticket ticket, const BalanceResult& r);  // false: not a balance read of this run
-  void say_download(size_t i, const DownloadResult& r);  // what a stored download result means to the user
+  void say_download(size_t i, const DownloadResult& r);          // what a stored download result means to the user
   void absorb_inbox();
   void start_download(size_t i);
 
@@ -203,7 +206,7 @@ class Runner {
     std::string what;          // "the submit of shot-03", for the slow-answer line
   };
   std::map<Ticket, Sent> m_sent;  // requests on the wire, by ticket
-  std::vector<KeyLane> m_lanes;  // the run's keys: one each (sched/key_lane.h)
+  std::vector<KeyLane> m_lanes;   // the run's keys: one each (sched/key_lane.h)
   RenderModel m_model;
   Backoff m_backoff;
   Outage m_outage;
