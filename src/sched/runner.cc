@@ -25,6 +25,9 @@ constexpr double k_outage_backoff_cap_s = 30;
 // the batch, so waking often is cheap; the stop flag is read at every wake.
 constexpr TimeMs k_busy_tick_ms = 50;
 constexpr TimeMs k_idle_tick_ms = 250;
+// The most slots the end game plans over as one pool (four Pro keys): its search grows faster than
+// the slots, and past this a key's own end game is nearly as good (measured: README, Scaling).
+constexpr int k_pool_endgame_slots = 40;
 
 }  // namespace
 
@@ -151,9 +154,49 @@ PlanJob Runner::plan_job(size_t i) const {
   return p;
 }
 
-// What the planner reads for one key: its own budget, slots and tasks, and the batch's heads,
-// never all of it. With several keys, the end game plans over the pool's slots.
-PlanInput Runner::lane_input(int k, TimeMs now) {
+// The pool as every key's planning reads it this turn, built once: each key's tasks at the API,
+// the batch's heads, and (in the end game) the queued jobs. A turn so costs the tasks at the API
+// and the keys, not the keys times the tasks.
+Runner::PoolView Runner::pool_view() {
+  PoolView v;
+  v.at_api.resize(m_lanes.size());
+  v.free.assign(m_lanes.size(), 0);
+  for (size_t i : m_jobs.at_api()) {
+    if (const int l = m_jobs[i].lane; l >= 0) {
+      v.at_api[static_cast<size_t>(l)].push_back(plan_job(i));
+    }
+  }
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    const KeyLane& lane = m_lanes[k];
+    const int busy = static_cast<int>(v.at_api[k].size());
+    v.free[k] = std::max(0, lane.max_concurrent() - busy - lane.holds.timed_out_count());
+    if (lane.takes_work()) {
+      v.slots += lane.max_concurrent();
+      v.free_slots += std::max(0, lane.max_concurrent() - busy);
+    }
+  }
+  for (size_t i : m_jobs.ready_heads()) {
+    v.ready.push_back(plan_job(i));
+  }
+  v.queued = m_jobs.count(JobState::queued);
+  v.next_ready_at = m_jobs.next_ready_at().value_or(k_never);
+  // The end game plans over the pool's slots while they are few; past k_pool_endgame_slots its
+  // search (sched/endgame.h) would cost more than a turn may, and each key plans its own end.
+  v.pool_endgame = m_lanes.size() > 1 && v.slots <= k_pool_endgame_slots;
+  int widest = 0;
+  for (const KeyLane& lane : m_lanes) {
+    widest = std::max(widest, lane.max_concurrent());
+  }
+  if (v.queued <= k_endgame_rounds * (v.pool_endgame ? v.slots : widest)) {
+    for (size_t i : m_jobs.queued()) {
+      v.endgame.push_back(plan_job(i));
+    }
+  }
+  return v;
+}
+
+// What the planner reads for one key: its own budget, slots and tasks, and the batch's heads.
+PlanInput Runner::lane_input(int k, TimeMs now, const PoolView& v) {
   KeyLane& lane = m_lanes[static_cast<size_t>(k)];
   PlanInput in;
   in.now = now;
@@ -169,31 +212,25 @@ PlanInput Runner::lane_input(int k, TimeMs now) {
   in.unseen_tasks = lane.holds.held(now, in.max_concurrent);
   in.downloads_pending = m_downloader.in_flight() > 0;
   in.polls_first = lane.polls_first;
-  for (size_t other = 0; other < m_lanes.size(); ++other) {
-    const KeyLane& o = m_lanes[other];
-    if (static_cast<int>(other) != k && o.takes_work()) {
-      in.slots_elsewhere += o.max_concurrent();
-      in.free_elsewhere += std::max(0, o.max_concurrent() - at_api_of(static_cast<int>(other)));
+  in.at_api = v.at_api[static_cast<size_t>(k)];
+  in.ready = v.ready;
+  in.queued = v.queued;
+  in.next_ready_at = v.next_ready_at;
+  if (v.pool_endgame) {
+    const bool mine_counted = lane.takes_work();
+    in.slots_elsewhere = v.slots - (mine_counted ? in.max_concurrent : 0);
+    in.free_elsewhere =
+        v.free_slots - (mine_counted ? std::max(0, in.max_concurrent - static_cast<int>(in.at_api.size())) : 0);
+    if (in.queued <= k_endgame_rounds * (in.max_concurrent + in.slots_elsewhere)) {
+      for (size_t other = 0; other < m_lanes.size(); ++other) {
+        if (static_cast<int>(other) != k && m_lanes[other].takes_work()) {
+          in.elsewhere.insert(in.elsewhere.end(), v.at_api[other].begin(), v.at_api[other].end());
+        }
+      }
     }
   }
-  for (size_t i : m_jobs.ready_heads()) {
-    in.ready.push_back(plan_job(i));
-  }
-  in.queued = m_jobs.count(JobState::queued);
-  in.next_ready_at = m_jobs.next_ready_at().value_or(k_never);
-  const bool endgame = in.queued <= k_endgame_rounds * (in.max_concurrent + in.slots_elsewhere);
-  for (size_t i : m_jobs.at_api()) {
-    const int l = m_jobs[i].lane;
-    if (l == k) {
-      in.at_api.push_back(plan_job(i));
-    } else if (endgame && l >= 0 && m_lanes[static_cast<size_t>(l)].takes_work()) {
-      in.elsewhere.push_back(plan_job(i));
-    }
-  }
-  if (endgame) {
-    for (size_t i : m_jobs.queued()) {
-      in.endgame.push_back(plan_job(i));
-    }
+  if (in.queued <= k_endgame_rounds * (in.max_concurrent + in.slots_elsewhere)) {
+    in.endgame = v.endgame;
   }
   return in;
 }
@@ -203,21 +240,20 @@ PlanInput Runner::lane_input(int k, TimeMs now) {
 // file. The run is done when every key is; otherwise it waits for the earliest of their waits.
 Runner::Choice Runner::plan(TimeMs now) {
   m_jobs.promote(now);
+  const PoolView view = pool_view();
   if (m_lanes.size() == 1) {
-    return {plan_next(lane_input(0, now)), 0};
+    return {plan_next(lane_input(0, now, view)), 0};
   }
   std::vector<std::pair<int, int>> order;  // (-free slots, lane)
   for (size_t k = 0; k < m_lanes.size(); ++k) {
-    const KeyLane& lane = m_lanes[k];
-    if (lane.driven()) {
-      int free = lane.max_concurrent() - at_api_of(static_cast<int>(k)) - lane.holds.timed_out_count();
-      order.emplace_back(-free, static_cast<int>(k));
+    if (m_lanes[k].driven()) {
+      order.emplace_back(-view.free[k], static_cast<int>(k));
     }
   }
   std::sort(order.begin(), order.end());
   Choice wait{{ActionKind::done, 0, 0}, 0};
   for (const auto& [neg_free, k] : order) {
-    Action a = plan_next(lane_input(k, now));
+    Action a = plan_next(lane_input(k, now, view));
     if (a.kind == ActionKind::submit || a.kind == ActionKind::poll) {
       return {a, k};
     }
@@ -228,12 +264,6 @@ Runner::Choice Runner::plan(TimeMs now) {
   return wait;
 }
 
-// Tasks at the API made with key `lane`, ours and other batches'.
-int Runner::at_api_of(int lane) const {
-  int n = 0;
-  for (size_t i : m_jobs.at_api()) {
-    n += m_jobs[i].lane == lane ? 1 : 0;
-  }
   return n;
 }
 

@@ -141,11 +141,22 @@ class Runner {
     Action action;
     int lane = 0;
   };
+  struct PoolView {
+    std::vector<std::vector<PlanJob>> at_api;  // by key
+    std::vector<int> free;                     // by key: slots free now
+    std::vector<PlanJob> ready;
+    std::vector<PlanJob> endgame;  // every queued job, in the end game
+    int queued = 0;
+    TimeMs next_ready_at = 0;
+    int slots = 0;       // of the keys that take work
+    int free_slots = 0;  // of those
+    bool pool_endgame = false;
+  };
   Choice plan(TimeMs now);
-  PlanInput lane_input(int lane, TimeMs now);
+  PoolView pool_view();
+  PlanInput lane_input(int lane, TimeMs now, const PoolView& view);
   PlanJob plan_job(size_t i) const;
   int lane_of(const std::string& key_fp) const;
-  int at_api_of(int lane) const;
   void submit(size_t i, int lane);
   void poll(size_t i);
   void send(size_t i, ApiRequest request, const std::string& what);
