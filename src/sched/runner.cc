@@ -264,9 +264,6 @@ Runner::Choice Runner::plan(TimeMs now) {
   return wait;
 }
 
-  return n;
-}
-
 // The lane of a task made with the key of this fingerprint. A row from before keys were recorded
 // (schema 9) has none: it was made with the only key runs had then, the first.
 int Runner::lane_of(const std::string& key_fp) const {
