@@ -249,8 +249,9 @@ Result<std::vector<RunStore::AmbiguousSubmit>> RunStore::recent_ambiguous_submit
     std::vector<AmbiguousSubmit> out;
     SQLite::Statement q(m_db,
                         "SELECT e.at, j.input_json, coalesce(j.key_fp, '') FROM events e JOIN jobs j ON e.job = j.id "
-                        "WHERE e.at > ? AND e.outcome IN ('ambiguous', 'created_unnamed') AND e.endpoint IN "
-                        "('generateTask', 'recovery')");
+                        "WHERE e.at > ? AND ((e.outcome IN ('ambiguous', 'created_unnamed') AND e.endpoint IN "
+                        "('generateTask', 'recovery')) OR (e.endpoint = 'recovery' AND e.outcome = 'key_dropped' "
+                        "AND j.state = 'queued'))");
     q.bind(1, since);
     while (q.executeStep()) {
       out.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getString(), q.getColumn(2).getString()});

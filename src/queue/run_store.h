@@ -182,8 +182,9 @@ class RunStore {
   Result<std::vector<TimeMs>> recent_requests(TimeMs since, const std::string& key_fp = "");
 
   // Submits whose fate was unknown (ambiguous) or that made a task reelq cannot name
-  // (created_unnamed), recorded since `since`: when, the job's input, and the key it was sent with
-  // ("" before schema 9). Each may hold a slot of that key.
+  // (created_unnamed), and tasks given up with --drop-key whose take was requeued since (`retry`:
+  // the old task may still render), recorded since `since`: when, the job's input, and the key it
+  // was sent with ("" before schema 9). Each may hold a slot of that key.
   struct AmbiguousSubmit {
     TimeMs at = 0;
     std::string input_json;

@@ -6,6 +6,7 @@
 #include "api/key_identity.h"
 #include "api/request.h"
 #include "cli/run_guards.h"
+#include "queue/operations.h"
 #include "support/run_harness.h"
 
 using namespace reelq;
@@ -142,4 +143,30 @@ TEST_CASE("a task given up with --drop-key is collected, not paid again, by a ru
   CHECK(text(h, "SELECT task_id FROM jobs WHERE job_id = 'one'") == made.task_id);  // the same task, collected
   CHECK(h.stats()->getValue<int>("tasks_created") == 2);                               // one, and job two's
   CHECK(text(h, "SELECT count(*) FROM events WHERE outcome = 'reopened'") == "1");
+}
+
+TEST_CASE("a dropped task retried by hand still holds its key's slot while it may render: no 429, no false cap") {
+  SimConfig c;
+  c.concurrency = 2;
+  test::RunHarness h(c);
+  h.settings.max_concurrent = 2;
+  h.enqueue(k_batch);
+  HttpApiClient maker(*h.transport, "http://sim", h.key, h.clock);
+  auto rows = h.store->unfinished_jobs("night");
+  REQUIRE(rows.ok());
+  SubmitResult made = maker.submit("sora-2-pro", generate_body((*rows)[0].input_json, RequestType::async, ""));
+  REQUIRE(!made.task_id.empty());  // renders at the simulator, holding one of its 2 slots
+  const KeyIdentity mine{"default", key_fingerprint(h.key)};
+  made_with(h, 0, mine, made.task_id);
+  REQUIRE(settle_task_keys(*h.store, "night", {KeyIdentity{"default", key_fingerprint("key-b")}}, {"default"}).ok());
+  // `reelq retry --fail-code KEY_DROPPED`: the take goes back to the queue, its old task forgotten.
+  JobSelector retry;
+  retry.fail_codes = {"KEY_DROPPED"};
+  REQUIRE(retry_failed(h.queue->db(), h.clock, retry).ok());
+  h.adjust = [&](RunConfig& rc) { rc.key = mine; };
+  RunSummary s = h.run();
+  CHECK(s.succeeded == 2);
+  auto stats = h.stats();
+  CHECK(stats->getObject("rate_limited_by_kind")->getValue<int>("concurrency") == 0);
+  CHECK(s.limits_note.empty());  // no cap "learned" from a slot the old task held
 }
