@@ -244,7 +244,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
-  RunnerScope runner(*prepared->queue, prepared->runner_since, io.out);
+  RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
   for (const auto& w : prepared->warnings) {
     io.err << "reelq: warning: " << w << "\n";
   }
@@ -265,6 +265,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
     fmt::print(io.out, "stopped before anything was enqueued or submitted: run `{}` again\n", again);
     return k_exit_unfinished;
   }
+  runner.own(manifest.batch);
   if (auto st = enqueue_manifest(*prepared->queue, manifest, manifest_path, flags, io.err); !st) {
     return report_error(io.err, st.error());
   }
@@ -278,7 +279,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   int code = drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
   options.balance = nullptr;  // read for this batch; an added batch reads its own
   return drain_added(
-      *prepared->queue, prepared->runner_since, code,
+      runner, code,
       [&](const std::string& batch) { return drain(*prepared->queue, batch, flags, prepared->key, io, options); },
       io.out);
 }
@@ -335,7 +336,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
-  RunnerScope runner(*prepared->queue, prepared->runner_since, io.out);
+  RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
   for (const auto& w : prepared->warnings) {
     io.err << "reelq: warning: " << w << "\n";
   }
@@ -364,13 +365,16 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
     return drain(*prepared->queue, name, flags, prepared->key, io, options);
   };
   for (const auto& name : *batches) {
+    runner.own(name);
+  }
+  for (const auto& name : *batches) {
     int code = drain_one(name);
     worst = std::max(worst, code);
     if (code == k_exit_unfinished || code == k_exit_key_refused || stop_requested()) {
       break;
     }
   }
-  return drain_added(*prepared->queue, prepared->runner_since, worst, drain_one, io.out);
+  return drain_added(runner, worst, drain_one, io.out);
 }
 
 // The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.

@@ -4,6 +4,7 @@
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <filesystem>
 
 #include "cli/cli.h"
@@ -60,8 +61,10 @@ Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest&
   return HandOff::added;
 }
 
-int drain_added(Queue& queue, TimeMs since, int worst, const std::function<int(const std::string&)>& drain_one,
+int drain_added(RunnerScope& runner, int worst, const std::function<int(const std::string&)>& drain_one,
                 std::ostream& out) {
+  Queue& queue = runner.m_queue;
+  TimeMs since = runner.m_since;
   for (;;) {
     if (worst >= k_exit_unfinished || stop_requested()) {
       return worst;  // RunnerScope says what was added and left
@@ -73,6 +76,7 @@ int drain_added(Queue& queue, TimeMs since, int worst, const std::function<int(c
     }
     since = look;
     for (const auto& batch : *added) {
+      runner.own(batch);
       fmt::print(out, "batch {} was added to this queue while it ran: draining it now\n", batch);
       worst = std::max(worst, drain_one(batch));
       if (worst >= k_exit_unfinished || stop_requested()) {
@@ -84,8 +88,12 @@ int drain_added(Queue& queue, TimeMs since, int worst, const std::function<int(c
 
 RunnerScope::~RunnerScope() {
   auto left = take_added_or_close(m_queue.db(), m_since, true);
-  if (left && !left->empty()) {
-    fmt::print(m_out, "batch{} {} added to this queue while it ran {} left for `{} resume`\n",
+  if (!left) {
+    return;
+  }
+  std::erase_if(*left, [&](const std::string& b) { return std::find(m_own.begin(), m_own.end(), b) != m_own.end(); });
+  if (!left->empty()) {
+    fmt::print(m_err, "reelq: batch{} {} added to this queue while it ran {} left for `{} resume`\n",
                left->size() == 1 ? "" : "es", fmt::join(*left, ", "), left->size() == 1 ? "was" : "were",
                reelq_command());
   }

@@ -4,6 +4,7 @@
 #include <functional>
 #include <ostream>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "manifest/manifest.h"
@@ -29,22 +30,29 @@ Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest&
 // batches added since `since` are drained in turn with `drain_one`, until none is left (the runner
 // then takes no more). A run that ended short (`worst` unfinished or worse, or a stop) drains
 // nothing more. Returns the worst exit code.
-int drain_added(Queue& queue, TimeMs since, int worst, const std::function<int(const std::string&)>& drain_one,
+class RunnerScope;
+int drain_added(RunnerScope& runner, int worst, const std::function<int(const std::string&)>& drain_one,
                 std::ostream& out);
 
 // Held by a runner from the moment it takes added jobs: however the command ends, it takes no more
-// before the lock is let go, and says which added batches were left for `reelq resume`.
+// before the lock is let go, and says on `err` which batches others added were left for `reelq
+// resume` (not those it drained itself: their summaries say how to go on).
 class RunnerScope {
  public:
-  RunnerScope(Queue& queue, TimeMs since, std::ostream& out) : m_queue(queue), m_since(since), m_out(out) {}
+  RunnerScope(Queue& queue, TimeMs since, std::ostream& err) : m_queue(queue), m_since(since), m_err(err) {}
   RunnerScope(const RunnerScope&) = delete;
   RunnerScope& operator=(const RunnerScope&) = delete;
   ~RunnerScope();
 
+  // A batch this run drains itself.
+  void own(const std::string& batch) { m_own.push_back(batch); }
+
  private:
+  friend int drain_added(RunnerScope&, int, const std::function<int(const std::string&)>&, std::ostream&);
   Queue& m_queue;
   TimeMs m_since;
-  std::ostream& m_out;
+  std::ostream& m_err;
+  std::vector<std::string> m_own;
 };
 
 }  // namespace reelq

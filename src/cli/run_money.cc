@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "cli/batch_settings.h"
 #include "cli/commands.h"
 #include "queue/run_ledger.h"
 #include "sched/balance_check.h"
@@ -80,6 +81,15 @@ MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const s
   return out;
 }
 
+std::optional<double> batch_spend_cap(SQLite::Database& db, const std::string& batch) {
+  auto info = RunStore(db, system_clock()).batch(batch);
+  if (!info) {
+    return std::nullopt;
+  }
+  auto settings = stored_batch_settings(*info, {});
+  return settings ? settings->max_spend : std::nullopt;
+}
+
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
                                                const PriceTable& prices, const TimeWindow& window) {
   auto m = batch_money(db, batch, model, prices, window);
@@ -91,6 +101,11 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
   t.spent = describe_spend(m->spend, prices.currency);
   if (std::string keys = describe_by_key(m->by_key, prices.currency); !keys.empty()) {
     t.spent += "; by key: " + keys;
+  }
+  // The batch's spend cap, as its last run was given it (manifest settings and remembered flags).
+  if (auto cap = batch_spend_cap(db, batch)) {
+    t.spent += fmt::format("; spend cap {} (max_spend), {} committed", format_money(*cap, prices.currency),
+                           format_money(m->spend.cost + m->spend.possible_cost, prices.currency));
   }
   t.balance = describe_balance(m->balance, m->spend_in_read, prices.currency);
   t.spent_json = spend_json(m->spend, prices.currency);

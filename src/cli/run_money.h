@@ -51,6 +51,9 @@ struct BatchMoneyText {
   std::string balance_json;  // balance_json, or null
   bool any = false;          // a task was created (or may have been) in the window
 };
+// The batch's max_spend as its last run was given it; nullopt: none (or it cannot be read).
+std::optional<double> batch_spend_cap(SQLite::Database& db, const std::string& batch);
+
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
                                                const PriceTable& prices, const TimeWindow& window = {});
 

@@ -144,6 +144,8 @@ class SpendCap(SimRunTest):
         self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
         self.assertIn("batch night: 3 succeeded, 0 failed, 2 left", r.stdout)
+        # `status` shows the cap beside the spend.
+        self.assertIn("spend cap $7.20 (max_spend), $7.20 committed", self.reelq("status").stdout)
         # The flag wins over the manifest, and a resume with a higher cap finishes the batch.
         again = self.reelq_run("--batch", "night", "--max-spend", "12", cmd="resume")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
