@@ -97,8 +97,10 @@ class KeyPool(SimRunTest):
         with sqlite3.connect(os.path.join(self.dir, "q.db")) as db:
             ambiguous = db.execute("SELECT count(*) FROM jobs WHERE ambiguous = 1").fetchone()[0]
             by_key = dict(db.execute("SELECT key_name, count(*) FROM jobs GROUP BY key_name").fetchall())
-        # A submit cut by the kill may have made a task whose answer never came: only those pay twice.
-        self.assertEqual(created, 60 + ambiguous)
+        # A submit cut by the kill may or may not have made a task whose answer never came (flagged
+        # ambiguous): only those can pay twice.
+        self.assertGreaterEqual(created, 60)
+        self.assertLessEqual(created, 60 + ambiguous)
         self.assertEqual(set(by_key), {"pro-a", "pro-b", "free"})  # every usable key took work
         self.assertGreater(by_key["pro-a"], 10)
         self.assertGreater(by_key["pro-b"], 10)
