@@ -70,7 +70,7 @@ int drain_added(RunnerScope& runner, int worst, const std::function<int(const st
       return worst;  // RunnerScope says what was added and left
     }
     const TimeMs look = system_clock().now_ms();
-    auto added = take_added_or_close(queue.db(), since);
+    auto added = take_added_or_close(queue.db(), since, false, runner.m_own);
     if (!added || added->empty()) {
       return worst;
     }
@@ -87,12 +87,8 @@ int drain_added(RunnerScope& runner, int worst, const std::function<int(const st
 }
 
 RunnerScope::~RunnerScope() {
-  auto left = take_added_or_close(m_queue.db(), m_since, true);
-  if (!left) {
-    return;
-  }
-  std::erase_if(*left, [&](const std::string& b) { return std::find(m_own.begin(), m_own.end(), b) != m_own.end(); });
-  if (!left->empty()) {
+  auto left = take_added_or_close(m_queue.db(), m_since, true, m_own);
+  if (left && !left->empty()) {
     fmt::print(m_err, "reelq: batch{} {} added to this queue while it ran {} left for `{} resume`\n",
                left->size() == 1 ? "" : "es", fmt::join(*left, ", "), left->size() == 1 ? "was" : "were",
                reelq_command());

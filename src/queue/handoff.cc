@@ -3,6 +3,8 @@
 #include <SQLiteCpp/Statement.h>
 #include <SQLiteCpp/Transaction.h>
 
+#include <algorithm>
+
 #include "queue/database.h"
 
 namespace reelq {
@@ -23,7 +25,8 @@ Status open_runner(SQLite::Database& db, long pid) {
   }
 }
 
-Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeMs since, bool close) {
+Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeMs since, bool close,
+                                                     const std::vector<std::string>& own) {
   try {
     SQLite::Transaction tx(db, SQLite::TransactionBehavior::IMMEDIATE);
     std::vector<std::string> batches;
@@ -32,7 +35,10 @@ Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeM
                         "ORDER BY min(created_at), batch");
     q.bind(1, since);
     while (q.executeStep()) {
-      batches.push_back(q.getColumn(0).getString());
+      std::string batch = q.getColumn(0).getString();
+      if (std::find(own.begin(), own.end(), batch) == own.end()) {
+        batches.push_back(std::move(batch));
+      }
     }
     if (batches.empty() || close) {
       SQLite::Statement done(db, "DELETE FROM database_info WHERE key = ?");

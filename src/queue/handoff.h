@@ -26,9 +26,11 @@ namespace reelq {
 Status open_runner(SQLite::Database& db, long pid);
 
 // The runner's look once it has drained what it took: the batches with queued jobs added at or
-// after `since`, in the order they were made; none (or `close`: the runner stops anyway): it takes
-// no more, in the same transaction.
-Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeMs since, bool close = false);
+// after `since`, in the order they were made, less those in `own` (the runner's own batches: what
+// they left is theirs to say); none (or `close`: the runner stops anyway): it takes no more, in the
+// same transaction.
+Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeMs since, bool close,
+                                                     const std::vector<std::string>& own);
 
 // For an adder, inside its enqueue transaction: ok when the lock's holder (`holder_pid`) is a runner
 // that takes added jobs; an error (ErrorKind::busy) otherwise.

@@ -4,6 +4,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <functional>
 
 #include "queue/database.h"
@@ -262,29 +263,35 @@ Result<std::vector<RunStore::AmbiguousSubmit>> RunStore::recent_ambiguous_submit
   }
 }
 
-Result<int> RunStore::reopen_timed_out(const std::string& batch) {
+// Failed takes of `batch` with `fail_code` whose taskId was kept go back to `running`, to be asked
+// about again, each with a `recovery` event saying `why`; `keep(key_fp)` picks which.
+Result<int> RunStore::reopen_failed(const std::string& batch, const std::string& fail_code,
+                                    const std::function<bool(const std::string& key_fp)>& keep,
+                                    const std::string& why) {
   try {
     TimeMs now = m_clock.now_ms();
     SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
     std::vector<std::pair<std::int64_t, std::string>> rows;
     SQLite::Statement q(m_db,
-                        "SELECT id, task_id FROM jobs WHERE batch = ? AND state = 'failed' AND fail_code = "
-                        "'RENDER_TIMEOUT' AND coalesce(task_id, '') != ''");
+                        "SELECT id, task_id, coalesce(key_fp, '') FROM jobs WHERE batch = ? AND state = 'failed' AND "
+                        "fail_code = ? AND coalesce(task_id, '') != ''");
     q.bind(1, batch);
+    q.bind(2, fail_code);
     while (q.executeStep()) {
-      rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+      if (keep(q.getColumn(2).getString())) {
+        rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
+      }
     }
+    SQLite::Statement u(m_db,
+                        "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
+                        "next_at = ?, updated_at = ? WHERE id = ?");
     for (const auto& [row, task_id] : rows) {
-      SQLite::Statement u(m_db,
-                          "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
-                          "next_at = ?, updated_at = ? WHERE id = ?");
       u.bind(1, now);
       u.bind(2, now);
       u.bind(3, row);
       u.exec();
-      insert_event(row, now,
-                   {"recovery", 0, std::nullopt, "timed out earlier (RENDER_TIMEOUT); asking the API again", task_id,
-                    "reopened"});
+      u.reset();
+      insert_event(row, now, {"recovery", 0, std::nullopt, why, task_id, "reopened"});
     }
     tx.commit();
     return static_cast<int>(rows.size());
@@ -293,38 +300,17 @@ Result<int> RunStore::reopen_timed_out(const std::string& batch) {
   }
 }
 
+Result<int> RunStore::reopen_timed_out(const std::string& batch) {
+  return reopen_failed(
+      batch, "RENDER_TIMEOUT", [](const std::string&) { return true; },
+      "timed out earlier (RENDER_TIMEOUT); asking the API again");
+}
+
 Result<int> RunStore::reopen_dropped(const std::string& batch, const std::vector<std::string>& key_fps) {
-  try {
-    TimeMs now = m_clock.now_ms();
-    SQLite::Transaction tx(m_db, SQLite::TransactionBehavior::IMMEDIATE);
-    std::vector<std::pair<std::int64_t, std::string>> rows;
-    SQLite::Statement q(m_db,
-                        "SELECT id, task_id, coalesce(key_fp, '') FROM jobs WHERE batch = ? AND state = 'failed' AND "
-                        "fail_code = 'KEY_DROPPED' AND coalesce(task_id, '') != ''");
-    q.bind(1, batch);
-    while (q.executeStep()) {
-      std::string fp = q.getColumn(2).getString();
-      if (std::find(key_fps.begin(), key_fps.end(), fp) != key_fps.end()) {
-        rows.emplace_back(q.getColumn(0).getInt64(), q.getColumn(1).getString());
-      }
-    }
-    for (const auto& [row, task_id] : rows) {
-      SQLite::Statement u(m_db,
-                          "UPDATE jobs SET state = 'running', fail_code = NULL, fail_msg = NULL, completed_at = NULL, "
-                          "next_at = ?, updated_at = ? WHERE id = ?");
-      u.bind(1, now);
-      u.bind(2, now);
-      u.bind(3, row);
-      u.exec();
-      insert_event(row, now,
-                   {"recovery", 0, std::nullopt, "given up earlier (--drop-key); its key is back: asking the API again",
-                    task_id, "reopened"});
-    }
-    tx.commit();
-    return static_cast<int>(rows.size());
-  } catch (const std::exception& e) {
-    return storage_error(e);
-  }
+  return reopen_failed(
+      batch, "KEY_DROPPED",
+      [&](const std::string& fp) { return std::find(key_fps.begin(), key_fps.end(), fp) != key_fps.end(); },
+      "given up earlier (--drop-key); its key is back: asking the API again");
 }
 
 namespace {

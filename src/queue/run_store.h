@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -206,7 +207,8 @@ class RunStore {
 
   // Tasks of `batch` at the API (running, a taskId known) made with a key whose fingerprint is not
   // among `fingerprints`: they can be polled only with the key that made them. Manifest order.
-  Result<std::vector<JobRow>> tasks_of_other_keys(const std::string& batch, const std::vector<std::string>& fingerprints);
+  Result<std::vector<JobRow>> tasks_of_other_keys(const std::string& batch,
+                                                  const std::vector<std::string>& fingerprints);
   // `reelq resume --drop-key NAME`: the batch's tasks made with the key named NAME (by name or
   // fingerprint) and not among `fingerprints` are given up: failed KEY_DROPPED, with an event. The
   // tasks may still render and be charged; nobody can collect them without that key. Returns how
@@ -238,6 +240,8 @@ class RunStore {
   Status record_file(std::int64_t row, const FileRecord& file, const std::string& error);
 
  private:
+  Result<int> reopen_failed(const std::string& batch, const std::string& fail_code,
+                            const std::function<bool(const std::string& key_fp)>& keep, const std::string& why);
   void insert_event(std::optional<std::int64_t> row, TimeMs at, const EventRecord& event);
   // The batch's jobs for which `condition` (SQL over the jobs table, written here, never input) holds.
   Result<int> count_jobs(const std::string& batch, const char* condition);
