@@ -15,7 +15,6 @@
 #include "manifest/job_input.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
-#include "queue/run_ledger.h"
 #include "report/report_file.h"
 #include "report/state_filter.h"
 #include "settings.h"
@@ -146,21 +145,21 @@ int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo 
     int cancelled = s.counts.at(JobState::cancelled);
     std::string spent = "?";
     std::string possibly = "?";
-    if (prices) {
-      if (auto spend = batch_spend(queue.value()->db(), s.name, s.model, *prices, window)) {
-        spent = format_money(spend->rendered_cost, prices->currency);
-        possibly = format_money(spend->failed_cost + spend->possible_cost, prices->currency);
-      }
+    std::string by_key;
+    // One read of the batch's submits prices it as a whole and by key.
+    auto renders = prices ? submitted_renders(queue.value()->db(), s.name, window)
+                          : Result<std::vector<SubmittedRender>>(prices.error());
+    if (renders) {
+      Spend spend = price_submitted(*renders, s.model, *prices);
+      spent = format_money(spend.rendered_cost, prices->currency);
+      possibly = format_money(spend.failed_cost + spend.possible_cost, prices->currency);
+      by_key = describe_by_key(price_by_key(*renders, s.model, *prices), prices->currency);
     }
     fmt::print(io.out, "{:<24} {:>6} {:>9} {:>6} {:>5} {:>9} {:>10} {:>10}  {:<10} {:<10}\n", s.name, s.total(), done,
                failed, s.total() - done - failed - cancelled, cancelled, spent, possibly,
                format_age(now - s.created_at) + " ago", format_age(now - s.updated_at) + " ago");
-    if (prices) {
-      if (auto money = batch_money(queue.value()->db(), s.name, s.model, *prices, window)) {
-        if (std::string keys = describe_by_key(money->by_key, prices->currency); !keys.empty()) {
-          fmt::print(io.out, "  by key: {}\n", keys);
-        }
-      }
+    if (!by_key.empty()) {
+      fmt::print(io.out, "  by key: {}\n", by_key);
     }
   }
   if (window.since || window.until) {

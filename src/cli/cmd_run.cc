@@ -211,8 +211,8 @@ Result<Prepared> prepare_or_hand_off(const Manifest& manifest, const std::string
       return prepared;
     }
     auto to_runner = add_to_running_night(flags.db, manifest, manifest_path,
-                                          enqueue_options(false, flags.keep_removed, flags.into_batch),
-                                          flags.replace_changed, io.out, io.err);
+                                          enqueue_options(flags.replace_changed, flags.keep_removed, flags.into_batch),
+                                          io.out, io.err);
     if (!to_runner) {
       handed = report_error(io.err, to_runner.error());
       return to_runner.error();

@@ -18,11 +18,10 @@
 namespace reelq {
 
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
-                                     EnqueueOptions options, bool replace_changed, std::ostream& out,
-                                     std::ostream& err) {
+                                     EnqueueOptions options, std::ostream& out, std::ostream& err) {
   const std::optional<long> pid = RunLock::holder(db_path);
   const std::string runner = pid ? fmt::format("reelq pid {}", *pid) : "another reelq";
-  if (replace_changed) {
+  if (options.on_changed == OnChanged::replace) {
     return Error{ErrorKind::busy,
                  fmt::format("another reelq (pid {}) is running batches from {}; while it runs the queue only takes "
                              "new jobs: give --replace-changed once it has ended",

@@ -20,11 +20,11 @@ enum class HandOff {
 };
 
 // Adds `m`'s new jobs to the queue at `db_path` for its active runner. While a runner drains, the
-// queue only takes new jobs: changed jobs are refused (`--replace-changed` waits for the runner to
-// end) and jobs missing from the manifest are left as they are. Says what it did on `out`.
+// queue only takes new jobs: changed jobs are refused (`options` asking to replace them is refused:
+// that waits for the runner to end) and jobs missing from the manifest are left as they are. Says
+// what it did on `out`.
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
-                                     EnqueueOptions options, bool replace_changed, std::ostream& out,
-                                     std::ostream& err);
+                                     EnqueueOptions options, std::ostream& out, std::ostream& err);
 
 // The runner's side: once it has drained what it took (its worst exit code so far `worst`), the
 // batches added since `since` are drained in turn with `drain_one`, until none is left (the runner

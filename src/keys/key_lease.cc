@@ -11,6 +11,8 @@
 #include <cstring>
 #include <utility>
 
+#include "api/answer_text.h"
+
 namespace reelq {
 
 namespace fs = std::filesystem;
@@ -23,12 +25,13 @@ Error lease_error(const fs::path& path, const std::string& what) {
   return Error{ErrorKind::io, fmt::format("{}: {}", path.string(), what)};
 }
 
-// What the file says of its holder: its first line, at most k_max_holder_line bytes.
+// What the file says of its holder: its first line, bounded and printable (whoever wrote the file,
+// it reaches the terminal).
 std::string read_holder(int fd) {
   std::string text(k_max_holder_line, '\0');
   ssize_t n = ::pread(fd, text.data(), text.size(), 0);
   text.resize(n > 0 ? static_cast<size_t>(n) : 0);
-  text = text.substr(0, text.find('\n'));
+  text = printable_excerpt(text.substr(0, text.find('\n')), k_max_holder_line);
   return text.empty() ? "another reelq process" : text;
 }
 

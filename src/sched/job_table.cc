@@ -9,12 +9,13 @@ std::string take_name(const JobRow& j) {
   return j.foreign() ? fmt::format("{} of batch {}", name, j.foreign_batch) : name;
 }
 
-size_t JobTable::add(JobRow row, RenderModel::ClassId cls) {
+size_t JobTable::add(JobRow row, RenderModel::ClassId cls, int lane) {
   size_t i = m_jobs.size();
   m_by_row.emplace(row.id, i);
   RunJob j;
   j.row = std::move(row);
   j.cls = cls;
+  j.lane = lane;
   m_jobs.push_back(std::move(j));
   m_line.push_back(Line::none);
   if (static_cast<size_t>(cls) >= m_ready.size()) {

@@ -39,7 +39,7 @@ std::string take_name(const JobRow& j);
 
 class JobTable {
  public:
-  size_t add(JobRow row, RenderModel::ClassId cls);
+  size_t add(JobRow row, RenderModel::ClassId cls, int lane = 0);
   size_t size() const { return m_jobs.size(); }
   const RunJob& operator[](size_t i) const { return m_jobs[i]; }
 

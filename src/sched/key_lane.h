@@ -54,7 +54,6 @@ struct KeyLane {
   // its lease is free; then its budget starts full, since that run's last minute is not known here.
   bool waiting = false;
   TimeMs next_join_try = 0;
-  int foreign_tasks = 0;  // other batches' tasks made with this key, polled by this run
 
   // The API refused the key (401/403): it leaves the pool; its tasks are left at the API, unpolled.
   bool refused = false;

@@ -77,9 +77,7 @@ bool Runner::start_up(TimeMs started) {
 size_t Runner::add_job(JobRow row) {
   RenderModel::ClassId cls = m_model.class_of(row.input_json);
   const int lane = lane_of(row.key_fp);
-  size_t i = m_jobs.add(std::move(row), cls);
-  m_jobs.change(i, [&](RunJob& j) { j.lane = lane; });
-  return i;
+  return m_jobs.add(std::move(row), cls, lane);
 }
 
 // Rows left mid-way by an earlier run: a `submitting` row's request may or may not have reached
@@ -146,10 +144,8 @@ void Runner::adopt_foreign_tasks() {
       j.next_at = std::min(j.next_at > 0 ? j.next_at : now, now);
       m_observer.log(LogLevel::info, fmt::format("{}: task {} holds one of {}'s slots; polling it", take_name(j),
                                                  j.task_id, m_lanes.size() == 1 ? "the API" : m_lanes[k].key.name));
-      size_t i = add_job(std::move(j));
-      m_jobs.change(i, [&](RunJob& job) { job.lane = static_cast<int>(k); });
+      add_job(std::move(j));  // lane_of(its key) is k: it was asked for by k's fingerprint
       ++m_foreign_tasks;
-      ++m_lanes[k].foreign_tasks;
     }
   }
 }
