@@ -23,11 +23,27 @@ def fingerprint(key):
 
 
 class KeyLease(SimRunTest):
-    def spawn(self, folder):
-        env = dict(os.environ, APIXO_API_KEY=KEY)
+    def spawn(self, folder, *args, env=None):
+        env = env or dict(os.environ, APIXO_API_KEY=KEY)
         return subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
-                                 "--time-scale", SCALE], cwd=os.path.join(self.dir, folder), env=env,
+                                 "--time-scale", SCALE, *args], cwd=os.path.join(self.dir, folder), env=env,
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def wait_for_tasks(self, proc, n):
+        """Until the simulator has made `n` tasks, while `proc` still runs."""
+        deadline = time.monotonic() + 60
+        while self.sim.stats()["tasks_created"] < n:
+            self.assertIsNone(proc.poll(), "the first run ended too soon")
+            self.assertLess(time.monotonic(), deadline)
+            time.sleep(0.02)
+
+    def both_done(self, first, second):
+        """Both runs' (stdout, stderr), once each has exited 0."""
+        out_a, err_a = first.communicate(timeout=180)
+        out_b, err_b = second.communicate(timeout=180)
+        self.assertEqual(first.returncode, 0, out_a[-2000:] + err_a)
+        self.assertEqual(second.returncode, 0, out_b[-2000:] + err_b)
+        return (out_a, err_a), (out_b, err_b)
 
     def test_two_queues_on_one_key_take_turns_and_the_api_never_refuses_a_submit_for_the_task_cap(self):
         self.start_sim("--keys", f"studio:{KEY}:60:10")
@@ -35,16 +51,9 @@ class KeyLease(SimRunTest):
             os.makedirs(os.path.join(self.dir, folder))
             self.write(os.path.join(folder, "m.yaml"), manifest(batch, 20))
         first = self.spawn("a")
-        deadline = time.monotonic() + 60
-        while self.sim.stats()["tasks_created"] < 5:
-            self.assertIsNone(first.poll(), "the first run ended too soon")
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.02)
+        self.wait_for_tasks(first, 5)
         second = self.spawn("b")
-        out_a, err_a = first.communicate(timeout=180)
-        out_b, err_b = second.communicate(timeout=180)
-        self.assertEqual(first.returncode, 0, out_a[-2000:] + err_a)
-        self.assertEqual(second.returncode, 0, out_b[-2000:] + err_b)
+        (out_a, _), (out_b, err_b) = self.both_done(first, second)
         self.assertIn("20 succeeded, 0 failed", out_a)
         self.assertIn("20 succeeded, 0 failed", out_b)
         queue_a = os.path.join(self.dir, "a", "q.db")
@@ -67,20 +76,11 @@ class KeyLease(SimRunTest):
             self.write(os.path.join(folder, "m.yaml"), manifest(batch, 30 if batch == "beta" else 12))
         self.write(os.path.join("b", "keys.yaml"), "keys:\n  - {name: one, env: K1}\n  - {name: two, env: K2}\n")
         first = self.spawn("a")  # key one alone (APIXO_API_KEY)
-        deadline = time.monotonic() + 60
-        while self.sim.stats()["tasks_created"] < 3:
-            self.assertIsNone(first.poll(), "the first run ended too soon")
-            self.assertLess(time.monotonic(), deadline)
-            time.sleep(0.02)
+        self.wait_for_tasks(first, 3)
         env = dict(os.environ, K1=KEY, K2=other)
         env.pop("APIXO_API_KEY", None)
-        second = subprocess.Popen([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base,
-                                   "--time-scale", SCALE, "--keys", "keys.yaml"], cwd=os.path.join(self.dir, "b"),
-                                  env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        out_a, err_a = first.communicate(timeout=180)
-        out_b, err_b = second.communicate(timeout=180)
-        self.assertEqual(first.returncode, 0, out_a[-2000:] + err_a)
-        self.assertEqual(second.returncode, 0, out_b[-2000:] + err_b)
+        second = self.spawn("b", "--keys", "keys.yaml", env=env)
+        _, (out_b, err_b) = self.both_done(first, second)
         self.assertIn("batch beta starts with the pool's other keys, and one joins when it is free", err_b)
         self.assertIn("key one is free now: it joins the pool", out_b)
         self.assertIn("30 succeeded, 0 failed", out_b)

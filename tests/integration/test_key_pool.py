@@ -92,6 +92,8 @@ class KeyPool(SimRunTest):
         self.assertRegex(r.stdout, r"spent: .*; by key: free \$[\d.]+.*, pro-a \$[\d.]+.*, pro-b \$[\d.]+")
         b = run("batches", "--db", "q.db", cwd=self.dir)
         self.assertRegex(b.stdout, r"\n  by key: free \$[\d.]+.*, pro-a \$[\d.]+.*, pro-b \$[\d.]+")
+        st = run("status", "--db", "q.db", cwd=self.dir)
+        self.assertRegex(st.stdout, r"by key: free \$[\d.]+.*, pro-a \$[\d.]+.*, pro-b \$[\d.]+")
         keys = self.assert_each_key_kept_its_caps()
         created = sum(k["tasks_created"] for k in keys.values())
         with sqlite3.connect(os.path.join(self.dir, "q.db")) as db:
@@ -115,6 +117,16 @@ class KeyPool(SimRunTest):
         for name, cap in (("pro-a", 10), ("pro-b", 10), ("free", 3), ("gone", 10)):
             self.assertRegex(r.stdout, rf"key {name}: \d+ requests, 429s 0 rate / 0 tasks, .* at most \d+ at once "
                                        rf"\(cap {cap}\), \d+ tasks created, 0 polls with another key")
+
+    def test_estimate_with_the_keys_file_gives_the_pools_slots_without_any_key_set(self):
+        self.write_pool(60)
+        r = run("estimate", "m.yaml", "--keys", "keys.yaml", cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("keys: pro-a (10 at once, 60/min), pro-b (10 at once, 60/min), free (3 at once, 10/min), gone "
+                      "(10 at once, 60/min); 33 at once in all", r.stdout)
+        self.assertIn("33 at once; 120 requests at 190/min", r.stdout)
+        alone = run("estimate", "m.yaml", cwd=self.dir)
+        self.assertIn("10 at once; 120 requests at 60/min", alone.stdout)
 
 
 if __name__ == "__main__":
