@@ -1,11 +1,11 @@
 // `reelq run MANIFEST` and `reelq resume`: drain batches through the API, within its caps. The
-// pieces: stop signals (cli/stop_signals.h), the guards before anything is sent (cli/run_guards.h),
-// the output folder (cli/output_folder.h), one batch's drain (cli/drain.h) over the parts it is
-// built from (cli/run_parts.h), its summary (cli/run_summary.h); the rehearsal is cli/rehearsal.h.
+// pieces: stop signals (cli/stop_signals.h), the keys, database, leases and balance held before the
+// first request (cli/run_prepare.h), the guards before anything is sent (cli/run_guards.h), the
+// output folder (cli/output_folder.h), one batch's drain (cli/drain.h) over the parts it is built
+// from (cli/run_parts.h), its summary (cli/run_summary.h); the rehearsal is cli/rehearsal.h.
 #include <fmt/format.h>
 #include <fmt/ostream.h>
 #include <fmt/ranges.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
@@ -21,17 +21,15 @@
 #include "cli/enqueue_notices.h"
 #include "cli/handoff.h"
 #include "cli/invocation.h"
-#include "cli/key_leases.h"
 #include "cli/listen_setup.h"
 #include "cli/output_folder.h"
+#include "cli/run_again.h"
 #include "cli/run_guards.h"
-#include "cli/run_key.h"
 #include "cli/run_parts.h"
+#include "cli/run_prepare.h"
 #include "cli/stop_signals.h"
-#include "queue/handoff.h"
 #include "queue/run_store.h"
 #include "sched/balance_check.h"
-#include "util/run_lock.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -39,81 +37,6 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct Prepared {
-  std::unique_ptr<Queue> queue;
-  std::optional<RunLock> lock;
-  std::string key;
-  DrivenKey driven;
-  std::vector<PooledKey> more_keys;   // the keys file's others
-  std::vector<std::string> warnings;  // the keys file's
-  KeyLeases leases;                   // held for the whole process: one key, one driver (cli/key_leases.h)
-  TimeMs runner_since = 0;            // jobs added to the queue from then on come to this run (cli/handoff.h)
-};
-
-// The key, the database and its lock: what both run and resume need before anything else.
-Result<Prepared> prepare(const RunFlags& flags) {
-  auto key = load_run_key(flags);
-  if (!key) {
-    return key.error();
-  }
-  auto lock = RunLock::acquire(flags.db);
-  if (!lock) {
-    return lock.error();
-  }
-  // A key file only its owner can read: the queue it makes (the batch's prompts, its taskIds, its
-  // result URLs) is kept as private. Otherwise the user's umask decides, as for any file.
-  auto queue = open_queue(flags.db, key->private_file ? DbPrivacy::private_ : DbPrivacy::umask);
-  if (!queue) {
-    return queue.error();
-  }
-  // From now on, jobs another `reelq run` or `enqueue` adds to this queue come to this run.
-  const TimeMs since = system_clock().now_ms();
-  if (auto st = open_runner(queue.value()->db(), static_cast<long>(::getpid())); !st) {
-    return st.error();
-  }
-  Prepared p;
-  p.runner_since = since;
-  p.queue = std::move(queue.value());
-  p.lock.emplace(std::move(lock.value()));
-  p.key = std::move(key->secret);
-  p.driven = key->driven;
-  p.more_keys = std::move(key->more);
-  p.warnings = std::move(key->warnings);
-  return p;
-}
-
-// Before the first request with the keys (the balance read included): wait while another reelq on
-// this machine drives one of them. In fingerprint order, so two runs sharing two keys never wait
-// for each other. True when a stop was asked for while waiting.
-bool lease_keys(Prepared& p, const std::string& what, const RunFlags& flags, std::ostream& err) {
-  std::vector<KeyIdentity> keys{KeyIdentity{p.driven.name, key_fingerprint(p.key)}};
-  for (const auto& k : p.more_keys) {
-    keys.push_back(KeyIdentity{k.driven.name, key_fingerprint(k.secret)});
-  }
-  std::sort(keys.begin(), keys.end(), [](const auto& a, const auto& b) { return a.fingerprint < b.fingerprint; });
-  p.leases = take_key_leases(keys, what, flags.db, KeyLease::default_folder(), err);
-  return p.leases.stopped;
-}
-
-// The balance first: an API that cannot be reached stops the run before anything is written. Read
-// with the first key no other reelq drives (cli/key_leases.h).
-BalanceResult read_balance_of(Prepared& p, const Settings& settings, const RunFlags& flags) {
-  auto transport = make_transport(flags.ca_file);
-  const std::string* key = &p.key;
-  auto waiting = [&](const std::string& secret) {
-    return std::find(p.leases.waiting.begin(), p.leases.waiting.end(), key_fingerprint(secret)) !=
-           p.leases.waiting.end();
-  };
-  for (const auto& more : p.more_keys) {
-    if (waiting(*key) && !waiting(more.secret)) {
-      key = &more.secret;
-    }
-  }
-  HttpApiClient api(*transport, settings.api_base, *key, system_clock());
-  RunStore store(p.queue->db(), system_clock());
-  return read_balance(store, api, system_clock(), settings);
-}
 
 // A batch `reelq resume` should drain: one with takes not in an end state, or with renders given
 // up on at their deadline whose taskId it can ask about again.
@@ -126,33 +49,6 @@ bool resumable(Queue& queue, const BatchSummary& s) {
   RunStore store(queue.db(), system_clock());
   auto counts = store.counts(s.name);
   return counts && counts->failures_by_code.contains("RENDER_TIMEOUT");
-}
-
-// The command that starts this run again, as it was given: every flag kept (a Free-plan user's
-// --rpm 10 --max-concurrent 3 must not fall back to the defaults), every path absolute. The key is
-// never a flag, so nothing secret is spelled out.
-std::string run_again(const std::string& manifest_path, const RunFlags& flags) {
-  std::string line = reelq_line("run ") + shell_word(fs::absolute(manifest_path).lexically_normal().string());
-  line += " --db " + shell_word(flags.db);
-  for (const auto& [key, value] : flags.settings) {
-    bool path = key == "output_dir" || key == "tls_cert" || key == "tls_key";
-    line += fmt::format(" {} {}", setting_flag(key),
-                        shell_word(path ? fs::absolute(value).lexically_normal().string() : value));
-  }
-  auto add = [&](const char* flag, const std::string& value) {
-    if (!value.empty()) {
-      line += fmt::format(" {} {}", flag, shell_word(fs::absolute(value).lexically_normal().string()));
-    }
-  };
-  add("--api-key-file", flags.api_key_file);
-  add("--keys", flags.keys_file);
-  add("--ca-file", flags.ca_file);
-  add("--prices", flags.prices);
-  line += flags.replace_changed ? " --replace-changed" : "";
-  line += flags.keep_removed ? " --keep-removed" : "";
-  line += flags.into_batch ? " --into-batch" : "";
-  line += flags.allow_partial ? " --allow-partial" : "";
-  return line;
 }
 
 // The settings `reelq run` will drain the manifest's batch with, and the refusals that need nothing
@@ -245,9 +141,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
     return report_error(io.err, prepared.error());
   }
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
-  for (const auto& w : prepared->warnings) {
-    io.err << "reelq: warning: " << w << "\n";
-  }
+  say_key_warnings(*prepared, io.err);
   auto settings = settings_before_enqueue(*prepared->queue, manifest, manifest_path, flags);
   if (!settings) {
     return report_error(io.err, settings.error());
@@ -269,12 +163,8 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   if (auto st = enqueue_manifest(*prepared->queue, manifest, manifest_path, flags, io.err); !st) {
     return report_error(io.err, st.error());
   }
-  DrainOptions options;
-  options.key = prepared->driven;
-  options.more_keys = prepared->more_keys;
-  options.leases = &prepared->leases;
+  DrainOptions options = drain_options(*prepared, flags, finish);
   options.balance = &balance;
-  options.finish = flags.hooks.any() ? &finish : nullptr;
   finish.db = flags.db;
   int code = drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
   options.balance = nullptr;  // read for this batch; an added batch reads its own
@@ -337,9 +227,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
     return report_error(io.err, prepared.error());
   }
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
-  for (const auto& w : prepared->warnings) {
-    io.err << "reelq: warning: " << w << "\n";
-  }
+  say_key_warnings(*prepared, io.err);
   finish.db = flags.db;
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
@@ -356,11 +244,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
     return k_exit_ok;  // a batch added meanwhile is named by RunnerScope, for the next resume
   }
   int worst = k_exit_ok;
-  DrainOptions options;
-  options.key = prepared->driven;
-  options.more_keys = prepared->more_keys;
-  options.leases = &prepared->leases;
-  options.finish = flags.hooks.any() ? &finish : nullptr;
+  DrainOptions options = drain_options(*prepared, flags, finish);
   auto drain_one = [&](const std::string& name) {
     return drain(*prepared->queue, name, flags, prepared->key, io, options);
   };

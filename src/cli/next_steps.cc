@@ -31,6 +31,68 @@ std::string where_served(const NextStepsContext& at) {
   return at.public_url.empty() ? std::string("--public-url") : at.public_url;
 }
 
+// " --fail-code C" for each code: a code is the API's text, never a command of its own.
+std::string fail_code_flags(const std::vector<std::string>& cs) {
+  std::string out;
+  for (const auto& c : cs) {
+    out += " --fail-code " + shell_word(c);
+  }
+  return out;
+}
+
+// The line for the codes `cs` that share `remedy` ("" for none: renders given up on have the
+// summary's own line).
+std::string remedy_line(Remedy remedy, const std::vector<std::string>& cs, const NextStepsContext& at) {
+  const std::string retry = retry_command(at);
+  switch (remedy) {
+    case Remedy::edit_job:
+      return fmt::format(
+          "{}: edit those jobs in the manifest (`{} status --failed --db {} --batch {}` "
+          "gives each reason), then: {} run {} --replace-changed",
+          join(cs), reelq_command(), shell_word(at.db), shell_word(at.batch), reelq_command(), shell_word(at.manifest));
+    case Remedy::check_public_url:
+      return fmt::format(
+          "{}: the API could not fetch the local images reelq served at {} (the manifest "
+          "is not the cause): check that this URL reaches --listen (the tunnel or proxy), "
+          "then: {}{}",
+          join(cs), where_served(at), retry, fail_code_flags(cs));
+    case Remedy::fix_image_file:
+      return fmt::format("{}: fix the image files named above, then: {}{}", join(cs), retry, fail_code_flags(cs));
+    case Remedy::same_task:
+      return fmt::format("{}: {}{} (the same tasks, not paid again)", join(cs), retry, fail_code_flags(cs));
+    case Remedy::submit_again:
+      return fmt::format("{}: {}{} submits them again", join(cs), retry, fail_code_flags(cs));
+    case Remedy::check_dashboard:
+      return fmt::format(
+          "{}: the API may have made these tasks already; check your apixo dashboard, "
+          "then {}{} (may be charged twice)",
+          join(cs), retry, fail_code_flags(cs));
+    case Remedy::task_lost:
+      // The API gave these tasks an id: they existed, and a lagging replica or another key may be
+      // all that answered 404 (sched/task_lost.h). A resubmit is a second render.
+      return fmt::format(
+          "{}: the API made these tasks, then said for 10 minutes that it did not know them; "
+          "they may still render and be charged. Check your apixo dashboard first; only if "
+          "they are not there: {}{} (may be charged twice)",
+          join(cs), retry, fail_code_flags(cs));
+    case Remedy::key_dropped:
+      return fmt::format(
+          "{}: these tasks were made with a key this run was not given (--drop-key); they may "
+          "still render and be charged, and only that key can collect them: a resume given it asks "
+          "the API about them again, at no charge. Without it, check your apixo dashboard first; only "
+          "if they are not there: {}{} (may be charged twice)",
+          join(cs), retry, fail_code_flags(cs));
+    case Remedy::task_unnamed:
+      return fmt::format(
+          "{}: the API made these tasks (paid for) without a taskId reelq can use, so they "
+          "cannot be collected; {}{} submits them again and pays again",
+          join(cs), retry, fail_code_flags(cs));
+    case Remedy::ask_again:
+      break;
+  }
+  return "";
+}
+
 }  // namespace
 
 Remedy remedy_for(std::string_view code, bool served_image) {
@@ -81,71 +143,10 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
       by_remedy[remedy_for(code, false)].push_back(code);
     }
   }
-  std::string retry = retry_command(at);
-  auto codes = [](const std::vector<std::string>& cs) {
-    std::string out;
-    for (const auto& c : cs) {
-      out += " --fail-code " + shell_word(c);  // a code is the API's text: never a command of its own
-    }
-    return out;
-  };
   std::vector<std::string> lines;
   for (const auto& [remedy, cs] : by_remedy) {
-    switch (remedy) {
-      case Remedy::edit_job:
-        lines.push_back(
-            fmt::format("{}: edit those jobs in the manifest (`{} status --failed --db {} --batch {}` "
-                        "gives each reason), then: {} run {} --replace-changed",
-                        join(cs), reelq_command(), shell_word(at.db), shell_word(at.batch), reelq_command(),
-                        shell_word(at.manifest)));
-        break;
-      case Remedy::check_public_url:
-        lines.push_back(
-            fmt::format("{}: the API could not fetch the local images reelq served at {} (the manifest "
-                        "is not the cause): check that this URL reaches --listen (the tunnel or proxy), "
-                        "then: {}{}",
-                        join(cs), where_served(at), retry, codes(cs)));
-        break;
-      case Remedy::fix_image_file:
-        lines.push_back(fmt::format("{}: fix the image files named above, then: {}{}", join(cs), retry, codes(cs)));
-        break;
-      case Remedy::same_task:
-        lines.push_back(fmt::format("{}: {}{} (the same tasks, not paid again)", join(cs), retry, codes(cs)));
-        break;
-      case Remedy::submit_again:
-        lines.push_back(fmt::format("{}: {}{} submits them again", join(cs), retry, codes(cs)));
-        break;
-      case Remedy::check_dashboard:
-        lines.push_back(
-            fmt::format("{}: the API may have made these tasks already; check your apixo dashboard, "
-                        "then {}{} (may be charged twice)",
-                        join(cs), retry, codes(cs)));
-        break;
-      case Remedy::task_lost:
-        // The API gave these tasks an id: they existed, and a lagging replica or another key may be
-        // all that answered 404 (sched/task_lost.h). A resubmit is a second render.
-        lines.push_back(
-            fmt::format("{}: the API made these tasks, then said for 10 minutes that it did not know them; "
-                        "they may still render and be charged. Check your apixo dashboard first; only if "
-                        "they are not there: {}{} (may be charged twice)",
-                        join(cs), retry, codes(cs)));
-        break;
-      case Remedy::key_dropped:
-        lines.push_back(
-            fmt::format("{}: these tasks were made with a key this run was not given (--drop-key); they may "
-                        "still render and be charged, and only that key can collect them: a resume given it asks "
-                        "the API about them again, at no charge. Without it, check your apixo dashboard first; only "
-                        "if they are not there: {}{} (may be charged twice)",
-                        join(cs), retry, codes(cs)));
-        break;
-      case Remedy::task_unnamed:
-        lines.push_back(
-            fmt::format("{}: the API made these tasks (paid for) without a taskId reelq can use, so they "
-                        "cannot be collected; {}{} submits them again and pays again",
-                        join(cs), retry, codes(cs)));
-        break;
-      case Remedy::ask_again:
-        break;  // the summary has its own line for renders given up on
+    if (std::string line = remedy_line(remedy, cs, at); !line.empty()) {
+      lines.push_back(std::move(line));
     }
   }
   return lines;

@@ -1,6 +1,8 @@
 // What the run says while it goes (the progress line) and how it ended (the summary).
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sched/run_progress.h"
 #include "sched/runner.h"
 #include "util/text.h"
@@ -24,6 +26,32 @@ void Runner::report_progress() {
   m_observer.progress(p);
 }
 
+// The keys of a pool that did not drive to the end, a line each for the summary, and how many
+// tasks they made that are left at the API (not failed: a resume with the key collects them).
+int Runner::keys_left(std::vector<std::string>& lines) const {
+  int lost_tasks = 0;
+  for (size_t k = 0; k < m_lanes.size(); ++k) {
+    const KeyLane& lane = m_lanes[k];
+    if (lane.driven() || m_lanes.size() == 1) {
+      continue;
+    }
+    int left = 0;
+    for (size_t i : m_jobs.at_api()) {
+      left += m_jobs[i].lane == static_cast<int>(k) && m_jobs[i].ours() ? 1 : 0;
+    }
+    lost_tasks += left;
+    const std::string tasks =
+        left == 0 ? std::string() : fmt::format("; {} it made left at the API, not failed", count_of(left, "task"));
+    if (lane.refused) {
+      lines.push_back(fmt::format("key {} left the pool: {}{}", lane.key.name, lane.refused_message, tasks));
+    } else if (left > 0) {
+      lines.push_back(
+          fmt::format("key {} was driven by another reelq on this machine all run{}", lane.key.name, tasks));
+    }
+  }
+  return lost_tasks;
+}
+
 RunSummary Runner::summarize(TimeMs started) {
   RunSummary s;
   s.elapsed_ms = m_clock.now_ms() - started;
@@ -44,27 +72,9 @@ RunSummary Runner::summarize(TimeMs started) {
                        (m_lanes.size() == 1 ? note : fmt::format("key {}: {}", lane.key.name, note));
     }
   }
-  int lost_tasks = 0;  // left at the API by keys refused mid-run
-  bool any_takes_work = false;
-  for (size_t k = 0; k < m_lanes.size(); ++k) {
-    const KeyLane& lane = m_lanes[k];
-    any_takes_work = any_takes_work || lane.takes_work();
-    if (!lane.driven() && m_lanes.size() > 1) {
-      int left = 0;
-      for (size_t i : m_jobs.at_api()) {
-        left += m_jobs[i].lane == static_cast<int>(k) && m_jobs[i].ours() ? 1 : 0;
-      }
-      lost_tasks += left;
-      const std::string tasks =
-          left == 0 ? std::string() : fmt::format("; {} it made left at the API, not failed", count_of(left, "task"));
-      if (lane.refused) {
-        s.refused_keys.push_back(fmt::format("key {} left the pool: {}{}", lane.key.name, lane.refused_message, tasks));
-      } else if (left > 0) {
-        s.refused_keys.push_back(
-            fmt::format("key {} was driven by another reelq on this machine all run{}", lane.key.name, tasks));
-      }
-    }
-  }
+  const int lost_tasks = keys_left(s.refused_keys);
+  const bool any_takes_work =
+      std::any_of(m_lanes.begin(), m_lanes.end(), [](const KeyLane& lane) { return lane.takes_work(); });
   s.spend_cap = m_spend.cap();
   s.spend_committed = m_spend.committed();
   s.spend_currency = m_config.spend_currency;

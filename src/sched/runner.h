@@ -4,7 +4,8 @@
 // is the only owner of run state and the only writer to the queue; the dispatch's workers only
 // make HTTP calls. A job never has two requests on the wire. What an answer
 // means is sched/outcome.h; when to poll, sched/poll_timing.h; the jobs and their indexes,
-// sched/job_table.h; what an earlier run left, run_start.cc.
+// sched/job_table.h; what an earlier run left, run_start.cc; what each key's planner reads and
+// which key acts, run_pool.cc.
 //
 // Invariants it keeps (docs/queue.md):
 //  - a job's row says `submitting`, with the exact body, before its request leaves;
@@ -136,7 +137,7 @@ class Runner {
   size_t add_job(JobRow row);
   void hold_unseen_slot(int lane, TimeMs since, RenderModel::ClassId cls);
 
-  // One turn: what the planner sees, and carrying out what it says.
+  // One turn: what the planner sees (run_pool.cc), and carrying out what it says.
   struct Choice {
     Action action;
     int lane = 0;
@@ -199,6 +200,7 @@ class Runner {
   void note_outage();
   Reachability reachability(TimeMs now) const;
   RunSummary summarize(TimeMs started);
+  int keys_left(std::vector<std::string>& lines) const;
 
   RunStore& m_store;
   ApiClient& m_api;
