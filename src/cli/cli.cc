@@ -222,6 +222,8 @@ void wire_job_commands(CLI::App& app, Parsed& p) {
   p.deliver->add_option("--db", d.db, k_db_help);
   p.deliver->add_option("--picks", d.picks, "Only the takes marked pick or star in this review-page export");
   p.deliver->add_option("--batch", d.batch, "Only this batch (default: the picks' batch, else every batch)");
+  p.deliver->add_flag("--from-rehearsal", d.from_rehearsal,
+                      "Deliver from a rehearsal's queue anyway: its videos are the simulator's placeholders");
   p.deliver
       ->add_option("--name", d.name,
                    "File names: {job} {take} {batch} {ext} {index} (the extension is added "

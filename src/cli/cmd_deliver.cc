@@ -80,6 +80,16 @@ int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
   if (!reports) {
     return report_error(io.err, reports.error());
   }
+  // A rehearsal's videos are the simulator's placeholders: handed to a client by mistake they would
+  // pass for the night's renders (a new user's trial delivered them, exit 0).
+  if (!flags.from_rehearsal && !reports->empty() && reports->front().rehearsal) {
+    return report_error(
+        io.err, Error{ErrorKind::usage, fmt::format("{} is a rehearsal's queue (reelq run --rehearse): its videos are "
+                                                    "the simulator's placeholders, not renders. Deliver from the real "
+                                                    "run's queue (--db), or pass --from-rehearsal to try the names and "
+                                                    "the folder with the placeholders. Nothing was delivered",
+                                                    flags.db)});
+  }
   auto items = plan_delivery(*reports, *picks ? &**picks : nullptr, flags.name);
   if (!items) {
     return report_error(io.err, items.error());

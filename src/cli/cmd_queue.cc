@@ -16,6 +16,8 @@
 #include "cli/run_money.h"
 #include "cli/time_window.h"
 #include "fetch/moved_output.h"
+#include "queue/run_store.h"
+#include "util/clock.h"
 #include "util/run_lock.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -138,10 +140,12 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
   if (!prices) {
     return;
   }
+  auto rehearsal = RunStore(db, system_clock()).is_rehearsal();
+  const char* simulated = rehearsal && *rehearsal ? " (a rehearsal: simulated, nothing was charged)" : "";
   for (const auto& s : summaries) {
     auto money = batch_money_text(db, s.name, s.model, *prices, window);
     if (money && money->any) {
-      fmt::print(out, "spent on {}{}: {}\n", s.name, describe_window(window), money->spent);
+      fmt::print(out, "spent on {}{}: {}{}\n", s.name, describe_window(window), money->spent, simulated);
     }
     if (money && !money->balance.empty()) {
       fmt::print(out, "balance around {}'s runs{}: {}\n", s.name, describe_window(window), money->balance);

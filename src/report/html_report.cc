@@ -27,7 +27,7 @@ h2{font-size:16px;margin:18px 0 8px}.meta{color:#666;margin:0}
 .codes{margin:8px 0 0;padding:0;list-style:none;display:flex;gap:8px;flex-wrap:wrap}.codes li{background:#fde7e7;color:var(--bad);border-radius:4px;padding:2px 8px}
 .timeline svg{width:100%;height:auto;background:var(--card);border-radius:8px;box-shadow:0 1px 2px #0002}
 .card{background:var(--card);border-radius:8px;overflow:hidden;box-shadow:0 1px 2px #0002;border-top:4px solid var(--wait)}
-.tile.dup{border-left:4px solid var(--warn)}.why code.url{word-break:break-all}
+.tile.dup{border-left:4px solid var(--warn)}.rehearsal{border-left:4px solid var(--warn);padding:6px 10px;margin:8px 0}.why code.url{word-break:break-all}
 .card.succeeded{border-color:var(--ok)}.card.failed{border-color:var(--bad)}.card.running,.card.submitting,.card.downloading{border-color:var(--run)}
 .media{aspect-ratio:16/9;background:#111;display:flex;align-items:center;justify-content:center;color:#bbb}
 .media video{width:100%;height:100%;object-fit:contain;background:#000}
@@ -252,16 +252,18 @@ std::string totals(const BatchReport& b) {
   if (b.spend) {
     // Money first among the warnings: a possible duplicate charge is what a user must check.
     // Spent is what is known: the rendered takes. Failed tasks may or may not be charged (apixo
-    // does not say); the balance read around the runs settles it.
-    out += fmt::format(R"(<div class="tile spend"><b>{}</b>spent: {} rendered take{} ({} task{} created)</div>)",
-                       html_escape(format_money(b.spend->rendered_cost, b.currency)), b.spend->rendered,
+    // does not say); the balance read around the runs settles it. A rehearsal's figures are what
+    // the real run would cost: nothing was charged, so none of its warnings about money apply.
+    out += fmt::format(R"(<div class="tile spend"><b>{}</b>{}: {} rendered take{} ({} task{} created)</div>)",
+                       html_escape(format_money(b.spend->rendered_cost, b.currency)),
+                       b.rehearsal ? "simulated, nothing charged" : "spent", b.spend->rendered,
                        b.spend->rendered == 1 ? "" : "s", b.spend->tasks, b.spend->tasks == 1 ? "" : "s");
-    if (b.spend->failed > 0) {
+    if (b.spend->failed > 0 && !b.rehearsal) {
       out += fmt::format(R"(<div class="tile dup"><b>{}</b>failed task{} possibly charged (up to {})</div>)",
                          b.spend->failed, b.spend->failed == 1 ? "" : "s",
                          html_escape(format_money(b.spend->failed_cost, b.currency)));
     }
-    if (b.spend->possible > 0) {
+    if (b.spend->possible > 0 && !b.rehearsal) {
       out += fmt::format(R"(<div class="tile dup"><b>{}</b>possible duplicate charge{} (up to {})</div>)",
                          b.spend->possible, b.spend->possible == 1 ? "" : "s",
                          html_escape(format_money(b.spend->possible_cost, b.currency)));
@@ -269,7 +271,7 @@ std::string totals(const BatchReport& b) {
     if (std::string keys = describe_by_key(b.spend_by_key, b.currency); !keys.empty()) {
       out += fmt::format(R"(<div class="tile spend">by key: {}</div>)", html_escape(keys));
     }
-    if (std::string line = describe_balance(b.balance, b.spend_in_read, b.currency); !line.empty()) {
+    if (std::string line = describe_balance(b.balance, b.spend_in_read, b.currency); !line.empty() && !b.rehearsal) {
       out += fmt::format(R"(<div class="tile balance">balance: {}</div>)", html_escape(line));
     }
   }
@@ -402,6 +404,10 @@ void write_batch(const BatchReport& b, const HtmlOptions& o, std::ostream& out) 
   out << fmt::format("<header><h1>reelq · batch {}</h1><p class=\"meta\">model {} · report made {}{}</p></header>\n",
                      html_escape(b.name), html_escape(b.model), iso_utc(o.generated_at),
                      b.output_dir.empty() ? "" : " · files in " + html_escape(b.output_dir));
+  if (b.rehearsal) {
+    out << "<p class=\"rehearsal\">A rehearsal (<code>reelq run --rehearse</code>): rendered by reelq's simulator. "
+           "The videos are placeholders and nothing was charged.</p>\n";
+  }
   out << totals(b) << timeline(b, o.generated_at);
   out << "<section class=\"review\"><script type=\"application/json\" class=\"review-data\">"
       << script_safe_json(fmt::format(R"({{"batch":{},"queue":{}}})", json_quote(b.name), json_quote(b.queue_id)))

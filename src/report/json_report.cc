@@ -87,10 +87,12 @@ void write_batch_json(const BatchReport& b, std::ostream& out) {
                           s.failed_cost, s.possible_cost, s.cost);
   }
   out << fmt::format(
-      R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"created_at":{},"updated_at":{},"total":{},)"
+      R"({{"batch":{},"model":{},"output_dir":{},"manifest":{},"rehearsal":{},"created_at":{},"updated_at":{},)"
+      R"("total":{},)"
       R"("states":{{{}}},"spend":{},"spend_by_key":{{{}}},"balance":{},"jobs":[)",
-      json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path),
-      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, by_key, balance_json(b.balance));
+      json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path), b.rehearsal,
+      time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, by_key,
+      balance_json(b.balance));
   for (size_t i = 0; i < b.rows.size(); ++i) {
     out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
   }

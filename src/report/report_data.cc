@@ -10,6 +10,7 @@
 #include "queue/database.h"
 #include "queue/operations.h"
 #include "queue/run_ledger.h"
+#include "queue/run_store.h"
 #include "settings.h"
 #include "util/json_strings.h"
 
@@ -207,8 +208,13 @@ Result<std::vector<BatchReport>> load_reports(SQLite::Database& db, const std::o
                                                  known.empty() ? "none" : known)};
     }
     auto id = queue_id(db);  // a database from before schema 5 has none: the page keys by batch alone
+    auto rehearsal = RunStore(db, system_clock()).is_rehearsal();
+    if (!rehearsal) {
+      return rehearsal.error();
+    }
     for (auto& b : out) {
       b.queue_id = id ? *id : "";
+      b.rehearsal = *rehearsal;
       load_rows(db, b, with_events);
     }
     return out;

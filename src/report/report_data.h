@@ -83,6 +83,9 @@ struct BatchReport {
   // The database's own id (queue_identity): the review page keys its marks by it and the batch, so
   // two databases with a batch of the same name never share marks in one browser.
   std::string queue_id;
+  // The database is a rehearsal's (`reelq run --rehearse`): its videos are the simulator's
+  // placeholders and nothing was charged; reports say so, and `deliver` refuses it unless asked.
+  bool rehearsal = false;
   int max_concurrent = 10;  // from the batch's settings, for the timeline's slots
   TimeMs created_at = 0;
   TimeMs updated_at = 0;

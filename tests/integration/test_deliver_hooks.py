@@ -5,6 +5,7 @@ import hashlib
 import http.server
 import json
 import os
+import sqlite3
 import threading
 import time
 
@@ -78,6 +79,31 @@ class Deliver(SimRunTest):
         self.assertEqual(r.returncode, 2)
         self.assertEqual(r.stderr, "reelq: --name \"../{job}\": a file name cannot hold '/'\n")
         self.assertFalse(os.path.exists(os.path.join(self.dir, "x")))
+
+    def test_a_rehearsals_placeholders_are_not_delivered_unless_asked(self):
+        self.ran()
+        # The queue marked as `reelq run --rehearse` marks its own database.
+        db = sqlite3.connect(os.path.join(self.dir, "q.db"))
+        db.execute("INSERT OR REPLACE INTO database_info (key, value) VALUES ('rehearsal', '1')")
+        db.commit()
+        db.close()
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("is a rehearsal's queue (reelq run --rehearse): its videos are the simulator's placeholders",
+                      r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "client")))
+        r = self.reelq("deliver", "--to", "client", "--from-rehearsal")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 3 files to client", r.stdout)
+        # Its money is what the real run would cost: said in status, the JSON and the page.
+        self.assertIn("(a rehearsal: simulated, nothing was charged)", self.reelq("status").stdout)
+        report = json.loads(self.reelq("report", "--format", "json").stdout)
+        self.assertTrue(report["batches"][0]["rehearsal"])
+        self.assertEqual(self.reelq("report", "-o", "r.html").returncode, 0)
+        with open(os.path.join(self.dir, "r.html")) as f:
+            html = f.read()
+        self.assertIn("rendered by reelq's simulator. The videos are placeholders and nothing was charged", html)
+        self.assertIn("simulated, nothing charged: 3 rendered takes", html)
 
     def test_a_different_file_under_the_name_is_never_overwritten(self):
         self.ran()
