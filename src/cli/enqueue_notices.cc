@@ -58,6 +58,15 @@ std::vector<std::string> enqueue_notices(const EnqueueReport& report, const Noti
                                 id_list(report.removed_at_api), one ? "it is" : "they are",
                                 one ? "its result is" : "their results are"));
   }
+  if (size_t n = report.renamed.size(); n > 0) {
+    bool one = n == 1;
+    lines.push_back(fmt::format(
+        "warning: {} new to the queue {} for exactly what {} no longer in {} already paid for ({}): the id{} "
+        "changed (a renamed job, or ids an older reelq gave a vary:), and a run renders and pays for {} "
+        "again. To keep the renders, give {} old id{} back in the manifest",
+        count_of(static_cast<long long>(n), "job"), one ? "asks" : "ask", one ? "a job" : "jobs", c.manifest_name,
+        id_list(report.renamed), one ? "" : "s", one ? "it" : "them", one ? "it its" : "them their", one ? "" : "s"));
+  }
   lines.insert(lines.end(), report.left_out.begin(), report.left_out.end());
   lines.insert(lines.end(), report.kept.begin(), report.kept.end());
   return lines;

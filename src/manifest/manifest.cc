@@ -208,7 +208,8 @@ class ManifestBuilder {
       for (const YamlNode& variant : expand_variations(job, defaults, base_id)) {
         JobSpec spec = build_job(variant, defaults, group.default_ids[i]);
         check_varied_id(variant, spec.id);
-        ++m.varied_jobs;
+        // A job that sets every field the defaults' vary: lists is not varied: not counted as made by it.
+        m.varied_jobs += spec.id != base_id ? 1 : 0;
         add_job(std::move(spec), group, m);
       }
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <numeric>
 
 namespace reelq {
 
@@ -95,12 +96,23 @@ std::vector<YamlNode> expand_variations(const YamlNode& job, const YamlNode& def
   const YamlNode* id_node = job.find("id");
   std::vector<YamlNode> out;
   std::vector<size_t> at(fields.size(), 0);  // one digit per field, the first field the slowest
+  // The id names the fields in one order whatever order they are written in: `{size, duration}`
+  // for `{duration, size}` must not make new jobs that render (and pay for) the same again.
+  std::vector<size_t> id_order(fields.size());
+  std::iota(id_order.begin(), id_order.end(), 0);
+  static const std::vector<std::string> k_id_order = {"duration", "size", "resolution", "prompt", "images"};
+  auto rank = [&](size_t f) {
+    return std::find(k_id_order.begin(), k_id_order.end(), fields[f]->key) - k_id_order.begin();
+  };
+  std::sort(id_order.begin(), id_order.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
   for (;;) {
     YamlNode v = base;
     std::string variant_id = id;
+    for (size_t f : id_order) {
+      variant_id += "-" + variation_suffix(fields[f]->key, fields[f]->value.items[at[f]], at[f]);
+    }
     for (size_t f = 0; f < fields.size(); ++f) {
       const YamlNode& value = fields[f]->value.items[at[f]];
-      variant_id += "-" + variation_suffix(fields[f]->key, value, at[f]);
       if (fields[f]->key == "images") {
         YamlNode list{YamlKind::sequence, value.pos, "", false, {value}, {}};
         v.entries.push_back(entry("images", list));

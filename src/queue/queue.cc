@@ -163,6 +163,37 @@ void find_removed(SQLite::Database& db, const std::string& batch, const std::vec
   }
 }
 
+// Jobs new to the queue that ask for exactly what a job the manifest no longer names has paid for
+// (a take at the API or rendered): "OLD -> NEW", for the warning that a run pays again.
+std::vector<std::string> find_renamed(const std::vector<std::string>& order,
+                                      const std::unordered_map<std::string, StoredJob>& stored,
+                                      const std::set<std::string>& in_manifest,
+                                      const std::vector<std::pair<std::string, std::string>>& new_jobs) {
+  std::vector<std::string> out;
+  if (new_jobs.empty()) {
+    return out;
+  }
+  std::unordered_map<std::string, std::string> paid_by_input;  // input -> the removed job that paid for it
+  for (const std::string& id : order) {
+    if (in_manifest.contains(id)) {
+      continue;
+    }
+    for (const StoredTake& t : stored.at(id).takes) {
+      const bool paid = t.state == JobState::succeeded || t.state == JobState::running ||
+                        t.state == JobState::downloading || t.state == JobState::submitting || t.has_results;
+      if (paid) {
+        paid_by_input.emplace(t.input, id);
+      }
+    }
+  }
+  for (const auto& [id, input] : new_jobs) {
+    if (auto it = paid_by_input.find(input); it != paid_by_input.end()) {
+      out.push_back(it->second + " -> " + id);
+    }
+  }
+  return out;
+}
+
 // The manifest field that differs between two input objects (canonical JSON from input_json()).
 std::string changed_field(const std::string& before, const std::string& after) {
   Poco::JSON::Parser parser;
@@ -380,6 +411,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     };
 
     std::set<std::string> in_manifest;
+    std::vector<std::pair<std::string, std::string>> new_jobs;  // (id, input) of jobs new to the queue
     for (size_t pos = 0; pos < m.jobs.size(); ++pos) {
       const JobSpec& spec = m.jobs[pos];
       in_manifest.insert(spec.id);
@@ -389,6 +421,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         for (int take = 1; take <= spec.takes; ++take) {
           insert_take(spec, take, static_cast<int>(pos), input);
         }
+        new_jobs.emplace_back(spec.id, input);
         continue;
       }
       StoredJob& job = it->second;
@@ -487,6 +520,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
     if (own_manifest) {
       find_removed(*m_db, m.batch, stored_order, stored, in_manifest, options.on_removed, file_name, report,
                    cancel_take);
+      report.renamed = find_renamed(stored_order, stored, in_manifest, new_jobs);
     }
     if (!conflicts.empty()) {
       std::string message;

@@ -57,6 +57,10 @@ struct EnqueueReport {
   // keep the spec they were rendered with (OnChanged::replace).
   std::vector<std::string> left_out;
   std::vector<std::string> kept;
+  // "OLD -> NEW": a job new to the queue asking for exactly what a job no longer in the manifest
+  // renders or rendered (its id changed: a vary: written in another order, a renamed job). A run
+  // renders and pays for it again.
+  std::vector<std::string> renamed;
 };
 
 struct BatchSummary {

@@ -6,6 +6,7 @@
 
 #include <fstream>
 
+#include "cli/enqueue_notices.h"
 #include "queue/manifest_origin.h"
 #include "queue/queue.h"
 #include "support/fakes.h"
@@ -244,4 +245,35 @@ TEST_CASE("a rendered job whose prompt changed: raising takes renders the new sp
   CHECK(again->left_out.empty());
   CHECK(again->kept.empty());
   CHECK(again->unchanged == 5);
+}
+
+TEST_CASE("a new job asking for exactly what a removed job paid for is reported as renamed") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  REQUIRE(q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse).ok());
+  q.value()->db().exec("UPDATE jobs SET state = 'succeeded', task_id = 't12' WHERE job_id = 'd12'");
+  // d12 renamed to d12b (same prompt: the same input); d14 renamed to d14b while still queued
+  // (nothing paid: not reported); a new job with a new prompt is not a rename.
+  const std::string renamed = replaced_in(replaced_in(k_four, "id: d12", "id: d12b"), "id: d14", "id: d14b") +
+                              "  - id: d15\n    prompt: fifteen\n";
+  auto r = q.value()->enqueue(manifest_of(renamed), "/p/d.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->renamed == std::vector<std::string>{"d12 -> d12b"});
+  const auto lines = enqueue_notices(*r, {"d.yaml", "q.db", "d", OnRemoved::cancel});
+  REQUIRE(!lines.empty());
+  CHECK(lines.back().starts_with("warning: 1 job new to the queue asks for exactly what a job no longer in d.yaml "
+                                 "already paid for (d12 -> d12b)"));
+  CHECK(lines.back().find("give it its old id back") != std::string::npos);
+
+  SUBCASE("the same manifest again: the renamed job is in the queue now, and said once") {
+    auto again = q.value()->enqueue(manifest_of(renamed), "/p/d.yaml", OnChanged::refuse);
+    REQUIRE(again.ok());
+    CHECK(again->renamed.empty());  // d12b is no longer new to the queue
+  }
+  SUBCASE("the old id put back: nothing is renamed") {
+    auto back = q.value()->enqueue(manifest_of(k_four), "/p/d.yaml", OnChanged::refuse);
+    REQUIRE(back.ok());
+    CHECK(back->renamed.empty());
+  }
 }

@@ -76,6 +76,36 @@ jobs:
   CHECK(m.jobs[4].prompt == "fixed words");
 }
 
+TEST_CASE("vary: ids name the fields in one order, whatever order they are written in") {
+  // Written the other way round: the same four jobs under the same ids (new ids would render and
+  // pay for them again), in the order written.
+  Manifest m = parse_ok(R"(batch: b
+jobs:
+  - id: skyline
+    prompt: a city
+    vary: {size: [720*1280, 1280*720], duration: [4, 8]}
+)");
+  CHECK(ids(m) == std::vector<std::string>{"skyline-d4-720x1280", "skyline-d8-720x1280", "skyline-d4-1280x720",
+                                           "skyline-d8-1280x720"});
+  CHECK(m.jobs[1].duration == 8);
+  CHECK(m.jobs[1].size == "720*1280");
+}
+
+TEST_CASE("a job that sets every field of the defaults' vary: is not counted as made by it") {
+  Manifest m = parse_ok(R"(batch: b
+defaults:
+  vary: {duration: [4, 8]}
+jobs:
+  - id: sea
+    prompt: calm
+  - id: fixed
+    prompt: still
+    duration: 12
+)");
+  CHECK(ids(m) == std::vector<std::string>{"sea-d4", "sea-d8", "fixed"});
+  CHECK(describe_jobs(m) == "3 jobs (2 made by vary:)");
+}
+
 TEST_CASE("a varied value is checked like a written one, at its place in the list") {
   CHECK(errors_of("batch: b\njobs:\n  - prompt: p\n    vary: {duration: [4, 10]}\n") ==
         "m.yaml:4:26: duration[2] must be 4, 8 or 12 (got 10)\n");
