@@ -257,8 +257,13 @@ for (const s of sections) {
     refresh(s);
     el.blur();  // the keys are for marking again, not for the list
   }));
-  s.sec.querySelector("button.export").addEventListener("click", () => exportMarks(s));
-  s.sec.querySelector("button.help").addEventListener("click", () => { help.hidden = false; });
+  // A clicked button keeps the focus, and the keys skip a focused button: let it go.
+  const button = (sel, act) => {
+    const b = s.sec.querySelector(sel);
+    b.addEventListener("click", () => { act(); b.blur(); });
+  };
+  button("button.export", () => exportMarks(s));
+  button("button.help", () => { help.hidden = false; });
   s.takes.forEach(paintMark);
   refresh(s);
   if (!s.stored) {

@@ -146,6 +146,19 @@ class ReviewPage(SimRunTest):
                       r.stderr)
         self.assertFalse(os.path.exists(os.path.join(self.dir, "client2")))
 
+    def test_the_keys_still_mark_after_a_button_is_clicked(self):
+        # A clicked button takes the focus, and the keys leave a focused button alone: a trial user
+        # clicked "Keys ?" and every key after it did nothing.
+        b = self.browser
+        focused = b.evaluate("(() => { const h = document.querySelector('button.help'); h.focus(); h.click(); "
+                             "return document.activeElement.tagName; })()")
+        self.assertEqual(focused, "BODY")
+        self.assertFalse(b.evaluate("document.getElementById('help').hidden"))
+        b.press("Escape")
+        b.press("j")
+        b.press("p")
+        self.assertEqual(b.evaluate(TAKES)[0], ["refused-t1", "pick"])
+
     def test_a_hostile_prompt_stays_text(self):
         b = self.browser
         self.assertEqual(b.evaluate("document.querySelector('article[data-job=refused] .prompt').textContent"),
