@@ -1,9 +1,12 @@
 #include "cli/cli_docs.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <algorithm>
 #include <cctype>
+
+#include "settings.h"
 
 namespace reelq {
 
@@ -119,8 +122,20 @@ std::string man_page(CLI::App& app, const std::string& version) {
       ".TP\n70\nan internal or storage error\n"
       ".SH ENVIRONMENT\n.TP\n.B APIXO_API_KEY\nThe API key (else \\fB\\-\\-api\\-key\\-file\\fR). Never written "
       "anywhere, never passed to \\fB\\-\\-on\\-finish\\fR.\n.TP\n.B REELQ_DB\nThe queue database.\n.TP\n"
-      ".B REELQ_PRICES\nThe price table.\n.TP\n.B REELQ_API_BASE\nThe API base URL.\n"
-      ".SH SEE ALSO\nREADME.md and docs/cli.md in reelq's source.\n";
+      ".B REELQ_PRICES\nThe price table.\n.TP\n.B REELQ_KEYS\nA keys file: the pool of keys a run drives "
+      "(else \\fB\\-\\-keys\\fR; docs/keys.md).\n";
+  // Every setting is also read from REELQ_<KEY>, above the manifest's settings: and below its flag.
+  std::vector<std::string> vars;
+  for (const std::string& key : setting_keys()) {
+    std::string var = "REELQ_" + key;
+    std::transform(var.begin(), var.end(), var.begin(), [](unsigned char c) { return std::toupper(c); });
+    vars.push_back("\\fB" + roff(var) + "\\fR");
+  }
+  page += fmt::format(
+      ".TP\n.BR REELQ_ \\fISETTING\\fR\nEach setting of a manifest's \\fBsettings:\\fR block, above the manifest "
+      "and below the command line's flag: {}.\n",
+      fmt::join(vars, ", "));
+  page += ".SH SEE ALSO\nREADME.md and docs/cli.md in reelq's source.\n";
   return page;
 }
 

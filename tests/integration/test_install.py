@@ -26,6 +26,9 @@ class Install(unittest.TestCase):
                 page = f.read()
             self.assertIn(".TH REELQ 1", page)
             self.assertIn('.SS "reelq deliver', page)
+            # The environment it reads: the keys file and every setting, as REELQ_<KEY>.
+            for var in ["APIXO_API_KEY", "REELQ_KEYS", "REELQ_MAX_SPEND", "REELQ_RPM", "REELQ_MAX_CONCURRENT"]:
+                self.assertIn(var, page)
             # The bash completion, sourced as bash-completion would: commands, then a command's flags.
             script = os.path.join(prefix, "share/bash-completion/completions/reelq")
             probe = ('source "$1"; COMP_WORDS=(reelq del); COMP_CWORD=1; _reelq; echo "${COMPREPLY[*]}"; '
