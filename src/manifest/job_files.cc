@@ -147,6 +147,30 @@ std::vector<YamlNode> jsonl_jobs(std::string_view text, const std::string& displ
   return jobs;
 }
 
+// What makes `text` not a job list reelq reads, said as what to do, or "". Spreadsheets save other
+// things under a .csv name: a workbook (a zip), UTF-16 ("Unicode Text"), or a European Excel's ';'.
+std::string saved_as_problem(std::string_view text, JobListFormat format) {
+  const char* save_as = "save it from the spreadsheet as \"CSV UTF-8 (comma delimited)\"";
+  if (text.starts_with("PK\x03\x04")) {
+    return fmt::format("this is a spreadsheet workbook (.xlsx or .ods, a zip file), not a text job list: {}",
+                       save_as);
+  }
+  if (text.starts_with("\xFF\xFE") || text.starts_with("\xFE\xFF") ||
+      text.substr(0, std::min<size_t>(text.size(), 512)).find('\0') != std::string_view::npos) {
+    return fmt::format("this file is UTF-16 (or binary), not UTF-8 text: {}", save_as);
+  }
+  if (format == JobListFormat::csv) {
+    std::string_view header = text.substr(0, text.find('\n'));
+    if (header.find(',') == std::string_view::npos && header.find(';') != std::string_view::npos &&
+        lower(std::string(header)).find("prompt") != std::string::npos) {
+      return fmt::format("the header row is separated by ';', not ',': {} (or with a comma as the list "
+                         "separator)",
+                         save_as);
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 const std::vector<std::string>& job_list_columns() {
@@ -173,6 +197,10 @@ bool looks_like_job_list(const fs::path& path) {
 
 std::vector<YamlNode> parse_job_list(std::string_view text, JobListFormat format, const std::string& display,
                                      const std::string& stem, Diagnostics& errors) {
+  if (std::string problem = saved_as_problem(text, format); !problem.empty()) {
+    errors.push_back({display, {1, 1}, problem});
+    return {};
+  }
   if (format == JobListFormat::jsonl) {
     return jsonl_jobs(text, display, stem, errors);
   }

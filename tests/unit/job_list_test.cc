@@ -146,6 +146,30 @@ TEST_CASE("a job list must be inside the manifest's folder, exist and hold jobs"
         "empty.csv:1:1: job list has no jobs (a CSV needs a header row and a row per job)\n");
 }
 
+TEST_CASE("a workbook, UTF-16 or ';' saved under a job list's name is named, with the way to save it") {
+  Project p;
+  p.write("book.csv", std::string("PK\x03\x04\x14\0\x06\0", 8) + "[Content_Types].xml");
+  p.write("wide.csv", std::string("\xFF\xFEi\0d\0,\0p\0", 10));
+  p.write("semi.csv", "id;prompt;duration\na;a cat;4\n");
+  p.write("wide.jsonl", std::string("{\0\"\0p\0", 6));
+  const std::string save = "save it from the spreadsheet as \"CSV UTF-8 (comma delimited)\"";
+  CHECK(p.errors("batch: b\njobs_from: [book.csv, wide.csv, semi.csv, wide.jsonl]\n") ==
+        "book.csv:1:1: this is a spreadsheet workbook (.xlsx or .ods, a zip file), not a text job list: " + save +
+            "\n"
+            "wide.csv:1:1: this file is UTF-16 (or binary), not UTF-8 text: " +
+            save +
+            "\n"
+            "semi.csv:1:1: the header row is separated by ';', not ',': " +
+            save +
+            " (or with a comma as the list separator)\n"
+            "wide.jsonl:1:1: this file is UTF-16 (or binary), not UTF-8 text: " +
+            save + "\n");
+  SUBCASE("a ';' inside a comma-separated header's prompt is no reason to refuse") {
+    p.write("fine.csv", "id,prompt\na,\"one; two\"\n");
+    CHECK(p.parse_ok("batch: b\njobs_from: [fine.csv]\n").jobs.size() == 1);
+  }
+}
+
 TEST_CASE("a manifest without jobs: or jobs_from: says both") {
   Project p;
   CHECK(p.errors("batch: b\n") ==
