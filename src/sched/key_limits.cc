@@ -79,8 +79,16 @@ Refusal KeyLimits::on_concurrency(const Answer& answer, const std::string& quote
   r.warning = fmt::format(
       "concurrent task limit (429: {}): no submit on this key until one of its tasks ends or {} ms pass; polls go on",
       quote, wait);
-  // With none running, every slot is someone else's: that says nothing about the key's cap.
-  if (!m_learned_cap && context.running >= 1 && context.running < context.max_concurrent) {
+  // With none running, every slot is someone else's: that says nothing about the key's cap. And a
+  // count taught only once every task in it was seen after the first concurrency 429: before, a
+  // task that ended unseen (polls are scarce on a 10-request key) made the count too high, and the
+  // cap learned (4 on a 3-task key) drew a 429 at every fourth submit all night.
+  const bool first = !m_first_concurrency_at;
+  if (first) {
+    m_first_concurrency_at = now;
+  }
+  const bool fresh = !first && context.counted_since >= *m_first_concurrency_at;
+  if (!m_learned_cap && fresh && context.running >= 1 && context.running < context.max_concurrent) {
     m_learned_cap = context.running;
     m_setting_when_learned = context.max_concurrent;
     m_learned_quote = quote_of(answer);

@@ -44,6 +44,10 @@ struct LimitContext {
   int rpm = 0;             // the rate setting
   int running = 0;         // the key's own tasks at the API (submitted, not ended)
   int max_concurrent = 0;  // the setting
+  // The oldest moment any task in `running` was seen running (its last status answer, or its
+  // submit): a task may have ended at the API since, unseen, so a count is trusted to teach a cap
+  // only when every task in it was seen after the key's first concurrency 429 (see on_concurrency).
+  TimeMs counted_since = 0;
 };
 
 // What a 429 means, and what the caller does about it.
@@ -105,6 +109,7 @@ class KeyLimits {
   TimeMs m_requests_paused_until = 0;
   TimeMs m_submits_blocked_until = 0;
   std::optional<int> m_learned_cap;
+  std::optional<TimeMs> m_first_concurrency_at;  // the key's first concurrency 429 of the run
   int m_setting_when_learned = 0;
   std::string m_learned_quote;  // the API's words when the cap was learned
 };

@@ -3,6 +3,8 @@
 // this is its meaning for the run.
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "sched/runner.h"
 
 namespace reelq {
@@ -82,8 +84,13 @@ void Runner::on_rate_limited(const Answer& a, int lane, RequestKind kind, Ticket
   // this request that are still unanswered, which it took first (left out, a cap learned here
   // would be too low for the rest of the run; submits sent after it reached the API after it).
   int running = 0;
+  context.counted_since = now;
   for (size_t i : m_jobs.at_api()) {
-    running += m_jobs[i].lane == lane && m_jobs[i].row.state == JobState::running ? 1 : 0;
+    const JobRow& row = m_jobs[i].row;
+    if (m_jobs[i].lane == lane && row.state == JobState::running) {
+      ++running;
+      context.counted_since = std::min(context.counted_since, std::max(row.last_poll_at, row.submitted_at));
+    }
   }
   context.running = running + submits_sent_before(lane, ticket);
   context.max_concurrent = key.max_concurrent();

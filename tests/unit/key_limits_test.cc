@@ -44,8 +44,8 @@ Answer bare_429() {
   return a;
 }
 
-LimitContext context(int window_used, int running, int rpm = 60, int max_concurrent = 10) {
-  return {window_used, rpm, running, max_concurrent};
+LimitContext context(int window_used, int running, int rpm = 60, int max_concurrent = 10, TimeMs counted_since = 0) {
+  return {window_used, rpm, running, max_concurrent, counted_since};
 }
 
 KeyLimitsConfig config() {
@@ -131,8 +131,8 @@ TEST_CASE("a rate 429 pauses every request on the key and slows it down, as befo
   CHECK(f.submits_blocked_until == 0);
   CHECK_FALSE(f.learned_cap);
   CHECK(f.setting == "");
-  CHECK(f.warning == fmt::format("rate limited (429: Rate limit exceeded): pausing {} ms, then going on at a lower rate",
-                                 wait));
+  CHECK(f.warning ==
+        fmt::format("rate limited (429: Rate limit exceeded): pausing {} ms, then going on at a lower rate", wait));
   CHECK(k.requests_paused_until() == k_now + wait);
   CHECK(k.submits_blocked_until() == k_now + wait);  // a paused key sends no submit either
   CHECK_FALSE(k.may_submit(k_now + wait - 1));
@@ -161,14 +161,18 @@ TEST_CASE("Retry-After on a rate 429 is honoured up to the most reelq waits") {
     const char* warning;
   };
   for (Row r : std::initializer_list<Row>{
-           {0, 0, "rate limited (429: Rate limit exceeded): pausing 0 ms as Retry-After asks, then going on at a "
-                  "lower rate"},
-           {2000, 2000, "rate limited (429: Rate limit exceeded): pausing 2000 ms as Retry-After asks, then going "
-                        "on at a lower rate"},
-           {300000, 300000, "rate limited (429: Rate limit exceeded): pausing 300000 ms as Retry-After asks, then "
-                            "going on at a lower rate"},
-           {86400000, 300000, "rate limited (429: Rate limit exceeded): Retry-After asks 86400000 ms; pausing "
-                              "300000 ms, the most reelq waits, then going on at a lower rate"},
+           {0, 0,
+            "rate limited (429: Rate limit exceeded): pausing 0 ms as Retry-After asks, then going on at a "
+            "lower rate"},
+           {2000, 2000,
+            "rate limited (429: Rate limit exceeded): pausing 2000 ms as Retry-After asks, then going "
+            "on at a lower rate"},
+           {300000, 300000,
+            "rate limited (429: Rate limit exceeded): pausing 300000 ms as Retry-After asks, then "
+            "going on at a lower rate"},
+           {86400000, 300000,
+            "rate limited (429: Rate limit exceeded): Retry-After asks 86400000 ms; pausing "
+            "300000 ms, the most reelq waits, then going on at a lower rate"},
        }) {
     CAPTURE(r.retry_after);
     KeyLimits k(config());
@@ -237,8 +241,7 @@ TEST_CASE("concurrency 429s in a row hold submits longer each time; an accepted 
   k.on_accepted(RequestKind::submit);
   CHECK(k.may_submit(t + 1));
   t += second;
-  CHECK(k.on_429(concurrency_429(), RequestKind::submit, context(5, 10), t).submits_blocked_until ==
-        t + same.delay(1));
+  CHECK(k.on_429(concurrency_429(), RequestKind::submit, context(5, 10), t).submits_blocked_until == t + same.delay(1));
 }
 
 TEST_CASE("Retry-After on a concurrency 429 sets the submit hold, bounded like any other") {
@@ -253,8 +256,19 @@ TEST_CASE("Retry-After on a concurrency 429 sets the submit hold, bounded like a
 
 TEST_CASE("a concurrency 429 with fewer running than the setting teaches the cap, once, with the setting to write") {
   KeyLimits k(config());
-  TimeMs wait = first_delay(5000, 60000, 8);
-  Refusal f = k.on_429(concurrency_429(), RequestKind::submit, context(4, 3, 60, 10), k_now);
+  // The key's first concurrency 429 teaches nothing: a task counted may have ended unseen.
+  Refusal first = k.on_429(concurrency_429(), RequestKind::submit, context(4, 4, 60, 10), k_now - 5000);
+  CHECK_FALSE(first.learned_cap);
+  CHECK(first.warning.find("the key allows") == std::string::npos);
+  k.on_accepted(RequestKind::submit);
+  // A count with a task last seen before that first 429: still not trusted.
+  Refusal stale = k.on_429(concurrency_429(), RequestKind::submit, context(4, 4, 60, 10, k_now - 6000), k_now - 10);
+  CHECK_FALSE(stale.learned_cap);
+  k.on_accepted(RequestKind::submit);
+  // Every task in the count seen since: the count is the API's.
+  Refusal f = k.on_429(concurrency_429(), RequestKind::submit, context(4, 3, 60, 10, k_now - 4000), k_now);
+  const TimeMs wait = f.submits_blocked_until - k_now;  // the hold's jitter is checked above
+  CHECK(wait > 0);
   REQUIRE(f.learned_cap);
   CHECK(*f.learned_cap == 3);
   CHECK(f.setting == "max_concurrent: 3");
@@ -292,7 +306,10 @@ TEST_CASE("what is not learned from a concurrency 429") {
        }) {
     CAPTURE(r.name);
     KeyLimits k(config());
-    Refusal f = k.on_429(concurrency_429(), RequestKind::submit, context(4, r.running, 60, r.max_concurrent), k_now);
+    k.on_429(concurrency_429(), RequestKind::submit, context(4, r.running, 60, r.max_concurrent), k_now - 5000);
+    k.on_accepted(RequestKind::submit);
+    Refusal f = k.on_429(concurrency_429(), RequestKind::submit,
+                         context(4, r.running, 60, r.max_concurrent, k_now - 1000), k_now);
     CHECK_FALSE(f.learned_cap);
     CHECK_FALSE(k.learned_cap());
     CHECK(k.max_concurrent(r.max_concurrent) == r.max_concurrent);
@@ -304,14 +321,17 @@ TEST_CASE("a Free-plan key at reelq's defaults: the unsaid 429 to a submit is th
   // A gateway put its own page on the API's 429: no word of which cap. reelq had sent 6 requests
   // this minute (of 60) with 3 tasks running: the rate cannot be why.
   KeyLimits k(config());
-  Refusal f = k.on_429(bare_429(), RequestKind::submit, context(6, 3, 60, 10), k_now);
+  k.on_429(bare_429(), RequestKind::submit, context(6, 3, 60, 10), k_now - 9000);  // the first teaches nothing
+  k.on_accepted(RequestKind::submit);
+  Refusal f = k.on_429(bare_429(), RequestKind::submit, context(6, 3, 60, 10, k_now - 1000), k_now);
   CHECK(f.limit == Limit::concurrency);
   CHECK(f.inferred);
   CHECK_FALSE(f.slow_down);
   CHECK(f.requests_paused_until == 0);
   CHECK(f.learned_cap == 3);
-  CHECK(f.warning.starts_with("concurrent task limit (429: HTTP 429 without an API envelope: 429 Too Many; taken "
-                              "for the task limit: 6 of 60 requests in the last minute): no submit on this key"));
+  CHECK(
+      f.warning.starts_with("concurrent task limit (429: HTTP 429 without an API envelope: 429 Too Many; taken "
+                            "for the task limit: 6 of 60 requests in the last minute): no submit on this key"));
   CHECK(k.summary_note().starts_with(
       "the API allowed 3 running tasks on this key (429: HTTP 429 without an API envelope: 429 Too Many), fewer"));
 }
