@@ -20,6 +20,9 @@ bool within(const fs::path& dir, const fs::path& p) {
 
 std::string placement_problem(const fs::path& base, const fs::path& p) {
   constexpr const char* k_rule = "a manifest names files inside its own folder only (copy the file there)";
+  if (p.lexically_relative(base) == ".") {
+    return "is the manifest's own folder, not a file: name a file in it";
+  }
   if (!within(base, p)) {
     return fmt::format("is outside the manifest's folder: {}", k_rule);
   }
@@ -44,6 +47,9 @@ SideFile read_side_file(const std::string& entry, const fs::path& base_dir, std:
   auto status = fs::status(p, ec);
   if (ec || !fs::exists(status)) {
     return {"", "not found"};
+  }
+  if (fs::is_directory(status)) {
+    return {"", "is a folder, not a file: name a file in it"};
   }
   if (!fs::is_regular_file(status)) {
     return {"", "is not a regular file"};

@@ -144,6 +144,9 @@ TEST_CASE("a job list must be inside the manifest's folder, exist and hold jobs"
         "inside its own folder only (copy the file there)\n"
         "m.yaml:2:31: jobs_from file 'missing.csv' not found\n"
         "empty.csv:1:1: job list has no jobs (a CSV needs a header row and a row per job)\n");
+  CHECK(p.errors("batch: b\njobs_from: [., ./]\n") ==
+        "m.yaml:2:13: jobs_from file '.' is the manifest's own folder, not a file: name a file in it\n"
+        "m.yaml:2:16: jobs_from file './' is the manifest's own folder, not a file: name a file in it\n");
 }
 
 TEST_CASE("a workbook, UTF-16 or ';' saved under a job list's name is named, with the way to save it") {
@@ -194,7 +197,7 @@ TEST_CASE("prompt_file: the file's text, less one final line break, checked as a
         "m.yaml:3:18: the prompt in 'big.txt' must be at most 5000 characters (got 5001)\n"
         "m.yaml:4:18: prompt_file 'bad.txt' is not UTF-8 text (byte 4 of the file)\n"
         "m.yaml:5:18: prompt_file 'none.txt' not found\n"
-        "m.yaml:6:18: prompt_file 'folder.txt' is not a regular file\n"
+        "m.yaml:6:18: prompt_file 'folder.txt' is a folder, not a file: name a file in it\n"
         "m.yaml:7:18: prompt_file '/etc/hostname' is outside the manifest's folder: a manifest names files inside "
         "its own folder only (copy the file there)\n"
         "m.yaml:8:18: a job gives prompt or prompt_file, not both\n");
