@@ -8,7 +8,9 @@
 #include <deque>
 #include <fstream>
 #include <limits>
+#include <map>
 #include <optional>
+#include <set>
 #include <sstream>
 #include <tuple>
 #include <unordered_map>
@@ -203,15 +205,23 @@ class ManifestBuilder {
         continue;
       }
       check_vary_overlap(job);
+      check_vary_repeats(job);
       const YamlNode* id = job.find("id");
       std::string base_id = id && id->kind == YamlKind::scalar ? id->text : group.default_ids[i];
-      for (const YamlNode& variant : expand_variations(job, defaults, base_id)) {
+      const std::vector<YamlNode> variants = expand_variations(job, defaults, base_id);
+      std::vector<std::pair<size_t, std::string>> found;  // (error index, its variant's id)
+      for (const YamlNode& variant : variants) {
+        const size_t before = m_errors.size();
         JobSpec spec = build_job(variant, defaults, group.default_ids[i]);
+        for (size_t e = before; e < m_errors.size(); ++e) {
+          found.emplace_back(e, spec.id);
+        }
         check_varied_id(variant, spec.id);
         // A job that sets every field the defaults' vary: lists is not varied: not counted as made by it.
         m.varied_jobs += spec.id != base_id ? 1 : 0;
         add_job(std::move(spec), group, m);
       }
+      said_once_for_all(found, base_id, variants.size());
     }
     m_file = m_source.display_name;
     m_file_index = 0;
@@ -232,6 +242,67 @@ class ManifestBuilder {
       if (job.find(e.key)) {
         error(e.key_pos, fmt::format("{} is both set on this job and listed in its vary:; keep one", e.key));
       }
+    }
+  }
+
+  // A vary: value written twice would make the same job twice (and a duplicate-id error per copy).
+  void check_vary_repeats(const YamlNode& job) {
+    const YamlNode* vary = job.find("vary");
+    if (!vary || vary->kind != YamlKind::mapping) {
+      return;
+    }
+    for (const auto& e : vary->entries) {
+      std::set<std::string> seen;
+      for (const YamlNode& v : e.value.items) {
+        if (v.kind == YamlKind::scalar && !seen.insert(v.text).second) {
+          error(v.pos, fmt::format("vary: lists {} '{}' twice; each value makes its own jobs, so keep one", e.key,
+                                   v.text));
+        }
+      }
+    }
+  }
+
+  // A problem every variant of a job has (no prompt, say) is said once, naming the job, instead of
+  // once per variant; one only some variants have keeps the variant's id. `found` holds (index
+  // into m_errors, the variant's id) of the errors the variants' checks added, in order.
+  void said_once_for_all(const std::vector<std::pair<size_t, std::string>>& found, const std::string& base_id,
+                         size_t variants) {
+    if (variants < 2 || found.empty()) {
+      return;
+    }
+    auto generic = [&](const std::pair<size_t, std::string>& f) {
+      const Diagnostic& d = m_errors[f.first];
+      std::string text = d.message;
+      const std::string quoted = "'" + f.second + "'";
+      for (size_t at = text.find(quoted); at != std::string::npos; at = text.find(quoted, at + 1)) {
+        text.replace(at, quoted.size(), "'\x01'");
+      }
+      return fmt::format("{}:{}:{}:{}", d.file, d.pos.line, d.pos.col, text);
+    };
+    std::map<std::string, size_t> times;
+    for (const auto& f : found) {
+      ++times[generic(f)];
+    }
+    std::set<size_t> drop;
+    std::set<std::string> said;
+    for (const auto& f : found) {
+      std::string g = generic(f);
+      if (times[g] != variants) {
+        continue;
+      }
+      if (!said.insert(g).second) {
+        drop.insert(f.first);
+        continue;
+      }
+      std::string& message = m_errors[f.first].message;
+      const std::string quoted = "'" + f.second + "'";
+      const std::string named = fmt::format("'{}' (all {} of its vary: variants)", base_id, variants);
+      for (size_t at = message.find(quoted); at != std::string::npos; at = message.find(quoted, at + named.size())) {
+        message.replace(at, quoted.size(), named);
+      }
+    }
+    for (auto it = drop.rbegin(); it != drop.rend(); ++it) {
+      m_errors.erase(m_errors.begin() + static_cast<std::ptrdiff_t>(*it));
     }
   }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <limits>
 #include <numeric>
+#include <set>
 
 namespace reelq {
 
@@ -96,6 +97,7 @@ std::vector<YamlNode> expand_variations(const YamlNode& job, const YamlNode& def
   const YamlNode* id_node = job.find("id");
   std::vector<YamlNode> out;
   std::vector<size_t> at(fields.size(), 0);  // one digit per field, the first field the slowest
+  std::set<std::string> made;
   // The id names the fields in one order whatever order they are written in: `{size, duration}`
   // for `{duration, size}` must not make new jobs that render (and pay for) the same again.
   std::vector<size_t> id_order(fields.size());
@@ -122,7 +124,10 @@ std::vector<YamlNode> expand_variations(const YamlNode& job, const YamlNode& def
     }
     YamlNode id_value{YamlKind::scalar, id_node ? id_node->pos : job.pos, variant_id, false, {}, {}};
     v.entries.push_back(entry("id", id_value));
-    out.push_back(std::move(v));
+    // A value listed twice would make the same job twice: it is refused (at the value) and made once.
+    if (made.insert(variant_id).second) {
+      out.push_back(std::move(v));
+    }
     size_t f = fields.size();
     while (f > 0 && ++at[f - 1] == fields[f - 1]->value.items.size()) {
       at[--f] = 0;

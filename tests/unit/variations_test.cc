@@ -115,6 +115,19 @@ TEST_CASE("a varied value is checked like a written one, at its place in the lis
         "m.yaml:5:12: duration is both set on this job and listed in its vary:; keep one\n");
 }
 
+TEST_CASE("a problem every variant has is said once, naming the job; a value listed twice is named at its copy") {
+  // A trial's missing prompt came back once per variant (six lines for one mistake), and a
+  // duration listed twice as two duplicate-id errors per other field's value.
+  CHECK(errors_of("batch: b\njobs:\n  - id: sky\n    vary: {duration: [4, 8], size: [720*1280, 1280*720]}\n"
+                  "  - id: one\n    prompt: p\n    vary: {duration: [4, 8, 4]}\n") ==
+        "m.yaml:3:5: job 'sky' (all 4 of its vary: variants) has no prompt (and defaults give none)\n"
+        "m.yaml:7:29: vary: lists duration '4' twice; each value makes its own jobs, so keep one\n");
+  SUBCASE("a job with one variant is named by that variant's id, as a job without vary: is") {
+    CHECK(errors_of("batch: b\njobs:\n  - id: sky\n    vary: {duration: [4]}\n") ==
+          "m.yaml:3:5: job 'sky-d4' has no prompt (and defaults give none)\n");
+  }
+}
+
 TEST_CASE("ids made by vary: must stay unique; a collision names both places") {
   CHECK(errors_of("batch: b\njobs:\n  - id: a-d4\n    prompt: p\n  - id: a\n    prompt: q\n"
                   "    vary: {duration: [4, 8]}\n") == "m.yaml:5:9: duplicate job id 'a-d4' (first at line 3)\n");
