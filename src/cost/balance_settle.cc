@@ -69,7 +69,8 @@ std::string settle_balance(const Spend& spend, double difference, const std::str
 std::string describe_balance(const BalanceAround& balance, const Spend& spend, const std::string& currency) {
   auto money = [&](double v) { return format_money(v, currency); };
   double d = balance.difference;
-  std::string moved = d >= 0 ? "down " + money(d) : "up " + money(-d);
+  // "down $0.00" read as a charge; under half a cent it did not move.
+  std::string moved = same_money(d, 0) ? "unchanged" : d >= 0 ? "down " + money(d) : "up " + money(-d);
   std::string verdict = settle_balance(spend, d, currency);
   // Runs stopped before their end balance was read are left out of the difference, and so are the
   // tasks they submitted from what it is set against: say so, or the figures seem to disagree.

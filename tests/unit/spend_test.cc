@@ -74,6 +74,9 @@ TEST_CASE("balance: the difference settles whether failed tasks and possible dup
         "$1000.00 before the run, $997.60 after: down $2.40, as reelq counts for the rendered takes; the 2 failed "
         "tasks and 1 possible duplicate charge cost nothing");
   CHECK(describe_balance({1000.0, std::nullopt, 1, 0}, s, "USD") == "");
+  // Not "down $0.00": a trial read that as a charge.
+  CHECK(describe_balance({1000.0, 1000.0, 1, 0.0}, s, "USD").starts_with("$1000.00 before the run, $1000.00 after: "
+                                                                         "unchanged, $2.40 less than"));
   CHECK(describe_balance({std::nullopt, std::nullopt, 3, 2.4}, s, "USD") ==
         "down $2.40 over the 3 runs read before and after: as reelq counts for the rendered takes; the 2 failed tasks "
         "and 1 possible duplicate charge cost nothing");
