@@ -80,7 +80,8 @@ TEST_CASE("deliver with picks hands over only the takes marked pick or star, and
   auto refused = plan_delivery({b}, &stray, "{job}-{take}");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message ==
-        "the picks name job zz take 2, which is not a succeeded take of batch night; nothing was delivered");
+        "the picks name job zz take 2 (not in the queue), which is not a succeeded take of batch night; nothing was "
+        "delivered");
 }
 
 TEST_CASE("deliver never overwrites a different file, never writes through a planted link") {
@@ -117,14 +118,88 @@ TEST_CASE("a result that no longer holds what was downloaded is not delivered") 
   CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
 }
 
-TEST_CASE("two files given one name stop the plan") {
+TEST_CASE("two files given one name stop the plan, with the placeholder that tells them apart") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a"});
   b.rows[0].files.push_back({1, "https://cdn/y", "a.mp4", 0, "", ""});
   auto same = plan_delivery({b}, nullptr, "{job}-{take}");
   REQUIRE_FALSE(same);
-  CHECK(same.error().message.find("add {batch} or {index}") != std::string::npos);
+  CHECK(same.error().message ==
+        "--name gives a-1.mp4 to two files (batch night job a take 1 file 1, and batch night job a take 1 file 2): "
+        "add {index} to it ({index} tells the files of one take apart): --name '{job}-{take}-{index}'; nothing was "
+        "delivered");
   CHECK(plan_delivery({b}, nullptr, "{job}-{take}-{index}"));
+}
+
+TEST_CASE("takes, jobs and batches that collide are each told the placeholder they lack") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  ReportRow take2 = b.rows[0];
+  take2.take = 2;
+  b.rows.push_back(take2);
+
+  auto takes = plan_delivery({b}, nullptr, "{job}{ext}");
+  REQUIRE_FALSE(takes);
+  CHECK(takes.error().message ==
+        "--name gives a.mp4 to two files (batch night job a take 1, and batch night job a take 2): add {take} to it "
+        "({take} tells the takes of one job apart): --name '{job}-{take}{ext}'; nothing was delivered");
+
+  auto jobs = plan_delivery({b}, nullptr, "{batch}-{take}");
+  REQUIRE_FALSE(jobs);
+  CHECK(jobs.error().message ==
+        "--name gives night-1.mp4 to two files (batch night job a take 1, and batch night job b take 1): add {job} "
+        "to it ({job} tells different jobs apart): --name '{batch}-{take}-{job}'; nothing was delivered");
+
+  BatchReport day = b;
+  day.name = "day";
+  auto batches = plan_delivery({b, day}, nullptr, "{job}-{take}");
+  REQUIRE_FALSE(batches);
+  CHECK(batches.error().message ==
+        "--name gives a-1.mp4 to two files (batch night job a take 1, and batch day job a take 1) (2 more files share "
+        "a name with another): add {batch} to it ({batch} tells a job id used in two batches apart): --name "
+        "'{job}-{take}-{batch}'; nothing was delivered");
+
+  // Takes of one job and the same job in two batches at once: both placeholders, each with its reason.
+  auto both = plan_delivery({b, day}, nullptr, "{job}");
+  REQUIRE_FALSE(both);
+  CHECK(both.error().message.ends_with(
+      ": add {take} and {batch} to it ({take} tells the takes of one job apart, {batch} tells a job id used in two "
+      "batches apart): --name '{job}-{take}-{batch}'; nothing was delivered"));
+}
+
+TEST_CASE("names that collide only because their values run together are told to use a separator") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a1", "a"});
+  b.rows[1].take = 11;
+  auto run_together = plan_delivery({b}, nullptr, "{job}{take}");
+  REQUIRE_FALSE(run_together);
+  CHECK(run_together.error().message.ends_with(
+      ": the values run together: put a separator between the placeholders (such as {job}-{take}); nothing was "
+      "delivered"));
+}
+
+TEST_CASE("picks that name several takes the queue cannot deliver name them all, then how many more") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  b.rows[1].state = JobState::failed;
+  Picks picks{"night", {{"a", 1}, {"b", 1}, {"zz", 2}}, std::nullopt};
+  auto two = plan_delivery({b}, &picks, "{job}-{take}");
+  REQUIRE_FALSE(two);
+  CHECK(two.error().kind == ErrorKind::input);
+  CHECK(two.error().message ==
+        "the picks name 2 takes that are not succeeded takes of batch night: job b take 1 (failed), job zz take 2 "
+        "(not in the queue); nothing was delivered");
+  Picks many{std::nullopt, {}, std::nullopt};
+  for (int take = 1; take <= 13; ++take) {
+    many.keepers.insert({"x", take});
+  }
+  auto thirteen = plan_delivery({b}, &many, "{job}-{take}");
+  REQUIRE_FALSE(thirteen);
+  CHECK(thirteen.error().message ==
+        "the picks name 13 takes that are not succeeded takes: job x take 1 (not in the queue), job x take 2 (not in "
+        "the queue), job x take 3 (not in the queue), job x take 4 (not in the queue), job x take 5 (not in the "
+        "queue), job x take 6 (not in the queue), job x take 7 (not in the queue), job x take 8 (not in the queue), "
+        "job x take 9 (not in the queue), job x take 10 (not in the queue) and 3 more; nothing was delivered");
 }
 
 TEST_CASE("across filesystems deliver copies, and checks the copy") {
