@@ -4,10 +4,12 @@
 #include <fmt/ostream.h>
 
 #include <ostream>
+#include <set>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "deliver/deliver.h"
+#include "deliver/delivery_folder.h"
 #include "deliver/delivery_name.h"
 #include "deliver/picks.h"
 #include "queue/database.h"
@@ -38,6 +40,56 @@ Result<std::optional<Picks>> read_picks(const DeliverFlags& flags, std::optional
   return std::optional<Picks>(std::move(*picks));
 }
 
+// Marks made on another queue's page (a rehearsal's, another folder's) name other takes, even
+// under the same batch and job names.
+Status check_picks_queue(const DeliverFlags& flags, const std::optional<Picks>& picks, SQLite::Database& db) {
+  if (!picks || !picks->queue) {
+    return ok_status();
+  }
+  auto id = queue_id(db);
+  if (id && *id != *picks->queue) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} holds marks made on the review page of another queue (queue id {}..., this one "
+                             "is {}...): a rehearsal's page, or another folder's? Pass --db with the queue "
+                             "the page was made from. Nothing was delivered",
+                             flags.picks, picks->queue->substr(0, 8), id->substr(0, 8))};
+  }
+  return ok_status();
+}
+
+// A rehearsal's videos are the simulator's placeholders: handed to a client by mistake they would
+// pass for the night's renders (a new user's trial delivered them, exit 0).
+Status check_rehearsal(const DeliverFlags& flags, const std::vector<BatchReport>& reports) {
+  if (flags.from_rehearsal || reports.empty() || !reports.front().rehearsal) {
+    return ok_status();
+  }
+  return Error{ErrorKind::usage, fmt::format("{} is a rehearsal's queue (reelq run --rehearse): its videos are "
+                                             "the simulator's placeholders, not renders. Deliver from the real "
+                                             "run's queue (--db), or pass --from-rehearsal to try the names and "
+                                             "the folder with the placeholders. Nothing was delivered",
+                                             flags.db)};
+}
+
+// Every folder reelq wrote renders into: each batch's, and the ones its files were written to
+// before the batch moved (`resume --output-dir`).
+std::vector<OutputFolder> output_folders(const std::vector<BatchReport>& reports,
+                                         const std::vector<DeliveryItem>& items) {
+  std::vector<OutputFolder> out;
+  std::set<std::string> seen;
+  auto add = [&](const std::filesystem::path& dir, const std::string& batch) {
+    if (!dir.empty() && seen.insert(dir.string()).second) {
+      out.push_back({dir, batch});
+    }
+  };
+  for (const BatchReport& b : reports) {
+    add(b.output_dir, b.name);
+  }
+  for (const DeliveryItem& item : items) {
+    add(item.source.parent_path(), item.batch);
+  }
+  return out;
+}
+
 std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
   int placed = o.linked + o.copied;
   std::string line =
@@ -63,36 +115,22 @@ int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
   if (!queue) {
     return report_error(io.err, queue.error());
   }
-  // Marks made on another queue's page (a rehearsal's, another folder's) name other takes, even
-  // under the same batch and job names.
-  if (*picks && (*picks)->queue) {
-    auto id = queue_id(queue.value()->db());
-    if (id && *id != *(*picks)->queue) {
-      return report_error(
-          io.err, Error{ErrorKind::usage,
-                        fmt::format("{} holds marks made on the review page of another queue (queue id {}..., this one "
-                                    "is {}...): a rehearsal's page, or another folder's? Pass --db with the queue "
-                                    "the page was made from. Nothing was delivered",
-                                    flags.picks, (*picks)->queue->substr(0, 8), id->substr(0, 8))});
-    }
+  if (auto st = check_picks_queue(flags, *picks, queue.value()->db()); !st) {
+    return report_error(io.err, st.error());
   }
   auto reports = load_reports(queue.value()->db(), batch, WithEvents::no);
   if (!reports) {
     return report_error(io.err, reports.error());
   }
-  // A rehearsal's videos are the simulator's placeholders: handed to a client by mistake they would
-  // pass for the night's renders (a new user's trial delivered them, exit 0).
-  if (!flags.from_rehearsal && !reports->empty() && reports->front().rehearsal) {
-    return report_error(
-        io.err, Error{ErrorKind::usage, fmt::format("{} is a rehearsal's queue (reelq run --rehearse): its videos are "
-                                                    "the simulator's placeholders, not renders. Deliver from the real "
-                                                    "run's queue (--db), or pass --from-rehearsal to try the names and "
-                                                    "the folder with the placeholders. Nothing was delivered",
-                                                    flags.db)});
+  if (auto st = check_rehearsal(flags, *reports); !st) {
+    return report_error(io.err, st.error());
   }
   auto items = plan_delivery(*reports, *picks ? &**picks : nullptr, flags.name);
   if (!items) {
     return report_error(io.err, items.error());
+  }
+  if (auto st = check_delivery_folder(flags.to, output_folders(*reports, *items)); !st) {
+    return report_error(io.err, st.error());
   }
   if (items->empty()) {
     io.out << (*picks ? "nothing to deliver: the picks mark no take as pick or star\n"

@@ -114,6 +114,49 @@ class Deliver(SimRunTest):
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "the client's own cut")
 
+    def test_a_link_a_file_or_reelqs_own_folder_is_refused_as_the_delivery_folder(self):
+        self.ran()
+        renders = os.path.realpath(os.path.join(self.dir, "renders", "night"))
+        self.assertTrue(os.path.isdir(renders))
+        os.mkdir(os.path.join(self.dir, "elsewhere"))
+        os.symlink(os.path.join(self.dir, "elsewhere"), os.path.join(self.dir, "client"))
+        self.write("client.mp4", "not a folder")
+        for to, why in [("client", "it is a symbolic link (to "), ("client.mp4", "it is a file, not a folder"),
+                        ("renders/night", "it is reelq's output folder " + renders),
+                        ("renders/night/client", "it is inside reelq's output folder " + renders),
+                        ("renders", "it holds reelq's output folder " + renders), (".", "it holds reelq's output")]:
+            r = self.reelq("deliver", "--to", to)
+            self.assertEqual(r.returncode, 2, (to, r.stderr))
+            self.assertTrue(r.stderr.startswith(f"reelq: --to {to}: {why}"), (to, r.stderr))
+            self.assertTrue(r.stderr.endswith("; nothing was delivered\n"), r.stderr)
+        self.assertEqual(os.listdir(os.path.join(self.dir, "elsewhere")), [])
+        self.assertFalse(os.path.exists(os.path.join(renders, "client")))
+        self.assertFalse(os.path.exists(os.path.join(renders, "delivery.csv")))
+        with open(os.path.join(self.dir, "client.mp4")) as f:
+            self.assertEqual(f.read(), "not a folder")
+
+    def test_clashing_names_and_bad_picks_say_what_to_change(self):
+        self.ran()
+        r = self.reelq("deliver", "--to", "client", "--name", "{job}")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: --name gives skyline.mp4 to two files (batch night job skyline take 1, and "
+                                   "batch night job skyline take 2): add {take} to it ({take} tells the takes of one "
+                                   "job apart): --name '{job}-{take}'; nothing was delivered\n")
+        self.write("cut.json", '{"version": 1, "batch": "night", "marks": [\n  {"job": "skyline", "take": 1, ')
+        r = self.reelq("deliver", "--to", "client", "--picks", "cut.json")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "cut.json:2:33: JSON syntax error: expected a member name in double quotes, found "
+                                   "the end of the file; --picks takes the review page's export (a JSON file)\n")
+        marks = [{"job": "skyline", "take": 1, "mark": "pick"}, {"job": "skyline", "take": 3, "mark": "pick"},
+                 {"job": "sunset", "take": 1, "mark": "star"}, {"job": "harbor", "take": 1, "mark": "pick"}]
+        self.write("picks.json", json.dumps({"version": 1, "batch": "night", "marks": marks}))
+        r = self.reelq("deliver", "--to", "client", "--picks", "picks.json")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: the picks name 3 takes that are not succeeded takes of batch night: job "
+                                   "harbor take 1 (not in the queue), job skyline take 3 (not in the queue), job "
+                                   "sunset take 1 (not in the queue); nothing was delivered\n")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "client")))
+
 
 class _Hook(http.server.BaseHTTPRequestHandler):
     received = []
