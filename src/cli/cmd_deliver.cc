@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/invocation.h"
 #include "deliver/deliver.h"
 #include "deliver/delivery_folder.h"
 #include "deliver/delivery_name.h"
@@ -97,7 +98,29 @@ std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
   if (o.already_there) {
     line += fmt::format("; {} already there with the same bytes", count_of(o.already_there, "file"));
   }
+  if (!o.not_delivered.empty()) {
+    line += fmt::format("; {} not delivered (below)", count_of(static_cast<int>(o.not_delivered.size()), "file"));
+  }
   return line + fmt::format("; list: {}\n", (std::filesystem::path(flags.to) / "delivery.csv").string());
+}
+
+// Why a take was left out, and the commands that bring it back: `reelq download` fetches only
+// results that are not on disk, so a damaged one must be moved or deleted first.
+Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
+  const DeliveryItem& i = n.item;
+  std::string fetch = reelq_line(fmt::format("download --db {} --batch {}", shell_word(flags.db), shell_word(i.batch)));
+  if (n.problem == SourceProblem::missing) {
+    return Error{ErrorKind::input,
+                 fmt::format("job {} take {} was not delivered: its result {} is no longer on disk. `{}` fetches it "
+                             "again; then run this deliver again",
+                             i.job, i.take, i.source.string(), fetch)};
+  }
+  return Error{ErrorKind::input,
+               fmt::format("job {} take {} was not delivered: its result {} no longer holds what was downloaded "
+                           "(sha256 {}, recorded {}): it was edited or damaged since. Move it out of the output "
+                           "folder (or delete it), then `{}` fetches it again; then run this deliver again",
+                           i.job, i.take, i.source.string(), n.sha256.empty() ? "unreadable" : n.sha256.substr(0, 12),
+                           i.sha256.substr(0, 12), fetch)};
 }
 
 }  // namespace
@@ -137,12 +160,16 @@ int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
                       : "nothing to deliver: no take has succeeded yet\n");
     return k_exit_ok;
   }
-  auto outcome = deliver(*items, flags.to);
+  auto outcome = deliver(*items, flags.to, flags.copy ? DeliverMethod::copy : DeliverMethod::link_or_copy);
   if (!outcome) {
     return report_error(io.err, outcome.error());
   }
   io.out << outcome_line(*outcome, flags);
-  return k_exit_ok;
+  int rc = k_exit_ok;
+  for (const NotDelivered& n : outcome->not_delivered) {
+    rc = report_error(io.err, left_out_error(n, flags));
+  }
+  return rc;
 }
 
 }  // namespace reelq

@@ -114,6 +114,49 @@ class Deliver(SimRunTest):
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "the client's own cut")
 
+    def test_a_damaged_result_is_left_out_and_the_advice_brings_it_back(self):
+        self.ran()
+        rows = {(x["job"], x["take"]): x for x in self.delivered_once()}
+        damaged = rows[("skyline", "2")]["source"]
+        with open(damaged, "r+b") as f:  # edited in place after the download: same size, other bytes
+            f.write(b"EDITED")
+        # A client folder made afresh: the damaged take must not show there, the others must.
+        r = self.reelq("deliver", "--to", "client2")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("delivered 2 files to client2 (2 linked, 0 copied); 1 file not delivered (below)", r.stdout)
+        self.assertTrue(r.stderr.startswith(f"reelq: job skyline take 2 was not delivered: its result {damaged} no "
+                                            "longer holds what was downloaded (sha256 "), r.stderr)
+        self.assertIn("it was edited or damaged since. Move it out of the output folder (or delete it), then `", r.stderr)
+        self.assertIn(" download --db " + os.path.join(self.dir, "q.db") + " --batch night` fetches it again; then run "
+                      "this deliver again\n", r.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "client2"))),
+                         ["delivery.csv", "harbour-1.mp4", "skyline-1.mp4"])
+        # The advice, followed: the file moved away, `reelq download`, deliver again.
+        os.rename(damaged, os.path.join(self.dir, "kept-edit.mp4"))
+        r = self.reelq("download", "--batch", "night")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.reelq("deliver", "--to", "client2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 1 file to client2 (1 linked, 0 copied); 2 files already there", r.stdout)
+        row = self.rows("client2")[-1]
+        self.assertEqual((row["job"], row["take"]), ("skyline", "2"))
+        self.assertEqual(sha256(row["destination"]), rows[("skyline", "2")]["sha256"])
+
+    def delivered_once(self):
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return self.rows("client")
+
+    def test_copy_never_links(self):
+        self.ran()
+        r = self.reelq("deliver", "--to", "client", "--copy")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 3 files to client (0 linked, 3 copied)", r.stdout)
+        for x in self.rows("client"):
+            self.assertEqual(x["how"], "copy")
+            self.assertNotEqual(os.stat(x["destination"]).st_ino, os.stat(x["source"]).st_ino)
+            self.assertEqual(sha256(x["destination"]), x["sha256"])
+
     def test_a_link_a_file_or_reelqs_own_folder_is_refused_as_the_delivery_folder(self):
         self.ran()
         renders = os.path.realpath(os.path.join(self.dir, "renders", "night"))

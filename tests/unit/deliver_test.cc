@@ -1,6 +1,7 @@
 #include "deliver/deliver.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -49,7 +50,7 @@ ino_t inode(const fs::path& p) {
 TEST_CASE("deliver links each succeeded take under its name and lists it; a second run adds only what is new") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a", "b"});
-  auto first = deliver(plan(b), dir / "to");
+  auto first = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE(first);
   CHECK(first->linked == 2);
   CHECK(inode(dir / "to/a-1.mp4") == inode(dir / "out/a.mp4"));  // same filesystem: a hard link
@@ -59,7 +60,7 @@ TEST_CASE("deliver links each succeeded take under its name and lists it; a seco
                   file_sha256(dir / "out/a.mp4") + ",link\r\n") != std::string::npos);
 
   b = batch_with(dir / "out", {"a", "b", "c"});
-  auto second = deliver(plan(b), dir / "to");
+  auto second = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE(second);
   CHECK(second->linked == 1);
   CHECK(second->already_there == 2);
@@ -88,7 +89,7 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a"});
   test::write_file(dir / "to/a-1.mp4", "the client's own edit");
-  auto conflict = deliver(plan(b), dir / "to");
+  auto conflict = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE_FALSE(conflict);
   CHECK(conflict.error().kind == ErrorKind::conflict);
   CHECK(test::read_file(dir / "to/a-1.mp4") == "the client's own edit");
@@ -96,7 +97,7 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   test::write_file(dir / "victim", "precious");
   fs::remove(dir / "to/a-1.mp4");
   fs::create_symlink(dir / "victim", dir / "to/a-1.mp4");
-  auto link = deliver(plan(b), dir / "to");
+  auto link = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE_FALSE(link);
   CHECK(link.error().message.find("is a symbolic link") != std::string::npos);
   CHECK(test::read_file(dir / "victim") == "precious");
@@ -104,18 +105,78 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   fs::remove(dir / "to/a-1.mp4");
   fs::remove(dir / "to/delivery.csv");
   fs::create_symlink(dir / "victim", dir / "to/delivery.csv");
-  CHECK_FALSE(deliver(plan(b), dir / "to"));
+  CHECK_FALSE(deliver(plan(b), dir / "to", DeliverMethod::link_or_copy));
   CHECK(test::read_file(dir / "victim") == "precious");
 }
 
-TEST_CASE("a result that no longer holds what was downloaded is not delivered") {
+TEST_CASE("a result that no longer holds what was downloaded is left out before anything is made for it") {
+  for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
+    test::TempDir dir;
+    BatchReport b = batch_with(dir / "out", {"a"});
+    REQUIRE(deliver(plan(b), dir / "to", method));  // delivery.csv made, and a-1.mp4 once
+    fs::remove(dir / "to/a-1.mp4");
+    test::write_file(dir / "out/a.mp4", "truncated");
+    // Anything made in the folder, even for a moment, would change its mtime: set far in the past.
+    struct timespec old_times[2] = {{1000, 0}, {1000, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (dir / "to").c_str(), old_times, 0) == 0);
+    auto bad = deliver(plan(b), dir / "to", method);
+    REQUIRE(bad);
+    REQUIRE(bad->not_delivered.size() == 1);
+    CHECK(bad->not_delivered[0].problem == SourceProblem::damaged);
+    CHECK(bad->not_delivered[0].item.job == "a");
+    CHECK(bad->not_delivered[0].sha256 == sha256_hex("truncated"));
+    CHECK(bad->linked + bad->copied == 0);
+    struct stat st {};
+    REQUIRE(::stat((dir / "to").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == 1000);
+    CHECK(std::distance(fs::directory_iterator(dir / "to"), fs::directory_iterator()) == 1);  // delivery.csv
+  }
+}
+
+TEST_CASE("a damaged or missing result leaves its take out and the others are delivered") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b", "c"});
+  test::write_file(dir / "out/a.mp4", "video of A");  // same size, other bytes: an edit in place
+  fs::remove(dir / "out/c.mp4");
+  auto done = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE(done);
+  CHECK(done->linked == 1);
+  REQUIRE(done->not_delivered.size() == 2);
+  CHECK(done->not_delivered[0].problem == SourceProblem::damaged);
+  CHECK(done->not_delivered[1].problem == SourceProblem::missing);
+  CHECK(done->not_delivered[1].item.job == "c");
+  CHECK(test::read_file(dir / "to/b-1.mp4") == "video of b");
+  CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+  CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
+  CHECK(test::read_file(dir / "to/delivery.csv").find(",a,") == std::string::npos);
+}
+
+TEST_CASE("copies asked for are copies, even on the results' filesystem, and listed as such") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a"});
-  test::write_file(dir / "out/a.mp4", "truncated");
-  auto bad = deliver(plan(b), dir / "to");
-  REQUIRE_FALSE(bad);
-  CHECK(bad.error().message.find("does not hold what was downloaded for job a take 1") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+  auto copied = deliver(plan(b), dir / "to", DeliverMethod::copy);
+  REQUIRE(copied);
+  CHECK(copied->copied == 1);
+  CHECK(copied->linked == 0);
+  CHECK(inode(dir / "to/a-1.mp4") != inode(dir / "out/a.mp4"));
+  CHECK(test::read_file(dir / "to/a-1.mp4") == "video of a");
+  CHECK(test::read_file(dir / "to/delivery.csv").ends_with(",copy\r\n"));
+  CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
+}
+
+TEST_CASE("a link planted under the staging name is refused, not written through, whichever the method") {
+  for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
+    test::TempDir dir;
+    BatchReport b = batch_with(dir / "out", {"a"});
+    test::write_file(dir / "victim", "precious");
+    fs::create_directories(dir / "to");
+    fs::create_symlink(dir / "victim", dir / "to/.a-1.mp4.reelq-part");
+    auto refused = deliver(plan(b), dir / "to", method);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("is a symbolic link") != std::string::npos);
+    CHECK(test::read_file(dir / "victim") == "precious");
+    CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+  }
 }
 
 TEST_CASE("two files given one name stop the plan, with the placeholder that tells them apart") {
@@ -214,7 +275,7 @@ TEST_CASE("across filesystems deliver copies, and checks the copy") {
   test::TempDir unused;  // a unique name under /dev/shm
   fs::path to = fs::path("/dev/shm") / ("reelq-deliver-" + unused.path().filename().string());
   BatchReport b = batch_with(dir / "out", {"a"});
-  auto copied = deliver(plan(b), to);
+  auto copied = deliver(plan(b), to, DeliverMethod::link_or_copy);
   REQUIRE(copied);
   CHECK(copied->copied == 1);
   CHECK(test::read_file(to / "a-1.mp4") == "video of a");
