@@ -224,6 +224,9 @@ void wire_job_commands(CLI::App& app, Parsed& p) {
   p.deliver->add_option("--batch", d.batch, "Only this batch (default: the picks' batch, else every batch)");
   p.deliver->add_flag("--from-rehearsal", d.from_rehearsal,
                       "Deliver from a rehearsal's queue anyway: its videos are the simulator's placeholders");
+  p.deliver->add_flag("--copy", d.copy,
+                      "Copy every file, never hard-link (for a folder that will be edited: a link shares its bytes "
+                      "with reelq's render)");
   p.deliver
       ->add_option("--name", d.name,
                    "File names: {job} {take} {batch} {ext} {index} (the extension is added "

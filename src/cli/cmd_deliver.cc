@@ -4,10 +4,13 @@
 #include <fmt/ostream.h>
 
 #include <ostream>
+#include <set>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/invocation.h"
 #include "deliver/deliver.h"
+#include "deliver/delivery_folder.h"
 #include "deliver/delivery_name.h"
 #include "deliver/picks.h"
 #include "queue/database.h"
@@ -38,6 +41,56 @@ Result<std::optional<Picks>> read_picks(const DeliverFlags& flags, std::optional
   return std::optional<Picks>(std::move(*picks));
 }
 
+// Marks made on another queue's page (a rehearsal's, another folder's) name other takes, even
+// under the same batch and job names.
+Status check_picks_queue(const DeliverFlags& flags, const std::optional<Picks>& picks, SQLite::Database& db) {
+  if (!picks || !picks->queue) {
+    return ok_status();
+  }
+  auto id = queue_id(db);
+  if (id && *id != *picks->queue) {
+    return Error{ErrorKind::usage,
+                 fmt::format("{} holds marks made on the review page of another queue (queue id {}..., this one "
+                             "is {}...): a rehearsal's page, or another folder's? Pass --db with the queue "
+                             "the page was made from. Nothing was delivered",
+                             flags.picks, picks->queue->substr(0, 8), id->substr(0, 8))};
+  }
+  return ok_status();
+}
+
+// A rehearsal's videos are the simulator's placeholders: handed to a client by mistake they would
+// pass for the night's renders (a new user's trial delivered them, exit 0).
+Status check_rehearsal(const DeliverFlags& flags, const std::vector<BatchReport>& reports) {
+  if (flags.from_rehearsal || reports.empty() || !reports.front().rehearsal) {
+    return ok_status();
+  }
+  return Error{ErrorKind::usage, fmt::format("{} is a rehearsal's queue (reelq run --rehearse): its videos are "
+                                             "the simulator's placeholders, not renders. Deliver from the real "
+                                             "run's queue (--db), or pass --from-rehearsal to try the names and "
+                                             "the folder with the placeholders. Nothing was delivered",
+                                             flags.db)};
+}
+
+// Every folder reelq wrote renders into: each batch's, and the ones its files were written to
+// before the batch moved (`resume --output-dir`).
+std::vector<OutputFolder> output_folders(const std::vector<BatchReport>& reports,
+                                         const std::vector<DeliveryItem>& items) {
+  std::vector<OutputFolder> out;
+  std::set<std::string> seen;
+  auto add = [&](const std::filesystem::path& dir, const std::string& batch) {
+    if (!dir.empty() && seen.insert(dir.string()).second) {
+      out.push_back({dir, batch});
+    }
+  };
+  for (const BatchReport& b : reports) {
+    add(b.output_dir, b.name);
+  }
+  for (const DeliveryItem& item : items) {
+    add(item.source.parent_path(), item.batch);
+  }
+  return out;
+}
+
 std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
   int placed = o.linked + o.copied;
   std::string line =
@@ -45,7 +98,29 @@ std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
   if (o.already_there) {
     line += fmt::format("; {} already there with the same bytes", count_of(o.already_there, "file"));
   }
+  if (!o.not_delivered.empty()) {
+    line += fmt::format("; {} not delivered (below)", count_of(static_cast<int>(o.not_delivered.size()), "file"));
+  }
   return line + fmt::format("; list: {}\n", (std::filesystem::path(flags.to) / "delivery.csv").string());
+}
+
+// Why a take was left out, and the commands that bring it back: `reelq download` fetches only
+// results that are not on disk, so a damaged one must be moved or deleted first.
+Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
+  const DeliveryItem& i = n.item;
+  std::string fetch = reelq_line(fmt::format("download --db {} --batch {}", shell_word(flags.db), shell_word(i.batch)));
+  if (n.problem == SourceProblem::missing) {
+    return Error{ErrorKind::input,
+                 fmt::format("job {} take {} was not delivered: its result {} is no longer on disk. `{}` fetches it "
+                             "again; then run this deliver again",
+                             i.job, i.take, i.source.string(), fetch)};
+  }
+  return Error{ErrorKind::input,
+               fmt::format("job {} take {} was not delivered: its result {} no longer holds what was downloaded "
+                           "(sha256 {}, recorded {}): it was edited or damaged since. Move it out of the output "
+                           "folder (or delete it), then `{}` fetches it again; then run this deliver again",
+                           i.job, i.take, i.source.string(), n.sha256.empty() ? "unreadable" : n.sha256.substr(0, 12),
+                           i.sha256.substr(0, 12), fetch)};
 }
 
 }  // namespace
@@ -63,48 +138,38 @@ int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
   if (!queue) {
     return report_error(io.err, queue.error());
   }
-  // Marks made on another queue's page (a rehearsal's, another folder's) name other takes, even
-  // under the same batch and job names.
-  if (*picks && (*picks)->queue) {
-    auto id = queue_id(queue.value()->db());
-    if (id && *id != *(*picks)->queue) {
-      return report_error(
-          io.err, Error{ErrorKind::usage,
-                        fmt::format("{} holds marks made on the review page of another queue (queue id {}..., this one "
-                                    "is {}...): a rehearsal's page, or another folder's? Pass --db with the queue "
-                                    "the page was made from. Nothing was delivered",
-                                    flags.picks, (*picks)->queue->substr(0, 8), id->substr(0, 8))});
-    }
+  if (auto st = check_picks_queue(flags, *picks, queue.value()->db()); !st) {
+    return report_error(io.err, st.error());
   }
   auto reports = load_reports(queue.value()->db(), batch, WithEvents::no);
   if (!reports) {
     return report_error(io.err, reports.error());
   }
-  // A rehearsal's videos are the simulator's placeholders: handed to a client by mistake they would
-  // pass for the night's renders (a new user's trial delivered them, exit 0).
-  if (!flags.from_rehearsal && !reports->empty() && reports->front().rehearsal) {
-    return report_error(
-        io.err, Error{ErrorKind::usage, fmt::format("{} is a rehearsal's queue (reelq run --rehearse): its videos are "
-                                                    "the simulator's placeholders, not renders. Deliver from the real "
-                                                    "run's queue (--db), or pass --from-rehearsal to try the names and "
-                                                    "the folder with the placeholders. Nothing was delivered",
-                                                    flags.db)});
+  if (auto st = check_rehearsal(flags, *reports); !st) {
+    return report_error(io.err, st.error());
   }
   auto items = plan_delivery(*reports, *picks ? &**picks : nullptr, flags.name);
   if (!items) {
     return report_error(io.err, items.error());
+  }
+  if (auto st = check_delivery_folder(flags.to, output_folders(*reports, *items)); !st) {
+    return report_error(io.err, st.error());
   }
   if (items->empty()) {
     io.out << (*picks ? "nothing to deliver: the picks mark no take as pick or star\n"
                       : "nothing to deliver: no take has succeeded yet\n");
     return k_exit_ok;
   }
-  auto outcome = deliver(*items, flags.to);
+  auto outcome = deliver(*items, flags.to, flags.copy ? DeliverMethod::copy : DeliverMethod::link_or_copy);
   if (!outcome) {
     return report_error(io.err, outcome.error());
   }
   io.out << outcome_line(*outcome, flags);
-  return k_exit_ok;
+  int rc = k_exit_ok;
+  for (const NotDelivered& n : outcome->not_delivered) {
+    rc = report_error(io.err, left_out_error(n, flags));
+  }
+  return rc;
 }
 
 }  // namespace reelq

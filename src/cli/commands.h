@@ -86,6 +86,7 @@ struct DeliverFlags {
   std::optional<std::string> batch;   // else the picks' batch, else every batch
   std::string name = "{job}-{take}";  // deliver/delivery_name.h
   bool from_rehearsal = false;        // deliver a rehearsal's placeholders (to try names and a folder)
+  bool copy = false;                  // always copy, never hard-link (a folder that will be edited)
 };
 // `reelq deliver`: succeeded (or picked) takes linked or copied into a folder (src/deliver/).
 int cmd_deliver(const DeliverFlags& flags, CommandIo io);

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <variant>
 
 #include "report/csv.h"
 #include "util/file_digest.h"
@@ -22,10 +23,14 @@ Error io_error(const fs::path& path, const std::string& what, int err) {
   return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
 }
 
-// Copies `source` to `dest` through a fresh temporary beside it, then links the temporary to its
-// name: link() never replaces a file that appeared meanwhile, where rename() would.
-Status copy_into(const fs::path& source, const fs::path& dest) {
-  fs::path tmp = dest.parent_path() / ("." + dest.filename().string() + ".reelq-part");
+// The name a file is made under before it gets its delivered name: hidden, and reelq's own.
+fs::path staging_name(const fs::path& dest) {
+  return dest.parent_path() / ("." + dest.filename().string() + ".reelq-part");
+}
+
+// Copies `source` into the fresh file `tmp` (a stale one of a crashed delivery replaced, a link
+// refused: util/safe_file.h).
+Status copy_to(const fs::path& source, const fs::path& tmp) {
   int in = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (in < 0) {
     return io_error(source, "read", errno);
@@ -42,34 +47,63 @@ Status copy_into(const fs::path& source, const fs::path& dest) {
   }
   ::close(in);
   err = err ? err : out->close();
-  if (err == 0 && ::link(tmp.c_str(), dest.c_str()) != 0) {
-    err = errno;
+  if (err) {
+    ::unlink(tmp.c_str());
+    return io_error(tmp, "write", err);
   }
+  return ok_status();
+}
+
+// Makes `tmp` hold the source's bytes: a hard link when `method` allows one and the filesystem
+// does (same filesystem, links supported), else a copy.
+Result<Placement> stage(const fs::path& source, const fs::path& tmp, DeliverMethod method) {
+  if (method == DeliverMethod::link_or_copy) {
+    // A stale staging file of a crashed delivery goes; a link planted under its name is refused.
+    if (auto st = refuse_symlink(tmp); !st) {
+      return st.error();
+    }
+    ::unlink(tmp.c_str());
+    if (::link(source.c_str(), tmp.c_str()) == 0) {
+      return Placement::link;
+    }
+    int err = errno;
+    if (err != EXDEV && err != EPERM && err != EMLINK && err != ENOTSUP && err != EACCES) {
+      return io_error(tmp, "link", err);
+    }
+  }
+  if (auto st = copy_to(source, tmp); !st) {
+    return st.error();
+  }
+  return Placement::copy;
+}
+
+using ItemDone = std::variant<Placement, NotDelivered>;
+
+// Places `item` at `dest` through its staging name, checked there: what gets the delivered name
+// holds the downloaded bytes. link() never replaces a file that appeared meanwhile, where rename()
+// would.
+Result<ItemDone> place(const DeliveryItem& item, const fs::path& dest, const std::string& want, DeliverMethod method) {
+  const fs::path tmp = staging_name(dest);
+  auto how = stage(item.source, tmp, method);
+  if (!how) {
+    return how.error();
+  }
+  // Checked again as staged: a result changed between its check and the link or copy never gets
+  // the delivered name.
+  if (std::string got = file_sha256(tmp); got != want) {
+    ::unlink(tmp.c_str());
+    return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+  }
+  int err = ::link(tmp.c_str(), dest.c_str()) == 0 ? 0 : errno;
   ::unlink(tmp.c_str());
   if (err == EEXIST) {
     return Error{ErrorKind::conflict,
                  fmt::format("{} appeared while reelq delivered to it; nothing was overwritten", dest.string())};
   }
-  return err ? io_error(dest, "write", err) : ok_status();
-}
-
-// A hard link when the filesystem allows one (same filesystem, links supported), else a copy.
-Result<Placement> place(const fs::path& source, const fs::path& dest) {
-  if (::link(source.c_str(), dest.c_str()) == 0) {
-    return Placement::link;
-  }
-  int err = errno;
-  if (err == EEXIST) {
-    return Error{ErrorKind::conflict,
-                 fmt::format("{} appeared while reelq delivered to it; nothing was overwritten", dest.string())};
-  }
-  if (err != EXDEV && err != EPERM && err != EMLINK && err != ENOTSUP && err != EACCES) {
+  if (err) {
     return io_error(dest, "link", err);
   }
-  if (auto st = copy_into(source, dest); !st) {
-    return st.error();
-  }
-  return Placement::copy;
+  return ItemDone{*how};
 }
 
 // What is at `dest` already: nothing (nullopt), the same bytes (already_there), or a refusal.
@@ -88,21 +122,6 @@ Result<std::optional<Placement>> existing(const fs::path& dest, const DeliveryIt
                fmt::format("{} already holds something other than job {} take {} ({}); reelq never overwrites a "
                            "delivered file: move it away or choose another --name",
                            dest.string(), item.job, item.take, item.source.string())};
-}
-
-// The source's bytes as they should be: the digest recorded at download, else the file's own.
-Result<std::string> expected_digest(const DeliveryItem& item) {
-  struct stat st {};
-  if (::lstat(item.source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return Error{ErrorKind::input, fmt::format("job {} take {}: its result {} is not on disk (`reelq download` fetches "
-                                               "it again)",
-                                               item.job, item.take, item.source.string())};
-  }
-  std::string sha = item.sha256.empty() ? file_sha256(item.source) : item.sha256;
-  if (sha.empty()) {
-    return io_error(item.source, "read", errno);
-  }
-  return sha;
 }
 
 // Opens delivery.csv for appending (never through a link), with its header when it is new.
@@ -128,39 +147,52 @@ std::string list_row(const DeliveryItem& item, const fs::path& dest, const std::
                      how == Placement::link ? "link" : "copy");
 }
 
-// Delivers one file; returns how, after checking what landed holds the expected bytes.
-Result<Placement> deliver_one(const DeliveryItem& item, const fs::path& dir, WriteFile& list) {
-  fs::path dest = dir / item.name;
-  auto want = expected_digest(item);
-  if (!want) {
-    return want.error();
+// Delivers one file: how it was placed, or why its take is left out (its result gone or damaged).
+Result<ItemDone> deliver_one(const DeliveryItem& item, const fs::path& dir, WriteFile& list, DeliverMethod method) {
+  const fs::path dest = dir / item.name;
+  struct stat st {};
+  if (::lstat(item.source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return ItemDone{NotDelivered{item, SourceProblem::missing, ""}};
   }
-  auto there = existing(dest, item, *want);
+  // The digest recorded at download; a result downloaded before reelq recorded one is taken as is.
+  std::string want = item.sha256.empty() ? file_sha256(item.source) : item.sha256;
+  if (want.empty()) {
+    return io_error(item.source, "read", errno);
+  }
+  auto there = existing(dest, item, want);
+  if (there && *there) {
+    return ItemDone{**there};
+  }
+  // The result is checked before anything is made in the folder for it, so a damaged one never
+  // shows there, not even for a moment; and before a name in the way is reported, as that name may
+  // be a hard link of this very result, edited along with it.
+  if (!item.sha256.empty()) {
+    std::string got = file_sha256(item.source);
+    if (got.empty()) {
+      return io_error(item.source, "read", errno);
+    }
+    if (got != want) {
+      return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+    }
+  }
   if (!there) {
     return there.error();
   }
-  if (*there) {
-    return **there;
+  auto done = place(item, dest, want, method);
+  if (!done) {
+    return done;
   }
-  auto how = place(item.source, dest);
-  if (!how) {
-    return how.error();
+  if (const Placement* how = std::get_if<Placement>(&*done)) {
+    if (int err = list.write(list_row(item, dest, want, *how)); err) {
+      return io_error(dir / "delivery.csv", "write", err);
+    }
   }
-  if (std::string got = file_sha256(dest); got != *want) {
-    ::unlink(dest.c_str());  // ours, made a moment ago: a corrupt delivery is worse than none
-    return Error{ErrorKind::io, fmt::format("{} does not hold what was downloaded for job {} take {} (sha256 {}, "
-                                            "expected {}); it was not delivered: `reelq download` fetches it again",
-                                            item.source.string(), item.job, item.take, got, *want)};
-  }
-  if (int err = list.write(list_row(item, dest, *want, *how)); err) {
-    return io_error(dir / "delivery.csv", "write", err);
-  }
-  return how;
+  return done;
 }
 
 }  // namespace
 
-Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs::path& to) {
+Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs::path& to, DeliverMethod method) {
   std::error_code ec;
   const fs::path dir = fs::absolute(to, ec).lexically_normal();  // delivery.csv lists absolute paths
   fs::create_directories(dir, ec);
@@ -173,13 +205,18 @@ Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs
   }
   DeliveryOutcome outcome;
   for (const DeliveryItem& item : items) {
-    auto how = deliver_one(item, dir, *list);
-    if (!how) {
-      return how.error();
+    auto done = deliver_one(item, dir, *list, method);
+    if (!done) {
+      return done.error();
     }
-    int& count = *how == Placement::link   ? outcome.linked
-                 : *how == Placement::copy ? outcome.copied
-                                           : outcome.already_there;
+    if (auto* left_out = std::get_if<NotDelivered>(&*done)) {
+      outcome.not_delivered.push_back(std::move(*left_out));
+      continue;
+    }
+    Placement how = std::get<Placement>(*done);
+    int& count = how == Placement::link   ? outcome.linked
+                 : how == Placement::copy ? outcome.copied
+                                          : outcome.already_there;
     ++count;
   }
   if (int err = list->close(); err) {

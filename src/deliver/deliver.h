@@ -1,9 +1,11 @@
 #pragma once
 // Carries out a delivery plan (deliver/delivery_plan.h): each file hard-linked into the folder when
-// it is on the same filesystem, copied otherwise, its SHA-256 checked against the one recorded at
-// download, and a row appended to the folder's delivery.csv. Nothing in the folder is ever
-// overwritten or written through a symbolic link: a name already holding the same bytes is skipped,
-// one holding other bytes (or a link) stops the delivery.
+// it is on the same filesystem (unless copies are asked for), copied otherwise, its SHA-256 checked
+// against the one recorded at download, and a row appended to the folder's delivery.csv. Nothing in
+// the folder is ever overwritten or written through a symbolic link: a name already holding the
+// same bytes is skipped, one holding other bytes (or a link) stops the delivery. A result that is
+// gone or no longer holds what was downloaded is left out, before anything is made for it in the
+// folder, and the other files are delivered.
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -15,17 +17,39 @@ namespace reelq {
 
 enum class Placement { link, copy, already_there };
 
+// How files are placed. A hard link shares its bytes with reelq's result: a client folder that
+// will be edited (trimmed, graded in place) needs copies, or the edit changes the render too.
+enum class DeliverMethod {
+  link_or_copy,  // a hard link when the folder is on the results' filesystem, else a copy
+  copy,          // always a copy
+};
+
+// Why a take's file was left out while the others were delivered.
+enum class SourceProblem {
+  missing,  // its result is no longer in reelq's output folder
+  damaged,  // its result no longer holds what was downloaded (edited or corrupted since)
+};
+
+struct NotDelivered {
+  DeliveryItem item;
+  SourceProblem problem = SourceProblem::missing;
+  std::string sha256;  // what a damaged result holds now
+};
+
 struct DeliveryOutcome {
   int linked = 0;
   int copied = 0;
-  int already_there = 0;  // same bytes under the same name: a delivery run before
+  int already_there = 0;                    // same bytes under the same name: a delivery run before
+  std::vector<NotDelivered> not_delivered;  // in plan order; nothing of theirs is in the folder
 };
 
 // delivery.csv's columns, in order.
 constexpr const char* k_delivery_csv_header = "batch,job,take,source,destination,bytes,sha256,how";
 
-// Delivers `items` into `dir` (created if missing), in order. Stops at the first error; what was
-// delivered before it is on disk and in delivery.csv, and a second run adds the rest.
-Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const std::filesystem::path& dir);
+// Delivers `items` into `dir` (created if missing), in order. A missing or damaged result is listed
+// in the outcome and the rest go on; any other error stops the delivery, and what was delivered
+// before it is on disk and in delivery.csv, and a second run adds the rest.
+Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const std::filesystem::path& dir,
+                                DeliverMethod method);
 
 }  // namespace reelq

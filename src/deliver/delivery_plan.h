@@ -19,6 +19,7 @@ struct DeliveryItem {
   std::string batch;
   std::string job;
   int take = 1;
+  int index = 1;                 // the file's place among its take's results, from 1
   std::filesystem::path source;  // absolute, in the batch's output folder
   std::string sha256;            // as recorded at download ("" = not recorded: computed from the source)
   std::string name;              // the file's name in the delivery folder
@@ -26,7 +27,8 @@ struct DeliveryItem {
 
 // The succeeded takes of `batches` (only those `picks` keeps, when given), one item per result
 // file, named by `name_template` (deliver/delivery_name.h). Errors: a pick that names no succeeded
-// take, a take whose file is not on disk, two files given one name (ErrorKind::input).
+// take (every one named), a take whose file is not on disk, two files given one name (with the
+// placeholders that would tell them apart) (ErrorKind::input).
 Result<std::vector<DeliveryItem>> plan_delivery(const std::vector<BatchReport>& batches, const Picks* picks,
                                                 std::string_view name_template);
 

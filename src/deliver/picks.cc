@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "manifest/yaml_tree.h"
+#include "util/json_syntax.h"
 
 namespace reelq {
 
@@ -51,6 +52,12 @@ Result<std::pair<std::pair<std::string, int>, bool>> read_mark(const YamlNode& m
 }  // namespace
 
 Result<Picks> parse_picks(std::string_view text, const std::string& file) {
+  // JSON first, strictly: the YAML tree below would take a stray CSV or a hand edit in YAML's
+  // looser forms, and word its errors in YAML's terms, where a broken JSON file should be told so.
+  if (auto bad = check_json_syntax(text)) {
+    return picks_error(file, bad->pos,
+                       "JSON syntax error: " + bad->message + "; --picks takes the review page's export (a JSON file)");
+  }
   Diagnostics errors;
   YamlDocument doc = parse_yaml(text, file, errors);
   if (!errors.empty()) {

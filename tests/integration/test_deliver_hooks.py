@@ -114,6 +114,92 @@ class Deliver(SimRunTest):
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "the client's own cut")
 
+    def test_a_damaged_result_is_left_out_and_the_advice_brings_it_back(self):
+        self.ran()
+        rows = {(x["job"], x["take"]): x for x in self.delivered_once()}
+        damaged = rows[("skyline", "2")]["source"]
+        with open(damaged, "r+b") as f:  # edited in place after the download: same size, other bytes
+            f.write(b"EDITED")
+        # A client folder made afresh: the damaged take must not show there, the others must.
+        r = self.reelq("deliver", "--to", "client2")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("delivered 2 files to client2 (2 linked, 0 copied); 1 file not delivered (below)", r.stdout)
+        self.assertTrue(r.stderr.startswith(f"reelq: job skyline take 2 was not delivered: its result {damaged} no "
+                                            "longer holds what was downloaded (sha256 "), r.stderr)
+        self.assertIn("it was edited or damaged since. Move it out of the output folder (or delete it), then `", r.stderr)
+        self.assertIn(" download --db " + os.path.join(self.dir, "q.db") + " --batch night` fetches it again; then run "
+                      "this deliver again\n", r.stderr)
+        self.assertEqual(sorted(os.listdir(os.path.join(self.dir, "client2"))),
+                         ["delivery.csv", "harbour-1.mp4", "skyline-1.mp4"])
+        # The advice, followed: the file moved away, `reelq download`, deliver again.
+        os.rename(damaged, os.path.join(self.dir, "kept-edit.mp4"))
+        r = self.reelq("download", "--batch", "night")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = self.reelq("deliver", "--to", "client2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 1 file to client2 (1 linked, 0 copied); 2 files already there", r.stdout)
+        row = self.rows("client2")[-1]
+        self.assertEqual((row["job"], row["take"]), ("skyline", "2"))
+        self.assertEqual(sha256(row["destination"]), rows[("skyline", "2")]["sha256"])
+
+    def delivered_once(self):
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return self.rows("client")
+
+    def test_copy_never_links(self):
+        self.ran()
+        r = self.reelq("deliver", "--to", "client", "--copy")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("delivered 3 files to client (0 linked, 3 copied)", r.stdout)
+        for x in self.rows("client"):
+            self.assertEqual(x["how"], "copy")
+            self.assertNotEqual(os.stat(x["destination"]).st_ino, os.stat(x["source"]).st_ino)
+            self.assertEqual(sha256(x["destination"]), x["sha256"])
+
+    def test_a_link_a_file_or_reelqs_own_folder_is_refused_as_the_delivery_folder(self):
+        self.ran()
+        renders = os.path.realpath(os.path.join(self.dir, "renders", "night"))
+        self.assertTrue(os.path.isdir(renders))
+        os.mkdir(os.path.join(self.dir, "elsewhere"))
+        os.symlink(os.path.join(self.dir, "elsewhere"), os.path.join(self.dir, "client"))
+        self.write("client.mp4", "not a folder")
+        for to, why in [("client", "it is a symbolic link (to "), ("client.mp4", "it is a file, not a folder"),
+                        ("renders/night", "it is reelq's output folder " + renders),
+                        ("renders/night/client", "it is inside reelq's output folder " + renders),
+                        ("renders", "it holds reelq's output folder " + renders), (".", "it holds reelq's output")]:
+            r = self.reelq("deliver", "--to", to)
+            self.assertEqual(r.returncode, 2, (to, r.stderr))
+            self.assertTrue(r.stderr.startswith(f"reelq: --to {to}: {why}"), (to, r.stderr))
+            self.assertTrue(r.stderr.endswith("; nothing was delivered\n"), r.stderr)
+        self.assertEqual(os.listdir(os.path.join(self.dir, "elsewhere")), [])
+        self.assertFalse(os.path.exists(os.path.join(renders, "client")))
+        self.assertFalse(os.path.exists(os.path.join(renders, "delivery.csv")))
+        with open(os.path.join(self.dir, "client.mp4")) as f:
+            self.assertEqual(f.read(), "not a folder")
+
+    def test_clashing_names_and_bad_picks_say_what_to_change(self):
+        self.ran()
+        r = self.reelq("deliver", "--to", "client", "--name", "{job}")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: --name gives skyline.mp4 to two files (batch night job skyline take 1, and "
+                                   "batch night job skyline take 2): add {take} to it ({take} tells the takes of one "
+                                   "job apart): --name '{job}-{take}'; nothing was delivered\n")
+        self.write("cut.json", '{"version": 1, "batch": "night", "marks": [\n  {"job": "skyline", "take": 1, ')
+        r = self.reelq("deliver", "--to", "client", "--picks", "cut.json")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "cut.json:2:33: JSON syntax error: expected a member name in double quotes, found "
+                                   "the end of the file; --picks takes the review page's export (a JSON file)\n")
+        marks = [{"job": "skyline", "take": 1, "mark": "pick"}, {"job": "skyline", "take": 3, "mark": "pick"},
+                 {"job": "sunset", "take": 1, "mark": "star"}, {"job": "harbor", "take": 1, "mark": "pick"}]
+        self.write("picks.json", json.dumps({"version": 1, "batch": "night", "marks": marks}))
+        r = self.reelq("deliver", "--to", "client", "--picks", "picks.json")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: the picks name 3 takes that are not succeeded takes of batch night: job "
+                                   "harbor take 1 (not in the queue), job skyline take 3 (not in the queue), job "
+                                   "sunset take 1 (not in the queue); nothing was delivered\n")
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "client")))
+
 
 class _Hook(http.server.BaseHTTPRequestHandler):
     received = []

@@ -1,6 +1,7 @@
 #include "deliver/deliver.h"
 
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -49,7 +50,7 @@ ino_t inode(const fs::path& p) {
 TEST_CASE("deliver links each succeeded take under its name and lists it; a second run adds only what is new") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a", "b"});
-  auto first = deliver(plan(b), dir / "to");
+  auto first = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE(first);
   CHECK(first->linked == 2);
   CHECK(inode(dir / "to/a-1.mp4") == inode(dir / "out/a.mp4"));  // same filesystem: a hard link
@@ -59,7 +60,7 @@ TEST_CASE("deliver links each succeeded take under its name and lists it; a seco
                   file_sha256(dir / "out/a.mp4") + ",link\r\n") != std::string::npos);
 
   b = batch_with(dir / "out", {"a", "b", "c"});
-  auto second = deliver(plan(b), dir / "to");
+  auto second = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE(second);
   CHECK(second->linked == 1);
   CHECK(second->already_there == 2);
@@ -80,14 +81,15 @@ TEST_CASE("deliver with picks hands over only the takes marked pick or star, and
   auto refused = plan_delivery({b}, &stray, "{job}-{take}");
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message ==
-        "the picks name job zz take 2, which is not a succeeded take of batch night; nothing was delivered");
+        "the picks name job zz take 2 (not in the queue), which is not a succeeded take of batch night; nothing was "
+        "delivered");
 }
 
 TEST_CASE("deliver never overwrites a different file, never writes through a planted link") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a"});
   test::write_file(dir / "to/a-1.mp4", "the client's own edit");
-  auto conflict = deliver(plan(b), dir / "to");
+  auto conflict = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE_FALSE(conflict);
   CHECK(conflict.error().kind == ErrorKind::conflict);
   CHECK(test::read_file(dir / "to/a-1.mp4") == "the client's own edit");
@@ -95,7 +97,7 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   test::write_file(dir / "victim", "precious");
   fs::remove(dir / "to/a-1.mp4");
   fs::create_symlink(dir / "victim", dir / "to/a-1.mp4");
-  auto link = deliver(plan(b), dir / "to");
+  auto link = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
   REQUIRE_FALSE(link);
   CHECK(link.error().message.find("is a symbolic link") != std::string::npos);
   CHECK(test::read_file(dir / "victim") == "precious");
@@ -103,28 +105,162 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   fs::remove(dir / "to/a-1.mp4");
   fs::remove(dir / "to/delivery.csv");
   fs::create_symlink(dir / "victim", dir / "to/delivery.csv");
-  CHECK_FALSE(deliver(plan(b), dir / "to"));
+  CHECK_FALSE(deliver(plan(b), dir / "to", DeliverMethod::link_or_copy));
   CHECK(test::read_file(dir / "victim") == "precious");
 }
 
-TEST_CASE("a result that no longer holds what was downloaded is not delivered") {
-  test::TempDir dir;
-  BatchReport b = batch_with(dir / "out", {"a"});
-  test::write_file(dir / "out/a.mp4", "truncated");
-  auto bad = deliver(plan(b), dir / "to");
-  REQUIRE_FALSE(bad);
-  CHECK(bad.error().message.find("does not hold what was downloaded for job a take 1") != std::string::npos);
-  CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+TEST_CASE("a result that no longer holds what was downloaded is left out before anything is made for it") {
+  for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
+    test::TempDir dir;
+    BatchReport b = batch_with(dir / "out", {"a"});
+    REQUIRE(deliver(plan(b), dir / "to", method));  // delivery.csv made, and a-1.mp4 once
+    fs::remove(dir / "to/a-1.mp4");
+    test::write_file(dir / "out/a.mp4", "truncated");
+    // Anything made in the folder, even for a moment, would change its mtime: set far in the past.
+    struct timespec old_times[2] = {{1000, 0}, {1000, 0}};
+    REQUIRE(::utimensat(AT_FDCWD, (dir / "to").c_str(), old_times, 0) == 0);
+    auto bad = deliver(plan(b), dir / "to", method);
+    REQUIRE(bad);
+    REQUIRE(bad->not_delivered.size() == 1);
+    CHECK(bad->not_delivered[0].problem == SourceProblem::damaged);
+    CHECK(bad->not_delivered[0].item.job == "a");
+    CHECK(bad->not_delivered[0].sha256 == sha256_hex("truncated"));
+    CHECK(bad->linked + bad->copied == 0);
+    struct stat st {};
+    REQUIRE(::stat((dir / "to").c_str(), &st) == 0);
+    CHECK(st.st_mtim.tv_sec == 1000);
+    CHECK(std::distance(fs::directory_iterator(dir / "to"), fs::directory_iterator()) == 1);  // delivery.csv
+  }
 }
 
-TEST_CASE("two files given one name stop the plan") {
+TEST_CASE("a damaged or missing result leaves its take out and the others are delivered") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b", "c"});
+  test::write_file(dir / "out/a.mp4", "video of A");  // same size, other bytes: an edit in place
+  fs::remove(dir / "out/c.mp4");
+  auto done = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE(done);
+  CHECK(done->linked == 1);
+  REQUIRE(done->not_delivered.size() == 2);
+  CHECK(done->not_delivered[0].problem == SourceProblem::damaged);
+  CHECK(done->not_delivered[1].problem == SourceProblem::missing);
+  CHECK(done->not_delivered[1].item.job == "c");
+  CHECK(test::read_file(dir / "to/b-1.mp4") == "video of b");
+  CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+  CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
+  CHECK(test::read_file(dir / "to/delivery.csv").find(",a,") == std::string::npos);
+}
+
+TEST_CASE("copies asked for are copies, even on the results' filesystem, and listed as such") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a"});
+  auto copied = deliver(plan(b), dir / "to", DeliverMethod::copy);
+  REQUIRE(copied);
+  CHECK(copied->copied == 1);
+  CHECK(copied->linked == 0);
+  CHECK(inode(dir / "to/a-1.mp4") != inode(dir / "out/a.mp4"));
+  CHECK(test::read_file(dir / "to/a-1.mp4") == "video of a");
+  CHECK(test::read_file(dir / "to/delivery.csv").ends_with(",copy\r\n"));
+  CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
+}
+
+TEST_CASE("a link planted under the staging name is refused, not written through, whichever the method") {
+  for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
+    test::TempDir dir;
+    BatchReport b = batch_with(dir / "out", {"a"});
+    test::write_file(dir / "victim", "precious");
+    fs::create_directories(dir / "to");
+    fs::create_symlink(dir / "victim", dir / "to/.a-1.mp4.reelq-part");
+    auto refused = deliver(plan(b), dir / "to", method);
+    REQUIRE_FALSE(refused);
+    CHECK(refused.error().message.find("is a symbolic link") != std::string::npos);
+    CHECK(test::read_file(dir / "victim") == "precious");
+    CHECK_FALSE(fs::exists(dir / "to/a-1.mp4"));
+  }
+}
+
+TEST_CASE("two files given one name stop the plan, with the placeholder that tells them apart") {
   test::TempDir dir;
   BatchReport b = batch_with(dir / "out", {"a"});
   b.rows[0].files.push_back({1, "https://cdn/y", "a.mp4", 0, "", ""});
   auto same = plan_delivery({b}, nullptr, "{job}-{take}");
   REQUIRE_FALSE(same);
-  CHECK(same.error().message.find("add {batch} or {index}") != std::string::npos);
+  CHECK(same.error().message ==
+        "--name gives a-1.mp4 to two files (batch night job a take 1 file 1, and batch night job a take 1 file 2): "
+        "add {index} to it ({index} tells the files of one take apart): --name '{job}-{take}-{index}'; nothing was "
+        "delivered");
   CHECK(plan_delivery({b}, nullptr, "{job}-{take}-{index}"));
+}
+
+TEST_CASE("takes, jobs and batches that collide are each told the placeholder they lack") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  ReportRow take2 = b.rows[0];
+  take2.take = 2;
+  b.rows.push_back(take2);
+
+  auto takes = plan_delivery({b}, nullptr, "{job}{ext}");
+  REQUIRE_FALSE(takes);
+  CHECK(takes.error().message ==
+        "--name gives a.mp4 to two files (batch night job a take 1, and batch night job a take 2): add {take} to it "
+        "({take} tells the takes of one job apart): --name '{job}-{take}{ext}'; nothing was delivered");
+
+  auto jobs = plan_delivery({b}, nullptr, "{batch}-{take}");
+  REQUIRE_FALSE(jobs);
+  CHECK(jobs.error().message ==
+        "--name gives night-1.mp4 to two files (batch night job a take 1, and batch night job b take 1): add {job} "
+        "to it ({job} tells different jobs apart): --name '{batch}-{take}-{job}'; nothing was delivered");
+
+  BatchReport day = b;
+  day.name = "day";
+  auto batches = plan_delivery({b, day}, nullptr, "{job}-{take}");
+  REQUIRE_FALSE(batches);
+  CHECK(batches.error().message ==
+        "--name gives a-1.mp4 to two files (batch night job a take 1, and batch day job a take 1) (2 more files share "
+        "a name with another): add {batch} to it ({batch} tells a job id used in two batches apart): --name "
+        "'{job}-{take}-{batch}'; nothing was delivered");
+
+  // Takes of one job and the same job in two batches at once: both placeholders, each with its reason.
+  auto both = plan_delivery({b, day}, nullptr, "{job}");
+  REQUIRE_FALSE(both);
+  CHECK(both.error().message.ends_with(
+      ": add {take} and {batch} to it ({take} tells the takes of one job apart, {batch} tells a job id used in two "
+      "batches apart): --name '{job}-{take}-{batch}'; nothing was delivered"));
+}
+
+TEST_CASE("names that collide only because their values run together are told to use a separator") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a1", "a"});
+  b.rows[1].take = 11;
+  auto run_together = plan_delivery({b}, nullptr, "{job}{take}");
+  REQUIRE_FALSE(run_together);
+  CHECK(run_together.error().message.ends_with(
+      ": the values run together: put a separator between the placeholders (such as {job}-{take}); nothing was "
+      "delivered"));
+}
+
+TEST_CASE("picks that name several takes the queue cannot deliver name them all, then how many more") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  b.rows[1].state = JobState::failed;
+  Picks picks{"night", {{"a", 1}, {"b", 1}, {"zz", 2}}, std::nullopt};
+  auto two = plan_delivery({b}, &picks, "{job}-{take}");
+  REQUIRE_FALSE(two);
+  CHECK(two.error().kind == ErrorKind::input);
+  CHECK(two.error().message ==
+        "the picks name 2 takes that are not succeeded takes of batch night: job b take 1 (failed), job zz take 2 "
+        "(not in the queue); nothing was delivered");
+  Picks many{std::nullopt, {}, std::nullopt};
+  for (int take = 1; take <= 13; ++take) {
+    many.keepers.insert({"x", take});
+  }
+  auto thirteen = plan_delivery({b}, &many, "{job}-{take}");
+  REQUIRE_FALSE(thirteen);
+  CHECK(thirteen.error().message ==
+        "the picks name 13 takes that are not succeeded takes: job x take 1 (not in the queue), job x take 2 (not in "
+        "the queue), job x take 3 (not in the queue), job x take 4 (not in the queue), job x take 5 (not in the "
+        "queue), job x take 6 (not in the queue), job x take 7 (not in the queue), job x take 8 (not in the queue), "
+        "job x take 9 (not in the queue), job x take 10 (not in the queue) and 3 more; nothing was delivered");
 }
 
 TEST_CASE("across filesystems deliver copies, and checks the copy") {
@@ -139,7 +275,7 @@ TEST_CASE("across filesystems deliver copies, and checks the copy") {
   test::TempDir unused;  // a unique name under /dev/shm
   fs::path to = fs::path("/dev/shm") / ("reelq-deliver-" + unused.path().filename().string());
   BatchReport b = batch_with(dir / "out", {"a"});
-  auto copied = deliver(plan(b), to);
+  auto copied = deliver(plan(b), to, DeliverMethod::link_or_copy);
   REQUIRE(copied);
   CHECK(copied->copied == 1);
   CHECK(test::read_file(to / "a-1.mp4") == "video of a");

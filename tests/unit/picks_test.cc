@@ -39,7 +39,20 @@ TEST_CASE("a bad export is refused at the place of the problem") {
   auto version = parse_picks("{\"version\":2,\"marks\":[]}", "p.json");
   REQUIRE_FALSE(version);
   CHECK(version.error().message == "p.json:1:12: \"version\" must be 1 (an export of this reelq)\n");
-  auto not_json = parse_picks("{\"version\":1,\"marks\":[", "p.json");
-  REQUIRE_FALSE(not_json);
-  CHECK(not_json.error().message.starts_with("p.json:"));
+}
+
+TEST_CASE("a picks file that is not JSON says so, at the place it stops being JSON") {
+  auto cut = parse_picks("{\"version\":1,\"marks\":[\n  {\"job\":\"a\",\"take\":1,\"mark\":\"pick\"},\n", "p.json");
+  REQUIRE_FALSE(cut);
+  CHECK(cut.error().kind == ErrorKind::input);
+  CHECK(cut.error().message ==
+        "p.json:3:1: JSON syntax error: expected a value, found the end of the file; --picks "
+        "takes the review page's export (a JSON file)\n");
+  // YAML would take these; a picks file is JSON, and a CSV given by mistake is not read as one string.
+  auto yaml = parse_picks("version: 1\nmarks: []\n", "p.yaml");
+  REQUIRE_FALSE(yaml);
+  CHECK(yaml.error().message.starts_with("p.yaml:1:1: JSON syntax error: expected a value, found 'v'"));
+  auto csv = parse_picks("batch,job,take\nnight,a,1\n", "report.csv");
+  REQUIRE_FALSE(csv);
+  CHECK(csv.error().message.starts_with("report.csv:1:1: JSON syntax error: "));
 }

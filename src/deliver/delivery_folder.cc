@@ -1,0 +1,82 @@
+#include "deliver/delivery_folder.h"
+
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// The path with every link in it resolved, as far as it exists: two spellings of one folder
+// (a relative --to, a link above it) compare equal.
+fs::path resolved(const fs::path& p) {
+  std::error_code ec;
+  fs::path r = fs::weakly_canonical(fs::absolute(p, ec), ec);
+  return ec ? fs::absolute(p, ec).lexically_normal() : r;
+}
+
+// Whether `inner` is `outer` or lies inside it, component by component ("renders/night2" is not
+// inside "renders/night").
+bool within(const fs::path& inner, const fs::path& outer) {
+  auto [o, i] = std::mismatch(outer.begin(), outer.end(), inner.begin(), inner.end());
+  return o == outer.end() || (std::next(o) == outer.end() && o->empty());
+}
+
+Error refused(const fs::path& to, const std::string& why) {
+  return Error{ErrorKind::usage, fmt::format("--to {}: {}; nothing was delivered", to.string(), why)};
+}
+
+// What is at `to` already: nothing, a real folder, or a refusal.
+Status check_kind(const fs::path& to) {
+  struct stat st {};
+  if (::lstat(to.c_str(), &st) != 0) {
+    return errno == ENOENT ? ok_status()
+                           : Status(refused(to, fmt::format("cannot inspect it ({})", std::strerror(errno))));
+  }
+  if (S_ISLNK(st.st_mode)) {
+    return refused(to, fmt::format("it is a symbolic link (to {}), and reelq does not deliver through a link, which "
+                                   "could send the files anywhere: pass the folder itself (--to {}) if that is where "
+                                   "they should go, or a new folder",
+                                   resolved(to).string(), resolved(to).string()));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return refused(to, fmt::format("it is {}, not a folder: pass the name of a folder for the delivery (one that "
+                                   "does not exist yet is made)",
+                                   S_ISREG(st.st_mode) ? "a file" : "not a regular file"));
+  }
+  return ok_status();
+}
+
+}  // namespace
+
+Status check_delivery_folder(const fs::path& to, const std::vector<OutputFolder>& outputs) {
+  if (auto st = check_kind(to); !st) {
+    return st;
+  }
+  const fs::path dir = resolved(to);
+  for (const OutputFolder& out : outputs) {
+    const fs::path renders = resolved(out.path);
+    if (within(dir, renders)) {
+      return refused(to,
+                     fmt::format("it is {}reelq's output folder {} (where batch {}'s renders are): the client's "
+                                 "files would mix with reelq's, and editing them would edit reelq's. Pass a "
+                                 "folder of its own, outside {}",
+                                 within(renders, dir) ? "" : "inside ", renders.string(), out.batch, renders.string()));
+    }
+    if (within(renders, dir)) {
+      return refused(to, fmt::format("it holds reelq's output folder {} (batch {}'s renders): handing the folder "
+                                     "over would hand reelq's renders and files over too. Pass a folder of its own, "
+                                     "such as {}",
+                                     renders.string(), out.batch, (dir / "client").string()));
+    }
+  }
+  return ok_status();
+}
+
+}  // namespace reelq

@@ -1,0 +1,64 @@
+#include "deliver/delivery_folder.h"
+
+#include <doctest/doctest.h>
+
+#include "support/fakes.h"
+
+using namespace reelq;
+namespace fs = std::filesystem;
+
+TEST_CASE("a delivery folder that is new, or a folder of its own, is fine") {
+  test::TempDir dir;
+  std::vector<OutputFolder> outs{{dir / "renders/night", "night"}};
+  fs::create_directories(dir / "renders/night");
+  CHECK(check_delivery_folder(dir / "client", outs));
+  fs::create_directories(dir / "client");
+  CHECK(check_delivery_folder(dir / "client", outs));
+  CHECK(check_delivery_folder(dir / "renders/night2", outs));  // a sibling whose name starts the same
+}
+
+TEST_CASE("a link, a file or reelq's own output folder is refused as --to, saying what to pass instead") {
+  test::TempDir dir;
+  fs::create_directories(dir / "renders/night");
+  fs::create_directories(dir / "elsewhere");
+  std::vector<OutputFolder> outs{{dir / "renders/night", "night"}};
+  const std::string real = fs::canonical(dir.path()).string();
+
+  fs::create_directory_symlink(dir / "elsewhere", dir / "client");
+  auto link = check_delivery_folder(dir / "client", outs);
+  REQUIRE_FALSE(link);
+  CHECK(link.error().kind == ErrorKind::usage);
+  CHECK(link.error().message ==
+        "--to " + (dir / "client").string() + ": it is a symbolic link (to " + real +
+            "/elsewhere), and reelq does not deliver through a link, which could send the files anywhere: pass the "
+            "folder itself (--to " +
+            real +
+            "/elsewhere) if that is where they should go, or a new folder; nothing "
+            "was delivered");
+
+  test::write_file(dir / "client.mp4", "x");
+  auto file = check_delivery_folder(dir / "client.mp4", outs);
+  REQUIRE_FALSE(file);
+  CHECK(file.error().message == "--to " + (dir / "client.mp4").string() +
+                                    ": it is a file, not a folder: pass the name of a folder for the delivery (one "
+                                    "that does not exist yet is made); nothing was delivered");
+
+  auto inside = check_delivery_folder(dir / "renders/night/client", outs);
+  REQUIRE_FALSE(inside);
+  CHECK(inside.error().message ==
+        "--to " + (dir / "renders/night/client").string() + ": it is inside reelq's output folder " + real +
+            "/renders/night (where batch night's renders are): the client's files would mix with reelq's, and "
+            "editing them would edit reelq's. Pass a folder of its own, outside " +
+            real + "/renders/night; nothing was delivered");
+  auto same = check_delivery_folder(dir / "renders/./night/", outs);
+  REQUIRE_FALSE(same);
+  CHECK(same.error().message.find(": it is reelq's output folder ") != std::string::npos);
+
+  auto holds = check_delivery_folder(dir / "renders", outs);
+  REQUIRE_FALSE(holds);
+  CHECK(holds.error().message == "--to " + (dir / "renders").string() + ": it holds reelq's output folder " + real +
+                                     "/renders/night (batch night's renders): handing the folder over would hand "
+                                     "reelq's renders and files over too. Pass a folder of its own, such as " +
+                                     real + "/renders/client; nothing was delivered");
+  CHECK_FALSE(fs::exists(dir / "renders/night/client"));
+}
