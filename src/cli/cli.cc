@@ -267,6 +267,11 @@ int dispatch_run(Parsed& p, CommandIo io) {
                     : p.wiring.quiet                                  ? OutputStyle::quiet
                     : isatty(fileno(stdout)) && &io.out == &std::cout ? OutputStyle::terminal
                                                                       : OutputStyle::plain;
+  // A webhook that could never be reached is refused now, before anything is enqueued or sent, not
+  // found out at the end of the night (a rehearsal checks it too: it is the night's dress rehearsal).
+  if (auto st = check_finish_hooks(run_flags.hooks); !st) {
+    return report_error(io.err, st.error());
+  }
   if (*p.run && p.rehearse) {
     return cmd_rehearse(p.manifest_to_run, run_flags, io);
   }

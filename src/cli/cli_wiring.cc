@@ -58,8 +58,10 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
   cmd->add_option("--on-finish", w.flags.hooks.on_finish,
                   "Run this shell command when the run ends: the summary in REELQ_* variables and as JSON on its "
                   "input (never the API key)");
-  cmd->add_option("--notify", w.flags.hooks.notify_url, "POST the summary as JSON to this URL when the run ends");
-  cmd->add_option("--hook-timeout", w.flags.hooks.timeout_s, "Seconds --on-finish and --notify may take each")
+  cmd->add_option("--notify", w.flags.hooks.notify_url,
+                  "POST the summary as JSON to this http(s) URL when the run ends (user:password@ as Basic auth)");
+  cmd->add_option("--hook-timeout", w.flags.hooks.timeout_s,
+                  "Seconds --on-finish and --notify may take, side by side under one deadline")
       ->capture_default_str()
       ->check(CLI::Range(1, 3600));
   cmd->add_flag("--quiet", w.quiet, "Print only problems and the summary");

@@ -19,6 +19,7 @@
 #include "cli/db_location.h"
 #include "cli/drain.h"
 #include "cli/enqueue_notices.h"
+#include "cli/finish_tally.h"
 #include "cli/handoff.h"
 #include "cli/invocation.h"
 #include "cli/listen_setup.h"
@@ -49,6 +50,15 @@ bool resumable(Queue& queue, const BatchSummary& s) {
   RunStore store(queue.db(), system_clock());
   auto counts = store.counts(s.name);
   return counts && counts->failures_by_code.contains("RENDER_TIMEOUT");
+}
+
+// The takes the manifest asks for: what is left of its batch when none of it was enqueued yet.
+int takes_in(const Manifest& manifest) {
+  int takes = 0;
+  for (const auto& job : manifest.jobs) {
+    takes += job.takes;
+  }
+  return takes;
 }
 
 // The settings `reelq run` will drain the manifest's batch with, and the refusals that need nothing
@@ -140,7 +150,11 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  // Declared before the runner's scope, so it counts after that scope names what it left.
+  FinishTally tally(*prepared->queue, flags.hooks.any() ? &finish : nullptr);
+  tally.expect(manifest.batch, takes_in(manifest));
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
+  runner.report_left_to(tally.added_and_left());
   say_key_warnings(*prepared, io.err);
   auto settings = settings_before_enqueue(*prepared->queue, manifest, manifest_path, flags);
   if (!settings) {
@@ -226,12 +240,17 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   if (!prepared) {
     return report_error(io.err, prepared.error());
   }
+  FinishTally tally(*prepared->queue, flags.hooks.any() ? &finish : nullptr);
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
+  runner.report_left_to(tally.added_and_left());
   say_key_warnings(*prepared, io.err);
   finish.db = flags.db;
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
     return report_error(io.err, batches.error());
+  }
+  for (const auto& name : *batches) {
+    tally.expect(name);
   }
   if (!batches->empty() &&
       lease_keys(*prepared, fmt::format("{} (resume)", fmt::join(*batches, ", ")), flags, io.err)) {

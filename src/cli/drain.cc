@@ -271,6 +271,7 @@ void add_to_finish(FinishReport& finish, SummaryFacts facts, bool had_json,
   finish.failed += s.failed;
   finish.cancelled += s.cancelled;
   finish.left += s.left;
+  finish.ends.push_back({facts.batch, std::string(to_string(s.end)), s.left});
   finish.batches.push_back(facts.batch);
   finish.output_dirs.push_back(facts.files);
   MoneyLines text = had_json ? money(false) : facts.money;

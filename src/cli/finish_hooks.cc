@@ -12,9 +12,11 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <sstream>
 #include <thread>
 #include <vector>
 
+#include "cli/notify_url.h"
 #include "cli/run_parts.h"
 #include "cli/stop_signals.h"
 
@@ -62,8 +64,9 @@ int wait_or_kill(pid_t pid, SteadyClock::time_point deadline) {
   return status;
 }
 
-void run_command(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
-                 std::ostream& err) {
+// Starts the hook with the report on its stdin; its pid, or -1 (said on `err`) when it cannot start.
+pid_t start_command(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
+                    std::ostream& err) {
   // Everything allocated before fork: after it, in the child, only async-signal-safe calls.
   std::vector<std::string> env = hook_environment(environ, keys, finish_variables(report));
   std::vector<char*> envp;
@@ -74,10 +77,8 @@ void run_command(const FinishHooks& hooks, const FinishReport& report, const std
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
     fmt::print(err, "reelq: --on-finish: cannot start the command: {}\n", std::strerror(errno));
-    return;
+    return -1;
   }
-  auto deadline = SteadyClock::now() + std::chrono::seconds(hooks.timeout_s);
-  const int stops = stop_requests().load();
   pid_t pid = fork();
   if (pid == 0) {
     exec_hook(fds[0], hooks.on_finish.c_str(), envp.data());
@@ -86,17 +87,23 @@ void run_command(const FinishHooks& hooks, const FinishReport& report, const std
   if (pid < 0) {
     close(fds[1]);
     fmt::print(err, "reelq: --on-finish: cannot start the command: {}\n", std::strerror(errno));
-    return;
+    return -1;
   }
   // Far below a pipe's buffer, so this never waits on a hook that does not read; one that exits
   // first makes it fail with EPIPE (SIGPIPE is ignored), which is fine.
   std::string json = finish_json(report) + "\n";
   [[maybe_unused]] ssize_t n = write(fds[1], json.data(), json.size());
   close(fds[1]);
+  return pid;
+}
+
+// Waits for the hook until `deadline` (killing it then) and says on `err` how it ended, if badly.
+void finish_command(pid_t pid, SteadyClock::time_point deadline, int timeout_s, std::ostream& err) {
+  const int stops = stop_requests().load();
   int status = wait_or_kill(pid, deadline);
   if (status == -1) {
     fmt::print(err, "reelq: --on-finish: the command was still running after {} and was killed\n",
-               stop_requests().load() > stops ? "a stop" : fmt::format("{} s", hooks.timeout_s));
+               stop_requests().load() > stops ? "a stop" : fmt::format("{} s", timeout_s));
   } else if (WIFEXITED(status) && WEXITSTATUS(status) != 0) {
     fmt::print(err, "reelq: --on-finish: the command exited with status {}\n", WEXITSTATUS(status));
   } else if (WIFSIGNALED(status)) {
@@ -104,28 +111,27 @@ void run_command(const FinishHooks& hooks, const FinishReport& report, const std
   }
 }
 
-// The scheme and host of `url`, for messages: a chat webhook's path is often its secret.
-std::string url_origin(const std::string& url) {
-  size_t scheme = url.find("://");
-  size_t start = scheme == std::string::npos ? 0 : scheme + 3;
-  size_t end = std::min(url.find_first_of("/?#", start), url.size());
-  std::string authority = url.substr(start, end - start);
-  size_t at = authority.rfind('@');  // user:password@ stays out too
-  return url.substr(0, start) + (at == std::string::npos ? authority : authority.substr(at + 1));
-}
-
-// POSTs the report; a server that does not answer in time is cut off (abort_calls).
-void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& err) {
+// POSTs the report; a server that has not answered by `deadline`, or by a stop, is abandoned
+// (abort_calls).
+void notify(const FinishHooks& hooks, const FinishReport& report, SteadyClock::time_point deadline, std::ostream& err) {
+  auto target = parse_notify_url(hooks.notify_url);
+  if (!target) {  // checked when the run started; kept for a caller that did not
+    fmt::print(err, "reelq: {}\n", target.error().message);
+    return;
+  }
   auto transport = make_transport(hooks.ca_file);
-  HttpRequest request{"POST", hooks.notify_url, {{"Content-Type", "application/json"}}, finish_json(report), ""};
+  HttpRequest request{"POST", target->url, {{"Content-Type", "application/json"}}, finish_json(report), ""};
+  if (!target->authorization.empty()) {
+    request.headers.emplace_back("Authorization", target->authorization);
+  }
   HttpResponse response;
   std::thread sender([&] { response = transport->send(request); });
-  auto deadline = SteadyClock::now() + std::chrono::seconds(hooks.timeout_s);
   bool timed_out = false;
   // The transport's own timeouts are longer than a hook's; wake every 20 ms to keep ours.
   std::atomic<bool> done = false;
+  const int stops = stop_requests().load();
   std::thread watch([&] {
-    while (!done && SteadyClock::now() < deadline) {
+    while (!done && SteadyClock::now() < deadline && stop_requests().load() == stops) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
     }
     if (!done) {
@@ -136,11 +142,12 @@ void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& 
   sender.join();
   done = true;
   watch.join();
-  std::string origin = url_origin(hooks.notify_url);
+  const std::string& origin = target->origin;
   if (timed_out) {
-    fmt::print(err, "reelq: --notify: {} did not answer within {} s\n", origin, hooks.timeout_s);
+    fmt::print(err, "reelq: --notify: {} did not answer {}; abandoned\n", origin,
+               stop_requests().load() > stops ? "before a stop" : fmt::format("within {} s", hooks.timeout_s));
   } else if (response.wire != WireOutcome::answered) {
-    fmt::print(err, "reelq: --notify: {}: {}\n", origin, response.error);
+    fmt::print(err, "reelq: --notify: {}: {}\n", origin, without_secrets(response.error, hooks.notify_url));
   } else if (response.status < 200 || response.status > 299) {
     fmt::print(err, "reelq: --notify: {} answered HTTP {}\n", origin, response.status);
   }
@@ -148,14 +155,41 @@ void notify(const FinishHooks& hooks, const FinishReport& report, std::ostream& 
 
 }  // namespace
 
+Status check_finish_hooks(const FinishHooks& hooks) {
+  if (hooks.notify_url.empty()) {
+    return ok_status();
+  }
+  auto target = parse_notify_url(hooks.notify_url);
+  if (!target) {
+    return target.error();
+  }
+  return ok_status();
+}
+
 void run_finish_hooks(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
                       std::ostream& err) {
+  // One deadline for both, run side by side: a hook that hangs neither holds the webhook back nor
+  // doubles the wait (a trial waited for one, then the other).
+  const auto deadline = SteadyClock::now() + std::chrono::seconds(hooks.timeout_s);
+  // The hook is forked before the webhook's threads exist: a fork copies only the calling thread,
+  // and a lock another thread held would stay held in the child.
+  pid_t pid = -1;
+  std::ostringstream hook_err;  // each one's lines apart, written once both are done
   if (!hooks.on_finish.empty()) {
-    run_command(hooks, report, keys, err);
+    pid = start_command(hooks, report, keys, hook_err);
   }
+  std::ostringstream notify_err;
+  std::thread sender;
   if (!hooks.notify_url.empty()) {
-    notify(hooks, report, err);
+    sender = std::thread([&] { notify(hooks, report, deadline, notify_err); });
   }
+  if (pid > 0) {
+    finish_command(pid, deadline, hooks.timeout_s, hook_err);
+  }
+  if (sender.joinable()) {
+    sender.join();
+  }
+  err << hook_err.str() << notify_err.str();
 }
 
 }  // namespace reelq

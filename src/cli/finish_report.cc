@@ -30,7 +30,42 @@ std::vector<std::string> priced(const std::vector<std::string>& spent) {
   return out;
 }
 
+// The batches with takes left, as JSON objects: what a stopped night has not done.
+std::string not_drained_json(const std::vector<BatchEnd>& ends) {
+  std::string out;
+  for (const auto& e : ends) {
+    if (e.left > 0) {
+      out += fmt::format(R"({}{{"batch":{},"end":{},"left":{}}})", out.empty() ? "" : ",", json_quote(e.batch),
+                         json_quote(e.end), e.left);
+    }
+  }
+  return out;
+}
+
+// "night:5 extra:2", the batches with takes left, for REELQ_NOT_DRAINED.
+std::string not_drained_words(const std::vector<BatchEnd>& ends) {
+  std::string out;
+  for (const auto& e : ends) {
+    if (e.left > 0) {
+      out += fmt::format("{}{}:{}", out.empty() ? "" : " ", e.batch, e.left);
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+void add_not_drained(FinishReport& r, const std::string& batch, const BatchCounts& counts) {
+  r.succeeded += counts.succeeded;
+  r.failed += counts.failed;
+  r.cancelled += counts.cancelled;
+  r.left += counts.left;
+  r.batches.push_back(batch);
+  r.batch_json.push_back(fmt::format(
+      R"({{"event":"summary","batch":{},"end":"not_drained","succeeded":{},"failed":{},"cancelled":{},"left":{}}})",
+      json_quote(batch), counts.succeeded, counts.failed, counts.cancelled, counts.left));
+  r.ends.push_back({batch, "not_drained", counts.left});
+}
 
 std::string report_command(const FinishReport& r) {
   if (r.db.empty()) {
@@ -45,10 +80,11 @@ std::string report_command(const FinishReport& r) {
 
 std::string finish_json(const FinishReport& r) {
   return fmt::format(R"({{"event":"finish","command":{},"exit":{},"succeeded":{},"failed":{},"cancelled":{},"left":{},)"
-                     R"("spent":{},"db":{},"report_command":{},"batches":[{}]}})",
+                     R"("not_drained":[{}],"spent":{},"db":{},"report_command":{},"batches":[{}]}})",
                      json_quote(r.command), r.exit_code, r.succeeded, r.failed, r.cancelled, r.left,
-                     json_quote(joined(priced(r.spent), "; ")), r.db.empty() ? "null" : json_quote(r.db),
-                     r.db.empty() ? "null" : json_quote(report_command(r)), joined(r.batch_json, ","));
+                     not_drained_json(r.ends), json_quote(joined(priced(r.spent), "; ")),
+                     r.db.empty() ? "null" : json_quote(r.db), r.db.empty() ? "null" : json_quote(report_command(r)),
+                     joined(r.batch_json, ","));
 }
 
 std::vector<std::string> finish_variables(const FinishReport& r) {
@@ -58,6 +94,7 @@ std::vector<std::string> finish_variables(const FinishReport& r) {
           fmt::format("REELQ_FAILED={}", r.failed),
           fmt::format("REELQ_CANCELLED={}", r.cancelled),
           fmt::format("REELQ_LEFT={}", r.left),
+          "REELQ_NOT_DRAINED=" + not_drained_words(r.ends),
           "REELQ_SPENT=" + joined(priced(r.spent), "; "),
           "REELQ_DB=" + r.db,
           "REELQ_BATCHES=" + joined(r.batches, " "),

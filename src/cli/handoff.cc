@@ -87,6 +87,9 @@ int drain_added(RunnerScope& runner, int worst, const std::function<int(const st
 
 RunnerScope::~RunnerScope() {
   auto left = take_added_or_close(m_queue.db(), m_since, true, m_own);
+  if (left && m_left_out) {
+    m_left_out->insert(m_left_out->end(), left->begin(), left->end());
+  }
   if (left && !left->empty()) {
     fmt::print(m_err, "reelq: batch{} {} added to this queue while it ran {} left for `{} resume`\n",
                left->size() == 1 ? "" : "es", fmt::join(*left, ", "), left->size() == 1 ? "was" : "were",

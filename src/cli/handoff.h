@@ -46,6 +46,8 @@ class RunnerScope {
 
   // A batch this run drains itself.
   void own(const std::string& batch) { m_own.push_back(batch); }
+  // Also appends the batches it leaves for `reelq resume` to `left` (the finish report's).
+  void report_left_to(std::vector<std::string>* left) { m_left_out = left; }
 
  private:
   friend int drain_added(RunnerScope&, int, const std::function<int(const std::string&)>&, std::ostream&);
@@ -53,6 +55,7 @@ class RunnerScope {
   TimeMs m_since;
   std::ostream& m_err;
   std::vector<std::string> m_own;
+  std::vector<std::string>* m_left_out = nullptr;
 };
 
 }  // namespace reelq

@@ -243,6 +243,10 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
              "nothing is sent to apixo\n",
              manifest->batch, sim_config.time_scale,
              format_duration(static_cast<TimeMs>(k_prior_render_ms * sim_config.time_scale)));
+  if (flags.hooks.any()) {
+    // Said rather than skipped in silence: the night's signal is only for a real night's end.
+    io.out << "a rehearsal: --on-finish and --notify not run\n";
+  }
   return rehearse(*queue.value(), sim, manifest->batch, rehearsal, dir, *keys, io);
 }
 

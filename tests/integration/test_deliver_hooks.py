@@ -9,8 +9,8 @@ import sqlite3
 import threading
 import time
 
-from harness import KEY, main
-from simharness import SimRunTest
+from harness import KEY, main, run
+from simharness import SCALE, SimRunTest
 
 MANIFEST = """batch: night
 defaults: {duration: 4, size: 1280*720}
@@ -298,6 +298,94 @@ class FinishHooks(SimRunTest):
             _Hook.delay, _Hook.status = 0, 204
             server.shutdown()
             server.server_close()
+
+    def test_a_notify_url_that_could_never_be_posted_to_is_refused_before_anything_is_enqueued(self):
+        for url in ("hooks.example/services/T0KEN", "ftp://files.example/T0KEN", "https:///T0KEN",
+                    "https://user:s3cret@/T0KEN"):
+            r = self.reelq_run("m.yaml", "--notify", url)
+            self.assertEqual(r.returncode, 2, (url, r.stderr))
+            self.assertIn("reelq: --notify needs an http:// or https:// URL with a host", r.stderr)
+            self.assertIn("nothing was enqueued or sent", r.stderr)
+            self.assertNotIn("T0KEN", r.stdout + r.stderr)
+            self.assertNotIn("s3cret", r.stdout + r.stderr)
+            self.assertFalse(os.path.exists(os.path.join(self.dir, "q.db")), url)
+            self.assertEqual(self.sim.stats()["total_requests"], 0, url)
+        r = self.reelq_run("--notify", "ftp://files.example/T0KEN", cmd="resume")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("--notify needs an http:// or https:// URL with a host (got ftp://)", r.stderr)
+
+    def test_a_webhooks_user_and_password_go_as_basic_auth_and_are_never_printed(self):
+        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received, _Hook.status = [], 500
+        try:
+            url = f"http://hookuser:s3cret@127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+            r = self.reelq_run("m.yaml", "--notify", url)
+        finally:
+            _Hook.status = 204
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} answered HTTP 500", r.stderr)
+        for secret in ("s3cret", "T0KEN", "hookuser", "aG9va3VzZXI6czNjcmV0"):
+            self.assertNotIn(secret, r.stdout + r.stderr)
+        self.assertEqual(len(_Hook.received), 1)
+        headers, _ = _Hook.received[0]
+        self.assertEqual(headers["Authorization"], "Basic aG9va3VzZXI6czNjcmV0")  # base64("hookuser:s3cret")
+
+    def test_a_night_stopped_with_work_left_names_each_batch_not_drained(self):
+        # The key refused at the start: the batch is enqueued, nothing renders, exit 4. The report
+        # once said "left": 0 and no batch at all.
+        r = self.reelq_run("m.yaml", "--on-finish", f"sh {self.dir}/hook.sh {self.dir}", key="wrong-key")
+        self.assertEqual(r.returncode, 4, r.stderr)
+        env = dict(line.split("=", 1) for line in self.read("env.txt").splitlines() if "=" in line)
+        self.assertEqual((env["REELQ_EXIT"], env["REELQ_LEFT"], env["REELQ_NOT_DRAINED"], env["REELQ_BATCHES"]),
+                         ("4", "3", "night:3", "night"))
+        summary = json.loads(self.read("stdin.json"))
+        self.assertEqual((summary["left"], summary["not_drained"]),
+                         (3, [{"batch": "night", "end": "not_drained", "left": 3}]))
+        self.assertEqual(summary["batches"][0]["end"], "not_drained")
+        self.assertEqual(summary["batches"][0]["left"], 3)
+        # Finished with the right key: nothing left, nothing named.
+        r = self.reelq_run("--on-finish", f"sh {self.dir}/hook.sh {self.dir}", cmd="resume")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        summary = json.loads(self.read("stdin.json"))
+        self.assertEqual((summary["left"], summary["not_drained"], summary["succeeded"]), (0, [], 3))
+        self.assertEqual(summary["batches"][0]["end"], "finished")
+
+    def test_a_hanging_hook_and_a_hanging_webhook_share_one_deadline(self):
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received, _Hook.delay = [], 20
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/hook"
+            hook = f"date +%s.%N > {self.dir}/started; exec sleep 300"
+            r = self.reelq_run("m.yaml", "--on-finish", hook, "--notify", url, "--hook-timeout", "4")
+            ended = time.time()
+        finally:
+            _Hook.delay = 0
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("reelq: --on-finish: the command was still running after 4 s and was killed", r.stderr)
+        self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} did not answer within 4 s; abandoned",
+                      r.stderr)
+        self.assertEqual(len(_Hook.received), 1)  # the webhook went out while the hook hung
+        self.assertEqual(json.loads(_Hook.received[0][1])["succeeded"], 3)
+        waited = ended - float(self.read("started"))
+        # One deadline, not one after the other (8 s and more); a loose bound, not a measurement.
+        self.assertLess(waited, 2 * 4)
+
+    def test_a_rehearsal_says_it_runs_no_hooks(self):
+        r = run("run", "m.yaml", "--rehearse", "--time-scale", SCALE, "--on-finish", f"touch {self.dir}/ran",
+                "--notify", "http://127.0.0.1:9/never", cwd=self.dir, timeout=180)
+        self.assertIn(r.returncode, (0, 1), r.stdout + r.stderr)  # 1: a take the simulator failed
+        self.assertEqual(r.stdout.count("a rehearsal: --on-finish and --notify not run\n"), 1, r.stdout)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "ran")))
+        r = run("run", "m.yaml", "--rehearse", "--notify", "ftp://x.example/T0KEN", cwd=self.dir)
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertNotIn("T0KEN", r.stdout + r.stderr)
 
 
 if __name__ == "__main__":
