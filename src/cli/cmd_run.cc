@@ -52,15 +52,6 @@ bool resumable(Queue& queue, const BatchSummary& s) {
   return counts && counts->failures_by_code.contains("RENDER_TIMEOUT");
 }
 
-// The takes the manifest asks for: what is left of its batch when none of it was enqueued yet.
-int takes_in(const Manifest& manifest) {
-  int takes = 0;
-  for (const auto& job : manifest.jobs) {
-    takes += job.takes;
-  }
-  return takes;
-}
-
 // The settings `reelq run` will drain the manifest's batch with, and the refusals that need nothing
 // but them and the queue: each before anything is enqueued or sent.
 Result<Settings> settings_before_enqueue(Queue& queue, const Manifest& manifest, const std::string& manifest_path,
@@ -152,7 +143,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   }
   // Declared before the runner's scope, so it counts after that scope names what it left.
   FinishTally tally(*prepared->queue, flags.hooks.any() ? &finish : nullptr);
-  tally.expect(manifest.batch, takes_in(manifest));
+  tally.expect(manifest);
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
   runner.report_left_to(tally.added_and_left());
   say_key_warnings(*prepared, io.err);

@@ -39,6 +39,14 @@ void FinishTally::expect(const std::string& batch, int if_absent) {
   m_expected.emplace_back(batch, if_absent);
 }
 
+void FinishTally::expect(const Manifest& manifest) {
+  int takes = 0;
+  for (const auto& job : manifest.jobs) {
+    takes += job.takes;
+  }
+  expect(manifest.batch, takes);
+}
+
 FinishTally::~FinishTally() {
   if (!m_finish) {
     return;

@@ -25,6 +25,8 @@ class FinishTally {
   // A batch this run sets out to drain; `if_absent`: its takes left when the queue does not hold it
   // yet (a run stopped before it enqueued the manifest).
   void expect(const std::string& batch, int if_absent = 0);
+  // The manifest's batch: if absent, all the takes the manifest asks for are left.
+  void expect(const Manifest& manifest);
   // Where RunnerScope names the batches others added that it left (cli/handoff.h).
   std::vector<std::string>* added_and_left() { return &m_added_left; }
 
