@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
 #include <optional>
 
 namespace reelq {
@@ -62,6 +63,25 @@ Result<std::string> expand(std::string_view t, const NameFields& f, bool& has_ex
   return out;
 }
 
+bool ends_with_nocase(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() &&
+         std::equal(tail.begin(), tail.end(), s.end() - static_cast<std::ptrdiff_t>(tail.size()),
+                    [](char a, char b) { return std::tolower(static_cast<unsigned char>(a)) ==
+                                                std::tolower(static_cast<unsigned char>(b)); });
+}
+
+// A literal extension the template ends with that names a video container other than the
+// results' own (.mp4): renaming a file does not convert it, and a player that trusts the name
+// would be misled. Returns the extension, or empty.
+std::string_view foreign_video_extension(std::string_view t) {
+  for (std::string_view ext : {".mov", ".m4v", ".webm", ".mkv", ".avi", ".qt"}) {
+    if (ends_with_nocase(t, ext)) {
+      return t.substr(t.size() - ext.size());
+    }
+  }
+  return {};
+}
+
 }  // namespace
 
 Status check_name_template(std::string_view name_template) {
@@ -69,6 +89,18 @@ Status check_name_template(std::string_view name_template) {
   auto expanded = expand(name_template, NameFields{"job", 1, "batch", ".mp4", 1}, has_ext);
   if (!expanded) {
     return expanded.error();
+  }
+  if (auto ext = foreign_video_extension(name_template); !ext.empty()) {
+    return Error{ErrorKind::usage,
+                 fmt::format("--name {:?} ends in {:?}, but the takes are MP4 files and a name does not convert "
+                             "them; leave the extension out (reelq adds .mp4) or write {{ext}}",
+                             std::string(name_template), std::string(ext))};
+  }
+  if (name_template.starts_with('.')) {
+    return Error{ErrorKind::usage,
+                 fmt::format("--name {:?} starts with '.', which makes hidden files that ls and most file "
+                             "browsers do not show; start it with a placeholder or a letter",
+                             std::string(name_template))};
   }
   if (name_template.find('{') == std::string_view::npos) {
     return Error{ErrorKind::usage,
@@ -85,7 +117,8 @@ Result<std::string> delivery_name(std::string_view name_template, const NameFiel
   if (!name) {
     return name;
   }
-  if (!has_ext) {
+  // '{job}-{take}.mp4' means the user wrote the extension themselves: not '.mp4.mp4'.
+  if (!has_ext && !ends_with_nocase(*name, f.ext)) {
     *name += f.ext;
   }
   std::string why;

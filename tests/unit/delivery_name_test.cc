@@ -19,6 +19,24 @@ TEST_CASE("a delivery name is the template expanded, with the extension added un
   CHECK(*delivery_name("{job}-{index}", NameFields{"a", 1, "b", "", 2}) == "a-2");
 }
 
+TEST_CASE("an extension the user wrote is the file's own: not given twice, and not another container's") {
+  CHECK(*delivery_name("{job}-{take}.mp4", fields("a")) == "a-1.mp4");
+  CHECK(*delivery_name("{job}-{take}.MP4", fields("a")) == "a-1.MP4");
+  CHECK(check_name_template("{job}-{take}.mp4"));
+  auto mov = check_name_template("{job}-{take}.mov");
+  REQUIRE_FALSE(mov);
+  CHECK(mov.error().kind == ErrorKind::usage);
+  CHECK(mov.error().message ==
+        "--name \"{job}-{take}.mov\" ends in \".mov\", but the takes are MP4 files and a name does not convert them; "
+        "leave the extension out (reelq adds .mp4) or write {ext}");
+  CHECK_FALSE(check_name_template("{job}.WebM"));
+  auto hidden = check_name_template(".{job}");
+  REQUIRE_FALSE(hidden);
+  CHECK(hidden.error().message ==
+        "--name \".{job}\" starts with '.', which makes hidden files that ls and most file browsers do not show; "
+        "start it with a placeholder or a letter");
+}
+
 TEST_CASE("a template that could not name one file per take is refused before anything is delivered") {
   CHECK(check_name_template("{job}-{take}"));
   auto slash = check_name_template("{job}/{take}");
