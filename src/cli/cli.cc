@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "cli/cli_docs.h"
+#include "cli/option_values.h"
 #include "cli/cli_wiring.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
@@ -177,8 +178,7 @@ void wire_report_commands(CLI::App& app, Parsed& p) {
   p.report->add_option("--since", p.since, k_since_help);
   p.report->add_option("--until", p.until, k_until_help);
   p.report->add_option("--state", f.state,
-                       "Only the takes in this state (queued, submitting, running, downloading, succeeded, failed, "
-                       "cancelled)");
+                       "Only the takes in this state");
 
   p.batches = app.add_subcommand("batches", "Every batch in the database with its counts and age");
   p.batches->add_option("--db", p.db_path, k_db_help);
@@ -397,6 +397,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   wire_report_commands(app, parsed);
   wire_job_commands(app, parsed);
   wire_doc_commands(app, parsed);
+  label_option_values(app);
   if (auto unknown = unknown_command(app, argc, argv)) {
     err << *unknown;
     return k_exit_usage;

@@ -31,10 +31,20 @@ class Install(unittest.TestCase):
                 self.assertIn(var, page)
             # The bash completion, sourced as bash-completion would: commands, then a command's flags.
             script = os.path.join(prefix, "share/bash-completion/completions/reelq")
+            # Then a flag's value by its kind: its words, folders, or nothing for a number (not files).
             probe = ('source "$1"; COMP_WORDS=(reelq del); COMP_CWORD=1; _reelq; echo "${COMPREPLY[*]}"; '
-                     'COMP_WORDS=(reelq deliver --pi); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"')
-            c = subprocess.run(["bash", "-c", probe, "bash", script], capture_output=True, text=True)
-            self.assertEqual(c.stdout, "deliver\n--picks\n", c.stderr)
+                     'COMP_WORDS=(reelq deliver --pi); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq report --format ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq deliver --to ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq run --rpm ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq run ""); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"')
+            with tempfile.TemporaryDirectory() as here:
+                os.mkdir(os.path.join(here, "takes"))
+                open(os.path.join(here, "night.yaml"), "w").close()
+                c = subprocess.run(["bash", "-c", probe, "bash", script], capture_output=True, text=True, cwd=here)
+            lines = c.stdout.split("\n")
+            self.assertEqual(lines[:5], ["deliver", "--picks", "csv json html", "takes", ""], c.stderr)
+            self.assertEqual(sorted(lines[5].split()), ["night.yaml", "takes"])  # in the folder's order
 
 
 if __name__ == "__main__":
