@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <utility>
 #include <variant>
 
 #include "report/csv.h"
@@ -23,22 +24,81 @@ Error io_error(const fs::path& path, const std::string& what, int err) {
   return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
 }
 
+// A name in the delivery folder: `at` reaches it through the folder reelq opened and holds (so a
+// link put in the folder's place after it was checked leads nowhere), `shown` is the path the user
+// gave, for messages and delivery.csv.
+struct Where {
+  fs::path at;
+  fs::path shown;
+};
+
 // The name a file is made under before it gets its delivered name: hidden, and reelq's own.
-fs::path staging_name(const fs::path& dest) {
-  return dest.parent_path() / ("." + dest.filename().string() + ".reelq-part");
+Where staging_name(const Where& dest) {
+  std::string name = "." + dest.at.filename().string() + ".reelq-part";
+  return Where{dest.at.parent_path() / name, dest.shown.parent_path() / name};
 }
+
+// `e` with the path through the held folder replaced by the one the user knows.
+Error shown(Error e, const Where& w) {
+  const std::string at = w.at.string();
+  for (size_t i = e.message.find(at); i != std::string::npos; i = e.message.find(at, i)) {
+    e.message.replace(i, at.size(), w.shown.string());
+    i += w.shown.string().size();
+  }
+  return e;
+}
+
+// The delivery folder, made if missing and opened once, never through a symbolic link: every file
+// is then made through the open folder (/proc/self/fd/N), so swapping the folder for a link
+// between the check (delivery_folder.h) and the writes cannot send files elsewhere.
+class HeldFolder {
+ public:
+  static Result<HeldFolder> open(const fs::path& dir) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) {
+      return io_error(dir, "create", ec.value());
+    }
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+      int err = errno;
+      struct stat st {};
+      return ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode) ? Result<HeldFolder>(symlink_refused(dir))
+                                                                   : Result<HeldFolder>(io_error(dir, "open", err));
+    }
+    return HeldFolder(fd, dir);
+  }
+  HeldFolder(HeldFolder&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)), m_shown(std::move(o.m_shown)) {}
+  HeldFolder(const HeldFolder&) = delete;
+  HeldFolder& operator=(const HeldFolder&) = delete;
+  HeldFolder& operator=(HeldFolder&&) = delete;
+  ~HeldFolder() {
+    if (m_fd >= 0) {
+      ::close(m_fd);
+    }
+  }
+
+  Where name(const std::string& file) const {
+    return Where{fs::path("/proc/self/fd") / std::to_string(m_fd) / file, m_shown / file};
+  }
+
+ private:
+  HeldFolder(int fd, fs::path shown) : m_fd(fd), m_shown(std::move(shown)) {}
+  int m_fd = -1;
+  fs::path m_shown;
+};
 
 // Copies `source` into the fresh file `tmp` (a stale one of a crashed delivery replaced, a link
 // refused: util/safe_file.h).
-Status copy_to(const fs::path& source, const fs::path& tmp) {
+Status copy_to(const fs::path& source, const Where& tmp) {
   int in = ::open(source.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (in < 0) {
     return io_error(source, "read", errno);
   }
-  auto out = WriteFile::open(tmp, WriteMode::fresh, 0644);
+  auto out = WriteFile::open(tmp.at, WriteMode::fresh, 0644);
   if (!out) {
     ::close(in);
-    return out.error();
+    return shown(out.error(), tmp);
   }
   char buf[1 << 16];
   int err = 0;
@@ -48,27 +108,27 @@ Status copy_to(const fs::path& source, const fs::path& tmp) {
   ::close(in);
   err = err ? err : out->close();
   if (err) {
-    ::unlink(tmp.c_str());
-    return io_error(tmp, "write", err);
+    ::unlink(tmp.at.c_str());
+    return io_error(tmp.shown, "write", err);
   }
   return ok_status();
 }
 
 // Makes `tmp` hold the source's bytes: a hard link when `method` allows one and the filesystem
 // does (same filesystem, links supported), else a copy.
-Result<Placement> stage(const fs::path& source, const fs::path& tmp, DeliverMethod method) {
+Result<Placement> stage(const fs::path& source, const Where& tmp, DeliverMethod method) {
   if (method == DeliverMethod::link_or_copy) {
     // A stale staging file of a crashed delivery goes; a link planted under its name is refused.
-    if (auto st = refuse_symlink(tmp); !st) {
-      return st.error();
+    if (auto st = refuse_symlink(tmp.at); !st) {
+      return shown(st.error(), tmp);
     }
-    ::unlink(tmp.c_str());
-    if (::link(source.c_str(), tmp.c_str()) == 0) {
+    ::unlink(tmp.at.c_str());
+    if (::link(source.c_str(), tmp.at.c_str()) == 0) {
       return Placement::link;
     }
     int err = errno;
     if (err != EXDEV && err != EPERM && err != EMLINK && err != ENOTSUP && err != EACCES) {
-      return io_error(tmp, "link", err);
+      return io_error(tmp.shown, "link", err);
     }
   }
   if (auto st = copy_to(source, tmp); !st) {
@@ -82,74 +142,75 @@ using ItemDone = std::variant<Placement, NotDelivered>;
 // Places `item` at `dest` through its staging name, checked there: what gets the delivered name
 // holds the downloaded bytes. link() never replaces a file that appeared meanwhile, where rename()
 // would.
-Result<ItemDone> place(const DeliveryItem& item, const fs::path& dest, const std::string& want, DeliverMethod method) {
-  const fs::path tmp = staging_name(dest);
+Result<ItemDone> place(const DeliveryItem& item, const Where& dest, const std::string& want, DeliverMethod method) {
+  const Where tmp = staging_name(dest);
   auto how = stage(item.source, tmp, method);
   if (!how) {
     return how.error();
   }
   // Checked again as staged: a result changed between its check and the link or copy never gets
   // the delivered name.
-  if (std::string got = file_sha256(tmp); got != want) {
-    ::unlink(tmp.c_str());
+  if (std::string got = file_sha256(tmp.at); got != want) {
+    ::unlink(tmp.at.c_str());
     return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
   }
-  int err = ::link(tmp.c_str(), dest.c_str()) == 0 ? 0 : errno;
-  ::unlink(tmp.c_str());
+  int err = ::link(tmp.at.c_str(), dest.at.c_str()) == 0 ? 0 : errno;
+  ::unlink(tmp.at.c_str());
   if (err == EEXIST) {
     return Error{ErrorKind::conflict,
-                 fmt::format("{} appeared while reelq delivered to it; nothing was overwritten", dest.string())};
+                 fmt::format("{} appeared while reelq delivered to it; nothing was overwritten", dest.shown.string())};
   }
   if (err) {
-    return io_error(dest, "link", err);
+    return io_error(dest.shown, "link", err);
   }
   return ItemDone{*how};
 }
 
 // What is at `dest` already: nothing (nullopt), the same bytes (already_there), or a refusal.
-Result<std::optional<Placement>> existing(const fs::path& dest, const DeliveryItem& item, const std::string& want) {
+Result<std::optional<Placement>> existing(const Where& dest, const DeliveryItem& item, const std::string& want) {
   struct stat st {};
-  if (::lstat(dest.c_str(), &st) != 0) {
-    return errno == ENOENT ? Result<std::optional<Placement>>(std::nullopt) : io_error(dest, "inspect", errno);
+  if (::lstat(dest.at.c_str(), &st) != 0) {
+    return errno == ENOENT ? Result<std::optional<Placement>>(std::nullopt) : io_error(dest.shown, "inspect", errno);
   }
   if (S_ISLNK(st.st_mode)) {
-    return symlink_refused(dest);
+    return symlink_refused(dest.shown);
   }
-  if (S_ISREG(st.st_mode) && file_sha256(dest) == want) {
+  if (S_ISREG(st.st_mode) && file_sha256(dest.at) == want) {
     return std::optional<Placement>(Placement::already_there);
   }
   return Error{ErrorKind::conflict,
                fmt::format("{} already holds something other than job {} take {} ({}); reelq never overwrites a "
                            "delivered file: move it away or choose another --name",
-                           dest.string(), item.job, item.take, item.source.string())};
+                           dest.shown.string(), item.job, item.take, item.source.string())};
 }
 
 // Opens delivery.csv for appending (never through a link), with its header when it is new.
-Result<WriteFile> open_list(const fs::path& dir) {
-  auto list = WriteFile::open(dir / "delivery.csv", WriteMode::append, 0644);
+Result<WriteFile> open_list(const HeldFolder& dir) {
+  const Where csv = dir.name("delivery.csv");
+  auto list = WriteFile::open(csv.at, WriteMode::append, 0644);
   if (!list) {
-    return list.error();
+    return shown(list.error(), csv);
   }
   struct stat st {};
   if (::fstat(list->fd(), &st) == 0 && st.st_size == 0) {
     if (int err = list->write(std::string(k_delivery_csv_header) + "\r\n"); err) {
-      return io_error(dir / "delivery.csv", "write", err);
+      return io_error(csv.shown, "write", err);
     }
   }
   return list;
 }
 
-std::string list_row(const DeliveryItem& item, const fs::path& dest, const std::string& sha, Placement how) {
+std::string list_row(const DeliveryItem& item, const Where& dest, const std::string& sha, Placement how) {
   std::error_code ec;
-  auto bytes = fs::file_size(dest, ec);
+  auto bytes = fs::file_size(dest.at, ec);
   return fmt::format("{},{},{},{},{},{},{},{}\r\n", csv_field(item.batch), csv_field(item.job), item.take,
-                     csv_field(item.source.string()), csv_field(dest.string()), ec ? 0 : bytes, sha,
+                     csv_field(item.source.string()), csv_field(dest.shown.string()), ec ? 0 : bytes, sha,
                      how == Placement::link ? "link" : "copy");
 }
 
 // Delivers one file: how it was placed, or why its take is left out (its result gone or damaged).
-Result<ItemDone> deliver_one(const DeliveryItem& item, const fs::path& dir, WriteFile& list, DeliverMethod method) {
-  const fs::path dest = dir / item.name;
+Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, WriteFile& list, DeliverMethod method) {
+  const Where dest = dir.name(item.name);
   struct stat st {};
   if (::lstat(item.source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
     return ItemDone{NotDelivered{item, SourceProblem::missing, ""}};
@@ -184,7 +245,7 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const fs::path& dir, Writ
   }
   if (const Placement* how = std::get_if<Placement>(&*done)) {
     if (int err = list.write(list_row(item, dest, want, *how)); err) {
-      return io_error(dir / "delivery.csv", "write", err);
+      return io_error(dir.name("delivery.csv").shown, "write", err);
     }
   }
   return done;
@@ -194,18 +255,18 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const fs::path& dir, Writ
 
 Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs::path& to, DeliverMethod method) {
   std::error_code ec;
-  const fs::path dir = fs::absolute(to, ec).lexically_normal();  // delivery.csv lists absolute paths
-  fs::create_directories(dir, ec);
-  if (ec) {
-    return io_error(dir, "create", ec.value());
+  // delivery.csv lists absolute paths
+  auto dir = HeldFolder::open(fs::absolute(to, ec).lexically_normal());
+  if (!dir) {
+    return dir.error();
   }
-  auto list = open_list(dir);
+  auto list = open_list(*dir);
   if (!list) {
     return list.error();
   }
   DeliveryOutcome outcome;
   for (const DeliveryItem& item : items) {
-    auto done = deliver_one(item, dir, *list, method);
+    auto done = deliver_one(item, *dir, *list, method);
     if (!done) {
       return done.error();
     }
@@ -220,7 +281,7 @@ Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs
     ++count;
   }
   if (int err = list->close(); err) {
-    return io_error(dir / "delivery.csv", "write", err);
+    return io_error(dir->name("delivery.csv").shown, "write", err);
   }
   return outcome;
 }

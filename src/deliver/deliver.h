@@ -2,7 +2,8 @@
 // Carries out a delivery plan (deliver/delivery_plan.h): each file hard-linked into the folder when
 // it is on the same filesystem (unless copies are asked for), copied otherwise, its SHA-256 checked
 // against the one recorded at download, and a row appended to the folder's delivery.csv. Nothing in
-// the folder is ever overwritten or written through a symbolic link: a name already holding the
+// the folder is ever overwritten or written through a symbolic link (the folder itself is opened once
+// and held, so one swapped in after the check leads nowhere): a name already holding the
 // same bytes is skipped, one holding other bytes (or a link) stops the delivery. A result that is
 // gone or no longer holds what was downloaded is left out, before anything is made for it in the
 // folder, and the other files are delivered.

@@ -109,6 +109,30 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   CHECK(test::read_file(dir / "victim") == "precious");
 }
 
+TEST_CASE("a delivery folder swapped for a link after it was checked takes nothing; messages name the folder given") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  fs::create_directory(dir / "elsewhere");
+  fs::create_directory_symlink(dir / "elsewhere", dir / "to");  // as if planted after check_delivery_folder
+  auto swapped = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE_FALSE(swapped);
+  CHECK(swapped.error().message ==
+        (dir / "to").string() + " is a symbolic link; reelq will not write through it (delete the link, or choose "
+                                "another name)");
+  CHECK(fs::is_empty(dir / "elsewhere"));
+
+  // Files are made through the folder reelq opened, yet every message and delivery.csv row names
+  // the path the user knows, never /proc/self/fd.
+  fs::remove(dir / "to");
+  test::write_file(dir / "to/b-1.mp4", "the client's own edit");
+  auto conflict = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE_FALSE(conflict);
+  CHECK(conflict.error().message.starts_with((dir / "to/b-1.mp4").string() + " already holds something other"));
+  std::string csv = test::read_file(dir / "to/delivery.csv");
+  CHECK(csv.find("," + (dir / "to/a-1.mp4").string() + ",") != std::string::npos);
+  CHECK(csv.find("/proc/") == std::string::npos);
+}
+
 TEST_CASE("a result that no longer holds what was downloaded is left out before anything is made for it") {
   for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
     test::TempDir dir;
