@@ -136,6 +136,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   std::optional<int> handed;
   auto prepared = prepare_or_hand_off(manifest, manifest_path, flags, again, io, handed);
   if (handed) {
+    finish.handed_off = *handed == k_exit_ok;
     return *handed;
   }
   if (!prepared) {
@@ -274,6 +275,12 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
 // The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.
 int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& err) {
   if (!flags.hooks.any()) {
+    return finish.exit_code;
+  }
+  if (finish.handed_off) {
+    // This command ends now with nothing drained; a hook told "finished, 0 succeeded" would lie.
+    err << "reelq: --on-finish and --notify not run: the batch joined the night of the reelq already running on "
+           "this queue, which drains it and runs its own (give them to that run, or to a resume after it)\n";
     return finish.exit_code;
   }
   FinishHooks hooks = flags.hooks;

@@ -38,6 +38,8 @@ struct FinishReport {
   std::vector<std::string> output_dirs;  // each one's files line
   std::vector<BatchEnd> ends;            // each batch's end, drained or not; those with takes left
                                          // are the report's "not_drained"
+  bool handed_off = false;               // the batch joined the night of a reelq already running on
+                                         // the queue: its end is that runner's, not this command's
 };
 
 // Adds a batch the run stopped before summarizing (`counts` from the queue): to the totals, to

@@ -46,10 +46,14 @@ class Handoff(SimRunTest):
     def test_a_second_run_into_the_active_queue_joins_its_night(self):
         first = self.start_first()
         self.write("b.yaml", manifest("beta", 20))
-        r = self.reelq_run("b.yaml")
+        # Its --on-finish would report a night this command did not drain ("0 succeeded"): not run, said so.
+        r = self.reelq_run("b.yaml", "--on-finish", "touch hook-ran")
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn(f"batch beta: 20 takes added to the queue {os.path.join(self.dir, 'q.db')}, whose runner "
                       f"(reelq pid {first.pid}) renders them in the same run", r.stdout)
+        self.assertIn("--on-finish and --notify not run: the batch joined the night of the reelq already running",
+                      r.stderr)
+        self.assertFalse(os.path.exists(os.path.join(self.dir, "hook-ran")))
         self.finish(first, "beta")
 
     def test_enqueue_into_the_active_queue_joins_its_night_and_changed_jobs_are_refused(self):
