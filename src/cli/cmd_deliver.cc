@@ -125,7 +125,9 @@ Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
 
 }  // namespace
 
-int cmd_deliver(const DeliverFlags& flags, CommandIo io) {
+int cmd_deliver(const DeliverFlags& given, CommandIo io) {
+  DeliverFlags flags = given;
+  flags.to = without_trailing_slash(given.to).string();  // `--to v2/`, as completion types it, is v2
   if (auto st = check_name_template(flags.name); !st) {
     return report_error(io.err, st.error());
   }

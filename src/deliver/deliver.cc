@@ -10,6 +10,7 @@
 #include <utility>
 #include <variant>
 
+#include "deliver/delivery_folder.h"
 #include "report/csv.h"
 #include "util/file_digest.h"
 #include "util/safe_file.h"
@@ -166,6 +167,36 @@ Result<ItemDone> place(const DeliveryItem& item, const Where& dest, const std::s
   return ItemDone{*how};
 }
 
+bool same_file(const fs::path& a, const fs::path& b) {
+  struct stat sa {}, sb {};
+  return ::lstat(a.c_str(), &sa) == 0 && ::lstat(b.c_str(), &sb) == 0 && sa.st_dev == sb.st_dev &&
+         sa.st_ino == sb.st_ino;
+}
+
+// Puts a copy of the result in place of `dest`, a hard link of it: through the staging name and a
+// rename, which replaces the link's name and leaves the render as it is.
+Result<ItemDone> replace_with_copy(const DeliveryItem& item, const Where& dest, const std::string& want) {
+  const Where tmp = staging_name(dest);
+  if (auto st = copy_to(item.source, tmp); !st) {
+    return st.error();
+  }
+  if (std::string got = file_sha256(tmp.at); got != want) {
+    ::unlink(tmp.at.c_str());
+    return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+  }
+  if (!same_file(dest.at, item.source)) {
+    ::unlink(tmp.at.c_str());
+    return Error{ErrorKind::conflict,
+                 fmt::format("{} changed while reelq made it a copy; nothing was overwritten", dest.shown.string())};
+  }
+  if (::rename(tmp.at.c_str(), dest.at.c_str()) != 0) {
+    int err = errno;
+    ::unlink(tmp.at.c_str());
+    return io_error(dest.shown, "replace", err);
+  }
+  return ItemDone{Placement::copy};
+}
+
 // What is at `dest` already: nothing (nullopt), the same bytes (already_there), or a refusal.
 Result<std::optional<Placement>> existing(const Where& dest, const DeliveryItem& item, const std::string& want) {
   struct stat st {};
@@ -208,8 +239,35 @@ std::string list_row(const DeliveryItem& item, const Where& dest, const std::str
                      how == Placement::link ? "link" : "copy");
 }
 
+// The destinations delivery.csv lists already, as read when the delivery starts.
+struct Listed {
+  std::string text;  // the file as it was
+  fs::path shown;    // its path, for messages
+
+  // Destinations are absolute paths in DIR; sources are in the output folders, which DIR is never
+  // in nor around (delivery_folder.h), so a destination's field cannot match a source's.
+  bool names(const fs::path& dest) const { return text.find("," + csv_field(dest.string()) + ",") != std::string::npos; }
+};
+
+Result<Listed> read_listed(const Where& csv) {
+  Listed listed{"", csv.shown};
+  int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? Result<Listed>(listed) : Result<Listed>(io_error(csv.shown, "read", errno));
+  }
+  char buf[1 << 16];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    listed.text.append(buf, static_cast<size_t>(n));
+  }
+  int err = n < 0 ? errno : 0;
+  ::close(fd);
+  return err ? Result<Listed>(io_error(csv.shown, "read", err)) : Result<Listed>(std::move(listed));
+}
+
 // Delivers one file: how it was placed, or why its take is left out (its result gone or damaged).
-Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, WriteFile& list, DeliverMethod method) {
+Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, WriteFile& list, const Listed& listed,
+                             DeliverMethod method) {
   const Where dest = dir.name(item.name);
   struct stat st {};
   if (::lstat(item.source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -222,6 +280,25 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
   }
   auto there = existing(dest, item, want);
   if (there && *there) {
+    // Copies asked for where an earlier delivery linked: the link shares the render's bytes, so an
+    // edit in the folder would edit the render. It becomes a copy.
+    if (method == DeliverMethod::copy && same_file(dest.at, item.source)) {
+      auto copied = replace_with_copy(item, dest, want);
+      if (copied && std::holds_alternative<Placement>(*copied)) {
+        if (int err = list.write(list_row(item, dest, want, Placement::copy)); err) {
+          return io_error(listed.shown, "write", err);
+        }
+      }
+      return copied;
+    }
+    // Already there but not in the list (a delivery.csv deleted or lost): listed again, so the
+    // list keeps covering the folder.
+    if (!listed.names(dest.shown)) {
+      Placement how = same_file(dest.at, item.source) ? Placement::link : Placement::copy;
+      if (int err = list.write(list_row(item, dest, want, how)); err) {
+        return io_error(listed.shown, "write", err);
+      }
+    }
     return ItemDone{**there};
   }
   // The result is checked before anything is made in the folder for it, so a damaged one never
@@ -245,7 +322,7 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
   }
   if (const Placement* how = std::get_if<Placement>(&*done)) {
     if (int err = list.write(list_row(item, dest, want, *how)); err) {
-      return io_error(dir.name("delivery.csv").shown, "write", err);
+      return io_error(listed.shown, "write", err);
     }
   }
   return done;
@@ -256,9 +333,13 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
 Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs::path& to, DeliverMethod method) {
   std::error_code ec;
   // delivery.csv lists absolute paths
-  auto dir = HeldFolder::open(fs::absolute(to, ec).lexically_normal());
+  auto dir = HeldFolder::open(without_trailing_slash(fs::absolute(to, ec).lexically_normal()));
   if (!dir) {
     return dir.error();
+  }
+  auto listed = read_listed(dir->name("delivery.csv"));
+  if (!listed) {
+    return listed.error();
   }
   auto list = open_list(*dir);
   if (!list) {
@@ -266,7 +347,7 @@ Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs
   }
   DeliveryOutcome outcome;
   for (const DeliveryItem& item : items) {
-    auto done = deliver_one(item, *dir, *list, method);
+    auto done = deliver_one(item, *dir, *list, *listed, method);
     if (!done) {
       return done.error();
     }

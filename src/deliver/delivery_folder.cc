@@ -33,13 +33,22 @@ Error refused(const fs::path& to, const std::string& why) {
 }
 
 // What is at `to` already: nothing, a real folder, or a refusal.
-Status check_kind(const fs::path& to) {
+Status check_kind(const fs::path& given) {
+  const fs::path to = without_trailing_slash(given);  // else lstat looks through a link at its end
   struct stat st {};
   if (::lstat(to.c_str(), &st) != 0) {
     return errno == ENOENT ? ok_status()
                            : Status(refused(to, fmt::format("cannot inspect it ({})", std::strerror(errno))));
   }
   if (S_ISLNK(st.st_mode)) {
+    std::error_code ec;
+    fs::path target = fs::read_symlink(to, ec);
+    target = target.is_absolute() ? target : to.parent_path() / target;
+    if (!fs::exists(target, ec)) {
+      return refused(to, fmt::format("it is a symbolic link to {}, which does not exist, and reelq does not deliver "
+                                     "through a link: pass a new folder, or make {} and pass that",
+                                     target.lexically_normal().string(), target.lexically_normal().string()));
+    }
     return refused(to, fmt::format("it is a symbolic link (to {}), and reelq does not deliver through a link, which "
                                    "could send the files anywhere: pass the folder itself (--to {}) if that is where "
                                    "they should go, or a new folder",
@@ -54,6 +63,14 @@ Status check_kind(const fs::path& to) {
 }
 
 }  // namespace
+
+fs::path without_trailing_slash(const fs::path& p) {
+  std::string s = p.string();
+  while (s.size() > 1 && s.ends_with('/')) {
+    s.pop_back();
+  }
+  return s;
+}
 
 Status check_delivery_folder(const fs::path& to, const std::vector<OutputFolder>& outputs) {
   if (auto st = check_kind(to); !st) {

@@ -25,4 +25,8 @@ struct OutputFolder {
 // A `to` that does not exist yet is fine otherwise (deliver makes it).
 Status check_delivery_folder(const std::filesystem::path& to, const std::vector<OutputFolder>& outputs);
 
+// `p` without the slashes at its end: "v2/" names v2 itself, and with the slash lstat() and
+// open(O_NOFOLLOW) would look through a link named v2 instead of seeing it.
+std::filesystem::path without_trailing_slash(const std::filesystem::path& p);
+
 }  // namespace reelq

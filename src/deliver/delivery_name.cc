@@ -48,6 +48,10 @@ Result<std::string> expand(std::string_view t, const NameFields& f, bool& has_ex
       continue;
     }
     size_t close = t.find('}', i);
+    if (close == std::string_view::npos) {
+      return Error{ErrorKind::usage, fmt::format("--name {:?}: the '{{' at column {} is not closed by a '}}'",
+                                                 std::string(t), i + 1)};
+    }
     std::string_view name = t.substr(i + 1, close == std::string_view::npos ? 0 : close - i - 1);
     auto value = close == std::string_view::npos ? std::nullopt : field(name, f);
     if (!value) {
@@ -82,6 +86,25 @@ std::string_view foreign_video_extension(std::string_view t) {
   return {};
 }
 
+// What in a template makes names that break where deliveries go: a client's Windows machine or an
+// exFAT drive refuses these characters, and a name starting with '-' reads as an option to the
+// commands the client runs on it.
+std::optional<std::string> unportable(std::string_view t) {
+  if (size_t at = t.find_first_of("<>:\"\\|?*"); at != std::string_view::npos) {
+    return fmt::format("holds {:?} (column {}), which Windows and exFAT drives do not allow in a file name; use '-' "
+                       "or '_'",
+                       t[at], at + 1);
+  }
+  if (t.starts_with('-')) {
+    return std::string("starts with '-', which makes names that read as options to other commands; start it with "
+                       "a placeholder or a letter");
+  }
+  if (t.starts_with(' ') || t.ends_with(' ')) {
+    return std::string("starts or ends with a space, which Windows drops or refuses; remove it");
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 Status check_name_template(std::string_view name_template) {
@@ -95,6 +118,9 @@ Status check_name_template(std::string_view name_template) {
                  fmt::format("--name {:?} ends in {:?}, but the takes are MP4 files and a name does not convert "
                              "them; leave the extension out (reelq adds .mp4) or write {{ext}}",
                              std::string(name_template), std::string(ext))};
+  }
+  if (auto problem = unportable(name_template)) {
+    return Error{ErrorKind::usage, fmt::format("--name {:?} {}", std::string(name_template), *problem)};
   }
   if (name_template.starts_with('.')) {
     return Error{ErrorKind::usage,
@@ -122,10 +148,12 @@ Result<std::string> delivery_name(std::string_view name_template, const NameFiel
     *name += f.ext;
   }
   std::string why;
-  if (name->empty() || *name == ".") {
-    why = "is empty";
-  } else if (name->find("..") != std::string::npos) {
-    why = "holds \"..\"";
+  // Without a '/', only "." and ".." could name anything but a file in DIR; ".." inside a name
+  // ("v1..final-1.mp4", a valid job id) is an ordinary name.
+  if (name->empty() || *name == "." || *name == "..") {
+    why = "is empty or a folder's own name";
+  } else if (name->starts_with('.')) {
+    why = "starts with '.' (a hidden file)";
   } else if (name->find('/') != std::string::npos) {
     why = "holds '/'";
   } else if (std::any_of(name->begin(), name->end(),

@@ -137,10 +137,17 @@ Error stray_picks_error(const std::vector<std::pair<std::string, int>>& stray,
     std::string state = it == states.end() ? "not in the queue" : std::string(to_string(it->second));
     return fmt::format("job {} take {} ({})", t.first, t.second, state);
   };
+  // What fixes it: a take of this queue marked by mistake (or not done yet), or another queue's marks.
+  bool in_queue = std::all_of(stray.begin(), stray.end(), [&](const auto& t) { return states.contains(t); });
+  std::string fix = in_queue ? fmt::format(" (unmark {} on the review page, key u, and export the marks again; or "
+                                           "deliver once {} succeeded)",
+                                           stray.size() == 1 ? "it" : "them",
+                                           stray.size() == 1 ? "it has" : "they have")
+                             : "";
   if (stray.size() == 1) {
     return Error{ErrorKind::input, fmt::format("the picks name {}, which is not a succeeded take{}; nothing was "
-                                               "delivered",
-                                               name(stray.front()), of_batch)};
+                                               "delivered{}",
+                                               name(stray.front()), of_batch, fix)};
   }
   std::vector<std::string> shown;
   for (size_t i = 0; i < stray.size() && i < k_shown; ++i) {
@@ -148,8 +155,8 @@ Error stray_picks_error(const std::vector<std::pair<std::string, int>>& stray,
   }
   std::string more = stray.size() > k_shown ? fmt::format(" and {} more", stray.size() - k_shown) : "";
   return Error{ErrorKind::input, fmt::format("the picks name {} takes that are not succeeded takes{}: {}{}; nothing "
-                                             "was delivered",
-                                             stray.size(), of_batch, fmt::join(shown, ", "), more)};
+                                             "was delivered{}",
+                                             stray.size(), of_batch, fmt::join(shown, ", "), more, fix)};
 }
 
 }  // namespace

@@ -120,6 +120,8 @@ TEST_CASE("a delivery folder swapped for a link after it was checked takes nothi
         (dir / "to").string() + " is a symbolic link; reelq will not write through it (delete the link, or choose "
                                 "another name)");
   CHECK(fs::is_empty(dir / "elsewhere"));
+  CHECK_FALSE(deliver(plan(b), dir.path().string() + "/to/", DeliverMethod::link_or_copy));  // "to/" looks through
+  CHECK(fs::is_empty(dir / "elsewhere"));
 
   // Files are made through the folder reelq opened, yet every message and delivery.csv row names
   // the path the user knows, never /proc/self/fd.
@@ -188,6 +190,41 @@ TEST_CASE("copies asked for are copies, even on the results' filesystem, and lis
   CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
 }
 
+TEST_CASE("copies asked for where an earlier delivery linked turn the links into copies; the renders stay") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  REQUIRE(deliver(plan(b), dir / "to", DeliverMethod::link_or_copy));
+  REQUIRE(inode(dir / "to/a-1.mp4") == inode(dir / "out/a.mp4"));
+  auto copied = deliver(plan(b), dir / "to", DeliverMethod::copy);
+  REQUIRE(copied);
+  CHECK(copied->copied == 2);
+  CHECK(copied->already_there == 0);
+  CHECK(inode(dir / "to/a-1.mp4") != inode(dir / "out/a.mp4"));
+  // An edit in the folder now leaves the render alone.
+  test::write_file(dir / "to/a-1.mp4", "graded");
+  CHECK(test::read_file(dir / "out/a.mp4") == "video of a");
+  CHECK(fs::hard_link_count(dir / "out/a.mp4") == 1);
+  CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
+  // A copy already there is left as it is.
+  auto again = deliver(plan(b), dir / "to", DeliverMethod::copy);
+  REQUIRE_FALSE(again);  // a-1.mp4 holds the edit now: never overwritten
+  CHECK(test::read_file(dir / "to/a-1.mp4") == "graded");
+}
+
+TEST_CASE("a delivery.csv lost or deleted is filled in again for the files already there, once") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a", "b"});
+  REQUIRE(deliver(plan(b), dir / "to", DeliverMethod::link_or_copy));
+  const std::string first = test::read_file(dir / "to/delivery.csv");
+  fs::remove(dir / "to/delivery.csv");
+  auto again = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE(again);
+  CHECK(again->already_there == 2);
+  CHECK(test::read_file(dir / "to/delivery.csv") == first);  // the same rows, in the same order
+  REQUIRE(deliver(plan(b), dir / "to", DeliverMethod::link_or_copy));
+  CHECK(test::read_file(dir / "to/delivery.csv") == first);  // and not listed twice
+}
+
 TEST_CASE("a link planted under the staging name is refused, not written through, whichever the method") {
   for (DeliverMethod method : {DeliverMethod::link_or_copy, DeliverMethod::copy}) {
     test::TempDir dir;
@@ -228,6 +265,11 @@ TEST_CASE("takes, jobs and batches that collide are each told the placeholder th
   CHECK(takes.error().message ==
         "--name gives a.mp4 to two files (batch night job a take 1, and batch night job a take 2): add {take} to it "
         "({take} tells the takes of one job apart): --name '{job}-{take}{ext}'; nothing was delivered");
+
+  // '{ext}' alone is refused before any advice ('-{job}{ext}' would read as an option).
+  auto only_ext = plan_delivery({b}, nullptr, "{ext}");
+  REQUIRE_FALSE(only_ext);
+  CHECK(only_ext.error().message.find("starts with '.' (a hidden file)") != std::string::npos);
 
   auto jobs = plan_delivery({b}, nullptr, "{batch}-{take}");
   REQUIRE_FALSE(jobs);
@@ -274,6 +316,13 @@ TEST_CASE("picks that name several takes the queue cannot deliver name them all,
   CHECK(two.error().message ==
         "the picks name 2 takes that are not succeeded takes of batch night: job b take 1 (failed), job zz take 2 "
         "(not in the queue); nothing was delivered");
+  // A take of this queue marked by mistake (a failed one): the message says how to take the mark off.
+  Picks slip{"night", {{"a", 1}, {"b", 1}}, std::nullopt};
+  auto one = plan_delivery({b}, &slip, "{job}-{take}");
+  REQUIRE_FALSE(one);
+  CHECK(one.error().message ==
+        "the picks name job b take 1 (failed), which is not a succeeded take of batch night; nothing was delivered "
+        "(unmark it on the review page, key u, and export the marks again; or deliver once it has succeeded)");
   Picks many{std::nullopt, {}, std::nullopt};
   for (int take = 1; take <= 13; ++take) {
     many.keepers.insert({"x", take});

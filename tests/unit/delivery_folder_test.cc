@@ -36,6 +36,18 @@ TEST_CASE("a link, a file or reelq's own output folder is refused as --to, sayin
             "/elsewhere) if that is where they should go, or a new folder; nothing "
             "was delivered");
 
+  // With a slash at its end (as the shell's completion types it), the link is still seen.
+  auto slashed = check_delivery_folder(dir.path().string() + "/client/", outs);
+  REQUIRE_FALSE(slashed);
+  CHECK(slashed.error().message.find("it is a symbolic link (to ") != std::string::npos);
+  fs::create_directory_symlink(dir / "gone", dir / "dangling");
+  auto dangling = check_delivery_folder(dir.path().string() + "/dangling//", outs);
+  REQUIRE_FALSE(dangling);
+  CHECK(dangling.error().message ==
+        "--to " + dir.path().string() + "/dangling: it is a symbolic link to " + (dir / "gone").string() +
+            ", which does not exist, and reelq does not deliver through a link: pass a new folder, or make " +
+            (dir / "gone").string() + " and pass that; nothing was delivered");
+
   test::write_file(dir / "client.mp4", "x");
   auto file = check_delivery_folder(dir / "client.mp4", outs);
   REQUIRE_FALSE(file);

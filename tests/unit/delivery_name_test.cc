@@ -48,7 +48,9 @@ TEST_CASE("a template that could not name one file per take is refused before an
   CHECK(unknown.error().message ==
         "--name \"{job}-{shot}\": unknown placeholder at column 7; the placeholders are {job} {take} {batch} {ext} "
         "{index}");
-  CHECK_FALSE(check_name_template("{job"));
+  auto open = check_name_template("x-{job");
+  REQUIRE_FALSE(open);
+  CHECK(open.error().message == "--name \"x-{job\": the '{' at column 3 is not closed by a '}'");
   CHECK_FALSE(check_name_template("a\tb{job}"));
   CHECK_FALSE(check_name_template("final"));  // every take under one name
 }
@@ -58,11 +60,30 @@ TEST_CASE("a name that would leave the folder or hide in it is refused, whatever
   REQUIRE_FALSE(dots);
   CHECK(dots.error().kind == ErrorKind::input);
   CHECK(dots.error().message ==
-        "job .. take 1: the delivered name \"...mp4\" holds \"..\"; nothing was delivered under it (choose another "
-        "--name)");
+        "job .. take 1: the delivered name \"...mp4\" starts with '.' (a hidden file); nothing was delivered under "
+        "it (choose another --name)");
+  CHECK_FALSE(delivery_name("{job}{ext}", NameFields{"..", 1, "b", "", 1}));
+  CHECK(*delivery_name("{job}-{take}", fields("v1..final")) == "v1..final-1.mp4");  // a valid id, a plain name
   CHECK_FALSE(delivery_name("{job}", fields("../../etc/x")));
   CHECK_FALSE(delivery_name("{job}", fields("a/b")));
   CHECK_FALSE(delivery_name("{job}", fields("a\nb")));
   CHECK_FALSE(delivery_name("{job}{ext}", NameFields{"", 1, "b", "", 1}));
   CHECK_FALSE(delivery_name("{job}.csv{ext}", NameFields{"delivery", 1, "b", "", 1}));
+}
+
+TEST_CASE("a template whose names would break on the client's drive or read as options is refused") {
+  auto colon = check_name_template("{job}:{take}");
+  REQUIRE_FALSE(colon);
+  CHECK(colon.error().kind == ErrorKind::usage);
+  CHECK(colon.error().message ==
+        "--name \"{job}:{take}\" holds ':' (column 6), which Windows and exFAT drives do not allow in a file name; "
+        "use '-' or '_'");
+  CHECK_FALSE(check_name_template("{job}\\"));
+  CHECK_FALSE(check_name_template("{job}?{take}"));
+  auto dash = check_name_template("-{job}{ext}");
+  REQUIRE_FALSE(dash);
+  CHECK(dash.error().message.find("starts with '-'") != std::string::npos);
+  CHECK_FALSE(check_name_template(" {job}"));
+  CHECK_FALSE(check_name_template("{job} "));
+  CHECK(check_name_template("{job} take {take}"));  // a space inside is fine
 }
