@@ -129,7 +129,9 @@ std::string man_page(CLI::App& app, const std::string& version) {
       ".SH ENVIRONMENT\n.TP\n.B APIXO_API_KEY\nThe API key (else \\fB\\-\\-api\\-key\\-file\\fR). Never written "
       "anywhere, never passed to \\fB\\-\\-on\\-finish\\fR.\n.TP\n.B REELQ_DB\nThe queue database.\n.TP\n"
       ".B REELQ_PRICES\nThe price table.\n.TP\n.B REELQ_KEYS\nA keys file: the pool of keys a run drives "
-      "(else \\fB\\-\\-keys\\fR; docs/keys.md).\n";
+      "(else \\fB\\-\\-keys\\fR; docs/keys.md).\n"
+      ".TP\n.B REELQ_NOTIFY\nThe URL \\fB\\-\\-notify\\fR POSTs to, when the flag is not given: a webhook's URL is "
+      "its secret, and a command line can be read by every user of the machine.\n";
   // Every setting is also read from REELQ_<KEY>, above the manifest's settings: and below its flag.
   std::vector<std::string> vars;
   for (const std::string& key : setting_keys()) {

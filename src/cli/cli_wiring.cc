@@ -58,8 +58,12 @@ void wire_run_flags(CLI::App* cmd, RunWiring& w) {
   cmd->add_option("--on-finish", w.flags.hooks.on_finish,
                   "Run this shell command when the run ends: the summary in REELQ_* variables and as JSON on its "
                   "input (never the API key)");
+  // From the environment too: a webhook's URL is its secret, and a command line is readable by every
+  // user of the machine (ps, /proc/PID/cmdline) for as long as the night runs.
   cmd->add_option("--notify", w.flags.hooks.notify_url,
-                  "POST the summary as JSON to this http(s) URL when the run ends (user:password@ as Basic auth)");
+                  "POST the summary as JSON to this http(s) URL when the run ends (user:password@ as Basic auth; "
+                  "else REELQ_NOTIFY, which keeps the URL off the command line)")
+      ->envname("REELQ_NOTIFY");
   cmd->add_option("--hook-timeout", w.flags.hooks.timeout_s,
                   "Seconds --on-finish and --notify may take, side by side under one deadline")
       ->capture_default_str()

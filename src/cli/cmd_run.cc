@@ -171,7 +171,7 @@ int run_manifest(const Manifest& manifest, const std::string& manifest_path, con
   }
   DrainOptions options = drain_options(*prepared, flags, finish);
   options.balance = &balance;
-  finish.db = flags.db;
+  finish.db = fs::absolute(flags.db).string();  // the hook may run anywhere (cron: /)
   int code = drain(*prepared->queue, manifest.batch, flags, prepared->key, io, options);
   options.balance = nullptr;  // read for this batch; an added batch reads its own
   return drain_added(
@@ -236,7 +236,7 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   RunnerScope runner(*prepared->queue, prepared->runner_since, io.err);
   runner.report_left_to(tally.added_and_left());
   say_key_warnings(*prepared, io.err);
-  finish.db = flags.db;
+  finish.db = fs::absolute(flags.db).string();  // the hook may run anywhere (cron: /)
   auto batches = batches_to_resume(*prepared->queue, batch);
   if (!batches) {
     return report_error(io.err, batches.error());

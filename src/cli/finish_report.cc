@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <filesystem>
 
 #include "cli/invocation.h"
 #include "util/text.h"
@@ -75,7 +76,9 @@ std::string report_command(const FinishReport& r) {
   if (r.batches.size() == 1) {
     line += " --batch " + shell_word(r.batches.front());
   }
-  return line + " -o report.html";
+  // Beside the queue, not in whatever folder the hook runs in (`/` under cron).
+  std::error_code ec;
+  return line + " -o " + shell_word((std::filesystem::absolute(r.db, ec).parent_path() / "report.html").string());
 }
 
 std::string finish_json(const FinishReport& r) {

@@ -238,8 +238,11 @@ class FinishHooks(SimRunTest):
         self.assertEqual((env["REELQ_EXIT"], env["REELQ_DONE"], env["REELQ_FAILED"], env["REELQ_COMMAND"]),
                          ("0", "3", "0", "run"))
         self.assertIn("night: ", env["REELQ_SPENT"])
-        self.assertTrue(env["REELQ_DB"].endswith("q.db"))
+        # Absolute: a hook run from elsewhere (cron starts in /) finds the queue and writes the report beside it.
+        self.assertEqual(env["REELQ_DB"], os.path.join(os.path.abspath(self.dir), "q.db"))
         self.assertIn("report --db", env["REELQ_REPORT_COMMAND"])
+        self.assertTrue(env["REELQ_REPORT_COMMAND"].endswith(
+            " -o " + os.path.join(os.path.abspath(self.dir), "report.html")), env["REELQ_REPORT_COMMAND"])
         self.assertNotIn("APIXO_API_KEY", env)
         self.assertNotIn(KEY, self.read("env.txt"))
         summary = json.loads(self.read("stdin.json"))
@@ -279,6 +282,27 @@ class FinishHooks(SimRunTest):
         summary = json.loads(body)
         self.assertEqual((summary["command"], summary["exit"], summary["succeeded"]), ("run", 0, 3))
         self.assertEqual(json.loads(_Hook.received[1][1])["command"], "resume")
+
+    def test_the_webhook_url_can_come_from_the_environment_and_stay_off_the_command_line(self):
+        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        _Hook.received = []
+        try:
+            url = f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+            r = run("run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
+                    cwd=self.dir, env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": url})
+            self.assertEqual(r.returncode, 0, r.stderr)
+            # A bad one is refused as the flag's would be, before anything is enqueued.
+            bad = run("resume", "--db", "q.db", cwd=self.dir,
+                      env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": "ftp://files.example/T0KEN"})
+            self.assertEqual(bad.returncode, 2, bad.stderr)
+            self.assertNotIn("T0KEN", bad.stdout + bad.stderr)
+        finally:
+            server.shutdown()
+            server.server_close()
+        self.assertEqual(len(_Hook.received), 1)
+        self.assertEqual(json.loads(_Hook.received[0][1])["succeeded"], 3)
+        self.assertNotIn("T0KEN", r.stdout + r.stderr)
 
     def test_a_webhook_that_fails_or_hangs_changes_nothing_and_its_secret_path_is_not_printed(self):
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)

@@ -36,7 +36,7 @@ TEST_CASE("the finish report as JSON: counts, spend, exit status, how to get the
   CHECK(finish_json(night()) ==
         R"({"event":"finish","command":"run","exit":1,"succeeded":7,"failed":1,"cancelled":0,"left":0,)"
         R"("not_drained":[],"spent":"night: $5.60 for 7 renders","db":"/srv/q.db",)"
-        R"("report_command":"reelq report --db /srv/q.db --batch night -o report.html",)"
+        R"("report_command":"reelq report --db /srv/q.db --batch night -o /srv/report.html",)"
         R"("batches":[{"event":"summary","batch":"night"}]})");
   FinishReport early;  // stopped before a database was chosen (a manifest error)
   early.command = "run";
@@ -86,7 +86,7 @@ TEST_CASE("a night stopped with work left says which batches were not drained an
       R"({"event":"finish","command":"run","exit":3,"succeeded":9,"failed":2,"cancelled":0,"left":9,)"
       R"("not_drained":[{"batch":"night","end":"interrupted","left":4},{"batch":"extra","end":"not_drained","left":5}],)"
       R"("spent":"night: $5.60 for 7 renders","db":"/srv/q.db",)"
-      R"("report_command":"reelq report --db /srv/q.db -o report.html",)"
+      R"("report_command":"reelq report --db /srv/q.db -o /srv/report.html",)"
       R"("batches":[{"event":"summary","batch":"night"},)"
       R"({"event":"summary","batch":"extra","end":"not_drained","succeeded":2,"failed":1,"cancelled":0,"left":5}]})");
   auto vars = finish_variables(r);
