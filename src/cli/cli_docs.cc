@@ -171,8 +171,8 @@ std::string bash_completion(CLI::App& app) {
       for (const auto& l : opt->get_lnames()) {
         after.push_back(fmt::format("\"{} --{}\"", cmd->get_name(), l));
       }
-      std::string reply = kind == ValueKind::file      ? "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))"
-                          : kind == ValueKind::folder  ? "compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))"
+      std::string reply = kind == ValueKind::file      ? "local IFS=$'\\n'; compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -f -- \"$cur\"))"
+                          : kind == ValueKind::folder  ? "local IFS=$'\\n'; compopt -o filenames 2>/dev/null; COMPREPLY=($(compgen -d -- \"$cur\"))"
                           : kind == ValueKind::command ? "COMPREPLY=($(compgen -c -- \"$cur\"))"
                           : kind == ValueKind::choice  ? fmt::format("COMPREPLY=($(compgen -W \"{}\" -- \"$cur\"))", spaced(choices))
                                                        : std::string("COMPREPLY=()");
@@ -207,6 +207,7 @@ std::string bash_completion(CLI::App& app) {
       "  elif [[ -n \"$words\" ]]; then\n"
       "    COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
       "  else\n"
+      "    local IFS=$'\\n'  # one name a line: a folder named 'client folder' stays one word\n"
       "    compopt -o filenames 2>/dev/null\n"
       "    COMPREPLY=($(compgen -f -- \"$cur\"))\n"
       "  fi\n"

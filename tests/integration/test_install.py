@@ -37,14 +37,20 @@ class Install(unittest.TestCase):
                      'COMP_WORDS=(reelq report --format ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
                      'COMP_WORDS=(reelq deliver --to ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
                      'COMP_WORDS=(reelq run --rpm ""); COMP_CWORD=3; _reelq; echo "${COMPREPLY[*]}"; '
-                     'COMP_WORDS=(reelq run ""); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"')
+                     'COMP_WORDS=(reelq run ""); COMP_CWORD=2; _reelq; echo "${COMPREPLY[*]}"; '
+                     'COMP_WORDS=(reelq deliver --to cl); COMP_CWORD=3; _reelq; echo "${#COMPREPLY[@]}:${COMPREPLY[0]}"')
             with tempfile.TemporaryDirectory() as here:
                 os.mkdir(os.path.join(here, "takes"))
+                os.mkdir(os.path.join(here, "client folder"))  # one name, not two words
                 open(os.path.join(here, "night.yaml"), "w").close()
                 c = subprocess.run(["bash", "-c", probe, "bash", script], capture_output=True, text=True, cwd=here)
             lines = c.stdout.split("\n")
-            self.assertEqual(lines[:5], ["deliver", "--picks", "csv json html", "takes", ""], c.stderr)
-            self.assertEqual(sorted(lines[5].split()), ["night.yaml", "takes"])  # in the folder's order
+            self.assertEqual(lines[0:3], ["deliver", "--picks", "csv json html"], c.stderr)
+            self.assertEqual(sorted(lines[3].split(" ", 1)), ["client folder", "takes"])  # in the folder's order
+            self.assertEqual(lines[4], "")
+            self.assertEqual(sorted(lines[5].replace("client folder", "client_folder").split()),
+                             ["client_folder", "night.yaml", "takes"])
+            self.assertEqual(lines[6], "1:client folder")
 
 
 if __name__ == "__main__":
