@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "fetch/folder_claim.h"
+
 namespace reelq {
 
 namespace fs = std::filesystem;
@@ -62,6 +64,24 @@ Status check_kind(const fs::path& given) {
   return ok_status();
 }
 
+// Output folders of other queues (a rehearsal's, another project's) are known by the claim file
+// reelq writes into each (fetch/folder_claim.h): DIR in one of them, or one itself, would mix the
+// delivery with that queue's renders, database and report.
+Status check_other_queues(const fs::path& to, const fs::path& dir) {
+  for (fs::path p = dir; !p.empty(); p = p.parent_path()) {
+    if (auto claims = read_claims(p); !claims.empty()) {
+      const FolderClaim& c = claims.front();
+      return refused(to, fmt::format("it is {}the output folder {} of batch {} in another reelq queue ({}): the "
+                                     "client's files would mix with its renders. Pass a folder of its own, outside {}",
+                                     p == dir ? "" : "inside ", p.string(), c.batch, c.db_path, p.string()));
+    }
+    if (p == p.parent_path()) {
+      break;
+    }
+  }
+  return ok_status();
+}
+
 }  // namespace
 
 fs::path without_trailing_slash(const fs::path& p) {
@@ -93,7 +113,7 @@ Status check_delivery_folder(const fs::path& to, const std::vector<OutputFolder>
                                      renders.string(), out.batch, (dir / "client").string()));
     }
   }
-  return ok_status();
+  return check_other_queues(to, dir);
 }
 
 }  // namespace reelq

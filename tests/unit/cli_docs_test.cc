@@ -81,8 +81,8 @@ TEST_CASE("a flag's value is completed by its kind: files, folders, its words, o
   CHECK(bash.out.find("\"report --state\") COMPREPLY=($(compgen -W \"queued submitting running downloading succeeded "
                       "failed cancelled\" -- \"$cur\")); return ;;") != std::string::npos);
   CHECK(bash.out.find("\"sim --plan\") COMPREPLY=($(compgen -W \"pro free\"") != std::string::npos);  // CLI11's check
-  CHECK(bash.out.find("\"run --output-dir\"|\"resume --output-dir\"|\"deliver --to\") compopt -o filenames "
-                      "2>/dev/null; COMPREPLY=($(compgen -d") != std::string::npos);
+  CHECK(bash.out.find("\"run --output-dir\"|\"resume --output-dir\"|\"deliver --to\") local IFS=$'\\n'; compopt -o "
+                      "filenames 2>/dev/null; COMPREPLY=($(compgen -d") != std::string::npos);
   // sim's --state is a file, report's a job state: one name, two kinds.
   CHECK(zsh.out.find("'--state[Keep tasks, credits and counts") != std::string::npos);
   CHECK(zsh.out.find("'--state[Only the takes in this state]:value:(queued submitting running downloading succeeded "

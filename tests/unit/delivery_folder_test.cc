@@ -2,6 +2,7 @@
 
 #include <doctest/doctest.h>
 
+#include "fetch/folder_claim.h"
 #include "support/fakes.h"
 
 using namespace reelq;
@@ -73,4 +74,24 @@ TEST_CASE("a link, a file or reelq's own output folder is refused as --to, sayin
                                      "reelq's renders and files over too. Pass a folder of its own, such as " +
                                      real + "/renders/client; nothing was delivered");
   CHECK_FALSE(fs::exists(dir / "renders/night/client"));
+}
+
+TEST_CASE("another queue's output folder (a rehearsal's, another project's) is refused as --to, and inside it") {
+  test::TempDir dir;
+  fs::create_directories(dir / "renders/night.rehearsal");
+  REQUIRE(claim_folder(dir / "renders/night.rehearsal", FolderClaim{"q2", "night", "/p/rehearsal.db"}));
+  std::vector<OutputFolder> outs{{dir / "renders/night", "night"}};
+  const std::string real = fs::canonical(dir.path()).string();
+  auto there = check_delivery_folder(dir / "renders/night.rehearsal", outs);
+  REQUIRE_FALSE(there);
+  CHECK(there.error().message == "--to " + (dir / "renders/night.rehearsal").string() +
+                                     ": it is the output folder " + real +
+                                     "/renders/night.rehearsal of batch night in another reelq queue "
+                                     "(/p/rehearsal.db): the client's files would mix with its renders. Pass a folder "
+                                     "of its own, outside " +
+                                     real + "/renders/night.rehearsal; nothing was delivered");
+  auto inside = check_delivery_folder(dir / "renders/night.rehearsal/client", outs);
+  REQUIRE_FALSE(inside);
+  CHECK(inside.error().message.find(": it is inside the output folder ") != std::string::npos);
+  CHECK(check_delivery_folder(dir / "renders/client", outs));  // beside it is fine
 }
