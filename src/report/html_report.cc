@@ -183,7 +183,10 @@ std::string take(const ReportRow& r, const BatchReport& b, const HtmlOptions& o)
     out += failure(r);
   }
   if (!r.note.empty()) {
-    out += fmt::format(R"(<p class="note">{}</p>)", html_escape(r.note));
+    // A rehearsal charged nothing: its "possible duplicate charge" is what the real run would risk.
+    bool money = r.note.find("charge") != std::string::npos;
+    out += fmt::format(R"(<p class="note">{}{}</p>)", html_escape(r.note),
+                       b.rehearsal && money ? " (in the real run; a rehearsal charges nothing)" : "");
   }
   return out + "</div></div>";
 }

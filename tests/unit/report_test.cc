@@ -170,6 +170,25 @@ TEST_CASE("the JSON report parses and carries each take's history") {
   CHECK(i2v->getValue<int>("duration") == 8);
 }
 
+TEST_CASE("a take's money note on a rehearsal's page says the rehearsal charged nothing") {
+  test::RunHarness h;
+  h.enqueue(k_batch);
+  REQUIRE(h.run().end == RunEnd::finished);
+  auto reports = reports_of(h);
+  reports[0].rows[0].note = "possible duplicate charge";
+  HtmlOptions o;
+  o.page_dir = h.dir.path();
+  auto page = [&] {
+    std::ostringstream out;
+    write_html(reports, o, out);
+    return out.str();
+  };
+  CHECK(page().find(R"(<p class="note">possible duplicate charge</p>)") != std::string::npos);
+  reports[0].rehearsal = true;
+  CHECK(page().find(R"(<p class="note">possible duplicate charge (in the real run; a rehearsal charges nothing)</p>)") !=
+        std::string::npos);
+}
+
 TEST_CASE("the HTML report puts failures first, escapes prompts and links videos relative to the page") {
   test::RunHarness h;
   h.enqueue(std::string(k_batch) + "  - id: xss\n    prompt: \"<script>alert(1)</script> & more\"\n");
