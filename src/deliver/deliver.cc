@@ -11,6 +11,7 @@
 #include <variant>
 
 #include "deliver/delivery_folder.h"
+#include "deliver/held_folder.h"
 #include "report/csv.h"
 #include "util/file_digest.h"
 #include "util/safe_file.h"
@@ -24,70 +25,6 @@ namespace {
 Error io_error(const fs::path& path, const std::string& what, int err) {
   return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
 }
-
-// A name in the delivery folder: `at` reaches it through the folder reelq opened and holds (so a
-// link put in the folder's place after it was checked leads nowhere), `shown` is the path the user
-// gave, for messages and delivery.csv.
-struct Where {
-  fs::path at;
-  fs::path shown;
-};
-
-// The name a file is made under before it gets its delivered name: hidden, and reelq's own.
-Where staging_name(const Where& dest) {
-  std::string name = "." + dest.at.filename().string() + ".reelq-part";
-  return Where{dest.at.parent_path() / name, dest.shown.parent_path() / name};
-}
-
-// `e` with the path through the held folder replaced by the one the user knows.
-Error shown(Error e, const Where& w) {
-  const std::string at = w.at.string();
-  for (size_t i = e.message.find(at); i != std::string::npos; i = e.message.find(at, i)) {
-    e.message.replace(i, at.size(), w.shown.string());
-    i += w.shown.string().size();
-  }
-  return e;
-}
-
-// The delivery folder, made if missing and opened once, never through a symbolic link: every file
-// is then made through the open folder (/proc/self/fd/N), so swapping the folder for a link
-// between the check (delivery_folder.h) and the writes cannot send files elsewhere.
-class HeldFolder {
- public:
-  static Result<HeldFolder> open(const fs::path& dir) {
-    std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) {
-      return io_error(dir, "create", ec.value());
-    }
-    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-    if (fd < 0) {
-      int err = errno;
-      struct stat st {};
-      return ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode) ? Result<HeldFolder>(symlink_refused(dir))
-                                                                   : Result<HeldFolder>(io_error(dir, "open", err));
-    }
-    return HeldFolder(fd, dir);
-  }
-  HeldFolder(HeldFolder&& o) noexcept : m_fd(std::exchange(o.m_fd, -1)), m_shown(std::move(o.m_shown)) {}
-  HeldFolder(const HeldFolder&) = delete;
-  HeldFolder& operator=(const HeldFolder&) = delete;
-  HeldFolder& operator=(HeldFolder&&) = delete;
-  ~HeldFolder() {
-    if (m_fd >= 0) {
-      ::close(m_fd);
-    }
-  }
-
-  Where name(const std::string& file) const {
-    return Where{fs::path("/proc/self/fd") / std::to_string(m_fd) / file, m_shown / file};
-  }
-
- private:
-  HeldFolder(int fd, fs::path shown) : m_fd(fd), m_shown(std::move(shown)) {}
-  int m_fd = -1;
-  fs::path m_shown;
-};
 
 // Copies `source` into the fresh file `tmp` (a stale one of a crashed delivery replaced, a link
 // refused: util/safe_file.h).
