@@ -28,7 +28,8 @@ struct JobList {
 
 // Reads the jobs_from: entry `entry` (a scalar of the manifest, where problems opening the file
 // are reported). A row without an id gets `<file stem>-<row number>` (rows counted from 1 after
-// the header, blank lines not counted), so ids stay put when rows are added at the end.
+// the header, blank lines and rows of separators only not counted), so ids stay put when rows are
+// added at the end.
 JobList read_job_list(const YamlNode& entry, const std::string& manifest_display, const std::filesystem::path& base_dir,
                       Diagnostics& errors);
 
