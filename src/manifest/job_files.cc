@@ -234,14 +234,14 @@ JobList read_job_list(const YamlNode& entry, const std::string& manifest_display
   JobList list;
   list.entry = entry.text;
   list.display = (fs::path(manifest_display).parent_path() / entry.text).string();
+  list.format = job_list_format(entry.text);
   SideFile file = read_side_file(entry.text, base_dir, k_max_job_list_bytes);
   if (!file.problem.empty()) {
     errors.push_back({manifest_display, entry.pos, fmt::format("jobs_from file '{}' {}", entry.text, file.problem)});
     return list;
   }
   size_t before = errors.size();
-  list.jobs = parse_job_list(file.text, job_list_format(entry.text), list.display, fs::path(entry.text).stem().string(),
-                             errors);
+  list.jobs = parse_job_list(file.text, list.format, list.display, fs::path(entry.text).stem().string(), errors);
   if (list.jobs.empty() && errors.size() == before) {
     errors.push_back({list.display, {1, 1}, "job list has no jobs (a CSV needs a header row and a row per job)"});
   }

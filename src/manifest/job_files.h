@@ -20,9 +20,12 @@ const std::vector<std::string>& job_list_columns();
 // The largest job list file reelq reads (as for a manifest).
 inline constexpr std::uintmax_t k_max_job_list_bytes = std::uintmax_t{64} << 20;
 
+enum class JobListFormat { csv, tsv, jsonl };
+
 struct JobList {
   std::string entry;    // as jobs_from: names it, relative to the manifest
   std::string display;  // how errors name it: the manifest's own name's folder + entry
+  JobListFormat format = JobListFormat::csv;
   std::vector<YamlNode> jobs;
 };
 
@@ -32,8 +35,6 @@ struct JobList {
 // added at the end.
 JobList read_job_list(const YamlNode& entry, const std::string& manifest_display, const std::filesystem::path& base_dir,
                       Diagnostics& errors);
-
-enum class JobListFormat { csv, tsv, jsonl };
 
 // The format by the file's extension (case ignored): .tsv, .jsonl / .ndjson, else CSV.
 JobListFormat job_list_format(const std::filesystem::path& path);

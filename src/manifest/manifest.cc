@@ -143,7 +143,8 @@ class ManifestBuilder {
       JobGroup group{list.display, list.entry, {}, {}};
       for (const auto& job : list.jobs) {
         // A row is held to the schema's job rules exactly as a job under jobs: is.
-        Schema::manifest().validate_as("job", job, "job", list.display, m_errors);
+        Schema::manifest().validate_as("job", job, "job", list.display, m_errors,
+                                       list.format == JobListFormat::jsonl ? Syntax::json : Syntax::yaml);
         group.jobs.push_back(&job);
         group.default_ids.emplace_back();  // a row always has an id (job_files.h)
       }

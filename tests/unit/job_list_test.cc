@@ -161,10 +161,20 @@ TEST_CASE("a JSONL job list: one object a line, blank lines skipped, a broken li
 TEST_CASE("JSONL values are typed as YAML's: a quoted number is refused as in a manifest, unknown keys named") {
   Project p;
   p.write("x.jsonl", "{\"prompt\": \"p\", \"duration\": \"8\", \"colour\": 1}\n");
+  // The advice is written as JSON, the file's own syntax.
   CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") ==
-        "x.jsonl:1:29: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n"
+        "x.jsonl:1:29: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: \"duration\": 8\n"
         "x.jsonl:1:34: unknown key 'colour'; expected one of: duration, id, images, mode, prompt, prompt_file, "
         "resolution, size, takes, vary\n");
+}
+
+TEST_CASE("JSONL advice for a quoted number in a vary: list is the value alone; YAML's stays YAML") {
+  Project p;
+  p.write("x.jsonl", "{\"prompt\": \"p\", \"vary\": {\"duration\": [4, \"12\"]}}\n");
+  CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") ==
+        "x.jsonl:1:42: duration[2] must be 4, 8 or 12 (got \"12\"); write it without quotes: 12\n");
+  CHECK(p.errors("batch: b\njobs:\n  - prompt: p\n    duration: \"8\"\n") ==
+        "m.yaml:4:15: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n");
 }
 
 TEST_CASE("jobs: and jobs_from: together; a duplicate id across them names both places") {
