@@ -628,6 +628,14 @@ Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& sou
   return m;
 }
 
+fs::path job_file(const JobSpec& spec, const fs::path& manifest_path) {
+  return spec.source_file.empty() ? manifest_path : manifest_path.parent_path() / spec.source_file;
+}
+
+std::string job_place(const JobSpec& spec, const fs::path& manifest_path) {
+  return fmt::format("{}:{}:{}", job_file(spec, manifest_path).string(), spec.pos.line, spec.pos.col);
+}
+
 std::string describe_jobs(const Manifest& m) {
   std::string out = count_of(static_cast<long long>(m.jobs.size()), "job");
   std::string from;
