@@ -234,8 +234,7 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
     report_error(io.err, report.error());
     return exit_code_for(report.error());
   }
-  for (const auto& line : enqueue_notices(
-           *report, {std::filesystem::path(manifest).filename().string(), db_path, m->batch, options.on_removed})) {
+  for (const auto& line : enqueue_notices(*report, notice_context(*m, manifest, db_path, options.on_removed))) {
     io.err << "reelq: " << line << "\n";
   }
   fmt::print(io.out, "batch '{}': {} added, {} already in the queue", m->batch, report->added, report->unchanged);

@@ -90,8 +90,8 @@ Status enqueue_manifest(Queue& queue, const Manifest& manifest, const std::strin
   if (!report) {
     return report.error();
   }
-  for (const auto& line : enqueue_notices(
-           *report, {fs::path(manifest_path).filename().string(), flags.db, manifest.batch, options.on_removed})) {
+  for (const auto& line :
+       enqueue_notices(*report, notice_context(manifest, manifest_path, flags.db, options.on_removed))) {
     err << "reelq: " << line << "\n";
   }
   return ok_status();

@@ -294,8 +294,8 @@ int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSumma
                      resume_command(options.mode, flags, b.info),
                      {}};
   if (!rehearsal && summary.end == RunEnd::finished) {
-    NextStepsContext at = next_steps_context(queue.db(), b.info.name, flags.db, b.settings.public_url);
-    at.manifest = b.info.manifest_path;
+    NextStepsContext at =
+        next_steps_context(queue.db(), b.info.name, flags.db, b.settings.public_url, b.info.manifest_path);
     facts.next = next_steps(summary.failures_by_code, at);
   }
   std::map<std::string, int> created;

@@ -17,7 +17,14 @@ struct NoticeContext {
   std::string db;             // the queue database, for the commands suggested
   std::string batch;
   OnRemoved on_removed = OnRemoved::cancel;
+  // The manifest's jobs_from: lists, as written there: a job "no longer in" the batch may have
+  // been a row of one, so they are named beside the manifest.
+  std::vector<std::string> job_lists{};
 };
+
+// The context for enqueueing `m`, read from `manifest_path`, into the queue at `db`.
+NoticeContext notice_context(const Manifest& m, const std::string& manifest_path, const std::string& db,
+                             OnRemoved on_removed);
 
 // One line each (without the "reelq: " prefix), in the order: removed, removed at the API, left
 // out, kept.

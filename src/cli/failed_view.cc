@@ -36,12 +36,35 @@ int served_image_refusals(const BatchReport& report) {
   }));
 }
 
+bool needs_edit(const BatchReport& report) {
+  return std::any_of(report.rows.begin(), report.rows.end(), [](const ReportRow& row) {
+    return row.state == JobState::failed && remedy_for(row.fail_code, names_local_image(row)) == Remedy::edit_job;
+  });
+}
+
+void add_edit_places(NextStepsContext& at, const BatchReport& report, const std::map<std::string, JobOrigin>& origins) {
+  for (const ReportRow& row : report.rows) {
+    if (row.state != JobState::failed || remedy_for(row.fail_code, names_local_image(row)) != Remedy::edit_job) {
+      continue;
+    }
+    auto it = origins.find(row.job_id);
+    if (it == origins.end() || !it->second.listed) {
+      at.edit_in_manifest = true;  // in the manifest, or no longer in any file: the manifest is where to look
+      continue;
+    }
+    at.listed_at[row.job_id] = it->second.place;
+    at.edit_lists.insert(it->second.file);
+  }
+}
+
 NextStepsContext next_steps_context(SQLite::Database& db, const std::string& batch, const std::string& db_path,
-                                    const std::string& public_url) {
-  NextStepsContext at{"", db_path, batch, public_url, 0};
+                                    const std::string& public_url, const std::string& manifest_path) {
+  NextStepsContext at{manifest_path, db_path, batch, public_url, 0};
   if (auto reports = load_reports(db, batch, WithEvents::no); reports && !reports->empty()) {
-    at.manifest = reports->front().manifest_path;
     at.served_image_refusals = served_image_refusals(reports->front());
+    if (needs_edit(reports->front())) {
+      add_edit_places(at, reports->front(), read_job_origins(manifest_path));
+    }
   }
   return at;
 }
@@ -85,6 +108,9 @@ Status print_failed(SQLite::Database& db, const std::optional<std::string>& batc
   bool any = false;
   for (const BatchReport& report : *reports) {
     NextStepsContext at{report.manifest_path, db_path, report.name, remembered_public_url(db, report.name), 0};
+    if (needs_edit(report)) {
+      add_edit_places(at, report, read_job_origins(report.manifest_path));
+    }
     auto takes = failed_takes(report, at);
     if (takes.empty()) {
       continue;

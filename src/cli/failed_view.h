@@ -3,11 +3,13 @@
 // (cli/next_steps.h) for that take alone, instead of a 22-column CSV of every row.
 #include <SQLiteCpp/Database.h>
 
+#include <map>
 #include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
 
+#include "cli/job_origins.h"
 #include "cli/next_steps.h"
 #include "report/report_data.h"
 #include "util/result.h"
@@ -31,9 +33,17 @@ std::vector<FailedTake> failed_takes(const BatchReport& report, const NextStepsC
 // How many takes of `report` failed INVALID_IMAGE_URL while naming a local image.
 int served_image_refusals(const BatchReport& report);
 
-// The summary's advice for `batch` as it stands in the database (its failed takes read there).
+// Fills at.listed_at, at.edit_lists and at.edit_in_manifest for the failed takes of `report` that
+// need their job edited, from `origins` (cli/job_origins.h; empty: all are the manifest's).
+void add_edit_places(NextStepsContext& at, const BatchReport& report, const std::map<std::string, JobOrigin>& origins);
+
+// Whether some failed take of `report` needs its job edited (Remedy::edit_job).
+bool needs_edit(const BatchReport& report);
+
+// The summary's advice for `batch` as it stands in the database (its failed takes read there), for
+// the batch's manifest at `manifest_path` (read again to place the jobs to edit).
 NextStepsContext next_steps_context(SQLite::Database& db, const std::string& batch, const std::string& db_path,
-                                    const std::string& public_url);
+                                    const std::string& public_url, const std::string& manifest_path);
 
 // The table: a header and one line per take, columns as wide as their widest cell.
 std::string failed_table(const std::vector<FailedTake>& takes);

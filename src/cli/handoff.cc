@@ -44,8 +44,7 @@ Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest&
     }
     return report.error();
   }
-  for (const auto& line : enqueue_notices(
-           *report, {std::filesystem::path(manifest_path).filename().string(), db_path, m.batch, options.on_removed})) {
+  for (const auto& line : enqueue_notices(*report, notice_context(m, manifest_path, db_path, options.on_removed))) {
     err << "reelq: " << line << "\n";
   }
   if (report->added == 0) {

@@ -27,6 +27,22 @@ std::string retry_command(const NextStepsContext& at) {
   return fmt::format("{} retry --db {} --batch {}", reelq_command(), shell_word(at.db), shell_word(at.batch));
 }
 
+// Where the jobs to edit are written: "the manifest", the job lists named, or both.
+std::string edit_where(const NextStepsContext& at) {
+  std::vector<std::string> files;
+  if (at.edit_in_manifest || at.edit_lists.empty()) {
+    files.emplace_back("the manifest");
+  }
+  for (const auto& list : at.edit_lists) {
+    files.push_back(shell_word(list));
+  }
+  std::string out;
+  for (size_t i = 0; i < files.size(); ++i) {
+    out += (i == 0 ? "" : i + 1 == files.size() ? " and " : ", ") + files[i];
+  }
+  return out;
+}
+
 std::string where_served(const NextStepsContext& at) {
   return at.public_url.empty() ? std::string("--public-url") : at.public_url;
 }
@@ -47,9 +63,10 @@ std::string remedy_line(Remedy remedy, const std::vector<std::string>& cs, const
   switch (remedy) {
     case Remedy::edit_job:
       return fmt::format(
-          "{}: edit those jobs in the manifest (`{} status --failed --db {} --batch {}` "
-          "gives each reason), then: {} run {} --replace-changed",
-          join(cs), reelq_command(), shell_word(at.db), shell_word(at.batch), reelq_command(), shell_word(at.manifest));
+          "{}: edit those jobs in {} (`{} status --failed --db {} --batch {}` "
+          "gives each reason{}), then: {} run {} --replace-changed",
+          join(cs), edit_where(at), reelq_command(), shell_word(at.db), shell_word(at.batch),
+          at.edit_lists.empty() ? "" : " and place", reelq_command(), shell_word(at.manifest));
     case Remedy::check_public_url:
       return fmt::format(
           "{}: the API could not fetch the local images reelq served at {} (the manifest "
@@ -156,6 +173,11 @@ std::string take_advice(Remedy remedy, const std::string& job_id, const NextStep
   std::string retry = fmt::format("{} --job {}", retry_command(at), shell_word(job_id));
   switch (remedy) {
     case Remedy::edit_job:
+      // A row of a jobs_from: list is edited there; the manifest is still what is run again.
+      if (auto row = at.listed_at.find(job_id); row != at.listed_at.end()) {
+        return fmt::format("edit {} at {}, then: {} run {} --replace-changed", job_id, shell_word(row->second),
+                           reelq_command(), shell_word(at.manifest));
+      }
       return fmt::format("edit {} in {}, then: {} run {} --replace-changed", job_id, shell_word(at.manifest),
                          reelq_command(), shell_word(at.manifest));
     case Remedy::check_public_url:

@@ -3,6 +3,7 @@
 // CONTENT_VIOLATION 2" should not have to find out in the docs how to fix and re-run. The summary's
 // "next" lines and `reelq status --failed` give the same advice, from remedy_for.
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,6 +18,13 @@ struct NextStepsContext {
   // How many of the INVALID_IMAGE_URL failures name a local image that reelq served at public_url:
   // the API could not fetch it there, and the manifest is not to blame.
   int served_image_refusals = 0;
+  // Failed jobs to edit that are rows of a jobs_from: list, by id: "FILE:LINE:COL" of the row
+  // (cli/job_origins.h). A job not named here is in the manifest, or its place is not known.
+  std::map<std::string, std::string> listed_at{};
+  // The jobs_from: lists holding failed jobs to edit, and whether the manifest itself holds some
+  // (or where they are is not known): what the summary's line names.
+  std::set<std::string> edit_lists{};
+  bool edit_in_manifest = false;
 };
 
 // What fixes a failed take, in the order the summary says them.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace reelq {
 
 namespace {
@@ -102,7 +104,7 @@ class CsvParser {
   }
 
   CsvField quoted_field(RawRecord& r) {
-    CsvField f{"", m_cursor.pos()};
+    CsvField f{"", m_cursor.pos(), true};
     r.quoted = true;
     m_cursor.take();
     for (;;) {
@@ -135,6 +137,13 @@ class CsvParser {
   Diagnostics& m_errors;
 };
 
+// Nothing written in the row: an empty line, or delimiters only (",,,", what Excel saves for a
+// formatted empty row). A quoted "" is written on purpose, so it is a field.
+bool blank(const RawRecord& r) {
+  return r.ok && !r.quoted &&
+         std::all_of(r.fields.begin(), r.fields.end(), [](const CsvField& f) { return f.text.empty(); });
+}
+
 }  // namespace
 
 int char_columns(std::string_view s) {
@@ -155,8 +164,8 @@ CsvTable parse_csv(std::string_view text, char delimiter, const std::string& fil
   int number = 0;
   while (!parser.done()) {
     RawRecord r = parser.record();
-    if (r.fields.size() == 1 && r.fields[0].text.empty() && !r.quoted && r.ok) {
-      continue;  // a blank line
+    if (blank(r)) {
+      continue;  // not a record, and not counted: ids made from row numbers skip it as a blank line
     }
     if (!header_read) {
       table.header = std::move(r.fields);

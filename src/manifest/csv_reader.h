@@ -14,13 +14,14 @@
 namespace reelq {
 
 struct CsvField {
-  std::string text;  // unquoted, "" undoubled, line breaks inside quotes as written
-  SourcePos pos;     // line and column (in characters) where the field starts
+  std::string text;     // unquoted, "" undoubled, line breaks inside quotes as written
+  SourcePos pos;        // line and column (in characters) where the field starts
+  bool quoted = false;  // written in quotes: its text is exactly what was meant, spaces included
 };
 
 struct CsvRecord {
   std::vector<CsvField> fields;
-  int number = 0;  // 1 for the first record after the header; blank lines are not records
+  int number = 0;  // 1 for the first record after the header; blank rows are not records
 };
 
 struct CsvTable {
@@ -31,7 +32,8 @@ struct CsvTable {
 // Parses `text` with `delimiter` (',' or '\t'). Problems (a quote never closed, text after a
 // closing quote, a quote inside an unquoted field, a record with more or fewer fields than the
 // header) are appended to `errors` with `file` as the name; the record they are in is left out.
-// Blank lines are skipped.
+// Blank rows are skipped and not counted in CsvRecord::number: empty lines, and rows of delimiters
+// only (",,," is what Excel saves for a formatted empty row), wherever they are.
 CsvTable parse_csv(std::string_view text, char delimiter, const std::string& file, Diagnostics& errors);
 
 // The number of characters (UTF-8 code points) in `s`: columns are counted as editors count them.

@@ -81,6 +81,36 @@ YamlNode cell(const std::string& text, SourcePos pos) {
   return {YamlKind::scalar, pos, text, true, {}, {}};
 }
 
+// An unquoted cell's text without the spaces and tabs around it, as an unquoted YAML value reads
+// (" 8 " is 8), placed where the text starts. The prompt is kept as written: it is the request the
+// API renders and the queue compares to know a job, so trimming it would make rows enqueued
+// before count as changed. A quoted cell is kept exactly.
+CsvField trimmed_cell(const std::string& column, const CsvField& f) {
+  if (f.quoted || column == "prompt") {
+    return f;
+  }
+  size_t lead = f.text.find_first_not_of(" \t");
+  if (lead == std::string::npos) {
+    return {"", f.pos, false};
+  }
+  return {trimmed(f.text), {f.pos.line, f.pos.col + static_cast<int>(lead)}, false};
+}
+
+// The images column: entries separated by '|', each trimmed as a cell is unless the cell was quoted.
+YamlNode image_list(const CsvField& f) {
+  YamlNode value{YamlKind::sequence, f.pos, "", false, {}, {}};
+  size_t start = 0;
+  for (size_t bar = f.text.find('|');; bar = f.text.find('|', start)) {
+    std::string entry = f.text.substr(start, bar - start);
+    value.items.push_back(cell(f.quoted ? entry : trimmed(entry), f.pos));
+    if (bar == std::string::npos) {
+      break;
+    }
+    start = bar + 1;
+  }
+  return value;
+}
+
 std::vector<YamlNode> table_jobs(std::string_view text, char delimiter, const std::string& display,
                                  const std::string& stem, Diagnostics& errors) {
   CsvTable table = parse_csv(text, delimiter, display, errors);
@@ -89,22 +119,14 @@ std::vector<YamlNode> table_jobs(std::string_view text, char delimiter, const st
   for (const auto& record : table.records) {
     YamlNode job{YamlKind::mapping, record.fields[0].pos, "", false, {}, {}};
     for (size_t i = 0; i < names.size(); ++i) {
-      const CsvField& f = record.fields[i];
-      if (names[i].empty() || f.text.empty()) {
+      if (names[i].empty()) {
+        continue;
+      }
+      CsvField f = trimmed_cell(names[i], record.fields[i]);
+      if (f.text.empty()) {
         continue;  // an empty cell leaves the field to defaults:
       }
-      YamlNode value = cell(f.text, f.pos);
-      if (names[i] == "images") {
-        value = {YamlKind::sequence, f.pos, "", false, {}, {}};
-        size_t start = 0;
-        for (size_t bar = f.text.find('|');; bar = f.text.find('|', start)) {
-          value.items.push_back(cell(f.text.substr(start, bar - start), f.pos));
-          if (bar == std::string::npos) {
-            break;
-          }
-          start = bar + 1;
-        }
-      }
+      YamlNode value = names[i] == "images" ? image_list(f) : cell(f.text, f.pos);
       job.entries.push_back({names[i], f.pos, std::move(value)});
     }
     add_row_id(job, stem, record.number);
@@ -212,14 +234,14 @@ JobList read_job_list(const YamlNode& entry, const std::string& manifest_display
   JobList list;
   list.entry = entry.text;
   list.display = (fs::path(manifest_display).parent_path() / entry.text).string();
+  list.format = job_list_format(entry.text);
   SideFile file = read_side_file(entry.text, base_dir, k_max_job_list_bytes);
   if (!file.problem.empty()) {
     errors.push_back({manifest_display, entry.pos, fmt::format("jobs_from file '{}' {}", entry.text, file.problem)});
     return list;
   }
   size_t before = errors.size();
-  list.jobs = parse_job_list(file.text, job_list_format(entry.text), list.display, fs::path(entry.text).stem().string(),
-                             errors);
+  list.jobs = parse_job_list(file.text, list.format, list.display, fs::path(entry.text).stem().string(), errors);
   if (list.jobs.empty() && errors.size() == before) {
     errors.push_back({list.display, {1, 1}, "job list has no jobs (a CSV needs a header row and a row per job)"});
   }

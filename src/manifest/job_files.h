@@ -20,19 +20,21 @@ const std::vector<std::string>& job_list_columns();
 // The largest job list file reelq reads (as for a manifest).
 inline constexpr std::uintmax_t k_max_job_list_bytes = std::uintmax_t{64} << 20;
 
+enum class JobListFormat { csv, tsv, jsonl };
+
 struct JobList {
   std::string entry;    // as jobs_from: names it, relative to the manifest
   std::string display;  // how errors name it: the manifest's own name's folder + entry
+  JobListFormat format = JobListFormat::csv;
   std::vector<YamlNode> jobs;
 };
 
 // Reads the jobs_from: entry `entry` (a scalar of the manifest, where problems opening the file
 // are reported). A row without an id gets `<file stem>-<row number>` (rows counted from 1 after
-// the header, blank lines not counted), so ids stay put when rows are added at the end.
+// the header, blank lines and rows of separators only not counted), so ids stay put when rows are
+// added at the end.
 JobList read_job_list(const YamlNode& entry, const std::string& manifest_display, const std::filesystem::path& base_dir,
                       Diagnostics& errors);
-
-enum class JobListFormat { csv, tsv, jsonl };
 
 // The format by the file's extension (case ignored): .tsv, .jsonl / .ndjson, else CSV.
 JobListFormat job_list_format(const std::filesystem::path& path);

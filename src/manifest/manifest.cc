@@ -143,7 +143,8 @@ class ManifestBuilder {
       JobGroup group{list.display, list.entry, {}, {}};
       for (const auto& job : list.jobs) {
         // A row is held to the schema's job rules exactly as a job under jobs: is.
-        Schema::manifest().validate_as("job", job, "job", list.display, m_errors);
+        Schema::manifest().validate_as("job", job, "job", list.display, m_errors,
+                                       list.format == JobListFormat::jsonl ? Syntax::json : Syntax::yaml);
         group.jobs.push_back(&job);
         group.default_ids.emplace_back();  // a row always has an id (job_files.h)
       }
@@ -625,6 +626,14 @@ Result<Manifest> parse_manifest(std::string_view text, const ManifestSource& sou
     return input_error({diags.begin() + static_cast<long>(before), diags.end()});
   }
   return m;
+}
+
+fs::path job_file(const JobSpec& spec, const fs::path& manifest_path) {
+  return spec.source_file.empty() ? manifest_path : manifest_path.parent_path() / spec.source_file;
+}
+
+std::string job_place(const JobSpec& spec, const fs::path& manifest_path) {
+  return fmt::format("{}:{}:{}", job_file(spec, manifest_path).string(), spec.pos.line, spec.pos.col);
 }
 
 std::string describe_jobs(const Manifest& m) {

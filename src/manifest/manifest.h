@@ -31,6 +31,12 @@ struct JobSpec {
   std::string source_file;  // the jobs_from: file it was read from, as written there; "" for jobs:
 };
 
+// The file `spec` is written in: the manifest at `manifest_path`, or the jobs_from: list beside it
+// that the job is a row of.
+std::filesystem::path job_file(const JobSpec& spec, const std::filesystem::path& manifest_path);
+// "FILE:LINE:COL" where `spec` starts in job_file.
+std::string job_place(const JobSpec& spec, const std::filesystem::path& manifest_path);
+
 struct Manifest {
   std::string batch;
   std::string model = "sora-2-pro";

@@ -101,9 +101,19 @@ std::string join_or(const std::vector<Poco::Dynamic::Var>& values) {
 
 std::optional<double> scalar_number(const YamlNode& n, bool integer_only);
 
+// `name: value` as the user writes it in `syntax`. A list entry (`duration[2]`) has no key of its
+// own to write, so it is the value alone.
+std::string written_as(const std::string& name, const std::string& value, Syntax syntax) {
+  if (name.find('[') != std::string::npos && syntax == Syntax::json) {
+    return value;
+  }
+  return syntax == Syntax::json ? fmt::format("\"{}\": {}", name, value) : fmt::format("{}: {}", name, value);
+}
+
 // What to write instead, for the two slips seen most: a number in quotes (duration: "8") and a
 // size written with an x (1280x720).
-std::string enum_hint(const YamlNode& n, const std::string& name, const std::vector<Poco::Dynamic::Var>& values) {
+std::string enum_hint(const YamlNode& n, const std::string& name, const std::vector<Poco::Dynamic::Var>& values,
+                      Syntax syntax) {
   if (n.kind != YamlKind::scalar) {
     return "";
   }
@@ -112,7 +122,7 @@ std::string enum_hint(const YamlNode& n, const std::string& name, const std::vec
       YamlNode plain = n;
       plain.plain = true;
       if (scalar_number(plain, false) == v.convert<double>()) {
-        return fmt::format("; write it without quotes: {}: {}", name, n.text);
+        return "; write it without quotes: " + written_as(name, n.text, syntax);
       }
     }
     if (v.isString()) {
@@ -196,9 +206,9 @@ struct Schema::Impl {
   Object::Ptr json;
 
   const Node* compile(const Object::Ptr& obj, const std::string& where);
-  void check(const Node& s, const YamlNode& n, const std::string& name, const std::string& file,
-             Diagnostics& out) const;
-  void check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out) const;
+  void check(const Node& s, const YamlNode& n, const std::string& name, const std::string& file, Diagnostics& out,
+             Syntax syntax) const;
+  void check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out, Syntax syntax) const;
 };
 
 const Node* Schema::Impl::compile(const Object::Ptr& obj, const std::string& where) {
@@ -277,14 +287,14 @@ const Node* Schema::Impl::compile(const Object::Ptr& obj, const std::string& whe
 }
 
 void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& name, const std::string& file,
-                         Diagnostics& out) const {
+                         Diagnostics& out, Syntax syntax) const {
   auto fail = [&](std::string message) { out.push_back({file, n.pos, std::move(message)}); };
   if (!s.enum_values.empty()) {
     // An integer enum takes integers only: 8.0 equals 8 but is not what the job's value is read
     // from (plain_integer), which would then fall back to the default without a word.
     if (!in_enum(n, s.enum_values) || (s.type == "integer" && !matches_type(n, "integer"))) {
       fail(fmt::format("{} must be {} (got {}){}", name, join_or(s.enum_values), describe_got(n),
-                       enum_hint(n, name, s.enum_values)));
+                       enum_hint(n, name, s.enum_values, syntax)));
     }
     return;
   }
@@ -330,16 +340,17 @@ void Schema::Impl::check(const Node& s, const YamlNode& n, const std::string& na
     }
     if (s.items) {
       for (size_t i = 0; i < n.items.size(); ++i) {
-        check(*s.items, n.items[i], fmt::format("{}[{}]", name, i + 1), file, out);
+        check(*s.items, n.items[i], fmt::format("{}[{}]", name, i + 1), file, out, syntax);
       }
     }
   }
   if (n.kind == YamlKind::mapping) {
-    check_object(s, n, file, out);
+    check_object(s, n, file, out, syntax);
   }
 }
 
-void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out) const {
+void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::string& file, Diagnostics& out,
+                                Syntax syntax) const {
   for (const auto& key : s.required) {
     if (!n.find(key)) {
       out.push_back({file, n.pos, fmt::format("missing required key '{}'", key)});
@@ -352,7 +363,7 @@ void Schema::Impl::check_object(const Node& s, const YamlNode& n, const std::str
   for (const auto& e : n.entries) {
     auto it = std::find_if(s.properties.begin(), s.properties.end(), [&](const auto& p) { return p.first == e.key; });
     if (it != s.properties.end()) {
-      check(*it->second, e.value, e.key, file, out);
+      check(*it->second, e.value, e.key, file, out, syntax);
       continue;
     }
     if (!s.closed) {
@@ -389,16 +400,16 @@ const Schema& Schema::manifest() {
 }
 
 void Schema::validate(const YamlNode& doc, const std::string& file, Diagnostics& out) const {
-  m_impl->check(*m_impl->root, doc, "manifest", file, out);
+  m_impl->check(*m_impl->root, doc, "manifest", file, out, Syntax::yaml);
 }
 
 void Schema::validate_as(std::string_view definition, const YamlNode& node, const std::string& name,
-                         const std::string& file, Diagnostics& out) const {
+                         const std::string& file, Diagnostics& out, Syntax syntax) const {
   auto it = m_impl->definitions.find(std::string(definition));
   if (it == m_impl->definitions.end()) {
     throw std::invalid_argument(fmt::format("schema has no definition '{}'", definition));
   }
-  m_impl->check(*it->second, node, name, file, out);
+  m_impl->check(*it->second, node, name, file, out, syntax);
 }
 
 }  // namespace reelq

@@ -16,6 +16,10 @@
 
 namespace reelq {
 
+// The syntax a checked document was written in, so advice reads as the user would write the fix:
+// `duration: 8` in a manifest, `"duration": 8` in a JSONL job list.
+enum class Syntax { yaml, json };
+
 class Schema {
  public:
   // Parses a schema document; throws std::invalid_argument on a schema this checker cannot honour
@@ -29,7 +33,7 @@ class Schema {
   // Checks `node` against one of the schema's definitions ("job" for a row of a job list),
   // `name` naming it in messages. Throws std::invalid_argument for a definition the schema lacks.
   void validate_as(std::string_view definition, const YamlNode& node, const std::string& name, const std::string& file,
-                   Diagnostics& out) const;
+                   Diagnostics& out, Syntax syntax = Syntax::yaml) const;
 
   Schema(Schema&&) noexcept;
   ~Schema();

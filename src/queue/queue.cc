@@ -164,7 +164,8 @@ void find_removed(SQLite::Database& db, const std::string& batch, const std::vec
 }
 
 // Jobs new to the queue that ask for exactly what a job the manifest no longer names has paid for
-// (a take at the API or rendered): "OLD -> NEW", for the warning that a run pays again.
+// (a take at the API or rendered): "OLD -> NEW" (NEW as new_job_label), for the warning that a run
+// pays again.
 std::vector<std::string> find_renamed(const std::vector<std::string>& order,
                                       const std::unordered_map<std::string, StoredJob>& stored,
                                       const std::set<std::string>& in_manifest,
@@ -186,12 +187,22 @@ std::vector<std::string> find_renamed(const std::vector<std::string>& order,
       }
     }
   }
-  for (const auto& [id, input] : new_jobs) {
+  for (const auto& [label, input] : new_jobs) {
     if (auto it = paid_by_input.find(input); it != paid_by_input.end()) {
-      out.push_back(it->second + " -> " + id);
+      out.push_back(it->second + " -> " + label);
     }
   }
   return out;
+}
+
+// A job new to the queue as the rename warning names it: its id, and for a row of a jobs_from: list
+// its place there as the manifest names the list ("shots-5 at shots.csv:5:1"), since a row inserted
+// above it in the list is what moves generated ids most often.
+std::string new_job_label(const JobSpec& spec) {
+  if (spec.source_file.empty()) {
+    return spec.id;
+  }
+  return fmt::format("{} at {}:{}:{}", spec.id, spec.source_file, spec.pos.line, spec.pos.col);
 }
 
 // The manifest field that differs between two input objects (canonical JSON from input_json()).
@@ -403,15 +414,11 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       requeue.reset();
       add_history(t.row, why, "requeued");
     };
-    auto place = [&](const JobSpec& spec) {
-      // A job read from a jobs_from: list is named at its row in that file.
-      std::string file =
-          spec.source_file.empty() ? manifest_path.string() : (manifest_path.parent_path() / spec.source_file).string();
-      return fmt::format("{}:{}:{}", file, spec.pos.line, spec.pos.col);
-    };
+    // A job read from a jobs_from: list is named at its row in that file.
+    auto place = [&](const JobSpec& spec) { return job_place(spec, manifest_path); };
 
     std::set<std::string> in_manifest;
-    std::vector<std::pair<std::string, std::string>> new_jobs;  // (id, input) of jobs new to the queue
+    std::vector<std::pair<std::string, std::string>> new_jobs;  // (label, input) of jobs new to the queue
     for (size_t pos = 0; pos < m.jobs.size(); ++pos) {
       const JobSpec& spec = m.jobs[pos];
       in_manifest.insert(spec.id);
@@ -421,7 +428,7 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
         for (int take = 1; take <= spec.takes; ++take) {
           insert_take(spec, take, static_cast<int>(pos), input);
         }
-        new_jobs.emplace_back(spec.id, input);
+        new_jobs.emplace_back(new_job_label(spec), input);
         continue;
       }
       StoredJob& job = it->second;

@@ -58,8 +58,9 @@ struct EnqueueReport {
   std::vector<std::string> left_out;
   std::vector<std::string> kept;
   // "OLD -> NEW": a job new to the queue asking for exactly what a job no longer in the manifest
-  // renders or rendered (its id changed: a vary: written in another order, a renamed job). A run
-  // renders and pays for it again.
+  // renders or rendered (its id changed: a vary: written in another order, a renamed job, a row
+  // inserted above it in a job list). A run renders and pays for it again. NEW from a jobs_from:
+  // list names its row: "shots-5 at shots.csv:5:1".
   std::vector<std::string> renamed;
 };
 

@@ -6,6 +6,7 @@ import os
 import sqlite3
 
 from harness import TempDirTest, main, run
+from simharness import SimRunTest
 
 # Prompts as a spreadsheet holds them: commas, quotes, a line break, text beyond ASCII.
 PROMPTS = {
@@ -28,12 +29,15 @@ JSONL_BROKEN = '{"id": "j-two", "prompt": "broken" "duration": 4}\n'
 MANIFEST = "batch: lists\ndefaults: {size: 1280*720}\njobs_from: [shots.csv, extra.jsonl]\n"
 
 
-class JobLists(TempDirTest):
+class WritesBytes:
     def write_bytes(self, name, text):
         path = os.path.join(self.dir, name)
         with open(path, "wb") as f:
             f.write(text.encode("utf-8"))
         self._written.add(path)
+
+
+class JobLists(WritesBytes, TempDirTest):
 
     def stored_prompts(self):
         db = sqlite3.connect(os.path.join(self.dir, "q.db"))
@@ -97,6 +101,24 @@ class JobLists(TempDirTest):
         r = run("validate", "shots.yaml", cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stderr)
 
+
+class JobListAdvice(WritesBytes, SimRunTest):
+    """What a trial found: a job from a CSV that failed was to be edited "in night.yaml"."""
+
+    def test_a_failed_row_is_to_be_edited_in_its_list_at_its_row(self):
+        self.start_sim()
+        self.write("night.yaml", "batch: night\ndefaults: {duration: 4, size: 1280*720}\n"
+                                 "jobs:\n  - id: own\n    prompt: fine\njobs_from: [shots.csv]\n")
+        # An Excel-style empty row (",,") and cells with spaces around them read as the trial wanted.
+        self.write_bytes("shots.csv", "id,prompt,duration\r\nfirst,fine too, 8 \r\n,,\r\nnewrow,VIOLATEME now,\r\n")
+        r = self.reelq_run("night.yaml")
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        csv_path, yaml = os.path.join(self.dir, "shots.csv"), os.path.join(self.dir, "night.yaml")
+        self.assertIn(f"  next, CONTENT_VIOLATION: edit those jobs in {csv_path} (`reelq status --failed --db ", r.stdout)
+        self.assertIn(f"gives each reason and place), then: reelq run {yaml} --replace-changed\n", r.stdout)
+        r = self.reelq("status", "--failed")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(f"edit newrow at {csv_path}:4:1, then: reelq run {yaml} --replace-changed\n", r.stdout)
 
 VARY = """batch: v
 jobs:

@@ -51,6 +51,29 @@ TEST_CASE("blank lines are not records, and a file without a final line break re
   CHECK(t.records[1].fields[1].text == "y");
 }
 
+TEST_CASE("a row of delimiters only (Excel's formatted empty row) is a blank line: skipped, not counted") {
+  // As many delimiters as the header has, or fewer or more: nothing is written in any of them.
+  CsvTable t = parse_ok(",,\nid,prompt,takes\n,,\nx,y,1\n,,\r\n,\n,,,,\nz,w,2\n,,");
+  REQUIRE(t.header.size() == 3);
+  CHECK(t.header[0].text == "id");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[0].number == 1);
+  CHECK(t.records[1].number == 2);  // as if the empty rows were blank lines
+  CHECK(t.records[1].fields[0].text == "z");
+  CsvTable tsv = parse_ok("id\tprompt\n\t\na\tb\n\t\nc\td\n", '\t');
+  REQUIRE(tsv.records.size() == 2);
+  CHECK(tsv.records[1].number == 2);
+}
+
+TEST_CASE("a row of quoted empty fields was written on purpose: it is a record, and fields know they were quoted") {
+  CsvTable t = parse_ok("id,prompt\n\"\",\"\"\na, b\n");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[0].number == 1);
+  CHECK(t.records[0].fields[0].quoted);
+  CHECK_FALSE(t.records[1].fields[1].quoted);
+  CHECK(t.records[1].fields[1].text == " b");  // the reader keeps spaces; the job list decides
+}
+
 TEST_CASE("TSV is the same with tabs, quotes honoured") {
   CsvTable t = parse_ok("id\tprompt\na\t\"x\ty\"\n", '\t');
   REQUIRE(t.records.size() == 1);

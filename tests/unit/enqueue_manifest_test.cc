@@ -247,6 +247,37 @@ TEST_CASE("a rendered job whose prompt changed: raising takes renders the new sp
   CHECK(again->unchanged == 5);
 }
 
+TEST_CASE("a row inserted in a job list: the rename warning names the list and the row, not only the manifest") {
+  test::TempDir dir;
+  test::FakeClock clock;
+  auto q = Queue::open(dir / "q.db", clock);
+  const std::string yaml = "batch: night\njobs_from: [shots.csv]\n";
+  auto parse = [&] {
+    auto m = parse_manifest(yaml, {"night.yaml", dir.path()});
+    REQUIRE(m.ok());
+    return m.value();
+  };
+  test::write_file(dir / "shots.csv", "id,prompt\n,one\n,two\n,three\n,four\n");
+  REQUIRE(q.value()->enqueue(parse(), dir / "night.yaml", OnChanged::refuse).ok());
+  q.value()->db().exec("UPDATE jobs SET state = 'succeeded', task_id = 't4' WHERE job_id = 'shots-4'");
+  // A row with an id of its own inserted above "four": "four" is now shots-5, and no row is shots-4.
+  test::write_file(dir / "shots.csv", "id,prompt\n,one\n,two\n,three\nnewrow,inserted\n,four\n");
+  Manifest m = parse();
+  auto r = q.value()->enqueue(m, dir / "night.yaml", OnChanged::refuse);
+  REQUIRE(r.ok());
+  CHECK(r->renamed == std::vector<std::string>{"shots-4 -> shots-5 at shots.csv:6:1"});
+  auto c = notice_context(m, (dir / "night.yaml").string(), "q.db", OnRemoved::cancel);
+  CHECK(c.manifest_name == "night.yaml");
+  CHECK(c.job_lists == std::vector<std::string>{"shots.csv"});
+  const auto lines = enqueue_notices(*r, c);
+  REQUIRE(!lines.empty());
+  CHECK(lines.back() ==
+        "warning: 1 job new to the queue asks for exactly what a job no longer in night.yaml or shots.csv already "
+        "paid for (shots-4 -> shots-5 at shots.csv:6:1): the id changed (a renamed job, a row added or removed above "
+        "it in a job list, or ids an older reelq gave a vary:), and a run renders and pays for it again. To keep the "
+        "renders, give it its old id back in night.yaml or shots.csv (a job list's row: in an id column)");
+}
+
 TEST_CASE("a new job asking for exactly what a removed job paid for is reported as renamed") {
   test::TempDir dir;
   test::FakeClock clock;
@@ -260,10 +291,11 @@ TEST_CASE("a new job asking for exactly what a removed job paid for is reported 
   auto r = q.value()->enqueue(manifest_of(renamed), "/p/d.yaml", OnChanged::refuse);
   REQUIRE(r.ok());
   CHECK(r->renamed == std::vector<std::string>{"d12 -> d12b"});
-  const auto lines = enqueue_notices(*r, {"d.yaml", "q.db", "d", OnRemoved::cancel});
+  const auto lines = enqueue_notices(*r, {"d.yaml", "q.db", "d", OnRemoved::cancel, {}});
   REQUIRE(!lines.empty());
-  CHECK(lines.back().starts_with("warning: 1 job new to the queue asks for exactly what a job no longer in d.yaml "
-                                 "already paid for (d12 -> d12b)"));
+  CHECK(
+      lines.back().starts_with("warning: 1 job new to the queue asks for exactly what a job no longer in d.yaml "
+                               "already paid for (d12 -> d12b)"));
   CHECK(lines.back().find("give it its old id back") != std::string::npos);
 
   SUBCASE("the same manifest again: the renamed job is in the queue now, and said once") {

@@ -61,6 +61,47 @@ TEST_CASE("a CSV job list: columns are job fields, defaults apply, empty cells i
   CHECK(describe_jobs(m) == "2 jobs (2 from job lists)");
 }
 
+TEST_CASE("rows of separators only are skipped like blank lines, and the row ids after them stay put") {
+  Project p;
+  p.write("x.csv", "prompt,duration,takes\na,,\n,,\nb,,\n\nc,,\n,,\n");
+  Manifest m = p.parse_ok("batch: b\njobs_from: [x.csv]\n");
+  REQUIRE(m.jobs.size() == 3);
+  CHECK(m.jobs[1].id == "x-2");  // the ",," row is not a job and, as a blank line, not counted
+  CHECK(m.jobs[2].id == "x-3");
+  CHECK(m.jobs[2].pos.line == 6);
+  p.write("x.tsv", "prompt\tduration\n\t\na\t\n\t\nb\t\n");
+  Manifest t = p.parse_ok("batch: b\njobs_from: [x.tsv]\n");
+  REQUIRE(t.jobs.size() == 2);
+  CHECK(t.jobs[1].id == "x-2");
+}
+
+TEST_CASE("unquoted cells lose the spaces around them, except the prompt; quoted cells keep theirs") {
+  Project p;
+  p.write("face.png", "\x89PNG\r\n\x1A\nxxxx");
+  p.write("shots.csv",
+          "id , prompt ,duration,size,takes,mode\n"
+          " a , two words ,\t8 , 720*1280 , 2 ,\n"
+          " ,\" kept \", 12,,,\n");
+  Manifest m = p.parse_ok(k_manifest);
+  REQUIRE(m.jobs.size() == 2);
+  CHECK(m.jobs[0].id == "a");
+  CHECK(m.jobs[0].prompt == " two words ");  // the request as written (see docs/manifest.md)
+  CHECK(m.jobs[0].duration == 8);
+  CHECK(m.jobs[0].size == "720*1280");
+  CHECK(m.jobs[0].takes == 2);
+  CHECK(m.jobs[1].id == "shots-2");  // a cell of spaces is an empty cell
+  CHECK(m.jobs[1].prompt == " kept ");
+  CHECK(m.jobs[1].duration == 12);
+  p.write("shots.csv", "prompt,images,duration\nmove, face.png ,\" 8\"\n");
+  CHECK(p.errors(k_manifest) == "shots.csv:2:17: duration must be 4, 8 or 12 (got \" 8\")\n");
+  p.write("shots.csv", "prompt,images,duration\nmove, face.png ,  10\n");
+  CHECK(p.errors(k_manifest) == "shots.csv:2:19: duration must be 4, 8 or 12 (got 10)\n");  // at the 10
+  p.write("shots.csv", "prompt,images\nmove, face.png \n");
+  Manifest i = p.parse_ok("batch: b\njobs_from: [shots.csv]\n");
+  REQUIRE(i.jobs.size() == 1);
+  CHECK(i.jobs[0].images[0].ends_with("/face.png"));
+}
+
 TEST_CASE("a job list's rows are held to every rule a YAML job is, at their place in the file") {
   Project p;
   p.write("shots.csv",
@@ -120,10 +161,20 @@ TEST_CASE("a JSONL job list: one object a line, blank lines skipped, a broken li
 TEST_CASE("JSONL values are typed as YAML's: a quoted number is refused as in a manifest, unknown keys named") {
   Project p;
   p.write("x.jsonl", "{\"prompt\": \"p\", \"duration\": \"8\", \"colour\": 1}\n");
+  // The advice is written as JSON, the file's own syntax.
   CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") ==
-        "x.jsonl:1:29: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n"
+        "x.jsonl:1:29: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: \"duration\": 8\n"
         "x.jsonl:1:34: unknown key 'colour'; expected one of: duration, id, images, mode, prompt, prompt_file, "
         "resolution, size, takes, vary\n");
+}
+
+TEST_CASE("JSONL advice for a quoted number in a vary: list is the value alone; YAML's stays YAML") {
+  Project p;
+  p.write("x.jsonl", "{\"prompt\": \"p\", \"vary\": {\"duration\": [4, \"12\"]}}\n");
+  CHECK(p.errors("batch: b\njobs_from: [x.jsonl]\n") ==
+        "x.jsonl:1:42: duration[2] must be 4, 8 or 12 (got \"12\"); write it without quotes: 12\n");
+  CHECK(p.errors("batch: b\njobs:\n  - prompt: p\n    duration: \"8\"\n") ==
+        "m.yaml:4:15: duration must be 4, 8 or 12 (got \"8\"); write it without quotes: duration: 8\n");
 }
 
 TEST_CASE("jobs: and jobs_from: together; a duplicate id across them names both places") {

@@ -95,3 +95,22 @@ TEST_CASE("TASK_ID_UNUSABLE is advised with what the resubmit costs; a code from
         "X; rm -rf ~: reelq retry --db /home/me/reelq.db --batch night --fail-code 'X; rm -rf ~' "
         "submits them again");
 }
+
+TEST_CASE("jobs to edit that are rows of a job list are edited there; the manifest is still what is run") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/reelq.db", "night", "", 0};
+  at.listed_at["newrow"] = "/home/me/shots.csv:3:1";
+  at.edit_lists = {"/home/me/shots.csv"};
+  CHECK(take_advice(Remedy::edit_job, "newrow", at) ==
+        "edit newrow at /home/me/shots.csv:3:1, then: reelq run /home/me/night.yaml --replace-changed");
+  CHECK(take_advice(Remedy::edit_job, "f04", at) ==
+        "edit f04 in /home/me/night.yaml, then: reelq run /home/me/night.yaml --replace-changed");
+  auto lines = next_steps({{"CONTENT_VIOLATION", 1}}, at);
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0] ==
+        "CONTENT_VIOLATION: edit those jobs in /home/me/shots.csv (`reelq status --failed --db /home/me/reelq.db "
+        "--batch night` gives each reason and place), then: reelq run /home/me/night.yaml --replace-changed");
+  at.edit_in_manifest = true;
+  at.edit_lists.insert("/home/me/extra.jsonl");
+  CHECK(next_steps({{"CONTENT_VIOLATION", 2}}, at)[0].starts_with(
+      "CONTENT_VIOLATION: edit those jobs in the manifest, /home/me/extra.jsonl and /home/me/shots.csv (`"));
+}
