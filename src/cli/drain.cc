@@ -209,7 +209,8 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
   BalanceVerdict v =
       check_balance(store, parts.api(), parts.clock(), b.info.name, b.info.model, *prices, b.settings, already_read);
   read = v.read;
-  auto note = judge_funds(v, flags.allow_partial, prices->source, b.settings.api_base);
+  auto note =
+      judge_funds(v, flags.allow_partial, prices->source, b.settings.api_base, resume_command(DrainMode::run, flags, b.info));
   if (!note) {
     return note.error();
   }

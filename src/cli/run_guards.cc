@@ -84,7 +84,7 @@ Error unreachable_error(const std::string& api_base, const std::string& reason, 
 }
 
 Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const std::string& prices_source,
-                              const std::string& api_base) {
+                              const std::string& api_base, const std::string& resume) {
   FundsNote note;
   switch (v.kind) {
     case BalanceKind::covered:
@@ -112,10 +112,14 @@ Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const
     note.warning = what + "; --allow-partial: starting, and stopping when credits run out";
     return note;
   }
+  if (v.affordable == 0) {
+    return Error{ErrorKind::short_funds,
+                 fmt::format("{}. Nothing was submitted. Top up, then `{}` starts it", what, resume)};
+  }
   return Error{ErrorKind::short_funds,
                fmt::format("{}. Nothing was submitted. Top up, or pass --allow-partial to render what it covers "
-                           "(`{} resume` continues later).",
-                           what, reelq_command())};
+                           "(`{}` continues later).",
+                           what, resume)};
 }
 
 // Polling still collects such tasks, later; say so rather than leave the user to wonder.

@@ -47,9 +47,10 @@ struct FundsNote {
 
 // The balance check's verdict as a go (with its note) or a refusal: the API unreachable, the key
 // refused, or a balance short of the batch without --allow-partial. `prices_source`: where the
-// price table came from, named when funds are short.
+// price table came from, named when funds are short; `resume`: the command that continues the
+// batch, as it should be typed (the queue named).
 Result<FundsNote> judge_funds(const BalanceVerdict& verdict, bool allow_partial, const std::string& prices_source,
-                              const std::string& api_base);
+                              const std::string& api_base, const std::string& resume);
 
 // Tasks of `batch` submitted in callback mode, now drained by a run that polls: their callbacks go
 // unanswered. The warning to give, if any (a database that cannot be read gives none: the run

@@ -81,16 +81,16 @@ TEST_CASE("a batch rendered at a simulator is not sent on to a real API, unless 
 }
 
 TEST_CASE("a balance that covers the batch says so; an unknown one warns and goes on") {
-  auto covered = judge_funds(verdict(BalanceKind::covered), false, "built-in", "https://api.apixo.ai");
+  auto covered = judge_funds(verdict(BalanceKind::covered), false, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE(covered);
   CHECK(covered->info == "balance $12.50 covers the 8 renders left (estimated $40.00)");
   CHECK(covered->warning.empty());
   BalanceVerdict nothing_left = verdict(BalanceKind::covered);
   nothing_left.renders = 0;
-  CHECK(judge_funds(nothing_left, false, "built-in", "https://api.apixo.ai")->info.empty());
+  CHECK(judge_funds(nothing_left, false, "built-in", "https://api.apixo.ai", "reelq resume")->info.empty());
   BalanceVerdict unknown = verdict(BalanceKind::unknown);
   unknown.message = "the balance answer was unreadable";
-  auto goes = judge_funds(unknown, false, "built-in", "https://api.apixo.ai");
+  auto goes = judge_funds(unknown, false, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE(goes);
   CHECK(goes->info.empty());
   CHECK(goes->warning ==
@@ -100,7 +100,7 @@ TEST_CASE("a balance that covers the batch says so; an unknown one warns and goe
 TEST_CASE("refusals of the balance check carry the kind that gives their documented exit status") {
   BalanceVerdict down = verdict(BalanceKind::unreachable);
   down.message = "connection refused";
-  auto unreachable = judge_funds(down, true, "built-in", "https://api.apixo.ai");
+  auto unreachable = judge_funds(down, true, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE_FALSE(unreachable);
   CHECK(unreachable.error().kind == ErrorKind::unreachable);
   CHECK(exit_code_for(unreachable.error()) == k_exit_unfinished);
@@ -112,7 +112,7 @@ TEST_CASE("refusals of the balance check carry the kind that gives their documen
 
   BalanceVerdict refused = verdict(BalanceKind::key_refused);
   refused.message = "the API refused the key (401)";
-  auto key = judge_funds(refused, true, "built-in", "https://api.apixo.ai");
+  auto key = judge_funds(refused, true, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE_FALSE(key);
   CHECK(key.error().kind == ErrorKind::key_refused);
   CHECK(exit_code_for(key.error()) == k_exit_key_refused);
@@ -120,17 +120,26 @@ TEST_CASE("refusals of the balance check carry the kind that gives their documen
         "the API refused the key (401); nothing was submitted. Fix the key (APIXO_API_KEY, --api-key-file, or its "
         "entry in the keys file).");
 
-  auto short_funds = judge_funds(verdict(BalanceKind::short_funds), false, "prices.json", "https://api.apixo.ai");
+  auto short_funds = judge_funds(verdict(BalanceKind::short_funds), false, "prices.json", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE_FALSE(short_funds);
   CHECK(short_funds.error().kind == ErrorKind::short_funds);
   CHECK(exit_code_for(short_funds.error()) == k_exit_unfinished);
   CHECK(short_funds.error().message ==
         "balance $12.50 covers 2 of the 8 renders left (estimated $40.00, prices: prices.json). Nothing was "
-        "submitted. Top up, or pass --allow-partial to render what it covers (`reelq resume` continues later).");
+        "submitted. Top up, or pass --allow-partial to render what it covers (`reelq resume --db /p/q.db --batch "
+        "night` continues later).");
+  // Covering none of them, --allow-partial would render nothing: not offered.
+  BalanceVerdict none = verdict(BalanceKind::short_funds);
+  none.affordable = 0;
+  auto broke = judge_funds(none, false, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
+  REQUIRE_FALSE(broke);
+  CHECK(broke.error().message ==
+        "balance $12.50 covers 0 of the 8 renders left (estimated $40.00, prices: built-in). Nothing was submitted. "
+        "Top up, then `reelq resume --db /p/q.db --batch night` starts it");
 }
 
 TEST_CASE("--allow-partial starts a batch the balance covers only in part, with a warning") {
-  auto partial = judge_funds(verdict(BalanceKind::short_funds), true, "built-in", "https://api.apixo.ai");
+  auto partial = judge_funds(verdict(BalanceKind::short_funds), true, "built-in", "https://api.apixo.ai", "reelq resume --db /p/q.db --batch night");
   REQUIRE(partial);
   CHECK(partial->info.empty());
   CHECK(partial->warning ==
