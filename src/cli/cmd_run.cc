@@ -273,10 +273,14 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
 }
 
 // The hooks of --on-finish and --notify (cli/finish_hooks.h), which never change the exit status.
-int finish_run(const RunFlags& flags, const FinishReport& finish, std::ostream& err) {
+int finish_run(const RunFlags& flags, const FinishReport& finish, CommandIo io) {
   if (!flags.hooks.any()) {
     return finish.exit_code;
   }
+  // The summary first: in a log taking both streams (`> night.log 2>&1`) the hook's lines come
+  // after it, not from a buffer flushed at exit.
+  io.out.flush();
+  std::ostream& err = io.err;
   if (finish.handed_off) {
     // This command ends now with nothing drained; a hook told "finished, 0 succeeded" would lie.
     err << "reelq: --on-finish and --notify not run: the batch joined the night of the reelq already running on "
@@ -296,14 +300,14 @@ int cmd_run(const std::string& manifest_path, const RunFlags& flags, CommandIo i
   FinishReport finish;
   finish.command = "run";
   finish.exit_code = run_command(manifest_path, flags, io, finish);
-  return finish_run(flags, finish, io.err);
+  return finish_run(flags, finish, io);
 }
 
 int cmd_resume(const std::optional<std::string>& batch, const RunFlags& flags, CommandIo io) {
   FinishReport finish;
   finish.command = "resume";
   finish.exit_code = resume_command(batch, flags, io, finish);
-  return finish_run(flags, finish, io.err);
+  return finish_run(flags, finish, io);
 }
 
 }  // namespace reelq

@@ -112,7 +112,9 @@ std::vector<std::string> hook_environment(char* const* environ, const std::vecto
     std::string_view var(*e);
     std::string_view name = var.substr(0, var.find('='));
     std::string_view value = var.substr(std::min(var.size(), name.size() + 1));
-    bool secret = name == "APIXO_API_KEY" || std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
+    // REELQ_NOTIFY holds the webhook's URL, whose path or password is its secret: the hook is told
+    // the summary, not how to post as reelq.
+    bool secret = name == "APIXO_API_KEY" || name == "REELQ_NOTIFY" || std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
                     return !key.empty() && value.find(key) != std::string_view::npos;
                   });
     // The variables this run sets replace any of the same name (an outer reelq's hook).

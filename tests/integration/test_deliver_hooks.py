@@ -6,10 +6,11 @@ import http.server
 import json
 import os
 import sqlite3
+import subprocess
 import threading
 import time
 
-from harness import KEY, main, run
+from harness import KEY, REELQ, main, run
 from simharness import SCALE, SimRunTest
 
 MANIFEST = """batch: night
@@ -253,6 +254,15 @@ class FinishHooks(SimRunTest):
         self.assertTrue(fds["0"].startswith("pipe:"), fds)
         for fd, target in fds.items():
             self.assertFalse(target.startswith(self.dir) and not target.endswith("fds.txt"), (fd, target))
+
+    def test_in_a_log_taking_both_streams_the_hooks_lines_come_after_the_summary(self):
+        env = dict(os.environ, APIXO_API_KEY=KEY)
+        r = subprocess.run([REELQ, "run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
+                            "--on-finish", "echo HOOK-RAN"], cwd=self.dir, env=env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, timeout=180)
+        self.assertEqual(r.returncode, 0, r.stdout)
+        self.assertIn("batch night: 3 succeeded", r.stdout)
+        self.assertLess(r.stdout.index("batch night: 3 succeeded"), r.stdout.index("HOOK-RAN"), r.stdout)
 
     def test_a_hook_that_hangs_is_killed_and_the_run_ends_as_it_would(self):
         started = time.monotonic()

@@ -68,6 +68,9 @@ TEST_CASE("the hook's variables: the summary in REELQ_*, never the key, whatever
   // The variable is dropped even when the key came from a file and the variable holds another.
   const char* other[] = {"APIXO_API_KEY=sk-old", nullptr};
   CHECK(hook_environment(const_cast<char* const*>(other), {"sk-secret-1"}, {}).empty());
+  // And the webhook's URL, whose path or password is its secret.
+  const char* hook[] = {"REELQ_NOTIFY=https://u:pw@hooks.example/T0KEN", nullptr};
+  CHECK(hook_environment(const_cast<char* const*>(hook), {"sk-secret-1"}, {}).empty());
 }
 
 TEST_CASE("a night stopped with work left says which batches were not drained and how much is left of each") {
