@@ -104,6 +104,19 @@ int count_takes(const Manifest& m) {
   return n;
 }
 
+// A succeeded take's file is not as downloaded: gone, or there with another size (edited since).
+std::string missing_or_changed(const MissingResult& m) {
+  for (const auto& file : m.files) {
+    std::error_code ec;
+    if (!file.path.empty() && !file_intact(file, m.output_dir) &&
+        std::filesystem::exists(file_location(file, m.output_dir), ec)) {
+      return "file in the output folder changed since its download (a download keeps it and fetches the result "
+             "beside it)";
+    }
+  }
+  return "file missing from the output folder";
+}
+
 // Paid-for results whose files are not on disk, with the time their URLs have left.
 void print_missing_results(SQLite::Database& db, const std::optional<std::string>& batch, const std::string& db_path,
                            std::ostream& out) {
@@ -120,7 +133,7 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
     TimeMs left = m.finished_at + k_result_url_ttl_ms - now;
     TimeMs left_max = m.finished_at + k_result_url_ttl_max_ms - now;
     std::string name = m.takes > 1 ? fmt::format("{} take {}", m.job_id, m.take) : m.job_id;
-    std::string why = m.state == JobState::succeeded     ? "file missing from the output folder"
+    std::string why = m.state == JobState::succeeded     ? missing_or_changed(m)
                       : m.state == JobState::downloading ? "download pending"
                                                          : "download failed";
     std::string when = left > 0       ? fmt::format("URL valid for about {} more", format_age(left))

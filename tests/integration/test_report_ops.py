@@ -239,6 +239,16 @@ class ReportsAndOperations(SimRunTest):
         r = self.reelq("status")
         self.assertNotIn("warning", r.stdout)
         self.assertEqual(self.reelq("download").stdout, "every result is on disk\n")
+        # A file there but edited since (another size) is named as changed, not as missing.
+        with open(os.path.join(self.dir, "renders", "d", "one-t1.mp4"), "ab") as f:
+            f.write(b"an edit")
+        r = self.reelq("status")
+        self.assertIn("d one: file in the output folder changed since its download (a download keeps it and "
+                      "fetches the result beside it)", r.stdout)
+        r = self.reelq("download")
+        self.assertIn("one: one-t1.mp4 was already in the output", r.stdout)
+        with open(os.path.join(self.dir, "renders", "d", "one-t1.mp4"), "rb") as f:
+            self.assertTrue(f.read().endswith(b"an edit"))  # the edit is kept
 
     def test_batches_lists_every_batch_with_counts(self):
         self.start_sim()
