@@ -28,13 +28,27 @@ std::string_view to_string(ReportFormat format) {
   return "?";
 }
 
+// The format a file's extension names: "csv", "json", "html", or "" for none of them.
+std::string format_of_name(const fs::path& output) {
+  std::string ext = output.extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : ext == ".csv" ? "csv" : "";
+}
+
 Result<ReportFormat> parse_report_format(const std::string& format, const fs::path& output) {
   std::string name = format;
+  // A file's name must say what it holds: `-o night.txt` silently holding CSV surprised a user, and
+  // so would `--format html -o night.csv`, opened by a spreadsheet.
+  if (!name.empty() && name != "csv" && name != "json" && name != "html") {
+    return Error{ErrorKind::usage, fmt::format("--format must be csv, json or html (got \"{}\")", name)};
+  }
+  if (std::string named = format_of_name(output); !name.empty() && !named.empty() && named != name) {
+    return Error{ErrorKind::usage, fmt::format("--format {} would write {} into {}, whose name says {}: name the file "
+                                               ".{} or leave --format out",
+                                               name, name, output.string(), named, name)};
+  }
   if (name.empty() && !output.empty()) {
-    // A file's name must say what it holds: `-o night.txt` silently holding CSV surprised a user.
-    std::string ext = output.extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
-    name = ext == ".html" || ext == ".htm" ? "html" : ext == ".json" ? "json" : ext == ".csv" ? "csv" : "";
+    name = format_of_name(output);
     if (name.empty()) {
       return Error{ErrorKind::usage,
                    fmt::format("cannot tell the format of {} from its name: end it in .csv, .json or .html, or "

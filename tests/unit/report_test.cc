@@ -308,7 +308,13 @@ TEST_CASE("the report format comes from --format, else from the file's extension
   CHECK(!parse_report_format("", "night").ok());
   CHECK(*parse_report_format("csv", "night.txt") == ReportFormat::csv);
   CHECK(*parse_report_format("", "") == ReportFormat::csv);
-  CHECK(*parse_report_format("json", "night.html") == ReportFormat::json);
+  // A name that says another format is a mistake either way: refused, not written.
+  CHECK(parse_report_format("json", "night.html").error().message ==
+        "--format json would write json into night.html, whose name says html: name the file .json or leave "
+        "--format out");
+  CHECK(*parse_report_format("html", "night.HTM") == ReportFormat::html);
+  CHECK(parse_report_format("pdf", "night.html").error().message ==
+        "--format must be csv, json or html (got \"pdf\")");
   CHECK(parse_report_format("pdf", "").error().message == "--format must be csv, json or html (got \"pdf\")");
 }
 
