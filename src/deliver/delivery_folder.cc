@@ -37,10 +37,24 @@ Error refused(const fs::path& to, const std::string& why) {
 // What is at `to` already: nothing, a real folder, or a refusal.
 Status check_kind(const fs::path& given) {
   const fs::path to = without_trailing_slash(given);  // else lstat looks through a link at its end
+  if (to.empty()) {
+    return Error{ErrorKind::usage, "--to is empty: pass the name of a folder for the delivery; nothing was delivered"};
+  }
   struct stat st {};
   if (::lstat(to.c_str(), &st) != 0) {
-    return errno == ENOENT ? ok_status()
-                           : Status(refused(to, fmt::format("cannot inspect it ({})", std::strerror(errno))));
+    if (errno != ENOENT) {
+      return refused(to, fmt::format("cannot inspect it ({})", std::strerror(errno)));
+    }
+    // Only DIR itself is made: a missing parent is more often a drive not mounted (/media/usb) or a
+    // typo than a wish, and making it would deliver onto the wrong disk.
+    std::error_code ec;
+    fs::path parent = fs::absolute(to, ec).parent_path();
+    if (!fs::is_directory(parent, ec)) {
+      return refused(to, fmt::format("{} does not exist (a drive not mounted, or a typo?): reelq makes the delivery "
+                                     "folder but not the folders above it; make {} first if it is meant",
+                                     parent.string(), parent.string()));
+    }
+    return ok_status();
   }
   if (S_ISLNK(st.st_mode)) {
     std::error_code ec;

@@ -34,7 +34,7 @@ Result<HeldFolder> HeldFolder::open(const fs::path& dir) {
     return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, dir.string(), std::strerror(err))};
   };
   std::error_code ec;
-  fs::create_directories(dir, ec);
+  fs::create_directory(dir, ec);  // DIR only: its parent must exist (delivery_folder.h)
   if (ec) {
     return failed("create", ec.value());
   }

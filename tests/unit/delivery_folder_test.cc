@@ -18,6 +18,21 @@ TEST_CASE("a delivery folder that is new, or a folder of its own, is fine") {
   CHECK(check_delivery_folder(dir / "renders/night2", outs));  // a sibling whose name starts the same
 }
 
+TEST_CASE("only the delivery folder itself is made: a missing parent (a drive not mounted) is refused") {
+  test::TempDir dir;
+  std::vector<OutputFolder> outs{{dir / "renders/night", "night"}};
+  auto unmounted = check_delivery_folder(dir / "media/usb/client", outs);
+  REQUIRE_FALSE(unmounted);
+  CHECK(unmounted.error().kind == ErrorKind::usage);
+  CHECK(unmounted.error().message ==
+        "--to " + (dir / "media/usb/client").string() + ": " + (dir / "media/usb").string() +
+            " does not exist (a drive not mounted, or a typo?): reelq makes the delivery folder but not the folders "
+            "above it; make " + (dir / "media/usb").string() + " first if it is meant; nothing was delivered");
+  CHECK_FALSE(fs::exists(dir / "media"));
+  CHECK(check_delivery_folder("", outs).error().message ==
+        "--to is empty: pass the name of a folder for the delivery; nothing was delivered");
+}
+
 TEST_CASE("a link, a file or reelq's own output folder is refused as --to, saying what to pass instead") {
   test::TempDir dir;
   fs::create_directories(dir / "renders/night");
