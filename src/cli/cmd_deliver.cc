@@ -109,6 +109,13 @@ std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
 Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
   const DeliveryItem& i = n.item;
   std::string fetch = reelq_line(fmt::format("download --db {} --batch {}", shell_word(flags.db), shell_word(i.batch)));
+  if (n.problem == SourceProblem::in_the_way) {
+    return Error{ErrorKind::conflict,
+                 fmt::format("job {} take {} was not delivered: {} already holds something else (an edit?), and "
+                             "reelq never overwrites a delivered file. Leave it, or move it away and run this "
+                             "deliver again",
+                             i.job, i.take, (std::filesystem::path(flags.to) / i.name).string())};
+  }
   if (n.problem == SourceProblem::missing) {
     return Error{ErrorKind::input,
                  fmt::format("job {} take {} was not delivered: its result {} is no longer on disk. `{}` fetches it "

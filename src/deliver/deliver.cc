@@ -134,22 +134,20 @@ Result<ItemDone> replace_with_copy(const DeliveryItem& item, const Where& dest, 
   return ItemDone{Placement::copy};
 }
 
-// What is at `dest` already: nothing (nullopt), the same bytes (already_there), or a refusal.
-Result<std::optional<Placement>> existing(const Where& dest, const DeliveryItem& item, const std::string& want) {
+// What is at `dest` already.
+enum class Found { nothing, same_bytes, other_bytes };
+
+// What is at `dest`: nothing, the same bytes, or something else (a file of other bytes, a
+// folder); a symbolic link is refused, never followed or counted as the delivered file.
+Result<Found> existing(const Where& dest, const std::string& want) {
   struct stat st {};
   if (::lstat(dest.at.c_str(), &st) != 0) {
-    return errno == ENOENT ? Result<std::optional<Placement>>(std::nullopt) : io_error(dest.shown, "inspect", errno);
+    return errno == ENOENT ? Result<Found>(Found::nothing) : io_error(dest.shown, "inspect", errno);
   }
   if (S_ISLNK(st.st_mode)) {
     return symlink_refused(dest.shown);
   }
-  if (S_ISREG(st.st_mode) && file_sha256(dest.at) == want) {
-    return std::optional<Placement>(Placement::already_there);
-  }
-  return Error{ErrorKind::conflict,
-               fmt::format("{} already holds something other than job {} take {} ({}); reelq never overwrites a "
-                           "delivered file: move it away or choose another --name",
-                           dest.shown.string(), item.job, item.take, item.source.string())};
+  return S_ISREG(st.st_mode) && file_sha256(dest.at) == want ? Found::same_bytes : Found::other_bytes;
 }
 
 // Opens delivery.csv for appending (never through a link), with its header when it is new.
@@ -215,8 +213,11 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
   if (want.empty()) {
     return io_error(item.source, "read", errno);
   }
-  auto there = existing(dest, item, want);
-  if (there && *there) {
+  auto there = existing(dest, want);
+  if (!there) {
+    return there.error();
+  }
+  if (*there == Found::same_bytes) {
     // Copies asked for where an earlier delivery linked: the link shares the render's bytes, so an
     // edit in the folder would edit the render. It becomes a copy.
     if (method == DeliverMethod::copy && same_file(dest.at, item.source)) {
@@ -236,7 +237,7 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
         return io_error(listed.shown, "write", err);
       }
     }
-    return ItemDone{**there};
+    return ItemDone{Placement::already_there};
   }
   // The result is checked before anything is made in the folder for it, so a damaged one never
   // shows there, not even for a moment; and before a name in the way is reported, as that name may
@@ -250,8 +251,10 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
       return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
     }
   }
-  if (!there) {
-    return there.error();
+  if (*there == Found::other_bytes) {
+    // The client's edit (or another file) under the name: left as it is and the take left out,
+    // named; the other takes are still delivered, so an edit folder can take new ones.
+    return ItemDone{NotDelivered{item, SourceProblem::in_the_way, ""}};
   }
   auto done = place(item, dest, want, method);
   if (!done) {

@@ -28,7 +28,8 @@ enum class DeliverMethod {
 // Why a take's file was left out while the others were delivered.
 enum class SourceProblem {
   missing,  // its result is no longer in reelq's output folder
-  damaged,  // its result no longer holds what was downloaded (edited or corrupted since)
+  damaged,     // its result no longer holds what was downloaded (edited or corrupted since)
+  in_the_way,  // DIR holds other bytes under its name (an edit, another file): never overwritten
 };
 
 struct NotDelivered {

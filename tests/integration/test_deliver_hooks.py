@@ -111,7 +111,12 @@ class Deliver(SimRunTest):
         self.write("client/skyline-1.mp4", "the client's own cut")
         r = self.reelq("deliver", "--to", "client")
         self.assertEqual(r.returncode, 2, r.stderr)
-        self.assertIn("already holds something other than job skyline take 1", r.stderr)
+        self.assertEqual(r.stderr, "reelq: job skyline take 1 was not delivered: client/skyline-1.mp4 already holds "
+                                   "something else (an edit?), and reelq never overwrites a delivered file. Leave it, "
+                                   "or move it away and run this deliver again\n")
+        # The other takes went in beside it: a folder being edited still takes new takes.
+        self.assertIn("delivered 2 files to client", r.stdout)
+        self.assertIn("1 file not delivered (below)", r.stdout)
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "the client's own cut")
 

@@ -90,8 +90,9 @@ TEST_CASE("deliver never overwrites a different file, never writes through a pla
   BatchReport b = batch_with(dir / "out", {"a"});
   test::write_file(dir / "to/a-1.mp4", "the client's own edit");
   auto conflict = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
-  REQUIRE_FALSE(conflict);
-  CHECK(conflict.error().kind == ErrorKind::conflict);
+  REQUIRE(conflict);
+  REQUIRE(conflict->not_delivered.size() == 1);
+  CHECK(conflict->not_delivered[0].problem == SourceProblem::in_the_way);
   CHECK(test::read_file(dir / "to/a-1.mp4") == "the client's own edit");
 
   test::write_file(dir / "victim", "precious");
@@ -127,9 +128,11 @@ TEST_CASE("a delivery folder swapped for a link after it was checked takes nothi
   // the path the user knows, never /proc/self/fd.
   fs::remove(dir / "to");
   test::write_file(dir / "to/b-1.mp4", "the client's own edit");
-  auto conflict = deliver(plan(b), dir / "to", DeliverMethod::link_or_copy);
-  REQUIRE_FALSE(conflict);
-  CHECK(conflict.error().message.starts_with((dir / "to/b-1.mp4").string() + " already holds something other"));
+  fs::create_symlink(dir / "elsewhere", dir / "to/c-1.mp4");
+  BatchReport abc = batch_with(dir / "out", {"a", "b", "c"});
+  auto planted = deliver(plan(abc), dir / "to", DeliverMethod::link_or_copy);
+  REQUIRE_FALSE(planted);
+  CHECK(planted.error().message.starts_with((dir / "to/c-1.mp4").string() + " is a symbolic link"));
   std::string csv = test::read_file(dir / "to/delivery.csv");
   CHECK(csv.find("," + (dir / "to/a-1.mp4").string() + ",") != std::string::npos);
   CHECK(csv.find("/proc/") == std::string::npos);
@@ -207,8 +210,26 @@ TEST_CASE("copies asked for where an earlier delivery linked turn the links into
   CHECK_FALSE(fs::exists(dir / "to/.a-1.mp4.reelq-part"));
   // A copy already there is left as it is.
   auto again = deliver(plan(b), dir / "to", DeliverMethod::copy);
-  REQUIRE_FALSE(again);  // a-1.mp4 holds the edit now: never overwritten
+  REQUIRE(again);  // a-1.mp4 holds the edit now: never overwritten, left out and named
+  REQUIRE(again->not_delivered.size() == 1);
+  CHECK(again->not_delivered[0].problem == SourceProblem::in_the_way);
+  CHECK(again->already_there == 1);
   CHECK(test::read_file(dir / "to/a-1.mp4") == "graded");
+}
+
+TEST_CASE("an edited file in the folder is left alone and the new takes still go in beside it") {
+  test::TempDir dir;
+  BatchReport b = batch_with(dir / "out", {"a"});
+  REQUIRE(deliver(plan(b), dir / "to", DeliverMethod::copy));
+  test::write_file(dir / "to/a-1.mp4", "graded by the client");
+  BatchReport more = batch_with(dir / "out", {"a", "b"});
+  auto added = deliver(plan(more), dir / "to", DeliverMethod::copy);
+  REQUIRE(added);
+  CHECK(added->copied == 1);
+  REQUIRE(added->not_delivered.size() == 1);
+  CHECK(added->not_delivered[0].item.job == "a");
+  CHECK(test::read_file(dir / "to/a-1.mp4") == "graded by the client");
+  CHECK(test::read_file(dir / "to/b-1.mp4") == "video of b");
 }
 
 TEST_CASE("a delivery.csv lost or deleted is filled in again for the files already there, once") {
