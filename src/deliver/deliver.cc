@@ -7,12 +7,11 @@
 
 #include <cerrno>
 #include <cstring>
-#include <utility>
 #include <variant>
 
 #include "deliver/delivery_folder.h"
+#include "deliver/delivery_list.h"
 #include "deliver/held_folder.h"
-#include "report/csv.h"
 #include "util/file_digest.h"
 #include "util/safe_file.h"
 
@@ -150,58 +149,8 @@ Result<Found> existing(const Where& dest, const std::string& want) {
   return S_ISREG(st.st_mode) && file_sha256(dest.at) == want ? Found::same_bytes : Found::other_bytes;
 }
 
-// Opens delivery.csv for appending (never through a link), with its header when it is new.
-Result<WriteFile> open_list(const HeldFolder& dir) {
-  const Where csv = dir.name("delivery.csv");
-  auto list = WriteFile::open(csv.at, WriteMode::append, 0644);
-  if (!list) {
-    return shown(list.error(), csv);
-  }
-  struct stat st {};
-  if (::fstat(list->fd(), &st) == 0 && st.st_size == 0) {
-    if (int err = list->write(std::string(k_delivery_csv_header) + "\r\n"); err) {
-      return io_error(csv.shown, "write", err);
-    }
-  }
-  return list;
-}
-
-std::string list_row(const DeliveryItem& item, const Where& dest, const std::string& sha, Placement how) {
-  std::error_code ec;
-  auto bytes = fs::file_size(dest.at, ec);
-  return fmt::format("{},{},{},{},{},{},{},{}\r\n", csv_field(item.batch), csv_field(item.job), item.take,
-                     csv_field(item.source.string()), csv_field(dest.shown.string()), ec ? 0 : bytes, sha,
-                     how == Placement::link ? "link" : "copy");
-}
-
-// The destinations delivery.csv lists already, as read when the delivery starts.
-struct Listed {
-  std::string text;  // the file as it was
-  fs::path shown;    // its path, for messages
-
-  // Destinations are absolute paths in DIR; sources are in the output folders, which DIR is never
-  // in nor around (delivery_folder.h), so a destination's field cannot match a source's.
-  bool names(const fs::path& dest) const { return text.find("," + csv_field(dest.string()) + ",") != std::string::npos; }
-};
-
-Result<Listed> read_listed(const Where& csv) {
-  Listed listed{"", csv.shown};
-  int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0) {
-    return errno == ENOENT ? Result<Listed>(listed) : Result<Listed>(io_error(csv.shown, "read", errno));
-  }
-  char buf[1 << 16];
-  ssize_t n = 0;
-  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
-    listed.text.append(buf, static_cast<size_t>(n));
-  }
-  int err = n < 0 ? errno : 0;
-  ::close(fd);
-  return err ? Result<Listed>(io_error(csv.shown, "read", err)) : Result<Listed>(std::move(listed));
-}
-
 // Delivers one file: how it was placed, or why its take is left out (its result gone or damaged).
-Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, WriteFile& list, const Listed& listed,
+Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, DeliveryList& list,
                              DeliverMethod method) {
   const Where dest = dir.name(item.name);
   struct stat st {};
@@ -223,18 +172,18 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
     if (method == DeliverMethod::copy && same_file(dest.at, item.source)) {
       auto copied = replace_with_copy(item, dest, want);
       if (copied && std::holds_alternative<Placement>(*copied)) {
-        if (int err = list.write(list_row(item, dest, want, Placement::copy)); err) {
-          return io_error(listed.shown, "write", err);
+        if (auto listed = list.add(item, dest, want, Placement::copy, Row::replaces_link); !listed) {
+          return listed.error();
         }
       }
       return copied;
     }
     // Already there but not in the list (a delivery.csv deleted or lost): listed again, so the
     // list keeps covering the folder.
-    if (!listed.names(dest.shown)) {
+    if (!list.lists(dest)) {
       Placement how = same_file(dest.at, item.source) ? Placement::link : Placement::copy;
-      if (int err = list.write(list_row(item, dest, want, how)); err) {
-        return io_error(listed.shown, "write", err);
+      if (auto listed = list.add(item, dest, want, how); !listed) {
+        return listed.error();
       }
     }
     return ItemDone{Placement::already_there};
@@ -261,8 +210,8 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, Wr
     return done;
   }
   if (const Placement* how = std::get_if<Placement>(&*done)) {
-    if (int err = list.write(list_row(item, dest, want, *how)); err) {
-      return io_error(listed.shown, "write", err);
+    if (auto listed = list.add(item, dest, want, *how); !listed) {
+      return listed.error();
     }
   }
   return done;
@@ -277,17 +226,14 @@ Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs
   if (!dir) {
     return dir.error();
   }
-  auto listed = read_listed(dir->name("delivery.csv"));
-  if (!listed) {
-    return listed.error();
+  auto opened = DeliveryList::open(*dir);
+  if (!opened) {
+    return opened.error();
   }
-  auto list = open_list(*dir);
-  if (!list) {
-    return list.error();
-  }
+  DeliveryList& list = *opened;
   DeliveryOutcome outcome;
   for (const DeliveryItem& item : items) {
-    auto done = deliver_one(item, *dir, *list, *listed, method);
+    auto done = deliver_one(item, *dir, list, method);
     if (!done) {
       return done.error();
     }
@@ -301,8 +247,8 @@ Result<DeliveryOutcome> deliver(const std::vector<DeliveryItem>& items, const fs
                                           : outcome.already_there;
     ++count;
   }
-  if (int err = list->close(); err) {
-    return io_error(dir->name("delivery.csv").shown, "write", err);
+  if (auto st = list.close(); !st) {
+    return st.error();
   }
   return outcome;
 }

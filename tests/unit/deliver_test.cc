@@ -203,6 +203,12 @@ TEST_CASE("copies asked for where an earlier delivery linked turn the links into
   CHECK(copied->copied == 2);
   CHECK(copied->already_there == 0);
   CHECK(inode(dir / "to/a-1.mp4") != inode(dir / "out/a.mp4"));
+  // The list reads one row per file, as it is now: the link rows gave way to copy rows.
+  std::string csv = test::read_file(dir / "to/delivery.csv");
+  CHECK(std::count(csv.begin(), csv.end(), '\n') == 3);
+  CHECK(csv.find(",link\r\n") == std::string::npos);
+  CHECK(csv.find("," + (dir / "to/b-1.mp4").string() + ",") != std::string::npos);
+  CHECK_FALSE(fs::exists(dir / "to/.delivery.csv.reelq-part"));
   // An edit in the folder now leaves the render alone.
   test::write_file(dir / "to/a-1.mp4", "graded");
   CHECK(test::read_file(dir / "out/a.mp4") == "video of a");

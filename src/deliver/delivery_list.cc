@@ -1,0 +1,115 @@
+#include "deliver/delivery_list.h"
+
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <ostream>
+
+#include "report/csv.h"
+
+namespace reelq {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+Error io_error(const fs::path& path, const std::string& what, int err) {
+  return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
+}
+
+// The whole file, or "" when there is none yet; never through a link.
+Result<std::string> read_all(const Where& csv) {
+  int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0) {
+    return errno == ENOENT ? Result<std::string>(std::string()) : io_error(csv.shown, "read", errno);
+  }
+  std::string text;
+  char buf[1 << 16];
+  ssize_t n = 0;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) {
+    text.append(buf, static_cast<size_t>(n));
+  }
+  int err = n < 0 ? errno : 0;
+  ::close(fd);
+  return err ? Result<std::string>(io_error(csv.shown, "read", err)) : Result<std::string>(std::move(text));
+}
+
+// Destinations are absolute paths in DIR; sources are in the output folders, which DIR is never
+// in nor around (delivery_folder.h), so a destination's field cannot match a source's.
+bool names(std::string_view text, const std::string& dest) {
+  return text.find("," + csv_field(dest) + ",") != std::string_view::npos;
+}
+
+}  // namespace
+
+Result<DeliveryList> DeliveryList::open(const HeldFolder& dir) {
+  const Where csv = dir.name("delivery.csv");
+  auto before = read_all(csv);
+  if (!before) {
+    return before.error();
+  }
+  auto file = WriteFile::open(csv.at, WriteMode::append, 0644);
+  if (!file) {
+    return shown(file.error(), csv);
+  }
+  struct stat st {};
+  if (::fstat(file->fd(), &st) == 0 && st.st_size == 0) {
+    if (int err = file->write(std::string(k_delivery_csv_header) + "\r\n"); err) {
+      return io_error(csv.shown, "write", err);
+    }
+  }
+  return DeliveryList(std::move(*file), std::move(*before), csv);
+}
+
+bool DeliveryList::lists(const Where& dest) const {
+  return names(m_before, dest.shown.string());
+}
+
+Status DeliveryList::add(const DeliveryItem& item, const Where& dest, const std::string& sha, Placement how, Row row) {
+  std::error_code ec;
+  auto bytes = fs::file_size(dest.at, ec);
+  std::string line = fmt::format("{},{},{},{},{},{},{},{}\r\n", csv_field(item.batch), csv_field(item.job), item.take,
+                                 csv_field(item.source.string()), csv_field(dest.shown.string()), ec ? 0 : bytes, sha,
+                                 how == Placement::link ? "link" : "copy");
+  if (int err = m_file.write(line); err) {
+    return io_error(m_csv.shown, "write", err);
+  }
+  if (row == Row::replaces_link) {
+    m_replaced.push_back(dest.shown.string());
+  }
+  return ok_status();
+}
+
+Status DeliveryList::close() {
+  if (int err = m_file.close(); err) {
+    return io_error(m_csv.shown, "write", err);
+  }
+  if (m_replaced.empty()) {
+    return ok_status();
+  }
+  auto now = read_all(m_csv);
+  if (!now) {
+    return now.error();
+  }
+  std::string kept;
+  for (size_t start = 0; start < now->size();) {
+    size_t end = now->find("\r\n", start);
+    end = end == std::string::npos ? now->size() : end + 2;
+    std::string_view row(now->data() + start, end - start);
+    bool stale = row.ends_with(",link\r\n") &&
+                 std::any_of(m_replaced.begin(), m_replaced.end(), [&](const auto& d) { return names(row, d); });
+    if (!stale) {
+      kept += row;
+    }
+    start = end;
+  }
+  auto st = replace_file(m_csv.at, staging_name(m_csv).at, [&](std::ostream& out) { out << kept; });
+  return st ? st : Status(shown(st.error(), m_csv));
+}
+
+}  // namespace reelq
