@@ -18,6 +18,7 @@
 #include "report/report_file.h"
 #include "sim/sim_server.h"
 #include "util/run_lock.h"
+#include "util/text.h"
 #include "util/time_text.h"
 
 namespace reelq {
@@ -106,6 +107,25 @@ int rehearse(Queue& queue, SimServer& sim, const std::string& batch, const RunFl
   }
   fmt::print(io.out, "  reports: {} and {}\n", (dir / "report.html").string(), (dir / "report.csv").string());
   return rc;
+}
+
+// The rehearsal serves local images on loopback by itself; the real run needs to be told how the
+// API reaches them, and refuses to start without it. Said now, not found out at the real start.
+std::optional<std::string> local_images_note(const Manifest& manifest, const Settings& settings) {
+  if (!settings.public_url.empty() || !settings.image_base_url.empty()) {
+    return std::nullopt;
+  }
+  int jobs = 0;
+  for (const JobSpec& job : manifest.jobs) {
+    jobs += std::any_of(job.images.begin(), job.images.end(), [](const auto& i) { return i.starts_with("file://"); });
+  }
+  if (jobs == 0) {
+    return std::nullopt;
+  }
+  return fmt::format("note: {} name{} local image files, which this rehearsal serves on 127.0.0.1; the real run "
+                     "refuses to start without --public-url URL and --listen HOST:PORT (reelq serves them), or "
+                     "settings.image_base_url (they are uploaded already): docs/cli.md",
+                     count_of(jobs, "job"), jobs == 1 ? "s" : "");
 }
 
 }  // namespace
@@ -246,6 +266,9 @@ int cmd_rehearse(const std::string& manifest_path, const RunFlags& flags, Comman
   if (flags.hooks.any()) {
     // Said rather than skipped in silence: the night's signal is only for a real night's end.
     io.out << "a rehearsal: --on-finish and --notify not run\n";
+  }
+  if (auto note = local_images_note(*manifest, *settings)) {
+    io.out << *note << "\n";
   }
   return rehearse(*queue.value(), sim, manifest->batch, rehearsal, dir, *keys, io);
 }

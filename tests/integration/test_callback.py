@@ -515,6 +515,12 @@ class Rehearsal(ListenTest):
         r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("batch rh: 2 succeeded, 0 failed", r.stdout)
+        # What the real run will need is said now, not found out when it refuses to start.
+        self.assertIn("note: 1 job names local image files, which this rehearsal serves on 127.0.0.1; the real run "
+                      "refuses to start without --public-url URL and --listen HOST:PORT", r.stdout)
+        r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, "--public-url", "https://tunnel.example",
+                "--listen", "127.0.0.1:0", cwd=self.dir)
+        self.assertNotIn("note: 1 job names local image files", r.stdout)
 
 
 class TlsListener(ListenTest):
