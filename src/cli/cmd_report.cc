@@ -13,6 +13,8 @@
 #include "cost/estimate.h"
 #include "cost/render_prior.h"
 #include "manifest/job_input.h"
+#include "queue/input_match.h"
+#include "queue/job_state.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
 #include "report/report_file.h"
@@ -27,6 +29,29 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// A take `run --replace-changed` requeues with the manifest's spec when that spec changed: one not
+// rendered and holding no task the API may still render (docs/cli.md, --replace-changed).
+bool replaced_if_changed(const StoredTakeSpec& t) {
+  return t.state == JobState::queued || t.state == JobState::cancelled ||
+         (t.state == JobState::failed && !(t.has_task && fail_keeps_task(t.fail_code)));
+}
+
+// Takes whose spec the manifest changed since they were enqueued: a plain run leaves them out,
+// `--replace-changed` renders them, and what that costs is said before anything runs.
+void print_changed(const std::vector<RenderSpec>& changed, const Manifest& manifest, const Settings& settings,
+                   const PriceTable& prices, std::ostream& out) {
+  if (changed.empty()) {
+    return;
+  }
+  Estimate e =
+      estimate_renders(changed, manifest.model, prices, settings.max_concurrent, settings.rpm, k_prior_render_ms);
+  fmt::print(out,
+             "  changed since enqueued: {} not rendered with the manifest's spec ({}); a plain run leaves "
+             "{} out, `reelq run --replace-changed` renders {}\n",
+             count_of(e.renders, "take"), format_money(e.cost, prices.currency), e.renders == 1 ? "it" : "them",
+             e.renders == 1 ? "it" : "them");
+}
+
 // For a manifest whose batch is already in its queue: what is left to render (takes not in the
 // queue yet, or queued) and what the batch has cost so far. Says nothing when there is no queue.
 void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, const Settings& settings,
@@ -40,20 +65,25 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
   if (!queue) {
     return;
   }
-  auto states = take_states(queue.value()->db(), manifest.batch);
-  if (!states || states->empty()) {
+  auto stored = take_specs(queue.value()->db(), manifest.batch);
+  if (!stored || stored->empty()) {
     return;
   }
   std::vector<RenderSpec> left;
+  std::vector<RenderSpec> changed;  // rendered again only by `run --replace-changed`
   for (const JobSpec& spec : manifest.jobs) {
-    RenderSpec render = render_spec_of(input_json(spec));
+    const std::string input = input_json(spec);
+    RenderSpec render = render_spec_of(input);
     for (int take = 1; take <= spec.takes; ++take) {
-      auto it = states->find({spec.id, take});
-      if (it == states->end() || it->second == JobState::queued) {
+      auto it = stored->find({spec.id, take});
+      if (it == stored->end() || (it->second.state == JobState::queued && same_input(it->second.input_json, input))) {
         left.push_back(render);
+      } else if (replaced_if_changed(it->second) && !same_input(it->second.input_json, input)) {
+        changed.push_back(render);
       }
     }
   }
+  print_changed(changed, manifest, settings, prices, out);
   Estimate e = estimate_renders(left, manifest.model, prices, settings.max_concurrent, settings.rpm, k_prior_render_ms);
   if (e.renders == 0) {
     fmt::print(out, "  left to render: nothing; every take is rendered or at the API (queue {})\n", db->path.string());

@@ -276,6 +276,24 @@ Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Data
   }
 }
 
+Result<std::map<std::pair<std::string, int>, StoredTakeSpec>> take_specs(SQLite::Database& db,
+                                                                         const std::string& batch) {
+  try {
+    SQLite::Statement q(db, "SELECT job_id, take, state, input_json, coalesce(fail_code, ''), task_id IS NOT NULL "
+                            "FROM jobs WHERE batch = ?");
+    q.bind(1, batch);
+    std::map<std::pair<std::string, int>, StoredTakeSpec> out;
+    while (q.executeStep()) {
+      out[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] =
+          StoredTakeSpec{parse_job_state(q.getColumn(2).getString()).value_or(JobState::queued),
+                         q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt() != 0};
+    }
+    return out;
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
 Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, const std::optional<std::string>& batch,
                                                        const TimeWindow& window) {
   try {

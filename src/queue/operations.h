@@ -75,6 +75,17 @@ Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const 
 // The state of every take of `batch` in the queue, by (job id, take).
 Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch);
 
+struct StoredTakeSpec {
+  JobState state = JobState::queued;
+  std::string input_json;  // the spec it renders (or rendered)
+  std::string fail_code;
+  bool has_task = false;
+};
+
+// The same, with each take's stored spec: what `estimate` compares a manifest with.
+Result<std::map<std::pair<std::string, int>, StoredTakeSpec>> take_specs(SQLite::Database& db,
+                                                                         const std::string& batch);
+
 struct MissingResult {
   std::string batch;
   std::string output_dir;

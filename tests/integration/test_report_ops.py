@@ -273,6 +273,21 @@ class ReportsAndOperations(SimRunTest):
         self.assertRegex(r.stdout, r"left to render: 2 renders, 16 s of video, \$4\.80; at least ")
         self.assertIn("spent so far: $4.80 for 2 rendered takes (2 tasks created)", r.stdout)
 
+    def test_estimate_names_failed_jobs_whose_spec_changed_and_what_replace_changed_would_cost(self):
+        self.start_sim()
+        self.run_batch(manifest("e", {"a": "x", "b": "VIOLATEME"}), expect=1)
+        # The failed job's prompt fixed: a plain run leaves it out, --replace-changed renders it.
+        self.write("m.yaml", manifest("e", {"a": "x", "b": "a calmer sea"}))
+        r = run("estimate", "m.yaml", cwd=self.dir, env={"REELQ_DB": "q.db"})
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("  changed since enqueued: 1 take not rendered with the manifest's spec ($2.40); a plain run "
+                      "leaves it out, `reelq run --replace-changed` renders it", r.stdout)
+        self.assertIn("left to render: nothing", r.stdout)
+        r = self.reelq_run("m.yaml", "--replace-changed")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = run("estimate", "m.yaml", cwd=self.dir, env={"REELQ_DB": "q.db"})
+        self.assertNotIn("changed since enqueued", r.stdout)
+
     def test_estimate_prices_a_manifest_and_refuses_sizes_it_cannot_price(self):
         self.write("m.yaml", manifest("e", {"a": "x", "b": "y"}, "  - id: big\n    prompt: z\n    size: 1792*1024\n"
                                                              "    duration: 12\n    takes: 2\n"))
