@@ -137,13 +137,21 @@ Error stray_picks_error(const std::vector<std::pair<std::string, int>>& stray,
     std::string state = it == states.end() ? "not in the queue" : std::string(to_string(it->second));
     return fmt::format("job {} take {} ({})", t.first, t.second, state);
   };
-  // What fixes it: a take of this queue marked by mistake (or not done yet), or another queue's marks.
-  bool in_queue = std::all_of(stray.begin(), stray.end(), [&](const auto& t) { return states.contains(t); });
-  std::string fix = in_queue ? fmt::format(" (unmark {} on the review page, key u, and export the marks again; or "
-                                           "deliver once {} succeeded)",
-                                           stray.size() == 1 ? "it" : "them",
-                                           stray.size() == 1 ? "it has" : "they have")
-                             : "";
+  // What fixes it: a take of this queue marked by mistake (or not done yet), or another queue's
+  // marks (a take it has never had).
+  size_t in_queue = static_cast<size_t>(
+      std::count_if(stray.begin(), stray.end(), [&](const auto& t) { return states.contains(t); }));
+  std::string fix;
+  if (in_queue == stray.size()) {
+    fix = fmt::format(" (unmark {} on the review page, key u, and export the marks again; or deliver once {} "
+                      "succeeded)",
+                      stray.size() == 1 ? "it" : "them", stray.size() == 1 ? "it has" : "they have");
+  } else if (in_queue == 0) {
+    fix = " (marks made on another queue's page? pass --db with the queue the page was made from)";
+  } else {
+    fix = " (unmark the failed or unfinished ones on the review page, key u; the others are not in this queue: "
+          "marks made on another queue's page? pass --db with the queue the page was made from)";
+  }
   if (stray.size() == 1) {
     return Error{ErrorKind::input, fmt::format("the picks name {}, which is not a succeeded take{}; nothing was "
                                                "delivered{}",

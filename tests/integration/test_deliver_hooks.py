@@ -203,7 +203,8 @@ class Deliver(SimRunTest):
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertEqual(r.stderr, "reelq: the picks name 3 takes that are not succeeded takes of batch night: job "
                                    "harbor take 1 (not in the queue), job skyline take 3 (not in the queue), job "
-                                   "sunset take 1 (not in the queue); nothing was delivered\n")
+                                   "sunset take 1 (not in the queue); nothing was delivered (marks made on another "
+                                   "queue's page? pass --db with the queue the page was made from)\n")
         self.assertFalse(os.path.exists(os.path.join(self.dir, "client")))
 
 

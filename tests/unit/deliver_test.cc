@@ -82,7 +82,7 @@ TEST_CASE("deliver with picks hands over only the takes marked pick or star, and
   REQUIRE_FALSE(refused);
   CHECK(refused.error().message ==
         "the picks name job zz take 2 (not in the queue), which is not a succeeded take of batch night; nothing was "
-        "delivered");
+        "delivered (marks made on another queue's page? pass --db with the queue the page was made from)");
 }
 
 TEST_CASE("deliver never overwrites a different file, never writes through a planted link") {
@@ -342,7 +342,9 @@ TEST_CASE("picks that name several takes the queue cannot deliver name them all,
   CHECK(two.error().kind == ErrorKind::input);
   CHECK(two.error().message ==
         "the picks name 2 takes that are not succeeded takes of batch night: job b take 1 (failed), job zz take 2 "
-        "(not in the queue); nothing was delivered");
+        "(not in the queue); nothing was delivered (unmark the failed or unfinished ones on the review page, key u; "
+        "the others are not in this queue: marks made on another queue's page? pass --db with the queue the page "
+        "was made from)");
   // A take of this queue marked by mistake (a failed one): the message says how to take the mark off.
   Picks slip{"night", {{"a", 1}, {"b", 1}}, std::nullopt};
   auto one = plan_delivery({b}, &slip, "{job}-{take}");
@@ -360,7 +362,8 @@ TEST_CASE("picks that name several takes the queue cannot deliver name them all,
         "the picks name 13 takes that are not succeeded takes: job x take 1 (not in the queue), job x take 2 (not in "
         "the queue), job x take 3 (not in the queue), job x take 4 (not in the queue), job x take 5 (not in the "
         "queue), job x take 6 (not in the queue), job x take 7 (not in the queue), job x take 8 (not in the queue), "
-        "job x take 9 (not in the queue), job x take 10 (not in the queue) and 3 more; nothing was delivered");
+        "job x take 9 (not in the queue), job x take 10 (not in the queue) and 3 more; nothing was delivered (marks "
+        "made on another queue's page? pass --db with the queue the page was made from)");
 }
 
 TEST_CASE("across filesystems deliver copies, and checks the copy") {
