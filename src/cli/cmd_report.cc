@@ -29,13 +29,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A take `run --replace-changed` requeues with the manifest's spec when that spec changed: one not
-// rendered and holding no task the API may still render (docs/cli.md, --replace-changed).
-bool replaced_if_changed(const StoredTakeSpec& t) {
-  return t.state == JobState::queued || t.state == JobState::cancelled ||
-         (t.state == JobState::failed && !(t.has_task && fail_keeps_task(t.fail_code)));
-}
-
 // Takes whose spec the manifest changed since they were enqueued: a plain run leaves them out,
 // `--replace-changed` renders them, and what that costs is said before anything runs.
 void print_changed(const std::vector<RenderSpec>& changed, const Manifest& manifest, const Settings& settings,
@@ -78,7 +71,9 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
       auto it = stored->find({spec.id, take});
       if (it == stored->end() || (it->second.state == JobState::queued && same_input(it->second.input_json, input))) {
         left.push_back(render);
-      } else if (replaced_if_changed(it->second) && !same_input(it->second.input_json, input)) {
+      } else if (const StoredTakeSpec& t = it->second;
+                 replaceable_when_changed(t.state, t.fail_code, t.has_task, t.has_results) &&
+                 !same_input(t.input_json, input)) {
         changed.push_back(render);
       }
     }

@@ -26,6 +26,15 @@ inline bool fail_keeps_task(std::string_view fail_code) {
   return fail_code == "STATUS_MISMATCH" || fail_code == "RESULT_UNREADABLE" || fail_code == "RENDER_TIMEOUT";
 }
 
+// Whether a take whose spec the manifest changed may be reset to render the new spec (`run
+// --replace-changed`, and what `estimate` prices for it). Never one at the API now (its render
+// would be reported as the new spec's), nor one already rendered and paid for (`has_results`), nor
+// one whose task may yet be (a reset forgets its taskId while the API still renders or holds it).
+inline bool replaceable_when_changed(JobState s, std::string_view fail_code, bool has_task, bool has_results) {
+  return s == JobState::queued || s == JobState::cancelled ||
+         (s == JobState::failed && !has_results && !(has_task && fail_keeps_task(fail_code)));
+}
+
 // The fail code of a take whose submit the API answered with success but no usable taskId: the
 // task exists and is paid for, and reelq cannot ask about it. Nothing resubmits it by itself;
 // `reelq retry` does, and says first that this pays for a second render.

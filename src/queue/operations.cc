@@ -261,32 +261,18 @@ Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const 
   return price_submitted(*submitted, model, prices);
 }
 
-Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch) {
-  try {
-    SQLite::Statement q(db, "SELECT job_id, take, state FROM jobs WHERE batch = ?");
-    q.bind(1, batch);
-    std::map<std::pair<std::string, int>, JobState> out;
-    while (q.executeStep()) {
-      out[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] =
-          parse_job_state(q.getColumn(2).getString()).value_or(JobState::queued);
-    }
-    return out;
-  } catch (const std::exception& e) {
-    return storage_error(e);
-  }
-}
-
 Result<std::map<std::pair<std::string, int>, StoredTakeSpec>> take_specs(SQLite::Database& db,
                                                                          const std::string& batch) {
   try {
-    SQLite::Statement q(db, "SELECT job_id, take, state, input_json, coalesce(fail_code, ''), task_id IS NOT NULL "
-                            "FROM jobs WHERE batch = ?");
+    SQLite::Statement q(db, "SELECT job_id, take, state, input_json, coalesce(fail_code, ''), task_id IS NOT NULL, "
+                            "coalesce(result_urls, '') NOT IN ('', '[]') FROM jobs WHERE batch = ?");
     q.bind(1, batch);
     std::map<std::pair<std::string, int>, StoredTakeSpec> out;
     while (q.executeStep()) {
       out[{q.getColumn(0).getString(), q.getColumn(1).getInt()}] =
           StoredTakeSpec{parse_job_state(q.getColumn(2).getString()).value_or(JobState::queued),
-                         q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt() != 0};
+                         q.getColumn(3).getString(), q.getColumn(4).getString(), q.getColumn(5).getInt() != 0,
+                         q.getColumn(6).getInt() != 0};
     }
     return out;
   } catch (const std::exception& e) {

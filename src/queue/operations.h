@@ -72,17 +72,16 @@ Result<std::vector<SubmittedRender>> submitted_renders(SQLite::Database& db, con
 Result<Spend> batch_spend(SQLite::Database& db, const std::string& batch, const std::string& model,
                           const PriceTable& prices, const TimeWindow& window = {});
 
-// The state of every take of `batch` in the queue, by (job id, take).
-Result<std::map<std::pair<std::string, int>, JobState>> take_states(SQLite::Database& db, const std::string& batch);
-
 struct StoredTakeSpec {
   JobState state = JobState::queued;
   std::string input_json;  // the spec it renders (or rendered)
   std::string fail_code;
   bool has_task = false;
+  bool has_results = false;  // the API rendered it (resultUrls known): a paid render
 };
 
-// The same, with each take's stored spec: what `estimate` compares a manifest with.
+// Every take of `batch` in the queue with its state and stored spec, by (job id, take): what
+// `estimate` compares a manifest with.
 Result<std::map<std::pair<std::string, int>, StoredTakeSpec>> take_specs(SQLite::Database& db,
                                                                          const std::string& batch);
 

@@ -42,12 +42,9 @@ bool holds_collectable_task(const StoredTake& t) {
   return t.state == JobState::failed && !t.task_id.empty() && fail_keeps_task(t.fail_code);
 }
 
-// Whether a take whose spec changed may be reset to render the new spec. Never one at the API now
-// (its render would be reported as the new spec's), nor one already rendered and paid for, nor one
-// whose task may yet be (a reset forgets its taskId while the API still renders or holds it).
+// Whether a take whose spec changed may be reset to render the new spec (job_state.h).
 bool replaceable(const StoredTake& t) {
-  return t.state == JobState::queued || t.state == JobState::cancelled ||
-         (t.state == JobState::failed && !t.has_results && !holds_collectable_task(t));
+  return replaceable_when_changed(t.state, t.fail_code, !t.task_id.empty(), t.has_results);
 }
 
 struct StoredJob {

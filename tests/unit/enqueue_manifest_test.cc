@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "cli/enqueue_notices.h"
+#include "queue/job_state.h"
 #include "queue/manifest_origin.h"
 #include "queue/queue.h"
 #include "support/fakes.h"
@@ -56,6 +57,19 @@ std::string replaced_in(std::string s, const std::string& from, const std::strin
 }
 
 }  // namespace
+
+TEST_CASE("a changed take is reset by --replace-changed only when nothing of it is paid for or still at the API") {
+  CHECK(replaceable_when_changed(JobState::queued, "", false, false));
+  CHECK(replaceable_when_changed(JobState::cancelled, "", false, false));
+  CHECK(replaceable_when_changed(JobState::failed, "CONTENT_VIOLATION", true, false));
+  // Rendered and paid for (a download that failed): it keeps its spec, and estimate does not price it again.
+  CHECK_FALSE(replaceable_when_changed(JobState::failed, "DOWNLOAD_FAILED", true, true));
+  // Its task may yet be rendered or collected: a reset would forget it.
+  CHECK_FALSE(replaceable_when_changed(JobState::failed, "RENDER_TIMEOUT", true, false));
+  CHECK(replaceable_when_changed(JobState::failed, "RENDER_TIMEOUT", false, false));
+  CHECK_FALSE(replaceable_when_changed(JobState::running, "", true, false));
+  CHECK_FALSE(replaceable_when_changed(JobState::succeeded, "", true, true));
+}
 
 TEST_CASE("queued jobs no longer in the manifest are cancelled, with the reason, and listed") {
   test::TempDir dir;
