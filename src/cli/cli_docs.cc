@@ -52,10 +52,6 @@ std::string roff(std::string_view text) {
   return out;
 }
 
-bool takes_value(const CLI::Option& opt) {
-  return opt.get_expected_max() != 0 && opt.get_type_size_max() != 0;
-}
-
 std::string man_option(const CLI::Option& opt) {
   std::string names;
   for (const auto& s : opt.get_snames()) {
@@ -64,9 +60,8 @@ std::string man_option(const CLI::Option& opt) {
   for (const auto& l : opt.get_lnames()) {
     names += (names.empty() ? "" : ", ") + fmt::format("\\fB\\-\\-{}\\fR", roff(l));
   }
-  if (takes_value(opt)) {
-    std::vector<std::string> choices;
-    ValueKind kind = value_kind(opt, &choices);
+  std::vector<std::string> choices;
+  if (ValueKind kind = value_kind(opt, &choices); kind != ValueKind::none) {
     std::string type = opt.get_type_name();
     type = kind == ValueKind::choice ? fmt::format("{}", fmt::join(choices, "|")) : type.substr(0, type.find(':'));
     names += fmt::format(" \\fI{}\\fR", roff(type.empty() ? std::string("VALUE") : type));

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <variant>
 
 #include "deliver/delivery_folder.h"
@@ -20,10 +19,6 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 namespace {
-
-Error io_error(const fs::path& path, const std::string& what, int err) {
-  return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
-}
 
 // Copies `source` into the fresh file `tmp` (a stale one of a crashed delivery replaced, a link
 // refused: util/safe_file.h).

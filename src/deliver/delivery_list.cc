@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <cstring>
 #include <ostream>
 
 #include "report/csv.h"
@@ -17,10 +16,6 @@ namespace reelq {
 namespace fs = std::filesystem;
 
 namespace {
-
-Error io_error(const fs::path& path, const std::string& what, int err) {
-  return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
-}
 
 // The whole file, or "" when there is none yet; never through a link.
 Result<std::string> read_all(const Where& csv) {

@@ -1,12 +1,10 @@
 #include "deliver/held_folder.h"
 
 #include <fcntl.h>
-#include <fmt/format.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <utility>
 
 #include "util/safe_file.h"
@@ -30,19 +28,16 @@ Error shown(Error e, const Where& w) {
 }
 
 Result<HeldFolder> HeldFolder::open(const fs::path& dir) {
-  auto failed = [&](const std::string& what, int err) {
-    return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, dir.string(), std::strerror(err))};
-  };
   std::error_code ec;
   fs::create_directory(dir, ec);  // DIR only: its parent must exist (delivery_folder.h)
   if (ec) {
-    return failed("create", ec.value());
+    return io_error(dir, "create", ec.value());
   }
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
     int err = errno;
     struct stat st {};
-    return ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode) ? symlink_refused(dir) : failed("open", err);
+    return ::lstat(dir.c_str(), &st) == 0 && S_ISLNK(st.st_mode) ? symlink_refused(dir) : io_error(dir, "open", err);
   }
   return HeldFolder(fd, dir);
 }

@@ -139,6 +139,10 @@ class FdBuf : public std::streambuf {
 
 }  // namespace
 
+Error io_error(const fs::path& path, std::string_view what, int err) {
+  return Error{ErrorKind::io, fmt::format("cannot {} {}: {}", what, path.string(), std::strerror(err))};
+}
+
 Error symlink_refused(const fs::path& path) {
   return Error{ErrorKind::input, fmt::format("{} is a symbolic link; reelq will not write through it (delete the "
                                              "link, or choose another name)",

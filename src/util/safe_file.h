@@ -31,6 +31,10 @@ enum class WriteMode {
 // name)": the refusal every writer gives for a planted link. ErrorKind::io.
 Error symlink_refused(const std::filesystem::path& path);
 
+// "cannot WHAT PATH: REASON" for the errno `err` (ErrorKind::io): a read, write, link or rename
+// of `path` that failed.
+Error io_error(const std::filesystem::path& path, std::string_view what, int err);
+
 // The checks of WriteFile::open, for a caller that must tell errors apart (a full disk is not a
 // broken file): the descriptor, or -1 with `refusal` set (a link, not a regular file) or with
 // `err` the errno.
