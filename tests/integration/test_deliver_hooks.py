@@ -1,5 +1,6 @@
 """`reelq deliver` (issue 21 item 4) and `--on-finish` / `--notify` (item 5), end to end through the
 binary against `reelq sim` on 127.0.0.1."""
+import contextlib
 import csv
 import hashlib
 import http.server
@@ -224,6 +225,22 @@ class _Hook(http.server.BaseHTTPRequestHandler):
         pass
 
 
+@contextlib.contextmanager
+def _webhook(status=204, delay=0):
+    """A webhook on 127.0.0.1 answering `status` after `delay` s; yields its port. What it received
+    stays in _Hook.received after the block."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    _Hook.received, _Hook.status, _Hook.delay = [], status, delay
+    try:
+        yield server.server_port
+    finally:
+        _Hook.delay, _Hook.status = 0, 204
+        server.shutdown()
+        server.server_close()
+
+
 class FinishHooks(SimRunTest):
     def setUp(self):
         super().setUp()
@@ -278,19 +295,13 @@ class FinishHooks(SimRunTest):
         self.assertLess(time.monotonic() - started, 120)  # the harness's own bound, not a measurement
 
     def test_notify_posts_the_same_json_without_the_key(self):
-        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _Hook.received = []
-        try:
-            url = f"http://127.0.0.1:{server.server_port}/hook"
+        with _webhook() as port:
+            url = f"http://127.0.0.1:{port}/hook"
             r = self.reelq_run("m.yaml", "--notify", url)
             self.assertEqual(r.returncode, 0, r.stderr)
             # A resume with nothing left still says so.
             r = self.reelq_run("--notify", url, cmd="resume")
             self.assertEqual(r.returncode, 0, r.stderr)
-        finally:
-            server.shutdown()
-            server.server_close()
         self.assertEqual(len(_Hook.received), 2)
         headers, body = _Hook.received[0]
         self.assertEqual(headers["Content-Type"], "application/json")
@@ -300,11 +311,8 @@ class FinishHooks(SimRunTest):
         self.assertEqual(json.loads(_Hook.received[1][1])["command"], "resume")
 
     def test_the_webhook_url_can_come_from_the_environment_and_stay_off_the_command_line(self):
-        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _Hook.received = []
-        try:
-            url = f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+        with _webhook() as port:
+            url = f"http://127.0.0.1:{port}/hooks/T0KEN-in-path"
             r = run("run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
                     cwd=self.dir, env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": url})
             self.assertEqual(r.returncode, 0, r.stderr)
@@ -313,31 +321,21 @@ class FinishHooks(SimRunTest):
                       env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": "ftp://files.example/T0KEN"})
             self.assertEqual(bad.returncode, 2, bad.stderr)
             self.assertNotIn("T0KEN", bad.stdout + bad.stderr)
-        finally:
-            server.shutdown()
-            server.server_close()
         self.assertEqual(len(_Hook.received), 1)
         self.assertEqual(json.loads(_Hook.received[0][1])["succeeded"], 3)
         self.assertNotIn("T0KEN", r.stdout + r.stderr)
 
     def test_a_webhook_that_fails_or_hangs_changes_nothing_and_its_secret_path_is_not_printed(self):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _Hook.received, _Hook.status = [], 500
-        try:
-            url = f"http://127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+        with _webhook(status=500) as port:
+            url = f"http://127.0.0.1:{port}/hooks/T0KEN-in-path"
             r = self.reelq_run("m.yaml", "--notify", url)
             self.assertEqual(r.returncode, 0, r.stderr)
-            self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} answered HTTP 500", r.stderr)
+            self.assertIn(f"reelq: --notify: http://127.0.0.1:{port} answered HTTP 500", r.stderr)
             _Hook.delay = 5
             r = self.reelq_run("--notify", url, "--hook-timeout", "1", cmd="resume")
             self.assertEqual(r.returncode, 0, r.stderr)
             self.assertIn("did not answer within 1 s", r.stderr)
             self.assertNotIn("T0KEN", r.stdout + r.stderr)
-        finally:
-            _Hook.delay, _Hook.status = 0, 204
-            server.shutdown()
-            server.server_close()
 
     def test_a_notify_url_that_could_never_be_posted_to_is_refused_before_anything_is_enqueued(self):
         for url in ("hooks.example/services/T0KEN", "ftp://files.example/T0KEN", "https:///T0KEN",
@@ -355,18 +353,11 @@ class FinishHooks(SimRunTest):
         self.assertIn("--notify needs an http:// or https:// URL with a host (got ftp://)", r.stderr)
 
     def test_a_webhooks_user_and_password_go_as_basic_auth_and_are_never_printed(self):
-        server = http.server.HTTPServer(("127.0.0.1", 0), _Hook)
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _Hook.received, _Hook.status = [], 500
-        try:
-            url = f"http://hookuser:s3cret@127.0.0.1:{server.server_port}/hooks/T0KEN-in-path"
+        with _webhook(status=500) as port:
+            url = f"http://hookuser:s3cret@127.0.0.1:{port}/hooks/T0KEN-in-path"
             r = self.reelq_run("m.yaml", "--notify", url)
-        finally:
-            _Hook.status = 204
-            server.shutdown()
-            server.server_close()
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} answered HTTP 500", r.stderr)
+        self.assertIn(f"reelq: --notify: http://127.0.0.1:{port} answered HTTP 500", r.stderr)
         for secret in ("s3cret", "T0KEN", "hookuser", "aG9va3VzZXI6czNjcmV0"):
             self.assertNotIn(secret, r.stdout + r.stderr)
         self.assertEqual(len(_Hook.received), 1)
@@ -394,22 +385,14 @@ class FinishHooks(SimRunTest):
         self.assertEqual(summary["batches"][0]["end"], "finished")
 
     def test_a_hanging_hook_and_a_hanging_webhook_share_one_deadline(self):
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-        _Hook.received, _Hook.delay = [], 20
-        try:
-            url = f"http://127.0.0.1:{server.server_port}/hook"
+        with _webhook(delay=20) as port:
+            url = f"http://127.0.0.1:{port}/hook"
             hook = f"date +%s.%N > {self.dir}/started; exec sleep 300"
             r = self.reelq_run("m.yaml", "--on-finish", hook, "--notify", url, "--hook-timeout", "4")
             ended = time.time()
-        finally:
-            _Hook.delay = 0
-            server.shutdown()
-            server.server_close()
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("reelq: --on-finish: the command was still running after 4 s and was killed", r.stderr)
-        self.assertIn(f"reelq: --notify: http://127.0.0.1:{server.server_port} did not answer within 4 s; abandoned",
+        self.assertIn(f"reelq: --notify: http://127.0.0.1:{port} did not answer within 4 s; abandoned",
                       r.stderr)
         self.assertEqual(len(_Hook.received), 1)  # the webhook went out while the hook hung
         self.assertEqual(json.loads(_Hook.received[0][1])["succeeded"], 3)
