@@ -52,8 +52,8 @@ Result<std::string> expand(std::string_view t, const NameFields& f, bool& has_ex
       return Error{ErrorKind::usage, fmt::format("--name {:?}: the '{{' at column {} is not closed by a '}}'",
                                                  std::string(t), i + 1)};
     }
-    std::string_view name = t.substr(i + 1, close == std::string_view::npos ? 0 : close - i - 1);
-    auto value = close == std::string_view::npos ? std::nullopt : field(name, f);
+    std::string_view name = t.substr(i + 1, close - i - 1);
+    auto value = field(name, f);
     if (!value) {
       return Error{ErrorKind::usage,
                    fmt::format("--name {:?}: unknown placeholder at column {}; the placeholders are {{job}} {{take}} "
