@@ -68,7 +68,13 @@ int wait_or_kill(pid_t pid, SteadyClock::time_point deadline) {
 pid_t start_command(const FinishHooks& hooks, const FinishReport& report, const std::vector<std::string>& keys,
                     std::ostream& err) {
   // Everything allocated before fork: after it, in the child, only async-signal-safe calls.
-  std::vector<std::string> env = hook_environment(environ, keys, finish_variables(report));
+  // The webhook's URL is a secret like the key (its path or password is what lets one post): no
+  // variable that holds it reaches the hook, whatever its name.
+  std::vector<std::string> secrets = keys;
+  if (!hooks.notify_url.empty()) {
+    secrets.push_back(hooks.notify_url);
+  }
+  std::vector<std::string> env = hook_environment(environ, secrets, finish_variables(report));
   std::vector<char*> envp;
   for (auto& e : env) {
     envp.push_back(e.data());

@@ -105,17 +105,18 @@ std::vector<std::string> finish_variables(const FinishReport& r) {
           "REELQ_REPORT_COMMAND=" + report_command(r)};
 }
 
-std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& keys,
+std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& secrets,
                                           const std::vector<std::string>& extra) {
   std::vector<std::string> env;
   for (char* const* e = environ; e && *e; ++e) {
     std::string_view var(*e);
     std::string_view name = var.substr(0, var.find('='));
     std::string_view value = var.substr(std::min(var.size(), name.size() + 1));
-    // REELQ_NOTIFY holds the webhook's URL, whose path or password is its secret: the hook is told
-    // the summary, not how to post as reelq.
-    bool secret = name == "APIXO_API_KEY" || name == "REELQ_NOTIFY" || std::any_of(keys.begin(), keys.end(), [&](const std::string& key) {
-                    return !key.empty() && value.find(key) != std::string_view::npos;
+    // REELQ_NOTIFY holds a webhook's URL, whose path or password is its secret, even when --notify
+    // named another (the one in use is among `secrets`): the hook is told the summary, not how to post.
+    bool secret = name == "APIXO_API_KEY" || name == "REELQ_NOTIFY" ||
+                  std::any_of(secrets.begin(), secrets.end(), [&](const std::string& held) {
+                    return !held.empty() && value.find(held) != std::string_view::npos;
                   });
     // The variables this run sets replace any of the same name (an outer reelq's hook).
     bool ours = std::any_of(extra.begin(), extra.end(), [&](const std::string& x) {

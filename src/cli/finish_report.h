@@ -52,10 +52,11 @@ std::string finish_json(const FinishReport& r);
 // The REELQ_* variables the hook gets, as NAME=VALUE (README and docs/cli.md list them).
 std::vector<std::string> finish_variables(const FinishReport& r);
 
-// `environ` less what must not reach a hook: APIXO_API_KEY and every variable whose value holds
-// one of `keys` (the run's keys: read from a file, named by a keys file, or copied into another
-// variable), and those `extra` sets; then `extra` (NAME=VALUE) added.
-std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& keys,
+// `environ` less what must not reach a hook: APIXO_API_KEY, REELQ_NOTIFY and every variable whose
+// value holds one of `secrets` (the run's keys: read from a file, named by a keys file, or copied
+// into another variable; and the --notify URL), and those `extra` sets; then `extra` (NAME=VALUE)
+// added.
+std::vector<std::string> hook_environment(char* const* environ, const std::vector<std::string>& secrets,
                                           const std::vector<std::string>& extra);
 
 // The `reelq report` line that writes this run's HTML report (`--on-finish` hooks run it).

@@ -313,8 +313,10 @@ class FinishHooks(SimRunTest):
     def test_the_webhook_url_can_come_from_the_environment_and_stay_off_the_command_line(self):
         with _webhook() as port:
             url = f"http://127.0.0.1:{port}/hooks/T0KEN-in-path"
+            # A copy of the URL under another name is a secret too: the hook gets neither.
             r = run("run", "m.yaml", "--db", "q.db", "--api-base", self.sim.base, "--time-scale", SCALE,
-                    cwd=self.dir, env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": url})
+                    "--on-finish", f"env > {self.dir}/hook-env.txt", cwd=self.dir,
+                    env={"APIXO_API_KEY": KEY, "REELQ_NOTIFY": url, "MY_WEBHOOK": url})
             self.assertEqual(r.returncode, 0, r.stderr)
             # A bad one is refused as the flag's would be, before anything is enqueued.
             bad = run("resume", "--db", "q.db", cwd=self.dir,
@@ -324,6 +326,9 @@ class FinishHooks(SimRunTest):
         self.assertEqual(len(_Hook.received), 1)
         self.assertEqual(json.loads(_Hook.received[0][1])["succeeded"], 3)
         self.assertNotIn("T0KEN", r.stdout + r.stderr)
+        hook_env = self.read("hook-env.txt")
+        self.assertIn("REELQ_DONE=3", hook_env)
+        self.assertNotIn("T0KEN", hook_env)
 
     def test_a_webhook_that_fails_or_hangs_changes_nothing_and_its_secret_path_is_not_printed(self):
         with _webhook(status=500) as port:
