@@ -18,7 +18,9 @@ def manifest(batch, n, prompt="shot"):
 
 class Handoff(SimRunTest):
     def start_first(self):
-        self.start_sim("--keys", f"studio:{KEY}:60:10")
+        # Renders of about 6 s at this scale, so that alpha's two waves outlast the
+        # commands the tests run beside it even under the sanitizers, where each reelq starts slowly.
+        self.start_sim("--keys", f"studio:{KEY}:60:10", "--mean-render", "1200")
         self.write("a.yaml", manifest("alpha", 20))
         env = dict(os.environ, APIXO_API_KEY=KEY)
         first = subprocess.Popen([REELQ, "run", "a.yaml", "--db", "q.db", "--api-base", self.sim.base,
@@ -32,7 +34,7 @@ class Handoff(SimRunTest):
         return first
 
     def finish(self, first, added):
-        out, err = first.communicate(timeout=180)
+        out, err = first.communicate(timeout=300)
         self.assertEqual(first.returncode, 0, out[-2000:] + err)
         self.assertIn("batch alpha: 20 succeeded, 0 failed", out)
         self.assertIn(f"batch {added} was added to this queue while it ran: draining it now", out)
