@@ -102,5 +102,16 @@ class SimRunTest(TempDirTest):
         return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
                                  "--time-scale", SCALE, *args], cwd=self.dir, env=env, **popen)
 
+    def wait_for_tasks(self, proc, n, timeout=60):
+        """Until the simulator has made `n` tasks, failing if `proc` (a background run) ends first.
+        Tests wait on this rather than a fixed sleep: under the sanitizers reelq starts slowly."""
+        deadline = time.monotonic() + timeout
+        while self.sim.stats()["tasks_created"] < n:
+            if proc.poll() is not None:
+                self.fail(f"the run ended (exit {proc.returncode}) before the simulator had {n} tasks")
+            if time.monotonic() > deadline:
+                self.fail(f"the simulator had no {n} tasks after {timeout} s")
+            time.sleep(0.02)
+
     def db(self):
         return sqlite3.connect(os.path.join(self.dir, "q.db"))

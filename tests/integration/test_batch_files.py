@@ -92,7 +92,7 @@ class BatchFiles(SimRunTest):
         env = dict(os.environ, APIXO_API_KEY=KEY)
         p = subprocess.Popen([REELQ, "run", "../night/t.yaml", "--api-base", self.sim.base, "--time-scale", SCALE],
                              cwd=self.elsewhere, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.8)
+        self.wait_for_tasks(p, 1)
         p.send_signal(signal.SIGINT)
         out, err = p.communicate(timeout=10)
         self.assertEqual(p.returncode, 3, out + err)

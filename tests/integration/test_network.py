@@ -155,7 +155,7 @@ class Network(SimRunTest):
         self.start_sim()
         self.write("m.yaml", plain_manifest(20))
         p = self.spawn_run("m.yaml", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        time.sleep(0.8)
+        self.wait_for_tasks(p, 1)
         t0 = time.monotonic()
         p.send_signal(signal.SIGHUP)
         out, err = p.communicate(timeout=10)
@@ -168,7 +168,7 @@ class Network(SimRunTest):
         self.write("m.yaml", plain_manifest(6))
         p = self.spawn_run("m.yaml", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                            preexec_fn=lambda: signal.signal(signal.SIGHUP, signal.SIG_IGN))
-        time.sleep(0.5)
+        self.wait_for_tasks(p, 1)
         p.send_signal(signal.SIGHUP)
         out, err = p.communicate(timeout=120)
         self.assertEqual(p.returncode, 0, out + err)
