@@ -138,10 +138,12 @@ class CsvParser {
 };
 
 // Nothing written in the row: an empty line, or delimiters only (",,,", what Excel saves for a
-// formatted empty row). A quoted "" is written on purpose, so it is a field.
+// formatted empty row), spaces around them counted as nothing (" , , " from a hand edit; unquoted
+// cells are trimmed anyway). A quoted "" is written on purpose, so it is a field.
 bool blank(const RawRecord& r) {
-  return r.ok && !r.quoted &&
-         std::all_of(r.fields.begin(), r.fields.end(), [](const CsvField& f) { return f.text.empty(); });
+  return r.ok && !r.quoted && std::all_of(r.fields.begin(), r.fields.end(), [](const CsvField& f) {
+           return f.text.find_first_not_of(" \t") == std::string::npos;
+         });
 }
 
 }  // namespace

@@ -33,7 +33,7 @@ struct CsvTable {
 // closing quote, a quote inside an unquoted field, a record with more or fewer fields than the
 // header) are appended to `errors` with `file` as the name; the record they are in is left out.
 // Blank rows are skipped and not counted in CsvRecord::number: empty lines, and rows of delimiters
-// only (",,," is what Excel saves for a formatted empty row), wherever they are.
+// and spaces only (",,," is what Excel saves for a formatted empty row), wherever they are.
 CsvTable parse_csv(std::string_view text, char delimiter, const std::string& file, Diagnostics& errors);
 
 // The number of characters (UTF-8 code points) in `s`: columns are counted as editors count them.

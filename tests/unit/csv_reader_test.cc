@@ -65,6 +65,18 @@ TEST_CASE("a row of delimiters only (Excel's formatted empty row) is a blank lin
   CHECK(tsv.records[1].number == 2);
 }
 
+TEST_CASE("spaces around the delimiters of an empty row are nothing written: still a blank line") {
+  CsvTable t = parse_ok("id,prompt,takes\n , , \nx,y,1\n  \n,\t,\nz,w,2\n");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[1].number == 2);
+  CHECK(t.records[1].fields[0].text == "z");
+  CsvTable tsv = parse_ok("id\tprompt\n \t \na\tb\n", '\t');
+  REQUIRE(tsv.records.size() == 1);
+  CHECK(tsv.records[0].number == 1);
+  // One cell with text in it makes it a row (" , x " is a job with a prompt, not a blank line).
+  CHECK(parse_ok("id,prompt\n , x \n").records.size() == 1);
+}
+
 TEST_CASE("a row of quoted empty fields was written on purpose: it is a record, and fields know they were quoted") {
   CsvTable t = parse_ok("id,prompt\n\"\",\"\"\na, b\n");
   REQUIRE(t.records.size() == 2);
