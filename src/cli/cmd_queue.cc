@@ -166,18 +166,37 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
   }
 }
 
-// Who is working on the batches: the runner's pid, or how to continue the ones with work left.
-void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long> runner, const std::string& db_path,
-                  std::ostream& out) {
+// A batch its spend cap stops: a plain resume would submit nothing, so the line says to raise it.
+void print_spend_capped(const std::string& batch, const SpendCapHold& hold, const std::string& db_path,
+                        std::ostream& out) {
+  auto money = [&](double amount) { return format_money(amount, hold.currency); };
+  fmt::print(out,
+             "batch {} is held by its spend cap: {} committed of max_spend {}, and its next take {}. `{} resume "
+             "--db {} --batch {} --max-spend AMOUNT` continues it\n",
+             batch, money(hold.committed), money(hold.cap),
+             hold.next_price ? fmt::format("costs {}", money(*hold.next_price)) : "has no price in the table",
+             reelq_command(), shell_word(db_path), shell_word(batch));
+}
+
+// Who is working on the batches: the runner's pid, or how to continue the ones with work left (the
+// ones their spend cap holds apart: they need a higher cap to go on).
+void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::optional<long> runner,
+                  const std::string& db_path, std::ostream& out) {
   if (runner) {
     fmt::print(out, "runner: pid {} active on this database\n", *runner);
     return;
   }
+  auto prices = load_prices(prices_path(""));
   std::vector<std::string> unfinished;
   for (const auto& s : summaries) {
     int open =
         s.total() - s.counts.at(JobState::succeeded) - s.counts.at(JobState::failed) - s.counts.at(JobState::cancelled);
-    if (open > 0) {
+    if (open == 0) {
+      continue;
+    }
+    if (auto hold = prices ? spend_cap_hold(db, s.name, s.model, *prices) : std::nullopt) {
+      print_spend_capped(s.name, *hold, db_path, out);
+    } else {
       unfinished.push_back(s.name);
     }
   }
@@ -185,7 +204,7 @@ void print_runner(const std::vector<BatchSummary>& summaries, std::optional<long
     return;
   }
   fmt::print(out, "no runner active: `{} resume --db {}{}` continues {}\n", reelq_command(), shell_word(db_path),
-             unfinished.size() == 1 ? " --batch " + unfinished[0] : "",
+             unfinished.size() == 1 ? " --batch " + shell_word(unfinished[0]) : "",
              unfinished.size() == 1 ? "it" : fmt::format("the {} unfinished batches", unfinished.size()));
 }
 
@@ -327,7 +346,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     }
     io.out << "\n";
   }
-  print_runner(*summaries, runner, db_path, io.out);
+  print_runner(queue.value()->db(), *summaries, runner, db_path, io.out);
   print_spend(queue.value()->db(), *summaries, window, io.out);
   print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;

@@ -6,6 +6,7 @@
 #include "cli/commands.h"
 #include "queue/run_ledger.h"
 #include "sched/balance_check.h"
+#include "sched/spend_cap.h"
 #include "util/clock.h"
 
 namespace reelq {
@@ -88,6 +89,33 @@ std::optional<double> batch_spend_cap(SQLite::Database& db, const std::string& b
   }
   auto settings = stored_batch_settings(*info, {});
   return settings ? settings->max_spend : std::nullopt;
+}
+
+std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                           const PriceTable& prices) {
+  auto cap = batch_spend_cap(db, batch);
+  if (!cap) {
+    return std::nullopt;
+  }
+  SQLite::Statement next(db,
+                         "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take "
+                         "LIMIT 1");
+  next.bind(1, batch);
+  if (!next.executeStep()) {
+    return std::nullopt;
+  }
+  auto spend = batch_spend(db, batch, model, prices);
+  if (!spend) {
+    return std::nullopt;
+  }
+  SpendCapHold hold{*cap, spend->cost + spend->possible_cost,
+                    price_of(render_spec_of(next.getColumn(0).getString()), model, prices), prices.currency};
+  // The runner's own test (sched/spend_cap.cc): an unpriced render never fits under a cap.
+  SpendCap check(hold.cap, hold.committed);
+  if (check.reserve(hold.next_price)) {
+    return std::nullopt;
+  }
+  return hold;
 }
 
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,

@@ -54,6 +54,18 @@ struct BatchMoneyText {
 // The batch's max_spend as its last run was given it; nullopt: none (or it cannot be read).
 std::optional<double> batch_spend_cap(SQLite::Database& db, const std::string& batch);
 
+// A batch whose spend cap stops it: its next take in plan order (position, then take) does not fit
+// under the cap beside what the batch may have cost already, so `resume` would submit nothing
+// without a higher --max-spend. nullopt: no cap, nothing queued, or the next take fits.
+struct SpendCapHold {
+  double cap = 0;
+  double committed = 0;
+  std::optional<double> next_price;  // nullopt: the price table has none for it
+  std::string currency = "USD";
+};
+std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::string& batch, const std::string& model,
+                                           const PriceTable& prices);
+
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
                                                const PriceTable& prices, const TimeWindow& window = {});
 

@@ -16,7 +16,7 @@ void Runner::report_progress() {
     return;
   }
   m_last_progress = now;
-  Progress p = progress_of(m_jobs, m_model, now, max_concurrent());
+  Progress p = progress_of(m_jobs, m_model, now, max_concurrent(), m_spend.reached());
   for (const KeyLane& lane : m_lanes) {
     if (lane.driven()) {
       p.requests_in_window += lane.window.used(now);

@@ -20,6 +20,7 @@ struct Progress {
   int requests_in_window = 0;
   int request_budget = 0;
   TimeMs eta_ms = -1;  // -1 = unknown yet
+  bool queued_held = false;  // the spend cap stops submitting: `queued` waits for a resume, not in the ETA
 };
 
 // The API cannot be reached (a request could not leave this machine: refused, DNS, connect

@@ -4,8 +4,9 @@
 
 namespace reelq {
 
-Progress progress_of(const JobTable& jobs, const RenderModel& model, TimeMs now, int slots) {
+Progress progress_of(const JobTable& jobs, const RenderModel& model, TimeMs now, int slots, bool queued_held) {
   Progress p;
+  p.queued_held = queued_held;
   p.succeeded = jobs.count(JobState::succeeded);
   p.failed = jobs.count(JobState::failed) + jobs.count(JobState::cancelled);
   p.running = jobs.count(JobState::running) + jobs.count(JobState::submitting);
@@ -28,7 +29,7 @@ Progress progress_of(const JobTable& jobs, const RenderModel& model, TimeMs now,
       longest_running = std::max(longest_running, left);
     }
   }
-  for (RenderModel::ClassId cls = 0; cls < model.classes(); ++cls) {
+  for (RenderModel::ClassId cls = 0; cls < model.classes() && !queued_held; ++cls) {
     remaining += static_cast<TimeMs>(jobs.queued_in_class(cls)) * model.estimate(cls).median;
   }
   // The batch ends no sooner than its longest running task, nor than the work left spread over

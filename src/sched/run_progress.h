@@ -7,7 +7,8 @@
 
 namespace reelq {
 
-// `slots`: the key's concurrency, over which the work left is spread.
-Progress progress_of(const JobTable& jobs, const RenderModel& model, TimeMs now, int slots);
+// `slots`: the key's concurrency, over which the work left is spread. `queued_held`: nothing more is
+// submitted this run (the spend cap is reached), so the ETA is that of the tasks at the API.
+Progress progress_of(const JobTable& jobs, const RenderModel& model, TimeMs now, int slots, bool queued_held = false);
 
 }  // namespace reelq

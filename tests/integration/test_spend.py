@@ -144,8 +144,13 @@ class SpendCap(SimRunTest):
         self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
         self.assertIn("batch night: 3 succeeded, 0 failed, 2 left", r.stdout)
-        # `status` shows the cap beside the spend.
-        self.assertIn("spend cap $7.20 (max_spend), $7.20 committed", self.reelq("status").stdout)
+        # `status` shows the cap beside the spend, and that a plain resume would not go on.
+        st = self.reelq("status").stdout
+        self.assertIn("spend cap $7.20 (max_spend), $7.20 committed", st)
+        self.assertIn("batch night is held by its spend cap: $7.20 committed of max_spend $7.20, and its next take "
+                      f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend AMOUNT` continues it",
+                      st)
+        self.assertNotIn("no runner active", st)
         # The flag wins over the manifest, and a resume with a higher cap finishes the batch.
         again = self.reelq_run("--batch", "night", "--max-spend", "12", cmd="resume")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)

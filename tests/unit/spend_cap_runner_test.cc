@@ -93,3 +93,24 @@ TEST_CASE("under a cap a render the price table cannot price is never submitted"
   CHECK(tasks_created(h) == 0);
   CHECK(h.observer.saw("price table has no price"));
 }
+
+TEST_CASE("once the cap is reached the progress line holds the queued takes apart, out of the ETA") {
+  Harness h;
+  price_like_reelq_run(h);
+  h.enqueue(test::priced_renders(10));
+  h.settings.max_spend = 7.20;  // three renders
+  int held = 0;
+  h.observer.on_progress = [&](const Progress& p) {
+    if (!p.queued_held) {
+      return;
+    }
+    ++held;
+    CHECK(p.queued == 7);  // the ones that will not be submitted this run
+    if (p.running == 0 && p.downloading == 0) {
+      CHECK(p.eta_ms == 0);  // nothing left that this run will wait for (it had counted 7 renders)
+    }
+  };
+  RunSummary s = h.run();
+  CHECK(s.end == RunEnd::spend_capped);
+  CHECK(held > 0);
+}
