@@ -160,7 +160,7 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
     if (money && money->any) {
       fmt::print(out, "spent on {}{}: {}{}\n", s.name, describe_window(window), money->spent, simulated);
     }
-    if (money && !money->balance.empty()) {
+    if (money && !money->balance.empty() && !(rehearsal && *rehearsal)) {  // the simulator's: summary_money
       fmt::print(out, "balance around {}'s runs{}: {}\n", s.name, describe_window(window), money->balance);
     }
   }

@@ -168,16 +168,17 @@ std::string sim_stats_line(const std::string& stats_json) {
     auto keys = s->getObject("keys");
     if (!keys || keys->size() <= 1) {
       return fmt::format(
-          "  the simulator saw {} requests, {} answered 429, at most {} in any window (cap {}), at most {} "
-          "tasks at once (cap {}), {} tasks created\n",
-          s->getValue<int>("total_requests"), s->getValue<int>("rate_limited_sent"),
-          s->getValue<int>("max_requests_in_window"), s->getValue<int>("rpm"), s->getValue<int>("max_concurrent_tasks"),
-          s->getValue<int>("concurrency"), s->getValue<int>("tasks_created"));
+          "  the simulator saw {}, {} answered 429, at most {} in any window (cap {}), at most {} at once (cap "
+          "{}), {} created\n",
+          count_of(s->getValue<int>("total_requests"), "request"), s->getValue<int>("rate_limited_sent"),
+          s->getValue<int>("max_requests_in_window"), s->getValue<int>("rpm"),
+          count_of(s->getValue<int>("max_concurrent_tasks"), "task"), s->getValue<int>("concurrency"),
+          count_of(s->getValue<int>("tasks_created"), "task"));
     }
     // A pool: the caps are each key's, so the totals say only what was sent and made.
-    std::string line = fmt::format("  the simulator saw {} requests, {} answered 429, {} tasks created; by key:\n",
-                                   s->getValue<int>("total_requests"), s->getValue<int>("rate_limited_sent"),
-                                   s->getValue<int>("tasks_created"));
+    std::string line = fmt::format("  the simulator saw {}, {} answered 429, {} created; by key:\n",
+                                   count_of(s->getValue<int>("total_requests"), "request"),
+                                   s->getValue<int>("rate_limited_sent"), count_of(s->getValue<int>("tasks_created"), "task"));
     for (const auto& name : keys->getNames()) {
       auto k = keys->getObject(name);
       line += fmt::format(

@@ -66,7 +66,7 @@ MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const s
   if (json) {
     std::string obj = spend_json(all->spend, prices->currency);
     out.spent = obj.substr(0, obj.size() - 1) + fmt::format(R"(,"simulated":{}}})", rehearsal);
-    out.balance = this_run ? balance_json(this_run->balance) : "null";
+    out.balance = this_run && !rehearsal ? balance_json(this_run->balance) : "null";
     return out;
   }
   out.spent = describe_spend(all->spend, prices->currency);
@@ -76,7 +76,9 @@ MoneyLines summary_money(SQLite::Database& db, const std::string& batch, const s
   if (rehearsal) {
     out.spent += " (simulated: nothing was charged)";
   }
-  if (this_run) {
+  // A rehearsal's balance is the simulator's (a billion dollars, so that it never runs short): its
+  // figures say nothing of the user's key, and the HTML report leaves it out too.
+  if (this_run && !rehearsal) {
     out.balance = describe_balance(this_run->balance, this_run->spend, prices->currency);
   }
   return out;

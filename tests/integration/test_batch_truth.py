@@ -152,8 +152,12 @@ class BatchTruth(SimRunTest):
         r = run("run", "--rehearse", "m.yaml", "--time-scale", SCALE, cwd=self.dir, timeout=120)
         self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
         self.assertNotIn("balance $", r.stdout)  # the simulator's billion is not the user's balance
+        self.assertNotIn("balance:", r.stdout)  # nor, in the summary, its $1000000000.00 before and after
         self.assertIn("(simulated: nothing was charged)", r.stdout)
         db = os.path.join("renders", "city.rehearsal", "rehearsal.db")
+        st = run("status", "--db", db, cwd=self.dir)
+        self.assertIn("spent on city: ", st.stdout)
+        self.assertNotIn("balance around", st.stdout)
         r = self.reelq_env("retry", "--db", db)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("1 requeued", r.stdout)

@@ -50,6 +50,11 @@ TEST_CASE("what the simulator saw is one line after the summary; unreadable figu
                        R"("max_concurrent_tasks":3,"concurrency":3,"tasks_created":12})") ==
         "  the simulator saw 40 requests, 2 answered 429, at most 10 in any window (cap 10), at most 3 tasks at once "
         "(cap 3), 12 tasks created\n");
+  // One task is one task (it said "at most 1 tasks at once, 1 tasks created").
+  CHECK(sim_stats_line(R"({"total_requests":5,"rate_limited_sent":0,"max_requests_in_window":4,"rpm":60,)"
+                       R"("max_concurrent_tasks":1,"concurrency":10,"tasks_created":1})") ==
+        "  the simulator saw 5 requests, 0 answered 429, at most 4 in any window (cap 60), at most 1 task at once "
+        "(cap 10), 1 task created\n");
   CHECK(sim_stats_line("{").starts_with("  (the simulator's figures are unreadable: "));
   CHECK(sim_stats_line(R"({"total_requests":40})").starts_with("  (the simulator's figures are unreadable: "));
 }
