@@ -84,6 +84,7 @@ std::string describe(const DeliveryItem& i, bool with_index) {
 
 // The advice for the clashes found: the placeholders that tell every clashing pair apart (the
 // first missing one of each pair), or, when the template has them all, that values run together.
+// A job id used in two batches may only mean that one batch was meant: --batch says so.
 std::string clash_advice(const std::vector<std::pair<const DeliveryItem*, const DeliveryItem*>>& clashes,
                          std::string_view name_template) {
   std::vector<std::string_view> add;
@@ -100,8 +101,11 @@ std::string clash_advice(const std::vector<std::pair<const DeliveryItem*, const 
   for (std::string_view p : add) {
     why.emplace_back(what_it_tells_apart(p));
   }
-  return fmt::format("add {} to it ({}): --name '{}'", fmt::join(add, " and "), fmt::join(why, ", "),
-                     with_placeholders(name_template, add));
+  std::string one_batch = std::find(add.begin(), add.end(), "{batch}") != add.end()
+                              ? "; or deliver one batch at a time: --batch NAME"
+                              : "";
+  return fmt::format("add {} to it ({}): --name '{}'{}", fmt::join(add, " and "), fmt::join(why, ", "),
+                     with_placeholders(name_template, add), one_batch);
 }
 
 // Two files under one name would make the second look like a conflict with the first.

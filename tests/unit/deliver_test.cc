@@ -311,14 +311,15 @@ TEST_CASE("takes, jobs and batches that collide are each told the placeholder th
   CHECK(batches.error().message ==
         "--name gives a-1.mp4 to two files (batch night job a take 1, and batch day job a take 1) (2 more files share "
         "a name with another): add {batch} to it ({batch} tells a job id used in two batches apart): --name "
-        "'{job}-{take}-{batch}'; nothing was delivered");
+        "'{job}-{take}-{batch}'; or deliver one batch at a time: --batch NAME; nothing was delivered");
 
   // Takes of one job and the same job in two batches at once: both placeholders, each with its reason.
   auto both = plan_delivery({b, day}, nullptr, "{job}");
   REQUIRE_FALSE(both);
   CHECK(both.error().message.ends_with(
       ": add {take} and {batch} to it ({take} tells the takes of one job apart, {batch} tells a job id used in two "
-      "batches apart): --name '{job}-{take}-{batch}'; nothing was delivered"));
+      "batches apart): --name '{job}-{take}-{batch}'; or deliver one batch at a time: --batch NAME; nothing was "
+      "delivered"));
 }
 
 TEST_CASE("names that collide only because their values run together are told to use a separator") {
