@@ -309,12 +309,17 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
       }
     }
     auto prices = load_prices(prices_path(""));
+    auto rehearsal = RunStore(queue.value()->db(), system_clock()).is_rehearsal();
     std::string out = "[";
     for (const auto& s : *summaries) {
       std::optional<BatchMoneyText> money;
+      std::optional<SpendCapHold> held;
       if (prices) {
         money = batch_money_text(queue.value()->db(), s.name, s.model, *prices, window);
+        held = runner ? std::nullopt : spend_cap_hold(queue.value()->db(), s.name, s.model, *prices);
       }
+      const std::optional<double> cap = batch_spend_cap(queue.value()->db(), s.name);
+      const bool simulated = rehearsal && *rehearsal;  // its balance is the simulator's: print_spend
       out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
                          json_quote(s.name), json_quote(s.model), s.total());
       bool first = true;
@@ -322,9 +327,12 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         out += fmt::format("{}\"{}\":{}", first ? "" : ",", to_string(state), count);
         first = false;
       }
-      out += fmt::format("}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{},\"balance\":{}}}", not_on_disk[s.name],
-                         runner ? std::to_string(*runner) : "null", money ? money->spent_json : "null",
-                         money ? money->balance_json : "null");
+      out += fmt::format(
+          "}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{},\"balance\":{},\"max_spend\":{},"
+          "\"held_by_spend_cap\":{}}}",
+          not_on_disk[s.name], runner ? std::to_string(*runner) : "null", money ? money->spent_json : "null",
+          money && !simulated ? money->balance_json : "null", cap ? fmt::format("{:.2f}", *cap) : "null",
+          held.has_value());
     }
     io.out << out << "]\n";
     return k_exit_ok;

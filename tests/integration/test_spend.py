@@ -151,11 +151,15 @@ class SpendCap(SimRunTest):
                       f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend AMOUNT` continues it",
                       st)
         self.assertNotIn("no runner active", st)
+        js = json.loads(self.reelq("status", "--json").stdout)[0]
+        self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (7.2, True))
         # The flag wins over the manifest, and a resume with a higher cap finishes the batch.
         again = self.reelq_run("--batch", "night", "--max-spend", "12", cmd="resume")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
         self.assertIn("batch night: 5 succeeded, 0 failed", again.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 5)
+        js = json.loads(self.reelq("status", "--json").stdout)[0]
+        self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (12.0, False))
 
     def test_a_cap_below_one_render_sends_nothing_and_log_json_says_so(self):
         self.start_sim()
