@@ -2,9 +2,11 @@
 // names the user chose (src/deliver/).
 #include <fmt/format.h>
 #include <fmt/ostream.h>
+#include <fmt/ranges.h>
 
 #include <ostream>
 #include <set>
+#include <utility>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -109,6 +111,25 @@ std::string outcome_line(const DeliveryOutcome& o, const DeliverFlags& flags) {
 Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
   const DeliveryItem& i = n.item;
   std::string fetch = reelq_line(fmt::format("download --db {} --batch {}", shell_word(flags.db), shell_word(i.batch)));
+  if (n.problem == SourceProblem::in_the_way && n.delivered_there) {
+    // Not an edit: an earlier delivery put another take under the same name.
+    const ListedTake& t = *n.delivered_there;
+    std::vector<std::string_view> add;  // what tells the two apart, as delivery_plan's clash advice
+    for (auto [differ, placeholder] : {std::pair{t.job != i.job, "{job}"}, {t.take != i.take, "{take}"},
+                                       {t.batch != i.batch, "{batch}"}}) {
+      if (differ && flags.name.find(placeholder) == std::string::npos) {
+        add.push_back(placeholder);
+      }
+    }
+    return Error{ErrorKind::conflict,
+                 fmt::format("job {} take {} was not delivered: {} already holds batch {} job {} take {}, delivered "
+                             "there before (see delivery.csv), as --name '{}' gives both the same name. Deliver "
+                             "this one {}, or into another folder",
+                             i.job, i.take, (std::filesystem::path(flags.to) / i.name).string(), t.batch, t.job, t.take,
+                             flags.name,
+                             add.empty() ? std::string("under names that tell them apart")
+                                         : fmt::format("with {} in --name", fmt::join(add, " and ")))};
+  }
   if (n.problem == SourceProblem::in_the_way) {
     return Error{ErrorKind::conflict,
                  fmt::format("job {} take {} was not delivered: {} already holds something else (an edit?), and "

@@ -84,7 +84,7 @@ Result<ItemDone> place(const DeliveryItem& item, const Where& dest, const std::s
   // the delivered name.
   if (std::string got = file_sha256(tmp.at); got != want) {
     ::unlink(tmp.at.c_str());
-    return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+    return ItemDone{NotDelivered{item, SourceProblem::damaged, got, std::nullopt}};
   }
   int err = ::link(tmp.at.c_str(), dest.at.c_str()) == 0 ? 0 : errno;
   ::unlink(tmp.at.c_str());
@@ -113,7 +113,7 @@ Result<ItemDone> replace_with_copy(const DeliveryItem& item, const Where& dest, 
   }
   if (std::string got = file_sha256(tmp.at); got != want) {
     ::unlink(tmp.at.c_str());
-    return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+    return ItemDone{NotDelivered{item, SourceProblem::damaged, got, std::nullopt}};
   }
   if (!same_file(dest.at, item.source)) {
     ::unlink(tmp.at.c_str());
@@ -150,7 +150,7 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, De
   const Where dest = dir.name(item.name);
   struct stat st {};
   if (::lstat(item.source.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
-    return ItemDone{NotDelivered{item, SourceProblem::missing, ""}};
+    return ItemDone{NotDelivered{item, SourceProblem::missing, "", std::nullopt}};
   }
   // The digest recorded at download; a result downloaded before reelq recorded one is taken as is.
   std::string want = item.sha256.empty() ? file_sha256(item.source) : item.sha256;
@@ -192,13 +192,17 @@ Result<ItemDone> deliver_one(const DeliveryItem& item, const HeldFolder& dir, De
       return io_error(item.source, "read", errno);
     }
     if (got != want) {
-      return ItemDone{NotDelivered{item, SourceProblem::damaged, got}};
+      return ItemDone{NotDelivered{item, SourceProblem::damaged, got, std::nullopt}};
     }
   }
   if (*there == Found::other_bytes) {
     // The client's edit (or another file) under the name: left as it is and the take left out,
     // named; the other takes are still delivered, so an edit folder can take new ones.
-    return ItemDone{NotDelivered{item, SourceProblem::in_the_way, ""}};
+    std::optional<ListedTake> there_before = list.listed_take(dest);
+    if (there_before == ListedTake{item.batch, item.job, item.take}) {
+      there_before.reset();  // this very take, delivered before and edited since
+    }
+    return ItemDone{NotDelivered{item, SourceProblem::in_the_way, "", there_before}};
   }
   auto done = place(item, dest, want, method);
   if (!done) {

@@ -4,10 +4,12 @@
 // against the one recorded at download, and a row appended to the folder's delivery.csv. Nothing in
 // the folder is ever overwritten or written through a symbolic link (the folder itself is opened once
 // and held, so one swapped in after the check leads nowhere): a name already holding the
-// same bytes is skipped, one holding other bytes (or a link) stops the delivery. A result that is
+// same bytes is skipped, one holding other bytes leaves that take out (named: an edit, or another
+// take an earlier delivery put there), a link there stops the delivery. A result that is
 // gone or no longer holds what was downloaded is left out, before anything is made for it in the
 // folder, and the other files are delivered.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -25,6 +27,14 @@ enum class DeliverMethod {
   copy,          // always a copy
 };
 
+// A take as delivery.csv names it.
+struct ListedTake {
+  std::string batch;
+  std::string job;
+  int take = 0;
+  bool operator==(const ListedTake&) const = default;
+};
+
 // Why a take's file was left out while the others were delivered.
 enum class SourceProblem {
   missing,  // its result is no longer in reelq's output folder
@@ -36,6 +46,9 @@ struct NotDelivered {
   DeliveryItem item;
   SourceProblem problem = SourceProblem::missing;
   std::string sha256;  // what a damaged result holds now
+  // in_the_way: another take delivery.csv says was delivered under the name: names that clash
+  // across deliveries, not an edit. nullopt when the list names none, or this very take.
+  std::optional<ListedTake> delivered_there;
 };
 
 struct DeliveryOutcome {

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cerrno>
 #include <ostream>
 
@@ -63,6 +64,31 @@ Result<DeliveryList> DeliveryList::open(const HeldFolder& dir) {
 
 bool DeliveryList::lists(const Where& dest) const {
   return names(m_before, dest.shown.string());
+}
+
+std::optional<ListedTake> DeliveryList::listed_take(const Where& dest) const {
+  const std::string field = "," + csv_field(dest.shown.string()) + ",";
+  std::optional<ListedTake> found;
+  for (size_t start = 0; start < m_before.size();) {
+    size_t end = m_before.find("\r\n", start);
+    end = end == std::string::npos ? m_before.size() : end + 2;
+    std::string_view row(m_before.data() + start, end - start);
+    start = end;
+    if (row.find(field) == std::string_view::npos) {
+      continue;
+    }
+    // batch,job,take first: batch names and job ids hold no comma nor quote ([A-Za-z0-9._-],
+    // schemas/manifest.schema.json), so they are never quoted.
+    size_t a = row.find(',');
+    size_t b = a == std::string_view::npos ? a : row.find(',', a + 1);
+    size_t c = b == std::string_view::npos ? b : row.find(',', b + 1);
+    int take = 0;
+    if (c != std::string_view::npos &&
+        std::from_chars(row.data() + b + 1, row.data() + c, take).ptr == row.data() + c) {
+      found = ListedTake{std::string(row.substr(0, a)), std::string(row.substr(a + 1, b - a - 1)), take};
+    }
+  }
+  return found;
 }
 
 Status DeliveryList::add(const DeliveryItem& item, const Where& dest, const std::string& sha, Placement how, Row row) {

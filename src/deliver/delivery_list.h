@@ -24,6 +24,8 @@ class DeliveryList {
 
   // Whether the list named `dest` when the delivery began.
   bool lists(const Where& dest) const;
+  // The take the list said was delivered as `dest` when the delivery began (its last row for it).
+  std::optional<ListedTake> listed_take(const Where& dest) const;
   Status add(const DeliveryItem& item, const Where& dest, const std::string& sha, Placement how, Row row = Row::added);
   // Closes the file, then drops the rows replaced (through a temporary file and a rename).
   Status close();

@@ -121,6 +121,27 @@ class Deliver(SimRunTest):
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "the client's own cut")
 
+    def test_a_name_an_earlier_delivery_gave_another_take_is_a_clash_not_an_edit(self):
+        self.ran()
+        self.assertEqual(self.reelq("deliver", "--to", "client").returncode, 0)
+        # As a delivery of batch "day" (same job ids, other videos) into the same folder leaves it:
+        # the simulator's placeholders are all the same bytes, so the row and the file are made here.
+        csv_path = os.path.join(self.dir, "client", "delivery.csv")
+        with open(csv_path, newline="") as f:
+            text = f.read()
+        with open(csv_path, "w", newline="") as f:
+            f.write(text.replace("night,skyline,1,", "day,skyline,1,"))
+        os.remove(os.path.join(self.dir, "client", "skyline-1.mp4"))
+        self.write("client/skyline-1.mp4", "day's skyline")
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, "reelq: job skyline take 1 was not delivered: client/skyline-1.mp4 already holds "
+                                   "batch day job skyline take 1, delivered there before (see delivery.csv), as "
+                                   "--name '{job}-{take}' gives both the same name. Deliver this one with {batch} in "
+                                   "--name, or into another folder\n")
+        with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
+            self.assertEqual(f.read(), "day's skyline")
+
     def test_a_damaged_result_is_left_out_and_the_advice_brings_it_back(self):
         self.ran()
         rows = {(x["job"], x["take"]): x for x in self.delivered_once()}
