@@ -3,6 +3,7 @@
 #include <fmt/ostream.h>
 
 #include <chrono>
+#include <cmath>
 #include <map>
 #include <ostream>
 #include <thread>
@@ -166,26 +167,33 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
   }
 }
 
-// A batch its spend cap stops: a plain resume would submit nothing, so the line says to raise it.
-void print_spend_capped(const std::string& batch, const SpendCapHold& hold, const std::string& db_path,
-                        std::ostream& out) {
+// A batch its spend cap stops: a plain resume would submit nothing, so the line says to raise it,
+// and to what. `go_on`: the command that goes on (a resume; for a rehearsal, another one).
+void print_spend_capped(const std::string& batch, const SpendCapHold& hold, const std::string& go_on,
+                        bool rehearsed, std::ostream& out) {
   auto money = [&](double amount) { return format_money(amount, hold.currency); };
   fmt::print(out,
-             "batch {} is held by its spend cap: {} committed of max_spend {}, and its next take {}. `{} resume "
-             "--db {} --batch {} --max-spend AMOUNT` continues it\n",
+             "batch {} is held by its spend cap: {} committed of max_spend {}, and its next take {}. `{} --max-spend "
+             "AMOUNT` {}{}\n",
              batch, money(hold.committed), money(hold.cap),
-             hold.next_price ? fmt::format("costs {}", money(*hold.next_price)) : "has no price in the table",
-             reelq_command(), shell_word(db_path), shell_word(batch));
+             hold.next_price ? fmt::format("costs {}", money(*hold.next_price)) : "has no price in the table", go_on,
+             rehearsed ? "rehearses it again" : "continues it", hold.finishes_at ? fmt::format(" (AMOUNT is the batch's whole cap: {:.2f} pays for every take left)",
+                                            std::ceil(*hold.finishes_at * 100 - 1e-6) / 100)
+                              : "");
 }
 
 // Who is working on the batches: the runner's pid, or how to continue the ones with work left (the
-// ones their spend cap holds apart: they need a higher cap to go on).
+// ones their spend cap holds apart: they need a higher cap to go on). A rehearsal is never
+// resumed (its simulator ended with it): it is rehearsed again.
 void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::optional<long> runner,
                   const std::string& db_path, std::ostream& out) {
   if (runner) {
     fmt::print(out, "runner: pid {} active on this database\n", *runner);
     return;
   }
+  RunStore store(db, system_clock());
+  auto rehearsal = store.is_rehearsal();
+  const bool rehearsed = rehearsal && *rehearsal;
   auto prices = load_prices(prices_path(""));
   std::vector<std::string> unfinished;
   for (const auto& s : summaries) {
@@ -194,8 +202,16 @@ void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summari
     if (open == 0) {
       continue;
     }
+    auto info = store.batch(s.name);
+    std::string go_on = rehearsed && info ? fmt::format("{} run --rehearse {}", reelq_command(),
+                                                        shell_word(info->manifest_path))
+                                          : fmt::format("{} resume --db {} --batch {}", reelq_command(),
+                                                        shell_word(db_path), shell_word(s.name));
     if (auto hold = prices ? spend_cap_hold(db, s.name, s.model, *prices) : std::nullopt) {
-      print_spend_capped(s.name, *hold, db_path, out);
+      print_spend_capped(s.name, *hold, go_on, rehearsed, out);
+    } else if (rehearsed) {
+      fmt::print(out, "no runner active: a rehearsal is not resumed; `{}` rehearses batch {} again\n", go_on,
+                 s.name);
     } else {
       unfinished.push_back(s.name);
     }

@@ -57,11 +57,11 @@ std::string stop_note_line(DrainMode mode, const RunFlags& flags, const std::str
                      key_flags(flags));
 }
 
-// The command that continues the batch, for the summary.
+// The command that continues the batch, for the summary: a command alone, as the lines that name it
+// add flags after it (`... --max-spend AMOUNT`). A rehearsal is never resumed: it starts afresh.
 std::string resume_command(DrainMode mode, const RunFlags& flags, const BatchInfo& batch) {
   if (mode == DrainMode::rehearsal) {
-    return fmt::format("{} run --rehearse {} (a rehearsal starts afresh)", reelq_command(),
-                       shell_word(batch.manifest_path));
+    return fmt::format("{} run --rehearse {}", reelq_command(), shell_word(batch.manifest_path));
   }
   return fmt::format("{} resume --db {} --batch {}{}", reelq_command(), shell_word(flags.db), batch.name,
                      key_flags(flags));

@@ -108,6 +108,7 @@ Status print_failed(SQLite::Database& db, const std::optional<std::string>& batc
   bool any = false;
   for (const BatchReport& report : *reports) {
     NextStepsContext at{report.manifest_path, db_path, report.name, remembered_public_url(db, report.name), 0};
+    at.rehearsal = report.rehearsal;
     if (needs_edit(report)) {
       add_edit_places(at, report, read_job_origins(report.manifest_path));
     }

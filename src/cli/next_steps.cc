@@ -169,7 +169,26 @@ std::vector<std::string> next_steps(const std::map<std::string, int>& failures_b
   return lines;
 }
 
+// A rehearsal's failed take: a refused input is edited and a local image fixed; anything else was
+// the simulator's fault injection. Either way the next step is another rehearsal, never the paid
+// run that `run M --replace-changed` or a retry and resume would be.
+std::string rehearsal_take_advice(Remedy remedy, const std::string& job_id, const NextStepsContext& at) {
+  const std::string again = fmt::format("{} run --rehearse {}", reelq_command(), shell_word(at.manifest));
+  if (remedy == Remedy::edit_job) {
+    auto row = at.listed_at.find(job_id);
+    return fmt::format("edit {} {} {}, then rehearse again: {}", job_id, row != at.listed_at.end() ? "at" : "in",
+                       shell_word(row != at.listed_at.end() ? row->second : at.manifest), again);
+  }
+  if (remedy == Remedy::fix_image_file) {
+    return fmt::format("fix the image file, then rehearse again: {}", again);
+  }
+  return fmt::format("the simulator's fault; rehearse again: {}", again);
+}
+
 std::string take_advice(Remedy remedy, const std::string& job_id, const NextStepsContext& at) {
+  if (at.rehearsal) {
+    return rehearsal_take_advice(remedy, job_id, at);
+  }
   std::string retry = fmt::format("{} --job {}", retry_command(at), shell_word(job_id));
   switch (remedy) {
     case Remedy::edit_job:

@@ -25,6 +25,9 @@ struct NextStepsContext {
   // (or where they are is not known): what the summary's line names.
   std::set<std::string> edit_lists{};
   bool edit_in_manifest = false;
+  // The queue is a rehearsal's (reelq run --rehearse): it is never resumed nor retried against a
+  // real API, so every take's advice is to rehearse again (after an edit, for an input refused).
+  bool rehearsal = false;
 };
 
 // What fixes a failed take, in the order the summary says them.

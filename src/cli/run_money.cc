@@ -99,11 +99,9 @@ std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::stri
   if (!cap) {
     return std::nullopt;
   }
-  SQLite::Statement next(db,
-                         "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take "
-                         "LIMIT 1");
-  next.bind(1, batch);
-  if (!next.executeStep()) {
+  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
+  queued.bind(1, batch);
+  if (!queued.executeStep()) {
     return std::nullopt;
   }
   auto spend = batch_spend(db, batch, model, prices);
@@ -111,11 +109,17 @@ std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::stri
     return std::nullopt;
   }
   SpendCapHold hold{*cap, spend->cost + spend->possible_cost,
-                    price_of(render_spec_of(next.getColumn(0).getString()), model, prices), prices.currency};
+                    price_of(render_spec_of(queued.getColumn(0).getString()), model, prices), std::nullopt,
+                    prices.currency};
   // The runner's own test (sched/spend_cap.cc): an unpriced render never fits under a cap.
   SpendCap check(hold.cap, hold.committed);
   if (check.reserve(hold.next_price)) {
     return std::nullopt;
+  }
+  hold.finishes_at = hold.next_price ? std::optional<double>(hold.committed + *hold.next_price) : std::nullopt;
+  while (hold.finishes_at && queued.executeStep()) {
+    auto price = price_of(render_spec_of(queued.getColumn(0).getString()), model, prices);
+    hold.finishes_at = price ? std::optional<double>(*hold.finishes_at + *price) : std::nullopt;
   }
   return hold;
 }

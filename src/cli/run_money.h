@@ -61,6 +61,8 @@ struct SpendCapHold {
   double cap = 0;
   double committed = 0;
   std::optional<double> next_price;  // nullopt: the price table has none for it
+  // The cap that pays for every queued take: committed plus their prices (nullopt: one is unpriced).
+  std::optional<double> finishes_at;
   std::string currency = "USD";
 };
 std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::string& batch, const std::string& model,

@@ -158,9 +158,18 @@ class BatchTruth(SimRunTest):
         st = run("status", "--db", db, cwd=self.dir)
         self.assertIn("spent on city: ", st.stdout)
         self.assertNotIn("balance around", st.stdout)
+        # Its advice is another rehearsal: `run m.yaml --replace-changed` would be the paid night.
+        manifest_path = os.path.join(self.dir, "m.yaml")
+        failed = run("status", "--failed", "--db", db, cwd=self.dir)
+        self.assertIn(f"edit bad in {manifest_path}, then rehearse again: reelq run --rehearse {manifest_path}",
+                      failed.stdout)
+        self.assertNotIn("--replace-changed", failed.stdout)
         r = self.reelq_env("retry", "--db", db)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("1 requeued", r.stdout)
+        st = run("status", "--db", db, cwd=self.dir)
+        self.assertIn(f"no runner active: a rehearsal is not resumed; `reelq run --rehearse {manifest_path}` "
+                      "rehearses batch city again", st.stdout)
         r = self.reelq_env("resume", "--db", db, "--api-base", "https://api.apixo.ai", timeout=60)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn(f"reelq: {os.path.join(self.dir, db)} is a rehearsal's database (reelq run --rehearse) and never talks to a real API; "

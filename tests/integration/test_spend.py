@@ -148,8 +148,8 @@ class SpendCap(SimRunTest):
         st = self.reelq("status").stdout
         self.assertIn("spend cap $7.20 (max_spend), $7.20 committed", st)
         self.assertIn("batch night is held by its spend cap: $7.20 committed of max_spend $7.20, and its next take "
-                      f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend AMOUNT` continues it",
-                      st)
+                      f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend AMOUNT` continues it "
+                      "(AMOUNT is the batch's whole cap: 12.00 pays for every take left)", st)
         self.assertNotIn("no runner active", st)
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (7.2, True))

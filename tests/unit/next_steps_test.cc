@@ -79,6 +79,22 @@ TEST_CASE("the advice for one failed take is the summary's, for that job alone")
         "reelq resume --db /home/me/reelq.db --batch night (asks the API again)");
 }
 
+TEST_CASE("a rehearsal's failed take is advised to rehearse again, never the paid run nor a resume") {
+  NextStepsContext at{"/home/me/night.yaml", "/home/me/renders/night.rehearsal/rehearsal.db", "night", "", 0};
+  at.rehearsal = true;
+  CHECK(take_advice(remedy_for("CONTENT_VIOLATION", false), "f04", at) ==
+        "edit f04 in /home/me/night.yaml, then rehearse again: reelq run --rehearse /home/me/night.yaml");
+  CHECK(take_advice(remedy_for("IMAGE_CHECK_FAILED", false), "f04", at) ==
+        "fix the image file, then rehearse again: reelq run --rehearse /home/me/night.yaml");
+  for (const char* code : {"DOWNLOAD_FAILED", "RETRIES_EXHAUSTED", "AMBIGUOUS_SUBMIT", "RENDER_TIMEOUT"}) {
+    CHECK(take_advice(remedy_for(code, false), "f04", at) ==
+          "the simulator's fault; rehearse again: reelq run --rehearse /home/me/night.yaml");
+  }
+  at.listed_at["f04"] = "/home/me/shots.csv:5:1";
+  CHECK(take_advice(remedy_for("CONTENT_VIOLATION", false), "f04", at) ==
+        "edit f04 at /home/me/shots.csv:5:1, then rehearse again: reelq run --rehearse /home/me/night.yaml");
+}
+
 // Issue 17: a take whose submit made a task reelq cannot name must not be advised as a plain
 // "submits them again": the resubmit pays for a second render.
 TEST_CASE("TASK_ID_UNUSABLE is advised with what the resubmit costs; a code from the API is one shell word") {
