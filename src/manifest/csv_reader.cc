@@ -22,6 +22,11 @@ class Cursor {
 
   bool done() const { return m_at >= m_text.size(); }
   char peek() const { return done() ? '\0' : m_text[m_at]; }
+  // The first byte after the spaces from here ('\0' at the end).
+  char after_spaces() const {
+    size_t at = m_text.find_first_not_of(' ', m_at);
+    return at == std::string_view::npos ? '\0' : m_text[at];
+  }
   bool at_line_end() const { return peek() == '\n' || peek() == '\r'; }
   SourcePos pos() const { return {m_line, m_col}; }
 
@@ -67,6 +72,13 @@ class CsvParser {
   RawRecord record() {
     RawRecord r;
     for (;;) {
+      // Spaces around a quoted field are not part of it (`a, "b, c" ,d`, as people type them and
+      // as Python's csv writes with a space after the comma): the quotes say where the text is.
+      if (m_delimiter != ' ' && m_cursor.peek() == ' ' && m_cursor.after_spaces() == '"') {
+        while (m_cursor.peek() == ' ') {
+          m_cursor.take();
+        }
+      }
       r.fields.push_back(m_cursor.peek() == '"' ? quoted_field(r) : plain_field(r));
       if (m_cursor.peek() == m_delimiter && !m_cursor.done()) {
         m_cursor.take();
@@ -120,6 +132,9 @@ class CsvParser {
         m_cursor.take();
       }
       f.text += c;
+    }
+    while (m_cursor.peek() == ' ' && m_delimiter != ' ') {
+      m_cursor.take();  // spaces after the closing quote, before the delimiter
     }
     if (!field_ends()) {
       fail(r, m_cursor.pos(),

@@ -4,7 +4,7 @@
 // Small and hand-written because reelq's contract is an exact FILE:LINE:COL on every problem, and
 // the CSV libraries packaged for Debian report rows, not places. What spreadsheets export is read:
 // a UTF-8 byte order mark, CRLF or LF line ends, quoted fields holding delimiters, doubled quotes
-// and line breaks (kept byte for byte).
+// and line breaks (kept byte for byte), with spaces around the quotes left out.
 #include <string>
 #include <string_view>
 #include <vector>

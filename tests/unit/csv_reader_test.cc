@@ -77,6 +77,22 @@ TEST_CASE("spaces around the delimiters of an empty row are nothing written: sti
   CHECK(parse_ok("id,prompt\n , x \n").records.size() == 1);
 }
 
+TEST_CASE("spaces around a quoted field are not part of it; inside the quotes they are kept") {
+  CsvTable t = parse_ok("id,prompt,takes\nh, \"a harbour, at dawn\" , 2\nk,\"  kept  \"  ,1\n");
+  REQUIRE(t.records.size() == 2);
+  CHECK(t.records[0].fields[1].text == "a harbour, at dawn");
+  CHECK(t.records[0].fields[1].quoted);
+  CHECK(t.records[0].fields[1].pos.col == 4);  // where its quote is
+  CHECK(t.records[0].fields[2].text == " 2");  // unquoted: the reader keeps spaces, the job list trims
+  CHECK(t.records[1].fields[1].text == "  kept  ");
+  // Text other than spaces after the closing quote is still a mistake, named where it is.
+  Diagnostics errors;
+  parse_csv("id,prompt\na,\"b\" x\n", ',', "s.csv", errors);
+  REQUIRE(errors.size() == 1);
+  CHECK(errors[0].pos.line == 2);
+  CHECK(errors[0].pos.col == 7);
+}
+
 TEST_CASE("a row of quoted empty fields was written on purpose: it is a record, and fields know they were quoted") {
   CsvTable t = parse_ok("id,prompt\n\"\",\"\"\na, b\n");
   REQUIRE(t.records.size() == 2);
