@@ -224,7 +224,8 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
 }
 
 // Where and how fast the batch drains, and what the listener does.
-void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& currency, ConsoleObserver& observer,
+void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& currency,
+               std::optional<std::pair<int, int>> under_cap, ConsoleObserver& observer,
                OutputStyle style, std::ostream& out) {
   const Settings& s = b.settings;
   const std::string per = s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale));
@@ -248,8 +249,13 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
                     b.info.name, s.api_base, per, keys, slots, s.output_dir));
   }
   if (s.max_spend) {
-    lines.push_back(
-        fmt::format("spend cap: {} (max_spend); no render is submitted past it", format_money(*s.max_spend, currency)));
+    // Said before the night, not found out in the morning: the cap stops the batch part way.
+    std::string reach = under_cap && under_cap->first < under_cap->second
+                            ? fmt::format("; it pays for {} of the {} queued", under_cap->first,
+                                          count_of(under_cap->second, "take"))
+                            : "";
+    lines.push_back(fmt::format("spend cap: {} (max_spend); no render is submitted past it{}",
+                                format_money(*s.max_spend, currency), reach));
   }
   if (!parts.listen_summary().empty()) {
     lines.push_back(parts.listen_summary());
@@ -375,7 +381,11 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
   auto runner = parts.make_runner(store, observer, ready->info, *pricing);
-  say_start(*ready, parts, pricing->currency, observer, flags.style, io.out);
+  std::optional<std::pair<int, int>> under_cap;
+  if (ready->settings.max_spend) {
+    under_cap = takes_under_cap(queue.db(), batch, *pricing, *ready->settings.max_spend);
+  }
+  say_start(*ready, parts, pricing->currency, under_cap, observer, flags.style, io.out);
   RunSummary summary = runner->run();
   observer.finish();
   if (run_id) {

@@ -147,6 +147,23 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
   return t;
 }
 
+std::pair<int, int> takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing,
+                                    double cap) {
+  auto committed = pricing.committed();
+  SpendCap check(cap, committed ? *committed : 0);
+  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
+  queued.bind(1, batch);
+  int fits = 0;
+  int count = 0;
+  bool open = true;
+  while (queued.executeStep()) {
+    ++count;
+    open = open && check.reserve(pricing.price(queued.getColumn(0).getString()));
+    fits += open ? 1 : 0;
+  }
+  return {fits, count};
+}
+
 Result<SpendPricing> spend_pricing(SQLite::Database& db, const std::string& batch, const std::string& model,
                                    const std::string& prices_flag) {
   auto prices = load_prices(prices_path(prices_flag));

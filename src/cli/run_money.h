@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "api/client.h"
 #include "cost/estimate.h"
@@ -78,6 +79,12 @@ struct SpendPricing {
   std::function<Result<double>()> committed;
   std::string currency = "USD";
 };
+// How many of `batch`'s queued takes, in plan order (position, then take), fit under `cap` beside
+// what the batch may have cost already, as the runner will reserve them: the first that does not
+// fit stops submitting. {fits, queued}.
+std::pair<int, int> takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing,
+                                    double cap);
+
 // From the price table `prices_flag` names ("" = the built-in one).
 Result<SpendPricing> spend_pricing(SQLite::Database& db, const std::string& batch, const std::string& model,
                                    const std::string& prices_flag);

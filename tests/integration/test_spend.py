@@ -138,7 +138,8 @@ class SpendCap(SimRunTest):
         self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 7.20}\njobs:"))
         r = self.reelq_run("m.yaml")
         self.assertEqual(r.returncode, 3, r.stdout + r.stderr)
-        self.assertIn("spend cap: $7.20 (max_spend)", r.stdout)
+        self.assertIn("spend cap: $7.20 (max_spend); no render is submitted past it; it pays for 3 of the 5 takes "
+                      "queued\n", r.stdout)
         self.assertIn("spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: reelq resume --db ", r.stdout)
         self.assertIn("--batch night --max-spend AMOUNT\n", r.stdout)
         self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
