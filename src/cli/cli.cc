@@ -105,6 +105,8 @@ struct Parsed {
   std::string est_concurrent;
   CLI::Option* est_rpm_opt = nullptr;
   CLI::Option* est_conc_opt = nullptr;
+  std::string est_max_spend;
+  CLI::Option* est_spend_opt = nullptr;
 
   JobSelector selector;
   CLI::App* retry = nullptr;
@@ -192,6 +194,8 @@ void wire_report_commands(CLI::App& app, Parsed& p) {
                          "Keys file (else REELQ_KEYS): the wall time with the pool's slots; no key is read");
   p.est_rpm_opt = p.estimate->add_option("--rpm", p.est_rpm, "Requests per minute of the plan (default 60)");
   p.est_conc_opt = p.estimate->add_option("--max-concurrent", p.est_concurrent, "Tasks at once (default 10)");
+  p.est_spend_opt = p.estimate->add_option("--max-spend", p.est_max_spend,
+                                           "A spend cap (USD) to set against the cost: how many renders it pays for");
 }
 
 // retry, cancel, download: what changes jobs of a queue, or fetches their results.
@@ -357,6 +361,9 @@ int dispatch(Parsed& p, CommandIo io) {
     }
     if (p.est_conc_opt->count() > 0) {
       p.estimate_flags.settings.emplace_back("max_concurrent", p.est_concurrent);
+    }
+    if (p.est_spend_opt->count() > 0) {
+      p.estimate_flags.settings.emplace_back("max_spend", p.est_max_spend);
     }
     return cmd_estimate(p.estimate_flags, io);
   }

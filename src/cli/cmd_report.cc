@@ -19,6 +19,7 @@
 #include "queue/queue.h"
 #include "report/report_file.h"
 #include "report/state_filter.h"
+#include "sched/spend_cap.h"
 #include "settings.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -93,6 +94,29 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
       fmt::print(out, "  balance around its runs: {}\n", money->balance);
     }
   }
+}
+
+// What max_spend pays for, in manifest order as the runner submits (sched/spend_cap.h: the first
+// render that does not fit stops submitting), for a batch from nothing spent.
+void print_spend_cap_reach(const Manifest& manifest, double cap, const PriceTable& prices, double cost,
+                           std::ostream& out) {
+  SpendCap check(cap, 0);
+  int fits = 0;
+  int renders = 0;
+  bool open = true;
+  for (const RenderSpec& spec : render_specs_of(manifest)) {
+    ++renders;
+    open = open && check.reserve(price_of(spec, manifest.model, prices));
+    fits += open ? 1 : 0;
+  }
+  if (fits == renders) {
+    fmt::print(out, "  spend cap: {} (max_spend) pays for all {}\n", format_money(cap, prices.currency),
+               count_of(renders, "render"));
+    return;
+  }
+  fmt::print(out, "  spend cap: {} (max_spend) pays for {} of the {}, in manifest order; {} pays for all\n",
+             format_money(cap, prices.currency), fits, count_of(renders, "render"),
+             format_money(cost, prices.currency));
 }
 
 }  // namespace
@@ -241,6 +265,9 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
       format_duration(e.wall_lower_bound_ms()), e.renders, slots, 2 * e.renders, rpm);
   if (!pool.empty()) {
     fmt::print(io.out, "  keys: {}; {} at once in all\n", pool, slots);
+  }
+  if (settings->max_spend) {
+    print_spend_cap_reach(*manifest, *settings->max_spend, *prices, e.cost, io.out);
   }
   print_left_to_render(*manifest, flags, *settings, *prices, io.out);
   if (!e.unpriced.empty()) {

@@ -162,6 +162,18 @@ class SpendCap(SimRunTest):
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (12.0, False))
 
+    def test_estimate_says_what_the_cap_pays_for_before_the_night(self):
+        self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 7.20}\njobs:"))
+        r = run("estimate", "m.yaml", cwd=self.dir)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("  spend cap: $7.20 (max_spend) pays for 3 of the 5 renders, in manifest order; $12.00 pays for "
+                      "all\n", r.stdout)
+        r = run("estimate", "m.yaml", "--max-spend", "12", cwd=self.dir)  # the flag wins, as it does for run
+        self.assertIn("  spend cap: $12.00 (max_spend) pays for all 5 renders\n", r.stdout)
+        r = run("estimate", "m.yaml", "--max-spend", "lots", cwd=self.dir)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("--max-spend", r.stderr)
+
     def test_a_cap_below_one_render_sends_nothing_and_log_json_says_so(self):
         self.start_sim()
         self.write("m.yaml", FIVE)
