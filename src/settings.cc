@@ -321,6 +321,18 @@ bool stored_on_its_own(const std::string& key) {
   return key == "api_base" || key == "time_scale" || key == "output_dir";
 }
 
+// "12" and "12.00" are one amount; anything else is compared as written.
+bool same_setting_value(const std::string& a, const std::string& b) {
+  char* end_a = nullptr;
+  char* end_b = nullptr;
+  double x = std::strtod(a.c_str(), &end_a);
+  double y = std::strtod(b.c_str(), &end_b);
+  if (!a.empty() && !b.empty() && *end_a == '\0' && *end_b == '\0') {
+    return x == y;
+  }
+  return a == b;
+}
+
 Poco::JSON::Object::Ptr parse_object(const std::string& json) {
   try {
     Poco::JSON::Parser parser;
@@ -348,15 +360,21 @@ std::string merge_run_flags(const std::string& remembered_json, const SettingFla
   return out.str();
 }
 
-std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags) {
+std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags,
+                              const std::string& manifest_json) {
   Poco::JSON::Object::Ptr remembered = parse_object(remembered_json);
+  Poco::JSON::Object::Ptr manifest = parse_object(manifest_json);
   std::string out;
   for (const auto& key : setting_keys()) {
     bool given = std::any_of(flags.begin(), flags.end(), [&](const auto& kv) { return kv.first == key; });
     if (!remembered->has(key) || stored_on_its_own(key) || given || env_sets(key)) {
       continue;
     }
-    out += fmt::format("{}{} {}", out.empty() ? "" : " ", setting_flag(key), remembered->get(key).toString());
+    const std::string value = remembered->get(key).toString();
+    out += fmt::format("{}{} {}", out.empty() ? "" : " ", setting_flag(key), value);
+    if (manifest->has(key) && !same_setting_value(manifest->get(key).toString(), value)) {
+      out += fmt::format(" (over the manifest's {}: {})", key, manifest->get(key).toString());
+    }
   }
   return out;
 }

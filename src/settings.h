@@ -110,7 +110,10 @@ std::string merge_run_flags(const std::string& remembered_json, const SettingFla
                             const std::filesystem::path& cwd);
 
 // The remembered flags this run uses without being given them again (by flag or REELQ_ variable),
-// as a command line would spell them: "--on-ambiguous hold --mode callback". "" when none.
-std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags);
+// as a command line would spell them: "--on-ambiguous hold --mode callback". "" when none. One the
+// manifest's settings (`manifest_json`) set otherwise says so, as it wins over the manifest unseen:
+// "--max-spend 13 (over the manifest's max_spend: 20)".
+std::string remembered_in_use(const std::string& remembered_json, const SettingFlags& flags,
+                              const std::string& manifest_json = "{}");
 
 }  // namespace reelq

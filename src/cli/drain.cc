@@ -83,7 +83,8 @@ Status record_run(RunStore& store, const ReadyBatch& b, const RunFlags& flags, s
   if (auto st = store.record_api(b.info.name, b.settings.api_base, b.settings.time_scale); !st) {
     return st;
   }
-  if (std::string kept = remembered_in_use(b.info.run_flags_json, flags.settings); !kept.empty()) {
+  if (std::string kept = remembered_in_use(b.info.run_flags_json, flags.settings, b.info.settings_json);
+      !kept.empty()) {
     fmt::print(err, "reelq: batch {} runs with the flags its last run was given: {} (give one again to change it)\n",
                b.info.name, kept);
   }

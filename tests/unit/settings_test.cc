@@ -184,6 +184,10 @@ TEST_CASE("a resume keeps the flags the batch's last run was given, below new fl
   CHECK(s.rpm == 20);  // the remembered flag beats the manifest
   CHECK(s.request_type == RequestType::callback);
   CHECK(remembered_in_use(l.remembered_flags_json, {}) == "--rpm 20 --on-ambiguous hold --mode callback");
+  // The manifest's own figure, which the remembered flag hides, is named beside it (not when equal).
+  CHECK(remembered_in_use(l.remembered_flags_json, {}, l.manifest_settings_json) ==
+        "--rpm 20 (over the manifest's rpm: 30) --on-ambiguous hold --mode callback");
+  CHECK(remembered_in_use(R"({"max_spend":"12.00"})", {}, R"({"max_spend":12})") == "--max-spend 12.00");
 
   l.flags = {{"on_ambiguous", "resubmit"}};
   CHECK(resolve_settings(l).value().on_ambiguous == OnAmbiguous::resubmit);
