@@ -187,14 +187,22 @@ void print_spend_capped(const std::string& batch, const SpendCapHold& hold, cons
 // resumed (its simulator ended with it): it is rehearsed again.
 void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::optional<long> runner,
                   const std::string& db_path, std::ostream& out) {
+  auto prices = load_prices(prices_path(""));
   if (runner) {
     fmt::print(out, "runner: pid {} active on this database\n", *runner);
+    for (const auto& s : summaries) {  // what its progress line says "(held by max_spend)" of
+      if (auto hold = prices ? spend_cap_hold(db, s.name, s.model, *prices) : std::nullopt) {
+        fmt::print(out,
+                   "batch {} is held by its spend cap: {} committed of max_spend {}; the runner collects what "
+                   "runs, then stops with the rest queued\n",
+                   s.name, format_money(hold->committed, hold->currency), format_money(hold->cap, hold->currency));
+      }
+    }
     return;
   }
   RunStore store(db, system_clock());
   auto rehearsal = store.is_rehearsal();
   const bool rehearsed = rehearsal && *rehearsal;
-  auto prices = load_prices(prices_path(""));
   std::vector<std::string> unfinished;
   for (const auto& s : summaries) {
     int open =
@@ -332,7 +340,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
       std::optional<SpendCapHold> held;
       if (prices) {
         money = batch_money_text(queue.value()->db(), s.name, s.model, *prices, window);
-        held = runner ? std::nullopt : spend_cap_hold(queue.value()->db(), s.name, s.model, *prices);
+        held = spend_cap_hold(queue.value()->db(), s.name, s.model, *prices);
       }
       const std::optional<double> cap = batch_spend_cap(queue.value()->db(), s.name);
       const bool simulated = rehearsal && *rehearsal;  // its balance is the simulator's: print_spend

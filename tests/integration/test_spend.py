@@ -162,6 +162,24 @@ class SpendCap(SimRunTest):
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (12.0, False))
 
+    def test_status_during_the_run_says_the_cap_holds_the_rest(self):
+        self.start_sim("--mean-render", "1200")  # renders of about 6 s: status runs while one renders
+        self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 2.40}\njobs:"))
+        p = self.spawn_run("m.yaml", stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.wait_for_tasks(p, 1)
+            st = self.reelq("status")
+            js = json.loads(self.reelq("status", "--json").stdout)[0]
+            still_running = p.poll() is None
+        finally:
+            out, err = p.communicate(timeout=120)
+        self.assertTrue(still_running, "the run ended before status: the test proves nothing")
+        self.assertIn(f"runner: pid {p.pid} active on this database\nbatch night is held by its spend cap: $2.40 "
+                      "committed of max_spend $2.40; the runner collects what runs, then stops with the rest queued\n",
+                      st.stdout)
+        self.assertTrue(js["held_by_spend_cap"])
+        self.assertEqual(p.returncode, 3, out + err)
+
     def test_estimate_says_what_the_cap_pays_for_before_the_night(self):
         self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 7.20}\njobs:"))
         r = run("estimate", "m.yaml", cwd=self.dir)
