@@ -17,6 +17,7 @@
 #include "queue/job_state.h"
 #include "queue/operations.h"
 #include "queue/queue.h"
+#include "queue/run_store.h"
 #include "report/report_file.h"
 #include "report/state_filter.h"
 #include "sched/spend_cap.h"
@@ -213,6 +214,9 @@ int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo 
   }
   if (window.since || window.until) {
     fmt::print(io.out, "SPENT and POSSIBLY count the tasks submitted{}\n", describe_window(window));
+  }
+  if (auto rehearsal = RunStore(queue.value()->db(), system_clock()).is_rehearsal(); rehearsal && *rehearsal) {
+    fmt::print(io.out, "a rehearsal's queue: SPENT and POSSIBLY are simulated, nothing was charged\n");
   }
   return k_exit_ok;
 }

@@ -92,7 +92,7 @@ void write_batch_json(const BatchReport& b, std::ostream& out) {
       R"("states":{{{}}},"spend":{},"spend_by_key":{{{}}},"balance":{},"jobs":[)",
       json_quote(b.name), json_quote(b.model), str_or_null(b.output_dir), str_or_null(b.manifest_path), b.rehearsal,
       time_or_null(b.created_at), time_or_null(b.updated_at), b.rows.size(), states, spend, by_key,
-      balance_json(b.balance));
+      b.rehearsal ? "null" : balance_json(b.balance));  // a rehearsal's is the simulator's billion
   for (size_t i = 0; i < b.rows.size(); ++i) {
     out << (i ? ",\n    " : "\n    ") << row_json(b.rows[i]);
   }

@@ -101,6 +101,9 @@ class Deliver(SimRunTest):
         self.assertIn("(a rehearsal: simulated, nothing was charged)", self.reelq("status").stdout)
         report = json.loads(self.reelq("report", "--format", "json").stdout)
         self.assertTrue(report["batches"][0]["rehearsal"])
+        self.assertIsNone(report["batches"][0]["balance"])  # the simulator's billion, not the user's balance
+        self.assertIn("a rehearsal's queue: SPENT and POSSIBLY are simulated, nothing was charged",
+                      self.reelq("batches").stdout)
         self.assertEqual(self.reelq("report", "-o", "r.html").returncode, 0)
         with open(os.path.join(self.dir, "r.html")) as f:
             html = f.read()
