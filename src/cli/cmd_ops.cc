@@ -13,6 +13,9 @@
 #include "cli/invocation.h"
 #include "fetch/collect.h"
 #include "fetch/download_options.h"
+#include "queue/run_store.h"
+#include "util/clock.h"
+#include "util/text.h"
 #include "util/run_lock.h"
 
 namespace reelq {
@@ -21,6 +24,21 @@ namespace {
 
 std::string scope(const JobSelector& sel) {
   return sel.batch ? fmt::format(" --batch {}", *sel.batch) : "";
+}
+
+// The line after a retry: the resume that runs the requeued takes; for a rehearsal's queue, which
+// is never resumed (its simulator ended with it), the rehearsal that renders the batch again.
+std::string run_them_line(SQLite::Database& db, const std::string& db_path, const JobSelector& sel) {
+  auto rehearsal = RunStore(db, system_clock()).is_rehearsal();
+  if (rehearsal && *rehearsal) {
+    SQLite::Statement q(db, "SELECT manifest_path FROM batches ORDER BY created_at LIMIT 1");
+    std::string manifest = q.executeStep() ? shell_word(q.getColumn(0).getString()) : "MANIFEST";
+    return fmt::format(
+        "This is a rehearsal's queue, which is never resumed: `{} run --rehearse {}` rehearses the batch again from "
+        "the start\n",
+        reelq_command(), manifest);
+  }
+  return fmt::format("Run them with: {} resume --db {}{}\n", reelq_command(), shell_word(db_path), scope(sel));
 }
 
 }  // namespace
@@ -94,7 +112,7 @@ int cmd_retry(const std::string& db_path, const JobSelector& sel, CommandIo io) 
                out->unnamed == 1 ? "" : "s", out->unnamed == 1 ? "is" : "are", out->unnamed == 1 ? "it" : "them",
                reelq_command(), shell_word(db_path));
   }
-  fmt::print(io.out, "Run them with: {} resume --db {}{}\n", reelq_command(), shell_word(db_path), scope(sel));
+  io.out << run_them_line(queue.value()->db(), db_path, sel);
   return k_exit_ok;
 }
 
@@ -119,7 +137,9 @@ int cmd_cancel(const std::string& db_path, const JobSelector& sel, CommandIo io)
   if (out->finished) {
     fmt::print(io.out, "; {} already finished, left as they are", out->finished);
   }
-  io.out << (out->cancelled ? fmt::format(". `{} retry --cancelled{}` brings them back.\n", reelq_command(), scope(sel))
+  // With --db: run from another folder, the line must not requeue another queue's batch of the name.
+  io.out << (out->cancelled ? fmt::format(". `{} retry --db {} --cancelled{}` brings them back.\n", reelq_command(),
+                                          shell_word(db_path), scope(sel))
                             : ".\n");
   return k_exit_ok;
 }

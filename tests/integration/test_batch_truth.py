@@ -167,6 +167,8 @@ class BatchTruth(SimRunTest):
         r = self.reelq_env("retry", "--db", db)
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("1 requeued", r.stdout)
+        self.assertIn(f"This is a rehearsal's queue, which is never resumed: `reelq run --rehearse {manifest_path}` "
+                      "rehearses the batch again from the start\n", r.stdout)
         st = run("status", "--db", db, cwd=self.dir)
         self.assertIn(f"no runner active: a rehearsal is not resumed; `reelq run --rehearse {manifest_path}` "
                       "rehearses batch city again", st.stdout)

@@ -218,8 +218,8 @@ class ReportsAndOperations(SimRunTest):
         r = self.reelq("cancel", "--batch", "k")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout, "2 cancelled; 1 already at the API will finish and be downloaded (the apixo API "
-                                   "has no cancel endpoint, so they are paid for). `reelq retry --cancelled --batch k` "
-                                   "brings them back.\n")
+                                   "has no cancel endpoint, so they are paid for). `reelq retry --db "
+                                   f"{os.path.join(self.dir, 'q.db')} --cancelled --batch k` brings them back.\n")
 
     def test_status_warns_of_results_not_on_disk_and_download_fetches_them(self):
         self.start_sim()
