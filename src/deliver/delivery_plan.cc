@@ -123,7 +123,9 @@ Status check_unique(const std::vector<DeliveryItem>& items, std::string_view nam
   }
   const auto& [a, b] = clashes.front();
   std::string others =
-      clashes.size() > 1 ? fmt::format(" ({} more files share a name with another)", clashes.size() - 1) : "";
+      clashes.size() > 2   ? fmt::format(" ({} more files share a name with another)", clashes.size() - 1)
+      : clashes.size() > 1 ? std::string(" (1 more file shares a name with another)")
+                           : "";
   return Error{ErrorKind::input,
                fmt::format("--name gives {} to two files ({}, and {}){}: {}; nothing was delivered", a->name,
                            describe(*a, a->index != b->index), describe(*b, a->index != b->index), others,

@@ -22,11 +22,13 @@ class Cursor {
 
   bool done() const { return m_at >= m_text.size(); }
   char peek() const { return done() ? '\0' : m_text[m_at]; }
-  // The first byte after the spaces from here ('\0' at the end).
-  char after_spaces() const {
-    size_t at = m_text.find_first_not_of(' ', m_at);
+  // The first byte after the blanks (spaces, and tabs where they are not the delimiter) from here
+  // ('\0' at the end).
+  char after_blanks(char delimiter) const {
+    size_t at = m_text.find_first_not_of(delimiter == '\t' ? " " : " \t", m_at);
     return at == std::string_view::npos ? '\0' : m_text[at];
   }
+  bool at_blank(char delimiter) const { return peek() == ' ' || (peek() == '\t' && delimiter != '\t'); }
   bool at_line_end() const { return peek() == '\n' || peek() == '\r'; }
   SourcePos pos() const { return {m_line, m_col}; }
 
@@ -74,8 +76,8 @@ class CsvParser {
     for (;;) {
       // Spaces around a quoted field are not part of it (`a, "b, c" ,d`, as people type them and
       // as Python's csv writes with a space after the comma): the quotes say where the text is.
-      if (m_delimiter != ' ' && m_cursor.peek() == ' ' && m_cursor.after_spaces() == '"') {
-        while (m_cursor.peek() == ' ') {
+      if (m_cursor.at_blank(m_delimiter) && m_cursor.after_blanks(m_delimiter) == '"') {
+        while (m_cursor.at_blank(m_delimiter)) {
           m_cursor.take();
         }
       }
@@ -133,8 +135,8 @@ class CsvParser {
       }
       f.text += c;
     }
-    while (m_cursor.peek() == ' ' && m_delimiter != ' ') {
-      m_cursor.take();  // spaces after the closing quote, before the delimiter
+    while (m_cursor.at_blank(m_delimiter)) {
+      m_cursor.take();  // blanks after the closing quote, before the delimiter
     }
     if (!field_ends()) {
       fail(r, m_cursor.pos(),

@@ -36,8 +36,8 @@ bool Runner::admit_spend(size_t i) {
   std::optional<double> price = m_config.price ? m_config.price(row.input_json) : std::nullopt;
   if (!m_spend.reserve(price)) {
     say(LogLevel::warn, "spend_capped", row,
-        price ? fmt::format("not submitted: {} more would pass max_spend {} ({} committed); no further render is "
-                            "submitted, what is running is collected",
+        price ? fmt::format("not submitted: {} more would pass max_spend {} ({} committed); nothing more is "
+                            "submitted unless a refused submit gives its price back, what is running is collected",
                             money(*price), money(*m_spend.cap()), money(m_spend.committed()))
               : fmt::format("not submitted: the price table has no price for this render, so max_spend {} cannot "
                             "be kept; no further render is submitted",

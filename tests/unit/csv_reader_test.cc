@@ -85,6 +85,14 @@ TEST_CASE("spaces around a quoted field are not part of it; inside the quotes th
   CHECK(t.records[0].fields[1].pos.col == 4);  // where its quote is
   CHECK(t.records[0].fields[2].text == " 2");  // unquoted: the reader keeps spaces, the job list trims
   CHECK(t.records[1].fields[1].text == "  kept  ");
+  // Tabs too, where they are not the delimiter; in a TSV a tab is a delimiter, never a blank.
+  CsvTable tabs = parse_ok("id,prompt\nt,\t\"tab before\" \t\n");
+  REQUIRE(tabs.records.size() == 1);
+  CHECK(tabs.records[0].fields[1].text == "tab before");
+  CsvTable tsv = parse_ok("id\tprompt\tnote\nt\t \"x\" \t\n", '\t');
+  REQUIRE(tsv.records.size() == 1);
+  CHECK(tsv.records[0].fields[1].text == "x");
+  CHECK(tsv.records[0].fields[2].text.empty());
   // Text other than spaces after the closing quote is still a mistake, named where it is.
   Diagnostics errors;
   parse_csv("id,prompt\na,\"b\" x\n", ',', "s.csv", errors);

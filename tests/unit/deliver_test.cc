@@ -293,6 +293,11 @@ TEST_CASE("takes, jobs and batches that collide are each told the placeholder th
         "--name gives a.mp4 to two files (batch night job a take 1, and batch night job a take 2): add {take} to it "
         "({take} tells the takes of one job apart): --name '{job}-{take}{ext}'; nothing was delivered");
 
+  // Three files under one name: the first pair is named, and the one more is counted in the singular.
+  auto three = plan_delivery({b}, nullptr, "{batch}");
+  REQUIRE_FALSE(three);
+  CHECK(three.error().message.find(") (1 more file shares a name with another): ") != std::string::npos);
+
   // '{ext}' alone is refused before any advice ('-{job}{ext}' would read as an option).
   auto only_ext = plan_delivery({b}, nullptr, "{ext}");
   REQUIRE_FALSE(only_ext);
