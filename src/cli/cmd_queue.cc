@@ -3,7 +3,6 @@
 #include <fmt/ostream.h>
 
 #include <chrono>
-#include <cmath>
 #include <map>
 #include <ostream>
 #include <thread>
@@ -177,8 +176,9 @@ void print_spend_capped(const std::string& batch, const SpendCapHold& hold, cons
              "AMOUNT` {}{}\n",
              batch, money(hold.committed), money(hold.cap),
              hold.next_price ? fmt::format("costs {}", money(*hold.next_price)) : "has no price in the table", go_on,
-             rehearsed ? "rehearses it again" : "continues it", hold.finishes_at ? fmt::format(" (AMOUNT is the batch's whole cap: {:.2f} pays for every take left)",
-                                            std::ceil(*hold.finishes_at * 100 - 1e-6) / 100)
+             rehearsed ? "rehearses it again" : "continues it",
+             hold.finishes_at ? fmt::format(" (AMOUNT is the batch's whole cap: {} pays for every take left)",
+                                            cap_amount(*hold.finishes_at))
                               : "");
 }
 

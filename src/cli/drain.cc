@@ -226,7 +226,7 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
 
 // Where and how fast the batch drains, and what the listener does.
 void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& currency,
-               std::optional<std::pair<int, int>> under_cap, ConsoleObserver& observer,
+               std::optional<CapReach> under_cap, ConsoleObserver& observer,
                OutputStyle style, std::ostream& out) {
   const Settings& s = b.settings;
   const std::string per = s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale));
@@ -251,10 +251,17 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
   }
   if (s.max_spend) {
     // Said before the night, not found out in the morning: the cap stops the batch part way.
-    std::string reach = under_cap && under_cap->first < under_cap->second
-                            ? fmt::format("; it pays for {} of the {} queued", under_cap->first,
-                                          count_of(under_cap->second, "take"))
+    std::string reach = under_cap && under_cap->fits < under_cap->queued
+                            ? fmt::format("; it pays for {} of the {} queued", under_cap->fits,
+                                          count_of(under_cap->queued, "take"))
                             : "";
+    // Read as "at most this much more tonight", a cap under what earlier runs committed does nothing.
+    if (under_cap && under_cap->queued > 0 && under_cap->committed >= *s.max_spend) {
+      reach += fmt::format(
+          ". It is the batch's whole cap, earlier runs included, and the batch may have cost {} already: raise it "
+          "above that for anything to be submitted",
+          format_money(under_cap->committed, currency));
+    }
     lines.push_back(fmt::format("spend cap: {} (max_spend); no render is submitted past it{}",
                                 format_money(*s.max_spend, currency), reach));
   }
@@ -300,7 +307,13 @@ int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSumma
                      files_line(store, b.info.name, b.settings.output_dir),
                      {},
                      resume_command(options.mode, flags, b.info),
-                     {}};
+                     {},
+                     std::nullopt};
+  if (summary.end == RunEnd::spend_capped) {
+    if (auto pricing = spend_pricing(queue.db(), b.info.name, b.info.model, flags.prices)) {
+      facts.spend_to_finish = cap_to_finish(queue.db(), b.info.name, *pricing);
+    }
+  }
   if (!rehearsal && summary.end == RunEnd::finished) {
     NextStepsContext at =
         next_steps_context(queue.db(), b.info.name, flags.db, b.settings.public_url, b.info.manifest_path);
@@ -382,7 +395,7 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
   auto runner = parts.make_runner(store, observer, ready->info, *pricing);
-  std::optional<std::pair<int, int>> under_cap;
+  std::optional<CapReach> under_cap;
   if (ready->settings.max_spend) {
     under_cap = takes_under_cap(queue.db(), batch, *pricing, *ready->settings.max_spend);
   }

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "cli/batch_settings.h"
 #include "cli/commands.h"
 #include "queue/run_ledger.h"
@@ -147,8 +149,7 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
   return t;
 }
 
-std::pair<int, int> takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing,
-                                    double cap) {
+CapReach takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing, double cap) {
   auto committed = pricing.committed();
   SpendCap check(cap, committed ? *committed : 0);
   SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
@@ -161,7 +162,29 @@ std::pair<int, int> takes_under_cap(SQLite::Database& db, const std::string& bat
     open = open && check.reserve(pricing.price(queued.getColumn(0).getString()));
     fits += open ? 1 : 0;
   }
-  return {fits, count};
+  return {fits, count, committed ? *committed : 0};
+}
+
+std::optional<double> cap_to_finish(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing) {
+  auto committed = pricing.committed();
+  if (!committed) {
+    return std::nullopt;
+  }
+  double total = *committed;
+  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued'");
+  queued.bind(1, batch);
+  while (queued.executeStep()) {
+    auto price = pricing.price(queued.getColumn(0).getString());
+    if (!price) {
+      return std::nullopt;
+    }
+    total += *price;
+  }
+  return total;
+}
+
+std::string cap_amount(double amount) {
+  return fmt::format("{:.2f}", std::ceil(amount * 100 - 1e-6) / 100);
 }
 
 Result<SpendPricing> spend_pricing(SQLite::Database& db, const std::string& batch, const std::string& model,

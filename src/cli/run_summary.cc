@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "cli/cli.h"
+#include "cli/run_money.h"
 #include "cost/estimate.h"
 #include "util/text.h"
 #include "util/time_text.h"
@@ -25,7 +26,9 @@ std::string timeout_line(const SummaryFacts& f) {
 }
 
 // Why the run ended before the batch did, and the command that continues it.
-std::string end_line(const RunSummary& s, const std::string& resume) {
+std::string end_line(const SummaryFacts& f) {
+  const RunSummary& s = f.summary;
+  const std::string& resume = f.resume;
   switch (s.end) {
     case RunEnd::finished:
       return "";
@@ -52,9 +55,12 @@ std::string end_line(const RunSummary& s, const std::string& resume) {
     case RunEnd::keys_lost:
       return fmt::format("  {}. Continue with: {}\n", s.message, resume);
     case RunEnd::spend_capped:
-      return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend AMOUNT\n",
+      return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend AMOUNT{}\n",
                          format_money(s.spend_committed, s.spend_currency),
-                         format_money(s.spend_cap.value_or(0), s.spend_currency), count_of(s.left, "take"), resume);
+                         format_money(s.spend_cap.value_or(0), s.spend_currency), count_of(s.left, "take"), resume,
+                         f.spend_to_finish ? fmt::format(" (the batch's whole cap: {} pays for every take left)",
+                                                         cap_amount(*f.spend_to_finish))
+                                           : "");
   }
   return "";
 }
@@ -130,7 +136,7 @@ std::string summary_text(const SummaryFacts& f) {
   for (const auto& line : f.summary.refused_keys) {
     text += fmt::format("  warning: {}\n", line);
   }
-  return text + timeout_line(f) + end_line(f.summary, f.resume);
+  return text + timeout_line(f) + end_line(f);
 }
 
 std::string summary_json(const SummaryFacts& f, TimeMs now) {

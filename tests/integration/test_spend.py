@@ -141,7 +141,8 @@ class SpendCap(SimRunTest):
         self.assertIn("spend cap: $7.20 (max_spend); no render is submitted past it; it pays for 3 of the 5 takes "
                       "queued\n", r.stdout)
         self.assertIn("spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: reelq resume --db ", r.stdout)
-        self.assertIn("--batch night --max-spend AMOUNT\n", r.stdout)
+        self.assertIn("--batch night --max-spend AMOUNT (the batch's whole cap: 12.00 pays for every take left)\n",
+                      r.stdout)
         self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
         self.assertIn("batch night: 3 succeeded, 0 failed, 2 left", r.stdout)
@@ -154,6 +155,14 @@ class SpendCap(SimRunTest):
         self.assertNotIn("no runner active", st)
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (7.2, True))
+        # A cap under what the batch may have cost already (read as "$5 more tonight") is said to be
+        # the batch's whole cap before anything is sent.
+        low = self.reelq_run("--batch", "night", "--max-spend", "5", cmd="resume")
+        self.assertEqual(low.returncode, 3, low.stdout + low.stderr)
+        self.assertIn("it pays for 0 of the 2 takes queued. It is the batch's whole cap, earlier runs included, and "
+                      "the batch may have cost $7.20 already: raise it above that for anything to be submitted\n",
+                      low.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 3)
         # The flag wins over the manifest, and a resume with a higher cap finishes the batch.
         again = self.reelq_run("--batch", "night", "--max-spend", "12", cmd="resume")
         self.assertEqual(again.returncode, 0, again.stdout + again.stderr)
