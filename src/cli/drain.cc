@@ -191,7 +191,8 @@ Result<BalanceResult> pool_balance(RunStore& store, RunParts& parts, const Ready
 // Refuses to start a batch the balance cannot pay for (unless --allow-partial). `read`: the balance
 // answer the check used, if it asked (or was given) one.
 Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const RunFlags& flags,
-                   const BalanceResult* already_read, CommandIo io, std::optional<BalanceResult>& read) {
+                   const BalanceResult* already_read, double committed, CommandIo io,
+                   std::optional<BalanceResult>& read) {
   auto prices = load_prices(prices_path(flags.prices));
   if (!prices) {
     return prices.error();
@@ -207,8 +208,8 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
     pooled = *total;
     already_read = &*pooled;
   }
-  BalanceVerdict v =
-      check_balance(store, parts.api(), parts.clock(), b.info.name, b.info.model, *prices, b.settings, already_read);
+  BalanceVerdict v = check_balance(store, parts.api(), parts.clock(), b.info.name, b.info.model, *prices, b.settings,
+                                   already_read, committed);
   read = v.read;
   auto note =
       judge_funds(v, flags.allow_partial, prices->source, b.settings.api_base, resume_command(DrainMode::run, flags, b.info));
@@ -379,15 +380,19 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
     return report_error(io.err, st.error());
   }
   // A rehearsal's simulator holds a billion dollars: whether it covers the batch is not worth asking.
-  std::optional<BalanceResult> balance_read;
-  if (options.mode == DrainMode::run) {
-    if (auto st = check_funds(store, parts, *ready, flags, options.balance, io, balance_read); !st) {
-      return report_error(io.err, st.error());
-    }
-  }
   auto pricing = spend_pricing(queue.db(), batch, ready->info.model, flags.prices);
   if (!pricing) {
     return report_error(io.err, pricing.error());
+  }
+  std::optional<BalanceResult> balance_read;
+  if (options.mode == DrainMode::run) {
+    // Under a spend cap the balance is asked only for what the cap lets through.
+    auto committed = ready->settings.max_spend ? pricing->committed() : Result<double>(0.0);
+    if (auto st = check_funds(store, parts, *ready, flags, options.balance, committed ? *committed : 0, io,
+                              balance_read);
+        !st) {
+      return report_error(io.err, st.error());
+    }
   }
   // The balance around the run settles what its answers cannot (cli/run_money.h).
   auto run_id = start_run(queue.db(), batch, parts.clock().now_ms(),

@@ -89,8 +89,9 @@ Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const
   switch (v.kind) {
     case BalanceKind::covered:
       if (v.renders > 0) {
-        note.info = fmt::format("balance ${:.2f} covers the {} left (estimated ${:.2f})", v.balance,
-                                count_of(v.renders, "render"), v.cost);
+        note.info = fmt::format("balance ${:.2f} covers the {} {} (estimated ${:.2f})", v.balance,
+                                count_of(v.renders, "render"),
+                                v.beyond_cap > 0 ? "the spend cap lets through" : "left", v.cost);
       }
       return note;
     case BalanceKind::unknown:
@@ -106,8 +107,9 @@ Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const
     case BalanceKind::short_funds:
       break;
   }
-  std::string what = fmt::format("balance ${:.2f} covers {} of the {} left (estimated ${:.2f}, prices: {})", v.balance,
-                                 v.affordable, count_of(v.renders, "render"), v.cost, prices_source);
+  std::string what = fmt::format("balance ${:.2f} covers {} of the {} {} (estimated ${:.2f}, prices: {})", v.balance,
+                                 v.affordable, count_of(v.renders, "render"),
+                                 v.beyond_cap > 0 ? "the spend cap lets through" : "left", v.cost, prices_source);
   if (allow_partial) {
     note.warning = what + "; --allow-partial: starting, and stopping when credits run out";
     return note;

@@ -4,6 +4,7 @@
 
 #include "cost/render_prior.h"
 #include "sched/request_window.h"
+#include "sched/spend_cap.h"
 
 namespace reelq {
 
@@ -28,7 +29,7 @@ BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const 
 
 BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
                              const std::string& model, const PriceTable& prices, const Settings& settings,
-                             const BalanceResult* already_read) {
+                             const BalanceResult* already_read, double committed) {
   BalanceVerdict v;
   auto jobs = store.unfinished_jobs(batch);
   if (!jobs) {
@@ -40,6 +41,16 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
     if (j.state == JobState::queued || j.state == JobState::submitting) {
       left.push_back(render_spec_of(j.input_json));
     }
+  }
+  if (settings.max_spend) {
+    // A night capped below its cost asks the balance only for what the cap lets through.
+    SpendCap cap(*settings.max_spend, committed);
+    size_t through = 0;
+    while (through < left.size() && cap.reserve(price_of(left[through], model, prices))) {
+      ++through;
+    }
+    v.beyond_cap = static_cast<int>(left.size() - through);
+    left.resize(through);
   }
   v.renders = static_cast<int>(left.size());
   if (left.empty()) {

@@ -26,6 +26,7 @@ struct BalanceVerdict {
   double cost = 0;     // estimated, of the renders left to submit
   int renders = 0;     // left to submit (queued, or mid-submit and to be resubmitted)
   int affordable = 0;  // of those, in manifest order, that the balance covers
+  int beyond_cap = 0;  // renders left that the spend cap will not let through: not asked of the balance
   std::string message;
   std::optional<BalanceResult> read;  // the balance answer used, when one was asked for or given
 };
@@ -35,8 +36,10 @@ BalanceResult read_balance(RunStore& store, ApiClient& api, Clock& clock, const 
 
 // `already_read`: an answer read_balance gave moments ago (`reelq run` asks before it enqueues,
 // so that an unreachable API stops it before anything is written); nullptr asks now.
+// `committed`: what the batch may have cost already; with settings.max_spend, only the renders the
+// cap lets through (in order, as sched/spend_cap.h reserves them) are set against the balance.
 BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, const std::string& batch,
                              const std::string& model, const PriceTable& prices, const Settings& settings,
-                             const BalanceResult* already_read = nullptr);
+                             const BalanceResult* already_read = nullptr, double committed = 0);
 
 }  // namespace reelq

@@ -171,6 +171,14 @@ class SpendCap(SimRunTest):
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (12.0, False))
 
+    def test_the_balance_is_asked_only_for_what_the_cap_lets_through(self):
+        self.start_sim("--credits", "6")  # pays for two renders of five; the cap allows two
+        self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 4.80}\njobs:"))
+        r = self.reelq_run("m.yaml")
+        self.assertEqual(r.returncode, 3, r.stdout + r.stderr)  # spend capped, not refused for the balance
+        self.assertIn("balance $6.00 covers the 2 renders the spend cap lets through (estimated $4.80)", r.stdout)
+        self.assertEqual(self.sim.stats()["tasks_created"], 2)
+
     def test_status_during_the_run_says_the_cap_holds_the_rest(self):
         self.start_sim("--mean-render", "1200")  # renders of about 6 s: status runs while one renders
         self.write("m.yaml", FIVE.replace("jobs:", "settings: {max_spend: 2.40}\njobs:"))
