@@ -4,6 +4,7 @@
 
 #include <ostream>
 
+#include "cli/batch_settings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
@@ -47,22 +48,51 @@ void print_changed(const std::vector<RenderSpec>& changed, const Manifest& manif
              e.renders == 1 ? "it" : "them");
 }
 
+// What a spend cap pays for of `renders`, in order as the runner submits them (sched/spend_cap.h:
+// the first that does not fit stops submitting), beside `committed` already.
+void print_spend_cap_reach(const std::vector<RenderSpec>& renders, const std::string& model, double cap,
+                           double committed, const PriceTable& prices, std::string_view of_what, std::ostream& out) {
+  SpendCap check(cap, committed);
+  int fits = 0;
+  double all = committed;
+  bool open = true;
+  for (const RenderSpec& spec : renders) {
+    auto price = price_of(spec, model, prices);
+    open = open && check.reserve(price);
+    fits += open ? 1 : 0;
+    all += price.value_or(0);
+  }
+  std::string what = count_of(static_cast<long long>(renders.size()), "render");
+  what += of_what.empty() ? "" : " " + std::string(of_what);
+  const std::string spent_before =
+      committed > 0 ? fmt::format(" beside the {} the batch may have cost already", format_money(committed, prices.currency))
+                    : "";
+  if (fits == static_cast<int>(renders.size())) {
+    fmt::print(out, "  spend cap: {} (max_spend) pays for {} {}{}\n", format_money(cap, prices.currency),
+               renders.size() == 1 ? "the" : "all", what, spent_before);
+    return;
+  }
+  fmt::print(out, "  spend cap: {} (max_spend) pays for {} of the {}{}, in manifest order; {} pays for all\n",
+             format_money(cap, prices.currency), fits, what, spent_before, format_money(all, prices.currency));
+}
+
 // For a manifest whose batch is already in its queue: what is left to render (takes not in the
 // queue yet, or queued) and what the batch has cost so far. Says nothing when there is no queue.
-void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, const Settings& settings,
+// Returns whether the batch is in its queue.
+bool print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, const Settings& settings,
                           const PriceTable& prices, std::ostream& out) {
   auto db = db_for_manifest("", flags.manifest, manifest.batch, fs::current_path());
   std::error_code ec;
   if (!db || !fs::exists(db->path, ec)) {
-    return;
+    return false;
   }
   auto queue = open_queue(db->path.string());
   if (!queue) {
-    return;
+    return false;
   }
   auto stored = take_specs(queue.value()->db(), manifest.batch);
   if (!stored || stored->empty()) {
-    return;
+    return false;
   }
   std::vector<RenderSpec> left;
   std::vector<RenderSpec> changed;  // rendered again only by `run --replace-changed`
@@ -95,29 +125,15 @@ void print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
       fmt::print(out, "  balance around its runs: {}\n", money->balance);
     }
   }
-}
-
-// What max_spend pays for, in manifest order as the runner submits (sched/spend_cap.h: the first
-// render that does not fit stops submitting), for a batch from nothing spent.
-void print_spend_cap_reach(const Manifest& manifest, double cap, const PriceTable& prices, double cost,
-                           std::ostream& out) {
-  SpendCap check(cap, 0);
-  int fits = 0;
-  int renders = 0;
-  bool open = true;
-  for (const RenderSpec& spec : render_specs_of(manifest)) {
-    ++renders;
-    open = open && check.reserve(price_of(spec, manifest.model, prices));
-    fits += open ? 1 : 0;
+  // The cap the next run would keep: the flags its last run was given are remembered, and win over
+  // the manifest (cli/batch_settings.h), so this one can differ from the manifest's.
+  auto next = manifest_batch_settings(&queue.value()->db(), manifest, flags.manifest, flags.settings);
+  auto spend = batch_spend(queue.value()->db(), manifest.batch, manifest.model, prices);
+  if (next && next->max_spend && spend) {
+    print_spend_cap_reach(left, manifest.model, *next->max_spend, spend->cost + spend->possible_cost, prices,
+                          "left", out);
   }
-  if (fits == renders) {
-    fmt::print(out, "  spend cap: {} (max_spend) pays for all {}\n", format_money(cap, prices.currency),
-               count_of(renders, "render"));
-    return;
-  }
-  fmt::print(out, "  spend cap: {} (max_spend) pays for {} of the {}, in manifest order; {} pays for all\n",
-             format_money(cap, prices.currency), fits, count_of(renders, "render"),
-             format_money(cost, prices.currency));
+  return true;
 }
 
 }  // namespace
@@ -270,10 +286,10 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   if (!pool.empty()) {
     fmt::print(io.out, "  keys: {}; {} at once in all\n", pool, slots);
   }
-  if (settings->max_spend) {
-    print_spend_cap_reach(*manifest, *settings->max_spend, *prices, e.cost, io.out);
+  // A batch already in its queue gets the cap's reach over what is left, with what it has cost.
+  if (!print_left_to_render(*manifest, flags, *settings, *prices, io.out) && settings->max_spend) {
+    print_spend_cap_reach(render_specs_of(*manifest), manifest->model, *settings->max_spend, 0, *prices, "", io.out);
   }
-  print_left_to_render(*manifest, flags, *settings, *prices, io.out);
   if (!e.unpriced.empty()) {
     std::string tiers;
     for (const auto& t : e.unpriced) {

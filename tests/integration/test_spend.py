@@ -155,6 +155,10 @@ class SpendCap(SimRunTest):
         self.assertNotIn("no runner active", st)
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (7.2, True))
+        # estimate sets the cap against what is left and what was committed, as the next run will.
+        est = run("estimate", "m.yaml", cwd=self.dir, env={"REELQ_DB": "q.db"})
+        self.assertIn("  spend cap: $7.20 (max_spend) pays for 0 of the 2 renders left beside the $7.20 the batch may "
+                      "have cost already, in manifest order; $12.00 pays for all\n", est.stdout)
         # A cap under what the batch may have cost already (read as "$5 more tonight") is said to be
         # the batch's whole cap before anything is sent.
         low = self.reelq_run("--batch", "night", "--max-spend", "5", cmd="resume")
