@@ -228,6 +228,9 @@ int resume_command(const std::optional<std::string>& batch, const RunFlags& flag
   StopNoteScope early_note(
       fmt::format("  Nothing was submitted yet: run `{} resume --db {}` again", reelq_command(), shell_word(flags.db)),
       io.out);
+  if (auto st = refuse_rehearsal_resume(flags.db, flags.settings); !st) {
+    return report_error(io.err, st.error());
+  }
   auto prepared = prepare(flags);
   if (!prepared) {
     return report_error(io.err, prepared.error());

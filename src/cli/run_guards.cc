@@ -5,8 +5,11 @@
 #include <algorithm>
 #include <map>
 
+#include "cli/batch_settings.h"
+#include "cli/commands.h"
 #include "cli/invocation.h"
 #include "sched/job_table.h"
+#include "util/clock.h"
 #include "util/text.h"
 
 namespace reelq {
@@ -27,6 +30,30 @@ Status check_rehearsal_db(const BatchInfo& batch, const Settings& settings, bool
                  fmt::format("{} is a rehearsal's database; the built-in simulator it ran against ({}) ended with "
                              "it. {}, or point it at a `{} sim` with --api-base http://127.0.0.1:PORT",
                              db, batch.api_base, again, reelq_command())};
+  }
+  return ok_status();
+}
+
+Status refuse_rehearsal_resume(const std::string& db_path, const SettingFlags& flags) {
+  auto queue = open_existing_queue(db_path);
+  if (!queue) {
+    return ok_status();  // said by the resume itself, as for any queue
+  }
+  RunStore store(queue.value()->db(), system_clock());
+  auto rehearsal = store.is_rehearsal();
+  if (!rehearsal || !*rehearsal) {
+    return ok_status();
+  }
+  SQLite::Statement q(queue.value()->db(), "SELECT name FROM batches ORDER BY created_at");
+  while (q.executeStep()) {
+    auto info = store.batch(q.getColumn(0).getString());
+    auto settings = info ? stored_batch_settings(*info, flags) : Result<Settings>(info.error());
+    if (!settings) {
+      continue;  // the resume reports it
+    }
+    if (auto st = refuse_for_rehearsal(store, *info, *settings, flags, db_path); !st) {
+      return st;
+    }
   }
   return ok_status();
 }

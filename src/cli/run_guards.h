@@ -29,6 +29,10 @@ Status refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Setti
 Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
                                 const std::string& db);
 
+// `resume --db` of a rehearsal's database, refused as refuse_for_rehearsal would, but before the
+// key is read: asked for an API key first, a user might give the real one to a rehearsal.
+Status refuse_rehearsal_resume(const std::string& db_path, const SettingFlags& flags);
+
 // A task belongs to the key that made it (schema 9): it is polled with that key only. Tasks of
 // `batch` made with a key not in `pool` are first given up where `drop_keys` names their key
 // (--drop-key: they fail KEY_DROPPED); any left refuse the run, listing them, with what to do.

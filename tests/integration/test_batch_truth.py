@@ -179,6 +179,11 @@ class BatchTruth(SimRunTest):
         r = self.reelq_env("resume", "--db", db, timeout=60)
         self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
         self.assertIn("the built-in simulator it ran against", r.stderr)
+        # Without a key, the same refusal comes first: never "no API key", which invites the real one.
+        r = run("resume", "--db", db, cwd=self.dir, timeout=60)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("the built-in simulator it ran against", r.stderr)
+        self.assertNotIn("no API key", r.stderr)
         self.assertEqual(self.sim.stats()["total_requests"], 0)
         # A `reelq sim` on this machine is fine: the rejected prompt is rejected again.
         r = self.reelq_env("resume", "--db", db, "--api-base", self.sim.base, "--time-scale", SCALE, timeout=60)
