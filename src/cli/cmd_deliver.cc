@@ -115,8 +115,8 @@ Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
     // Not an edit: an earlier delivery put another take under the same name.
     const ListedTake& t = *n.delivered_there;
     std::vector<std::string_view> add;  // what tells the two apart, as delivery_plan's clash advice
-    for (auto [differ, placeholder] : {std::pair{t.job != i.job, "{job}"}, {t.take != i.take, "{take}"},
-                                       {t.batch != i.batch, "{batch}"}}) {
+    for (auto [differ, placeholder] :
+         {std::pair{t.job != i.job, "{job}"}, {t.take != i.take, "{take}"}, {t.batch != i.batch, "{batch}"}}) {
       if (differ && flags.name.find(placeholder) == std::string::npos) {
         add.push_back(placeholder);
       }

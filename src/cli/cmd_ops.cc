@@ -15,8 +15,8 @@
 #include "fetch/download_options.h"
 #include "queue/run_store.h"
 #include "util/clock.h"
-#include "util/text.h"
 #include "util/run_lock.h"
+#include "util/text.h"
 
 namespace reelq {
 

@@ -168,8 +168,8 @@ void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summarie
 
 // A batch its spend cap stops: a plain resume would submit nothing, so the line says to raise it,
 // and to what. `go_on`: the command that goes on (a resume; for a rehearsal, another one).
-void print_spend_capped(const std::string& batch, const SpendCapHold& hold, const std::string& go_on,
-                        bool rehearsed, std::ostream& out) {
+void print_spend_capped(const std::string& batch, const SpendCapHold& hold, const std::string& go_on, bool rehearsed,
+                        std::ostream& out) {
   auto money = [&](double amount) { return format_money(amount, hold.currency); };
   fmt::print(out,
              "batch {} is held by its spend cap: {} committed of max_spend {}, and its next take {}. `{} --max-spend "
@@ -211,15 +211,14 @@ void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summari
       continue;
     }
     auto info = store.batch(s.name);
-    std::string go_on = rehearsed && info ? fmt::format("{} run --rehearse {}", reelq_command(),
-                                                        shell_word(info->manifest_path))
-                                          : fmt::format("{} resume --db {} --batch {}", reelq_command(),
-                                                        shell_word(db_path), shell_word(s.name));
+    std::string go_on =
+        rehearsed && info
+            ? fmt::format("{} run --rehearse {}", reelq_command(), shell_word(info->manifest_path))
+            : fmt::format("{} resume --db {} --batch {}", reelq_command(), shell_word(db_path), shell_word(s.name));
     if (auto hold = prices ? spend_cap_hold(db, s.name, s.model, *prices) : std::nullopt) {
       print_spend_capped(s.name, *hold, go_on, rehearsed, out);
     } else if (rehearsed) {
-      fmt::print(out, "no runner active: a rehearsal is not resumed; `{}` rehearses batch {} again\n", go_on,
-                 s.name);
+      fmt::print(out, "no runner active: a rehearsal is not resumed; `{}` rehearses batch {} again\n", go_on, s.name);
     } else {
       unfinished.push_back(s.name);
     }

@@ -64,9 +64,9 @@ void print_spend_cap_reach(const std::vector<RenderSpec>& renders, const std::st
   }
   std::string what = count_of(static_cast<long long>(renders.size()), "render");
   what += of_what.empty() ? "" : " " + std::string(of_what);
-  const std::string spent_before =
-      committed > 0 ? fmt::format(" beside the {} the batch may have cost already", format_money(committed, prices.currency))
-                    : "";
+  const std::string spent_before = committed > 0 ? fmt::format(" beside the {} the batch may have cost already",
+                                                               format_money(committed, prices.currency))
+                                                 : "";
   if (fits == static_cast<int>(renders.size())) {
     fmt::print(out, "  spend cap: {} (max_spend) pays for {} {}{}\n", format_money(cap, prices.currency),
                renders.size() == 1 ? "the" : "all", what, spent_before);
@@ -130,8 +130,8 @@ bool print_left_to_render(const Manifest& manifest, const EstimateFlags& flags, 
   auto next = manifest_batch_settings(&queue.value()->db(), manifest, flags.manifest, flags.settings);
   auto spend = batch_spend(queue.value()->db(), manifest.batch, manifest.model, prices);
   if (next && next->max_spend && spend) {
-    print_spend_cap_reach(left, manifest.model, *next->max_spend, spend->cost + spend->possible_cost, prices,
-                          "left", out);
+    print_spend_cap_reach(left, manifest.model, *next->max_spend, spend->cost + spend->possible_cost, prices, "left",
+                          out);
   }
   return true;
 }

@@ -227,8 +227,7 @@ Status check_funds(RunStore& store, RunParts& parts, const ReadyBatch& b, const 
 
 // Where and how fast the batch drains, and what the listener does.
 void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& currency,
-               std::optional<CapReach> under_cap, ConsoleObserver& observer,
-               OutputStyle style, std::ostream& out) {
+               std::optional<CapReach> under_cap, ConsoleObserver& observer, OutputStyle style, std::ostream& out) {
   const Settings& s = b.settings;
   const std::string per = s.time_scale == 1 ? "minute" : format_duration(static_cast<TimeMs>(60000 * s.time_scale));
   std::vector<std::string> lines;
@@ -252,10 +251,10 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
   }
   if (s.max_spend) {
     // Said before the night, not found out in the morning: the cap stops the batch part way.
-    std::string reach = under_cap && under_cap->fits < under_cap->queued
-                            ? fmt::format("; it pays for {} of the {} queued", under_cap->fits,
-                                          count_of(under_cap->queued, "take"))
-                            : "";
+    std::string reach =
+        under_cap && under_cap->fits < under_cap->queued
+            ? fmt::format("; it pays for {} of the {} queued", under_cap->fits, count_of(under_cap->queued, "take"))
+            : "";
     // Read as "at most this much more tonight", a cap under what earlier runs committed does nothing.
     if (under_cap && under_cap->queued > 0 && under_cap->committed >= *s.max_spend) {
       reach += fmt::format(
@@ -388,8 +387,8 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   if (options.mode == DrainMode::run) {
     // Under a spend cap the balance is asked only for what the cap lets through.
     auto committed = ready->settings.max_spend ? pricing->committed() : Result<double>(0.0);
-    if (auto st = check_funds(store, parts, *ready, flags, options.balance, committed ? *committed : 0, io,
-                              balance_read);
+    if (auto st =
+            check_funds(store, parts, *ready, flags, options.balance, committed ? *committed : 0, io, balance_read);
         !st) {
       return report_error(io.err, st.error());
     }

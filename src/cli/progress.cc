@@ -112,10 +112,10 @@ void ConsoleObserver::progress(const Progress& p) {
   }
   std::string running = p.overdue > 0 ? fmt::format("{} running ({} overdue)", p.running, p.overdue)
                                       : fmt::format("{} running", p.running);
-  std::string line = fmt::format("{} done, {} failed, {}, {} downloading, {} queued{} | budget {}/{} | ETA {}",
-                                 p.succeeded, p.failed, running, p.downloading, p.queued,
-                                 p.queued_held && p.queued > 0 ? " (held by max_spend)" : "", p.requests_in_window,
-                                 p.request_budget, eta);
+  std::string line =
+      fmt::format("{} done, {} failed, {}, {} downloading, {} queued{} | budget {}/{} | ETA {}", p.succeeded, p.failed,
+                  running, p.downloading, p.queued, p.queued_held && p.queued > 0 ? " (held by max_spend)" : "",
+                  p.requests_in_window, p.request_budget, eta);
   if (m_style == OutputStyle::terminal) {
     clear_line();
     m_last_line = line;

@@ -176,9 +176,10 @@ std::string sim_stats_line(const std::string& stats_json) {
           count_of(s->getValue<int>("tasks_created"), "task"));
     }
     // A pool: the caps are each key's, so the totals say only what was sent and made.
-    std::string line = fmt::format("  the simulator saw {}, {} answered 429, {} created; by key:\n",
-                                   count_of(s->getValue<int>("total_requests"), "request"),
-                                   s->getValue<int>("rate_limited_sent"), count_of(s->getValue<int>("tasks_created"), "task"));
+    std::string line =
+        fmt::format("  the simulator saw {}, {} answered 429, {} created; by key:\n",
+                    count_of(s->getValue<int>("total_requests"), "request"), s->getValue<int>("rate_limited_sent"),
+                    count_of(s->getValue<int>("tasks_created"), "task"));
     for (const auto& name : keys->getNames()) {
       auto k = keys->getObject(name);
       line += fmt::format(

@@ -117,8 +117,8 @@ Result<FundsNote> judge_funds(const BalanceVerdict& v, bool allow_partial, const
     case BalanceKind::covered:
       if (v.renders > 0) {
         note.info = fmt::format("balance ${:.2f} covers the {} {} (estimated ${:.2f})", v.balance,
-                                count_of(v.renders, "render"),
-                                v.beyond_cap > 0 ? "the spend cap lets through" : "left", v.cost);
+                                count_of(v.renders, "render"), v.beyond_cap > 0 ? "the spend cap lets through" : "left",
+                                v.cost);
       }
       return note;
     case BalanceKind::unknown:

@@ -101,7 +101,8 @@ std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::stri
   if (!cap) {
     return std::nullopt;
   }
-  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
+  SQLite::Statement queued(db,
+                           "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
   queued.bind(1, batch);
   if (!queued.executeStep()) {
     return std::nullopt;
@@ -152,7 +153,8 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
 CapReach takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing, double cap) {
   auto committed = pricing.committed();
   SpendCap check(cap, committed ? *committed : 0);
-  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
+  SQLite::Statement queued(db,
+                           "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
   queued.bind(1, batch);
   int fits = 0;
   int count = 0;

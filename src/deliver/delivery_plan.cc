@@ -101,9 +101,8 @@ std::string clash_advice(const std::vector<std::pair<const DeliveryItem*, const 
   for (std::string_view p : add) {
     why.emplace_back(what_it_tells_apart(p));
   }
-  std::string one_batch = std::find(add.begin(), add.end(), "{batch}") != add.end()
-                              ? "; or deliver one batch at a time: --batch NAME"
-                              : "";
+  std::string one_batch =
+      std::find(add.begin(), add.end(), "{batch}") != add.end() ? "; or deliver one batch at a time: --batch NAME" : "";
   return fmt::format("add {} to it ({}): --name '{}'{}", fmt::join(add, " and "), fmt::join(why, ", "),
                      with_placeholders(name_template, add), one_batch);
 }
@@ -122,10 +121,10 @@ Status check_unique(const std::vector<DeliveryItem>& items, std::string_view nam
     return ok_status();
   }
   const auto& [a, b] = clashes.front();
-  std::string others =
-      clashes.size() > 2   ? fmt::format(" ({} more files share a name with another)", clashes.size() - 1)
-      : clashes.size() > 1 ? std::string(" (1 more file shares a name with another)")
-                           : "";
+  std::string others = clashes.size() > 2
+                           ? fmt::format(" ({} more files share a name with another)", clashes.size() - 1)
+                       : clashes.size() > 1 ? std::string(" (1 more file shares a name with another)")
+                                            : "";
   return Error{ErrorKind::input,
                fmt::format("--name gives {} to two files ({}, and {}){}: {}; nothing was delivered", a->name,
                            describe(*a, a->index != b->index), describe(*b, a->index != b->index), others,
