@@ -6,7 +6,6 @@
 
 #include <ostream>
 #include <set>
-#include <utility>
 
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -114,13 +113,11 @@ Error left_out_error(const NotDelivered& n, const DeliverFlags& flags) {
   if (n.problem == SourceProblem::in_the_way && n.delivered_there) {
     // Not an edit: an earlier delivery put another take under the same name.
     const ListedTake& t = *n.delivered_there;
-    std::vector<std::string_view> add;  // what tells the two apart, as delivery_plan's clash advice
-    for (auto [differ, placeholder] :
-         {std::pair{t.job != i.job, "{job}"}, {t.take != i.take, "{take}"}, {t.batch != i.batch, "{batch}"}}) {
-      if (differ && flags.name.find(placeholder) == std::string::npos) {
-        add.push_back(placeholder);
-      }
-    }
+    DeliveryItem there = i;  // the take delivery.csv names, as a file of the same place in its take
+    there.batch = t.batch;
+    there.job = t.job;
+    there.take = t.take;
+    const std::vector<std::string_view> add = telling_apart(i, there, flags.name);
     return Error{ErrorKind::conflict,
                  fmt::format("job {} take {} was not delivered: {} already holds batch {} job {} take {}, delivered "
                              "there before (see delivery.csv), as --name '{}' gives both the same name. Deliver "

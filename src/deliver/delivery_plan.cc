@@ -36,23 +36,6 @@ Status plan_take(const BatchReport& b, const ReportRow& row, std::string_view na
   return ok_status();
 }
 
-// The placeholders that would tell `a` and `b` apart, most telling first, leaving out those the
-// template already uses: a user whose takes collide needs {take}, not {batch} or {index}.
-std::vector<std::string_view> telling_apart(const DeliveryItem& a, const DeliveryItem& b,
-                                            std::string_view name_template) {
-  std::vector<std::string_view> out;
-  auto add = [&](bool differ, std::string_view placeholder) {
-    if (differ && name_template.find(placeholder) == std::string_view::npos) {
-      out.push_back(placeholder);
-    }
-  };
-  add(a.job != b.job, "{job}");
-  add(a.take != b.take, "{take}");
-  add(a.batch != b.batch, "{batch}");
-  add(a.index != b.index, "{index}");
-  return out;
-}
-
 // Why a placeholder tells files apart, for the advice.
 std::string_view what_it_tells_apart(std::string_view placeholder) {
   if (placeholder == "{job}") {
@@ -173,6 +156,23 @@ Error stray_picks_error(const std::vector<std::pair<std::string, int>>& stray,
 }
 
 }  // namespace
+
+// The placeholders that would tell `a` and `b` apart, most telling first, leaving out those the
+// template already uses: a user whose takes collide needs {take}, not {batch} or {index}.
+std::vector<std::string_view> telling_apart(const DeliveryItem& a, const DeliveryItem& b,
+                                            std::string_view name_template) {
+  std::vector<std::string_view> out;
+  auto add = [&](bool differ, std::string_view placeholder) {
+    if (differ && name_template.find(placeholder) == std::string_view::npos) {
+      out.push_back(placeholder);
+    }
+  };
+  add(a.job != b.job, "{job}");
+  add(a.take != b.take, "{take}");
+  add(a.batch != b.batch, "{batch}");
+  add(a.index != b.index, "{index}");
+  return out;
+}
 
 Result<std::vector<DeliveryItem>> plan_delivery(const std::vector<BatchReport>& batches, const Picks* picks,
                                                 std::string_view name_template) {

@@ -32,4 +32,9 @@ struct DeliveryItem {
 Result<std::vector<DeliveryItem>> plan_delivery(const std::vector<BatchReport>& batches, const Picks* picks,
                                                 std::string_view name_template);
 
+// The placeholders that would tell `a` and `b` apart ({job}, {take}, {batch}, {index}: most telling
+// first), leaving out those `name_template` already uses. Also for a name an earlier delivery gave.
+std::vector<std::string_view> telling_apart(const DeliveryItem& a, const DeliveryItem& b,
+                                            std::string_view name_template);
+
 }  // namespace reelq
