@@ -52,28 +52,25 @@ void print_changed(const std::vector<RenderSpec>& changed, const Manifest& manif
 // the first that does not fit stops submitting), beside `committed` already.
 void print_spend_cap_reach(const std::vector<RenderSpec>& renders, const std::string& model, double cap,
                            double committed, const PriceTable& prices, std::string_view of_what, std::ostream& out) {
-  SpendCap check(cap, committed);
-  int fits = 0;
-  double all = committed;
-  bool open = true;
+  std::vector<std::optional<double>> priced;
   for (const RenderSpec& spec : renders) {
-    auto price = price_of(spec, model, prices);
-    open = open && check.reserve(price);
-    fits += open ? 1 : 0;
-    all += price.value_or(0);
+    priced.push_back(price_of(spec, model, prices));
   }
+  const CapReach reach = cap_reach(cap, committed, priced);
   std::string what = count_of(static_cast<long long>(renders.size()), "render");
   what += of_what.empty() ? "" : " " + std::string(of_what);
   const std::string spent_before = committed > 0 ? fmt::format(" beside the {} the batch may have cost already",
                                                                format_money(committed, prices.currency))
                                                  : "";
-  if (fits == static_cast<int>(renders.size())) {
+  if (reach.fits == reach.renders) {
     fmt::print(out, "  spend cap: {} (max_spend) pays for {} {}{}\n", format_money(cap, prices.currency),
                renders.size() == 1 ? "the" : "all", what, spent_before);
     return;
   }
-  fmt::print(out, "  spend cap: {} (max_spend) pays for {} of the {}{}, in manifest order; {} pays for all\n",
-             format_money(cap, prices.currency), fits, what, spent_before, format_money(all, prices.currency));
+  // An unpriced render is named by estimate itself (exit 2); no cap pays for it.
+  fmt::print(out, "  spend cap: {} (max_spend) pays for {} of the {}{}, in manifest order{}\n",
+             format_money(cap, prices.currency), reach.fits, what, spent_before,
+             reach.to_finish ? fmt::format("; {} pays for all", format_money(*reach.to_finish, prices.currency)) : "");
 }
 
 // For a manifest whose batch is already in its queue: what is left to render (takes not in the

@@ -252,11 +252,11 @@ void say_start(const ReadyBatch& b, const RunParts& parts, const std::string& cu
   if (s.max_spend) {
     // Said before the night, not found out in the morning: the cap stops the batch part way.
     std::string reach =
-        under_cap && under_cap->fits < under_cap->queued
-            ? fmt::format("; it pays for {} of the {} queued", under_cap->fits, count_of(under_cap->queued, "take"))
+        under_cap && under_cap->fits < under_cap->renders
+            ? fmt::format("; it pays for {} of the {} queued", under_cap->fits, count_of(under_cap->renders, "take"))
             : "";
     // Read as "at most this much more tonight", a cap under what earlier runs committed does nothing.
-    if (under_cap && under_cap->queued > 0 && under_cap->committed >= *s.max_spend) {
+    if (under_cap && under_cap->renders > 0 && under_cap->committed >= *s.max_spend) {
       reach += fmt::format(
           ". It is the batch's whole cap, earlier runs included, and the batch may have cost {} already: raise it "
           "above that for anything to be submitted",
@@ -311,7 +311,7 @@ int summarize(Queue& queue, RunStore& store, const ReadyBatch& b, const RunSumma
                      std::nullopt};
   if (summary.end == RunEnd::spend_capped) {
     if (auto pricing = spend_pricing(queue.db(), b.info.name, b.info.model, flags.prices)) {
-      facts.spend_to_finish = cap_to_finish(queue.db(), b.info.name, *pricing);
+      facts.spend_to_finish = takes_under_cap(queue.db(), b.info.name, *pricing, summary.spend_cap.value_or(0)).to_finish;
     }
   }
   if (!rehearsal && summary.end == RunEnd::finished) {

@@ -95,36 +95,42 @@ std::optional<double> batch_spend_cap(SQLite::Database& db, const std::string& b
   return settings ? settings->max_spend : std::nullopt;
 }
 
+namespace {
+
+// The prices of `batch`'s queued takes in plan order (position, then take): the order the runner
+// submits them in, and so the order a cap is kept in.
+std::vector<std::optional<double>> queued_prices(SQLite::Database& db, const std::string& batch,
+                                                 const std::function<std::optional<double>(const std::string&)>& price) {
+  SQLite::Statement queued(db,
+                           "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
+  queued.bind(1, batch);
+  std::vector<std::optional<double>> out;
+  while (queued.executeStep()) {
+    out.push_back(price(queued.getColumn(0).getString()));
+  }
+  return out;
+}
+
+}  // namespace
+
 std::optional<SpendCapHold> spend_cap_hold(SQLite::Database& db, const std::string& batch, const std::string& model,
                                            const PriceTable& prices) {
   auto cap = batch_spend_cap(db, batch);
   if (!cap) {
     return std::nullopt;
   }
-  SQLite::Statement queued(db,
-                           "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
-  queued.bind(1, batch);
-  if (!queued.executeStep()) {
+  auto priced = queued_prices(db, batch, [&](const std::string& input) {
+    return price_of(render_spec_of(input), model, prices);
+  });
+  auto spend = priced.empty() ? Result<Spend>(Spend{}) : batch_spend(db, batch, model, prices);
+  if (priced.empty() || !spend) {
     return std::nullopt;
   }
-  auto spend = batch_spend(db, batch, model, prices);
-  if (!spend) {
-    return std::nullopt;
+  CapReach reach = cap_reach(*cap, spend->cost + spend->possible_cost, priced);
+  if (reach.fits > 0) {
+    return std::nullopt;  // the next take fits: a resume goes on
   }
-  SpendCapHold hold{*cap, spend->cost + spend->possible_cost,
-                    price_of(render_spec_of(queued.getColumn(0).getString()), model, prices), std::nullopt,
-                    prices.currency};
-  // The runner's own test (sched/spend_cap.cc): an unpriced render never fits under a cap.
-  SpendCap check(hold.cap, hold.committed);
-  if (check.reserve(hold.next_price)) {
-    return std::nullopt;
-  }
-  hold.finishes_at = hold.next_price ? std::optional<double>(hold.committed + *hold.next_price) : std::nullopt;
-  while (hold.finishes_at && queued.executeStep()) {
-    auto price = price_of(render_spec_of(queued.getColumn(0).getString()), model, prices);
-    hold.finishes_at = price ? std::optional<double>(*hold.finishes_at + *price) : std::nullopt;
-  }
-  return hold;
+  return SpendCapHold{*cap, reach.committed, priced.front(), reach.to_finish, prices.currency};
 }
 
 std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::string& batch, const std::string& model,
@@ -152,37 +158,7 @@ std::optional<BatchMoneyText> batch_money_text(SQLite::Database& db, const std::
 
 CapReach takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing, double cap) {
   auto committed = pricing.committed();
-  SpendCap check(cap, committed ? *committed : 0);
-  SQLite::Statement queued(db,
-                           "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued' ORDER BY position, take");
-  queued.bind(1, batch);
-  int fits = 0;
-  int count = 0;
-  bool open = true;
-  while (queued.executeStep()) {
-    ++count;
-    open = open && check.reserve(pricing.price(queued.getColumn(0).getString()));
-    fits += open ? 1 : 0;
-  }
-  return {fits, count, committed ? *committed : 0};
-}
-
-std::optional<double> cap_to_finish(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing) {
-  auto committed = pricing.committed();
-  if (!committed) {
-    return std::nullopt;
-  }
-  double total = *committed;
-  SQLite::Statement queued(db, "SELECT input_json FROM jobs WHERE batch = ? AND state = 'queued'");
-  queued.bind(1, batch);
-  while (queued.executeStep()) {
-    auto price = pricing.price(queued.getColumn(0).getString());
-    if (!price) {
-      return std::nullopt;
-    }
-    total += *price;
-  }
-  return total;
+  return cap_reach(cap, committed ? *committed : 0, queued_prices(db, batch, pricing.price));
 }
 
 std::string cap_amount(double amount) {

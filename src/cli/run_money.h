@@ -79,19 +79,10 @@ struct SpendPricing {
   std::function<Result<double>()> committed;
   std::string currency = "USD";
 };
-// How many of `batch`'s queued takes, in plan order (position, then take), fit under `cap` beside
-// what the batch may have cost already, as the runner will reserve them: the first that does not
-// fit stops submitting.
-struct CapReach {
-  int fits = 0;
-  int queued = 0;
-  double committed = 0;  // what the batch may have cost before this run
-};
+// How far `cap` reaches over `batch`'s queued takes, in plan order (position, then take), beside
+// what the batch may have cost already (sched/spend_cap.h); `renders` is the queued takes, and
+// `to_finish` the cap that pays for all of them.
 CapReach takes_under_cap(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing, double cap);
-
-// The cap that pays for every queued take of `batch`: what it may have cost already plus their
-// prices. nullopt: one has no price, or the figures cannot be read.
-std::optional<double> cap_to_finish(SQLite::Database& db, const std::string& batch, const SpendPricing& pricing);
 
 // An amount as --max-spend takes it, rounded up to the cent so that it pays for what it names: "12.00".
 std::string cap_amount(double amount);

@@ -18,7 +18,7 @@ struct SummaryFacts {
   MoneyLines money;               // "" (text) or "null" (JSON) when not known
   std::string resume;             // the command that continues the batch
   std::vector<std::string> next;  // what to type about the failures (cli/next_steps.h)
-  // Spend capped: the cap that pays for every take left (run_money's cap_to_finish); nullopt: unknown.
+  // Spend capped: the cap that pays for every take left (CapReach::to_finish); nullopt: unknown.
   std::optional<double> spend_to_finish;
 };
 

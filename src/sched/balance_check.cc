@@ -44,13 +44,13 @@ BalanceVerdict check_balance(RunStore& store, ApiClient& api, Clock& clock, cons
   }
   if (settings.max_spend) {
     // A night capped below its cost asks the balance only for what the cap lets through.
-    SpendCap cap(*settings.max_spend, committed);
-    size_t through = 0;
-    while (through < left.size() && cap.reserve(price_of(left[through], model, prices))) {
-      ++through;
+    std::vector<std::optional<double>> priced;
+    for (const RenderSpec& spec : left) {
+      priced.push_back(price_of(spec, model, prices));
     }
-    v.beyond_cap = static_cast<int>(left.size() - through);
-    left.resize(through);
+    const CapReach reach = cap_reach(*settings.max_spend, committed, priced);
+    v.beyond_cap = reach.renders - reach.fits;
+    left.resize(static_cast<size_t>(reach.fits));
   }
   v.renders = static_cast<int>(left.size());
   if (left.empty()) {

@@ -26,6 +26,18 @@ bool SpendCap::reserve(std::optional<double> price) {
   return true;
 }
 
+CapReach cap_reach(double cap, double committed, const std::vector<std::optional<double>>& prices) {
+  CapReach r{0, static_cast<int>(prices.size()), committed, committed};
+  SpendCap check(cap, committed);
+  bool open = true;
+  for (const auto& price : prices) {
+    open = open && check.reserve(price);
+    r.fits += open ? 1 : 0;
+    r.to_finish = r.to_finish && price ? std::optional<double>(*r.to_finish + *price) : std::nullopt;
+  }
+  return r;
+}
+
 void SpendCap::release(double price) {
   m_committed = m_committed > price ? m_committed - price : 0;
   m_reached = false;

@@ -12,6 +12,7 @@
 // never taken ahead of it (the plan's order is the user's). It opens again only if a price is given
 // back and the render then fits.
 #include <optional>
+#include <vector>
 
 namespace reelq {
 
@@ -39,5 +40,16 @@ class SpendCap {
   double m_committed = 0;
   bool m_reached = false;
 };
+
+// How far a cap reaches over renders priced `prices` (nullopt: no price), in the order they would
+// be submitted, beside `committed`: SpendCap walked as the runner reserves, so what `estimate`,
+// the balance check, the start line and `status` say is what the run will do.
+struct CapReach {
+  int fits = 0;      // the renders submitted before the first that does not fit
+  int renders = 0;   // all of them
+  double committed = 0;
+  std::optional<double> to_finish;  // the cap that pays for all: committed + every price (nullopt: one unpriced)
+};
+CapReach cap_reach(double cap, double committed, const std::vector<std::optional<double>>& prices);
 
 }  // namespace reelq

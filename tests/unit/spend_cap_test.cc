@@ -51,3 +51,19 @@ TEST_CASE("under a cap an unpriced render never fits") {
   CHECK(cap.reached());
   CHECK(cap.committed() == 0);
 }
+
+TEST_CASE("cap_reach walks the cap as the runner reserves: the first render that does not fit stops it") {
+  // $2.40 committed, cap $7.20: two renders of $2.40 fit; the $1.20 after the one that did not is
+  // never taken ahead of it.
+  CapReach r = cap_reach(7.20, 2.40, {2.40, 2.40, 2.40, 1.20});
+  CHECK(r.fits == 2);
+  CHECK(r.renders == 4);
+  CHECK(r.committed == doctest::Approx(2.40));
+  REQUIRE(r.to_finish);
+  CHECK(*r.to_finish == doctest::Approx(10.80));
+  // An unpriced render never fits, and no cap can be said to pay for all.
+  CapReach unpriced = cap_reach(100, 0, {1.20, std::nullopt, 1.20});
+  CHECK(unpriced.fits == 1);
+  CHECK_FALSE(unpriced.to_finish);
+  CHECK(cap_reach(5, 0, {}).to_finish == doctest::Approx(0));
+}
