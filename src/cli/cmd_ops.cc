@@ -29,8 +29,7 @@ std::string scope(const JobSelector& sel) {
 // The line after a retry: the resume that runs the requeued takes; for a rehearsal's queue, which
 // is never resumed (its simulator ended with it), the rehearsal that renders the batch again.
 std::string run_them_line(SQLite::Database& db, const std::string& db_path, const JobSelector& sel) {
-  auto rehearsal = RunStore(db, system_clock()).is_rehearsal();
-  if (rehearsal && *rehearsal) {
+  if (RunStore(db, system_clock()).said_rehearsal()) {
     SQLite::Statement q(db, "SELECT manifest_path FROM batches ORDER BY created_at LIMIT 1");
     std::string manifest = q.executeStep() ? shell_word(q.getColumn(0).getString()) : "MANIFEST";
     return fmt::format(

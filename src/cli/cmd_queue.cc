@@ -148,19 +148,18 @@ void print_missing_results(SQLite::Database& db, const std::optional<std::string
 // What each batch has cost, with what is possibly charged and the balance of its runs (the
 // built-in price table, or REELQ_PRICES).
 void print_spend(SQLite::Database& db, const std::vector<BatchSummary>& summaries, const TimeWindow& window,
-                 std::ostream& out) {
+                 bool rehearsal, std::ostream& out) {
   auto prices = load_prices(prices_path(""));
   if (!prices) {
     return;
   }
-  auto rehearsal = RunStore(db, system_clock()).is_rehearsal();
-  const char* simulated = rehearsal && *rehearsal ? " (a rehearsal: simulated, nothing was charged)" : "";
+  const char* simulated = rehearsal ? " (a rehearsal: simulated, nothing was charged)" : "";
   for (const auto& s : summaries) {
     auto money = batch_money_text(db, s.name, s.model, *prices, window);
     if (money && money->any) {
       fmt::print(out, "spent on {}{}: {}{}\n", s.name, describe_window(window), money->spent, simulated);
     }
-    if (money && !money->balance.empty() && !(rehearsal && *rehearsal)) {  // the simulator's: summary_money
+    if (money && !money->balance.empty() && !rehearsal) {  // the simulator's: summary_money
       fmt::print(out, "balance around {}'s runs{}: {}\n", s.name, describe_window(window), money->balance);
     }
   }
@@ -186,7 +185,7 @@ void print_spend_capped(const std::string& batch, const SpendCapHold& hold, cons
 // ones their spend cap holds apart: they need a higher cap to go on). A rehearsal is never
 // resumed (its simulator ended with it): it is rehearsed again.
 void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summaries, std::optional<long> runner,
-                  const std::string& db_path, std::ostream& out) {
+                  bool rehearsed, const std::string& db_path, std::ostream& out) {
   auto prices = load_prices(prices_path(""));
   if (runner) {
     fmt::print(out, "runner: pid {} active on this database\n", *runner);
@@ -201,8 +200,6 @@ void print_runner(SQLite::Database& db, const std::vector<BatchSummary>& summari
     return;
   }
   RunStore store(db, system_clock());
-  auto rehearsal = store.is_rehearsal();
-  const bool rehearsed = rehearsal && *rehearsal;
   std::vector<std::string> unfinished;
   for (const auto& s : summaries) {
     int open =
@@ -324,6 +321,8 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
   }
   // Whether someone drains this database now: "running 10" means something else after a Ctrl-C.
   std::optional<long> runner = RunLock::holder(db_path);
+  // A rehearsal's figures are the simulator's: its balance (a billion) is never shown as the user's.
+  const bool rehearsal = RunStore(queue.value()->db(), system_clock()).said_rehearsal();
   if (json) {
     std::map<std::string, int> not_on_disk;  // rendered results whose files are missing, per batch
     if (auto missing = missing_results(queue.value()->db(), batch)) {
@@ -332,7 +331,6 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
       }
     }
     auto prices = load_prices(prices_path(""));
-    auto rehearsal = RunStore(queue.value()->db(), system_clock()).is_rehearsal();
     std::string out = "[";
     for (const auto& s : *summaries) {
       std::optional<BatchMoneyText> money;
@@ -342,7 +340,6 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
         held = spend_cap_hold(queue.value()->db(), s.name, s.model, *prices);
       }
       const std::optional<double> cap = batch_spend_cap(queue.value()->db(), s.name);
-      const bool simulated = rehearsal && *rehearsal;  // its balance is the simulator's: print_spend
       out += fmt::format("{}{{\"batch\":{},\"model\":{},\"total\":{},\"states\":{{", out.size() > 1 ? "," : "",
                          json_quote(s.name), json_quote(s.model), s.total());
       bool first = true;
@@ -354,7 +351,7 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
           "}},\"not_on_disk\":{},\"runner_pid\":{},\"spend\":{},\"balance\":{},\"max_spend\":{},"
           "\"held_by_spend_cap\":{}}}",
           not_on_disk[s.name], runner ? std::to_string(*runner) : "null", money ? money->spent_json : "null",
-          money && !simulated ? money->balance_json : "null", cap ? fmt::format("{:.2f}", *cap) : "null",
+          money && !rehearsal ? money->balance_json : "null", cap ? fmt::format("{:.2f}", *cap) : "null",
           held.has_value());
     }
     io.out << out << "]\n";
@@ -377,8 +374,8 @@ int cmd_status(const std::string& db_path, const std::optional<std::string>& bat
     }
     io.out << "\n";
   }
-  print_runner(queue.value()->db(), *summaries, runner, db_path, io.out);
-  print_spend(queue.value()->db(), *summaries, window, io.out);
+  print_runner(queue.value()->db(), *summaries, runner, rehearsal, db_path, io.out);
+  print_spend(queue.value()->db(), *summaries, window, rehearsal, io.out);
   print_missing_results(queue.value()->db(), batch, db_path, io.out);
   return k_exit_ok;
 }

@@ -228,7 +228,7 @@ int cmd_batches(const std::string& db_path, const TimeWindow& window, CommandIo 
   if (window.since || window.until) {
     fmt::print(io.out, "SPENT and POSSIBLY count the tasks submitted{}\n", describe_window(window));
   }
-  if (auto rehearsal = RunStore(queue.value()->db(), system_clock()).is_rehearsal(); rehearsal && *rehearsal) {
+  if (RunStore(queue.value()->db(), system_clock()).said_rehearsal()) {
     fmt::print(io.out, "a rehearsal's queue: SPENT and POSSIBLY are simulated, nothing was charged\n");
   }
   return k_exit_ok;

@@ -138,6 +138,12 @@ class RunStore {
   // A rehearsal's database (`reelq run --rehearse`) is marked so; it never talks to the real API.
   Result<bool> is_rehearsal();
   Status mark_rehearsal();
+  // For what is only said (figures marked simulated, advice to rehearse again): is_rehearsal, with
+  // an unreadable mark taken as "no" (the guards that refuse use is_rehearsal and its error).
+  bool said_rehearsal() {
+    auto r = is_rehearsal();
+    return r && *r;
+  }
 
   // The folders holding the batch's downloaded files: more than one once `--output-dir` moved it.
   Result<std::vector<std::string>> file_folders(const std::string& batch);
