@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cctype>
 #include <charconv>
 #include <ostream>
 
@@ -33,6 +34,13 @@ Result<std::string> read_all(const Where& csv) {
   int err = n < 0 ? errno : 0;
   ::close(fd);
   return err ? Result<std::string>(io_error(csv.shown, "read", err)) : Result<std::string>(std::move(text));
+}
+
+// A batch name or job id as schemas/manifest.schema.json allows them.
+bool is_id(std::string_view s) {
+  return !s.empty() && s.size() <= 64 && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 // Destinations are absolute paths in DIR; sources are in the output folders, which DIR is never
@@ -83,7 +91,9 @@ std::optional<ListedTake> DeliveryList::listed_take(const Where& dest) const {
     size_t b = a == std::string_view::npos ? a : row.find(',', a + 1);
     size_t c = b == std::string_view::npos ? b : row.find(',', b + 1);
     int take = 0;
-    if (c != std::string_view::npos &&
+    // The file is the folder's, which others may edit: only a row reelq could have written (ids of
+    // [A-Za-z0-9._-], a take number) is named back, so no raw bytes from it reach a message.
+    if (c != std::string_view::npos && is_id(row.substr(0, a)) && is_id(row.substr(a + 1, b - a - 1)) &&
         std::from_chars(row.data() + b + 1, row.data() + c, take).ptr == row.data() + c) {
       found = ListedTake{std::string(row.substr(0, a)), std::string(row.substr(a + 1, b - a - 1)), take};
     }

@@ -144,6 +144,13 @@ class Deliver(SimRunTest):
                                    "--name, or into another folder\n")
         with open(os.path.join(self.dir, "client", "skyline-1.mp4")) as f:
             self.assertEqual(f.read(), "day's skyline")
+        # A row no reelq wrote (a control byte in its batch) is never named back: an edit, as before.
+        with open(csv_path, "w", newline="") as f:
+            f.write(text.replace("night,skyline,1,", "d\x1b[2Jay,skyline,1,"))
+        r = self.reelq("deliver", "--to", "client")
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertNotIn("\x1b", r.stderr)
+        self.assertIn("client/skyline-1.mp4 already holds something else (an edit?)", r.stderr)
 
     def test_a_damaged_result_is_left_out_and_the_advice_brings_it_back(self):
         self.ran()
