@@ -378,17 +378,20 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   if (auto st = parts.listen(queue.db(), store, ready->info, io.err); !st) {
     return report_error(io.err, st.error());
   }
-  // A rehearsal's simulator holds a billion dollars: whether it covers the batch is not worth asking.
   auto pricing = spend_pricing(queue.db(), batch, ready->info.model, flags.prices);
   if (!pricing) {
     return report_error(io.err, pricing.error());
   }
+  // How far a spend cap reaches: the balance is asked only for that, and the start line says it.
+  std::optional<CapReach> under_cap;
+  if (ready->settings.max_spend) {
+    under_cap = takes_under_cap(queue.db(), batch, *pricing, *ready->settings.max_spend);
+  }
+  // A rehearsal's simulator holds a billion dollars: whether it covers the batch is not worth asking.
   std::optional<BalanceResult> balance_read;
   if (options.mode == DrainMode::run) {
-    // Under a spend cap the balance is asked only for what the cap lets through.
-    auto committed = ready->settings.max_spend ? pricing->committed() : Result<double>(0.0);
-    if (auto st =
-            check_funds(store, parts, *ready, flags, options.balance, committed ? *committed : 0, io, balance_read);
+    if (auto st = check_funds(store, parts, *ready, flags, options.balance, under_cap ? under_cap->committed : 0, io,
+                              balance_read);
         !st) {
       return report_error(io.err, st.error());
     }
@@ -399,10 +402,6 @@ int drain(Queue& queue, const std::string& batch, const RunFlags& flags, const s
   ConsoleObserver observer(io.out, flags.style, parts.clock());
   StopNoteWatch watch(observer, parts.downloader());
   auto runner = parts.make_runner(store, observer, ready->info, *pricing);
-  std::optional<CapReach> under_cap;
-  if (ready->settings.max_spend) {
-    under_cap = takes_under_cap(queue.db(), batch, *pricing, *ready->settings.max_spend);
-  }
   say_start(*ready, parts, pricing->currency, under_cap, observer, flags.style, io.out);
   RunSummary summary = runner->run();
   observer.finish();
