@@ -1,5 +1,5 @@
 """Helpers for integration tests: each test file is run by ctest as
-`python3 test_x.py BUILD/reelq SOURCE_DIR` and drives the real binary.
+`python3 test_x.py BUILD/reelq SOURCE_DIR [TEST...]` and drives the real binary.
 
 Every test ends with a secrets sweep (issue 11): the API keys the tests use must appear nowhere
 reelq wrote. TempDirTest.tearDown searches every file under the test's folder (the queue database
@@ -133,4 +133,4 @@ atexit.register(_print_sweep)
 
 
 def main():
-    unittest.main(argv=[sys.argv[0], "-v"])
+    unittest.main(argv=[sys.argv[0], "-v", *sys.argv[3:]])  # more arguments name tests to run

@@ -1,4 +1,5 @@
 """Starts `reelq sim` on a free port for a test and talks to it over HTTP (127.0.0.1 only)."""
+import contextlib
 import json
 import os
 import sqlite3
@@ -99,8 +100,12 @@ class SimRunTest(TempDirTest):
     def spawn_run(self, manifest="m.yaml", *args, **popen):
         """Starts `reelq run` in the background against the simulator."""
         env = dict(os.environ, APIXO_API_KEY=KEY)
-        return subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
+        proc = subprocess.Popen([REELQ, "run", manifest, "--db", "q.db", "--api-base", self.sim.base,
                                  "--time-scale", SCALE, *args], cwd=self.dir, env=env, **popen)
+        # A test that fails before its run ends must not leave it running: it would hold the test
+        # key's lease, and every later test of the file would wait for it and time out.
+        self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
+        return proc
 
     def wait_for_tasks(self, proc, n, timeout=60):
         """Until the simulator has made `n` tasks, failing if `proc` (a background run) ends first.
@@ -111,6 +116,29 @@ class SimRunTest(TempDirTest):
                 self.fail(f"the run ended (exit {proc.returncode}) before the simulator had {n} tasks")
             if time.monotonic() > deadline:
                 self.fail(f"the simulator had no {n} tasks after {timeout} s")
+            time.sleep(0.02)
+
+    def wait_for_stored_tasks(self, proc, n, timeout=60):
+        """Until the queue holds `n` taskIds and no submit is waiting for its answer, failing if `proc`
+        ends first. A kill -9 after `wait_for_tasks` alone may land between the simulator making a task
+        and reelq storing its id (the window is wide under the sanitizers), leaving a submit of unknown
+        fate that the test did not ask for."""
+        deadline = time.monotonic() + timeout
+        path = os.path.join(self.dir, "q.db")
+        stored = submitting = 0
+        while True:
+            try:  # read-only: a connection that made q.db would race reelq's own creation of it
+                with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+                    stored, submitting = db.execute(
+                        "SELECT count(task_id), count(*) FILTER (WHERE state = 'submitting') FROM jobs").fetchone()
+            except sqlite3.OperationalError:
+                pass  # not made yet, or its tables not yet
+            if stored >= n and submitting == 0:
+                return
+            if proc.poll() is not None:
+                self.fail(f"the run ended (exit {proc.returncode}) before the queue held {n} taskIds")
+            if time.monotonic() > deadline:
+                self.fail(f"the queue held {stored} taskIds ({submitting} submits unanswered) after {timeout} s")
             time.sleep(0.02)
 
     def db(self):

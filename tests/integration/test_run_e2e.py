@@ -145,14 +145,16 @@ class RunE2E(SimRunTest):
         self.write("m.yaml", mixed_manifest(20))
         p = self.spawn_run("m.yaml", "--on-ambiguous", "hold", "--max-concurrent", "2",
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.wait_for_tasks(p, 2)
+        self.wait_for_stored_tasks(p, 2)
         p.kill()
         p.wait()
         db = self.db()
-        # As a kill between the intent and the answer leaves it.
+        # As a kill between the intent and the answer leaves it (unless the kill itself just did).
         db.execute("UPDATE jobs SET state = 'submitting' WHERE rowid = "
-                   "(SELECT min(rowid) FROM jobs WHERE state = 'queued')")
+                   "(SELECT min(rowid) FROM jobs WHERE state = 'queued') "
+                   "AND NOT EXISTS (SELECT 1 FROM jobs WHERE state = 'submitting')")
         db.commit()
+        self.assertEqual(db.execute("SELECT count(*) FROM jobs WHERE state = 'submitting'").fetchone()[0], 1)
         remembered = json.loads(db.execute("SELECT run_flags_json FROM batches").fetchone()[0])
         self.assertEqual(remembered, {"on_ambiguous": "hold", "max_concurrent": "2"})
         db.close()
