@@ -189,7 +189,7 @@ class CallbackMode(ListenTest):
         p = self.spawn_run("m.yaml", "--mode", "callback", *listen, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         token = self.token()
-        time.sleep(1.0)
+        self.wait_for_stored_tasks(p, 7)  # every take out, none in flight: a kill mid-submit would add one
         p.kill()
         p.wait()
         r = self.reelq_run(cmd="resume")  # the resume line as printed: the batch remembers its listener
@@ -204,12 +204,10 @@ class CallbackMode(ListenTest):
         self.write("m.yaml", mixed_manifest(6))
         p = self.spawn_run("m.yaml", "--mode", "callback", *self.listen_args(), stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
-        # Killed once a task is out in callback mode (a fixed second was too short under ASan, where the
-        # start-up and the public URL's probe take longer), bounded.
-        deadline = time.time() + 30
-        while self.sim.stats()["tasks_created"] < 1 and time.time() < deadline:
-            time.sleep(0.1)
-        time.sleep(0.3)
+        # Killed once every take is out in callback mode and no submit waits for its answer (a fixed
+        # second was too short under ASan, where the start-up and the public URL's probe take longer;
+        # a kill mid-submit would make the resume submit an eighth task).
+        self.wait_for_stored_tasks(p, 7)
         p.kill()
         p.wait()
         r = self.reelq_run("--mode", "async", cmd="resume")
