@@ -13,6 +13,7 @@
 #include <ostream>
 #include <tuple>
 
+#include "cli/argv_secrets.h"
 #include "cli/cli_docs.h"
 #include "cli/option_values.h"
 #include "cli/cli_wiring.h"
@@ -405,6 +406,10 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   wire_job_commands(app, parsed);
   wire_doc_commands(app, parsed);
   label_option_values(app);
+  if (auto refusal = key_flag_refusal(argc, argv)) {
+    err << *refusal;
+    return k_exit_usage;
+  }
   if (auto unknown = unknown_command(app, argc, argv)) {
     err << *unknown;
     return k_exit_usage;
@@ -412,7 +417,14 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e, out, err) == 0 ? k_exit_ok : k_exit_usage;
+    if (e.get_exit_code() == 0) {  // --help, --version
+      return app.exit(e, out, err) == 0 ? k_exit_ok : k_exit_usage;
+    }
+    // CLI11 quotes the words it did not expect; a key typed by mistake is not printed back.
+    const char* key = std::getenv("APIXO_API_KEY");
+    err << "reelq: " << without_secret_words(e.what(), argc, argv, key ? key : "")
+        << "\nRun with --help for more information.\n";
+    return k_exit_usage;
   }
   return dispatch(parsed, CommandIo{out, err});
 }
