@@ -292,6 +292,7 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
   if (s.tls_key != tls_key) {
     s.tls_key = absolute_from(layers.cwd, s.tls_key);
   }
+  s.output_dir_home = s.output_dir.empty() ? manifest_dir.string() : "";
   s.output_dir = s.output_dir.empty() ? dir : absolute_from(layers.cwd, s.output_dir);
   bool scale_given = std::getenv("REELQ_TIME_SCALE") && *std::getenv("REELQ_TIME_SCALE");
   for (const auto& [key, value] : layers.flags) {

@@ -19,6 +19,10 @@ struct Settings {
   double poll_initial = 120;                      // s after submit before the first status poll
   double poll_interval = 2;                       // s between polls of one task, at the least
   std::string output_dir;                         // "" = renders/BATCH next to the manifest
+  // The manifest's folder when the manifest chose output_dir (its setting or the default, or the
+  // folder an earlier run resolved from them); "" when --output-dir or REELQ_OUTPUT_DIR did. From
+  // there down to output_dir nothing may be a link (cli/output_folder.h): not a setting.
+  std::string output_dir_home;
   int download_concurrency = 4;
   // A result file past this is no video (an endless stream): its download stops there and fails.
   int max_download_mb = 4096;

@@ -22,6 +22,36 @@ Status check_output_folder(const std::string& batch, const std::string& queue_id
   return ok_status();
 }
 
+Status check_no_link_to_output(const Settings& settings) {
+  if (settings.output_dir_home.empty()) {
+    return ok_status();  // --output-dir: the user's own choice of folder, links and all
+  }
+  fs::path home(settings.output_dir_home);
+  fs::path rel = fs::path(settings.output_dir).lexically_relative(home);
+  if (rel.empty() || *rel.begin() == "..") {
+    return ok_status();  // a folder an earlier --output-dir chose, kept by the batch
+  }
+  fs::path on_the_way = home;
+  for (const fs::path& part : rel) {
+    on_the_way /= part;
+    std::error_code ec;
+    if (!fs::is_symlink(on_the_way, ec)) {
+      continue;
+    }
+    fs::path real = fs::weakly_canonical(settings.output_dir, ec);
+    std::string how = on_the_way == fs::path(settings.output_dir)
+                          ? "is a symbolic link"
+                          : fmt::format("is reached through {}, a symbolic link", on_the_way.string());
+    return Error{ErrorKind::usage,
+                 fmt::format("the output folder {} {} to {}: reelq does not write through a link in the manifest's "
+                             "folder (whoever made it chooses where the files go). Nothing was sent. Remove the "
+                             "link, or write there on purpose with --output-dir {}",
+                             settings.output_dir, how, fs::read_symlink(on_the_way, ec).string(),
+                             shell_word(real.string()))};
+  }
+  return ok_status();
+}
+
 Status precheck_output_folder(const Manifest& manifest, const std::string& manifest_path, const std::string& db,
                               const SettingFlags& flags) {
   std::string id;
@@ -44,11 +74,17 @@ Status precheck_output_folder(const Manifest& manifest, const std::string& manif
   if (!settings) {
     return settings.error();
   }
+  if (auto st = check_no_link_to_output(*settings); !st) {
+    return st;
+  }
   return check_output_folder(manifest.batch, id, settings->output_dir);
 }
 
 Result<std::string> take_output_folder(RunStore& store, const BatchInfo& batch, const Settings& settings,
                                        const std::string& queue_id, const std::string& db) {
+  if (auto st = check_no_link_to_output(settings); !st) {
+    return st.error();
+  }
   if (auto st = check_output_folder(batch.name, queue_id, settings.output_dir); !st) {
     return st.error();
   }

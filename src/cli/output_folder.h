@@ -16,6 +16,10 @@
 
 namespace reelq {
 
+// A manifest's output folder (Settings::output_dir_home) is reached through no symbolic link: one
+// planted in the manifest's folder would send reelq's writes anywhere. --output-dir is not checked.
+Status check_no_link_to_output(const Settings& settings);
+
 // The folder must not hold another queue's results for `batch` (the same manifest run with another
 // database would render it all again). `queue_id` "" is a queue not created yet.
 Status check_output_folder(const std::string& batch, const std::string& queue_id, const std::filesystem::path& dir);

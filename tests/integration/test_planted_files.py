@@ -80,6 +80,36 @@ class PlantedFiles(SimRunTest):
                 self.assertEqual(self.sim.stats()["tasks_created"], 0)  # the balance was read; nothing submitted
                 os.remove(link)
 
+    def test_an_output_folder_reached_through_a_link_is_refused_unless_given_with_output_dir(self):
+        """A trial linked renders/night (then renders) in a manifest's folder to a folder elsewhere:
+        the run wrote its claim and every video there."""
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        elsewhere = os.path.join(self.dir, "elsewhere")
+        os.makedirs(os.path.join(elsewhere, "night"))
+        os.makedirs(os.path.join(self.dir, "renders"))
+        os.symlink(os.path.join(elsewhere, "night"), os.path.join(self.dir, "renders", "night"))
+        r = self.run_here("m.yaml")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        out = os.path.join(self.real, "renders", "night")
+        self.assertIn(f"reelq: the output folder {out} is a symbolic link to {elsewhere}/night: reelq does not write "
+                      "through a link in the manifest's folder", r.stderr)
+        os.remove(os.path.join(self.dir, "renders", "night"))
+        os.rmdir(os.path.join(self.dir, "renders"))
+        os.symlink(elsewhere, os.path.join(self.dir, "renders"))
+        r = self.run_here("m.yaml")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(f"the output folder {out} is reached through {self.real}/renders, a symbolic link to "
+                      f"{elsewhere}:", r.stderr)
+        self.assertIn(f"Nothing was sent. Remove the link, or write there on purpose with --output-dir "
+                      f"{os.path.realpath(elsewhere)}/night\n", r.stderr)
+        self.assertEqual(os.listdir(os.path.join(elsewhere, "night")), [])
+        self.assertEqual(self.sim.stats()["total_requests"], 0)
+        # Given on purpose, the same folder is written to.
+        r = self.run_here("m.yaml", "--output-dir", os.path.join(elsewhere, "night"))
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("a-t1.mp4", os.listdir(os.path.join(elsewhere, "night")))
+
     def test_a_temporary_download_planted_as_a_link_is_refused_and_the_result_is_no_link(self):
         self.start_sim()
         self.write("m.yaml", MANIFEST + "settings: {max_attempts: 2}\n")
