@@ -263,7 +263,7 @@ int cmd_enqueue(const std::string& manifest, const std::string& db_flag, const E
   std::optional<Result<RunLock>> lock;  // re-taken in place: a Result is not assignable
   lock.emplace(RunLock::acquire(db_path));
   while (!*lock && lock->error().kind == ErrorKind::busy) {
-    auto handed = add_to_running_night(db_path, *m, manifest, options, io.out, io.err);
+    auto handed = add_to_running_night(db_path, *m, manifest, options, std::nullopt, io.out, io.err);
     if (!handed) {
       return report_error(io.err, Error{handed.error().kind, handed.error().message + "; nothing was enqueued"});
     }

@@ -109,7 +109,7 @@ Result<Prepared> prepare_or_hand_off(const Manifest& manifest, const std::string
     }
     auto to_runner = add_to_running_night(flags.db, manifest, manifest_path,
                                           enqueue_options(flags.replace_changed, flags.keep_removed, flags.into_batch),
-                                          io.out, io.err);
+                                          named_api_base(flags.settings), io.out, io.err);
     if (!to_runner) {
       handed = report_error(io.err, to_runner.error());
       return to_runner.error();

@@ -19,6 +19,7 @@
 #include "cli/stop_signals.h"
 #include "cost/estimate.h"
 #include "queue/database.h"
+#include "queue/handoff.h"
 #include "queue/run_ledger.h"
 #include "sched/balance_check.h"
 #include "util/text.h"
@@ -110,6 +111,10 @@ Result<ReadyBatch> ready_batch(Queue& queue, RunStore& store, const std::string&
     }
   }
   if (auto st = record_run(store, b, flags, io.err); !st) {
+    return st.error();
+  }
+  // A batch added to this night meanwhile is drained where this one is (queue/handoff.h).
+  if (auto st = note_runner_api(queue.db(), {b.settings.api_base, b.settings.time_scale}); !st) {
     return st.error();
   }
   auto id = queue_id(queue.db());

@@ -5,6 +5,7 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 
 #include "cli/cli.h"
@@ -12,13 +13,29 @@
 #include "cli/invocation.h"
 #include "cli/stop_signals.h"
 #include "queue/handoff.h"
+#include "settings.h"
 #include "util/run_lock.h"
 #include "util/text.h"
 
 namespace reelq {
 
+std::optional<std::string> named_api_base(const SettingFlags& flags) {
+  Settings s;
+  bool named = false;
+  if (const char* env = std::getenv("REELQ_API_BASE"); env && *env) {
+    named = static_cast<bool>(apply_setting(s, "api_base", env, "REELQ_API_BASE"));
+  }
+  for (const auto& [key, value] : flags) {
+    if (key == "api_base") {
+      named = static_cast<bool>(apply_setting(s, key, value, "--api-base"));
+    }
+  }
+  return named ? std::optional<std::string>(s.api_base) : std::nullopt;
+}
+
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
-                                     EnqueueOptions options, std::ostream& out, std::ostream& err) {
+                                     EnqueueOptions options, const std::optional<std::string>& named_api,
+                                     std::ostream& out, std::ostream& err) {
   const std::optional<long> pid = RunLock::holder(db_path);
   const std::string runner = pid ? fmt::format("reelq pid {}", *pid) : "another reelq";
   if (options.on_changed == OnChanged::replace) {
@@ -30,6 +47,20 @@ Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest&
   auto queue = open_queue(db_path);
   if (!queue) {
     return queue.error();
+  }
+  if (named_api) {
+    auto theirs = runner_api(queue.value()->db());
+    if (!theirs) {
+      return theirs.error();
+    }
+    if (*theirs && (*theirs)->api_base != *named_api) {
+      return Error{ErrorKind::usage,
+                   fmt::format("{} is running batches from {} at the API {}, and would drain batch {} there with its "
+                               "own key; this run names {}. Nothing was added: wait for that run to end ({} status "
+                               "--db {}), or give this batch a queue of its own with --db",
+                               runner, db_path, (*theirs)->api_base, m.batch, *named_api, reelq_command(),
+                               shell_word(db_path))};
+    }
   }
   options.on_changed = OnChanged::refuse;
   options.on_removed = OnRemoved::keep;  // rows under a runner are not cancelled by a manifest
@@ -75,6 +106,11 @@ int drain_added(RunnerScope& runner, int worst, const std::function<int(const st
     since = look;
     for (const auto& batch : *added) {
       runner.own(batch);
+      // Its enqueue named no API (a batch that was never run has none): it goes where this runner's
+      // key goes, not to the default API (a resume's added batch went to production).
+      if (auto st = adopt_runner_api(queue.db(), batch); !st) {
+        return std::max(worst, report_error(runner.m_err, st.error()));
+      }
       fmt::print(out, "batch {} was added to this queue while it ran: draining it now\n", batch);
       worst = std::max(worst, drain_one(batch));
       if (worst >= k_exit_unfinished || stop_requested()) {

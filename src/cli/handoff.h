@@ -22,9 +22,17 @@ enum class HandOff {
 // Adds `m`'s new jobs to the queue at `db_path` for its active runner. While a runner drains, the
 // queue only takes new jobs: changed jobs are refused (`options` asking to replace them is refused:
 // that waits for the runner to end) and jobs missing from the manifest are left as they are. Says
-// what it did on `out`.
+// what it did on `out`. `named_api`: the API this command was told to use (--api-base,
+// REELQ_API_BASE), if any; one that is not where the runner's key goes is refused, nothing added
+// (the batch would be drained at the runner's API, with its key).
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
-                                     EnqueueOptions options, std::ostream& out, std::ostream& err);
+                                     EnqueueOptions options, const std::optional<std::string>& named_api,
+                                     std::ostream& out, std::ostream& err);
+
+// The API base a command was told to use by --api-base (in `flags`) or REELQ_API_BASE, as the
+// settings read it (no trailing '/'); nullopt when neither names one (or names it wrongly: the
+// command's own settings say so later).
+std::optional<std::string> named_api_base(const SettingFlags& flags);
 
 // The runner's side: once it has drained what it took (its worst exit code so far `worst`), the
 // batches added since `since` are drained in turn with `drain_one`, until none is left (the runner

@@ -1,9 +1,11 @@
 #include "queue/handoff.h"
 
 #include <SQLiteCpp/Statement.h>
+#include <fmt/format.h>
 #include <SQLiteCpp/Transaction.h>
 
 #include <algorithm>
+#include <string>
 
 #include "queue/database.h"
 
@@ -11,7 +13,67 @@ namespace reelq {
 
 namespace {
 constexpr const char* k_runner = "runner";  // database_info key: the pid of the runner taking added jobs
+constexpr const char* k_runner_api = "runner_api";
+constexpr const char* k_runner_scale = "runner_time_scale";
+
+void forget_runner(SQLite::Database& db) {
+  SQLite::Statement done(db, "DELETE FROM database_info WHERE key IN (?, ?, ?)");
+  done.bind(1, k_runner);
+  done.bind(2, k_runner_api);
+  done.bind(3, k_runner_scale);
+  done.exec();
+}
 }  // namespace
+
+Status note_runner_api(SQLite::Database& db, const RunnerApi& api) {
+  try {
+    SQLite::Statement q(db, "INSERT OR REPLACE INTO database_info (key, value) VALUES (?, ?), (?, ?)");
+    q.bind(1, k_runner_api);
+    q.bind(2, api.api_base);
+    q.bind(3, k_runner_scale);
+    q.bind(4, fmt::format("{}", api.time_scale));  // the shortest text that reads back the same
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Result<std::optional<RunnerApi>> runner_api(SQLite::Database& db) {
+  try {
+    SQLite::Statement q(db,
+                        "SELECT a.value, s.value FROM database_info a JOIN database_info s ON s.key = ? "
+                        "WHERE a.key = ?");
+    q.bind(1, k_runner_scale);
+    q.bind(2, k_runner_api);
+    if (!q.executeStep()) {
+      return std::optional<RunnerApi>{};
+    }
+    return std::optional<RunnerApi>{RunnerApi{q.getColumn(0).getString(), std::stod(q.getColumn(1).getString())}};
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
+
+Status adopt_runner_api(SQLite::Database& db, const std::string& batch) {
+  try {
+    auto api = runner_api(db);
+    if (!api) {
+      return api.error();
+    }
+    if (!*api) {
+      return ok_status();
+    }
+    SQLite::Statement q(db, "UPDATE batches SET api_base = ?, time_scale = ? WHERE name = ? AND api_base IS NULL");
+    q.bind(1, (*api)->api_base);
+    q.bind(2, (*api)->time_scale);
+    q.bind(3, batch);
+    q.exec();
+    return ok_status();
+  } catch (const std::exception& e) {
+    return storage_error(e);
+  }
+}
 
 Status open_runner(SQLite::Database& db, long pid) {
   try {
@@ -41,9 +103,7 @@ Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeM
       }
     }
     if (batches.empty() || close) {
-      SQLite::Statement done(db, "DELETE FROM database_info WHERE key = ?");
-      done.bind(1, k_runner);
-      done.exec();
+      forget_runner(db);
     }
     tx.commit();
     return batches;

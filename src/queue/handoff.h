@@ -14,6 +14,7 @@
 //    runner killed leaves its mark, but no lock: no adder takes this path then.
 #include <SQLiteCpp/Database.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,19 @@ Status open_runner(SQLite::Database& db, long pid);
 // same transaction.
 Result<std::vector<std::string>> take_added_or_close(SQLite::Database& db, TimeMs since, bool close,
                                                      const std::vector<std::string>& own);
+
+// Where the runner's key goes now (database_info 'runner_api', 'runner_time_scale'), written as it
+// starts each batch: a batch added to its night is drained there, not at the default API.
+struct RunnerApi {
+  std::string api_base;
+  double time_scale = 1;
+};
+Status note_runner_api(SQLite::Database& db, const RunnerApi& api);
+Result<std::optional<RunnerApi>> runner_api(SQLite::Database& db);
+
+// An added batch no run has started yet takes the runner's API (RunnerApi) as its own, so that its
+// settings resolve to where the runner's key goes; a batch with an API of its own keeps it.
+Status adopt_runner_api(SQLite::Database& db, const std::string& batch);
 
 // For an adder, inside its enqueue transaction: ok when the lock's holder (`holder_pid`) is a runner
 // that takes added jobs; an error (ErrorKind::busy) otherwise.

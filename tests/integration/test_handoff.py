@@ -3,7 +3,9 @@ runner's night: the command returns at once, saying so, and the runner drains th
 the same process once it has drained its own, with one key never driven by two processes (0
 concurrent-task 429s). While a runner drains, the queue only takes new jobs. Against `reelq sim`
 on 127.0.0.1 only."""
+import contextlib
 import os
+import signal
 import subprocess
 import time
 
@@ -73,6 +75,42 @@ class Handoff(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("whose runner", r.stdout)
         self.finish(first, "gamma")
+
+    def test_a_resumes_night_drains_an_added_batch_at_its_own_api_and_refuses_one_named_elsewhere(self):
+        """A trial stopped a run against the simulator, resumed it (no --api-base: the batch remembers
+        its API), and added a batch: the runner sent it to the default API, the paid one."""
+        first = self.start_first()
+        first.send_signal(signal.SIGINT)
+        first.communicate(timeout=30)
+        self.assertEqual(first.returncode, 3)
+        before = self.sim.stats()["tasks_created"]
+        env = dict(os.environ, APIXO_API_KEY=KEY)
+        runner = subprocess.Popen([REELQ, "resume", "--db", "q.db"], cwd=self.dir, env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.addCleanup(lambda: runner.poll() is None and (runner.kill(), runner.wait()))
+        self.wait_for_tasks(runner, before + 1)
+        self.write("g.yaml", manifest("gamma", 20))
+        r = self.reelq("enqueue", "g.yaml")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("whose runner", r.stdout)
+        # Named at another API, a batch is not handed to a runner whose key goes elsewhere.
+        self.write("b.yaml", manifest("beta", 2))
+        elsewhere = "http://127.0.0.1:9"
+        r = run("run", "b.yaml", "--db", "q.db", "--api-base", elsewhere + "/", cwd=self.dir,
+                env={"APIXO_API_KEY": KEY})
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn(f"reelq pid {runner.pid} is running batches from {os.path.join(self.dir, 'q.db')} at the API "
+                      f"{self.sim.base}, and would drain batch beta there with its own key; this run names "
+                      f"{elsewhere}. Nothing was added", r.stderr)
+        out, err = runner.communicate(timeout=300)
+        self.assertEqual(runner.returncode, 0, out[-2000:] + err)
+        self.assertIn("batch gamma was added to this queue while it ran: draining it now", out)
+        self.assertIn("batch gamma: 20 succeeded, 0 failed", out)
+        self.assertNotIn("beta", out)
+        self.assertEqual(self.sim.stats()["keys"]["studio"]["tasks_created"], 40)
+        with contextlib.closing(self.db()) as db:
+            apis = dict(db.execute("SELECT name, api_base FROM batches").fetchall())
+        self.assertEqual(apis, {"alpha": self.sim.base, "gamma": self.sim.base})
 
 
 if __name__ == "__main__":
