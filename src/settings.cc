@@ -218,6 +218,20 @@ std::string setting_flag(const std::string& key) {
   return flag;
 }
 
+std::optional<std::string> named_api_base(const SettingFlags& flags) {
+  Settings s;
+  bool named = false;
+  if (const char* env = std::getenv("REELQ_API_BASE"); env && *env) {
+    named = static_cast<bool>(apply_setting(s, "api_base", env, "REELQ_API_BASE"));
+  }
+  for (const auto& [key, value] : flags) {
+    if (key == "api_base") {
+      named = static_cast<bool>(apply_setting(s, key, value, "--api-base"));
+    }
+  }
+  return named ? std::optional<std::string>(s.api_base) : std::nullopt;
+}
+
 Status apply_settings_env(Settings& s) {
   for (const auto& key : setting_keys()) {
     std::string name = env_name(key);

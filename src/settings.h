@@ -80,6 +80,11 @@ Status apply_settings_env(Settings& s);
 // (key, value) of setting flags, in the order given.
 using SettingFlags = std::vector<std::pair<std::string, std::string>>;
 
+// The API base a command was told to use by --api-base (in `flags`) or REELQ_API_BASE, as the
+// settings read it (no trailing '/'); nullopt when neither names one (or names it wrongly: the
+// command's own settings say so later).
+std::optional<std::string> named_api_base(const SettingFlags& flags);
+
 // Where a batch's settings come from, lowest precedence first.
 struct SettingsLayers {
   std::string batch;

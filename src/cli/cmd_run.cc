@@ -78,6 +78,13 @@ Result<Settings> settings_before_enqueue(Queue& queue, const Manifest& manifest,
     if (auto st = refuse_simulated_to_real(store, *stored, *settings, flags.db); !st) {
       return st.error();
     }
+    auto id = queue_id(queue.db());
+    if (!id) {
+      return id.error();
+    }
+    if (auto st = refuse_untrusted_api(*id, *stored, *settings, flags.settings); !st) {
+      return st.error();
+    }
   }
   return settings;
 }

@@ -18,14 +18,29 @@ fs::path absolute_from(const fs::path& cwd, const fs::path& p) {
   return (p.is_absolute() ? p : cwd / p).lexically_normal();
 }
 
-std::optional<DbLocation> given(const std::string& flag, const fs::path& cwd) {
-  if (!flag.empty()) {
-    return DbLocation{absolute_from(cwd, flag), DbSource::flag};
+std::optional<Result<DbLocation>> given(const std::string& flag, const fs::path& cwd) {
+  const char* env = std::getenv("REELQ_DB");
+  if (flag.empty() && !(env && *env)) {
+    return std::nullopt;
   }
-  if (const char* env = std::getenv("REELQ_DB"); env && *env) {
-    return DbLocation{absolute_from(cwd, env), DbSource::environment};
+  const std::string raw = flag.empty() ? env : flag;
+  DbLocation at{absolute_from(cwd, raw), flag.empty() ? DbSource::environment : DbSource::flag};
+  std::error_code ec;
+  if (!fs::is_directory(at.path.parent_path(), ec)) {
+    // Not a failure of the disk (exit 70): a path that names no folder, often a relative one given
+    // from elsewhere (`export REELQ_DB=jobs/reelq.db`, then a `cd jobs`).
+    return Result<DbLocation>(
+        Error{ErrorKind::usage,
+              fmt::format("the queue database {} ({}{}) is in no folder: {} does not exist{}. Give its whole path, "
+                          "e.g. {}={}",
+                          at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ", shell_word(raw),
+                          at.path.parent_path().string(),
+                          fs::path(raw).is_relative() ? fmt::format(" (taken from the current folder, {})",
+                                                                    cwd.string())
+                                                      : "",
+                          flag.empty() ? "REELQ_DB" : "--db", "/path/to/reelq.db")});
   }
-  return std::nullopt;
+  return Result<DbLocation>(at);
 }
 
 // The database an output folder's claims name, when they name exactly one that exists.
@@ -40,17 +55,42 @@ std::optional<fs::path> claimed_db(const fs::path& dir) {
   return dbs.size() == 1 ? std::optional<fs::path>(*dbs.begin()) : std::nullopt;
 }
 
+// A batch the queue beside its manifest holds is not started afresh in another queue: its takes
+// would all be rendered and paid for again (a trial renamed the output folder, whose claim is what
+// catches the same mistake otherwise, then ran with a stale REELQ_DB).
+Status refuse_second_queue(const fs::path& given_db, const fs::path& beside, const std::string& batch,
+                           DbSource source) {
+  std::error_code ec;
+  if (fs::weakly_canonical(given_db, ec) == beside || !fs::is_regular_file(beside, ec) ||
+      !database_holds_batch(beside, batch) || database_holds_batch(given_db, batch)) {
+    return ok_status();
+  }
+  return Error{ErrorKind::usage,
+               fmt::format("batch {} is in the queue beside its manifest, {}; the queue this command was given ({}: "
+                           "{}) does not hold it, and running it there would render and pay for every take again. "
+                           "Nothing was sent. Use that queue (--db {}), or give the batch a new name in the manifest "
+                           "to render it afresh",
+                           batch, beside.string(), source == DbSource::flag ? "--db" : "REELQ_DB", given_db.string(),
+                           shell_word(beside.string()))};
+}
+
 }  // namespace
 
 Result<DbLocation> db_for_manifest(const std::string& flag, const fs::path& manifest, const std::string& batch,
                                    const fs::path& cwd) {
-  if (auto g = given(flag, cwd)) {
-    return *g;
-  }
   std::error_code ec;
   fs::path folder = absolute_from(cwd, manifest).parent_path();
   fs::path canonical = fs::weakly_canonical(folder, ec);
   fs::path beside = (ec ? folder : canonical) / k_default_db_name;
+  if (auto g = given(flag, cwd)) {
+    if (!*g) {
+      return *g;
+    }
+    if (auto st = refuse_second_queue((*g)->path, beside, batch, (*g)->source); !st) {
+      return st.error();
+    }
+    return *g;
+  }
   fs::path legacy = absolute_from(cwd, k_default_db_name);
   if (legacy != beside && !fs::exists(beside, ec) && database_holds_batch(legacy, batch)) {
     return Error{ErrorKind::usage,

@@ -18,6 +18,7 @@
 #include "cli/run_summary.h"
 #include "cli/stop_signals.h"
 #include "cost/estimate.h"
+#include "keys/api_trust.h"
 #include "queue/database.h"
 #include "queue/handoff.h"
 #include "queue/run_ledger.h"
@@ -105,6 +106,13 @@ Result<ReadyBatch> ready_batch(Queue& queue, RunStore& store, const std::string&
     return settings.error();
   }
   ReadyBatch b{*info, *settings};
+  auto id = queue_id(queue.db());
+  if (!id) {
+    return id.error();
+  }
+  if (auto st = refuse_untrusted_api(*id, b.info, b.settings, flags.settings); !st) {
+    return st.error();
+  }
   if (mode == DrainMode::run) {
     if (auto st = check_run_guards(store, b, flags); !st) {
       return st.error();
@@ -113,13 +121,15 @@ Result<ReadyBatch> ready_batch(Queue& queue, RunStore& store, const std::string&
   if (auto st = record_run(store, b, flags, io.err); !st) {
     return st.error();
   }
+  // What this user's run chose, `resume` may go back to without being told (keys/api_trust.h).
+  if (b.settings.api_base != Settings{}.api_base) {
+    if (auto st = trust_api(default_api_trust_file(), *id, b.settings.api_base); !st) {
+      fmt::print(io.err, "reelq: {}; `reelq resume` will ask for --api-base again\n", st.error().message);
+    }
+  }
   // A batch added to this night meanwhile is drained where this one is (queue/handoff.h).
   if (auto st = note_runner_api(queue.db(), {b.settings.api_base, b.settings.time_scale}); !st) {
     return st.error();
-  }
-  auto id = queue_id(queue.db());
-  if (!id) {
-    return id.error();
   }
   auto moved = take_output_folder(store, b.info, b.settings, *id, flags.db);
   if (!moved) {

@@ -5,7 +5,6 @@
 #include <fmt/ranges.h>
 
 #include <algorithm>
-#include <cstdlib>
 #include <filesystem>
 
 #include "cli/cli.h"
@@ -13,25 +12,10 @@
 #include "cli/invocation.h"
 #include "cli/stop_signals.h"
 #include "queue/handoff.h"
-#include "settings.h"
 #include "util/run_lock.h"
 #include "util/text.h"
 
 namespace reelq {
-
-std::optional<std::string> named_api_base(const SettingFlags& flags) {
-  Settings s;
-  bool named = false;
-  if (const char* env = std::getenv("REELQ_API_BASE"); env && *env) {
-    named = static_cast<bool>(apply_setting(s, "api_base", env, "REELQ_API_BASE"));
-  }
-  for (const auto& [key, value] : flags) {
-    if (key == "api_base") {
-      named = static_cast<bool>(apply_setting(s, key, value, "--api-base"));
-    }
-  }
-  return named ? std::optional<std::string>(s.api_base) : std::nullopt;
-}
 
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
                                      EnqueueOptions options, const std::optional<std::string>& named_api,

@@ -2,6 +2,7 @@
 // `reelq run` and `reelq enqueue` into a queue whose runner is active: the jobs join its night
 // (queue/handoff.h says how no job is left for no one), and the runner's side of it.
 #include <functional>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -28,11 +29,6 @@ enum class HandOff {
 Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest& m, const std::string& manifest_path,
                                      EnqueueOptions options, const std::optional<std::string>& named_api,
                                      std::ostream& out, std::ostream& err);
-
-// The API base a command was told to use by --api-base (in `flags`) or REELQ_API_BASE, as the
-// settings read it (no trailing '/'); nullopt when neither names one (or names it wrongly: the
-// command's own settings say so later).
-std::optional<std::string> named_api_base(const SettingFlags& flags);
 
 // The runner's side: once it has drained what it took (its worst exit code so far `worst`), the
 // batches added since `since` are drained in turn with `drain_one`, until none is left (the runner

@@ -29,6 +29,13 @@ Status refuse_for_rehearsal(RunStore& store, const BatchInfo& batch, const Setti
 Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const Settings& settings,
                                 const std::string& db);
 
+// A batch goes back to the API its last run recorded (`resume` names none) only if a run of this
+// user recorded that API for this queue (keys/api_trust.h): a database from elsewhere could name any
+// host, and the key goes with every request. ok when the API is the default one, or --api-base or
+// REELQ_API_BASE named it in `flags` (the user's own choice, which a run then records).
+Status refuse_untrusted_api(const std::string& queue_id, const BatchInfo& batch, const Settings& settings,
+                            const SettingFlags& flags);
+
 // `resume --db` of a rehearsal's database, refused as refuse_for_rehearsal would, but before the
 // key is read: asked for an API key first, a user might give the real one to a rehearsal.
 Status refuse_rehearsal_resume(const std::string& db_path, const SettingFlags& flags);

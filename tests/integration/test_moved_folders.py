@@ -78,6 +78,7 @@ class MovedFolders(SimRunTest):
                          ["f01-t1.mp4", "f02-t1.mp4", "f03-t1.mp4", "f03-t2.mp4"])
         self.created = self.sim.stats()["tasks_created"]
         self.assertEqual(self.created, 4)
+        self.sim_requests_after_the_batch = self.sim.stats()["total_requests"]
 
     def check_nothing_is_fetched_or_rendered_again(self, cwd, renders, gone):
         """status, download, report and a run of the unchanged manifest in `cwd`; results are in `renders`
@@ -150,6 +151,43 @@ class MovedFolders(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertEqual(self.sim.stats()["tasks_created"], self.created)
         self.assertFalse(os.path.exists(old), f"{old} was re-created")
+
+    def test_a_renamed_output_folder_and_another_queue_do_not_render_the_batch_again(self):
+        """A trial renamed renders/night, then ran the manifest with a stale REELQ_DB: with no claim left
+        in renders/night to stop it, every take was rendered and paid for again."""
+        self.finish_the_batch()
+        os.rename(os.path.join(self.project, "renders", "night"),
+                  os.path.join(self.project, "renders", "night-DELIVERED"))
+        other = os.path.join(self.dir, "other.db")
+        beside = os.path.join(os.path.realpath(self.project), "reelq.db")
+        for how, env in (("--db", {}), ("REELQ_DB", {"REELQ_DB": other})):
+            args = ["--db", other] if how == "--db" else []
+            port = free_port()
+            r = run("run", "night.yaml", *args, "--api-base", self.sim.base, "--time-scale", SCALE, "--listen",
+                    f"127.0.0.1:{port}", "--public-url", f"http://127.0.0.1:{port}", cwd=self.project,
+                    env=dict(env, APIXO_API_KEY=KEY))
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, f"reelq: batch night is in the queue beside its manifest, {beside}; the queue "
+                                       f"this command was given ({how}: {other}) does not hold it, and running it "
+                                       "there would render and pay for every take again. Nothing was sent. Use that "
+                                       f"queue (--db {beside}), or give the batch a new name in the manifest to "
+                                       "render it afresh\n")
+        self.assertEqual(self.sim.stats()["tasks_created"], self.created)
+        self.assertEqual(self.sim.stats()["total_requests"], self.sim_requests_after_the_batch)
+        self.assertFalse(os.path.exists(os.path.join(self.project, "renders", "night")))
+
+    def test_a_queue_path_in_no_folder_is_a_usage_error_that_says_where_it_was_looked_for(self):
+        """`export REELQ_DB=jobs/reelq.db` as the README once had it, then a `cd jobs`: exit 70, as if
+        the disk had failed."""
+        r = run("status", cwd=self.dir, env={"REELQ_DB": "jobs/reelq.db"})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertEqual(r.stderr, f"reelq: the queue database {self.dir}/jobs/reelq.db (REELQ_DB=jobs/reelq.db) is "
+                                   f"in no folder: {self.dir}/jobs does not exist (taken from the current folder, "
+                                   f"{self.dir}). Give its whole path, e.g. REELQ_DB=/path/to/reelq.db\n")
+        self.write("m.yaml", "batch: m\njobs:\n  - id: a\n    prompt: p\n")
+        r = run("run", "m.yaml", "--db", "nowhere/q.db", cwd=self.dir, env={"APIXO_API_KEY": KEY})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn("(--db nowhere/q.db) is in no folder", r.stderr)
 
     def test_a_renamed_output_folder_is_found_from_the_project_folder_too(self):
         self.finish_the_batch()

@@ -2,9 +2,11 @@
 repository as symbolic links, another program's database given as --db, a queue from a newer
 reelq, and a second path (a link) to a database a runner drains. The victim files must keep their
 bytes, and reelq must say what it refused."""
+import http.server
 import os
 import sqlite3
 import subprocess
+import threading
 import time
 
 from harness import KEY, REELQ, main, run
@@ -137,6 +139,52 @@ class PlantedFiles(SimRunTest):
         db = sqlite3.connect(os.path.join(self.dir, "reelq.db"))
         self.assertEqual(db.execute("SELECT state, fail_code FROM jobs WHERE job_id = 'a'").fetchone(),
                          ("failed", "DOWNLOAD_FAILED"))
+
+    def test_a_queue_naming_an_api_no_run_of_this_user_chose_is_not_sent_the_key(self):
+        """A trial edited a cloned project's reelq.db to name its own server: `reelq run` sent it the
+        key (balance and five submits), with no flag given."""
+        self.start_sim()
+        heard = []
+
+        class Catcher(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                heard.append(self.headers.get("Authorization"))
+                self.send_response(500)
+                self.end_headers()
+
+            do_POST = do_GET
+
+            def log_message(self, *args):
+                pass
+
+        catcher = http.server.HTTPServer(("127.0.0.1", 0), Catcher)
+        threading.Thread(target=catcher.serve_forever, daemon=True).start()
+        self.addCleanup(catcher.server_close)
+        self.addCleanup(catcher.shutdown)
+        other = f"http://127.0.0.1:{catcher.server_address[1]}"
+        self.write("m.yaml", MANIFEST)
+        self.assertEqual(run("enqueue", "m.yaml", cwd=self.dir).returncode, 0)
+        with sqlite3.connect(os.path.join(self.dir, "reelq.db")) as db:
+            db.execute("UPDATE batches SET api_base = ?, time_scale = ?", (other, float(SCALE)))
+        env = {"APIXO_API_KEY": KEY}
+        refusal = (f"reelq: batch night: its queue says its last run went to the API {other}, but no run of yours "
+                   "recorded that (the queue may come from another machine or person, and the key goes with every "
+                   f"request). Nothing was sent. If that API is yours, give --api-base {other} once; for the real "
+                   "API, --api-base https://api.apixo.ai\n")
+        for cmd in (["run", "m.yaml"], ["resume"]):
+            r = run(*cmd, cwd=self.dir, env=env)
+            self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+            self.assertEqual(r.stderr, refusal)
+        self.assertEqual(heard, [])
+        # Named on purpose, an API is used and remembered: the next resume goes back to it unasked.
+        r = run("run", "m.yaml", "--api-base", self.sim.base, "--time-scale", SCALE, cwd=self.dir, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with sqlite3.connect(os.path.join(self.dir, "reelq.db")) as db:
+            db.execute("UPDATE jobs SET state = 'queued', task_id = NULL WHERE job_id = 'a'")
+        r = run("resume", cwd=self.dir, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"draining at {self.sim.base}", r.stdout)
+        self.assertEqual(heard, [])
 
     def test_report_o_refuses_a_link(self):
         self.write("m.yaml", MANIFEST)
