@@ -23,6 +23,9 @@ namespace {
 Result<std::string> read_all(const Where& csv) {
   int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0) {
+    if (errno == ELOOP) {
+      return symlink_refused(csv.shown);  // the folder's, planted: not a failure of the disk
+    }
     return errno == ENOENT ? Result<std::string>(std::string()) : io_error(csv.shown, "read", errno);
   }
   std::string text;

@@ -86,9 +86,9 @@ int open_for_writing(const fs::path& path, WriteMode mode, mode_t perms, int& er
     ::close(fd);
     return -1;
   }
-  if (mode == WriteMode::keep && S_ISREG(st.st_mode) && st.st_nlink > 1) {
-    // Another name for the same file (a hard link to ~/.bashrc): rewriting it in place would
-    // rewrite that file.
+  if ((mode == WriteMode::keep || mode == WriteMode::append) && S_ISREG(st.st_mode) && st.st_nlink > 1) {
+    // Another name for the same file (a hard link to ~/.bashrc): rewriting it in place, or adding
+    // to it, would change that file.
     ::close(fd);
     refusal = Error{ErrorKind::input, fmt::format("{} has other names (hard links); reelq will not write into it "
                                                   "(delete it, and reelq makes its own)",

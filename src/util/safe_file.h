@@ -23,7 +23,8 @@ enum class WriteMode {
   // Opened as it is, or created, for reading too: the run lock, whose pid is read by the one
   // refused and rewritten in place by the one that takes it.
   keep,
-  // Appended to, or created: the simulator's ledger.
+  // Appended to, or created: the simulator's ledger, a delivery's delivery.csv. Like `keep`, a file
+  // with other names (hard links) is refused.
   append,
 };
 

@@ -216,6 +216,23 @@ class Deliver(SimRunTest):
         with open(os.path.join(self.dir, "client.mp4")) as f:
             self.assertEqual(f.read(), "not a folder")
 
+    def test_a_delivery_list_planted_as_a_link_is_refused_and_its_target_unchanged(self):
+        """A trial made DIR/delivery.csv a hard link to another file (reelq appended its rows there) and
+        a symbolic link (exit 70, 'cannot read', as for a failing disk)."""
+        self.ran()
+        victim = self.write("victim.txt", "precious\n")
+        for kind, plant, why in [("hard", os.link, "has other names (hard links); reelq will not write into it"),
+                                 ("soft", os.symlink, "is a symbolic link; reelq will not write through it")]:
+            with self.subTest(kind):
+                to = os.path.join(self.dir, f"client-{kind}")
+                os.mkdir(to)
+                plant(victim, os.path.join(to, "delivery.csv"))
+                r = self.reelq("deliver", "--to", to)
+                self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+                self.assertIn(f"{os.path.realpath(to)}/delivery.csv {why}", r.stderr)
+                with open(victim) as f:
+                    self.assertEqual(f.read(), "precious\n")
+
     def test_clashing_names_and_bad_picks_say_what_to_change(self):
         self.ran()
         r = self.reelq("deliver", "--to", "client", "--name", "{job}")
