@@ -775,6 +775,7 @@ struct SimCore::Impl {
       r = status(*key, req, now, outcome, task_id);
     } else if (endpoint == "balance" && req.method == "GET") {
       outcome = "ok";
+      settle(now);  // a failed task is refunded when it fails, whether or not anyone asked since
       r = json_reply(200, envelope(fmt::format("{:.4f}", keys[*key].credits)));
     } else {
       outcome = "not_found";

@@ -206,6 +206,18 @@ TEST_CASE("credits: each task costs its price, failures are refunded, and too li
   CHECK(bal.body == R"({"code":200,"message":"success","data":0.2000})");
 }
 
+TEST_CASE("a failed task's price is back in the balance once it has failed, asked about or not") {
+  SimConfig c;
+  c.credits = 5.0;
+  c.violation_word = "forbidden";
+  SimFixture f(c);
+  f.submit_ok(R"({"provider":"official","input":{"prompt":"forbidden","duration":8,"size":"1280*720"}})");
+  auto balance = [&] { return f.core->handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer sim-key", ""}).body; };
+  CHECK(balance() == R"({"code":200,"message":"success","data":2.6000})");  // held while it renders
+  f.clock.advance(30 * 60 * 1000);  // it has failed; nobody polled it
+  CHECK(balance() == R"({"code":200,"message":"success","data":5.0000})");
+}
+
 TEST_CASE("identical inputs are counted, so a test can prove nothing was submitted twice") {
   SimFixture f;
   f.submit_ok();
