@@ -172,13 +172,12 @@ void print_spend_capped(const std::string& batch, const SpendCapHold& hold, cons
   auto money = [&](double amount) { return format_money(amount, hold.currency); };
   fmt::print(out,
              "batch {} is held by its spend cap: {} committed of max_spend {}, and its next take {}. `{} --max-spend "
-             "AMOUNT` {}{}\n",
+             "{}` {}{}\n",
              batch, money(hold.committed), money(hold.cap),
              hold.next_price ? fmt::format("costs {}", money(*hold.next_price)) : "has no price in the table", go_on,
+             hold.finishes_at ? cap_amount(*hold.finishes_at) : "AMOUNT",
              rehearsed ? "rehearses it again" : "continues it",
-             hold.finishes_at ? fmt::format(" (AMOUNT is the batch's whole cap: {} pays for every take left)",
-                                            cap_amount(*hold.finishes_at))
-                              : "");
+             hold.finishes_at ? " (the batch's whole cap, which pays for every take left)" : "");
 }
 
 // Who is working on the batches: the runner's pid, or how to continue the ones with work left (the

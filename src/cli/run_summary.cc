@@ -55,12 +55,13 @@ std::string end_line(const SummaryFacts& f) {
     case RunEnd::keys_lost:
       return fmt::format("  {}. Continue with: {}\n", s.message, resume);
     case RunEnd::spend_capped:
-      return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend AMOUNT{}\n",
+      // With the figure that finishes the batch, the line pastes as it is; a lower one goes part way.
+      return fmt::format("  spend cap reached: {} of {}; {} left. To go on, raise it: {} --max-spend {}\n",
                          format_money(s.spend_committed, s.spend_currency),
                          format_money(s.spend_cap.value_or(0), s.spend_currency), count_of(s.left, "take"), resume,
-                         f.spend_to_finish ? fmt::format(" (the batch's whole cap: {} pays for every take left)",
+                         f.spend_to_finish ? fmt::format("{} (the batch's whole cap, which pays for every take left)",
                                                          cap_amount(*f.spend_to_finish))
-                                           : "");
+                                           : "AMOUNT");
   }
   return "";
 }

@@ -141,7 +141,7 @@ class SpendCap(SimRunTest):
         self.assertIn("spend cap: $7.20 (max_spend); no render is submitted past it; it pays for 3 of the 5 takes "
                       "queued\n", r.stdout)
         self.assertIn("spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: reelq resume --db ", r.stdout)
-        self.assertIn("--batch night --max-spend AMOUNT (the batch's whole cap: 12.00 pays for every take left)\n",
+        self.assertIn("--batch night --max-spend 12.00 (the batch's whole cap, which pays for every take left)\n",
                       r.stdout)
         self.assertIn("shot-3: not submitted: $2.40 more would pass max_spend $7.20 ($7.20 committed)", r.stdout)
         self.assertEqual(self.sim.stats()["tasks_created"], 3)
@@ -150,8 +150,8 @@ class SpendCap(SimRunTest):
         st = self.reelq("status").stdout
         self.assertIn("spend cap $7.20 (max_spend), $7.20 committed", st)
         self.assertIn("batch night is held by its spend cap: $7.20 committed of max_spend $7.20, and its next take "
-                      f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend AMOUNT` continues it "
-                      "(AMOUNT is the batch's whole cap: 12.00 pays for every take left)", st)
+                      f"costs $2.40. `reelq resume --db {self.dir}/q.db --batch night --max-spend 12.00` continues it "
+                      "(the batch's whole cap, which pays for every take left)", st)
         self.assertNotIn("no runner active", st)
         js = json.loads(self.reelq("status", "--json").stdout)[0]
         self.assertEqual((js["max_spend"], js["held_by_spend_cap"]), (7.2, True))
