@@ -274,12 +274,21 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
                                          format_money(line.unit_price * line.renders, prices->currency))
                            : "no price in the table");
   }
-  fmt::print(io.out, "  estimated cost: {} (prices: {})\n", format_money(e.cost, prices->currency), prices->source);
-  fmt::print(
-      io.out,
-      "  wall time: at least {} ({} renders at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
-      "{}/min)\n",
-      format_duration(e.wall_lower_bound_ms()), e.renders, slots, 2 * e.renders, rpm);
+  int unpriced = 0;
+  for (const auto& line : e.lines) {
+    unpriced += line.priced ? 0 : line.renders;
+  }
+  // A render with no price is not free: the figure says what it leaves out.
+  std::string cost = unpriced == 0 ? format_money(e.cost, prices->currency)
+                     : unpriced == e.renders
+                         ? "unknown (no render has a price in the table)"
+                         : fmt::format("at least {}, and unknown for the {} with no price", format_money(e.cost, prices->currency),
+                                       count_of(unpriced, "render"));
+  fmt::print(io.out, "  estimated cost: {} (prices: {})\n", cost, prices->source);
+  fmt::print(io.out,
+             "  wall time: at least {} ({} at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "
+             "{}/min)\n",
+             format_duration(e.wall_lower_bound_ms()), count_of(e.renders, "render"), slots, 2 * e.renders, rpm);
   if (!pool.empty()) {
     fmt::print(io.out, "  keys: {}; {} at once in all\n", pool, slots);
   }
@@ -293,8 +302,8 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
       tiers += (tiers.empty() ? "" : ", ") + t;
     }
     fmt::print(io.err,
-               "reelq: {} has no price for {} at {}; the cost above leaves them out. Copy schemas/prices.json, add "
-               "them, and pass --prices FILE\n",
+               "reelq: {} has no price for {} at {}; the cost above leaves them out. Copy the table (schemas/"
+               "prices.json; installed, PREFIX/share/reelq/prices.json), add them, and pass --prices FILE\n",
                prices->source, manifest->model, tiers);
     return k_exit_usage;
   }

@@ -17,7 +17,7 @@ class Install(unittest.TestCase):
                                capture_output=True, text=True, timeout=1200)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             for path in ["bin/reelq", "share/man/man1/reelq.1", "share/bash-completion/completions/reelq",
-                         "share/zsh/site-functions/_reelq"]:
+                         "share/zsh/site-functions/_reelq", "share/reelq/prices.json", "share/reelq/manifest.schema.json"]:
                 self.assertTrue(os.path.isfile(os.path.join(prefix, path)), path)
             v = subprocess.run([os.path.join(prefix, "bin/reelq"), "--version"], capture_output=True, text=True)
             self.assertEqual(v.returncode, 0)
