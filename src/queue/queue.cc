@@ -299,7 +299,10 @@ Result<EnqueueReport> Queue::enqueue(const Manifest& m, const std::filesystem::p
       std::string model = batch_q.getColumn(0).getString();
       if (model != m.model) {
         conflicts.push_back(
-            fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}", m.batch, model, m.model));
+            fmt::format("batch '{}' was enqueued for model {}; the manifest now says {}. A batch keeps its model (its "
+                        "takes, prices and render times are that model's): to render these jobs with {}, give the "
+                        "batch a new name (batch: in the manifest)",
+                        m.batch, model, m.model, m.model));
       }
       if (own_manifest) {
         // Its own manifest, perhaps found in a moved folder: recorded where it is now.

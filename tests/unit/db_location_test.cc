@@ -44,7 +44,13 @@ TEST_CASE("a manifest's queue is reelq.db beside it, whatever the current folder
   ::setenv("REELQ_DB", "env.db", 1);
   CHECK(db_for_manifest("", "night/t.yaml", "night", dir.path())->path == dir / "env.db");
   CHECK(db_for_manifest("", "night/t.yaml", "night", dir.path())->source == DbSource::environment);
-  CHECK(db_for_manifest("/abs/flag.db", "night/t.yaml", "night", dir.path())->path == "/abs/flag.db");
+  const std::string flag = (dir / "flag.db").string();
+  CHECK(db_for_manifest(flag, "night/t.yaml", "night", dir.path())->path == flag);
+  // A path in no folder is the user's mistake, said with where it was looked for, not a disk failure.
+  auto nowhere = db_for_manifest("/no-such-folder/flag.db", "night/t.yaml", "night", dir.path());
+  REQUIRE_FALSE(nowhere.ok());
+  CHECK(nowhere.error().kind == ErrorKind::usage);
+  CHECK(nowhere.error().message.find("/no-such-folder does not exist") != std::string::npos);
 }
 
 TEST_CASE("a queue an older reelq left in the current folder is not silently replaced by a new one") {

@@ -232,7 +232,10 @@ TEST_CASE("a batch cannot change model") {
   REQUIRE(q.value()->enqueue(manifest_of(k_base), "/m.yaml", OnChanged::refuse).ok());
   auto r = q.value()->enqueue(manifest_of(std::string(k_base) + "model: sora-2\n"), "/m.yaml", OnChanged::replace);
   REQUIRE_FALSE(r.ok());
-  CHECK(r.error().message == "batch 'night' was enqueued for model sora-2-pro; the manifest now says sora-2\n");
+  CHECK(r.error().message ==
+        "batch 'night' was enqueued for model sora-2-pro; the manifest now says sora-2. A batch keeps its model (its "
+        "takes, prices and render times are that model's): to render these jobs with sora-2, give the batch a new "
+        "name (batch: in the manifest)\n");
 }
 
 TEST_CASE("summaries count every state per batch") {
