@@ -22,7 +22,9 @@ bool names_a_key_flag(std::string_view arg) {
 }
 
 // apixo's keys and most others start "sk-"; a word of that shape is kept out of messages.
-bool shaped_like_a_key(std::string_view word) { return word.size() >= 8 && word.substr(0, 3) == "sk-"; }
+bool shaped_like_a_key(std::string_view word) {
+  return word.size() >= 8 && word.substr(0, 3) == "sk-";
+}
 
 void replace_all(std::string& text, std::string_view word, std::string_view with) {
   for (size_t at = text.find(word); at != std::string::npos; at = text.find(word, at + with.size())) {

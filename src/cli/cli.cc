@@ -15,12 +15,12 @@
 
 #include "cli/argv_secrets.h"
 #include "cli/cli_docs.h"
-#include "cli/option_values.h"
 #include "cli/cli_wiring.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
 #include "cli/enqueue_notices.h"
 #include "cli/invocation.h"
+#include "cli/option_values.h"
 #include "cli/time_window.h"
 #include "queue/database.h"
 #include "settings.h"

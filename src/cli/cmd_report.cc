@@ -282,8 +282,8 @@ int cmd_estimate(const EstimateFlags& flags, CommandIo io) {
   std::string cost = unpriced == 0 ? format_money(e.cost, prices->currency)
                      : unpriced == e.renders
                          ? "unknown (no render has a price in the table)"
-                         : fmt::format("at least {}, and unknown for the {} with no price", format_money(e.cost, prices->currency),
-                                       count_of(unpriced, "render"));
+                         : fmt::format("at least {}, and unknown for the {} with no price",
+                                       format_money(e.cost, prices->currency), count_of(unpriced, "render"));
   fmt::print(io.out, "  estimated cost: {} (prices: {})\n", cost, prices->source);
   fmt::print(io.out,
              "  wall time: at least {} ({} at ~3 min each, the time of an 8 s 720p render; {} at once; {} requests at "

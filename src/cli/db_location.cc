@@ -29,16 +29,14 @@ std::optional<Result<DbLocation>> given(const std::string& flag, const fs::path&
   if (!fs::is_directory(at.path.parent_path(), ec)) {
     // Not a failure of the disk (exit 70): a path that names no folder, often a relative one given
     // from elsewhere (`export REELQ_DB=jobs/reelq.db`, then a `cd jobs`).
-    return Result<DbLocation>(
-        Error{ErrorKind::usage,
-              fmt::format("the queue database {} ({}{}) is in no folder: {} does not exist{}. Give its whole path, "
-                          "e.g. {}={}",
-                          at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ", shell_word(raw),
-                          at.path.parent_path().string(),
-                          fs::path(raw).is_relative() ? fmt::format(" (taken from the current folder, {})",
-                                                                    cwd.string())
-                                                      : "",
-                          flag.empty() ? "REELQ_DB" : "--db", "/path/to/reelq.db")});
+    return Result<DbLocation>(Error{
+        ErrorKind::usage,
+        fmt::format(
+            "the queue database {} ({}{}) is in no folder: {} does not exist{}. Give its whole path, "
+            "e.g. {}={}",
+            at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ", shell_word(raw), at.path.parent_path().string(),
+            fs::path(raw).is_relative() ? fmt::format(" (taken from the current folder, {})", cwd.string()) : "",
+            flag.empty() ? "REELQ_DB" : "--db", "/path/to/reelq.db")});
   }
   return Result<DbLocation>(at);
 }

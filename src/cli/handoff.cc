@@ -38,12 +38,12 @@ Result<HandOff> add_to_running_night(const std::string& db_path, const Manifest&
       return theirs.error();
     }
     if (*theirs && (*theirs)->api_base != *named_api) {
-      return Error{ErrorKind::usage,
-                   fmt::format("{} is running batches from {} at the API {}, and would drain batch {} there with its "
-                               "own key; this run names {}. Nothing was added: wait for that run to end ({} status "
-                               "--db {}), or give this batch a queue of its own with --db",
-                               runner, db_path, (*theirs)->api_base, m.batch, *named_api, reelq_command(),
-                               shell_word(db_path))};
+      return Error{
+          ErrorKind::usage,
+          fmt::format("{} is running batches from {} at the API {}, and would drain batch {} there with its "
+                      "own key; this run names {}. Nothing was added: wait for that run to end ({} status "
+                      "--db {}), or give this batch a queue of its own with --db",
+                      runner, db_path, (*theirs)->api_base, m.batch, *named_api, reelq_command(), shell_word(db_path))};
     }
   }
   options.on_changed = OnChanged::refuse;

@@ -42,12 +42,12 @@ Status check_no_link_to_output(const Settings& settings) {
     std::string how = on_the_way == fs::path(settings.output_dir)
                           ? "is a symbolic link"
                           : fmt::format("is reached through {}, a symbolic link", on_the_way.string());
-    return Error{ErrorKind::usage,
-                 fmt::format("the output folder {} {} to {}: reelq does not write through a link in the manifest's "
-                             "folder (whoever made it chooses where the files go). Nothing was sent. Remove the "
-                             "link, or write there on purpose with --output-dir {}",
-                             settings.output_dir, how, fs::read_symlink(on_the_way, ec).string(),
-                             shell_word(real.string()))};
+    return Error{
+        ErrorKind::usage,
+        fmt::format("the output folder {} {} to {}: reelq does not write through a link in the manifest's "
+                    "folder (whoever made it chooses where the files go). Nothing was sent. Remove the "
+                    "link, or write there on purpose with --output-dir {}",
+                    settings.output_dir, how, fs::read_symlink(on_the_way, ec).string(), shell_word(real.string()))};
   }
   return ok_status();
 }

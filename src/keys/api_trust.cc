@@ -85,8 +85,8 @@ Status trust_api(const fs::path& file, const std::string& queue_id, const std::s
   const int err = errno;
   ::close(fd);
   if (!ok) {
-    return trust_error(file, S_ISREG(st.st_mode) && st.st_nlink == 1 ? std::strerror(err)
-                                                                     : "is not a file of its own; not written");
+    return trust_error(
+        file, S_ISREG(st.st_mode) && st.st_nlink == 1 ? std::strerror(err) : "is not a file of its own; not written");
   }
   return ok_status();
 }

@@ -1,8 +1,8 @@
 #include "queue/handoff.h"
 
 #include <SQLiteCpp/Statement.h>
-#include <fmt/format.h>
 #include <SQLiteCpp/Transaction.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <string>

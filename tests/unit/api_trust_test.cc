@@ -40,8 +40,8 @@ TEST_CASE("an API is trusted for the queue a run recorded it in, and only there"
   CHECK(text_of(file) == "q1\thttp://127.0.0.1:8080\n");
   CHECK(api_trusted(file, "q1", "http://127.0.0.1:8080"));
   CHECK_FALSE(api_trusted(file, "q2", "http://127.0.0.1:8080"));
-  CHECK_FALSE(api_trusted(file, "q1", "http://127.0.0.1:808"));    // whole lines only
-  CHECK_FALSE(api_trusted(file, "1", "http://127.0.0.1:8080"));    // nor the tail of another id
+  CHECK_FALSE(api_trusted(file, "q1", "http://127.0.0.1:808"));  // whole lines only
+  CHECK_FALSE(api_trusted(file, "1", "http://127.0.0.1:8080"));  // nor the tail of another id
   struct stat st {};
   REQUIRE(::stat(file.c_str(), &st) == 0);
   CHECK((st.st_mode & 0777) == 0600);

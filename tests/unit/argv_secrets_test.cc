@@ -38,11 +38,12 @@ TEST_CASE("reelq's own flags that merely start like a key flag are left to the p
 
 TEST_CASE("a parse error names the words it did not expect, except those that may be a key") {
   std::vector<const char*> argv = {"reelq", "run", "m.yaml", "sk-live-abcdef123", "abc123secret", "extra.yaml"};
-  std::string said = without_secret_words(
-      "The following arguments were not expected: extra.yaml abc123secret sk-live-abcdef123",
-      static_cast<int>(argv.size()), argv.data(), "abc123secret");
-  CHECK(said == "The following arguments were not expected: extra.yaml [not shown: it may be a key] "
-                "[not shown: it may be a key]");
+  std::string said =
+      without_secret_words("The following arguments were not expected: extra.yaml abc123secret sk-live-abcdef123",
+                           static_cast<int>(argv.size()), argv.data(), "abc123secret");
+  CHECK(said ==
+        "The following arguments were not expected: extra.yaml [not shown: it may be a key] "
+        "[not shown: it may be a key]");
   // With no key in the environment, only words shaped like a key are hidden.
   CHECK(without_secret_words("not expected: abc123secret", static_cast<int>(argv.size()), argv.data(), "") ==
         "not expected: abc123secret");

@@ -109,7 +109,7 @@ TEST_CASE("a run stopped at the spend cap says both figures, what is left and ho
   CHECK(summary_text(f).find("  spend cap reached: $7.20 of $7.20; 2 takes left. To go on, raise it: ") !=
         std::string::npos);
   CHECK(summary_text(f).find("--max-spend AMOUNT\n") != std::string::npos);  // no figure that finishes it known
-  f.spend_to_finish = 12.0;  // with it, the line pastes as printed
+  f.spend_to_finish = 12.0;                                                  // with it, the line pastes as printed
   CHECK(summary_text(f).find("--max-spend 12.00 (the batch's whole cap, which pays for every take left)\n") !=
         std::string::npos);
   f.spend_to_finish.reset();

@@ -212,9 +212,11 @@ TEST_CASE("a failed task's price is back in the balance once it has failed, aske
   c.violation_word = "forbidden";
   SimFixture f(c);
   f.submit_ok(R"({"provider":"official","input":{"prompt":"forbidden","duration":8,"size":"1280*720"}})");
-  auto balance = [&] { return f.core->handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer sim-key", ""}).body; };
+  auto balance = [&] {
+    return f.core->handle({"GET", "/api/v1/apikeys/current-balance", "", "Bearer sim-key", ""}).body;
+  };
   CHECK(balance() == R"({"code":200,"message":"success","data":2.6000})");  // held while it renders
-  f.clock.advance(30 * 60 * 1000);  // it has failed; nobody polled it
+  f.clock.advance(30 * 60 * 1000);                                          // it has failed; nobody polled it
   CHECK(balance() == R"({"code":200,"message":"success","data":5.0000})");
 }
 
