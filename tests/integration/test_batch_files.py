@@ -55,11 +55,26 @@ class BatchFiles(SimRunTest):
             env = {"REELQ_DB": "env.db"} if not how else None
             r = self.reelq_at(self.elsewhere, "run", "../night/t.yaml", *how, env=env)
             self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
-            self.assertIn("holds results of batch night from another queue", r.stderr)
-            self.assertIn(owner, r.stderr)
+            # The queue beside the manifest holds the batch: that is said first (the output folder's claim
+            # would refuse it next, and still does when the batch's queue is not beside its manifest).
+            self.assertIn(f"batch night is in the queue beside its manifest, {owner}; the queue this command was "
+                          "given", r.stderr)
+            self.assertIn("would render and pay for every take again. Nothing was sent.", r.stderr)
             self.assertEqual(self.sim.stats()["total_requests"], requests, "nothing may be sent")
         self.assertFalse(os.path.exists(os.path.join(self.elsewhere, "other.db")))
         self.assertFalse(os.path.exists(os.path.join(self.elsewhere, "env.db")))
+
+    def test_a_queue_kept_apart_from_its_manifest_is_guarded_by_the_output_folders_claim(self):
+        first = os.path.join(self.elsewhere, "first.db")
+        r = self.reelq_at(self.elsewhere, "run", "../night/t.yaml", "--db", first)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        requests = self.sim.stats()["total_requests"]
+        r = self.reelq_at(self.elsewhere, "run", "../night/t.yaml", "--db", "second.db")
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("holds results of batch night from another queue", r.stderr)
+        self.assertIn(first, r.stderr)
+        self.assertEqual(self.sim.stats()["total_requests"], requests, "nothing may be sent")
+        self.assertFalse(os.path.exists(os.path.join(self.elsewhere, "second.db")))
 
     def test_REELQ_DB_names_the_queue_and_a_flag_wins_over_it(self):
         env = {"REELQ_DB": os.path.join(self.dir, "env.db")}
