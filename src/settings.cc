@@ -263,7 +263,9 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
   // Resolved through symlinks ("../night" from a linked folder means what the kernel says): the
   // folder is stored with the batch and shown in every hint.
   std::error_code ec;
-  fs::path manifest_dir = fs::weakly_canonical(fs::path(layers.manifest_path).parent_path(), ec);
+  // The folder of the manifest's own file, links resolved, as its queue's (cli/db_location.h): a
+  // manifest linked in from elsewhere writes beside the file it links to, where its queue is.
+  fs::path manifest_dir = fs::weakly_canonical(fs::path(layers.manifest_path), ec).parent_path();
   if (ec) {
     manifest_dir = fs::path(layers.manifest_path).parent_path().lexically_normal();
   }
@@ -278,9 +280,15 @@ Result<Settings> resolve_settings(const SettingsLayers& layers) {
       *file = absolute_from(manifest_dir, *file);
     }
   }
+  const Settings before_remembered = s;
   if (auto st = apply_settings_json(s, layers.remembered_flags_json, "the flags of the batch's last run: "); !st) {
     return st.error();
   }
+  // Kept in columns of their own (stored_on_its_own), never taken from the remembered flags, where a
+  // database from elsewhere could name any host or folder.
+  s.api_base = before_remembered.api_base;
+  s.time_scale = before_remembered.time_scale;
+  s.output_dir = before_remembered.output_dir;
   const std::string tls_cert = s.tls_cert;
   const std::string tls_key = s.tls_key;
   std::string dir = !layers.stored_output_dir.empty() ? layers.stored_output_dir

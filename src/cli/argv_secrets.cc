@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include <array>
+#include <cstdlib>
 #include <string_view>
+#include <vector>
 
 namespace reelq {
 
@@ -61,6 +63,31 @@ std::string without_secret_words(std::string text, int argc, const char* const* 
     }
   }
   return text;
+}
+
+namespace {
+std::vector<std::string>& secret_words() {
+  static std::vector<std::string> words;
+  return words;
+}
+}  // namespace
+
+void remember_secret_words(int argc, const char* const* argv) {
+  secret_words().clear();
+  for (int i = 1; i < argc; ++i) {
+    if (shaped_like_a_key(argv[i])) {
+      secret_words().emplace_back(argv[i]);
+    }
+  }
+}
+
+std::string hide_secret_words(std::string text) {
+  std::vector<const char*> argv = {"reelq"};
+  for (const auto& w : secret_words()) {
+    argv.push_back(w.c_str());
+  }
+  const char* key = std::getenv("APIXO_API_KEY");
+  return without_secret_words(std::move(text), static_cast<int>(argv.size()), argv.data(), key ? key : "");
 }
 
 }  // namespace reelq

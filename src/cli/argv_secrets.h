@@ -14,4 +14,10 @@ std::optional<std::string> key_flag_refusal(int argc, const char* const* argv);
 // placeholder: the value of APIXO_API_KEY (`env_key`, empty if unset) and words shaped like one.
 std::string without_secret_words(std::string text, int argc, const char* const* argv, const std::string& env_key);
 
+// For the whole command: remembers argv's words shaped like a key, to be hidden by
+// hide_secret_words with the value of APIXO_API_KEY as it is then. A key given as a flag's value
+// (`--api-key-file $APIXO_API_KEY`, `--keys sk-...`) would otherwise come back in "cannot read".
+void remember_secret_words(int argc, const char* const* argv);
+std::string hide_secret_words(std::string text);
+
 }  // namespace reelq

@@ -406,6 +406,7 @@ int run_cli(int argc, const char* const* argv, std::ostream& out, std::ostream& 
   wire_job_commands(app, parsed);
   wire_doc_commands(app, parsed);
   label_option_values(app);
+  remember_secret_words(argc, argv);
   if (auto refusal = key_flag_refusal(argc, argv)) {
     err << *refusal;
     return k_exit_usage;

@@ -7,6 +7,7 @@
 #include <ostream>
 #include <thread>
 
+#include "cli/argv_secrets.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/db_location.h"
@@ -46,10 +47,12 @@ int exit_code_for(const Error& error) {
 
 int report_error(std::ostream& err, const Error& e) {
   // Manifest errors are already "FILE:LINE:COL: message" lines; others get the program's name.
-  if (e.kind == ErrorKind::input && e.message.ends_with('\n')) {
-    err << e.message;
+  // A key typed where a path or a number goes is not printed back (cli/argv_secrets.h).
+  const std::string message = hide_secret_words(e.message);
+  if (e.kind == ErrorKind::input && message.ends_with('\n')) {
+    err << message;
   } else {
-    err << "reelq: " << e.message << (e.message.ends_with('\n') ? "" : "\n");
+    err << "reelq: " << message << (message.ends_with('\n') ? "" : "\n");
   }
   return exit_code_for(e);
 }

@@ -26,6 +26,18 @@ std::optional<Result<DbLocation>> given(const std::string& flag, const fs::path&
   const std::string raw = flag.empty() ? env : flag;
   DbLocation at{absolute_from(cwd, raw), flag.empty() ? DbSource::environment : DbSource::flag};
   std::error_code ec;
+  if (fs::is_directory(at.path, ec)) {
+    return Result<DbLocation>(Error{ErrorKind::usage, fmt::format("the queue database {} ({}{}) is a folder; give the "
+                                                                  "database file's path, e.g. {}/reelq.db",
+                                                                  at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ",
+                                                                  shell_word(raw), at.path.string())});
+  }
+  if (fs::exists(at.path.parent_path(), ec) && !fs::is_directory(at.path.parent_path(), ec)) {
+    return Result<DbLocation>(Error{ErrorKind::usage, fmt::format("the queue database {} ({}{}) is in no folder: {} is "
+                                                                  "a file",
+                                                                  at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ",
+                                                                  shell_word(raw), at.path.parent_path().string())});
+  }
   if (!fs::is_directory(at.path.parent_path(), ec)) {
     // Not a failure of the disk (exit 70): a path that names no folder, often a relative one given
     // from elsewhere (`export REELQ_DB=jobs/reelq.db`, then a `cd jobs`).
@@ -77,9 +89,11 @@ Status refuse_second_queue(const fs::path& given_db, const fs::path& beside, con
 Result<DbLocation> db_for_manifest(const std::string& flag, const fs::path& manifest, const std::string& batch,
                                    const fs::path& cwd) {
   std::error_code ec;
-  fs::path folder = absolute_from(cwd, manifest).parent_path();
-  fs::path canonical = fs::weakly_canonical(folder, ec);
-  fs::path beside = (ec ? folder : canonical) / k_default_db_name;
+  // Beside the manifest's own file, links resolved: a manifest linked in from another folder has its
+  // queue (and its output folder, settings.h) where the file it links to is.
+  fs::path file = absolute_from(cwd, manifest);
+  fs::path canonical = fs::weakly_canonical(file, ec);
+  fs::path beside = (ec ? file : canonical).parent_path() / k_default_db_name;
   if (auto g = given(flag, cwd)) {
     if (!*g) {
       return *g;

@@ -18,7 +18,7 @@
 #include "cli/run_summary.h"
 #include "cli/stop_signals.h"
 #include "cost/estimate.h"
-#include "keys/api_trust.h"
+#include "keys/trust_file.h"
 #include "queue/database.h"
 #include "queue/handoff.h"
 #include "queue/run_ledger.h"
@@ -121,9 +121,9 @@ Result<ReadyBatch> ready_batch(Queue& queue, RunStore& store, const std::string&
   if (auto st = record_run(store, b, flags, io.err); !st) {
     return st.error();
   }
-  // What this user's run chose, `resume` may go back to without being told (keys/api_trust.h).
+  // What this user's run chose, `resume` may go back to without being told (keys/trust_file.h).
   if (b.settings.api_base != Settings{}.api_base) {
-    if (auto st = trust_api(default_api_trust_file(), *id, b.settings.api_base); !st) {
+    if (auto st = add_trusted(default_trust_file(), *id, b.settings.api_base); !st) {
       fmt::print(io.err, "reelq: {}; `reelq resume` will ask for --api-base again\n", st.error().message);
     }
   }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "fetch/downloader.h"
 #include "fetch/folder_claim.h"
+#include "keys/trust_file.h"
 #include "queue/database.h"
 #include "queue/operations.h"
 #include "util/text.h"
@@ -22,14 +23,22 @@ Status check_output_folder(const std::string& batch, const std::string& queue_id
   return ok_status();
 }
 
-Status check_no_link_to_output(const Settings& settings) {
+Status check_output_folder_origin(const Settings& settings, const std::string& queue_id) {
   if (settings.output_dir_home.empty()) {
     return ok_status();  // --output-dir: the user's own choice of folder, links and all
   }
   fs::path home(settings.output_dir_home);
   fs::path rel = fs::path(settings.output_dir).lexically_relative(home);
   if (rel.empty() || *rel.begin() == "..") {
-    return ok_status();  // a folder an earlier --output-dir chose, kept by the batch
+    // Kept by the batch from an earlier run: followed if that run was this user's --output-dir.
+    if (!queue_id.empty() && is_trusted(default_trust_file(), queue_id, settings.output_dir)) {
+      return ok_status();
+    }
+    return Error{ErrorKind::usage,
+                 fmt::format("the queue says the batch's results go to {}, outside the manifest's folder {}, but no "
+                             "run of yours chose that folder (the queue may come from another machine or person). "
+                             "Nothing was sent. If it is yours, give --output-dir {} once",
+                             settings.output_dir, home.string(), shell_word(settings.output_dir))};
   }
   fs::path on_the_way = home;
   for (const fs::path& part : rel) {
@@ -74,7 +83,7 @@ Status precheck_output_folder(const Manifest& manifest, const std::string& manif
   if (!settings) {
     return settings.error();
   }
-  if (auto st = check_no_link_to_output(*settings); !st) {
+  if (auto st = check_output_folder_origin(*settings, id); !st) {
     return st;
   }
   return check_output_folder(manifest.batch, id, settings->output_dir);
@@ -82,7 +91,7 @@ Status precheck_output_folder(const Manifest& manifest, const std::string& manif
 
 Result<std::string> take_output_folder(RunStore& store, const BatchInfo& batch, const Settings& settings,
                                        const std::string& queue_id, const std::string& db) {
-  if (auto st = check_no_link_to_output(settings); !st) {
+  if (auto st = check_output_folder_origin(settings, queue_id); !st) {
     return st.error();
   }
   if (auto st = check_output_folder(batch.name, queue_id, settings.output_dir); !st) {
@@ -97,6 +106,12 @@ Result<std::string> take_output_folder(RunStore& store, const BatchInfo& batch, 
   // Like a folder that cannot be created: the user's setting, and nothing was sent.
   if (auto st = claim_folder(settings.output_dir, {queue_id, batch.name, db}); !st) {
     return Error{ErrorKind::usage, fmt::format("the output folder cannot be written: {}", st.error().message)};
+  }
+  // Chosen with --output-dir: a later resume may go back to it without the flag.
+  if (settings.output_dir_home.empty()) {
+    if (auto st = add_trusted(default_trust_file(), queue_id, settings.output_dir); !st) {
+      return st.error();
+    }
   }
   // What a killed run was downloading is fetched again; its half-written file goes.
   remove_stale_parts(settings.output_dir);

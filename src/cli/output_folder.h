@@ -16,9 +16,11 @@
 
 namespace reelq {
 
-// A manifest's output folder (Settings::output_dir_home) is reached through no symbolic link: one
-// planted in the manifest's folder would send reelq's writes anywhere. --output-dir is not checked.
-Status check_no_link_to_output(const Settings& settings);
+// The output folder was chosen by this user: --output-dir now, or the manifest's folder
+// (Settings::output_dir_home) reached through no symbolic link (one planted there would send
+// reelq's writes anywhere), or a folder outside it that this user's --output-dir chose for the
+// queue `queue_id` before (keys/trust_file.h; a database from elsewhere may name any folder).
+Status check_output_folder_origin(const Settings& settings, const std::string& queue_id);
 
 // The folder must not hold another queue's results for `batch` (the same manifest run with another
 // database would render it all again). `queue_id` "" is a queue not created yet.

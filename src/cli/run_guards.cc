@@ -8,7 +8,7 @@
 #include "cli/batch_settings.h"
 #include "cli/commands.h"
 #include "cli/invocation.h"
-#include "keys/api_trust.h"
+#include "keys/trust_file.h"
 #include "sched/job_table.h"
 #include "util/clock.h"
 #include "util/text.h"
@@ -107,12 +107,11 @@ Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const S
 Status refuse_untrusted_api(const std::string& queue_id, const BatchInfo& batch, const Settings& settings,
                             const SettingFlags& flags) {
   const std::string& api = settings.api_base;
-  if (batch.api_base.empty() || api != batch.api_base || api == Settings{}.api_base || named_api_base(flags) ||
-      api_trusted(default_api_trust_file(), queue_id, api)) {
+  if (api == Settings{}.api_base || named_api_base(flags) || is_trusted(default_trust_file(), queue_id, api)) {
     return ok_status();
   }
   return Error{ErrorKind::usage,
-               fmt::format("batch {}: its queue says its last run went to the API {}, but no run of yours recorded "
+               fmt::format("batch {}: its queue says its last run went to the API {}, but no run of yours chose "
                            "that (the queue may come from another machine or person, and the key goes with every "
                            "request). Nothing was sent. If that API is yours, give --api-base {} once; for the "
                            "real API, --api-base {}",

@@ -30,7 +30,7 @@ Status refuse_simulated_to_real(RunStore& store, const BatchInfo& batch, const S
                                 const std::string& db);
 
 // A batch goes back to the API its last run recorded (`resume` names none) only if a run of this
-// user recorded that API for this queue (keys/api_trust.h): a database from elsewhere could name any
+// user recorded that API for this queue (keys/trust_file.h): a database from elsewhere could name any
 // host, and the key goes with every request. ok when the API is the default one, or --api-base or
 // REELQ_API_BASE named it in `flags` (the user's own choice, which a run then records).
 Status refuse_untrusted_api(const std::string& queue_id, const BatchInfo& batch, const Settings& settings,

@@ -21,12 +21,20 @@ namespace {
 
 // The whole file, or "" when there is none yet; never through a link.
 Result<std::string> read_all(const Where& csv) {
-  int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  // O_NONBLOCK: a FIFO under the name would wait for a writer forever; it is refused below.
+  int fd = ::open(csv.at.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
     if (errno == ELOOP) {
       return symlink_refused(csv.shown);  // the folder's, planted: not a failure of the disk
     }
     return errno == ENOENT ? Result<std::string>(std::string()) : io_error(csv.shown, "read", errno);
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    return Error{ErrorKind::input, fmt::format("{} is not a regular file; reelq will not read or write it (delete "
+                                               "it, or choose another --to)",
+                                               csv.shown.string())};
   }
   std::string text;
   char buf[1 << 16];

@@ -692,7 +692,10 @@ Result<Manifest> load_manifest(const fs::path& path, Diagnostics* diags) {
   if (text.size() > k_max_manifest_bytes) {
     return too_big(fmt::format("over {} MB", k_max_manifest_bytes >> 20));
   }
-  ManifestSource source{path.string(), fs::absolute(path).parent_path()};
+  // Relative paths are read from the folder of the manifest's own file, links resolved: a manifest
+  // linked in from elsewhere reads its images and lists where the file is, as its queue lives there.
+  fs::path real = fs::weakly_canonical(fs::absolute(path), ec);
+  ManifestSource source{path.string(), (ec ? fs::absolute(path) : real).parent_path()};
   return parse_manifest(text, source, diags);
 }
 

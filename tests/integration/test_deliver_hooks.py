@@ -232,6 +232,13 @@ class Deliver(SimRunTest):
                 self.assertIn(f"{os.path.realpath(to)}/delivery.csv {why}", r.stderr)
                 with open(victim) as f:
                     self.assertEqual(f.read(), "precious\n")
+        # A FIFO under the name waited for a writer forever.
+        to = os.path.join(self.dir, "client-fifo")
+        os.mkdir(to)
+        os.mkfifo(os.path.join(to, "delivery.csv"))
+        r = self.reelq("deliver", "--to", to, timeout=30)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertIn("delivery.csv is not a regular file; reelq will not read or write it", r.stderr)
 
     def test_clashing_names_and_bad_picks_say_what_to_change(self):
         self.ran()

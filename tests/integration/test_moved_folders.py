@@ -176,6 +176,21 @@ class MovedFolders(SimRunTest):
         self.assertEqual(self.sim.stats()["total_requests"], self.sim_requests_after_the_batch)
         self.assertFalse(os.path.exists(os.path.join(self.project, "renders", "night")))
 
+    def test_a_manifest_linked_in_from_another_folder_uses_the_queue_beside_the_file_it_links_to(self):
+        """A trial linked p2/m.yaml into p5 after renaming its output folder: the run made p5/reelq.db
+        and rendered (and paid for) the whole batch again into p2's folder."""
+        self.finish_the_batch()
+        os.rename(os.path.join(self.project, "renders", "night"),
+                  os.path.join(self.project, "renders", "night-DELIVERED"))
+        other = os.path.join(self.dir, "other")
+        os.mkdir(other)
+        os.symlink(os.path.join(self.project, "night.yaml"), os.path.join(other, "night.yaml"))
+        r = self.run_night(other)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.sim.stats()["tasks_created"], self.created)
+        self.assertFalse(os.path.exists(os.path.join(other, "reelq.db")))
+        self.assertFalse(os.path.exists(os.path.join(other, "renders")))
+
     def test_a_queue_path_in_no_folder_is_a_usage_error_that_says_where_it_was_looked_for(self):
         """`export REELQ_DB=jobs/reelq.db` as the README once had it, then a `cd jobs`: exit 70, as if
         the disk had failed."""
@@ -188,6 +203,14 @@ class MovedFolders(SimRunTest):
         r = run("run", "m.yaml", "--db", "nowhere/q.db", cwd=self.dir, env={"APIXO_API_KEY": KEY})
         self.assertEqual(r.returncode, 2, r.stderr)
         self.assertIn("(--db nowhere/q.db) is in no folder", r.stderr)
+        os.mkdir(os.path.join(self.dir, "renders"))
+        r = run("status", cwd=self.dir, env={"REELQ_DB": "renders"})
+        self.assertEqual((r.returncode, r.stderr), (2, f"reelq: the queue database {self.dir}/renders "
+                                                       f"(REELQ_DB=renders) is a folder; give the database file's "
+                                                       f"path, e.g. {self.dir}/renders/reelq.db\n"))
+        r = run("status", cwd=self.dir, env={"REELQ_DB": "m.yaml/q.db"})
+        self.assertEqual(r.returncode, 2, r.stderr)
+        self.assertIn(f"is in no folder: {self.dir}/m.yaml is a file", r.stderr)
 
     def test_a_renamed_output_folder_is_found_from_the_project_folder_too(self):
         self.finish_the_batch()

@@ -4,8 +4,10 @@ reelq, and a second path (a link) to a database a runner drains. The victim file
 bytes, and reelq must say what it refused."""
 import http.server
 import os
+import shutil
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 
@@ -168,7 +170,7 @@ class PlantedFiles(SimRunTest):
             db.execute("UPDATE batches SET api_base = ?, time_scale = ?", (other, float(SCALE)))
         env = {"APIXO_API_KEY": KEY}
         refusal = (f"reelq: batch night: its queue says its last run went to the API {other}, but no run of yours "
-                   "recorded that (the queue may come from another machine or person, and the key goes with every "
+                   "chose that (the queue may come from another machine or person, and the key goes with every "
                    f"request). Nothing was sent. If that API is yours, give --api-base {other} once; for the real "
                    "API, --api-base https://api.apixo.ai\n")
         for cmd in (["run", "m.yaml"], ["resume"]):
@@ -185,6 +187,51 @@ class PlantedFiles(SimRunTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn(f"draining at {self.sim.base}", r.stdout)
         self.assertEqual(heard, [])
+
+    def test_a_queue_naming_an_output_folder_no_run_of_this_user_chose_is_not_written_to(self):
+        """A trial edited a cloned reelq.db's output_dir to a folder outside the project: resume wrote
+        the claim and the videos there without a word."""
+        self.start_sim()
+        self.write("m.yaml", MANIFEST)
+        self.assertEqual(run("enqueue", "m.yaml", cwd=self.dir).returncode, 0)
+        outside = tempfile.mkdtemp(prefix="reelq-outside-")
+        self.addCleanup(shutil.rmtree, outside)
+        target = os.path.join(outside, "victim")
+        with sqlite3.connect(os.path.join(self.dir, "reelq.db")) as db:
+            db.execute("UPDATE batches SET output_dir = ?", (target,))
+        env = {"APIXO_API_KEY": KEY}
+        args = ("--api-base", self.sim.base, "--time-scale", SCALE)
+        r = run("resume", *args, cwd=self.dir, env=env)
+        self.assertEqual(r.returncode, 2, r.stdout + r.stderr)
+        self.assertEqual(r.stderr, f"reelq: the queue says the batch's results go to {target}, outside the manifest's "
+                                   f"folder {self.real}, but no run of yours chose that folder (the queue may come "
+                                   f"from another machine or person). Nothing was sent. If it is yours, give "
+                                   f"--output-dir {target} once\n")
+        self.assertFalse(os.path.exists(target))
+        self.assertEqual(self.sim.stats()["tasks_created"], 0)
+        # Chosen once with the flag, the folder is the batch's: a later resume goes back to it.
+        r = run("resume", *args, "--output-dir", target, cwd=self.dir, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        with sqlite3.connect(os.path.join(self.dir, "reelq.db")) as db:
+            db.execute("UPDATE jobs SET state = 'queued', task_id = NULL WHERE job_id = 'a'")
+        r = run("resume", *args, cwd=self.dir, env=env)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn(f"files to {target}", r.stdout)
+
+    def test_a_key_given_where_a_path_or_number_goes_is_not_printed_back(self):
+        """`--api-key-file $APIXO_API_KEY` said "cannot read the API key file sk-..."."""
+        self.write("m.yaml", MANIFEST)
+        # Not the tests' key: this one is typed on command lines on purpose, which the sweep forbids.
+        typed = "sk-typed-by-mistake-0000"
+        env = {"APIXO_API_KEY": typed}
+        for args in (["run", "m.yaml", "--api-key-file", typed], ["run", "m.yaml", "--keys", typed], ["run", typed],
+                     ["run", "m.yaml", "--rpm", typed], ["run", "m.yaml", "--api-key", typed]):
+            r = run(*args, cwd=self.dir, env=env)
+            self.assertEqual(r.returncode, 2, (args, r.stdout + r.stderr))
+            self.assertNotIn(typed, r.stdout + r.stderr)
+        r = run("run", "m.yaml", "--api-key-file", typed, cwd=self.dir, env=env)
+        self.assertEqual(r.stderr, "reelq: cannot read the API key file [not shown: it may be a key]: No such file or "
+                                   "directory\n")
 
     def test_report_o_refuses_a_link(self):
         self.write("m.yaml", MANIFEST)

@@ -176,6 +176,18 @@ TEST_CASE("the listener's settings layer like the others and are checked") {
         "--image-base-url: must be an http(s) URL (got \"cdn.example.com/refs\")");
 }
 
+TEST_CASE("the remembered flags never choose the API, its time scale or the output folder") {
+  // They live in the database, which may come from elsewhere: a host there would get the key.
+  SettingsLayers l = layers("{}");
+  l.remembered_flags_json =
+      R"({"api_base":"http://127.0.0.1:45999","time_scale":"0.01","output_dir":"/tmp/victim","rpm":"20"})";
+  Settings s = resolve_settings(l).value();
+  CHECK(s.api_base == Settings{}.api_base);
+  CHECK(s.time_scale == 1);
+  CHECK(s.output_dir.find("/tmp/victim") == std::string::npos);
+  CHECK(s.rpm == 20);  // the others still come back
+}
+
 TEST_CASE("a resume keeps the flags the batch's last run was given, below new flags and variables") {
   SettingsLayers l = layers(R"({"rpm":30})");
   l.remembered_flags_json = R"({"on_ambiguous":"hold","rpm":"20","request_type":"callback"})";

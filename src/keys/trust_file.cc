@@ -1,4 +1,4 @@
-#include "keys/api_trust.h"
+#include "keys/trust_file.h"
 
 #include <fcntl.h>
 #include <fmt/format.h>
@@ -18,8 +18,8 @@ namespace {
 
 constexpr size_t k_max_file = 4 << 20;  // a few thousand queues' lines; past this it is not ours
 
-std::string line_for(const std::string& queue_id, const std::string& api_base) {
-  return queue_id + "\t" + api_base + "\n";
+std::string line_for(const std::string& queue_id, const std::string& value) {
+  return queue_id + "\t" + value + "\n";
 }
 
 // The file's text, or "" if it cannot be read as a regular file that is not a link.
@@ -40,22 +40,22 @@ std::string read_all(const fs::path& file) {
 }
 
 Error trust_error(const fs::path& file, const std::string& why) {
-  return Error{ErrorKind::io, fmt::format("cannot record the API this queue uses in {}: {}", file.string(), why)};
+  return Error{ErrorKind::io, fmt::format("cannot record what this queue was told to use in {}: {}", file.string(), why)};
 }
 
 }  // namespace
 
-fs::path default_api_trust_file() {
+fs::path default_trust_file() {
   if (const char* state = std::getenv("XDG_STATE_HOME"); state && *state == '/') {
-    return fs::path(state) / "reelq" / "apis";
+    return fs::path(state) / "reelq" / "trusted";
   }
   const char* home = std::getenv("HOME");
-  return fs::path(home && *home ? home : "/tmp") / ".local" / "state" / "reelq" / "apis";
+  return fs::path(home && *home ? home : "/tmp") / ".local" / "state" / "reelq" / "trusted";
 }
 
-bool api_trusted(const fs::path& file, const std::string& queue_id, const std::string& api_base) {
+bool is_trusted(const fs::path& file, const std::string& queue_id, const std::string& value) {
   const std::string text = read_all(file);
-  const std::string line = line_for(queue_id, api_base);
+  const std::string line = line_for(queue_id, value);
   // Whole lines only: the text starts with it, or it follows a newline.
   for (size_t at = text.find(line); at != std::string::npos; at = text.find(line, at + 1)) {
     if (at == 0 || text[at - 1] == '\n') {
@@ -65,8 +65,8 @@ bool api_trusted(const fs::path& file, const std::string& queue_id, const std::s
   return false;
 }
 
-Status trust_api(const fs::path& file, const std::string& queue_id, const std::string& api_base) {
-  if (api_trusted(file, queue_id, api_base)) {
+Status add_trusted(const fs::path& file, const std::string& queue_id, const std::string& value) {
+  if (is_trusted(file, queue_id, value)) {
     return ok_status();
   }
   std::error_code ec;
@@ -79,7 +79,7 @@ Status trust_api(const fs::path& file, const std::string& queue_id, const std::s
     return trust_error(file, errno == ELOOP ? "is a symbolic link; not opened (remove it)" : std::strerror(errno));
   }
   struct stat st {};
-  const std::string line = line_for(queue_id, api_base);
+  const std::string line = line_for(queue_id, value);
   bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_nlink == 1 &&
             ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size());
   const int err = errno;
