@@ -9,6 +9,7 @@ test wrote itself (a key file) are not reelq's and are skipped; the simulator's 
 the keys it accepts and is skipped too. Failed runs are swept like the others."""
 import atexit
 import os
+import stat
 import subprocess
 import sys
 import tempfile
@@ -81,9 +82,9 @@ def sweep(folder, outputs, skip=()):
     for root, _dirs, files in os.walk(folder):
         for name in files:
             path = os.path.join(root, name)
-            if path in skip or os.path.islink(path):
-                continue
             try:
+                if path in skip or not stat.S_ISREG(os.lstat(path).st_mode):
+                    continue  # a link (its target is swept where it lives), a FIFO a test planted (would block)
                 with open(path, "rb") as f:
                     data = f.read()
             except OSError:
