@@ -354,6 +354,11 @@ std::vector<DownloadResult> Downloader::take_finished() {
   return std::exchange(m_finished, {});
 }
 
+size_t Downloader::running() const {
+  std::lock_guard lock(m_mutex);
+  return m_queue.size() + m_busy;
+}
+
 size_t Downloader::in_flight() const {
   std::lock_guard lock(m_mutex);
   // Finished results not yet taken count too: the runner must not conclude it is done between
@@ -385,7 +390,10 @@ void Downloader::worker() {
     {
       std::lock_guard lock(m_mutex);
       --m_busy;
-      if (!m_stopping) {
+      // A take whose files all reached their final names is kept after a stop too: unrecorded, the
+      // resume would fetch it again (into another folder, if the batch moved). One the stop cut
+      // short is not a failure: dropped, it stays `downloading` for the resume.
+      if (!m_stopping || r.ok) {
         m_finished.push_back(std::move(r));
       }
     }
@@ -483,10 +491,10 @@ DownloadResult Downloader::run(const DownloadTask& task) {
     if (error.empty() && (rec.path.empty() || !fs::exists(file_location(rec, dir)))) {
       error = "the downloaded file is not in the output folder";
     }
-    if (!error.empty() || m_stopping) {
+    if (!error.empty()) {  // a file on disk under its final name counts, stop or no stop
       result.ok = false;
       result.failure = refused ? DownloadFailure::refused : DownloadFailure::failed;
-      result.error = error.empty() ? "stopped" : error;
+      result.error = error;
       return result;
     }
   }

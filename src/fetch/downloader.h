@@ -117,6 +117,7 @@ class Downloader {
   void start(DownloadTask task);
   std::vector<DownloadResult> take_finished();
   size_t in_flight() const;  // queued, running, or finished but not yet taken
+  size_t running() const;    // queued or running: after stop(), what has yet to end
   // Asks workers to stop; a transfer under way ends at its next bytes (its partial file removed).
   // Unfinished tasks are resumed next run.
   void stop();

@@ -128,6 +128,15 @@ RunSummary Runner::run() {
   stop_dispatch();
   if (m_stop.load() > 0 || halted()) {
     m_downloader.stop();
+    // Downloads in flight end at once (each checks the stop); what finished before or as it came
+    // is recorded, so no file on disk is left for the resume to fetch again. Bounded: a stop ends
+    // within 2 s.
+    for (int nap = 0; nap < 10 && m_downloader.running() > 0; ++nap) {
+      m_clock.sleep_ms(50);
+    }
+    if (!m_storage_failed) {
+      absorb_downloads();
+    }
   }
   return summarize(started);
 }
