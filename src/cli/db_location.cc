@@ -18,6 +18,29 @@ fs::path absolute_from(const fs::path& cwd, const fs::path& p) {
   return (p.is_absolute() ? p : cwd / p).lexically_normal();
 }
 
+// What is wrong with `path` as a queue database's path (given as `named`: "--db x" or
+// "REELQ_DB=x"), or "". Not failures of the disk (exit 70): a path that names a folder or no folder,
+// often a relative one given from elsewhere (`export REELQ_DB=jobs/reelq.db`, then a `cd jobs`).
+std::string path_problem(const fs::path& path, const std::string& raw, bool from_env, const fs::path& cwd) {
+  std::error_code ec;
+  const fs::path folder = path.parent_path();
+  std::string what;
+  if (fs::is_directory(path, ec)) {
+    what = fmt::format("is a folder; give the database file's path, e.g. {}/reelq.db", path.string());
+  } else if (fs::exists(folder, ec) && !fs::is_directory(folder, ec)) {
+    what = fmt::format("is in no folder: {} is a file", folder.string());
+  } else if (!fs::is_directory(folder, ec)) {
+    what = fmt::format("is in no folder: {} does not exist{}. Give its whole path, e.g. {}=/path/to/reelq.db",
+                       folder.string(),
+                       fs::path(raw).is_relative() ? fmt::format(" (taken from the current folder, {})", cwd.string())
+                                                   : "",
+                       from_env ? "REELQ_DB" : "--db");
+  }
+  return what.empty() ? what
+                      : fmt::format("the queue database {} ({}{}) {}", path.string(), from_env ? "REELQ_DB=" : "--db ",
+                                    shell_word(raw), what);
+}
+
 std::optional<Result<DbLocation>> given(const std::string& flag, const fs::path& cwd) {
   const char* env = std::getenv("REELQ_DB");
   if (flag.empty() && !(env && *env)) {
@@ -25,30 +48,8 @@ std::optional<Result<DbLocation>> given(const std::string& flag, const fs::path&
   }
   const std::string raw = flag.empty() ? env : flag;
   DbLocation at{absolute_from(cwd, raw), flag.empty() ? DbSource::environment : DbSource::flag};
-  std::error_code ec;
-  if (fs::is_directory(at.path, ec)) {
-    return Result<DbLocation>(Error{ErrorKind::usage, fmt::format("the queue database {} ({}{}) is a folder; give the "
-                                                                  "database file's path, e.g. {}/reelq.db",
-                                                                  at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ",
-                                                                  shell_word(raw), at.path.string())});
-  }
-  if (fs::exists(at.path.parent_path(), ec) && !fs::is_directory(at.path.parent_path(), ec)) {
-    return Result<DbLocation>(Error{ErrorKind::usage, fmt::format("the queue database {} ({}{}) is in no folder: {} is "
-                                                                  "a file",
-                                                                  at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ",
-                                                                  shell_word(raw), at.path.parent_path().string())});
-  }
-  if (!fs::is_directory(at.path.parent_path(), ec)) {
-    // Not a failure of the disk (exit 70): a path that names no folder, often a relative one given
-    // from elsewhere (`export REELQ_DB=jobs/reelq.db`, then a `cd jobs`).
-    return Result<DbLocation>(Error{
-        ErrorKind::usage,
-        fmt::format(
-            "the queue database {} ({}{}) is in no folder: {} does not exist{}. Give its whole path, "
-            "e.g. {}={}",
-            at.path.string(), flag.empty() ? "REELQ_DB=" : "--db ", shell_word(raw), at.path.parent_path().string(),
-            fs::path(raw).is_relative() ? fmt::format(" (taken from the current folder, {})", cwd.string()) : "",
-            flag.empty() ? "REELQ_DB" : "--db", "/path/to/reelq.db")});
+  if (std::string problem = path_problem(at.path, raw, flag.empty(), cwd); !problem.empty()) {
+    return Result<DbLocation>(Error{ErrorKind::usage, problem});
   }
   return Result<DbLocation>(at);
 }
